@@ -1,0 +1,70 @@
+"""Exports of stored data to CSV. Each export that holds names is written to the audit log."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from sqlalchemy import select
+
+from linkage.settings import Settings
+from linkage.store.db import audit, session_scope
+from linkage.store.models import Delivery, Record
+
+RECORD_EXPORT_COLUMNS = [
+    "source",
+    "file",
+    "source_record_id",
+    "line",
+    "delivery_sha256",
+    "family_name",
+    "given_name",
+    "family_name_kh",
+    "given_name_kh",
+    "name_order",
+    "sex",
+    "birth_date",
+    "birth_precision",
+    "birth_year",
+    "age",
+    "province_code",
+    "district_code",
+    "commune_code",
+    "village_code",
+    "province_text",
+    "district_text",
+    "country",
+    "sector",
+    "return_date",
+    "point_of_entry",
+    "batch_id",
+    "phone",
+    "national_id",
+    "travel_doc_no",
+    "father_name",
+    "referred_to",
+    "referral_date",
+    "case_status",
+    "intake_date",
+]
+
+
+def export_records(settings: Settings, out: Path) -> int:
+    """One row per stored record, with the delivery's original file name."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with session_scope(settings) as s, out.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(RECORD_EXPORT_COLUMNS)
+        rows = s.execute(
+            select(Record, Delivery.file_name)
+            .join(Delivery, Delivery.sha256 == Record.delivery_sha256)
+            .order_by(Record.source, Delivery.file_name, Record.line)
+        )
+        for rec, file_name in rows:
+            values = {c: getattr(rec, c, None) for c in RECORD_EXPORT_COLUMNS}
+            values["file"] = file_name
+            w.writerow(["" if values[c] is None else values[c] for c in RECORD_EXPORT_COLUMNS])
+            n += 1
+        audit(s, "export.records", str(out.name), rows=n)
+    return n

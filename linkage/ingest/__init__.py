@@ -1,0 +1,1 @@
+"""Ingestion: read a delivered file, map it to the canonical schema, validate, load."""

@@ -1,0 +1,450 @@
+"""Ingest one delivery: claim it by hash, archive it, read, map, validate, load atomically.
+
+Why this shape: a delivery is known by its bytes, so the same file twice (under any name)
+changes nothing; records, quarantined rows and the delivery's status are written in one
+transaction, so a crash leaves either the whole delivery or none of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from linkage.ingest.canonical import Issue, RowMapper
+from linkage.ingest.errors import DeliveryRejected
+from linkage.ingest.readers import read_table
+from linkage.ingest.validate import check_frame
+from linkage.settings import Settings
+from linkage.sources import MappingError, SourceMapping, load_mappings
+from linkage.store.db import audit, session_scope
+from linkage.store.models import Delivery, Quarantine, Record, utcnow
+
+log = logging.getLogger(__name__)
+PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
+RECORD_COLUMNS = [c.name for c in Record.__table__.columns if c.name not in ("id", "loaded_at")]
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class DeliveryResult:
+    """What happened to one file; holds counts and reasons, never personal values."""
+
+    sha256: str
+    file_name: str
+    source: str
+    status: str  # ingested | rejected | duplicate
+    reason: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    blank_rows: int = 0
+    quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+    warnings_by_rule: dict[str, int] = field(default_factory=dict)
+    unknown_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def today_phnom_penh() -> dt.date:
+    return dt.datetime.now(PHNOM_PENH).date()
+
+
+def safe_file_name(name: str) -> str:
+    """The sender's file name for display only: no folders, no control characters."""
+    base = re.split(r"[\\/]", name)[-1]
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip() or "unnamed"
+    return base[:255]
+
+
+def source_from_path(path: Path, mappings: dict[str, SourceMapping]) -> str | None:
+    """landing/<source>/file -> source, when the folder names a configured source."""
+    for parent in path.resolve().parents:
+        if parent.name in mappings:
+            return parent.name
+    return None
+
+
+def archive_bytes(settings: Settings, sha: str, data: bytes) -> Path:
+    """Keep the raw bytes immutably under their hash (never under the sender's name)."""
+    target = settings.archive_dir / sha[:2] / sha
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, target)
+    return target
+
+
+def read_archived(settings: Settings, sha: str) -> bytes:
+    return (settings.archive_dir / sha[:2] / sha).read_bytes()
+
+
+def _record_key(mapping: SourceMapping, sha: str, rid: str) -> str:
+    return rid if mapping.stable_ids else f"{sha[:16]}:{rid}"
+
+
+def _duplicates(records: list[dict[str, Any]]) -> list[Issue]:
+    """Rows that repeat a record id inside one delivery: the repeats are quarantined."""
+    first: dict[str, dict[str, Any]] = {}
+    issues: list[Issue] = []
+    for rec in records:
+        rid = rec.get("source_record_id")
+        if not rid:
+            continue
+        if rid in first:
+            same = first[rid]["raw"] == rec["raw"]
+            what = "an exact copy of" if same else "a different row with the same id as"
+            issues.append(
+                Issue(
+                    rec["line"],
+                    "source_record_id",
+                    "duplicate_id",
+                    f"source_record_id: {what} line {first[rid]['line']}",
+                )
+            )
+        else:
+            first[rid] = rec
+    return issues
+
+
+class Ingestor:
+    """Ingests files for one store; holds the mappings and settings."""
+
+    def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
+        self.settings = settings
+        self.mappings = load_mappings(settings.sources_dir)
+        self.progress = progress
+
+    def ingest_path(self, path: Path, source: str | None = None) -> DeliveryResult:
+        size = path.stat().st_size
+        name = safe_file_name(path.name)
+        source = source or source_from_path(path, self.mappings)
+        if size > self.settings.max_file_bytes:
+            digest = hashlib.sha256()
+            with path.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            sha = digest.hexdigest()
+            return self._reject_new(
+                sha,
+                name,
+                source or "unknown",
+                size,
+                DeliveryRejected(
+                    "too_large",
+                    f"file is {size / 2**20:,.0f} MiB; limit {self.settings.max_file_bytes / 2**20:,.0f} MiB",
+                ),
+            )
+        data = path.read_bytes()
+        return self.ingest_bytes(data, name, source)
+
+    def ingest_bytes(
+        self, data: bytes, file_name: str, source: str | None, today: dt.date | None = None
+    ) -> DeliveryResult:
+        sha = hashlib.sha256(data).hexdigest()
+        file_name = safe_file_name(file_name)
+        if source is None or source not in self.mappings:
+            why = (
+                f"no mapping for source '{source}'"
+                if source
+                else "source unknown: put the file under landing/<source>/ or pass --source"
+            )
+            archive_bytes(self.settings, sha, data)  # kept, so it can be replayed once mapped
+            return self._reject_new(
+                sha, file_name, source or "unknown", len(data), DeliveryRejected("unknown_source", why)
+            )
+        with session_scope(self.settings) as s:
+            existing = s.get(Delivery, sha)
+            if existing is not None and existing.status in ("ingested", "rejected"):
+                return DeliveryResult(
+                    sha,
+                    file_name,
+                    existing.source,
+                    "duplicate",
+                    f"same bytes as '{existing.file_name}', already "
+                    f"{existing.status} on {existing.received_at:%Y-%m-%d %H:%M}",
+                )
+            if existing is None:
+                s.add(
+                    Delivery(
+                        sha256=sha, source=source, file_name=file_name, size_bytes=len(data), status="claimed"
+                    )
+                )
+                audit(s, "delivery.claimed", sha, source=source, size=len(data))
+        archive_bytes(self.settings, sha, data)
+        return self._process(sha, data, file_name, self.mappings[source], today)
+
+    def _reject_new(
+        self, sha: str, file_name: str, source: str, size: int, exc: DeliveryRejected
+    ) -> DeliveryResult:
+        with session_scope(self.settings) as s:
+            existing = s.get(Delivery, sha)
+            if existing is not None and existing.status in ("ingested", "rejected"):
+                return DeliveryResult(
+                    sha,
+                    file_name,
+                    existing.source,
+                    "duplicate",
+                    f"same bytes as '{existing.file_name}', already {existing.status}",
+                )
+            if existing is None:
+                s.add(
+                    Delivery(
+                        sha256=sha,
+                        source=source,
+                        file_name=file_name,
+                        size_bytes=size,
+                        status="rejected",
+                        reason=exc.reason,
+                    )
+                )
+            else:
+                existing.status, existing.reason = "rejected", exc.reason
+            audit(s, "delivery.rejected", sha, rule=exc.rule)
+        return DeliveryResult(sha, file_name, source, "rejected", exc.reason)
+
+    def _process(
+        self,
+        sha: str,
+        data: bytes,
+        file_name: str,
+        mapping: SourceMapping,
+        today: dt.date | None,
+        only_lines: set[int] | None = None,
+    ) -> DeliveryResult:
+        today = today or today_phnom_penh()
+        result = DeliveryResult(sha, file_name, mapping.source, "ingested")
+        try:
+            table = read_table(
+                data,
+                mapping.known_headers,
+                self.settings.header_search_rows,
+                self.settings.xlsx_max_uncompressed_bytes,
+                self.settings.xlsx_max_ratio,
+            )
+            positions = mapping.column_for(table.header)
+            missing = [f for f in mapping.required_columns if f not in positions]
+            if missing:
+                wanted = "; ".join(f"{f} (one of: {', '.join(mapping.fields[f])})" for f in missing)
+                raise DeliveryRejected(
+                    "missing_columns",
+                    f"required column(s) missing from the header on line {table.header_line}: {wanted}",
+                )
+        except DeliveryRejected as exc:
+            self._mark_rejected(sha, exc)
+            result.status, result.reason = "rejected", exc.reason
+            return result
+        mapper = RowMapper(mapping, table, today)
+        records: list[dict[str, Any]] = []
+        issues: list[Issue] = []
+        total = len(table.rows)
+        for n, (line, cells) in enumerate(table.rows, 1):
+            rec, row_issues = mapper.map_row(line, cells)
+            records.append(rec)
+            issues.extend(row_issues)
+            if self.progress and (n % 2000 == 0 or n == total):
+                self.progress(file_name, n, total)
+        issues.extend(
+            check_frame(records, mapping.source, self.settings.expectations_dir, pd.Timestamp(today))
+        )
+        issues.extend(_duplicates(records))
+        errors: dict[int, list[Issue]] = {}
+        warnings: Counter[str] = Counter()
+        for i in issues:
+            if i.severity == "error":
+                errors.setdefault(i.line, []).append(i)
+            else:
+                warnings[i.rule] += 1
+        good = [r for r in records if r["line"] not in errors]
+        bad = [r for r in records if r["line"] in errors]
+        if only_lines is not None:
+            good = [r for r in good if r["line"] in only_lines]
+            bad = [r for r in bad if r["line"] in only_lines]
+        result.rows_read = total
+        result.blank_rows = table.blank_rows
+        result.unknown_columns = mapper.unknown_columns
+        result.notes = table.notes
+        result.warnings_by_rule = dict(warnings)
+        for r in bad:
+            for i in errors[r["line"]][:1]:
+                result.quarantined_by_rule[i.rule] = result.quarantined_by_rule.get(i.rule, 0) + 1
+        self._load(sha, mapping, table, good, bad, errors, result, replay=only_lines is not None)
+        return result
+
+    def _mark_rejected(self, sha: str, exc: DeliveryRejected) -> None:
+        with session_scope(self.settings) as s:
+            d = s.get(Delivery, sha)
+            d.status, d.reason = "rejected", exc.reason
+            audit(s, "delivery.rejected", sha, rule=exc.rule)
+
+    def _load(
+        self,
+        sha: str,
+        mapping: SourceMapping,
+        table: Any,
+        good: list[dict[str, Any]],
+        bad: list[dict[str, Any]],
+        errors: dict[int, list[Issue]],
+        result: DeliveryResult,
+        replay: bool,
+    ) -> None:
+        with session_scope(self.settings) as s:
+            self._upsert_records(s, sha, mapping, good)
+            if replay:
+                lines = [r["line"] for r in good]
+                if lines:
+                    s.execute(
+                        update(Quarantine)
+                        .where(Quarantine.delivery_sha256 == sha, Quarantine.line.in_(lines))
+                        .values(status="replayed", resolved_at=utcnow())
+                    )
+            for r in bad:
+                first = errors[r["line"]][0]
+                payload = dict(
+                    delivery_sha256=sha,
+                    source=mapping.source,
+                    line=r["line"],
+                    column=first.column,
+                    rule=first.rule,
+                    reason=first.reason,
+                    issues=[
+                        {"column": i.column, "rule": i.rule, "reason": i.reason} for i in errors[r["line"]]
+                    ],
+                    raw=r["raw"],
+                    status="open",
+                )
+                existing = s.scalar(
+                    select(Quarantine).where(Quarantine.delivery_sha256 == sha, Quarantine.line == r["line"])
+                )
+                if existing is None:
+                    s.add(Quarantine(**payload))
+                else:
+                    for k, v in payload.items():
+                        setattr(existing, k, v)
+            if os.environ.get("SURVIVOR_LINK_TEST_CRASH_POINT") == "before_commit":
+                s.flush()
+                os._exit(70)  # fault injection for the crash test: die with the transaction open
+            d = s.get(Delivery, sha)
+            if replay:
+                d.rows_loaded += len(good)
+                d.rows_quarantined = s.query(Quarantine).filter_by(delivery_sha256=sha, status="open").count()
+                d.status, d.reason = "ingested", None
+            else:
+                d.rows_loaded, d.rows_quarantined = len(good), len(bad)
+            d.status = "ingested"
+            d.reason = None
+            d.ingested_at = utcnow()
+            d.encoding, d.header_line = table.encoding, table.header_line
+            d.rows_read, d.blank_rows = result.rows_read, result.blank_rows
+            d.unknown_columns = result.unknown_columns or None
+            d.mapping_version = mapping.version
+            d.linked_at = None
+            audit(
+                s,
+                "delivery.replayed" if replay else "delivery.ingested",
+                sha,
+                loaded=len(good),
+                quarantined=len(bad),
+                rules=result.quarantined_by_rule,
+            )
+        result.rows_loaded = len(good)
+        result.rows_quarantined = len(bad)
+
+    def _upsert_records(
+        self, s: Session, sha: str, mapping: SourceMapping, good: list[dict[str, Any]]
+    ) -> None:
+        rows = []
+        for r in good:
+            row = {c: r.get(c) for c in RECORD_COLUMNS}
+            row.update(
+                source=mapping.source,
+                delivery_sha256=sha,
+                record_key=_record_key(mapping, sha, r["source_record_id"]),
+            )
+            rows.append(row)
+        if not rows:
+            return
+        keys = [r["record_key"] for r in rows]
+        existing: dict[str, int] = {}
+        for i in range(0, len(keys), 900):
+            chunk = keys[i : i + 900]
+            existing.update(
+                s.execute(
+                    select(Record.record_key, Record.id).where(
+                        Record.source == mapping.source, Record.record_key.in_(chunk)
+                    )
+                ).all()
+            )
+        new = [r for r in rows if r["record_key"] not in existing]
+        old = [
+            {**r, "id": existing[r["record_key"]], "loaded_at": utcnow()}
+            for r in rows
+            if r["record_key"] in existing
+        ]
+        if new:
+            s.execute(insert(Record), new)
+        if old:
+            s.execute(update(Record), old)
+
+    # -- replay ----------------------------------------------------------------------------
+    def replay(self, sha: str | None = None) -> list[DeliveryResult]:
+        """Re-read archived deliveries with today's mappings and load rows that now pass."""
+        with session_scope(self.settings) as s:
+            q = select(Delivery).where(Delivery.status.in_(("rejected", "claimed", "ingested")))
+            if sha:
+                q = q.where(Delivery.sha256.startswith(sha))
+            deliveries = list(s.scalars(q))
+            open_lines: dict[str, set[int]] = {}
+            for d in deliveries:
+                open_lines[d.sha256] = set(
+                    s.scalars(
+                        select(Quarantine.line).where(
+                            Quarantine.delivery_sha256 == d.sha256, Quarantine.status == "open"
+                        )
+                    )
+                )
+        results = []
+        for d in deliveries:
+            path = self.settings.archive_dir / d.sha256[:2] / d.sha256
+            if d.source not in self.mappings or not path.exists():
+                continue
+            data = path.read_bytes()
+            if d.status in ("rejected", "claimed"):
+                results.append(self._process(d.sha256, data, d.file_name, self.mappings[d.source], None))
+            elif open_lines[d.sha256]:
+                results.append(
+                    self._process(
+                        d.sha256,
+                        data,
+                        d.file_name,
+                        self.mappings[d.source],
+                        None,
+                        only_lines=open_lines[d.sha256],
+                    )
+                )
+        return results
+
+
+def pending_mapping_errors(settings: Settings) -> str | None:
+    try:
+        load_mappings(settings.sources_dir)
+    except MappingError as exc:
+        return str(exc)
+    return None

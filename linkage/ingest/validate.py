@@ -1,0 +1,115 @@
+"""Great Expectations checks on canonical records: which rows break which rule.
+
+Why GX: the rules live as JSON suites in expectations/, readable and changeable without
+code. We keep only the failing row positions from GX results: its results can hold the
+failing values themselves, which for personal fields must never be logged or stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from linkage.ingest.canonical import Issue
+
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+CHECK_COLUMNS = (
+    "source_record_id",
+    "full_name",
+    "sex",
+    "birth_date",
+    "return_date",
+    "age",
+    "phone",
+    "national_id",
+    "referral_date",
+    "intake_date",
+    "country",
+)
+
+
+@cache
+def _context() -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return ctx
+
+
+@cache
+def _batch_definition() -> Any:
+    ds = _context().data_sources.add_pandas("survivor_link")
+    return ds.add_dataframe_asset("records").add_batch_definition_whole_dataframe("all")
+
+
+def load_suite(path: Path) -> Any:
+    """Read a suite JSON ({"name", "expectations": [{"type", "kwargs", "meta"}]})."""
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    expectations = [
+        ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"], meta=e.get("meta", {})).to_domain_obj()
+        for e in data["expectations"]
+    ]
+    return gx.ExpectationSuite(name=data["name"], expectations=expectations)
+
+
+def suites_for(source: str, expectations_dir: Path) -> list[Path]:
+    paths = [expectations_dir / "canonical.json"]
+    own = expectations_dir / f"{source}.json"
+    if own.exists():
+        paths.append(own)
+    elif source.startswith("ngo-") and (expectations_dir / "ngo-default.json").exists():
+        paths.append(expectations_dir / "ngo-default.json")
+    return paths
+
+
+def check_frame(
+    records: list[dict[str, Any]], source: str, expectations_dir: Path, today: pd.Timestamp
+) -> list[Issue]:
+    """Run the canonical and the source's suite; return one Issue per failing row and rule."""
+    if not records:
+        return []
+    frame = pd.DataFrame({c: [r.get(c) for r in records] for c in CHECK_COLUMNS})
+    for c in ("birth_date", "return_date", "referral_date", "intake_date"):
+        frame[c] = pd.to_datetime(frame[c], errors="coerce")
+    frame["age"] = pd.to_numeric(frame["age"], errors="coerce")
+    frame["today"] = today
+    frame = frame.replace({"": None})
+    lines = [r["line"] for r in records]
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    issues: list[Issue] = []
+    for path in suites_for(source, expectations_dir):
+        suite = load_suite(path)
+        result = batch.validate(suite, result_format={"result_format": "COMPLETE"})
+        for r in result.results:
+            if r.success:
+                continue
+            meta = r.expectation_config.meta or {}
+            kwargs = r.expectation_config.kwargs
+            column = kwargs.get("column") or kwargs.get("column_A")
+            reason = meta.get("reason") or r.expectation_config.type
+            for idx in r.result.get("unexpected_index_list") or []:
+                pos = idx if isinstance(idx, int) else int(next(iter(idx.values())))
+                issues.append(
+                    Issue(
+                        lines[pos],
+                        column,
+                        meta.get("rule", r.expectation_config.type),
+                        reason,
+                        meta.get("severity", "error"),
+                    )
+                )
+    return issues

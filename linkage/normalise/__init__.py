@@ -1,0 +1,1 @@
+"""Normalisers: one module per kind of value (Khmer text, names, dates, phones, places)."""

@@ -1,0 +1,83 @@
+"""Names as lists write them: tidy Latin, split a full name into family and given name.
+
+Why: IOM writes GIVEN FAMILY ("DARA SOK"), MoSVY splits family and given name in Khmer,
+NGOs give a full name in either script. We keep the original and record the order we found.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from linkage.normalise.khmer import has_khmer, normalise_khmer
+from linkage.normalise.name_tables import given_spellings, khmer_surnames, surname_spellings
+
+TITLES = {"MR", "MR.", "MRS", "MS", "MISS", "LOK", "NEAK", "BROS", "KHUN", "DR", "DR."}
+KHMER_TITLES = ("លោក", "ឈ្មោះ", "អ្នក", "ឧបាសក")
+_PUNCT = re.compile(r"[.,;:/\\()\[\]{}\"'`_|*#!?]+")
+
+
+def strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=200_000)
+def tidy_latin(text: str) -> str:
+    """Upper-case, accents and punctuation off, hyphens and spaces single, titles dropped."""
+    s = strip_accents(text).upper().replace("-", " ")
+    s = _PUNCT.sub(" ", s)
+    tokens = [t for t in s.split() if t not in TITLES]
+    return " ".join(tokens)
+
+
+@lru_cache(maxsize=200_000)
+def tidy_khmer_name(text: str) -> str:
+    s = normalise_khmer(text)
+    for title in KHMER_TITLES:
+        if s.startswith(title + " "):
+            s = s[len(title) + 1 :]
+    return s
+
+
+@dataclass(frozen=True)
+class SplitName:
+    family: str | None
+    given: str | None
+    order: str  # family_given | given_family | single | unknown
+
+
+def _is_surname(token: str, khmer: bool) -> bool:
+    return token in khmer_surnames() if khmer else token in surname_spellings()
+
+
+def _is_given(token: str) -> bool:
+    return token.replace(" ", "") in given_spellings()
+
+
+@lru_cache(maxsize=200_000)
+def split_full_name(full: str, default_order: str = "family_given") -> SplitName:
+    """Decide which token is the family name: a known surname wins over the list's habit."""
+    khmer = has_khmer(full)
+    tokens = full.split()
+    if not tokens:
+        return SplitName(None, None, "unknown")
+    if len(tokens) == 1:
+        return SplitName(None, tokens[0], "single")
+    first, last = tokens[0], tokens[-1]
+    first_is = _is_surname(first, khmer)
+    last_is = _is_surname(last, khmer)
+    if first_is and not last_is:
+        order = "family_given"
+    elif last_is and not first_is:
+        order = "given_family"
+    elif not khmer and _is_given(" ".join(tokens[1:])) and not _is_given(first):
+        order = "family_given"
+    elif not khmer and _is_given(" ".join(tokens[:-1])) and not _is_given(last):
+        order = "given_family"
+    else:
+        order = default_order
+    if order == "family_given":
+        return SplitName(first, " ".join(tokens[1:]), order)
+    return SplitName(last, " ".join(tokens[:-1]), order)

@@ -1,0 +1,94 @@
+"""Settings in one place: defaults, then an optional YAML file, then environment variables.
+
+Why: data officers and operators change the grace period, thresholds or the store URL
+without touching code, and every component (CLI, DAGs, tests) reads the same values.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+ENV_PREFIX = "SURVIVOR_LINK_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of survivor-link. Environment: SURVIVOR_LINK_<NAME upper-cased>."""
+
+    home: Path = Path("var")
+    db_url: str = ""  # empty: sqlite file under home
+    sources_dir: Path = PROJECT_ROOT / "sources"
+    expectations_dir: Path = PROJECT_ROOT / "expectations"
+    # Ingest guards
+    max_file_bytes: int = 200 * 1024 * 1024
+    xlsx_max_uncompressed_bytes: int = 300 * 1024 * 1024
+    xlsx_max_ratio: float = 150.0
+    header_search_rows: int = 25
+    # Referral flags
+    grace_days: int = 30
+    referral_statuses: tuple[str, ...] = ("active", "follow-up", "closed-referred")
+    # Linkage bands (match probability)
+    link_threshold: float = 0.9
+    review_threshold: float = 0.5
+    # Report
+    small_count_threshold: int = 5
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def database_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.home / 'survivor-link.db').resolve()}"
+
+
+def _coerce(current: Any, raw: Any) -> Any:
+    if isinstance(current, bool):
+        return str(raw).lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int):
+        return int(raw)
+    if isinstance(current, float):
+        return float(raw)
+    if isinstance(current, Path):
+        return Path(raw)
+    if isinstance(current, tuple):
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+        return tuple(str(x).strip().lower() for x in items if str(x).strip())
+    return raw
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from defaults, the YAML file (SURVIVOR_LINK_CONFIG), env vars, overrides."""
+    settings = Settings()
+    known = {f.name: getattr(settings, f.name) for f in fields(Settings) if f.name != "extra"}
+    values: dict[str, Any] = {}
+    path = config_file or os.environ.get(ENV_PREFIX + "CONFIG")
+    if path:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"settings file {path} must hold a mapping of names to values")
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ValueError(f"settings file {path}: unknown settings {unknown}")
+        values.update(data)
+    for name in known:
+        env = os.environ.get(ENV_PREFIX + name.upper())
+        if env is not None and env != "":
+            values[name] = env
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    coerced = {k: _coerce(known[k], v) for k, v in values.items()}
+    return replace(settings, **coerced)

@@ -1,0 +1,153 @@
+"""Source mappings: one YAML file per source says how its columns map to ours.
+
+Why YAML and no code: onboarding a new NGO means writing one file that names its columns;
+the readers, normalisers and checks stay the same for every source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from linkage.ingest.readers import header_key
+
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "source_record_id",
+    "full_name",
+    "full_name_kh",
+    "family_name",
+    "given_name",
+    "family_name_kh",
+    "given_name_kh",
+    "sex",
+    "birth_date",
+    "age",
+    "province",
+    "district",
+    "commune",
+    "village",
+    "country",
+    "sector",
+    "return_date",
+    "point_of_entry",
+    "batch_id",
+    "phone",
+    "national_id",
+    "travel_doc_no",
+    "father_name",
+    "referred_to",
+    "referral_date",
+    "case_status",
+    "intake_date",
+    "referral_source",
+    "case_manager",
+    "services",
+    "last_follow_up_date",
+    "consent",
+    "remarks",
+)
+SOURCE_NAME = re.compile(r"^(iom|mosvy|ngo-[a-z0-9][a-z0-9-]*)$")
+
+
+class MappingError(ValueError):
+    """A source mapping file is wrong; says which file and what."""
+
+
+@dataclass(frozen=True)
+class SourceMapping:
+    source: str
+    title: str
+    fields: dict[str, tuple[str, ...]]  # canonical field -> header aliases as written
+    required_columns: tuple[str, ...]
+    required_values: tuple[str, ...]
+    one_of: tuple[tuple[str, ...], ...]
+    stable_ids: bool
+    name_order: str
+    khmer_fields: tuple[str, ...]
+    referral_remarks: tuple[str, ...]
+    path: Path
+    version: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def known_headers(self) -> set[str]:
+        return {header_key(a) for aliases in self.fields.values() for a in aliases}
+
+    def column_for(self, header: list[str]) -> dict[str, int]:
+        """Canonical field -> position in this file's header (first alias found)."""
+        keys = [header_key(h) for h in header]
+        out: dict[str, int] = {}
+        for fname, aliases in self.fields.items():
+            for alias in aliases:
+                k = header_key(alias)
+                if k in keys:
+                    out[fname] = keys.index(k)
+                    break
+        return out
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def load_mapping(path: Path) -> SourceMapping:
+    raw_bytes = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw_bytes.decode("utf-8"))
+    except yaml.YAMLError as exc:
+        raise MappingError(f"{path.name}: not valid YAML ({exc.__class__.__name__})") from exc
+    if not isinstance(data, dict):
+        raise MappingError(f"{path.name}: must be a mapping")
+    source = str(data.get("source", path.stem))
+    if not SOURCE_NAME.match(source):
+        raise MappingError(f"{path.name}: source '{source}' must be iom, mosvy or ngo-<code>")
+    fields_raw = data.get("fields") or {}
+    unknown = sorted(set(fields_raw) - set(CANONICAL_FIELDS))
+    if unknown:
+        raise MappingError(
+            f"{path.name}: unknown canonical fields {unknown}; known: {', '.join(CANONICAL_FIELDS)}"
+        )
+    fields = {k: _as_tuple(v) for k, v in fields_raw.items()}
+    if "source_record_id" not in fields:
+        raise MappingError(f"{path.name}: 'fields' must map source_record_id")
+    for key in ("required_columns", "required_values", "khmer_fields"):
+        missing = sorted(set(_as_tuple(data.get(key))) - set(fields))
+        if missing:
+            raise MappingError(f"{path.name}: {key} names fields not mapped: {missing}")
+    order = data.get("name_order", "family_given")
+    if order not in ("family_given", "given_family"):
+        raise MappingError(f"{path.name}: name_order must be family_given or given_family")
+    return SourceMapping(
+        source=source,
+        title=str(data.get("title", source)),
+        fields=fields,
+        required_columns=_as_tuple(data.get("required_columns")),
+        required_values=_as_tuple(data.get("required_values")),
+        one_of=tuple(_as_tuple(g) for g in data.get("one_of_values", []) or []),
+        stable_ids=bool(data.get("stable_ids", True)),
+        name_order=order,
+        khmer_fields=_as_tuple(data.get("khmer_fields")),
+        referral_remarks=_as_tuple(data.get("referral_remarks")),
+        path=path,
+        version=hashlib.sha256(raw_bytes).hexdigest()[:12],
+        options=dict(data.get("options") or {}),
+    )
+
+
+def load_mappings(sources_dir: Path) -> dict[str, SourceMapping]:
+    mappings: dict[str, SourceMapping] = {}
+    for path in sorted(sources_dir.glob("*.yaml")):
+        m = load_mapping(path)
+        if m.source in mappings:
+            raise MappingError(f"{path.name}: source '{m.source}' is mapped twice")
+        mappings[m.source] = m
+    return mappings

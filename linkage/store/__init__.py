@@ -1,0 +1,1 @@
+"""The project's own store (separate from Airflow's metadata database)."""

@@ -1,0 +1,90 @@
+"""Engine, sessions and migrations for the store (SQLite by default, PostgreSQL in production)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkage.settings import Settings
+from linkage.store.models import AuditLog
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+
+_engines: dict[str, Engine] = {}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def get_engine(settings: Settings) -> Engine:
+    """One engine per URL per process; SQLite gets WAL so Airflow tasks can read while one writes."""
+    url = settings.database_url
+    if url not in _engines:
+        if url.startswith("sqlite"):
+            settings.home.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        _engines[url] = engine
+    return _engines[url]
+
+
+def dispose_engines() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+def alembic_config(settings: Settings) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the store's schema to the newest migration (idempotent)."""
+    engine = get_engine(settings)
+    cfg = alembic_config(settings)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+@contextmanager
+def session_scope(settings: Settings) -> Iterator[Session]:
+    """A transaction: committed when the block ends, rolled back on any error."""
+    factory = sessionmaker(bind=get_engine(settings), expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def current_actor() -> str:
+    """Who is acting: the Airflow task or the person at the command line."""
+    return os.environ.get("SURVIVOR_LINK_ACTOR") or f"cli:{getpass.getuser()}"
+
+
+def audit(session: Session, action: str, subject: str | None = None, **details: Any) -> None:
+    session.add(AuditLog(actor=current_actor(), action=action, subject=subject, details=details))

@@ -1,0 +1,154 @@
+"""SQLAlchemy 2 models of the store. Alembic migrations in linkage/migrations create them.
+
+Why these shapes: a delivery is known by the hash of its bytes, a record by
+(source, record_key), and a quarantined row keeps everything needed to replay it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Delivery(Base):
+    """One file as received, identified by the SHA-256 of its bytes."""
+
+    __tablename__ = "delivery"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    file_name: Mapped[str] = mapped_column(String(512))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # landed|claimed|ingested|rejected
+    reason: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ingested_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    header_line: Mapped[int | None] = mapped_column(Integer)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
+    rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    blank_rows: Mapped[int] = mapped_column(Integer, default=0)
+    unknown_columns: Mapped[list[Any] | None] = mapped_column(JSON)
+    mapping_version: Mapped[str | None] = mapped_column(String(64))
+    linked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Record(Base):
+    """One row of a delivery mapped to the canonical schema."""
+
+    __tablename__ = "record"
+    __table_args__ = (
+        UniqueConstraint("source", "record_key", name="uq_record_source_key"),
+        Index("ix_record_delivery", "delivery_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    record_key: Mapped[str] = mapped_column(String(128))
+    source_record_id: Mapped[str] = mapped_column(String(128))
+    delivery_sha256: Mapped[str] = mapped_column(ForeignKey("delivery.sha256"))
+    line: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # names
+    full_name: Mapped[str | None] = mapped_column(String(256))
+    family_name: Mapped[str | None] = mapped_column(String(128))
+    given_name: Mapped[str | None] = mapped_column(String(128))
+    name_latin: Mapped[str | None] = mapped_column(String(256))
+    name_kh: Mapped[str | None] = mapped_column(String(256))
+    family_name_kh: Mapped[str | None] = mapped_column(String(128))
+    given_name_kh: Mapped[str | None] = mapped_column(String(128))
+    name_order: Mapped[str | None] = mapped_column(String(16))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    # birth
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    birth_precision: Mapped[str | None] = mapped_column(String(16))
+    age: Mapped[int | None] = mapped_column(Integer)
+    # home
+    province_code: Mapped[str | None] = mapped_column(String(2))
+    district_code: Mapped[str | None] = mapped_column(String(4))
+    commune_code: Mapped[str | None] = mapped_column(String(6))
+    village_code: Mapped[str | None] = mapped_column(String(8))
+    province_text: Mapped[str | None] = mapped_column(String(128))
+    district_text: Mapped[str | None] = mapped_column(String(128))
+    commune_text: Mapped[str | None] = mapped_column(String(128))
+    village_text: Mapped[str | None] = mapped_column(String(128))
+    # return
+    country: Mapped[str | None] = mapped_column(String(2))
+    sector: Mapped[str | None] = mapped_column(String(32))
+    return_date: Mapped[dt.date | None] = mapped_column(Date)
+    point_of_entry: Mapped[str | None] = mapped_column(String(64))
+    batch_id: Mapped[str | None] = mapped_column(String(64))
+    # identifiers
+    phone: Mapped[str | None] = mapped_column(String(20))
+    national_id: Mapped[str | None] = mapped_column(String(16))
+    travel_doc_no: Mapped[str | None] = mapped_column(String(32))
+    father_name: Mapped[str | None] = mapped_column(String(128))
+    # referral and case
+    referred_to: Mapped[str | None] = mapped_column(String(128))
+    referral_date: Mapped[dt.date | None] = mapped_column(Date)
+    case_status: Mapped[str | None] = mapped_column(String(32))
+    intake_date: Mapped[dt.date | None] = mapped_column(Date)
+    referral_source: Mapped[str | None] = mapped_column(String(64))
+    case_manager: Mapped[str | None] = mapped_column(String(128))
+    services: Mapped[str | None] = mapped_column(String(256))
+    last_follow_up_date: Mapped[dt.date | None] = mapped_column(Date)
+    consent: Mapped[str | None] = mapped_column(String(1))
+    remarks: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Quarantine(Base):
+    """A row that failed validation, kept whole with where and why, until replayed."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("delivery_sha256", "line", name="uq_quarantine_delivery_line"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_sha256: Mapped[str] = mapped_column(ForeignKey("delivery.sha256"), index=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(128))
+    rule: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    issues: Mapped[list[Any] | None] = mapped_column(JSON)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|replayed
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AuditLog(Base):
+    """Who did what and when: ingests, replays, exports, decisions. Never personal values."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(256))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,336 @@
+"""Write the population as the lists IOM, MoSVY and NGOs send, plus the ground truth."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+from pathlib import Path
+
+from linkage.normalise.name_tables import load_table
+from linkage.synth.people import Person, Population, ReturnEvent
+from linkage.synth.spelling import (
+    dob_text,
+    khmer_digits,
+    khmer_variant,
+    latin_variant,
+    phone_format,
+)
+
+LONG_TERM_ORGS = ["Hagar", "LSCW", "Chab Dai", "MoSVY case management", "DoSVY case management"]
+PROVINCE_VARIANTS = {r["code"]: r["variants"] for r in load_table("province_aliases.yaml")}
+IOM_HEADER = [
+    "iom_case_no",
+    "full_name",
+    "sex",
+    "dob",
+    "age_at_return",
+    "province_of_origin",
+    "district_of_origin",
+    "commune_of_origin",
+    "village_of_origin",
+    "country_of_exploitation",
+    "sector",
+    "date_of_return",
+    "point_of_entry",
+    "travel_doc_no",
+    "phone",
+    "referred_to",
+    "referral_date",
+    "consent_to_share",
+    "batch_id",
+]
+MOSVY_HEADER = [
+    "ល.រ",
+    "នាមត្រកូល",
+    "នាមខ្លួន",
+    "ភេទ",
+    "អាយុ",
+    "ថ្ងៃខែឆ្នាំកំណើត",
+    "ភូមិ",
+    "ឃុំ/សង្កាត់",
+    "ស្រុក/ខណ្ឌ",
+    "ខេត្ត/រាជធានី",
+    "ប្រទេស",
+    "ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ",
+    "ច្រកព្រំដែន",
+    "ឈ្មោះឪពុក",
+    "អត្តសញ្ញាណប័ណ្ណ",
+    "លេខទូរស័ព្ទ",
+    "ផ្សេងៗ",
+]
+NGO_HEADER = [
+    "client_id",
+    "name_kh",
+    "name_en",
+    "dob",
+    "sex",
+    "province",
+    "district",
+    "commune",
+    "village",
+    "phone",
+    "intake_date",
+    "referral_source",
+    "case_manager",
+    "case_status",
+    "services",
+    "last_follow_up_date",
+    "consent_form_signed",
+]
+
+
+def assign_referrals(pop: Population, rng: random.Random, p_referred: float, as_of: dt.date) -> None:
+    for p in pop.persons:
+        for e in p.events:
+            r = rng.random()
+            date = e.return_date + dt.timedelta(days=rng.randint(2, 75))
+            if date > as_of:
+                continue
+            if r < p_referred * 0.4:
+                e.referred, e.referral_kind, e.referral_date = True, "iom_referral", date
+            elif r < p_referred:
+                e.referred, e.referral_date = True, date
+                e.referral_kind = rng.choice(["ngo_active", "ngo_follow_up", "ngo_closed_referred"])
+            elif r < p_referred + 0.1:
+                e.partial, e.referral_date = True, date
+
+
+def _province_text(rng: random.Random, code: str, en: str) -> str:
+    if rng.random() < 0.35 and PROVINCE_VARIANTS.get(code):
+        return rng.choice(PROVINCE_VARIANTS[code])
+    return en
+
+
+class ListWriter:
+    def __init__(self, pop: Population, out: Path, seed: int, as_of: dt.date) -> None:
+        self.pop, self.out, self.as_of = pop, out, as_of
+        self.rng = random.Random(seed + 1)
+        self.truth: list[dict] = []
+
+    def _truth(self, source: str, file: str, rid: str, p: Person, e: ReturnEvent | None) -> None:
+        self.truth.append(
+            {
+                "source": source,
+                "file": file,
+                "source_record_id": rid,
+                "person_id": p.person_id,
+                "event_id": e.event_id if e else "",
+            }
+        )
+
+    # -- IOM ---------------------------------------------------------------------------------
+    def iom(self, share: float = 0.75, files: int = 2) -> None:
+        rng = self.rng
+        rows = [(p, e) for p in self.pop.persons for e in p.events if rng.random() < share]
+        rows.sort(key=lambda pe: pe[1].return_date)
+        chunk = max(1, len(rows) // files + 1)
+        n = 0
+        for f in range(files):
+            part = rows[f * chunk : (f + 1) * chunk]
+            if not part:
+                continue
+            name = f"iom_returns_{part[0][1].return_date:%Y%m}_{part[-1][1].return_date:%Y%m}.csv"
+            path = self.out / "landing" / "iom" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            bom = rng.random() < 0.5
+            with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow(IOM_HEADER)
+                for p, e in part:
+                    n += 1
+                    rid = f"KH-IOM-{e.return_date.year}-{n:04d}"
+                    fam = latin_variant(rng, p.family)
+                    giv = latin_variant(rng, p.given)
+                    full = f"{giv} {fam}" if rng.random() < 0.7 else f"{fam} {giv}"
+                    full = full.upper() if rng.random() < 0.7 else full
+                    dob, age = dob_text(rng, p.birth_date, e.return_date)
+                    referred_to = referral_date = ""
+                    if e.referral_kind == "iom_referral":
+                        referred_to = rng.choice(LONG_TERM_ORGS)
+                        referral_date = f"{e.referral_date:%d/%m/%Y}"
+                    w.writerow(
+                        [
+                            rid,
+                            full,
+                            rng.choice(["M", "Male", "M"]),
+                            dob,
+                            age if age or not dob else "",
+                            _province_text(rng, p.home.province[0], p.home.province[2]),
+                            p.home.district[2],
+                            p.home.commune[2] if rng.random() < 0.7 else "",
+                            p.home.village[2] if rng.random() < 0.5 else "",
+                            e.country[1],
+                            e.sector,
+                            f"{e.return_date:%d/%m/%Y}",
+                            e.entry[0],
+                            p.travel_doc or "",
+                            phone_format(rng, p.phone) if p.phone and rng.random() < 0.8 else "",
+                            referred_to,
+                            referral_date,
+                            rng.choice("YYYN"),
+                            e.batch_id,
+                        ]
+                    )
+                    self._truth("iom", name, rid, p, e)
+
+    # -- MoSVY ---------------------------------------------------------------------------------
+    def mosvy(self, share: float = 0.6, files: int = 2) -> None:
+        import openpyxl
+
+        rng = self.rng
+        events = [(p, e) for p in self.pop.persons for e in p.events if rng.random() < share]
+        rng.shuffle(events)
+        chunk = max(1, len(events) // files + 1)
+        for f in range(files):
+            part = events[f * chunk : (f + 1) * chunk]
+            if f > 0:  # a provincial list repeats some men of the national one
+                part += rng.sample(events[:chunk], k=min(len(events[:chunk]), len(part) // 7))
+            if not part:
+                continue
+            name = f"mosvy_list_{f + 1}.xlsx"
+            path = self.out / "landing" / "mosvy" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            wb = openpyxl.Workbook()
+            ws = wb.active
+            ws.title = "បញ្ជី"
+            titles = rng.randint(0, 3)
+            for t in range(titles):
+                ws.append(["បញ្ជីឈ្មោះជនរងគ្រោះដែលបានធ្វើមាតុភូមិនិវត្តន៍" if t == 0 else ""])
+            ws.append(MOSVY_HEADER)
+            for i, (p, e) in enumerate(part, 1):
+                digits = rng.random() < 0.5
+                conv = khmer_digits if digits else (lambda s: s)
+                ret = e.return_date + dt.timedelta(days=rng.choice([0, 0, 0, 1, 2, 3]))
+                dob, age = dob_text(rng, p.birth_date, ret)
+                nid = p.national_id if p.national_id and rng.random() < 0.7 else ""
+                ws.append(
+                    [
+                        conv(str(i)),
+                        khmer_variant(rng, p.family["kh"]),
+                        khmer_variant(rng, p.given["kh"]),
+                        "ប្រុស",
+                        conv(age),
+                        conv(dob),
+                        p.home.village[1] if rng.random() < 0.7 else "",
+                        p.home.commune[1],
+                        p.home.district[1],
+                        ("ខេត្ត" if rng.random() < 0.3 else "") + p.home.province[1],
+                        e.country[2],
+                        conv(f"{ret:%d/%m/%Y}") if rng.random() < 0.8 else ret,
+                        e.entry[1],
+                        khmer_variant(rng, p.father_given["kh"]) if rng.random() < 0.6 else "",
+                        conv(nid),
+                        conv(p.phone) if p.phone and rng.random() < 0.6 else "",
+                        "",
+                    ]
+                )
+                self._truth("mosvy", name, str(i), p, e)
+            wb.save(path)
+
+    # -- NGOs ----------------------------------------------------------------------------------
+    def ngos(self, codes: tuple[str, ...] = ("hagar", "lscw")) -> None:
+        rng = self.rng
+        per_ngo: dict[str, list[tuple[Person, ReturnEvent]]] = {c: [] for c in codes}
+        for p in self.pop.persons:
+            for e in p.events:
+                if (e.referral_kind or "").startswith("ngo") or e.partial:
+                    per_ngo[rng.choice(codes)].append((p, e))
+        for code, rows in per_ngo.items():
+            name = f"{code}_cases_{self.as_of:%Y%m%d}.csv"
+            path = self.out / "landing" / f"ngo-{code}" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow(NGO_HEADER)
+                for i, (p, e) in enumerate(rows, 1):
+                    rid = f"{code[:3].upper()}-{i:05d}"
+                    status = {
+                        "ngo_active": "Active",
+                        "ngo_follow_up": "Follow-up",
+                        "ngo_closed_referred": "Closed-Referred",
+                    }.get(e.referral_kind or "", "Closed")
+                    kh = khmer_variant(rng, f"{p.family['kh']} {p.given['kh']}")
+                    en = f"{latin_variant(rng, p.family)} {latin_variant(rng, p.given)}"
+                    r = rng.random()
+                    name_kh, name_en = (kh, "") if r < 0.25 else ("", en) if r < 0.45 else (kh, en)
+                    dob, _age = dob_text(rng, p.birth_date, e.return_date, style="iso")
+                    follow = e.referral_date + dt.timedelta(days=rng.randint(20, 200))
+                    w.writerow(
+                        [
+                            rid,
+                            name_kh,
+                            name_en,
+                            dob,
+                            "M",
+                            _province_text(rng, p.home.province[0], p.home.province[2]),
+                            p.home.district[2],
+                            p.home.commune[2] if rng.random() < 0.6 else "",
+                            "",
+                            phone_format(rng, p.phone) if p.phone and rng.random() < 0.5 else "",
+                            e.referral_date.isoformat(),
+                            rng.choice(["IOM", "MoSVY", "police", "self"]),
+                            rng.choice(["Srey Mom", "Dara Pich", "Sophea Lim"]),
+                            status,
+                            ";".join(
+                                rng.sample(["medical", "psychosocial", "vocational", "legal", "cash"], 2)
+                            ),
+                            follow.isoformat() if follow <= self.as_of else "",
+                            rng.choice("YYN"),
+                        ]
+                    )
+                    self._truth(f"ngo-{code}", name, rid, p, e)
+
+    def write_truth(self) -> None:
+        tdir = self.out / "truth"
+        tdir.mkdir(parents=True, exist_ok=True)
+        with (tdir / "records.csv").open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, ["source", "file", "source_record_id", "person_id", "event_id"])
+            w.writeheader()
+            w.writerows(self.truth)
+        with (tdir / "events.csv").open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(
+                [
+                    "event_id",
+                    "person_id",
+                    "return_date",
+                    "referred",
+                    "referral_kind",
+                    "referral_date",
+                    "partial_assistance",
+                ]
+            )
+            for p in self.pop.persons:
+                for e in p.events:
+                    w.writerow(
+                        [
+                            e.event_id,
+                            p.person_id,
+                            e.return_date.isoformat(),
+                            int(e.referred),
+                            e.referral_kind or "",
+                            e.referral_date.isoformat() if e.referral_date else "",
+                            int(e.partial),
+                        ]
+                    )
+
+
+def generate(
+    out: Path, persons: int, seed: int, as_of: dt.date | None = None, p_referred: float = 0.45
+) -> dict[str, int]:
+    """Write landing/<source>/ lists and truth/ for a population of `persons` men."""
+    as_of = as_of or dt.date(2026, 11, 23)
+    pop = Population(persons, seed, start=as_of - dt.timedelta(days=3 * 365), end=as_of)
+    rng = random.Random(seed + 2)
+    assign_referrals(pop, rng, p_referred, as_of)
+    w = ListWriter(pop, out, seed, as_of)
+    w.iom()
+    w.mosvy()
+    w.ngos()
+    w.write_truth()
+    return {
+        "persons": len(pop.persons),
+        "events": sum(len(p.events) for p in pop.persons),
+        "records": len(w.truth),
+    }
