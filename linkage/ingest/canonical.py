@@ -51,6 +51,7 @@ STATUS = {
     "closed referred": "closed-referred",
     "closedreferred": "closed-referred",
 }
+_SURROGATE = re.compile(r"[\udc80-\udcff]")
 FORMULA_START = re.compile(r"^\s*[=@]|^\s*[+\-][^\d\s.(]")
 
 
@@ -146,8 +147,13 @@ class RowMapper:
             if name:
                 raw[name] = value
             text = value if isinstance(value, str) else None
-            if text and re.search(r"[\udc80-\udcff]", text):
+            if text and _SURROGATE.search(text):
                 issues.append(Issue(line, name, "encoding", f"{name}: bytes that are not valid UTF-8"))
+                # the exact bytes stay in the archive; the store gets a replacement mark
+                value = text = _SURROGATE.sub("\ufffd", text)
+                cells = [*cells[:i], value, *cells[i + 1 :]]
+                if name:
+                    raw[name] = value
             elif text and FORMULA_START.match(text) and not re.match(r"^\s*\+\d", text):
                 issues.append(
                     Issue(line, name, "formula", f"{name}: the cell holds a spreadsheet formula, not a value")

@@ -1,0 +1,29 @@
+# survivor-link: the two commands are `make demo` and `make test`.
+PYTHON ?= python3.11
+UV := $(PYTHON) -m uv
+VENV := .venv
+export UV_PYTHON := $(PYTHON)
+
+.PHONY: setup demo test lint bench clean
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen --all-extras
+	@touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	$(VENV)/bin/survivor-link synth --persons 1000 --seed 1 -o var/demo
+	$(VENV)/bin/survivor-link run var/demo
+	$(VENV)/bin/survivor-link quarantine
+
+test: setup
+	$(VENV)/bin/ruff check linkage dags plugins tests
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(VENV)/bin/python benchmarks/ingest_bench.py
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,145 @@
+"""Normalisers: Khmer text, names, dates, phones, places, the phonetic key."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from linkage.normalise.dates import DateError, excel_serial_to_date, parse_date
+from linkage.normalise.khmer import looks_like_limon, normalise_khmer
+from linkage.normalise.names import split_full_name, tidy_latin
+from linkage.normalise.phones import PhoneError, normalise_phone
+from linkage.normalise.phonetic import phonetic_key
+from linkage.normalise.places import resolve_country, resolve_place, resolve_point_of_entry
+from linkage.normalise.romanise import romanise
+
+
+class TestKhmer:
+    def test_coeng_da_and_ta_are_one_string(self) -> None:
+        assert normalise_khmer("កណ្ដាល") == normalise_khmer("កណ្តាល")
+
+    def test_zero_width_space_removed(self) -> None:
+        assert normalise_khmer("សុ\u200bខ") == "សុខ"
+
+    def test_split_vowel_composed(self) -> None:
+        assert normalise_khmer("\u1780\u17c1\u17b8") == "\u1780\u17be"
+
+    def test_marks_reordered(self) -> None:
+        # triisap typed after the vowel instead of before it
+        assert normalise_khmer("ស\u17bb\u17ca\u1793") == normalise_khmer("ស\u17ca\u17bb\u1793")
+
+    @pytest.mark.parametrize("limon", ["sux", "ehg", "KIm", "eBRC", "can;", "Rbak;", "gYn", "vNÑ³"])
+    def test_limon_detected(self, limon: str) -> None:
+        assert looks_like_limon(limon)
+
+    @pytest.mark.parametrize("text", ["សុខ", "Sok Dara", "SOK DARA", ""])
+    def test_not_limon(self, text: str) -> None:
+        assert not looks_like_limon(text)
+
+
+class TestNames:
+    def test_given_family_order_found_by_surname(self) -> None:
+        s = split_full_name(tidy_latin("DARA SOK"), "family_given")
+        assert (s.family, s.given, s.order) == ("SOK", "DARA", "given_family")
+
+    def test_family_given_order(self) -> None:
+        s = split_full_name(tidy_latin("Mr. Keo  Vannak"), "given_family")
+        assert (s.family, s.given) == ("KEO", "VANNAK")
+
+    def test_khmer_split(self) -> None:
+        s = split_full_name("សុខ ដារា", "family_given")
+        assert (s.family, s.given) == ("សុខ", "ដារា")
+
+    @pytest.mark.parametrize(("kh", "latin"), [("សុខ", "Sok"), ("ជា", "Chea"), ("ងួន", "Nguon"),
+                                                ("សុខ ដារា", "Sok Dara")])
+    def test_romanise_known(self, kh: str, latin: str) -> None:
+        assert romanise(kh) == latin
+
+    def test_romanise_unknown_lands_near_latin_key(self) -> None:
+        # not in the tables: the transcription must still key like the usual spelling
+        assert phonetic_key(romanise("សុផល")) == phonetic_key("Sophal")
+
+
+class TestPhonetic:
+    @pytest.mark.parametrize(("a", "b"), [("Sok", "Sokh"), ("Chea", "Chia"), ("Keo", "Kaev"),
+                                          ("Nguon", "Ngoun"), ("Sorn", "Son"), ("Vannak", "Vanak"),
+                                          ("Chhim", "Chim"), ("Touch", "Tuch"), ("Moeun", "Meun")])
+    def test_variants_share_a_key(self, a: str, b: str) -> None:
+        assert phonetic_key(a) == phonetic_key(b)
+
+    @pytest.mark.parametrize(("a", "b"), [("Sok", "Chea"), ("Dara", "Sophal"), ("Heng", "Hong")])
+    def test_different_names_differ(self, a: str, b: str) -> None:
+        assert phonetic_key(a) != phonetic_key(b)
+
+
+class TestDates:
+    @pytest.mark.parametrize(
+        ("text", "value", "precision"),
+        [("12/03/2015", dt.date(2015, 3, 12), "day"), ("5-3-2015", dt.date(2015, 3, 5), "day"),
+         ("2015-03-05", dt.date(2015, 3, 5), "day"), ("០៥/០៣/២០១៥", dt.date(2015, 3, 5), "day"),
+         ("12/03/2558", dt.date(2015, 3, 12), "day"), ("01/01/1990", dt.date(1990, 1, 1), "year"),
+         ("1990", dt.date(1990, 1, 1), "year"), ("12 Mar 2015", dt.date(2015, 3, 12), "day")])
+    def test_formats(self, text: str, value: dt.date, precision: str) -> None:
+        parsed = parse_date(text, placeholder_is_year=True)
+        assert parsed is not None
+        assert (parsed.value, parsed.precision) == (value, precision)
+
+    def test_placeholder_only_for_birth_dates(self) -> None:
+        parsed = parse_date("01/01/2020", placeholder_is_year=False)
+        assert parsed is not None and parsed.precision == "day"
+
+    @pytest.mark.parametrize("text", ["31/02/2015", "13/13/2015", "yesterday", "2015-13-40"])
+    def test_bad_dates_raise_without_the_value(self, text: str) -> None:
+        with pytest.raises(DateError) as err:
+            parse_date(text)
+        assert text not in str(err.value)
+
+    def test_excel_serials(self) -> None:
+        assert excel_serial_to_date(42000) == dt.date(2014, 12, 27)
+        assert excel_serial_to_date(59) == dt.date(1900, 2, 28)
+        assert excel_serial_to_date(61) == dt.date(1900, 3, 1)
+        assert excel_serial_to_date(0, epoch_1904=True) == dt.date(1904, 1, 1)
+        with pytest.raises(DateError):
+            excel_serial_to_date(60)
+
+
+class TestPhones:
+    @pytest.mark.parametrize("text", ["012 345 678", "+855 12 345 678", "85512345678",
+                                      "(+855) 12-345-678", "០១២ ៣៤៥ ៦៧៨", "012345678.0"])
+    def test_e164(self, text: str) -> None:
+        assert normalise_phone(text) == "+85512345678"
+
+    def test_ten_digit_mobile(self) -> None:
+        assert normalise_phone("097 7123456") == "+855977123456"
+
+    def test_too_short(self) -> None:
+        with pytest.raises(PhoneError) as err:
+            normalise_phone("12345")
+        assert "12345" not in str(err.value)
+
+
+class TestPlaces:
+    @pytest.mark.parametrize("text", ["Kampong Cham", "Kompong Cham", "Kg. Cham", "កំពង់ចាម",
+                                      "ខេត្តកំពង់ចាម", "KPC"])
+    def test_province_variants(self, text: str) -> None:
+        assert resolve_place(text).province_code == "03"
+
+    @pytest.mark.parametrize(("text", "code"), [("Tbong Khmum", "25"), ("Ratanakiri", "16"),
+                                                ("Oddar Meanchey", "22"), ("ឧត្តរមានជ័យ", "22"),
+                                                ("PP", "12"), ("រាជធានីភ្នំពេញ", "12"), ("Siemreap", "17")])
+    def test_provinces_missing_from_gazetteer_spellings(self, text: str, code: str) -> None:
+        assert resolve_place(text).province_code == code
+
+    def test_district_inside_its_province(self) -> None:
+        assert resolve_place("Kampong Thom", "Sandan").district_code == "0606"
+
+    def test_unknown_place_is_none(self) -> None:
+        assert resolve_place("Atlantis").province_code is None
+
+    def test_points_and_countries(self) -> None:
+        assert resolve_point_of_entry("Poi Pet") == "POIPET"
+        assert resolve_point_of_entry("ប៉ោយប៉ែត") == "POIPET"
+        assert resolve_point_of_entry("Phnom Penh Airport") == "PNH_AIRPORT"
+        assert resolve_country("ឥណ្ឌូនេស៊ី") == "ID"
+        assert resolve_country("Malaysia") == "MY"
