@@ -12,7 +12,9 @@ import pytest
 from linkage.settings import Settings, load_settings
 from linkage.store.db import dispose_engines, migrate
 
-PG_ADMIN_URL = os.environ.get("SURVIVOR_LINK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "SURVIVOR_LINK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture

@@ -7,19 +7,53 @@ import io
 from pathlib import Path
 from typing import Any
 
-IOM_HEADER = ["iom_case_no", "full_name", "sex", "dob", "age_at_return", "province_of_origin",
-              "district_of_origin", "country_of_exploitation", "sector", "date_of_return",
-              "point_of_entry", "travel_doc_no", "phone", "referred_to", "referral_date",
-              "consent_to_share", "batch_id"]
+IOM_HEADER = [
+    "iom_case_no",
+    "full_name",
+    "sex",
+    "dob",
+    "age_at_return",
+    "province_of_origin",
+    "district_of_origin",
+    "country_of_exploitation",
+    "sector",
+    "date_of_return",
+    "point_of_entry",
+    "travel_doc_no",
+    "phone",
+    "referred_to",
+    "referral_date",
+    "consent_to_share",
+    "batch_id",
+]
 
 
-def iom_row(case: str = "KH-IOM-2024-0001", name: str = "DARA SOK", dob: str = "12/03/1990",
-            ret: str = "05/06/2024", **extra: Any) -> dict[str, str]:
-    row = {"iom_case_no": case, "full_name": name, "sex": "M", "dob": dob, "age_at_return": "",
-           "province_of_origin": "Kampong Thom", "district_of_origin": "Sandan",
-           "country_of_exploitation": "Indonesia", "sector": "fishing", "date_of_return": ret,
-           "point_of_entry": "Phnom Penh Airport", "travel_doc_no": "", "phone": "012 345 678",
-           "referred_to": "", "referral_date": "", "consent_to_share": "Y", "batch_id": "B1"}
+def iom_row(
+    case: str = "KH-IOM-2024-0001",
+    name: str = "DARA SOK",
+    dob: str = "12/03/1990",
+    ret: str = "05/06/2024",
+    **extra: Any,
+) -> dict[str, str]:
+    row = {
+        "iom_case_no": case,
+        "full_name": name,
+        "sex": "M",
+        "dob": dob,
+        "age_at_return": "",
+        "province_of_origin": "Kampong Thom",
+        "district_of_origin": "Sandan",
+        "country_of_exploitation": "Indonesia",
+        "sector": "fishing",
+        "date_of_return": ret,
+        "point_of_entry": "Phnom Penh Airport",
+        "travel_doc_no": "",
+        "phone": "012 345 678",
+        "referred_to": "",
+        "referral_date": "",
+        "consent_to_share": "Y",
+        "batch_id": "B1",
+    }
     row.update(extra)
     return row
 
@@ -33,13 +67,34 @@ def iom_csv(rows: list[dict[str, str]], header: list[str] | None = None, delimit
     return buf.getvalue()
 
 
-MOSVY_HEADER = ["ល.រ", "នាមត្រកូល", "នាមខ្លួន", "ភេទ", "អាយុ", "ថ្ងៃខែឆ្នាំកំណើត", "ភូមិ",
-                "ឃុំ/សង្កាត់", "ស្រុក/ខណ្ឌ", "ខេត្ត/រាជធានី", "ប្រទេស", "ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ",
-                "ច្រកព្រំដែន", "ឈ្មោះឪពុក", "អត្តសញ្ញាណប័ណ្ណ", "លេខទូរស័ព្ទ", "ផ្សេងៗ"]
+MOSVY_HEADER = [
+    "ល.រ",
+    "នាមត្រកូល",
+    "នាមខ្លួន",
+    "ភេទ",
+    "អាយុ",
+    "ថ្ងៃខែឆ្នាំកំណើត",
+    "ភូមិ",
+    "ឃុំ/សង្កាត់",
+    "ស្រុក/ខណ្ឌ",
+    "ខេត្ត/រាជធានី",
+    "ប្រទេស",
+    "ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ",
+    "ច្រកព្រំដែន",
+    "ឈ្មោះឪពុក",
+    "អត្តសញ្ញាណប័ណ្ណ",
+    "លេខទូរស័ព្ទ",
+    "ផ្សេងៗ",
+]
 
 
-def mosvy_xlsx(path: Path, rows: list[list[Any]], titles: int = 2, epoch_1904: bool = False,
-               header: list[str] | None = None) -> Path:
+def mosvy_xlsx(
+    path: Path,
+    rows: list[list[Any]],
+    titles: int = 2,
+    epoch_1904: bool = False,
+    header: list[str] | None = None,
+) -> Path:
     import openpyxl
 
     wb = openpyxl.Workbook()
@@ -58,12 +113,40 @@ def mosvy_xlsx(path: Path, rows: list[list[Any]], titles: int = 2, epoch_1904: b
     return path
 
 
-def mosvy_row(no: str = "១", family: str = "សុខ", given: str = "ដារា", ret: Any = "០៥/០៦/២០២៤",
-              **kw: Any) -> list[Any]:
-    values = {"age": "៣៤", "dob": "", "village": "", "commune": "", "district": "សណ្ដាន់",
-              "province": "ខេត្តកំពង់ធំ", "country": "ឥណ្ឌូនេស៊ី", "entry": "ព្រលានយន្តហោះអន្តរជាតិភ្នំពេញ",
-              "father": "សុខ", "nid": "", "phone": "", "remarks": ""}
+def mosvy_row(
+    no: str = "១", family: str = "សុខ", given: str = "ដារា", ret: Any = "០៥/០៦/២០២៤", **kw: Any
+) -> list[Any]:
+    values = {
+        "age": "៣៤",
+        "dob": "",
+        "village": "",
+        "commune": "",
+        "district": "សណ្ដាន់",
+        "province": "ខេត្តកំពង់ធំ",
+        "country": "ឥណ្ឌូនេស៊ី",
+        "entry": "ព្រលានយន្តហោះអន្តរជាតិភ្នំពេញ",
+        "father": "សុខ",
+        "nid": "",
+        "phone": "",
+        "remarks": "",
+    }
     values.update(kw)
-    return [no, family, given, "ប្រុស", values["age"], values["dob"], values["village"],
-            values["commune"], values["district"], values["province"], values["country"], ret,
-            values["entry"], values["father"], values["nid"], values["phone"], values["remarks"]]
+    return [
+        no,
+        family,
+        given,
+        "ប្រុស",
+        values["age"],
+        values["dob"],
+        values["village"],
+        values["commune"],
+        values["district"],
+        values["province"],
+        values["country"],
+        ret,
+        values["entry"],
+        values["father"],
+        values["nid"],
+        values["phone"],
+        values["remarks"],
+    ]

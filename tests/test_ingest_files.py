@@ -21,8 +21,10 @@ from tests.helpers import IOM_HEADER, iom_csv, iom_row, mosvy_row, mosvy_xlsx
 
 def counts(settings: Settings) -> tuple[int, int]:
     with session_scope(settings) as s:
-        return (s.scalar(select(func.count()).select_from(Record)),
-                s.scalar(select(func.count()).select_from(Quarantine)))
+        return (
+            s.scalar(select(func.count()).select_from(Record)),
+            s.scalar(select(func.count()).select_from(Quarantine)),
+        )
 
 
 def quarantine_rules(settings: Settings) -> dict[int, str]:
@@ -130,8 +132,7 @@ def test_formula_cell_quarantined(settings: Settings, tmp_path: Path) -> None:
 
 
 def test_future_birth_and_return_before_birth(settings: Settings, tmp_path: Path) -> None:
-    rows = [iom_row("D1", dob="01/02/2090"), iom_row("D2", dob="10/10/2000", ret="01/01/1999"),
-            iom_row("D3")]
+    rows = [iom_row("D1", dob="01/02/2090"), iom_row("D2", dob="10/10/2000", ret="01/01/1999"), iom_row("D3")]
     r = ingest(settings, write(tmp_path / "d.csv", iom_csv(rows)))
     assert (r.rows_loaded, r.rows_quarantined) == (1, 2)
     assert quarantine_rules(settings) == {2: "future_date", 3: "return_before_birth"}
@@ -169,8 +170,9 @@ def test_within_file_duplicate_ids(settings: Settings, tmp_path: Path) -> None:
 def test_non_excel_named_xlsx(settings: Settings, tmp_path: Path) -> None:
     r = ingest(settings, write(tmp_path / "fake.xlsx", b"PK\x03\x04 this is not really a zip"), "mosvy")
     assert r.status == "rejected" and "not a valid workbook" in r.reason
-    r2 = ingest(settings, write(tmp_path / "old.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"0" * 100),
-                "mosvy")
+    r2 = ingest(
+        settings, write(tmp_path / "old.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"0" * 100), "mosvy"
+    )
     assert r2.status == "rejected" and ".xls" in r2.reason
 
 
@@ -191,9 +193,11 @@ def test_zip_bomb_refused_quickly(settings: Settings, tmp_path: Path) -> None:
 
 
 def test_mosvy_excel_with_titles_khmer_digits_and_dates(settings: Settings, tmp_path: Path) -> None:
-    rows = [mosvy_row("១", ret="០៥/០៦/២០២៤"),
-            mosvy_row("២", "ជា", "សុភាព", ret=dt.datetime(2024, 6, 7), dob="០១/០១/១៩៩០"),
-            mosvy_row("៣", "កែវ", "វណ្ណៈ", ret=45292)]  # Excel day 45292 is 01/01/2024
+    rows = [
+        mosvy_row("១", ret="០៥/០៦/២០២៤"),
+        mosvy_row("២", "ជា", "សុភាព", ret=dt.datetime(2024, 6, 7), dob="០១/០១/១៩៩០"),
+        mosvy_row("៣", "កែវ", "វណ្ណៈ", ret=45292),
+    ]  # Excel day 45292 is 01/01/2024
     path = mosvy_xlsx(tmp_path / "landing" / "mosvy" / "list.xlsx", rows, titles=3)
     r = Ingestor(settings).ingest_path(path)  # source from the landing folder
     assert (r.source, r.status, r.rows_loaded) == ("mosvy", "ingested", 3)
@@ -211,8 +215,7 @@ def test_mosvy_excel_with_titles_khmer_digits_and_dates(settings: Settings, tmp_
 
 
 def test_excel_1904_date_system(settings: Settings, tmp_path: Path) -> None:
-    path = mosvy_xlsx(tmp_path / "1904.xlsx", [mosvy_row("1", ret=dt.datetime(2024, 6, 5))],
-                      epoch_1904=True)
+    path = mosvy_xlsx(tmp_path / "1904.xlsx", [mosvy_row("1", ret=dt.datetime(2024, 6, 5))], epoch_1904=True)
     r = ingest(settings, path, "mosvy")
     assert r.rows_loaded == 1
     with session_scope(settings) as s:

@@ -51,8 +51,9 @@ class TestNames:
         s = split_full_name("សុខ ដារា", "family_given")
         assert (s.family, s.given) == ("សុខ", "ដារា")
 
-    @pytest.mark.parametrize(("kh", "latin"), [("សុខ", "Sok"), ("ជា", "Chea"), ("ងួន", "Nguon"),
-                                                ("សុខ ដារា", "Sok Dara")])
+    @pytest.mark.parametrize(
+        ("kh", "latin"), [("សុខ", "Sok"), ("ជា", "Chea"), ("ងួន", "Nguon"), ("សុខ ដារា", "Sok Dara")]
+    )
     def test_romanise_known(self, kh: str, latin: str) -> None:
         assert romanise(kh) == latin
 
@@ -62,9 +63,20 @@ class TestNames:
 
 
 class TestPhonetic:
-    @pytest.mark.parametrize(("a", "b"), [("Sok", "Sokh"), ("Chea", "Chia"), ("Keo", "Kaev"),
-                                          ("Nguon", "Ngoun"), ("Sorn", "Son"), ("Vannak", "Vanak"),
-                                          ("Chhim", "Chim"), ("Touch", "Tuch"), ("Moeun", "Meun")])
+    @pytest.mark.parametrize(
+        ("a", "b"),
+        [
+            ("Sok", "Sokh"),
+            ("Chea", "Chia"),
+            ("Keo", "Kaev"),
+            ("Nguon", "Ngoun"),
+            ("Sorn", "Son"),
+            ("Vannak", "Vanak"),
+            ("Chhim", "Chim"),
+            ("Touch", "Tuch"),
+            ("Moeun", "Meun"),
+        ],
+    )
     def test_variants_share_a_key(self, a: str, b: str) -> None:
         assert phonetic_key(a) == phonetic_key(b)
 
@@ -76,10 +88,17 @@ class TestPhonetic:
 class TestDates:
     @pytest.mark.parametrize(
         ("text", "value", "precision"),
-        [("12/03/2015", dt.date(2015, 3, 12), "day"), ("5-3-2015", dt.date(2015, 3, 5), "day"),
-         ("2015-03-05", dt.date(2015, 3, 5), "day"), ("០៥/០៣/២០១៥", dt.date(2015, 3, 5), "day"),
-         ("12/03/2558", dt.date(2015, 3, 12), "day"), ("01/01/1990", dt.date(1990, 1, 1), "year"),
-         ("1990", dt.date(1990, 1, 1), "year"), ("12 Mar 2015", dt.date(2015, 3, 12), "day")])
+        [
+            ("12/03/2015", dt.date(2015, 3, 12), "day"),
+            ("5-3-2015", dt.date(2015, 3, 5), "day"),
+            ("2015-03-05", dt.date(2015, 3, 5), "day"),
+            ("០៥/០៣/២០១៥", dt.date(2015, 3, 5), "day"),
+            ("12/03/2558", dt.date(2015, 3, 12), "day"),
+            ("01/01/1990", dt.date(1990, 1, 1), "year"),
+            ("1990", dt.date(1990, 1, 1), "year"),
+            ("12 Mar 2015", dt.date(2015, 3, 12), "day"),
+        ],
+    )
     def test_formats(self, text: str, value: dt.date, precision: str) -> None:
         parsed = parse_date(text, placeholder_is_year=True)
         assert parsed is not None
@@ -105,8 +124,10 @@ class TestDates:
 
 
 class TestPhones:
-    @pytest.mark.parametrize("text", ["012 345 678", "+855 12 345 678", "85512345678",
-                                      "(+855) 12-345-678", "០១២ ៣៤៥ ៦៧៨", "012345678.0"])
+    @pytest.mark.parametrize(
+        "text",
+        ["012 345 678", "+855 12 345 678", "85512345678", "(+855) 12-345-678", "០១២ ៣៤៥ ៦៧៨", "012345678.0"],
+    )
     def test_e164(self, text: str) -> None:
         assert normalise_phone(text) == "+85512345678"
 
@@ -120,14 +141,24 @@ class TestPhones:
 
 
 class TestPlaces:
-    @pytest.mark.parametrize("text", ["Kampong Cham", "Kompong Cham", "Kg. Cham", "កំពង់ចាម",
-                                      "ខេត្តកំពង់ចាម", "KPC"])
+    @pytest.mark.parametrize(
+        "text", ["Kampong Cham", "Kompong Cham", "Kg. Cham", "កំពង់ចាម", "ខេត្តកំពង់ចាម", "KPC"]
+    )
     def test_province_variants(self, text: str) -> None:
         assert resolve_place(text).province_code == "03"
 
-    @pytest.mark.parametrize(("text", "code"), [("Tbong Khmum", "25"), ("Ratanakiri", "16"),
-                                                ("Oddar Meanchey", "22"), ("ឧត្តរមានជ័យ", "22"),
-                                                ("PP", "12"), ("រាជធានីភ្នំពេញ", "12"), ("Siemreap", "17")])
+    @pytest.mark.parametrize(
+        ("text", "code"),
+        [
+            ("Tbong Khmum", "25"),
+            ("Ratanakiri", "16"),
+            ("Oddar Meanchey", "22"),
+            ("ឧត្តរមានជ័យ", "22"),
+            ("PP", "12"),
+            ("រាជធានីភ្នំពេញ", "12"),
+            ("Siemreap", "17"),
+        ],
+    )
     def test_provinces_missing_from_gazetteer_spellings(self, text: str, code: str) -> None:
         assert resolve_place(text).province_code == code
 

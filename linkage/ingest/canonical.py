@@ -252,6 +252,11 @@ class RowMapper:
                 issues.append(Issue(line, issue.column, issue.rule, issue.reason, issue.severity))
                 rec[f] = None
                 continue
+            if not 1900 <= parsed.value.year <= 2100:
+                sev = "warning" if f == "last_follow_up_date" else "error"
+                issues.append(Issue(line, f, "date_range", f"{f}: year outside 1900-2100", sev))
+                rec[f] = None
+                continue
             rec[f] = parsed.value
             if f == "birth_date":
                 rec["birth_precision"] = parsed.precision

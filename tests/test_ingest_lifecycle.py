@@ -1,0 +1,161 @@
+"""Crash safety, replay after a fix, onboarding a new NGO, PostgreSQL, the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from linkage.cli import main
+from linkage.ingest.load import Ingestor
+from linkage.settings import Settings, load_settings
+from linkage.store.db import session_scope
+from linkage.store.models import AuditLog, Delivery, Quarantine, Record
+from tests.conftest import write
+from tests.helpers import iom_csv, iom_row
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SURVIVOR_LINK_HOME=str(settings.home),
+        SURVIVOR_LINK_DB_URL=settings.db_url,
+        SURVIVOR_LINK_SOURCES_DIR=str(settings.sources_dir),
+        **extra,
+    )
+    return env
+
+
+def test_crash_mid_load_leaves_nothing_and_rerun_converges(settings: Settings, tmp_path: Path) -> None:
+    rows = [iom_row(f"KH-IOM-2024-{i:04d}") for i in range(1, 301)] + [iom_row("BAD", ret="99/99/2024")]
+    path = write(tmp_path / "landing" / "iom" / "big.csv", iom_csv(rows))
+    cmd = [sys.executable, "-m", "linkage.cli", "ingest", str(path)]
+    crashed = subprocess.run(
+        cmd,
+        env=_env(settings, SURVIVOR_LINK_TEST_CRASH_POINT="before_commit"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert crashed.returncode == 70
+    with session_scope(settings) as s:
+        assert s.scalar(select(func.count()).select_from(Record)) == 0
+        assert s.scalar(select(func.count()).select_from(Quarantine)) == 0
+        assert s.scalars(select(Delivery)).one().status == "claimed"
+    done = subprocess.run(cmd, env=_env(settings), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with session_scope(settings) as s:
+        d = s.scalars(select(Delivery)).one()
+        assert (d.status, d.rows_loaded, d.rows_quarantined) == ("ingested", 300, 1)
+        assert s.scalar(select(func.count()).select_from(Record)) == 300
+
+
+def test_replay_after_mapping_fix(settings: Settings, tmp_path: Path) -> None:
+    """A sex value the mapping did not know, and a date written with dots that failed before."""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    iom = (settings.sources_dir / "iom.yaml").read_text(encoding="utf-8")
+    (sources / "iom.yaml").write_text(
+        iom.replace(
+            "return_date: [date_of_return, return_date, date of return]", "return_date: [return_date]"
+        ),
+        encoding="utf-8",
+    )
+    broken = load_settings(home=settings.home, db_url=settings.db_url, sources_dir=sources)
+    path = write(tmp_path / "iom.csv", iom_csv([iom_row("R1"), iom_row("R2")]))
+    first = Ingestor(broken).ingest_path(path, "iom")
+    assert first.status == "rejected" and "return_date" in first.reason
+    (sources / "iom.yaml").write_text(iom, encoding="utf-8")  # the officer fixes the mapping
+    replayed = Ingestor(broken).replay()
+    assert [r.status for r in replayed] == ["ingested"]
+    with session_scope(settings) as s:
+        assert s.scalar(select(func.count()).select_from(Record)) == 2
+        assert s.scalars(select(Delivery)).one().status == "ingested"
+
+
+def test_replay_quarantined_rows_after_data_rule_fix(settings: Settings, tmp_path: Path) -> None:
+    path = write(tmp_path / "iom.csv", iom_csv([iom_row("Q1"), iom_row("Q2", ret="2024.06.05 x")]))
+    r = Ingestor(settings).ingest_path(path, "iom")
+    assert (r.rows_loaded, r.rows_quarantined) == (1, 1)
+    # nothing changed: replay keeps the row quarantined, with its reason
+    again = Ingestor(settings).replay()
+    assert again[0].rows_quarantined == 1
+    with session_scope(settings) as s:
+        q = s.scalars(select(Quarantine)).one()
+        assert (q.status, q.rule, q.line) == ("open", "date_format", 3)
+
+
+def test_new_ngo_onboarded_with_one_yaml(settings: Settings, tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for f in settings.sources_dir.glob("*.yaml"):
+        (sources / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    (sources / "ngo-sunrise.yaml").write_text(
+        """
+source: ngo-sunrise
+title: Sunrise Shelter register
+name_order: given_family
+fields:
+  source_record_id: [Ref]
+  full_name: [Client Name]
+  birth_date: [Born]
+  province: [Home Province]
+  intake_date: [Admitted]
+  case_status: [Status]
+required_columns: [source_record_id, full_name, intake_date]
+required_values: [source_record_id, intake_date]
+""",
+        encoding="utf-8",
+    )
+    s2 = load_settings(home=settings.home, db_url=settings.db_url, sources_dir=sources)
+    text = (
+        "Ref,Client Name,Born,Home Province,Admitted,Status\n"
+        "SR-1,Vannak Keo,1991,Kg. Cham,2024-07-01,Active\n"
+    )
+    path = write(tmp_path / "landing" / "ngo-sunrise" / "register.csv", text)
+    r = Ingestor(s2).ingest_path(path)
+    assert (r.source, r.status, r.rows_loaded) == ("ngo-sunrise", "ingested", 1)
+    with session_scope(s2) as s:
+        rec = s.scalars(select(Record)).one()
+        assert (rec.family_name, rec.given_name, rec.province_code, rec.case_status) == (
+            "KEO",
+            "VANNAK",
+            "03",
+            "active",
+        )
+        assert rec.birth_precision == "year"
+
+
+def test_postgresql_store_runs_the_same_migrations_and_ingest(pg_settings: Settings, synth_dir: Path) -> None:
+    ingestor = Ingestor(pg_settings)
+    results = [ingestor.ingest_path(f) for f in sorted((synth_dir / "landing").rglob("*.*"))]
+    assert all(r.status == "ingested" for r in results)
+    with session_scope(pg_settings) as s:
+        n = s.scalar(select(func.count()).select_from(Record))
+        assert n == sum(r.rows_loaded for r in results) > 0
+    again = [ingestor.ingest_path(f) for f in sorted((synth_dir / "landing").rglob("*.*"))]
+    assert {r.status for r in again} == {"duplicate"}
+
+
+def test_cli_run_quarantine_and_export(
+    settings: Settings, synth_dir: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
+    assert main(["run", str(synth_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "Deliveries" in out and "ingested" in out
+    assert main(["quarantine"]) == 0
+    export = tmp_path / "records.csv"
+    assert main(["export", "records", "-o", str(export)]) == 0
+    header = export.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert header[:3] == ["source", "file", "source_record_id"]
+    with session_scope(settings) as s:
+        assert (
+            s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "export.records"))
+            == 1
+        )

@@ -1,0 +1,98 @@
+"""Canary values: no name, phone, ID or birth date in output, errors or stored reasons."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from linkage.settings import Settings
+from linkage.store.db import session_scope
+from linkage.store.models import AuditLog, Delivery, Quarantine
+from tests.conftest import write
+from tests.helpers import iom_csv, iom_row, mosvy_row, mosvy_xlsx
+
+CANARY_NAME = "ZQXCANARY"
+CANARY_KH = "ឃ្ឍ្ឍញ"
+CANARY_PHONE_DIGITS = "97712399"
+CANARY_ID = "918273645"
+CANARY_DOB = "17/07/1977"
+CANARIES = [CANARY_NAME, CANARY_KH, CANARY_PHONE_DIGITS, CANARY_ID, CANARY_DOB, "1977-07-17"]
+
+
+def test_canaries_never_leave_the_store(settings: Settings, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    rows = [
+        iom_row(
+            "C1",
+            name=f"{CANARY_NAME} SOK",
+            dob=CANARY_DOB,
+            phone=f"0{CANARY_PHONE_DIGITS}",
+            travel_doc_no=CANARY_ID,
+        ),
+        iom_row("C2", name=f"{CANARY_NAME} CHEA", dob="17/07/2077"),  # future: quarantined
+        iom_row("C3", name=f"SOK {CANARY_NAME}", phone=f"{CANARY_PHONE_DIGITS}999"),  # bad phone
+        iom_row("C4", name=f"={CANARY_NAME}"),  # formula
+        iom_row("C5", name=f"SOK {CANARY_NAME}", ret=f"{CANARY_DOB}x"),  # bad date
+    ]
+    write(landing / "iom" / "canary.csv", iom_csv(rows))
+    mosvy_xlsx(
+        landing / "mosvy" / "canary.xlsx",
+        [
+            mosvy_row("1", CANARY_KH, "ដារា", nid=CANARY_ID, phone=f"0{CANARY_PHONE_DIGITS}"),
+            mosvy_row("2", "sux", CANARY_NAME.lower()),  # Limon: quarantined
+            mosvy_row("3", CANARY_KH, "ដារា", nid=f"{CANARY_ID}12345"),  # bad ID: warning
+        ],
+    )
+    env = dict(os.environ, SURVIVOR_LINK_HOME=str(settings.home))
+    outputs = []
+    for args in (["run", str(tmp_path)], ["quarantine", "--all"], ["replay"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "linkage.cli", *args], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        outputs += [proc.stdout, proc.stderr]
+    with session_scope(settings) as s:
+        stored = [d.reason or "" for d in s.scalars(select(Delivery))]
+        quarantined = list(s.scalars(select(Quarantine)))
+        stored += [q.reason for q in quarantined] + [
+            json.dumps(q.issues, ensure_ascii=False) for q in quarantined
+        ]
+        stored += [
+            json.dumps(a.details, ensure_ascii=False) + (a.subject or "") for a in s.scalars(select(AuditLog))
+        ]
+    assert len(quarantined) >= 4  # the bad rows really were exercised
+    text = "\n".join(outputs + stored)
+    leaks = [c for c in CANARIES if c in text]
+    assert leaks == [], f"personal values leaked: {leaks}"
+    # the quarantined rows themselves keep the values, for replay, inside the store
+    assert any(CANARY_NAME in json.dumps(q.raw) for q in quarantined)
+
+
+def test_show_values_is_opt_in_and_audited(settings: Settings, tmp_path: Path) -> None:
+    write(tmp_path / "landing" / "iom" / "x.csv", iom_csv([iom_row("Z1", name=f"={CANARY_NAME}")]))
+    env = dict(os.environ, SURVIVOR_LINK_HOME=str(settings.home))
+    subprocess.run(
+        [sys.executable, "-m", "linkage.cli", "run", str(tmp_path)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    env["COLUMNS"] = "400"  # one line per row, so the value is not wrapped
+    shown = subprocess.run(
+        [sys.executable, "-m", "linkage.cli", "quarantine", "--show-values"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert CANARY_NAME in shown.stdout
+    with session_scope(settings) as s:
+        actions = [a.action for a in s.scalars(select(AuditLog))]
+    assert "quarantine.values_shown" in actions
