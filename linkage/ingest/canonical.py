@@ -68,6 +68,8 @@ class Issue:
 
 def cell_text(value: Cell) -> str:
     """A cell as text: Excel numbers without a trailing '.0', dates ISO, blanks empty."""
+    if type(value) is str:  # the common case first: this runs for every cell
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

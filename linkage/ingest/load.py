@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from linkage.ingest.canonical import Issue, RowMapper
@@ -398,10 +398,16 @@ class Ingestor:
             for r in rows
             if r["record_key"] in existing
         ]
-        if new:
-            s.execute(insert(Record), new)
+        table = Record.__table__
+        conn = s.connection()
+        now = utcnow()
+        if new:  # Core executemany: batched "insertmanyvalues" on SQLite and PostgreSQL
+            conn.execute(insert(table), [{**r, "loaded_at": now} for r in new])
         if old:
-            s.execute(update(Record), old)
+            cols = [c for c in old[0] if c != "id"]
+            stmt = (update(table).where(table.c.id == bindparam("_id"))
+                    .values({c: bindparam(c) for c in cols}))
+            conn.execute(stmt, [{**{c: r[c] for c in cols}, "_id": r["id"]} for r in old])
 
     # -- replay ----------------------------------------------------------------------------
     def replay(self, sha: str | None = None) -> list[DeliveryResult]:
