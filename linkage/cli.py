@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from rich.table import Table
 
 from linkage.settings import Settings, load_settings
 
-console = Console(stderr=False)
+# Tables wider than a pipe's default 80 columns stay readable when output goes to a file or CI log.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -405,8 +405,7 @@ class Ingestor:
             conn.execute(insert(table), [{**r, "loaded_at": now} for r in new])
         if old:
             cols = [c for c in old[0] if c != "id"]
-            stmt = (update(table).where(table.c.id == bindparam("_id"))
-                    .values({c: bindparam(c) for c in cols}))
+            stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in cols})
             conn.execute(stmt, [{**{c: r[c] for c in cols}, "_id": r["id"]} for r in old])
 
     # -- replay ----------------------------------------------------------------------------

@@ -80,6 +80,17 @@ NGO_HEADER = [
 ]
 
 
+# Old provincial sheets typed in the Limon font: surnames Sok, Heng, Kim, Keo as ASCII codes.
+LIMON_EXAMPLES = ["sux", "ehg", "KIm", "Ekv"]
+
+
+def _messy_date(rng: random.Random, date: dt.date) -> str:
+    """Mostly DD/MM/YYYY; now and then a date no calendar has, as typing errors make."""
+    if rng.random() < 0.005:
+        return f"31/02/{date.year}"
+    return f"{date:%d/%m/%Y}"
+
+
 def assign_referrals(pop: Population, rng: random.Random, p_referred: float, as_of: dt.date) -> None:
     for p in pop.persons:
         for e in p.events:
@@ -162,7 +173,7 @@ class ListWriter:
                             p.home.village[2] if rng.random() < 0.5 else "",
                             e.country[1],
                             e.sector,
-                            f"{e.return_date:%d/%m/%Y}",
+                            _messy_date(rng, e.return_date),
                             e.entry[0],
                             p.travel_doc or "",
                             phone_format(rng, p.phone) if p.phone and rng.random() < 0.8 else "",
@@ -207,7 +218,9 @@ class ListWriter:
                 ws.append(
                     [
                         conv(str(i)),
-                        khmer_variant(rng, p.family["kh"]),
+                        LIMON_EXAMPLES[i % len(LIMON_EXAMPLES)]
+                        if rng.random() < 0.01
+                        else khmer_variant(rng, p.family["kh"]),
                         khmer_variant(rng, p.given["kh"]),
                         "ប្រុស",
                         conv(age),
