@@ -7,6 +7,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+from linkage.synth.writers import MOSVY_HEADER
+
 IOM_HEADER = [
     "iom_case_no",
     "full_name",
@@ -65,27 +67,6 @@ def iom_csv(rows: list[dict[str, str]], header: list[str] | None = None, delimit
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue()
-
-
-MOSVY_HEADER = [
-    "ល.រ",
-    "នាមត្រកូល",
-    "នាមខ្លួន",
-    "ភេទ",
-    "អាយុ",
-    "ថ្ងៃខែឆ្នាំកំណើត",
-    "ភូមិ",
-    "ឃុំ/សង្កាត់",
-    "ស្រុក/ខណ្ឌ",
-    "ខេត្ត/រាជធានី",
-    "ប្រទេស",
-    "ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ",
-    "ច្រកព្រំដែន",
-    "ឈ្មោះឪពុក",
-    "អត្តសញ្ញាណប័ណ្ណ",
-    "លេខទូរស័ព្ទ",
-    "ផ្សេងៗ",
-]
 
 
 def mosvy_xlsx(

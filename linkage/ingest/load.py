@@ -124,6 +124,18 @@ def _duplicates(records: list[dict[str, Any]]) -> list[Issue]:
     return issues
 
 
+def _already_seen(existing: Delivery, file_name: str) -> DeliveryResult:
+    """The same bytes came before: say when and under what name; change nothing."""
+    return DeliveryResult(
+        existing.sha256,
+        file_name,
+        existing.source,
+        "duplicate",
+        f"same bytes as '{existing.file_name}', already {existing.status} "
+        f"on {existing.received_at:%Y-%m-%d %H:%M}",
+    )
+
+
 class Ingestor:
     """Ingests files for one store; holds the mappings and settings."""
 
@@ -173,14 +185,7 @@ class Ingestor:
         with session_scope(self.settings) as s:
             existing = s.get(Delivery, sha)
             if existing is not None and existing.status in ("ingested", "rejected"):
-                return DeliveryResult(
-                    sha,
-                    file_name,
-                    existing.source,
-                    "duplicate",
-                    f"same bytes as '{existing.file_name}', already "
-                    f"{existing.status} on {existing.received_at:%Y-%m-%d %H:%M}",
-                )
+                return _already_seen(existing, file_name)
             if existing is None:
                 s.add(
                     Delivery(
@@ -197,13 +202,7 @@ class Ingestor:
         with session_scope(self.settings) as s:
             existing = s.get(Delivery, sha)
             if existing is not None and existing.status in ("ingested", "rejected"):
-                return DeliveryResult(
-                    sha,
-                    file_name,
-                    existing.source,
-                    "duplicate",
-                    f"same bytes as '{existing.file_name}', already {existing.status}",
-                )
+                return _already_seen(existing, file_name)
             if existing is None:
                 s.add(
                     Delivery(
