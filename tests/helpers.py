@@ -7,27 +7,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from linkage.synth.writers import MOSVY_HEADER
-
-IOM_HEADER = [
-    "iom_case_no",
-    "full_name",
-    "sex",
-    "dob",
-    "age_at_return",
-    "province_of_origin",
-    "district_of_origin",
-    "country_of_exploitation",
-    "sector",
-    "date_of_return",
-    "point_of_entry",
-    "travel_doc_no",
-    "phone",
-    "referred_to",
-    "referral_date",
-    "consent_to_share",
-    "batch_id",
-]
+from linkage.synth.writers import IOM_HEADER, MOSVY_HEADER
 
 
 def iom_row(

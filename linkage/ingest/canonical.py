@@ -118,6 +118,9 @@ class RowMapper:
         except DateError as exc:
             severity = "warning" if field == "last_follow_up_date" else "error"
             return None, Issue(0, field, "date_format", f"{field}: {exc}", severity)
+        if parsed is not None and not 1900 <= parsed.value.year <= 2100:
+            severity = "warning" if field == "last_follow_up_date" else "error"
+            return None, Issue(0, field, "date_range", f"{field}: year outside 1900-2100", severity)
         return parsed, None
 
     def map_row(self, line: int, cells: list[Cell]) -> tuple[dict[str, Any], list[Issue]]:
@@ -252,11 +255,6 @@ class RowMapper:
             )
             if issue:
                 issues.append(Issue(line, issue.column, issue.rule, issue.reason, issue.severity))
-                rec[f] = None
-                continue
-            if not 1900 <= parsed.value.year <= 2100:
-                sev = "warning" if f == "last_follow_up_date" else "error"
-                issues.append(Issue(line, f, "date_range", f"{f}: year outside 1900-2100", sev))
                 rec[f] = None
                 continue
             rec[f] = parsed.value

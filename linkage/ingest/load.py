@@ -391,21 +391,20 @@ class Ingestor:
                     )
                 ).all()
             )
+        now = utcnow()
+        for r in rows:
+            r["loaded_at"] = now
         new = [r for r in rows if r["record_key"] not in existing]
-        old = [
-            {**r, "id": existing[r["record_key"]], "loaded_at": utcnow()}
-            for r in rows
-            if r["record_key"] in existing
-        ]
+        old = [{**r, "_id": existing[r["record_key"]]} for r in rows if r["record_key"] in existing]
         table = Record.__table__
         conn = s.connection()
-        now = utcnow()
         if new:  # Core executemany: batched "insertmanyvalues" on SQLite and PostgreSQL
-            conn.execute(insert(table), [{**r, "loaded_at": now} for r in new])
+            conn.execute(insert(table), new)
         if old:
-            cols = [c for c in old[0] if c != "id"]
-            stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in cols})
-            conn.execute(stmt, [{**{c: r[c] for c in cols}, "_id": r["id"]} for r in old])
+            stmt = (
+                update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in rows[0]})
+            )
+            conn.execute(stmt, old)
 
     # -- replay ----------------------------------------------------------------------------
     def replay(self, sha: str | None = None) -> list[DeliveryResult]:
