@@ -170,11 +170,190 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _link_table(summary) -> Table:
+    t = Table(title="Linkage", show_header=False)
+    t.add_column("what")
+    t.add_column("count", justify="right")
+    for label, value in (
+        ("records linked", summary.records_linked),
+        ("persons created", summary.persons_created),
+        ("persons grown", summary.persons_grown),
+        ("persons merged (old ids kept as aliases)", summary.persons_merged),
+        ("return events created", summary.events_created),
+        ("candidate pairs compared", summary.pairs_compared),
+        ("pairs sent to review", summary.pairs_for_review),
+        ("links refused by the cluster checks", summary.links_refused),
+        ("match weights", summary.model),
+    ):
+        t.add_row(label, str(value))
+    return t
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from linkage.match.linker import link
+
+    settings = _settings(args)
+    with console.status("linking") as status:
+        summary = link(
+            settings,
+            rebuild=getattr(args, "rebuild", False),
+            refit=getattr(args, "refit", False),
+            progress=lambda msg: status.update(msg),
+        )
+    console.print(_link_table(summary))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from linkage.match.evaluate import evaluate_febrl, evaluate_store
+
+    settings = _settings(args)
+    scores = []
+    with console.status("scoring against the truth") as status:
+        if args.truth:
+            scores += evaluate_store(settings, Path(args.truth))
+        if args.febrl:
+            status.update("linking FEBRL 3 and 4")
+            scores += evaluate_febrl(settings)
+    t = Table(title="Linkage quality (pairwise)")
+    for col in (
+        "against",
+        "records",
+        "true pairs",
+        "found pairs",
+        "precision",
+        "recall",
+        "F1",
+        "blocking recall",
+    ):
+        t.add_column(col, justify="left" if col == "against" else "right")
+    for sc in scores:
+        br = "" if sc.blocking_recall is None else f"{sc.blocking_recall:.4f}"
+        t.add_row(
+            sc.name,
+            str(sc.records),
+            str(sc.true_pairs),
+            str(sc.predicted_pairs),
+            f"{sc.precision:.4f}",
+            f"{sc.recall:.4f}",
+            f"{sc.f1:.4f}",
+            br,
+        )
+    console.print(t)
+    return 0
+
+
+def _evidence(explanation: dict) -> tuple[str, str, str]:
+    """Agreeing, disagreeing and missing fields of an explanation, strongest first."""
+    items = [(k, v) for k, v in explanation.items() if isinstance(v, dict)]
+    agree = sorted((kv for kv in items if kv[1]["weight"] > 0), key=lambda kv: -kv[1]["weight"])
+    against = sorted((kv for kv in items if kv[1]["weight"] < 0), key=lambda kv: kv[1]["weight"])
+    missing = [k for k, v in items if v["level"] == "missing"]
+    fmt = lambda kvs: ", ".join(f"{k} {v['level']} ({v['weight']:+.1f})" for k, v in kvs)  # noqa: E731
+    return fmt(agree), fmt(against), ", ".join(missing)
+
+
+def _ref(ref) -> str:
+    if ref is None:
+        return "(record gone)"
+    text = f"{ref.source} {ref.file}:{ref.line} [{ref.record_id}]"
+    if ref.values:
+        text += "\n" + " · ".join(str(v) for v in ref.values.values() if v not in (None, ""))
+    return text
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from linkage.match.review import ReviewError, decide, open_pairs
+
+    settings = _settings(args)
+    if args.action == "decide":
+        try:
+            d = decide(settings, int(args.pair), args.decision, args.note)
+        except (ReviewError, ValueError) as exc:
+            console.print(f"[red]{exc}[/]")
+            return 2
+        console.print(
+            f"recorded: records {d.record_a} and {d.record_b} are [bold]{d.decision}[/]; "
+            "the next `survivor-link link` applies it"
+        )
+        return 0
+    pairs = open_pairs(settings, args.limit, args.show_values)
+    t = Table(title=f"Pairs waiting for review (showing {len(pairs)})", show_lines=True)
+    for col in ("pair", "match probability", "record A", "record B", "agrees", "disagrees", "missing"):
+        t.add_column(col, overflow="fold")
+    for p in pairs:
+        agree, against, missing = _evidence(p["explanation"])
+        t.add_row(
+            str(p["pair"]), f"{p['probability']:.3f}", _ref(p["a"]), _ref(p["b"]), agree, against, missing
+        )
+    console.print(t)
+    if pairs:
+        console.print("decide with: survivor-link review decide PAIR same|different")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from linkage.match.review import ReviewError, explain_person
+
+    settings = _settings(args)
+    try:
+        info = explain_person(settings, args.person_id, args.show_values)
+    except ReviewError as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    head = f"Person {info['person_id']}"
+    if info["asked"] != info["person_id"]:
+        head += f" (you asked for {info['asked']}, merged into it)"
+    if info["aliases"]:
+        head += f"; also known as {', '.join(info['aliases'])}"
+    console.print(f"[bold]{head}[/]")
+    rt = Table(title="Records")
+    for col in ("record", "source", "file", "line", "source id", "return event"):
+        rt.add_column(col)
+    for r in info["records"]:
+        rt.add_row(str(r.record_id), r.source, r.file, str(r.line), r.source_record_id, r.event_id or "")
+        if r.values:
+            rt.add_row(
+                "", "", " · ".join(str(v) for v in r.values.values() if v not in (None, "")), "", "", ""
+            )
+    console.print(rt)
+    et = Table(title="Return events")
+    for col in ("event", "return date", "country", "records"):
+        et.add_column(col)
+    for e in info["events"]:
+        et.add_row(e["event_id"], str(e["return_date"] or "unknown"), e["country"] or "", str(e["records"]))
+    console.print(et)
+    for p in info["pairs"]:
+        where = "inside this person" if p["inside"] else "to a record of another person"
+        pt = Table(
+            title=f"Pair {p['pair']}: records {p['a']} and {p['b']} ({p['band']}, {where}), "
+            f"match probability {p['probability']:.4f}"
+        )
+        pt.add_column("field")
+        pt.add_column("comparison")
+        pt.add_column("weight (bits)", justify="right")
+        for field, v in p["explanation"].items():
+            if not isinstance(v, dict):
+                continue
+            style = "green" if v["weight"] > 0 else "red" if v["weight"] < 0 else "dim"
+            pt.add_row(field, v["level"], f"[{style}]{v['weight']:+.2f}[/]")
+        pt.add_row("total", "", f"{p['weight']:+.2f}")
+        console.print(pt)
+    for d in info["decisions"]:
+        console.print(
+            f"reviewer decision: records {d['a']} and {d['b']} {d['decision']} "
+            f"(by {d['by']}, {d['at']:%Y-%m-%d})"
+        )
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     landing = root / "landing" if (root / "landing").is_dir() else root
     args.paths, args.source, args.strict = [str(landing)], None, False
-    return cmd_ingest(args)
+    code = cmd_ingest(args)
+    args.rebuild = args.refit = False
+    return code or cmd_link(args)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -216,6 +395,37 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("what", choices=["records"])
     s.add_argument("-o", "--output", required=True)
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("link", help="link every record not yet linked into persons")
+    s.add_argument("--rebuild", action="store_true", help="relink every record from scratch (ids are kept)")
+    s.add_argument("--refit", action="store_true", help="fit the match weights again before linking")
+    s.set_defaults(func=cmd_link)
+
+    s = sub.add_parser("review", help="list pairs that need a person's decision, or decide one")
+    rsub = s.add_subparsers(dest="action", required=True)
+    r = rsub.add_parser("list", help="undecided pairs, most uncertain first")
+    r.add_argument("--limit", type=int, default=50)
+    r.add_argument(
+        "--show-values", action="store_true", help="also show names and dates (personal data; audited)"
+    )
+    r.set_defaults(func=cmd_review)
+    r = rsub.add_parser("decide", help="record that a pair is the same man or two different men")
+    r.add_argument("pair")
+    r.add_argument("decision", choices=["same", "different"])
+    r.add_argument("--note")
+    r.set_defaults(func=cmd_review)
+
+    s = sub.add_parser("explain", help="why a person's records were linked, field by field")
+    s.add_argument("person_id")
+    s.add_argument(
+        "--show-values", action="store_true", help="also show names and dates (personal data; audited)"
+    )
+    s.set_defaults(func=cmd_explain)
+
+    s = sub.add_parser("evaluate", help="score persons against a synthetic truth and on FEBRL 3 and 4")
+    s.add_argument("--truth", help="a synth output's truth/ folder")
+    s.add_argument("--no-febrl", dest="febrl", action="store_false", help="skip the FEBRL yardstick")
+    s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("run", help="the whole job on a folder with landing/<source>/ files")
     s.add_argument("dir")

@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
-from linkage.store.models import Delivery, Record
+from linkage.store.models import Delivery, PersonRecord, Record
 
 RECORD_EXPORT_COLUMNS = [
+    "person_id",
+    "event_id",
     "source",
     "file",
     "source_record_id",
@@ -50,20 +52,21 @@ RECORD_EXPORT_COLUMNS = [
 
 
 def export_records(settings: Settings, out: Path) -> int:
-    """One row per stored record, with the delivery's original file name."""
+    """One row per stored record, with its person and return event (blank until linked)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with session_scope(settings) as s, out.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(RECORD_EXPORT_COLUMNS)
         rows = s.execute(
-            select(Record, Delivery.file_name)
+            select(Record, Delivery.file_name, PersonRecord.person_id, PersonRecord.event_id)
             .join(Delivery, Delivery.sha256 == Record.delivery_sha256)
+            .outerjoin(PersonRecord, PersonRecord.record_id == Record.id)
             .order_by(Record.source, Delivery.file_name, Record.line)
         )
-        for rec, file_name in rows:
+        for rec, file_name, person_id, event_id in rows:
             values = {c: getattr(rec, c, None) for c in RECORD_EXPORT_COLUMNS}
-            values["file"] = file_name
+            values.update(file=file_name, person_id=person_id, event_id=event_id)
             w.writerow(["" if values[c] is None else values[c] for c in RECORD_EXPORT_COLUMNS])
             n += 1
         audit(s, "export.records", str(out.name), rows=n)

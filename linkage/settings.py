@@ -34,9 +34,14 @@ class Settings:
     # Referral flags
     grace_days: int = 30
     referral_statuses: tuple[str, ...] = ("active", "follow-up", "closed-referred")
-    # Linkage bands (match probability)
-    link_threshold: float = 0.9
-    review_threshold: float = 0.5
+    # Linkage: bands by match probability, blocking and clustering caps, return window
+    link_threshold: float = 0.999
+    review_threshold: float = 0.99
+    max_block_size: int = 400
+    max_cluster_size: int = 30
+    u_sample_pairs: int = 300_000
+    refit_growth: float = 1.5  # refit the weights when the store has grown this much
+    event_window_days: int = 45
     # Report
     small_count_threshold: int = 5
     extra: dict[str, Any] = field(default_factory=dict)

@@ -148,12 +148,14 @@ def test_cli_run_quarantine_and_export(
     monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
     assert main(["run", str(synth_dir)]) == 0
     out = capsys.readouterr().out
-    assert "Deliveries" in out and "ingested" in out
+    assert "Deliveries" in out and "ingested" in out and "Linkage" in out
     assert main(["quarantine"]) == 0
     export = tmp_path / "records.csv"
     assert main(["export", "records", "-o", str(export)]) == 0
     header = export.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
-    assert header[:3] == ["source", "file", "source_record_id"]
+    assert header[:5] == ["person_id", "event_id", "source", "file", "source_record_id"]
+    rows = export.read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert rows and all(r.split(",")[0].startswith("SL") for r in rows)  # every record has its person
     with session_scope(settings) as s:
         assert (
             s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "export.records"))

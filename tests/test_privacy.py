@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from linkage.settings import Settings
 from linkage.store.db import session_scope
-from linkage.store.models import AuditLog, Delivery, Quarantine
+from linkage.store.models import AuditLog, CandidatePair, Delivery, Person, Quarantine
 from tests.conftest import write
 from tests.helpers import iom_csv, iom_row, mosvy_row, mosvy_xlsx
 
@@ -50,12 +50,21 @@ def test_canaries_never_leave_the_store(settings: Settings, tmp_path: Path) -> N
     )
     env = dict(os.environ, SURVIVOR_LINK_HOME=str(settings.home))
     outputs = []
-    for args in (["run", str(tmp_path)], ["quarantine", "--all"], ["replay"]):
+
+    def cli(*args: str) -> None:
         proc = subprocess.run(
             [sys.executable, "-m", "linkage.cli", *args], env=env, capture_output=True, text=True, timeout=300
         )
         assert proc.returncode == 0, proc.stderr[-2000:]
-        outputs += [proc.stdout, proc.stderr]
+        outputs.extend([proc.stdout, proc.stderr])
+
+    for args in (["run", str(tmp_path)], ["quarantine", "--all"], ["replay"], ["link"], ["review", "list"]):
+        cli(*args)
+    with session_scope(settings) as s:
+        persons = list(s.scalars(select(Person.person_id)))
+    assert persons  # linkage really ran
+    for pid in persons:
+        cli("explain", pid)
     with session_scope(settings) as s:
         stored = [d.reason or "" for d in s.scalars(select(Delivery))]
         quarantined = list(s.scalars(select(Quarantine)))
@@ -65,6 +74,7 @@ def test_canaries_never_leave_the_store(settings: Settings, tmp_path: Path) -> N
         stored += [
             json.dumps(a.details, ensure_ascii=False) + (a.subject or "") for a in s.scalars(select(AuditLog))
         ]
+        stored += [json.dumps(p.explanation, ensure_ascii=False) for p in s.scalars(select(CandidatePair))]
     assert len(quarantined) >= 4  # the bad rows really were exercised
     text = "\n".join(outputs + stored)
     leaks = [c for c in CANARIES if c in text]

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -152,3 +153,120 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(256))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Person(Base):
+    """One survivor. The id is permanent: never regenerated, never reused."""
+
+    __tablename__ = "person"
+
+    person_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|merged|empty
+    merged_into: Mapped[str | None] = mapped_column(String(16))
+    record_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PersonAlias(Base):
+    """An id that was merged into another person and still resolves to it."""
+
+    __tablename__ = "person_alias"
+
+    alias_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PersonRecord(Base):
+    """Which person and return event a record belongs to, plus its blocking keys.
+
+    Why the keys live here: linking a new delivery looks up stored records by key with an
+    index, so its cost grows with the delivery, not with the store. Keys are 64-bit
+    hashes, so the index holds no name, phone or ID in clear.
+    """
+
+    __tablename__ = "person_record"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(16), index=True)
+    event_id: Mapped[str | None] = mapped_column(String(16), index=True)
+    linked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    k_name: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    k_fam_year: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    k_giv_year: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    k_fam_district: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    k_giv_district: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    k_phone: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    k_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    k_father: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    k_return_fam: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    k_return_giv: Mapped[int | None] = mapped_column(BigInteger, index=True)
+
+
+class ReturnEvent(Base):
+    """One repatriation of a person; flags hang on it, so its id is stable too."""
+
+    __tablename__ = "return_event"
+
+    event_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(16), index=True)
+    return_date: Mapped[dt.date | None] = mapped_column(Date)
+    country: Mapped[str | None] = mapped_column(String(2))
+    point_of_entry: Mapped[str | None] = mapped_column(String(64))
+    record_count: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|retired
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CandidatePair(Base):
+    """A scored pair of records: review-band pairs wait here for a person to decide."""
+
+    __tablename__ = "candidate_pair"
+    __table_args__ = (UniqueConstraint("record_a", "record_b", name="uq_candidate_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_a: Mapped[int] = mapped_column(Integer, index=True)
+    record_b: Mapped[int] = mapped_column(Integer, index=True)
+    probability: Mapped[float] = mapped_column()
+    weight: Mapped[float] = mapped_column()
+    band: Mapped[str] = mapped_column(String(16), index=True)  # link|review|nonlink
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|decided|superseded
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MatchDecision(Base):
+    """A reviewer's verdict on a pair; beats the model on every later run."""
+
+    __tablename__ = "match_decision"
+    __table_args__ = (UniqueConstraint("record_a", "record_b", name="uq_match_decision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_a: Mapped[int] = mapped_column(Integer, index=True)
+    record_b: Mapped[int] = mapped_column(Integer, index=True)
+    decision: Mapped[str] = mapped_column(String(16))  # same|different
+    decided_by: Mapped[str] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class LinkModel(Base):
+    """Fitted match weights; incremental runs reuse the newest so scores stay comparable."""
+
+    __tablename__ = "link_model"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16))  # em|supervised
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class IdCounter(Base):
+    """Next number per id kind; ids come from here so that none is ever handed out twice."""
+
+    __tablename__ = "id_counter"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_value: Mapped[int] = mapped_column(Integer, default=1)

@@ -1,0 +1,135 @@
+"""Blocking: the passes whose union proposes candidate pairs.
+
+Why several passes: each misses what another catches. Names are compared order-free;
+a surname spelled apart (Keo/Kao/Kev) still meets through the given name plus birth year
+or district, a misspelt given name through the surname; phone, ID or document, father's
+name and the return (date, district, initial) catch the rest. Blocks larger than a cap
+(Sok born 1990, at a million records) are skipped and counted: another pass covers them,
+and candidate pairs stay near-linear in the number of records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+# pass name -> the PersonRecord columns holding its keys. A pass with two columns pools
+# them: a family-name key of one record meets the given-name key of another, so records
+# whose list swapped the name order still meet.
+PASSES: dict[str, tuple[str, ...]] = {
+    "name": ("k_name",),
+    "name_token_year": ("k_fam_year", "k_giv_year"),
+    "name_token_district": ("k_fam_district", "k_giv_district"),
+    "phone": ("k_phone",),
+    "id_or_document": ("k_id",),
+    "father_district": ("k_father",),
+    "return_district": ("k_return_fam", "k_return_giv"),
+}
+KEY_COLUMNS = [c for cols in PASSES.values() for c in cols]
+
+DEFAULT_MAX_BLOCK = 400
+
+
+def _join(*parts: pd.Series) -> pd.Series:
+    """Join key parts with ':'; missing when any part is missing."""
+    out = parts[0].astype("string")
+    for p in parts[1:]:
+        out = out + ":" + p.astype("string")
+    return out
+
+
+# Keys are stored hashed: blocking needs only equality, and the store's index then holds
+# no phone, ID or name in clear. 64-bit hashes: collisions only add a candidate pair.
+_HASH_KEY = "survivorlinkkeys"
+
+
+def _hashed(keys: pd.Series) -> pd.Series:
+    text = keys.astype("string")
+    values = pd.util.hash_array(text.fillna("").to_numpy(dtype=object), hash_key=_HASH_KEY, categorize=True)
+    return pd.Series(values.view(np.int64), index=keys.index, dtype="Int64").mask(text.isna())
+
+
+def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """One hashed key column per pass column (pd.NA where the record has nothing for it)."""
+    fam, giv = frame["fam_key"].astype("string"), frame["giv_key"].astype("string")
+    lo = np.where(fam.fillna("") <= giv.fillna(""), fam.fillna(""), giv.fillna(""))
+    hi = np.where(fam.fillna("") <= giv.fillna(""), giv.fillna(""), fam.fillna(""))
+    name = pd.Series(lo, index=frame.index, dtype="string") + "|" + pd.Series(hi, index=frame.index)
+    year = frame["birth_year"].astype("string")
+    district = frame["district"]
+    returned = frame["return_date"].dt.strftime("%Y-%m-%d").astype("string")
+    ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
+    raw = pd.DataFrame(
+        {
+            "k_name": name.where(fam.notna() & giv.notna()),
+            "k_fam_year": _join(fam, year),
+            "k_giv_year": _join(giv, year),
+            "k_fam_district": _join(fam, district),
+            "k_giv_district": _join(giv, district),
+            "k_phone": frame["phone"].astype("string"),
+            "k_id": ident,
+            "k_father": _join(frame["father_key"], district),
+            "k_return_fam": _join(returned, district, fam.str[:1]),
+            "k_return_giv": _join(returned, district, giv.str[:1]),
+        },
+        index=frame.index,
+    )
+    return raw.apply(_hashed)
+
+
+@dataclass
+class BlockingStats:
+    """What each pass contributed; shown to users and used for blocking recall."""
+
+    pairs_by_pass: dict[str, int] = field(default_factory=dict)
+    skipped_blocks: dict[str, int] = field(default_factory=dict)
+    skipped_records: dict[str, int] = field(default_factory=dict)
+    candidate_pairs: int = 0
+
+
+def _pass_pairs(
+    keys: pd.DataFrame, columns: tuple[str, ...], is_new: np.ndarray, max_block: int
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Pairs (left < right) of positions sharing a key, at least one side new."""
+    parts = [pd.DataFrame({"key": keys[c].to_numpy(), "pos": np.arange(len(keys))}) for c in columns]
+    df = pd.concat(parts, ignore_index=True).dropna(subset=["key"]).drop_duplicates()
+    if df.empty:
+        return np.empty(0, np.int64), np.empty(0, np.int64), 0, 0
+    sizes = df.groupby("key", sort=False)["pos"].transform("size").to_numpy()
+    too_big = sizes > max_block
+    skipped_blocks = int(df.loc[too_big, "key"].nunique())
+    skipped_records = int(df.loc[too_big, "pos"].nunique())
+    df = df[~too_big & (sizes > 1)]
+    new_keys = df.loc[is_new[df["pos"].to_numpy()], "key"].unique()
+    df = df[df["key"].isin(new_keys)]
+    m = df.merge(df, on="key", suffixes=("_l", "_r"))
+    left, right = m["pos_l"].to_numpy(np.int64), m["pos_r"].to_numpy(np.int64)
+    keep = (left < right) & (is_new[left] | is_new[right])
+    return left[keep], right[keep], skipped_blocks, skipped_records
+
+
+def candidate_pairs(
+    keys: pd.DataFrame,
+    is_new: np.ndarray | None = None,
+    max_block: int = DEFAULT_MAX_BLOCK,
+    passes: tuple[str, ...] | None = None,
+) -> tuple[np.ndarray, np.ndarray, BlockingStats]:
+    """Union of the passes (default: all) as position arrays (left < right)."""
+    n = len(keys)
+    if is_new is None:
+        is_new = np.ones(n, dtype=bool)
+    stats = BlockingStats()
+    codes = []
+    for name, cols in PASSES.items():
+        if passes is not None and name not in passes:
+            continue
+        left, right, sb, sr = _pass_pairs(keys, cols, is_new, max_block)
+        stats.pairs_by_pass[name] = len(left)
+        stats.skipped_blocks[name] = sb
+        stats.skipped_records[name] = sr
+        codes.append(left * n + right)
+    all_codes = np.unique(np.concatenate(codes)) if codes else np.empty(0, np.int64)
+    stats.candidate_pairs = len(all_codes)
+    return all_codes // n, all_codes % n, stats

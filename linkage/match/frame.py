@@ -1,0 +1,134 @@
+"""The comparison frame: one row per record with the derived fields linkage compares.
+
+Why a separate frame: comparison works on folded keys (phonetic name keys, an estimated
+birth year, place codes), not on what the list said. Every derived column is computed once
+per distinct value, so a million records with a few thousand distinct names stay cheap.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from linkage.normalise.khmer import has_khmer
+from linkage.normalise.names import tidy_khmer_name, tidy_latin
+from linkage.normalise.phonetic import phonetic_key
+from linkage.normalise.romanise import romanise
+
+# Record columns the frame is built from (never more: the frame is the privacy boundary
+# of matching, and nothing from it is logged).
+RECORD_COLUMNS = [
+    "id",
+    "source",
+    "delivery_sha256",
+    "family_name",
+    "given_name",
+    "family_name_kh",
+    "given_name_kh",
+    "birth_date",
+    "birth_year",
+    "birth_precision",
+    "age",
+    "province_code",
+    "district_code",
+    "commune_code",
+    "village_code",
+    "country",
+    "return_date",
+    "point_of_entry",
+    "batch_id",
+    "phone",
+    "national_id",
+    "travel_doc_no",
+    "father_name",
+    "intake_date",
+    "loaded_at",
+]
+
+
+def _map_unique(series: pd.Series, fn) -> pd.Series:
+    """Apply fn once per distinct value (names repeat a lot)."""
+    uniques = series.dropna().unique()
+    table = {u: fn(u) for u in uniques}
+    return series.map(table)
+
+
+def _name_key(text: object) -> str:
+    """Joined phonetic key of a name part: 'Sovann Rith' and 'Sovannrith' meet."""
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    latin = romanise(text) if has_khmer(text) else text
+    # Key the joined text: a split 'Sar Oeun' must key like 'Saroeun'.
+    return phonetic_key(re.sub(r"[\s\-]+", "", latin))
+
+
+def _latin_text(text: object) -> str:
+    """The spelling as written (tidied, spaces out), for the same-spelling level."""
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    latin = romanise(text) if has_khmer(text) else text
+    return tidy_latin(latin).replace(" ", "")
+
+
+def _khmer(text: object) -> str:
+    if not isinstance(text, str) or not has_khmer(text):
+        return ""
+    return tidy_khmer_name(text).replace(" ", "")
+
+
+def _blank_to_na(series: pd.Series) -> pd.Series:
+    s = series.astype("string").str.strip()
+    return s.mask(s == "", pd.NA)
+
+
+def build_frame(records: pd.DataFrame) -> pd.DataFrame:
+    """Derive comparison fields from stored records (columns as in RECORD_COLUMNS)."""
+    r = records
+    f = pd.DataFrame(index=r.index)
+    f["record_id"] = r["id"].astype("int64")
+    f["source"] = r["source"].astype("string")
+    f["delivery"] = r["delivery_sha256"].astype("string")
+
+    fam = r["family_name"].where(r["family_name"].notna(), r["family_name_kh"])
+    giv = r["given_name"].where(r["given_name"].notna(), r["given_name_kh"])
+    f["fam_key"] = _map_unique(fam, _name_key).fillna("").astype(str)
+    f["giv_key"] = _map_unique(giv, _name_key).fillna("").astype(str)
+    f["fam_text"] = _map_unique(fam, _latin_text).fillna("").astype(str)
+    f["giv_text"] = _map_unique(giv, _latin_text).fillna("").astype(str)
+    f["fam_kh"] = _map_unique(r["family_name_kh"], _khmer).fillna("").astype(str)
+    f["giv_kh"] = _map_unique(r["given_name_kh"], _khmer).fillna("").astype(str)
+    f["father_key"] = _map_unique(r["father_name"], _name_key).fillna("").astype(str)
+
+    # Birth: exact date when the day is known, else a year (stated or from age at return).
+    bdate = pd.to_datetime(r["birth_date"], errors="coerce")
+    day_known = r["birth_precision"].astype("string").eq("day").fillna(False).to_numpy()
+    f["birth_date"] = bdate.where(day_known)
+    ref_date = (
+        pd.to_datetime(r["return_date"], errors="coerce")
+        .fillna(pd.to_datetime(r["intake_date"], errors="coerce"))
+        .fillna(pd.to_datetime(r["loaded_at"], errors="coerce"))
+    )
+    year_from_age = ref_date.dt.year - pd.to_numeric(r["age"], errors="coerce")
+    stated = pd.to_numeric(r["birth_year"], errors="coerce")
+    f["birth_year"] = stated.fillna(year_from_age).astype("Int64")
+    f["birth_from_age"] = stated.isna() & year_from_age.notna()
+
+    for col, short in (
+        ("province_code", "province"),
+        ("district_code", "district"),
+        ("commune_code", "commune"),
+        ("village_code", "village"),
+    ):
+        f[short] = _blank_to_na(r[col])
+    f["phone"] = _blank_to_na(r["phone"])
+    f["national_id"] = _blank_to_na(r["national_id"])
+    f["travel_doc"] = _blank_to_na(r["travel_doc_no"]).str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)
+    f["return_date"] = pd.to_datetime(r["return_date"], errors="coerce")
+    f["intake_date"] = pd.to_datetime(r["intake_date"], errors="coerce")
+    f["country"] = _blank_to_na(r["country"])
+    f["point_of_entry"] = _blank_to_na(r["point_of_entry"])
+    f["batch"] = _blank_to_na(r["batch_id"])
+    for col in ("fam_key", "giv_key", "fam_text", "giv_text", "fam_kh", "giv_kh", "father_key"):
+        f[col] = f[col].astype("string").mask(f[col] == "", pd.NA)
+    return f.reset_index(drop=True)

@@ -1,0 +1,567 @@
+"""`survivor-link link`: every record not yet linked joins a person, incrementally.
+
+Why this order: new records are blocked against each other and against stored records
+found through indexed blocking keys (so the cost follows the delivery, not the store);
+pairs are scored with the stored model; reviewers' decisions override scores; the
+constrained clustering decides persons; ids are kept (oldest wins a merge); return
+events are regrouped only for the persons that changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from linkage.match.blocking import KEY_COLUMNS, PASSES, BlockingStats, block_keys, candidate_pairs
+from linkage.match.cluster import cluster
+from linkage.match.compare import FEATURES, LEVELS, compare
+from linkage.match.events import EventRow, group_returns
+from linkage.match.frame import RECORD_COLUMNS, build_frame
+from linkage.match.ids import allocate, id_number
+from linkage.match.model import MatchModel
+from linkage.match.training import fit_model
+from linkage.settings import Settings
+from linkage.store.db import audit, session_scope
+from linkage.store.models import (
+    CandidatePair,
+    Delivery,
+    LinkModel,
+    MatchDecision,
+    Person,
+    PersonAlias,
+    PersonRecord,
+    Record,
+    ReturnEvent,
+    utcnow,
+)
+
+Progress = Callable[[str], None]
+_CHUNK = 900  # bound parameters per IN list, safe on SQLite and PostgreSQL
+
+
+@dataclass
+class LinkSummary:
+    """What a link run did, in counts only (this goes to logs and XCom)."""
+
+    records_linked: int = 0
+    persons_created: int = 0
+    persons_grown: int = 0
+    persons_merged: int = 0
+    events_created: int = 0
+    pairs_compared: int = 0
+    pairs_linked: int = 0
+    pairs_for_review: int = 0
+    links_refused: int = 0
+    model: str = ""
+    blocking: BlockingStats = field(default_factory=BlockingStats)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.__dict__.items() if k not in {"blocking", "seconds"}}
+        d["candidate_pairs_by_pass"] = dict(self.blocking.pairs_by_pass)
+        d["seconds"] = {k: round(v, 2) for k, v in self.seconds.items()}
+        return d
+
+
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
+    for i in range(0, len(values), _CHUNK):
+        yield values[i : i + _CHUNK]
+
+
+def _read_records(session: Session, ids: list[int] | None) -> pd.DataFrame:
+    """Record columns the frame needs, for the given ids (None: all unlinked records)."""
+    cols = [getattr(Record, c) for c in RECORD_COLUMNS]
+    conn = session.connection()
+    if ids is None:
+        linked = select(PersonRecord.record_id)
+        stmt = select(*cols).where(Record.id.not_in(linked)).order_by(Record.id)
+        return pd.read_sql(stmt, conn)
+    frames = [pd.read_sql(select(*cols).where(Record.id.in_(chunk)), conn) for chunk in _chunks(ids)]
+    if not frames:
+        return pd.DataFrame(columns=RECORD_COLUMNS)
+    return pd.concat(frames, ignore_index=True).sort_values("id", ignore_index=True)
+
+
+def _stored_candidates(session: Session, new_keys: pd.DataFrame) -> dict[int, str]:
+    """Stored records sharing any blocking key with a new record -> their person_id."""
+    found: dict[int, str] = {}
+    for cols in PASSES.values():
+        values = [int(v) for v in pd.unique(pd.concat([new_keys[c] for c in cols]).dropna())]
+        for col in cols:
+            column = getattr(PersonRecord, col)
+            for chunk in _chunks(values):
+                rows = session.execute(
+                    select(PersonRecord.record_id, PersonRecord.person_id).where(column.in_(chunk))
+                ).all()
+                found.update((int(r), p) for r, p in rows)
+    return found
+
+
+def _decisions(session: Session, record_ids: set[int]) -> list[tuple[int, int, str]]:
+    ids = sorted(record_ids)
+    out: dict[tuple[int, int], str] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(MatchDecision.record_a, MatchDecision.record_b, MatchDecision.decision).where(
+                (MatchDecision.record_a.in_(chunk)) | (MatchDecision.record_b.in_(chunk))
+            )
+        ).all()
+        out.update(((int(a), int(b)), d) for a, b, d in rows)
+    return [(a, b, d) for (a, b), d in out.items()]
+
+
+def _all_record_ids(session: Session) -> list[int]:
+    return [int(i) for i in session.execute(select(Record.id)).scalars()]
+
+
+def _count_linked(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(PersonRecord)) or 0)
+
+
+def _store_outgrew(session: Session, model: MatchModel, settings: Settings) -> bool:
+    """Weights fitted on a smaller store, or before a source existed, are fitted again."""
+    records = int(session.scalar(select(func.count()).select_from(Record)) or 0)
+    sources = set(session.execute(select(Record.source).distinct()).scalars())
+    grown = records >= settings.refit_growth * max(model.records, 1)
+    return grown or not sources <= set(model.sources)
+
+
+def latest_model(session: Session) -> MatchModel | None:
+    row = session.execute(select(LinkModel).order_by(LinkModel.id.desc()).limit(1)).scalar_one_or_none()
+    return MatchModel.from_params(row.params) if row else None
+
+
+def explanation(levels: dict[str, int], weights: dict[str, float], swapped: bool) -> dict[str, Any]:
+    """Which fields agreed, disagreed or were missing, and their weight (no values)."""
+    out: dict[str, Any] = {}
+    for f in FEATURES:
+        lv = int(levels[f])
+        out[f] = {"level": "missing" if lv < 0 else LEVELS[f][lv], "weight": round(float(weights[f]), 2)}
+    out["names_swapped"] = bool(swapped)
+    return out
+
+
+def link(
+    settings: Settings, rebuild: bool = False, refit: bool = False, progress: Progress | None = None
+) -> LinkSummary:
+    """Link every unlinked record (or, with rebuild, every record) into persons."""
+    say = progress or (lambda _msg: None)
+    summary = LinkSummary()
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        summary.seconds[name] = summary.seconds.get(name, 0.0) + now - clock
+        clock = now
+
+    with session_scope(settings) as s:
+        say("applying reviewers' decisions")
+        old_assignment, old_events = _detach(s, rebuild)
+        say("reading new records")
+        new_records = _read_records(s, None)
+        if new_records.empty:
+            summary.model = "no new records"
+            return summary
+        new_frame = build_frame(new_records)
+        new_keys = block_keys(new_frame)
+        stored = {} if rebuild else _stored_candidates(s, new_keys)
+        new_ids = set(new_frame["record_id"].tolist())
+        decisions = _decisions(s, new_ids)
+        for a, b, _d in decisions:  # a decided partner must be in the frame to apply
+            for rid in (a, b):
+                if rid not in new_ids and rid not in stored:
+                    pid = s.execute(
+                        select(PersonRecord.person_id).where(PersonRecord.record_id == rid)
+                    ).scalar_one_or_none()
+                    if pid:
+                        stored[rid] = pid
+        if stored:
+            old_frame = build_frame(_read_records(s, sorted(stored)))
+            frame = pd.concat([new_frame, old_frame], ignore_index=True)
+            keys = pd.concat([new_keys, block_keys(old_frame)], ignore_index=True)
+        else:
+            old_frame, frame, keys = new_frame.iloc[0:0], new_frame, new_keys
+        is_new = np.zeros(len(frame), dtype=bool)
+        is_new[: len(new_frame)] = True
+        lap("read")
+
+        say(f"blocking {len(new_frame)} new against {len(old_frame)} stored records")
+        left, right, summary.blocking = candidate_pairs(keys, is_new, settings.max_block_size)
+        lap("block")
+
+        model = None if (rebuild or refit) else latest_model(s)
+        why = "asked" if refit else "rebuild" if rebuild else "first run"
+        if model is not None and _store_outgrew(s, model, settings):
+            model, why = None, "the store outgrew the weights"
+        if model is None:
+            say(f"fitting match weights (EM; {why})")
+            if rebuild or not stored and not _count_linked(s):
+                model = fit_model(frame, keys, settings)
+            else:
+                everything = build_frame(_read_records(s, _all_record_ids(s)))
+                model = fit_model(everything, block_keys(everything), settings)
+            s.add(LinkModel(kind=model.kind, params=model.to_params()))
+            summary.model = f"fitted ({why})"
+        else:
+            summary.model = "reused"
+        lap("fit")
+
+        say(f"comparing {len(left)} candidate pairs")
+        levels = compare(frame, left, right)
+        weights = model.feature_weights(levels, frame)
+        _total, prob = model.score(weights)
+        summary.pairs_compared = len(left)
+        lap("compare")
+
+        say("clustering into persons")
+        rid = frame["record_id"].to_numpy()
+        pos_of = {int(r): i for i, r in enumerate(rid)}
+        same, different = [], []
+        decided: dict[tuple[int, int], str] = {}
+        for a, b, d in decisions:
+            if a in pos_of and b in pos_of:
+                pa, pb = sorted((pos_of[a], pos_of[b]))
+                (same if d == "same" else different).append((pa, pb))
+                decided[(pa, pb)] = d
+        if decided:
+            pair_index = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(left, right, strict=True))}
+            for (pa, pb), d in decided.items():
+                k = pair_index.get((pa, pb))
+                if k is not None:
+                    prob[k] = 1.0 if d == "same" else 0.0
+        person_codes: dict[str, int] = {}
+        initial = np.full(len(frame), -1, dtype=np.int64)
+        for i in range(len(new_frame), len(frame)):
+            initial[i] = person_codes.setdefault(stored[int(rid[i])], len(person_codes))
+        outcome = cluster(
+            len(frame),
+            left,
+            right,
+            prob,
+            settings.link_threshold,
+            settings.max_cluster_size,
+            initial=initial,
+            same=same,
+            different=different,
+        )
+        summary.links_refused = len(outcome.refused)
+        lap("cluster")
+
+        say("assigning permanent ids")
+        affected = _assign_persons(
+            s, frame, is_new, outcome.labels, stored, old_assignment, new_keys, summary
+        )
+        lap("persons")
+
+        say("grouping returns")
+        summary.events_created = _regroup_events(s, affected, settings.event_window_days, old_events)
+        lap("events")
+
+        summary.pairs_linked, summary.pairs_for_review = _store_pairs(
+            s, model, frame, levels, weights, prob, outcome, settings, decided
+        )
+        s.execute(
+            update(Delivery)
+            .where(Delivery.sha256.in_(new_frame["delivery"].unique().tolist()))
+            .values(linked_at=utcnow())
+        )
+        audit(s, "link", None, **{k: v for k, v in summary.as_dict().items() if k != "seconds"})
+        lap("store")
+    return summary
+
+
+def _detach(s: Session, everything: bool) -> tuple[dict[int, str], dict[int, str]]:
+    """Unlink records so this run links them again; return their previous person and event.
+
+    Everything on a rebuild; otherwise the persons a reviewer's decision contradicts: a
+    "different" pair inside one person, or a "same" pair split over two persons.
+    """
+    pr_a, pr_b = PersonRecord.__table__.alias("a"), PersonRecord.__table__.alias("b")
+    if everything:
+        persons = None
+    else:
+        rows = s.execute(
+            select(MatchDecision.decision, pr_a.c.person_id, pr_b.c.person_id)
+            .join(pr_a, pr_a.c.record_id == MatchDecision.record_a)
+            .join(pr_b, pr_b.c.record_id == MatchDecision.record_b)
+        ).all()
+        persons = set()
+        for decision, pa, pb in rows:
+            if (decision == "different") == (pa == pb):
+                persons.update({pa, pb})
+        if not persons:
+            return {}, {}
+    stmt = select(PersonRecord.record_id, PersonRecord.person_id, PersonRecord.event_id)
+    if persons is not None:
+        stmt = stmt.where(PersonRecord.person_id.in_(sorted(persons)))
+    assignment, events = {}, {}
+    for rid, pid, eid in s.execute(stmt).all():
+        assignment[int(rid)] = pid
+        if eid:
+            events[int(rid)] = eid
+    if persons is None:
+        s.execute(delete(PersonRecord))
+    else:
+        for chunk in _chunks(sorted(assignment)):
+            s.execute(delete(PersonRecord).where(PersonRecord.record_id.in_(chunk)))
+    return assignment, events
+
+
+def _assign_persons(
+    s: Session,
+    frame: pd.DataFrame,
+    is_new: np.ndarray,
+    labels: np.ndarray,
+    stored: dict[int, str],
+    old_assignment: dict[int, str],
+    new_keys: pd.DataFrame,
+    summary: LinkSummary,
+) -> set[str]:
+    """Give each cluster a permanent id; merged persons become aliases of the oldest."""
+    rid = frame["record_id"].to_numpy()
+    clusters: dict[int, list[int]] = {}
+    for i, lab in enumerate(labels.tolist()):
+        clusters.setdefault(lab, []).append(i)
+    now = utcnow()
+    chosen: dict[int, str] = {}
+    merges: dict[str, str] = {}  # merged id -> surviving id
+    # 1. A cluster holding stored records keeps the oldest of their persons' ids.
+    for lab, members in clusters.items():
+        olds = sorted({stored[int(rid[i])] for i in members if not is_new[i]}, key=id_number)
+        if olds:
+            chosen[lab] = olds[0]
+            merges.update((p, olds[0]) for p in olds[1:])
+    # 2. Detached records (rebuild, or a reviewer's decision) get back the id they had,
+    #    by largest overlap, older ids first; each id goes to one cluster only.
+    taken = set(chosen.values()) | set(merges)
+    ranked = []
+    for lab, members in clusters.items():
+        if lab in chosen:
+            continue
+        counts = Counter(old_assignment.get(int(rid[i])) for i in members)
+        ranked += [(-n, id_number(p), lab, p) for p, n in counts.items() if p and p not in taken]
+    for _n, _num, lab, p in sorted(ranked):
+        if lab not in chosen and p not in taken:
+            chosen[lab] = p
+            taken.add(p)
+    fresh = [
+        lab for lab, members in clusters.items() if lab not in chosen and any(is_new[i] for i in members)
+    ]
+    for lab, pid in zip(fresh, allocate(s, "person", len(fresh)), strict=True):
+        chosen[lab] = pid
+        s.add(Person(person_id=pid, created_at=now, updated_at=now))
+    summary.persons_created = len(fresh)
+    # 3. A previous id that no cluster kept resolves to where most of its records went.
+    label_of = {int(rid[i]): int(labels[i]) for i in range(len(rid))}
+    for p in sorted(set(old_assignment.values()) - taken, key=id_number):
+        where = Counter(label_of[r] for r, q in old_assignment.items() if q == p and r in label_of)
+        if where:
+            merges[p] = chosen[where.most_common(1)[0][0]]
+
+    new_rows = []
+    key_rows = new_keys.to_dict("records")
+    for i in np.flatnonzero(is_new):
+        row = {"record_id": int(rid[i]), "person_id": chosen[int(labels[i])], "linked_at": now}
+        row.update({c: (None if pd.isna(key_rows[i][c]) else int(key_rows[i][c])) for c in KEY_COLUMNS})
+        new_rows.append(row)
+    for chunk in _chunks(new_rows):
+        s.execute(insert(PersonRecord), chunk)
+    summary.records_linked = len(new_rows)
+
+    for old, survivor in merges.items():
+        s.execute(update(PersonRecord).where(PersonRecord.person_id == old).values(person_id=survivor))
+        s.execute(update(PersonAlias).where(PersonAlias.person_id == old).values(person_id=survivor))
+        s.execute(
+            update(Person)
+            .where(Person.person_id == old)
+            .values(status="merged", merged_into=survivor, updated_at=now)
+        )
+        if s.get(PersonAlias, old) is None:
+            s.add(PersonAlias(alias_id=old, person_id=survivor, created_at=now))
+    summary.persons_merged = len(merges)
+
+    affected = {chosen[int(labels[i])] for i in np.flatnonzero(is_new)} | set(merges.values())
+    grown = {chosen[int(labels[i])] for i in np.flatnonzero(is_new)} - set(chosen[lab] for lab in fresh)
+    summary.persons_grown = len(grown)
+    s.flush()
+    for chunk in _chunks(sorted(affected)):
+        counts = dict(
+            s.execute(
+                select(PersonRecord.person_id, func.count())
+                .where(PersonRecord.person_id.in_(chunk))
+                .group_by(PersonRecord.person_id)
+            ).all()
+        )
+        for pid in chunk:
+            s.execute(
+                update(Person)
+                .where(Person.person_id == pid)
+                .values(record_count=counts.get(pid, 0), status="active", merged_into=None, updated_at=now)
+            )
+    return affected
+
+
+def _regroup_events(s: Session, persons: set[str], window_days: int, old_events: dict[int, str]) -> int:
+    """Recompute return events of the changed persons, keeping event ids by overlap.
+
+    An event id goes to at most one group in a run (older ids first), so a split person
+    never shares an event with the part that left; ids nobody claims are retired.
+    """
+    created = 0
+    now = utcnow()
+    claimed: set[str] = set()
+    previous_ids: set[str] = set()
+    for chunk in _chunks(sorted(persons)):
+        rows = s.execute(
+            select(
+                PersonRecord.person_id,
+                PersonRecord.record_id,
+                PersonRecord.event_id,
+                Record.return_date,
+                Record.country,
+                Record.point_of_entry,
+                Record.intake_date,
+                Record.loaded_at,
+            )
+            .join(Record, Record.id == PersonRecord.record_id)
+            .where(PersonRecord.person_id.in_(chunk))
+        ).all()
+        by_person: dict[str, list[EventRow]] = {}
+        for pid, rid, eid, ret, country, poe, intake, loaded in rows:
+            by_person.setdefault(pid, []).append(
+                EventRow(
+                    record_id=int(rid),
+                    return_date=ret,
+                    country=country,
+                    point_of_entry=poe,
+                    other_date=intake or (loaded.date() if loaded else None),
+                    previous_event=eid or old_events.get(int(rid)),
+                )
+            )
+        updates = []
+        for pid in sorted(by_person, key=id_number):
+            recs = by_person[pid]
+            previous = {r.record_id: r.previous_event for r in recs}
+            previous_ids.update(e for e in previous.values() if e)
+            groups = group_returns(recs, window_days)
+            ids: list[str | None] = []
+            for g in groups:
+                counts = Counter(previous[r] for r in g.record_ids if previous[r])
+                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], id_number(kv[0])))
+                pick = next((eid for eid, _n in ranked if eid not in claimed), None)
+                if pick:
+                    claimed.add(pick)
+                ids.append(pick)
+            fresh = iter(allocate(s, "event", ids.count(None)))
+            for g, eid in zip(groups, ids, strict=True):
+                if eid is None:
+                    eid = next(fresh)
+                    claimed.add(eid)
+                    created += 1
+                ev = s.get(ReturnEvent, eid)
+                if ev is None:
+                    ev = ReturnEvent(event_id=eid, created_at=now)
+                    s.add(ev)
+                ev.person_id = pid
+                ev.return_date = g.return_date
+                ev.country = g.country
+                ev.point_of_entry = g.point_of_entry
+                ev.record_count = len(g.record_ids)
+                ev.status = "active"
+                ev.updated_at = now
+                updates += [{"record_id": r, "event_id": eid} for r in g.record_ids]
+        if updates:
+            s.execute(update(PersonRecord), updates)
+    for chunk in _chunks(sorted(previous_ids - claimed)):
+        s.execute(
+            update(ReturnEvent)
+            .where(ReturnEvent.event_id.in_(chunk))
+            .values(status="retired", updated_at=now)
+        )
+    return created
+
+
+def _store_pairs(
+    s: Session,
+    model: MatchModel,
+    frame: pd.DataFrame,
+    levels: pd.DataFrame,
+    weights: pd.DataFrame,
+    prob: np.ndarray,
+    outcome: Any,
+    settings: Settings,
+    decided: dict[tuple[int, int], str],
+) -> tuple[int, int]:
+    """Keep linked pairs (for explain) and review-band pairs (for people to decide)."""
+    labels = outcome.labels
+    left = levels.index.get_level_values(0).to_numpy()
+    right = levels.index.get_level_values(1).to_numpy()
+    together = labels[left] == labels[right]
+    refused = {(min(a, b), max(a, b)) for a, b, _ in outcome.refused}
+    keep = prob >= settings.review_threshold
+    rid = frame["record_id"].to_numpy()
+    total = np.asarray(weights.sum(axis=1)) + np.log2(model.prior / (1 - model.prior))
+    lv_arr = levels[FEATURES].to_numpy()
+    w_arr = weights[FEATURES].to_numpy()
+    swapped = levels["swapped"].to_numpy()
+    n_link = n_review = 0
+    rows = []
+    for k in np.flatnonzero(keep):
+        a, b = int(left[k]), int(right[k])
+        if (a, b) in decided:
+            continue
+        if together[k]:
+            band = "link"
+            n_link += 1
+        elif prob[k] < settings.link_threshold or (a, b) in refused:
+            band = "review"
+            n_review += 1
+        else:
+            continue
+        ra, rb = sorted((int(rid[a]), int(rid[b])))
+        rows.append(
+            {
+                "record_a": ra,
+                "record_b": rb,
+                "probability": float(prob[k]),
+                "weight": float(total[k]),
+                "band": band,
+                "explanation": explanation(
+                    dict(zip(FEATURES, lv_arr[k], strict=True)),
+                    dict(zip(FEATURES, w_arr[k], strict=True)),
+                    bool(swapped[k]),
+                ),
+                "status": "open",
+                "created_at": utcnow(),
+            }
+        )
+    for chunk in _chunks(rows):
+        pairs = [(r["record_a"], r["record_b"]) for r in chunk]
+        existing = {
+            (a, b)
+            for a, b in s.execute(
+                select(CandidatePair.record_a, CandidatePair.record_b).where(
+                    CandidatePair.record_a.in_([p[0] for p in pairs])
+                )
+            ).all()
+        }
+        fresh = [r for r in chunk if (r["record_a"], r["record_b"]) not in existing]
+        stale = [r for r in chunk if (r["record_a"], r["record_b"]) in existing]
+        if fresh:
+            s.execute(insert(CandidatePair), fresh)
+        for r in stale:
+            s.execute(
+                update(CandidatePair)
+                .where(CandidatePair.record_a == r["record_a"], CandidatePair.record_b == r["record_b"])
+                .values({k: v for k, v in r.items() if k not in {"record_a", "record_b"}})
+            )
+    return n_link, n_review

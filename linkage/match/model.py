@@ -1,0 +1,252 @@
+"""Fellegi-Sunter match weights, fitted without labels (EM) or from reviewers' decisions.
+
+Why this shape: u-probabilities (how often two different men agree by chance) come from
+random record pairs, where nearly every pair is a non-match; m-probabilities (how often
+one man agrees with himself) are learned by EM on the blocked pairs with u held fixed,
+which keeps EM from mistaking "same family" or "same return batch" for "same man".
+Agreement on a common surname weighs less than on a rare one (term frequency).
+Comparison patterns are packed into integers so that EM runs over the few distinct
+patterns, not over millions of pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from linkage.match.compare import FEATURES, LEVELS, MISSING
+
+# A probability is never taken as 0 or 1: one odd record must not veto or force a match.
+_EPS = 1e-4
+# m never falls below this: a moved home or a mistyped ID must weigh against, not veto.
+_M_FLOOR = 2e-3
+TF_FEATURES = {"family_name": "fam_key", "given_name": "giv_key"}
+_TF_MAX_BITS = 4.0
+
+
+def _pack(levels: pd.DataFrame) -> np.ndarray:
+    """Each comparison row to one integer (mixed radix; missing is digit 0)."""
+    code = np.zeros(len(levels), dtype=np.int64)
+    for f in FEATURES:
+        code = code * (len(LEVELS[f]) + 1) + (levels[f].to_numpy(np.int64) + 1)
+    return code
+
+
+def _unpack(codes: np.ndarray) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    rest = codes.copy()
+    for f in reversed(FEATURES):
+        base = len(LEVELS[f]) + 1
+        out[f] = (rest % base) - 1
+        rest //= base
+    return out
+
+
+def _level_shares(levels: np.ndarray, n_levels: int, weights: np.ndarray) -> np.ndarray:
+    known = levels != MISSING
+    total = weights[known].sum()
+    shares = np.bincount(levels[known], weights=weights[known], minlength=n_levels)
+    shares = (shares + _EPS) / (total + _EPS * n_levels)
+    return shares
+
+
+def _default_m() -> dict[str, np.ndarray]:
+    """A starting point for EM: the same man mostly agrees, at the top level."""
+    m = {}
+    for f, labels in LEVELS.items():
+        k = len(labels)
+        start = np.full(k, 0.1 / max(k - 1, 1))
+        start[-1] = 0.9
+        m[f] = start / start.sum()
+    m["lists"] = np.array([0.2, 0.8])
+    return m
+
+
+@dataclass
+class MatchModel:
+    """m and u per feature level, the prior match rate among candidates, term frequencies."""
+
+    m: dict[str, np.ndarray] = field(default_factory=_default_m)
+    u: dict[str, np.ndarray] = field(default_factory=dict)
+    prior: float = 0.05
+    tf: dict[str, dict[str, float]] = field(default_factory=dict)
+    kind: str = "em"
+    iterations: int = 0
+    records: int = 0  # how many records the weights were fitted on
+    sources: list[str] = field(default_factory=list)
+
+    # ---- fitting -------------------------------------------------------------------
+    def fit_u(self, random_levels: pd.DataFrame) -> None:
+        """Chance agreement from random pairs (almost all of them different men)."""
+        ones = np.ones(len(random_levels))
+        self.u = {
+            f: _level_shares(random_levels[f].to_numpy(np.int64), len(LEVELS[f]), ones) for f in FEATURES
+        }
+
+    def fit_tf(self, frame: pd.DataFrame) -> None:
+        """Share of records with each name key: the chance that a random man has it."""
+        self.tf = {}
+        for feature, col in TF_FEATURES.items():
+            shares = frame[col].dropna().value_counts(normalize=True)
+            self.tf[feature] = {str(k): float(v) for k, v in shares.items() if v >= 1e-5}
+
+    def fit_em(
+        self,
+        levels: pd.DataFrame,
+        ignore: frozenset[str] | set[str] = frozenset(),
+        update: frozenset[str] | set[str] | None = None,
+        max_iter: int = 200,
+        tol: float = 1e-7,
+    ) -> None:
+        """m-probabilities and prior by expectation-maximisation on candidate pairs.
+
+        A session of pairs blocked on exact names must `ignore` names (they agree by
+        construction) and learns what else agrees; only features in `update` (default:
+        every feature not ignored) get new m. With update=set(), only the prior is fitted.
+        """
+        if levels.empty:
+            return
+        used = [f for f in FEATURES if f not in ignore]
+        update = set(used) if update is None else set(update)
+        codes, counts = np.unique(_pack(levels), return_counts=True)
+        pattern = _unpack(codes)
+        counts = counts.astype(np.float64)
+        log_u = self._log_table(self.u, pattern, used)
+        self.prior = 0.5 if ignore else self.prior
+        for it in range(1, max_iter + 1):
+            log_m = self._log_table(self.m, pattern, used)
+            lm = np.log(self.prior) + log_m
+            lu = np.log1p(-self.prior) + log_u
+            post = 1.0 / (1.0 + np.exp(np.clip(lu - lm, -700, 700)))
+            w = post * counts
+            new_prior = float(np.clip(w.sum() / counts.sum(), _EPS, 1 - _EPS))
+            self.m = {
+                f: _level_shares(pattern[f], len(LEVELS[f]), w) if f in update else self.m[f]
+                for f in FEATURES
+            }
+            done = abs(new_prior - self.prior) < tol
+            self.prior = new_prior
+            self.iterations = it
+            if done:
+                break
+
+    def fit_supervised(self, levels: pd.DataFrame, same: np.ndarray) -> None:
+        """m from pairs reviewers called the same man; the prior from their share."""
+        same = np.asarray(same, dtype=bool)
+        if same.sum() == 0:
+            return
+        w = same.astype(np.float64)
+        self.m = {f: _level_shares(levels[f].to_numpy(np.int64), len(LEVELS[f]), w) for f in FEATURES}
+        self.kind = "supervised"
+
+    @staticmethod
+    def _log_table(
+        table: Mapping[str, np.ndarray], pattern: Mapping[str, np.ndarray], used: list[str]
+    ) -> np.ndarray:
+        total = np.zeros(len(next(iter(pattern.values()))))
+        for f in used:
+            lv = pattern[f]
+            probs = np.log(table[f])
+            total += np.where(lv == MISSING, 0.0, probs[np.clip(lv, 0, None)])
+        return total
+
+    # ---- scoring -------------------------------------------------------------------
+    def feature_weights(self, levels: pd.DataFrame, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+        """log2 Bayes factor of each feature for each pair; 0 where a side is missing."""
+        out = {}
+        for f in FEATURES:
+            lv = levels[f].to_numpy(np.int64)
+            bf = np.log2(self.m[f]) - np.log2(self.u[f])
+            w = np.where(lv == MISSING, 0.0, bf[np.clip(lv, 0, None)])
+            if f in TF_FEATURES and frame is not None and f in self.tf:
+                w = self._tf_adjust(f, lv, w, levels, frame)
+            out[f] = w
+        return pd.DataFrame(out, index=levels.index)
+
+    def _tf_adjust(
+        self, f: str, lv: np.ndarray, w: np.ndarray, levels: pd.DataFrame, frame: pd.DataFrame
+    ) -> np.ndarray:
+        """Agreeing on a rare name says more than agreeing on Sok or Chea.
+
+        If value v has share t_v, chance agreement on v is u * t_v^2 / sum(t^2), so the
+        weight moves by log2(sum(t^2) / t_v): up for rare names, down for common ones.
+        """
+        agree = lv >= len(LEVELS[f]) - 2  # same sound or same spelling
+        table = self.tf.get(f)
+        if not agree.any() or not table:
+            return w
+        col = TF_FEATURES[f]
+        left = levels.index.get_level_values(0).to_numpy()
+        keys = frame[col].to_numpy()[left]
+        if "swapped" in levels:
+            other = "giv_key" if col == "fam_key" else "fam_key"
+            keys = np.where(levels["swapped"].to_numpy(), frame[other].to_numpy()[left], keys)
+        shares = np.array([table.get(k, 0.0) if isinstance(k, str) else 0.0 for k in keys[agree]])
+        sum_sq = float(sum(v * v for v in table.values()))
+        adjust = np.log2(sum_sq / np.maximum(shares, 1e-5))
+        w = w.copy()
+        w[agree] += np.clip(adjust, -_TF_MAX_BITS, _TF_MAX_BITS)
+        return w
+
+    def score(self, weights: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Total log2 weight and match probability per pair."""
+        total = weights.sum(axis=1).to_numpy() + np.log2(self.prior / (1 - self.prior))
+        prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+        return total, prob
+
+    # ---- storage -------------------------------------------------------------------
+    def to_params(self) -> dict[str, Any]:
+        return {
+            "m": {f: v.tolist() for f, v in self.m.items()},
+            "u": {f: v.tolist() for f, v in self.u.items()},
+            "prior": self.prior,
+            "tf": self.tf,
+            "kind": self.kind,
+            "iterations": self.iterations,
+            "records": self.records,
+            "sources": self.sources,
+        }
+
+    @classmethod
+    def from_params(cls, p: Mapping[str, Any]) -> MatchModel:
+        return cls(
+            m={f: np.asarray(v) for f, v in p["m"].items()},
+            u={f: np.asarray(v) for f, v in p["u"].items()},
+            prior=float(p["prior"]),
+            tf={k: dict(v) for k, v in p.get("tf", {}).items()},
+            kind=p.get("kind", "em"),
+            iterations=int(p.get("iterations", 0)),
+            records=int(p.get("records", 0)),
+            sources=list(p.get("sources", [])),
+        )
+
+    def weight_table(self) -> pd.DataFrame:
+        """Every feature level with its m, u and weight: what the model believes."""
+        rows = []
+        for f in FEATURES:
+            for i, label in enumerate(LEVELS[f]):
+                rows.append(
+                    {
+                        "feature": f,
+                        "level": label,
+                        "m": self.m[f][i],
+                        "u": self.u[f][i],
+                        "weight": float(np.log2(self.m[f][i] / self.u[f][i])),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+
+def random_pairs(n: int, size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct random position pairs (left < right) for estimating u."""
+    rng = np.random.default_rng(seed)
+    size = min(size, n * (n - 1) // 2)
+    a = rng.integers(0, n, size=size * 2)
+    b = rng.integers(0, n, size=size * 2)
+    keep = a != b
+    a, b = a[keep][:size], b[keep][:size]
+    return np.minimum(a, b), np.maximum(a, b)

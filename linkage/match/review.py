@@ -1,0 +1,225 @@
+"""Review and explanation: the human side of linkage.
+
+Why stored explanations: a reviewer deciding a pair, or a case lead asking why two lists
+were joined into one man, needs to see which fields agreed, disagreed or were missing and
+how much each weighed, without anyone re-running the model. Explanations hold levels and
+weights only; names appear only when a person asks for them, and that is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from linkage.settings import Settings
+from linkage.store.db import audit, current_actor, session_scope
+from linkage.store.models import (
+    CandidatePair,
+    Delivery,
+    MatchDecision,
+    Person,
+    PersonAlias,
+    PersonRecord,
+    Record,
+    ReturnEvent,
+    utcnow,
+)
+
+DECISIONS = ("same", "different")
+
+
+class ReviewError(ValueError):
+    """A review command that cannot be done, with why."""
+
+
+@dataclass
+class RecordRef:
+    """Where a record came from (and, only when asked, what it says)."""
+
+    record_id: int
+    source: str
+    file: str
+    line: int
+    source_record_id: str
+    person_id: str | None
+    event_id: str | None
+    values: dict[str, Any] | None = None
+
+
+def _refs(s: Session, ids: list[int], show_values: bool) -> dict[int, RecordRef]:
+    rows = s.execute(
+        select(Record, Delivery.file_name, PersonRecord.person_id, PersonRecord.event_id)
+        .join(Delivery, Delivery.sha256 == Record.delivery_sha256)
+        .outerjoin(PersonRecord, PersonRecord.record_id == Record.id)
+        .where(Record.id.in_(ids))
+    ).all()
+    out = {}
+    for rec, file_name, pid, eid in rows:
+        values = None
+        if show_values:
+            values = {
+                "name": rec.name_latin or rec.full_name,
+                "name_kh": rec.name_kh,
+                "birth": str(rec.birth_date or rec.birth_year or ""),
+                "age": rec.age,
+                "home": rec.village_code or rec.commune_code or rec.district_code or rec.province_code,
+                "return": str(rec.return_date or ""),
+                "phone": rec.phone,
+            }
+        out[rec.id] = RecordRef(
+            rec.id, rec.source, file_name, rec.line, rec.source_record_id, pid, eid, values
+        )
+    return out
+
+
+def open_pairs(settings: Settings, limit: int = 50, show_values: bool = False) -> list[dict[str, Any]]:
+    """Review-band pairs nobody has decided yet, most uncertain first."""
+    with session_scope(settings) as s:
+        pairs = (
+            s.execute(
+                select(CandidatePair)
+                .where(CandidatePair.band == "review", CandidatePair.status == "open")
+                .order_by(
+                    (CandidatePair.probability - 0.5) * (CandidatePair.probability - 0.5), CandidatePair.id
+                )
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        refs = _refs(s, sorted({p.record_a for p in pairs} | {p.record_b for p in pairs}), show_values)
+        if show_values and pairs:
+            audit(s, "review.show_values", None, pairs=len(pairs))
+        return [
+            {
+                "pair": p.id,
+                "probability": p.probability,
+                "a": refs.get(p.record_a),
+                "b": refs.get(p.record_b),
+                "explanation": p.explanation or {},
+            }
+            for p in pairs
+        ]
+
+
+def decide(settings: Settings, pair_id: int, decision: str, note: str | None = None) -> MatchDecision:
+    """Record a reviewer's verdict; every later `link` applies it before the model."""
+    if decision not in DECISIONS:
+        raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}, not '{decision}'")
+    with session_scope(settings) as s:
+        pair = s.get(CandidatePair, pair_id)
+        if pair is None:
+            raise ReviewError(f"no candidate pair {pair_id}; `survivor-link review list` shows the open ones")
+        return record_decision(s, pair.record_a, pair.record_b, decision, note)
+
+
+def record_decision(
+    s: Session, record_a: int, record_b: int, decision: str, note: str | None = None
+) -> MatchDecision:
+    a, b = sorted((record_a, record_b))
+    row = s.execute(
+        select(MatchDecision).where(MatchDecision.record_a == a, MatchDecision.record_b == b)
+    ).scalar_one_or_none()
+    if row is None:
+        row = MatchDecision(record_a=a, record_b=b)
+        s.add(row)
+    row.decision = decision
+    row.decided_by = current_actor()
+    row.decided_at = utcnow()
+    row.note = note
+    for pair in s.execute(
+        select(CandidatePair).where(CandidatePair.record_a == a, CandidatePair.record_b == b)
+    ).scalars():
+        pair.status = "decided"
+    s.flush()
+    audit(s, "review.decide", f"{a}:{b}", decision=decision)
+    return row
+
+
+def resolve_person(s: Session, person_id: str) -> str:
+    """The current id of a person, following aliases left by merges."""
+    seen = set()
+    current = person_id
+    while current not in seen:
+        seen.add(current)
+        alias = s.get(PersonAlias, current)
+        if alias is None:
+            break
+        current = alias.person_id
+    if s.get(Person, current) is None:
+        raise ReviewError(f"no person {person_id}")
+    return current
+
+
+def explain_person(settings: Settings, person_id: str, show_values: bool = False) -> dict[str, Any]:
+    """A person's records, return events, and the scored pairs that hold them together."""
+    with session_scope(settings) as s:
+        current = resolve_person(s, person_id)
+        ids = [
+            int(r)
+            for r in s.execute(
+                select(PersonRecord.record_id).where(PersonRecord.person_id == current)
+            ).scalars()
+        ]
+        refs = _refs(s, ids, show_values)
+        pairs = (
+            s.execute(
+                select(CandidatePair)
+                .where(or_(CandidatePair.record_a.in_(ids), CandidatePair.record_b.in_(ids)))
+                .order_by(CandidatePair.probability.desc())
+            )
+            .scalars()
+            .all()
+        )
+        decisions = s.execute(
+            select(MatchDecision).where(or_(MatchDecision.record_a.in_(ids), MatchDecision.record_b.in_(ids)))
+        ).scalars()
+        events = s.execute(
+            select(ReturnEvent).where(ReturnEvent.person_id == current, ReturnEvent.status == "active")
+        )
+        aliases = (
+            s.execute(select(PersonAlias.alias_id).where(PersonAlias.person_id == current)).scalars().all()
+        )
+        if show_values:
+            audit(s, "explain.show_values", current, records=len(ids))
+        return {
+            "person_id": current,
+            "asked": person_id,
+            "aliases": sorted(aliases),
+            "records": [refs[i] for i in sorted(refs)],
+            "events": [
+                {
+                    "event_id": e.event_id,
+                    "return_date": e.return_date,
+                    "country": e.country,
+                    "records": e.record_count,
+                }
+                for e in events.scalars()
+            ],
+            "pairs": [
+                {
+                    "pair": p.id,
+                    "a": p.record_a,
+                    "b": p.record_b,
+                    "band": p.band,
+                    "probability": p.probability,
+                    "weight": p.weight,
+                    "explanation": p.explanation or {},
+                    "inside": p.record_a in refs and p.record_b in refs,
+                }
+                for p in pairs
+            ],
+            "decisions": [
+                {
+                    "a": d.record_a,
+                    "b": d.record_b,
+                    "decision": d.decision,
+                    "by": d.decided_by,
+                    "at": d.decided_at,
+                }
+                for d in decisions
+            ],
+        }

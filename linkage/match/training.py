@@ -1,0 +1,49 @@
+"""Fitting the match model on the store's own records, without labels.
+
+Why sessions (as Splink does): EM on all candidate pairs at once mistakes "same return
+batch" or "same family" for "same man". So u comes from random pairs; then EM runs on
+pairs blocked on the name with birth year close, learning what else agrees for one man
+(names and birth ignored: they agree by construction); then on pairs sharing a phone or
+an ID, learning how names and birth vary for one man (phone and ID ignored); last, the
+prior is fitted on all candidates with every m held.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from linkage.match.blocking import candidate_pairs
+from linkage.match.compare import LEVELS, compare
+from linkage.match.model import MatchModel, random_pairs
+from linkage.settings import Settings
+
+NAME_FEATURES = {"family_name", "given_name"}
+ID_FEATURES = {"phone", "id_document"}
+
+
+def fit_model(frame: pd.DataFrame, keys: pd.DataFrame, settings: Settings) -> MatchModel:
+    """An EM-fitted model for these records (the whole store on a first run or rebuild)."""
+    model = MatchModel(records=len(frame), sources=sorted(frame["source"].dropna().unique().tolist()))
+    n = len(frame)
+    if n < 2:  # nothing to learn from: uninformative chance agreement
+        model.u = {f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()}
+        return model
+    ra, rb = random_pairs(n, settings.u_sample_pairs, seed=0)
+    model.fit_u(compare(frame, ra, rb))
+    model.fit_tf(frame)
+
+    left, right, _ = candidate_pairs(keys, max_block=settings.max_block_size, passes=("name",))
+    by_name = compare(frame, left, right)
+    by_name = by_name[by_name["birth"] >= 2]  # 1-2 years apart, same year, same date
+    model.fit_em(by_name, ignore=NAME_FEATURES | {"birth"}, update=ID_FEATURES | {"father"})
+
+    left, right, _ = candidate_pairs(
+        keys, max_block=settings.max_block_size, passes=("phone", "id_or_document")
+    )
+    model.fit_em(compare(frame, left, right), ignore=ID_FEATURES)
+
+    left, right, _ = candidate_pairs(keys, max_block=settings.max_block_size)
+    model.prior = 0.1
+    model.fit_em(compare(frame, left, right), update=set())
+    return model

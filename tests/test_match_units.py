@@ -1,0 +1,177 @@
+"""Linkage pieces on small, hand-made inputs: comparisons, blocking, model, clustering, events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from linkage.match.blocking import block_keys, candidate_pairs
+from linkage.match.cluster import cluster
+from linkage.match.compare import LEVELS, compare
+from linkage.match.events import EventRow, group_returns
+from linkage.match.frame import RECORD_COLUMNS, build_frame
+from linkage.match.model import MatchModel
+
+
+def records(*rows: dict) -> pd.DataFrame:
+    """Records with every frame column; unspecified fields are missing."""
+    base = {c: None for c in RECORD_COLUMNS}
+    out = []
+    for i, r in enumerate(rows):
+        row = dict(base, id=i + 1, source="iom", delivery_sha256=f"d{i}", loaded_at=dt.datetime(2026, 1, 1))
+        row.update(r)
+        out.append(row)
+    return pd.DataFrame(out, columns=RECORD_COLUMNS)
+
+
+def levels_of(*rows: dict) -> pd.DataFrame:
+    frame = build_frame(records(*rows))
+    n = len(frame)
+    left, right = np.triu_indices(n, k=1)
+    return compare(frame, left.astype(np.int64), right.astype(np.int64))
+
+
+def level(feature: str, value: int) -> str:
+    return "missing" if value < 0 else LEVELS[feature][value]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("SOK", "SOKH"),
+        ("CHEA", "CHIA"),
+        ("KEO", "KAEV"),
+        ("NGUON", "NGOUN"),
+        ("SORN", "SON"),
+        ("TOUCH", "TUCH"),
+    ],
+)
+def test_romanisation_variants_of_a_surname_sound_the_same(a: str, b: str) -> None:
+    lv = levels_of({"family_name": a, "given_name": "DARA"}, {"family_name": b, "given_name": "DARA"})
+    assert level("family_name", lv["family_name"].iloc[0]) == "same sound"
+
+
+def test_khmer_script_and_latin_spelling_of_one_name_compare() -> None:
+    lv = levels_of(
+        {"family_name": "SOK", "given_name": "DARA"},
+        {"family_name_kh": "សុខ", "given_name_kh": "ដារា"},
+    )
+    assert lv["family_name"].iloc[0] >= 3 and lv["given_name"].iloc[0] >= 3
+
+
+def test_swapped_name_order_is_found() -> None:
+    lv = levels_of(
+        {"family_name": "SOK", "given_name": "VANNAK"},
+        {"family_name": "VANAK", "given_name": "SOK"},
+    )
+    assert bool(lv["swapped"].iloc[0])
+    assert lv["family_name"].iloc[0] >= 3 and lv["given_name"].iloc[0] >= 3
+
+
+def test_joined_and_split_given_names_meet() -> None:
+    lv = levels_of(
+        {"family_name": "KEO", "given_name": "SOVANN RITH"},
+        {"family_name": "KEO", "given_name": "SOVANNARITH"},
+    )
+    assert lv["given_name"].iloc[0] >= 2
+
+
+def test_blanks_are_missing_not_agreement() -> None:
+    lv = levels_of(
+        {"family_name": "SOK", "given_name": "DARA", "phone": "", "national_id": None},
+        {"family_name": "SOK", "given_name": "DARA", "phone": "", "national_id": None},
+    )
+    assert level("phone", lv["phone"].iloc[0]) == "missing"
+    assert level("id_document", lv["id_document"].iloc[0]) == "missing"
+    assert level("birth", lv["birth"].iloc[0]) == "missing"
+
+
+def test_brothers_differ_on_given_name_and_birth() -> None:
+    lv = levels_of(
+        {"family_name": "CHEA", "given_name": "SOPHEAP", "birth_year": 1990, "district_code": "0607"},
+        {"family_name": "CHEA", "given_name": "VIBOL", "birth_year": 1995, "district_code": "0607"},
+    )
+    assert level("given_name", lv["given_name"].iloc[0]) == "different"
+    assert level("birth", lv["birth"].iloc[0]) == "3-5 years apart"
+
+
+def test_age_at_return_gives_a_birth_year() -> None:
+    lv = levels_of(
+        {"family_name": "SOK", "given_name": "DARA", "age": 30, "return_date": dt.date(2024, 5, 1)},
+        {"family_name": "SOK", "given_name": "DARA", "birth_year": 1994, "birth_precision": "year"},
+    )
+    assert level("birth", lv["birth"].iloc[0]) == "same year"
+
+
+def test_blocking_finds_a_surname_spelled_apart_and_skips_huge_blocks() -> None:
+    rows = [
+        {"family_name": "KEO", "given_name": "PUTHY", "birth_year": 2004, "district_code": "0314"},
+        {"family_name": "KAO", "given_name": "PUTHY", "birth_year": 2004, "district_code": "0314"},
+        {"family_name": "KEV", "given_name": "PUTTHY", "district_code": "0314"},
+    ]
+    frame = build_frame(records(*rows))
+    left, right, stats = candidate_pairs(block_keys(frame))
+    assert {(0, 1), (0, 2), (1, 2)} <= set(zip(left.tolist(), right.tolist(), strict=True))
+    distinct = [f"{a}A{b}" for a in "KLMNRSTV" for b in "KLMNP"][:30]  # 30 different given names
+    many = build_frame(
+        records(*[{"family_name": "SOK", "given_name": g, "birth_year": 1990} for g in distinct])
+    )
+    _l, _r, stats = candidate_pairs(block_keys(many), max_block=10)
+    assert stats.skipped_blocks["name_token_year"] == 1
+
+
+def test_common_surnames_weigh_less_than_rare_ones() -> None:
+    rows = [{"family_name": "SOK", "given_name": f"G{i}"} for i in range(40)]
+    rows += [{"family_name": "YOEUNG", "given_name": "DARA"}, {"family_name": "YOEUNG", "given_name": "DARA"}]
+    rows += [{"family_name": "SOK", "given_name": "DARA"}]
+    frame = build_frame(records(*rows))
+    model = MatchModel(u={f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()})
+    model.fit_tf(frame)
+    n = len(frame)
+    lv = compare(frame, np.array([n - 3, 0]), np.array([n - 2, n - 1]))
+    w = model.feature_weights(lv, frame)["family_name"].to_numpy()
+    assert w[0] > w[1] + 2  # YOEUNG agreeing beats SOK agreeing by over 2 bits
+
+
+def test_clustering_refuses_to_chain_and_honours_decisions() -> None:
+    # 0-1 strong, 1-2 strong, but 0-2 compared and clearly different: no chain.
+    left, right = np.array([0, 1, 0]), np.array([1, 2, 2])
+    prob = np.array([0.9999, 0.9995, 0.01])
+    out = cluster(3, left, right, prob, 0.999, 30)
+    assert out.labels[0] == out.labels[1] != out.labels[2]
+    assert out.refused
+    # a reviewer's "different" blocks a strong link; "same" joins without any score
+    out = cluster(
+        3, np.array([0]), np.array([1]), np.array([0.99999]), 0.999, 30, different=[(0, 1)], same=[(1, 2)]
+    )
+    assert out.labels[0] != out.labels[1] and out.labels[1] == out.labels[2]
+    # size cap
+    left, right = np.arange(0, 9), np.arange(1, 10)
+    out = cluster(10, left, right, np.full(9, 0.99999), 0.999, 4)
+    assert np.bincount(out.labels).max() <= 4
+
+
+def _row(rid: int, ret: str | None, other: str | None = None, country: str | None = "TH") -> EventRow:
+    parse = lambda s: dt.date.fromisoformat(s) if s else None  # noqa: E731
+    return EventRow(rid, parse(ret), country if ret else None, None, parse(other), None)
+
+
+def test_two_returns_make_two_events_and_an_intake_follows_its_return() -> None:
+    rows = [
+        _row(1, "2024-03-01"),
+        _row(2, "2024-03-04"),  # same return, another list
+        _row(3, "2025-06-10"),  # came home again
+        _row(4, None, other="2025-07-01"),  # NGO intake after the second return
+        _row(5, None, other="2024-04-01"),  # NGO intake after the first
+    ]
+    groups = group_returns(rows, window_days=45)
+    assert [sorted(g.record_ids) for g in groups] == [[1, 2, 5], [3, 4]]
+    assert groups[1].return_date == dt.date(2025, 6, 10)
+
+
+def test_a_return_from_another_country_inside_the_window_is_another_event() -> None:
+    groups = group_returns([_row(1, "2024-03-01", country="TH"), _row(2, "2024-03-10", country="MY")], 45)
+    assert len(groups) == 2
