@@ -158,15 +158,53 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _as_of(args: argparse.Namespace) -> dt.date:
+    return dt.date.fromisoformat(args.as_of) if getattr(args, "as_of", None) else dt.date.today()
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from linkage.export import export_records
+    from linkage.referral.export import export_flags, records_path
 
     settings = _settings(args)
     if args.what == "records":
         n = export_records(settings, Path(args.output))
+        console.print(f"wrote {n} rows to {args.output}")
     else:
-        raise SystemExit(f"unknown export '{args.what}'")
-    console.print(f"wrote {n} rows to {args.output}")
+        flags, rows = export_flags(settings, _as_of(args), Path(args.output))
+        console.print(
+            f"wrote {flags} open flags to {args.output} "
+            f"and their {rows} records to {records_path(Path(args.output))}"
+        )
+    return 0
+
+
+def _flag_table(run) -> Table:
+    t = Table(title=f"Referral flags as of {run.as_of:%d/%m/%Y}", show_header=False)
+    t.add_column("what")
+    t.add_column("count", justify="right")
+    c = run.counts
+    for label, value in (
+        ("returns on record", c["returns"]),
+        ("referred to case management", c["returns_referred"]),
+        ("unreferred, still within the grace period", c["returns_within_grace"]),
+        ("[bold]unreferred past the grace period (open flags)[/]", run.open),
+        ("  of which an NGO case closed without referral", c["flagged_partial_assistance"]),
+        ("flags opened by this run", run.opened),
+        ("flags closed by this run", run.closed),
+        ("returns known only from an NGO intake date", c["returns_without_date"]),
+    ):
+        t.add_row(label, str(value))
+    return t
+
+
+def cmd_flag(args: argparse.Namespace) -> int:
+    from linkage.referral.history import update_flags
+
+    settings = _settings(args)
+    with console.status("checking every return for a referral"):
+        run = update_flags(settings, _as_of(args))
+    console.print(_flag_table(run))
     return 0
 
 
@@ -353,7 +391,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     args.paths, args.source, args.strict = [str(landing)], None, False
     code = cmd_ingest(args)
     args.rebuild = args.refit = False
-    return code or cmd_link(args)
+    return code or cmd_link(args) or cmd_flag(args)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -391,10 +429,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--out", required=True)
     s.set_defaults(func=cmd_synth)
 
-    s = sub.add_parser("export", help="export stored data as CSV")
-    s.add_argument("what", choices=["records"])
+    s = sub.add_parser("export", help="export stored records, or open flags with their records, as CSV")
+    s.add_argument("what", choices=["records", "flags"])
     s.add_argument("-o", "--output", required=True)
+    s.add_argument("--as-of", help="flags as they stood on this date (YYYY-MM-DD; default today)")
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser(
+        "flag", help="flag every return not referred to case management after the grace period"
+    )
+    s.add_argument("--as-of", help="compute as of this date (YYYY-MM-DD; default today)")
+    s.set_defaults(func=cmd_flag)
 
     s = sub.add_parser("link", help="link every record not yet linked into persons")
     s.add_argument("--rebuild", action="store_true", help="relink every record from scratch (ids are kept)")
@@ -425,10 +470,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("evaluate", help="score persons against a synthetic truth and on FEBRL 3 and 4")
     s.add_argument("--truth", help="a synth output's truth/ folder")
     s.add_argument("--no-febrl", dest="febrl", action="store_false", help="skip the FEBRL yardstick")
+    s.add_argument("--as-of", help="score flags as of this date (YYYY-MM-DD; default today)")
     s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("run", help="the whole job on a folder with landing/<source>/ files")
     s.add_argument("dir")
+    s.add_argument("--as-of", help="flag as of this date (YYYY-MM-DD; default today)")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("migrate", help="create or upgrade the store's tables")

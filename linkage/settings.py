@@ -34,6 +34,23 @@ class Settings:
     # Referral flags
     grace_days: int = 30
     referral_statuses: tuple[str, ...] = ("active", "follow-up", "closed-referred")
+    partial_statuses: tuple[str, ...] = ("closed",)
+    # IOM referred_to: "*" counts any organisation named; else substrings that count.
+    referral_organisations: tuple[str, ...] = ("*",)
+    non_referral_values: tuple[str, ...] = (
+        "none",
+        "n/a",
+        "na",
+        "-",
+        "no",
+        "nil",
+        "0",
+        "not referred",
+        "pending",
+        "refused",
+        "declined",
+        "unknown",
+    )
     # Linkage: bands by match probability, blocking and clustering caps, return window
     link_threshold: float = 0.999
     review_threshold: float = 0.99

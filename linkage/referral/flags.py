@@ -1,0 +1,285 @@
+"""Referral flags: every return not followed by a referral to long-term case management.
+
+Why a pure function of (store, as-of date): a past week must be reproducible exactly, so
+nothing here depends on when it runs. Facts dated after the as-of date (returns,
+referrals, intakes) do not exist yet for that computation. The flag table only keeps
+the history (opened, closed, why) of what these computations found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linkage.settings import Settings
+from linkage.sources import load_mappings
+from linkage.store.models import Delivery, PersonRecord, Record, ReturnEvent
+
+# A referral dated a little before the recorded return still follows it (lists disagree
+# on the return date by a few days).
+SLACK_DAYS = 7
+SOURCE_LABELS = {"iom": "IOM", "mosvy": "MoSVY"}
+
+
+def source_label(source: str) -> str:
+    if source in SOURCE_LABELS:
+        return SOURCE_LABELS[source]
+    if source.startswith("ngo-"):
+        return f"NGO {source[4:]}"
+    return source
+
+
+def _status_key(text: object) -> str:
+    """'Closed - Referred', 'closed_referred', 'Follow up' -> 'closed-referred', 'follow-up'."""
+    if not isinstance(text, str):
+        return ""
+    return re.sub(r"[\s_\-]+", "-", text.strip().lower()).strip("-")
+
+
+def days_band(days: int, grace_days: int) -> str:
+    """Days since return as the report's bands: 31-90, 91-180, 181-365, over 365."""
+    if days <= 90:
+        return f"{grace_days + 1}-90"
+    if days <= 180:
+        return "91-180"
+    if days <= 365:
+        return "181-365"
+    return "over 365"
+
+
+def band_order(grace_days: int) -> list[str]:
+    return [f"{grace_days + 1}-90", "91-180", "181-365", "over 365"]
+
+
+@dataclass(frozen=True)
+class ReferralRules:
+    """What counts as a referral to long-term case management (all settings)."""
+
+    organisations: tuple[str, ...]
+    non_referral_values: tuple[str, ...]
+    statuses: tuple[str, ...]
+    partial_statuses: tuple[str, ...]
+    remark_patterns: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReferralRules:
+        mappings = load_mappings(settings.sources_dir)
+        return cls(
+            organisations=tuple(o.lower() for o in settings.referral_organisations),
+            non_referral_values=tuple(v.lower() for v in settings.non_referral_values),
+            statuses=tuple(_status_key(s) for s in settings.referral_statuses),
+            partial_statuses=tuple(_status_key(s) for s in settings.partial_statuses),
+            remark_patterns={m.source: m.referral_remarks for m in mappings.values() if m.referral_remarks},
+        )
+
+    def counts_as_referral(self, referred_to: object) -> bool:
+        if not isinstance(referred_to, str) or not referred_to.strip():
+            return False
+        org = referred_to.strip().lower()
+        if org in self.non_referral_values:
+            return False
+        return "*" in self.organisations or any(o in org for o in self.organisations)
+
+
+def load_event_records(session: Session) -> pd.DataFrame:
+    """Every linked record with its person, event and referral fields."""
+    stmt = (
+        select(
+            PersonRecord.person_id,
+            PersonRecord.event_id,
+            Record.id.label("record_id"),
+            Record.source,
+            Delivery.file_name.label("file"),
+            Record.source_record_id,
+            Record.return_date,
+            Record.referred_to,
+            Record.referral_date,
+            Record.case_status,
+            Record.intake_date,
+            Record.remarks,
+            ReturnEvent.return_date.label("event_return_date"),
+            ReturnEvent.country.label("event_country"),
+        )
+        .join(PersonRecord, PersonRecord.record_id == Record.id)
+        .join(Delivery, Delivery.sha256 == Record.delivery_sha256)
+        .join(ReturnEvent, ReturnEvent.event_id == PersonRecord.event_id)
+        .where(ReturnEvent.status == "active")
+    )
+    df = pd.read_sql(stmt, session.connection())
+    for col in ("return_date", "referral_date", "intake_date", "event_return_date"):
+        df[col] = pd.to_datetime(df[col], errors="coerce")
+    return df
+
+
+def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFrame:
+    """One row per piece of evidence: kind (referral or partial), date, where it came from."""
+    rows = []
+    iom = records[records["referred_to"].map(rules.counts_as_referral)]
+    rows.append(
+        pd.DataFrame(
+            {
+                "record_id": iom["record_id"],
+                "kind": "referral",
+                "how": "referred to " + iom["referred_to"].astype(str).str.strip(),
+                "date": iom["referral_date"],
+            }
+        )
+    )
+    status = records["case_status"].map(_status_key)
+    case = records[status.isin(rules.statuses)]
+    rows.append(
+        pd.DataFrame(
+            {
+                "record_id": case["record_id"],
+                "kind": "referral",
+                "how": "NGO case " + case["case_status"].astype(str),
+                "date": case["intake_date"].fillna(case["referral_date"]),
+            }
+        )
+    )
+    partial = records[status.isin(rules.partial_statuses)]
+    rows.append(
+        pd.DataFrame(
+            {
+                "record_id": partial["record_id"],
+                "kind": "partial",
+                "how": "NGO case closed without referral",
+                "date": partial["intake_date"],
+            }
+        )
+    )
+    for source, patterns in rules.remark_patterns.items():
+        regex = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+        sub = records[(records["source"] == source) & records["remarks"].fillna("").str.contains(regex)]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "record_id": sub["record_id"],
+                    "kind": "referral",
+                    "how": "remark on the list",
+                    "date": pd.NaT,
+                }
+            )
+        )
+    ev = pd.concat(rows, ignore_index=True)
+    ev["date"] = pd.to_datetime(ev["date"], errors="coerce")
+    return ev
+
+
+def _assign_to_events(evidence: pd.DataFrame, records: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Evidence counts for the return it follows: the latest return on or before its date.
+
+    Undated evidence counts for the return its record belongs to.
+    """
+    ev = evidence.merge(records[["record_id", "person_id", "event_id"]], on="record_id", how="left")
+    dated = ev[ev["date"].notna()].copy()
+    undated = ev[ev["date"].isna()].copy()
+    ev_sorted = events[["person_id", "event_id", "return_date"]].dropna(subset=["return_date"])
+    ev_sorted = ev_sorted.assign(start=ev_sorted["return_date"] - pd.Timedelta(days=SLACK_DAYS))
+    ev_sorted = ev_sorted.sort_values("start")
+    dated = dated.sort_values("date")
+    matched = pd.merge_asof(
+        dated.drop(columns=["event_id"]),
+        ev_sorted[["person_id", "event_id", "start"]],
+        left_on="date",
+        right_on="start",
+        by="person_id",
+        direction="backward",
+    ).drop(columns=["start"])
+    return pd.concat([matched, undated], ignore_index=True)
+
+
+def event_status(session: Session, settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    """Every return on or before as_of: referred or not, flagged or not, and why."""
+    rules = ReferralRules.from_settings(settings)
+    records = load_event_records(session)
+    cutoff = pd.Timestamp(as_of)
+    events = (
+        records.groupby("event_id")
+        .agg(
+            person_id=("person_id", "first"),
+            return_date=("event_return_date", "first"),
+            first_intake=("intake_date", "min"),
+            country=("event_country", "first"),
+            sources=("source", lambda s: sorted(set(s))),
+        )
+        .reset_index()
+    )
+    # A man known only from an NGO intake came home before that intake: the intake date
+    # stands in for the return date (marked as not known), so a closed case still flags.
+    events["return_known"] = events["return_date"].notna()
+    events["return_date"] = events["return_date"].fillna(events["first_intake"])
+    events = events[events["return_date"].isna() | (events["return_date"] <= cutoff)]
+    evidence = referral_evidence(records, rules)
+    evidence = evidence[evidence["date"].isna() | (evidence["date"] <= cutoff)]
+    assigned = _assign_to_events(evidence, records, events)
+    referred = assigned[assigned["kind"] == "referral"].sort_values("date")
+    first_ref = (
+        referred.dropna(subset=["event_id"])
+        .groupby("event_id")
+        .agg(referral_how=("how", "first"), referral_date=("date", "first"))
+    )
+    partial = set(assigned.loc[assigned["kind"] == "partial", "event_id"].dropna())
+    events = events.merge(first_ref, left_on="event_id", right_index=True, how="left")
+    events["referred"] = events["referral_how"].notna()
+    first_referred = events[events["referred"]].groupby("person_id")["return_date"].min()
+    earlier = events["person_id"].map(first_referred) < events["return_date"]
+    events["partial"] = events["event_id"].isin(partial) & ~events["referred"]
+    days = (cutoff - events["return_date"]).dt.days
+    events["days_since_return"] = days.astype("Int64")
+    events["flagged"] = ~events["referred"] & days.gt(settings.grace_days).fillna(False)
+    events["band"] = [
+        days_band(int(d), settings.grace_days) if f else ""
+        for d, f in zip(days.fillna(0), events["flagged"], strict=True)
+    ]
+    events["lists"] = events["sources"].map(lambda s: ", ".join(source_label(x) for x in s))
+    events["reason"] = [
+        _reason(src, part, bool(before))
+        for src, part, before in zip(events["sources"], events["partial"], earlier.fillna(False), strict=True)
+    ]
+    return events.sort_values(["flagged", "days_since_return"], ascending=[False, False], ignore_index=True)
+
+
+def _lists_phrase(sources: list[str]) -> str:
+    labels = [source_label(s) for s in sources]
+    if len(labels) == 1:
+        return f"on the {labels[0]} list"
+    return "on " + ", ".join(labels[:-1]) + f" and {labels[-1]} lists"
+
+
+def _reason(sources: list[str], partial: bool, referred_before: bool) -> str:
+    where = _lists_phrase(sources)
+    if partial:
+        return f"{where}; NGO case closed without referral"
+    if referred_before:
+        return f"{where}; referred after an earlier return, not after this one"
+    return f"{where}; no referral found in any list"
+
+
+def flagged(status: pd.DataFrame) -> pd.DataFrame:
+    return status[status["flagged"]].reset_index(drop=True)
+
+
+def band_counts(status: pd.DataFrame, grace_days: int) -> dict[str, int]:
+    f = flagged(status)
+    return {b: int((f["band"] == b).sum()) for b in band_order(grace_days)}
+
+
+def summary_counts(status: pd.DataFrame) -> dict[str, int]:
+    """Counts only: for the CLI, logs and XCom."""
+    return {
+        "returns": int(len(status)),
+        "returns_referred": int(status["referred"].sum()),
+        "returns_within_grace": int(
+            (~status["referred"] & ~status["flagged"] & status["return_date"].notna()).sum()
+        ),
+        "returns_without_date": int((~status["return_known"]).sum()),
+        "flagged": int(status["flagged"].sum()),
+        "flagged_partial_assistance": int((status["flagged"] & status["partial"]).sum()),
+        "persons_flagged": int(status.loc[status["flagged"], "person_id"].nunique()),
+    }
