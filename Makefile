@@ -17,6 +17,7 @@ demo: setup
 	$(VENV)/bin/survivor-link synth --persons 1000 --seed 1 -o var/demo
 	$(VENV)/bin/survivor-link run var/demo
 	$(VENV)/bin/survivor-link quarantine
+	$(VENV)/bin/survivor-link report weekly -o var/demo/outbox
 
 test: setup
 	$(VENV)/bin/ruff check linkage dags plugins tests

@@ -385,6 +385,30 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from linkage.report.weekly import build_weekly_report
+
+    settings = _settings(args)
+    with console.status("building the weekly report"):
+        report = build_weekly_report(settings, _as_of(args), Path(args.output))
+    t = Table(title=f"Weekly report {report.week} (as of {report.as_of:%d/%m/%Y})", show_header=False)
+    t.add_column("what")
+    t.add_column("value", overflow="fold")
+    for label, value in (
+        ("workbook (for MoSVY only: names survivors)", str(report.workbook)),
+        ("the same lists as CSV", ", ".join(p.name for p in report.csv_files)),
+        ("SHA-256 of the workbook", report.sha256),
+        ("returns on record", report.counts["returns"]),
+        ("referred to case management", report.counts["returns_referred"]),
+        ("open flags", report.counts["open_flags"]),
+        ("opened this week", report.counts["new_this_week"]),
+        ("closed this week", report.counts["closed_this_week"]),
+    ):
+        t.add_row(label, str(value))
+    console.print(t)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     landing = root / "landing" if (root / "landing").is_dir() else root
@@ -445,6 +469,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rebuild", action="store_true", help="relink every record from scratch (ids are kept)")
     s.add_argument("--refit", action="store_true", help="fit the match weights again before linking")
     s.set_defaults(func=cmd_link)
+
+    s = sub.add_parser("report", help="the weekly report of unreferred survivors for MoSVY")
+    s.add_argument("kind", choices=["weekly"])
+    s.add_argument("--as-of", help="the report's date (YYYY-MM-DD; default today)")
+    s.add_argument("-o", "--output", required=True, help="folder for the workbook and CSV files")
+    s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("review", help="list pairs that need a person's decision, or decide one")
     rsub = s.add_subparsers(dest="action", required=True)

@@ -111,3 +111,33 @@ def mosvy_row(
         values["phone"],
         values["remarks"],
     ]
+
+
+def ngo_row(client: str, name_en: str, dob: str, intake: str, status: str, **extra: str) -> dict[str, str]:
+    row = {
+        "client_id": client,
+        "name_kh": "",
+        "name_en": name_en,
+        "dob": dob,
+        "sex": "M",
+        "province": "Kampong Thom",
+        "district": "Sandan",
+        "commune": "",
+        "village": "",
+        "phone": "012 345 678",
+        "intake_date": intake,
+        "referral_source": "IOM",
+        "case_manager": "staff",
+        "case_status": status,
+        "services": "medical",
+        "last_follow_up_date": "",
+        "consent_form_signed": "Y",
+    }
+    row.update(extra)
+    return row
+
+
+def ngo_csv(rows: list[dict[str, str]]) -> str:
+    from linkage.synth.writers import NGO_HEADER
+
+    return iom_csv(rows, header=NGO_HEADER)

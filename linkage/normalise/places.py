@@ -215,3 +215,24 @@ def place_name(code: str | None) -> tuple[str, str]:
     if not code:
         return "", ""
     return _names_by_code().get(str(code), ("", ""))
+
+
+@cache
+def point_of_entry_name(code: str | None) -> str:
+    """Readable name of a point-of-entry code (POIPET -> Poipet International Border Checkpoint)."""
+    if not code:
+        return ""
+    names = {row["code"]: str(row["name"]) for row in load_table("points_of_entry.yaml")}
+    return names.get(code, str(code))
+
+
+@cache
+def country_name(code: str | None) -> str:
+    """English and Khmer name of a country code, e.g. 'Malaysia / ម៉ាឡេស៊ី'."""
+    if not code:
+        return ""
+    names = load_table("countries.yaml").get(code)
+    if not names:
+        return str(code)
+    khmer = next((n for n in names if any("\u1780" <= ch <= "\u17ff" for ch in n)), "")
+    return f"{names[0]} / {khmer}" if khmer else str(names[0])

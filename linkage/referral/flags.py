@@ -194,10 +194,16 @@ def _assign_to_events(evidence: pd.DataFrame, records: pd.DataFrame, events: pd.
     return pd.concat([matched, undated], ignore_index=True)
 
 
-def event_status(session: Session, settings: Settings, as_of: dt.date) -> pd.DataFrame:
-    """Every return on or before as_of: referred or not, flagged or not, and why."""
+def event_status(
+    session: Session, settings: Settings, as_of: dt.date, records: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Every return on or before as_of: referred or not, flagged or not, and why.
+
+    `records` (from load_event_records) may be passed to compute several dates at once.
+    """
     rules = ReferralRules.from_settings(settings)
-    records = load_event_records(session)
+    if records is None:
+        records = load_event_records(session)
     cutoff = pd.Timestamp(as_of)
     events = (
         records.groupby("event_id")
