@@ -362,11 +362,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         et.add_row(e["event_id"], str(e["return_date"] or "unknown"), e["country"] or "", str(e["records"]))
     console.print(et)
     for p in info["pairs"]:
-        where = "inside this person" if p["inside"] else "to a record of another person"
-        pt = Table(
-            title=f"Pair {p['pair']}: records {p['a']} and {p['b']} ({p['band']}, {where}), "
-            f"match probability {p['probability']:.4f}"
-        )
+        if p["pair"] is None:
+            title = f"Records {p['a']} and {p['b']} of this person"
+        else:
+            where = "inside this person" if p["inside"] else "to a record of another person"
+            title = f"Pair {p['pair']} waiting for review: records {p['a']} and {p['b']} ({where})"
+        pt = Table(title=f"{title}, match probability {p['probability']:.4f}")
         pt.add_column("field")
         pt.add_column("comparison")
         pt.add_column("weight (bits)", justify="right")

@@ -219,3 +219,12 @@ def test_workbook_survives_libreoffice(linked_synth: Settings, tmp_path: Path) -
     kept = {c.value for c in converted["Unreferred"]["E"][1:] if c.value}
     assert names and kept == names  # every Khmer name came through intact
     assert [c.data_type for ws in converted for row in ws.iter_rows() for c in row].count("f") == 0
+
+
+def test_an_empty_store_gives_empty_flags_and_an_empty_report(settings: Settings, tmp_path: Path) -> None:
+    run = update_flags(settings, SYNTH_AS_OF)
+    assert run.open == 0 and run.counts["returns"] == 0
+    report = build_weekly_report(settings, SYNTH_AS_OF, tmp_path)
+    assert report.counts["open_flags"] == 0
+    wb = openpyxl.load_workbook(report.workbook)
+    assert wb["Unreferred"].max_row == 1  # the header row only

@@ -115,7 +115,7 @@ def test_blocking_finds_a_surname_spelled_apart_and_skips_huge_blocks() -> None:
     frame = build_frame(records(*rows))
     left, right, stats = candidate_pairs(block_keys(frame))
     assert {(0, 1), (0, 2), (1, 2)} <= set(zip(left.tolist(), right.tolist(), strict=True))
-    distinct = [f"{a}A{b}" for a in "KLMNRSTV" for b in "KLMNP"][:30]  # 30 different given names
+    distinct = [f"KA{a}A{b}" for a in "KLMNRSTV" for b in "KLMNP"][:30]  # 30 given names, one initial
     many = build_frame(
         records(*[{"family_name": "SOK", "given_name": g, "birth_year": 1990} for g in distinct])
     )

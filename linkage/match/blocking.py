@@ -20,16 +20,25 @@ import pandas as pd
 # whose list swapped the name order still meet.
 PASSES: dict[str, tuple[str, ...]] = {
     "name": ("k_name",),
-    "name_token_year": ("k_fam_year", "k_giv_year"),
-    "name_token_district": ("k_fam_district", "k_giv_district"),
+    "name_token_year": ("k_fam_year", "k_giv_year"),  # key + birth year + other initial
+    "name_token_district": ("k_fam_district", "k_giv_district"),  # key + district + other initial
     "phone": ("k_phone",),
     "id_or_document": ("k_id",),
     "father_district": ("k_father",),
     "return_district": ("k_return_fam", "k_return_giv"),
 }
-KEY_COLUMNS = [c for cols in PASSES.values() for c in cols]
+# Asymmetric passes: records with only one name (the list gave one, or the split failed)
+# probe the name keys of everyone, by birth year. Few records probe, so blocks stay small.
+PROBE_PASSES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "single_name_year": (("k_one_year",), ("k_fam_year_any", "k_giv_year_any")),
+}
+KEY_COLUMNS = [c for cols in PASSES.values() for c in cols] + [
+    c for probe, build in PROBE_PASSES.values() for c in (*probe, *build)
+]
 
 DEFAULT_MAX_BLOCK = 400
+# Bump when a key's definition changes: stored keys are then recomputed before linking.
+KEY_VERSION = 2
 
 
 def _join(*parts: pd.Series) -> pd.Series:
@@ -61,18 +70,27 @@ def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
     district = frame["district"]
     returned = frame["return_date"].dt.strftime("%Y-%m-%d").astype("string")
     ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
+    # initials, with every vowel one class: Eak/Ak, Ouch/Uch differ only there
+    fam_i = fam.str[:1].str.replace(r"[AEIOUY]", "*", regex=True)
+    giv_i = giv.str[:1].str.replace(r"[AEIOUY]", "*", regex=True)
     raw = pd.DataFrame(
         {
             "k_name": name.where(fam.notna() & giv.notna()),
-            "k_fam_year": _join(fam, year),
-            "k_giv_year": _join(giv, year),
-            "k_fam_district": _join(fam, district),
-            "k_giv_district": _join(giv, district),
+            # one name key, with the other name's initial, and birth year or district: a
+            # misspelt surname still meets through the given name, and the reverse
+            "k_fam_year": _join(fam, year, giv_i),
+            "k_giv_year": _join(giv, year, fam_i),
+            "k_one_year": _join(fam.fillna(giv), year).where(fam.isna() | giv.isna()),
+            "k_fam_year_any": _join(fam, year),
+            "k_giv_year_any": _join(giv, year),
+            "k_fam_district": _join(fam, district, giv_i),
+            "k_giv_district": _join(giv, district, fam_i),
             "k_phone": frame["phone"].astype("string"),
             "k_id": ident,
             "k_father": _join(frame["father_key"], district),
-            "k_return_fam": _join(returned, district, fam.str[:1]),
-            "k_return_giv": _join(returned, district, giv.str[:1]),
+            # a return batch from one district, both initials (either order)
+            "k_return_fam": _join(returned, district, fam_i + giv_i),
+            "k_return_giv": _join(returned, district, giv_i + fam_i),
         },
         index=frame.index,
     )
@@ -110,6 +128,28 @@ def _pass_pairs(
     return left[keep], right[keep], skipped_blocks, skipped_records
 
 
+def _long(keys: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    parts = [pd.DataFrame({"key": keys[c].to_numpy(), "pos": np.arange(len(keys))}) for c in columns]
+    return pd.concat(parts, ignore_index=True).dropna(subset=["key"]).drop_duplicates()
+
+
+def _probe_pairs(
+    keys: pd.DataFrame, probe: tuple[str, ...], build: tuple[str, ...], is_new: np.ndarray, max_block: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pairs of a probing record with every record sharing its key on the build side."""
+    p, b = _long(keys, probe), _long(keys, build)
+    if p.empty or b.empty:
+        return np.empty(0, np.int64), np.empty(0, np.int64), 0
+    sizes = b.groupby("key", sort=False)["pos"].transform("size")
+    skipped = int(b.loc[sizes > max_block, "key"].nunique())
+    b = b[sizes <= max_block]
+    m = p.merge(b, on="key", suffixes=("_p", "_b"))
+    a, c = m["pos_p"].to_numpy(np.int64), m["pos_b"].to_numpy(np.int64)
+    left, right = np.minimum(a, c), np.maximum(a, c)
+    keep = (left != right) & (is_new[left] | is_new[right])
+    return left[keep], right[keep], skipped
+
+
 def candidate_pairs(
     keys: pd.DataFrame,
     is_new: np.ndarray | None = None,
@@ -129,6 +169,14 @@ def candidate_pairs(
         stats.pairs_by_pass[name] = len(left)
         stats.skipped_blocks[name] = sb
         stats.skipped_records[name] = sr
+        codes.append(left * n + right)
+    for name, (probe, build) in PROBE_PASSES.items():
+        if passes is not None and name not in passes:
+            continue
+        left, right, sb = _probe_pairs(keys, probe, build, is_new, max_block)
+        stats.pairs_by_pass[name] = len(left)
+        stats.skipped_blocks[name] = sb
+        stats.skipped_records[name] = 0
         codes.append(left * n + right)
     all_codes = np.unique(np.concatenate(codes)) if codes else np.empty(0, np.int64)
     stats.candidate_pairs = len(all_codes)

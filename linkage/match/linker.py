@@ -20,7 +20,15 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from linkage.match.blocking import KEY_COLUMNS, PASSES, BlockingStats, block_keys, candidate_pairs
+from linkage.match.blocking import (
+    KEY_COLUMNS,
+    KEY_VERSION,
+    PASSES,
+    PROBE_PASSES,
+    BlockingStats,
+    block_keys,
+    candidate_pairs,
+)
 from linkage.match.cluster import cluster
 from linkage.match.compare import FEATURES, LEVELS, compare
 from linkage.match.events import EventRow, group_returns
@@ -93,15 +101,22 @@ def _read_records(session: Session, ids: list[int] | None) -> pd.DataFrame:
 def _stored_candidates(session: Session, new_keys: pd.DataFrame) -> dict[int, str]:
     """Stored records sharing any blocking key with a new record -> their person_id."""
     found: dict[int, str] = {}
-    for cols in PASSES.values():
-        values = [int(v) for v in pd.unique(pd.concat([new_keys[c] for c in cols]).dropna())]
-        for col in cols:
+
+    def lookup(from_cols: tuple[str, ...], in_cols: tuple[str, ...]) -> None:
+        values = [int(v) for v in pd.unique(pd.concat([new_keys[c] for c in from_cols]).dropna())]
+        for col in in_cols:
             column = getattr(PersonRecord, col)
             for chunk in _chunks(values):
                 rows = session.execute(
                     select(PersonRecord.record_id, PersonRecord.person_id).where(column.in_(chunk))
                 ).all()
                 found.update((int(r), p) for r, p in rows)
+
+    for cols in PASSES.values():
+        lookup(cols, cols)
+    for probe, build in PROBE_PASSES.values():
+        lookup(probe, build)
+        lookup(build, probe)
     return found
 
 
@@ -132,6 +147,26 @@ def _store_outgrew(session: Session, model: MatchModel, settings: Settings) -> b
     sources = set(session.execute(select(Record.source).distinct()).scalars())
     grown = records >= settings.refit_growth * max(model.records, 1)
     return grown or not sources <= set(model.sources)
+
+
+def _rekey_if_needed(s: Session, say: Progress) -> None:
+    """Stored keys made under older key definitions are made again (once, after an upgrade)."""
+    model = latest_model(s)
+    if model is None or model.key_version == KEY_VERSION:
+        return
+    say("recomputing stored blocking keys (key definitions changed)")
+    ids = [int(i) for i in s.execute(select(PersonRecord.record_id)).scalars()]
+    for chunk in _chunks(ids):
+        frame = build_frame(_read_records(s, chunk))
+        keys = block_keys(frame)
+        rows = []
+        for rid, key_row in zip(frame["record_id"], keys.to_dict("records"), strict=True):
+            row = {c: (None if pd.isna(v) else int(v)) for c, v in key_row.items()}
+            rows.append({"record_id": int(rid), **row})
+        s.execute(update(PersonRecord), rows)
+    model.key_version = KEY_VERSION
+    s.add(LinkModel(kind=model.kind, params=model.to_params()))
+    s.flush()
 
 
 def latest_model(session: Session) -> MatchModel | None:
@@ -166,6 +201,8 @@ def link(
     with session_scope(settings) as s:
         say("applying reviewers' decisions")
         old_assignment, old_events = _detach(s, rebuild)
+        if not rebuild:
+            _rekey_if_needed(s, say)
         say("reading new records")
         new_records = _read_records(s, None)
         if new_records.empty:
@@ -269,6 +306,7 @@ def link(
         summary.pairs_linked, summary.pairs_for_review = _store_pairs(
             s, model, frame, levels, weights, prob, outcome, settings, decided
         )
+        _supersede_settled_reviews(s)
         s.execute(
             update(Delivery)
             .where(Delivery.sha256.in_(new_frame["delivery"].unique().tolist()))
@@ -393,20 +431,18 @@ def _assign_persons(
     grown = {chosen[int(labels[i])] for i in np.flatnonzero(is_new)} - set(chosen[lab] for lab in fresh)
     summary.persons_grown = len(grown)
     s.flush()
+    count = (
+        select(func.count())
+        .select_from(PersonRecord)
+        .where(PersonRecord.person_id == Person.person_id)
+        .scalar_subquery()
+    )
     for chunk in _chunks(sorted(affected)):
-        counts = dict(
-            s.execute(
-                select(PersonRecord.person_id, func.count())
-                .where(PersonRecord.person_id.in_(chunk))
-                .group_by(PersonRecord.person_id)
-            ).all()
+        s.execute(
+            update(Person)
+            .where(Person.person_id.in_(chunk))
+            .values(record_count=count, status="active", merged_into=None, updated_at=now)
         )
-        for pid in chunk:
-            s.execute(
-                update(Person)
-                .where(Person.person_id == pid)
-                .values(record_count=counts.get(pid, 0), status="active", merged_into=None, updated_at=now)
-            )
     return affected
 
 
@@ -447,38 +483,47 @@ def _regroup_events(s: Session, persons: set[str], window_days: int, old_events:
                     previous_event=eid or old_events.get(int(rid)),
                 )
             )
-        updates = []
+        updates: list[dict[str, Any]] = []
+        planned: list[tuple[str, Any, str | None]] = []  # (person, group, kept id or None)
         for pid in sorted(by_person, key=id_number):
             recs = by_person[pid]
             previous = {r.record_id: r.previous_event for r in recs}
             previous_ids.update(e for e in previous.values() if e)
-            groups = group_returns(recs, window_days)
-            ids: list[str | None] = []
-            for g in groups:
+            for g in group_returns(recs, window_days):
                 counts = Counter(previous[r] for r in g.record_ids if previous[r])
                 ranked = sorted(counts.items(), key=lambda kv: (-kv[1], id_number(kv[0])))
                 pick = next((eid for eid, _n in ranked if eid not in claimed), None)
                 if pick:
                     claimed.add(pick)
-                ids.append(pick)
-            fresh = iter(allocate(s, "event", ids.count(None)))
-            for g, eid in zip(groups, ids, strict=True):
-                if eid is None:
-                    eid = next(fresh)
-                    claimed.add(eid)
-                    created += 1
-                ev = s.get(ReturnEvent, eid)
-                if ev is None:
-                    ev = ReturnEvent(event_id=eid, created_at=now)
-                    s.add(ev)
-                ev.person_id = pid
-                ev.return_date = g.return_date
-                ev.country = g.country
-                ev.point_of_entry = g.point_of_entry
-                ev.record_count = len(g.record_ids)
-                ev.status = "active"
-                ev.updated_at = now
-                updates += [{"record_id": r, "event_id": eid} for r in g.record_ids]
+                planned.append((pid, g, pick))
+        fresh = iter(allocate(s, "event", sum(1 for *_x, pick in planned if pick is None)))
+        inserts, changes = [], []
+        for pid, g, pick in planned:
+            row = {
+                "event_id": pick or next(fresh),
+                "person_id": pid,
+                "return_date": g.return_date,
+                "country": g.country,
+                "point_of_entry": g.point_of_entry,
+                "record_count": len(g.record_ids),
+                "status": "active",
+                "updated_at": now,
+            }
+            claimed.add(row["event_id"])
+            (changes if pick else inserts).append(row)
+            updates += [{"record_id": r, "event_id": row["event_id"]} for r in g.record_ids]
+        created += len(inserts)
+        existing = set()
+        for ids in _chunks([r["event_id"] for r in changes]):
+            existing.update(
+                s.execute(select(ReturnEvent.event_id).where(ReturnEvent.event_id.in_(ids))).scalars()
+            )
+        inserts += [r for r in changes if r["event_id"] not in existing]  # kept ids from a rebuild
+        changes = [r for r in changes if r["event_id"] in existing]
+        for chunk in _chunks(inserts):
+            s.execute(insert(ReturnEvent), [{**r, "created_at": now} for r in chunk])
+        if changes:
+            s.execute(update(ReturnEvent), changes)
         if updates:
             s.execute(update(PersonRecord), updates)
     for chunk in _chunks(sorted(previous_ids - claimed)):
@@ -488,6 +533,18 @@ def _regroup_events(s: Session, persons: set[str], window_days: int, old_events:
             .values(status="retired", updated_at=now)
         )
     return created
+
+
+def _supersede_settled_reviews(s: Session) -> None:
+    """Open review pairs whose two records now belong to one person need no decision."""
+    a, b = PersonRecord.__table__.alias("a"), PersonRecord.__table__.alias("b")
+    settled = (
+        select(CandidatePair.id)
+        .join(a, a.c.record_id == CandidatePair.record_a)
+        .join(b, b.c.record_id == CandidatePair.record_b)
+        .where(CandidatePair.status == "open", a.c.person_id == b.c.person_id)
+    )
+    s.execute(update(CandidatePair).where(CandidatePair.id.in_(settled)).values(status="superseded"))
 
 
 def _store_pairs(
@@ -501,31 +558,29 @@ def _store_pairs(
     settings: Settings,
     decided: dict[tuple[int, int], str],
 ) -> tuple[int, int]:
-    """Keep linked pairs (for explain) and review-band pairs (for people to decide)."""
+    """Keep review-band pairs (for people to decide); count the links.
+
+    Links are not stored: `explain` recomputes them for one person with the stored model.
+    """
     labels = outcome.labels
     left = levels.index.get_level_values(0).to_numpy()
     right = levels.index.get_level_values(1).to_numpy()
     together = labels[left] == labels[right]
     refused = {(min(a, b), max(a, b)) for a, b, _ in outcome.refused}
-    keep = prob >= settings.review_threshold
+    refused_k = np.array([(int(a), int(b)) in refused for a, b in zip(left, right, strict=True)], dtype=bool)
+    n_link = int((together & (prob >= settings.link_threshold)).sum())
+    # Review: uncertain pairs, and strong links the cluster checks refused, left apart.
+    uncertain = (prob >= settings.review_threshold) & (prob < settings.link_threshold)
+    review = ~together & (uncertain | refused_k)
     rid = frame["record_id"].to_numpy()
     total = np.asarray(weights.sum(axis=1)) + np.log2(model.prior / (1 - model.prior))
     lv_arr = levels[FEATURES].to_numpy()
     w_arr = weights[FEATURES].to_numpy()
     swapped = levels["swapped"].to_numpy()
-    n_link = n_review = 0
     rows = []
-    for k in np.flatnonzero(keep):
+    for k in np.flatnonzero(review):
         a, b = int(left[k]), int(right[k])
         if (a, b) in decided:
-            continue
-        if together[k]:
-            band = "link"
-            n_link += 1
-        elif prob[k] < settings.link_threshold or (a, b) in refused:
-            band = "review"
-            n_review += 1
-        else:
             continue
         ra, rb = sorted((int(rid[a]), int(rid[b])))
         rows.append(
@@ -534,7 +589,7 @@ def _store_pairs(
                 "record_b": rb,
                 "probability": float(prob[k]),
                 "weight": float(total[k]),
-                "band": band,
+                "band": "review",
                 "explanation": explanation(
                     dict(zip(FEATURES, lv_arr[k], strict=True)),
                     dict(zip(FEATURES, w_arr[k], strict=True)),
@@ -564,4 +619,4 @@ def _store_pairs(
                 .where(CandidatePair.record_a == r["record_a"], CandidatePair.record_b == r["record_b"])
                 .values({k: v for k, v in r.items() if k not in {"record_a", "record_b"}})
             )
-    return n_link, n_review
+    return n_link, len(rows)

@@ -78,6 +78,7 @@ class MatchModel:
     iterations: int = 0
     records: int = 0  # how many records the weights were fitted on
     sources: list[str] = field(default_factory=list)
+    key_version: int = 0  # blocking key definitions the stored keys were made with
 
     # ---- fitting -------------------------------------------------------------------
     def fit_u(self, random_levels: pd.DataFrame) -> None:
@@ -209,6 +210,7 @@ class MatchModel:
             "iterations": self.iterations,
             "records": self.records,
             "sources": self.sources,
+            "key_version": self.key_version,
         }
 
     @classmethod
@@ -222,6 +224,7 @@ class MatchModel:
             iterations=int(p.get("iterations", 0)),
             records=int(p.get("records", 0)),
             sources=list(p.get("sources", [])),
+            key_version=int(p.get("key_version", 0)),
         )
 
     def weight_table(self) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -154,8 +155,44 @@ def resolve_person(s: Session, person_id: str) -> str:
     return current
 
 
+def _pairs_within(s: Session, ids: list[int]) -> list[dict[str, Any]]:
+    """Every pair of a person's records, scored now with the stored weights."""
+    from linkage.match.compare import FEATURES, compare
+    from linkage.match.frame import build_frame
+    from linkage.match.linker import _read_records, explanation, latest_model
+
+    model = latest_model(s)
+    if model is None or len(ids) < 2:
+        return []
+    frame = build_frame(_read_records(s, ids))
+    left, right = np.triu_indices(len(frame), k=1)
+    levels = compare(frame, left.astype(np.int64), right.astype(np.int64))
+    weights = model.feature_weights(levels, frame)
+    total, prob = model.score(weights)
+    rid = frame["record_id"].to_numpy()
+    out = []
+    for k in np.argsort(-prob, kind="stable"):
+        out.append(
+            {
+                "pair": None,
+                "a": int(rid[left[k]]),
+                "b": int(rid[right[k]]),
+                "band": "scored now",
+                "probability": float(prob[k]),
+                "weight": float(total[k]),
+                "explanation": explanation(
+                    {f: int(levels[f].iloc[k]) for f in FEATURES},
+                    {f: float(weights[f].iloc[k]) for f in FEATURES},
+                    bool(levels["swapped"].iloc[k]),
+                ),
+                "inside": True,
+            }
+        )
+    return out
+
+
 def explain_person(settings: Settings, person_id: str, show_values: bool = False) -> dict[str, Any]:
-    """A person's records, return events, and the scored pairs that hold them together."""
+    """A person's records, return events, each pair of his records scored, open reviews."""
     with session_scope(settings) as s:
         current = resolve_person(s, person_id)
         ids = [
@@ -165,6 +202,7 @@ def explain_person(settings: Settings, person_id: str, show_values: bool = False
             ).scalars()
         ]
         refs = _refs(s, ids, show_values)
+        within = _pairs_within(s, sorted(ids))
         pairs = (
             s.execute(
                 select(CandidatePair)
@@ -199,7 +237,8 @@ def explain_person(settings: Settings, person_id: str, show_values: bool = False
                 }
                 for e in events.scalars()
             ],
-            "pairs": [
+            "pairs": within
+            + [
                 {
                     "pair": p.id,
                     "a": p.record_a,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from linkage.match.blocking import candidate_pairs
+from linkage.match.blocking import KEY_VERSION, candidate_pairs
 from linkage.match.compare import LEVELS, compare
 from linkage.match.model import MatchModel, random_pairs
 from linkage.settings import Settings
@@ -24,7 +24,11 @@ ID_FEATURES = {"phone", "id_document"}
 
 def fit_model(frame: pd.DataFrame, keys: pd.DataFrame, settings: Settings) -> MatchModel:
     """An EM-fitted model for these records (the whole store on a first run or rebuild)."""
-    model = MatchModel(records=len(frame), sources=sorted(frame["source"].dropna().unique().tolist()))
+    model = MatchModel(
+        records=len(frame),
+        sources=sorted(frame["source"].dropna().unique().tolist()),
+        key_version=KEY_VERSION,
+    )
     n = len(frame)
     if n < 2:  # nothing to learn from: uninformative chance agreement
         model.u = {f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()}

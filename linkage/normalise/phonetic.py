@@ -79,16 +79,18 @@ def phonetic_token(token: str) -> str:
     s = re.sub(r"[^A-Z]", "", strip_accents(token).upper())
     if not s:
         return ""
+    s = re.sub(r"([^AEIOUY])\1+", r"\1", s)  # doubled letters first: a typed 'Vathhana' is 'Vathana'
     s = s.replace("W", "V")
     s = re.sub(r"(?<=[AEIOU])V$", "O", s)  # Kaev -> Kaeo (Keo), Pov -> Poo
     s = re.sub(r"(?<=[AEIOU])R(?=[^AEIOUY]|$)", "", s)  # Sorn -> Son, Ork -> Ok
     s = re.sub(r"(?<=[AEIOUY])H$", "", s)  # Meah -> Mea
     s = re.sub(r"(?<=[AEIOUY])H(?=[^AEIOUY])", "", s)  # Vannakh..: 'h' after vowel before cons
+    s = s.replace("B", "P").replace("D", "T")  # voicing first, so 'Dh' folds like 'Th'
     s = s.replace("TCH", "CH")
     # Aspiration and voicing that romanisers write either way.
     s = s.replace("CHH", "C").replace("CH", "C").replace("KH", "K").replace("PH", "P")
     s = s.replace("TH", "T").replace("NH", "N").replace("CK", "K")
-    s = s.replace("B", "P").replace("D", "T").replace("Q", "K").replace("X", "K")
+    s = s.replace("Q", "K").replace("X", "K")
     s = re.sub(r"(?<=[AEIOUY])Y(?=[AEIOU])", "", s)
     s = _VOWEL_RUN.sub(_fold_vowels, s)
     s = re.sub(r"([^AEIOU])\1+", r"\1", s)  # doubled consonants

@@ -204,6 +204,9 @@ def event_status(
     rules = ReferralRules.from_settings(settings)
     if records is None:
         records = load_event_records(session)
+    if records.empty:
+        empty = pd.DataFrame(columns=STATUS_COLUMNS)
+        return empty.astype({"flagged": bool, "referred": bool, "partial": bool})
     cutoff = pd.Timestamp(as_of)
     events = (
         records.groupby("event_id")
@@ -249,6 +252,26 @@ def event_status(
         for src, part, before in zip(events["sources"], events["partial"], earlier.fillna(False), strict=True)
     ]
     return events.sort_values(["flagged", "days_since_return"], ascending=[False, False], ignore_index=True)
+
+
+STATUS_COLUMNS = [
+    "event_id",
+    "person_id",
+    "return_date",
+    "first_intake",
+    "country",
+    "sources",
+    "return_known",
+    "referral_how",
+    "referral_date",
+    "referred",
+    "partial",
+    "days_since_return",
+    "flagged",
+    "band",
+    "lists",
+    "reason",
+]
 
 
 def _lists_phrase(sources: list[str]) -> str:

@@ -91,10 +91,26 @@ def suppress(n: int, threshold: int) -> int | str:
 # -- data ---------------------------------------------------------------------------------
 
 
+DETAIL_COLUMNS = [
+    "person_id",
+    "family_name",
+    "given_name",
+    "name_kh",
+    "age",
+    "village",
+    "commune",
+    "district",
+    "province",
+    "province_code",
+    "phone",
+    "sector",
+]
+
+
 def _person_details(session, person_ids: set[str], as_of: dt.date) -> pd.DataFrame:
     """What a case worker needs to find each man, picked from his records."""
     if not person_ids:
-        return pd.DataFrame(columns=["person_id"])
+        return pd.DataFrame(columns=DETAIL_COLUMNS)
     cols = [
         PersonRecord.person_id,
         PersonRecord.event_id,
