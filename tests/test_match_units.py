@@ -175,3 +175,40 @@ def test_two_returns_make_two_events_and_an_intake_follows_its_return() -> None:
 def test_a_return_from_another_country_inside_the_window_is_another_event() -> None:
     groups = group_returns([_row(1, "2024-03-01", country="TH"), _row(2, "2024-03-10", country="MY")], 45)
     assert len(groups) == 2
+
+
+def test_fast_compare_equals_recordlinkage_compute() -> None:
+    from linkage.match.compare import compare_with_recordlinkage
+
+    rows = [
+        {
+            "family_name": "SOK",
+            "given_name": "DARA",
+            "birth_year": 1990,
+            "district_code": "0607",
+            "phone": "+1",
+        },
+        {
+            "family_name_kh": "សុខ",
+            "given_name_kh": "ដារា",
+            "birth_date": dt.date(1990, 3, 1),
+            "birth_precision": "day",
+            "district_code": "0607",
+            "return_date": dt.date(2024, 1, 1),
+        },
+        {
+            "family_name": "DARA",
+            "given_name": "SOKH",
+            "age": 34,
+            "return_date": dt.date(2024, 1, 3),
+            "country": "TH",
+            "national_id": "123456789",
+            "father_name": "ចាន់",
+        },
+        {"family_name": "KEO", "given_name": "SOVANN RITH", "travel_doc_no": "N123", "phone": "+1"},
+    ]
+    frame = build_frame(records(*rows))
+    left, right = np.triu_indices(len(frame), k=1)
+    fast = compare(frame, left.astype(np.int64), right.astype(np.int64))
+    slow = compare_with_recordlinkage(frame, left.astype(np.int64), right.astype(np.int64))
+    pd.testing.assert_frame_equal(fast[sorted(fast.columns)], slow[sorted(slow.columns)])

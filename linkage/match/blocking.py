@@ -1,11 +1,14 @@
 """Blocking: the passes whose union proposes candidate pairs.
 
-Why several passes: each misses what another catches. Names are compared order-free;
-a surname spelled apart (Keo/Kao/Kev) still meets through the given name plus birth year
-or district, a misspelt given name through the surname; phone, ID or document, father's
-name and the return (date, district, initial) catch the rest. Blocks larger than a cap
-(Sok born 1990, at a million records) are skipped and counted: another pass covers them,
-and candidate pairs stay near-linear in the number of records.
+Why several passes: each misses what another catches. Each name key is paired with the
+other name's initial, so the order a list wrote them in does not matter; a surname spelled
+apart (Keo/Kao/Kev) still meets through the given name plus birth year or district, a
+misspelt given name through the surname; a record with one name probes everyone's keys;
+phone, ID or document, father's name and the return (date, district, initials) catch the
+rest. Blocks larger than a cap (Sok born 1990, at a million records) are skipped and
+counted: another pass covers them, and candidate pairs stay near-linear in the number of
+records. Whole-name blocks are not used: at scale they hold thousands of namesakes and
+found no pair the other passes miss.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import pandas as pd
 # them: a family-name key of one record meets the given-name key of another, so records
 # whose list swapped the name order still meet.
 PASSES: dict[str, tuple[str, ...]] = {
-    "name": ("k_name",),
     "name_token_year": ("k_fam_year", "k_giv_year"),  # key + birth year + other initial
     "name_token_district": ("k_fam_district", "k_giv_district"),  # key + district + other initial
     "phone": ("k_phone",),
@@ -63,9 +65,6 @@ def _hashed(keys: pd.Series) -> pd.Series:
 def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
     """One hashed key column per pass column (pd.NA where the record has nothing for it)."""
     fam, giv = frame["fam_key"].astype("string"), frame["giv_key"].astype("string")
-    lo = np.where(fam.fillna("") <= giv.fillna(""), fam.fillna(""), giv.fillna(""))
-    hi = np.where(fam.fillna("") <= giv.fillna(""), giv.fillna(""), fam.fillna(""))
-    name = pd.Series(lo, index=frame.index, dtype="string") + "|" + pd.Series(hi, index=frame.index)
     year = frame["birth_year"].astype("string")
     district = frame["district"]
     returned = frame["return_date"].dt.strftime("%Y-%m-%d").astype("string")
@@ -75,7 +74,6 @@ def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
     giv_i = giv.str[:1].str.replace(r"[AEIOUY]", "*", regex=True)
     raw = pd.DataFrame(
         {
-            "k_name": name.where(fam.notna() & giv.notna()),
             # one name key, with the other name's initial, and birth year or district: a
             # misspelt surname still meets through the given name, and the reverse
             "k_fam_year": _join(fam, year, giv_i),
@@ -105,6 +103,16 @@ class BlockingStats:
     skipped_blocks: dict[str, int] = field(default_factory=dict)
     skipped_records: dict[str, int] = field(default_factory=dict)
     candidate_pairs: int = 0
+    # for each candidate pair, a bit per pass that proposed it (bit i: i-th pass run)
+    pass_mask: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
+    pass_bits: dict[str, int] = field(default_factory=dict)
+
+    def found_by(self, *passes: str) -> np.ndarray:
+        """Which candidate pairs any of these passes proposed."""
+        bits = 0
+        for p in passes:
+            bits |= self.pass_bits.get(p, 0)
+        return (self.pass_mask & bits) != 0
 
 
 def _pass_pairs(
@@ -180,4 +188,8 @@ def candidate_pairs(
         codes.append(left * n + right)
     all_codes = np.unique(np.concatenate(codes)) if codes else np.empty(0, np.int64)
     stats.candidate_pairs = len(all_codes)
+    stats.pass_mask = np.zeros(len(all_codes), dtype=np.int32)
+    for bit, (name, pass_codes) in enumerate(zip(stats.pairs_by_pass, codes, strict=True)):
+        stats.pass_bits[name] = 1 << bit
+        stats.pass_mask[np.searchsorted(all_codes, pass_codes)] |= 1 << bit
     return all_codes // n, all_codes % n, stats

@@ -15,6 +15,12 @@ import numpy as np
 # A compared pair below this probability counts against merging its two groups: the model
 # thinks "different" likelier than "same".
 AGAINST = 0.5
+# One compared pair this unlikely (say birth years ten apart) keeps two groups apart, however
+# many records without a birth date link them: two men, not one.
+VETO = 1e-3
+# A new record whose links to two groups kept apart differ by less than this many bits
+# (a factor of 8) is ambiguous.
+AMBIGUITY_BITS = 3.0
 
 
 @dataclass
@@ -38,6 +44,9 @@ class _Groups:
             self.parent[i], i = root, self.parent[i]
         return int(root)
 
+    def labels(self) -> np.ndarray:
+        return np.array([self.find(i) for i in range(len(self.parent))], dtype=np.int64)
+
     def union(self, a: int, b: int) -> int:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
@@ -59,13 +68,95 @@ def cluster(
     initial: np.ndarray | None = None,
     same: list[tuple[int, int]] | None = None,
     different: list[tuple[int, int]] | None = None,
+    weight: np.ndarray | None = None,
+    ambiguity_bits: float = AMBIGUITY_BITS,
 ) -> ClusterOutcome:
     """Greedy, constrained clustering of n positions.
 
     initial: a starting label per position (stored persons), or -1 for a new record.
     same / different: reviewers' decisions as position pairs; "same" is always applied,
     "different" is never merged across.
+    weight: log2 match weights (ranks links past where probabilities round to 1).
+
+    A new record that links about as strongly (within ambiguity_bits) to two groups the
+    checks keep apart (two namesakes of one district, say) is not given to either: it
+    stays alone and both links go to review, because a wrong link hides a man.
     """
+    rank = weight if weight is not None else prob
+    order = np.argsort(-rank, kind="stable")
+    scored = dict(zip((left.astype(np.int64) * n + right).tolist(), prob.tolist(), strict=True))
+    groups, refused = _greedy(
+        n, left, right, prob, order, scored, link_threshold, max_size, initial, same, different
+    )
+    if weight is None:
+        return ClusterOutcome(labels=groups.labels(), refused=refused)
+    ambiguous = _ambiguous(groups, left, right, weight, refused, initial, ambiguity_bits)
+    if not ambiguous:
+        return ClusterOutcome(labels=groups.labels(), refused=refused)
+    keep = np.array([a not in ambiguous and b not in ambiguous for a, b in zip(left, right, strict=True)])
+    groups, refused2 = _greedy(
+        n,
+        left,
+        right,
+        np.where(keep, prob, 0.0),
+        order,
+        scored,
+        link_threshold,
+        max_size,
+        initial,
+        same,
+        different,
+    )
+    extra = [
+        (int(left[k]), int(right[k]), "links as strongly to another person")
+        for k in np.flatnonzero(~keep & (prob >= link_threshold))
+    ]
+    return ClusterOutcome(labels=groups.labels(), refused=refused2 + extra)
+
+
+def _ambiguous(
+    groups: _Groups,
+    left: np.ndarray,
+    right: np.ndarray,
+    weight: np.ndarray,
+    refused: list[tuple[int, int, str]],
+    initial: np.ndarray | None,
+    bits: float,
+) -> set[int]:
+    """New records whose best link inside their group barely beats a refused one outside."""
+    labels = groups.labels()
+    inside = labels[left] == labels[right]
+    best = np.full(len(labels), -np.inf)
+    np.maximum.at(best, left[inside], weight[inside])
+    np.maximum.at(best, right[inside], weight[inside])
+    n = len(labels)
+    w_of = dict(zip((left.astype(np.int64) * n + right).tolist(), weight.tolist(), strict=True))
+    out = set()
+    for a, b, why in refused:
+        if not why.startswith("most compared"):
+            continue
+        w = w_of.get(min(a, b) * n + max(a, b))
+        for x in (a, b):
+            if initial is not None and initial[x] >= 0:
+                continue  # stored records stay where they are
+            if w is not None and best[x] - w < bits:
+                out.add(x)
+    return out
+
+
+def _greedy(
+    n: int,
+    left: np.ndarray,
+    right: np.ndarray,
+    prob: np.ndarray,
+    order: np.ndarray,
+    scored: dict[int, float],
+    link_threshold: float,
+    max_size: int,
+    initial: np.ndarray | None,
+    same: list[tuple[int, int]] | None,
+    different: list[tuple[int, int]] | None,
+) -> tuple[_Groups, list[tuple[int, int, str]]]:
     groups = _Groups(n)
     if initial is not None:
         first: dict[int, int] = {}
@@ -76,7 +167,6 @@ def cluster(
                 groups.union(first[lab], pos)
             else:
                 first[lab] = pos
-    scored = {(int(a), int(b)): float(p) for a, b, p in zip(left, right, prob, strict=True)}
     apart: dict[int, set[int]] = {}
     for a, b in different or []:
         apart.setdefault(a, set()).add(b)
@@ -85,11 +175,7 @@ def cluster(
         groups.union(a, b)
 
     refused: list[tuple[int, int, str]] = []
-    order = np.argsort(-prob, kind="stable")
-    for k in order:
-        p = float(prob[k])
-        if p < link_threshold:
-            break
+    for k in order[prob[order] >= link_threshold]:
         a, b = int(left[k]), int(right[k])
         ra, rb = groups.find(a), groups.find(b)
         if ra == rb:
@@ -102,18 +188,22 @@ def cluster(
             refused.append((a, b, "person would grow past the size cap"))
             continue
         links = against = 0
+        veto = False
         for x in ma:
             for y in mb:
-                q = scored.get((x, y) if x < y else (y, x))
+                q = scored.get(x * n + y if x < y else y * n + x)
                 if q is None:
                     continue
                 if q >= link_threshold:
                     links += 1
                 elif q < AGAINST:
                     against += 1
+                    veto = veto or q < VETO
+        if veto:
+            refused.append((a, b, "most compared pairs between the two say different"))
+            continue
         if against >= links:
             refused.append((a, b, "most compared pairs between the two say different"))
             continue
         groups.union(a, b)
-    labels = np.array([groups.find(i) for i in range(n)], dtype=np.int64)
-    return ClusterOutcome(labels=labels, refused=refused)
+    return groups, refused

@@ -134,10 +134,10 @@ def link_in_memory(records: pd.DataFrame, settings: Settings) -> np.ndarray:
     """The linker's steps on a DataFrame, without the store: cluster label per record."""
     frame = build_frame(records.reset_index(drop=True))
     keys = block_keys(frame)
-    model = fit_model(frame, keys, settings)
-    left, right, _ = candidate_pairs(keys, max_block=settings.max_block_size)
+    left, right, stats = candidate_pairs(keys, max_block=settings.max_block_size)
     levels = compare(frame, left, right)
-    _total, prob = model.score(model.feature_weights(levels, frame))
+    model = fit_model(frame, keys, settings, (left, right, levels, stats))
+    total, prob = model.score(model.feature_weights(levels, frame))
     outcome = cluster(
         len(frame),
         left,
@@ -145,6 +145,7 @@ def link_in_memory(records: pd.DataFrame, settings: Settings) -> np.ndarray:
         prob,
         settings.link_threshold,
         settings.max_cluster_size,
+        weight=total,
     )
     return outcome.labels
 

@@ -47,6 +47,9 @@ RECORD_COLUMNS = [
 ]
 
 
+_VOWELS = str.maketrans("", "", "AEIOUY")
+
+
 def _map_unique(series: pd.Series, fn) -> pd.Series:
     """Apply fn once per distinct value (names repeat a lot)."""
     uniques = series.dropna().unique()
@@ -94,6 +97,14 @@ def build_frame(records: pd.DataFrame) -> pd.DataFrame:
     giv = r["given_name"].where(r["given_name"].notna(), r["given_name_kh"])
     f["fam_key"] = _map_unique(fam, _name_key).fillna("").astype(str)
     f["giv_key"] = _map_unique(giv, _name_key).fillna("").astype(str)
+    # consonant skeletons (Rotana/Ratana), and one shared code per distinct name key
+    f["fam_skel"] = f["fam_key"].str.translate(_VOWELS)
+    f["giv_skel"] = f["giv_key"].str.translate(_VOWELS)
+    codes, _uniques = pd.factorize(
+        pd.concat([f["fam_key"], f["giv_key"]], ignore_index=True).replace("", None)
+    )
+    f["fam_code"] = codes[: len(f)].astype("float64")
+    f["giv_code"] = codes[len(f) :].astype("float64")
     f["fam_text"] = _map_unique(fam, _latin_text).fillna("").astype(str)
     f["giv_text"] = _map_unique(giv, _latin_text).fillna("").astype(str)
     f["fam_kh"] = _map_unique(r["family_name_kh"], _khmer).fillna("").astype(str)
@@ -129,6 +140,16 @@ def build_frame(records: pd.DataFrame) -> pd.DataFrame:
     f["country"] = _blank_to_na(r["country"])
     f["point_of_entry"] = _blank_to_na(r["point_of_entry"])
     f["batch"] = _blank_to_na(r["batch_id"])
-    for col in ("fam_key", "giv_key", "fam_text", "giv_text", "fam_kh", "giv_kh", "father_key"):
+    for col in (
+        "fam_key",
+        "giv_key",
+        "fam_skel",
+        "giv_skel",
+        "fam_text",
+        "giv_text",
+        "fam_kh",
+        "giv_kh",
+        "father_key",
+    ):
         f[col] = f[col].astype("string").mask(f[col] == "", pd.NA)
     return f.reset_index(drop=True)

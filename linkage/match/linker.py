@@ -235,6 +235,11 @@ def link(
         left, right, summary.blocking = candidate_pairs(keys, is_new, settings.max_block_size)
         lap("block")
 
+        say(f"comparing {len(left)} candidate pairs")
+        levels = compare(frame, left, right)
+        summary.pairs_compared = len(left)
+        lap("compare")
+
         model = None if (rebuild or refit) else latest_model(s)
         why = "asked" if refit else "rebuild" if rebuild else "first run"
         if model is not None and _store_outgrew(s, model, settings):
@@ -242,7 +247,7 @@ def link(
         if model is None:
             say(f"fitting match weights (EM; {why})")
             if rebuild or not stored and not _count_linked(s):
-                model = fit_model(frame, keys, settings)
+                model = fit_model(frame, keys, settings, (left, right, levels, summary.blocking))
             else:
                 everything = build_frame(_read_records(s, _all_record_ids(s)))
                 model = fit_model(everything, block_keys(everything), settings)
@@ -252,12 +257,9 @@ def link(
             summary.model = "reused"
         lap("fit")
 
-        say(f"comparing {len(left)} candidate pairs")
-        levels = compare(frame, left, right)
         weights = model.feature_weights(levels, frame)
-        _total, prob = model.score(weights)
-        summary.pairs_compared = len(left)
-        lap("compare")
+        total, prob = model.score(weights)
+        lap("score")
 
         say("clustering into persons")
         rid = frame["record_id"].to_numpy()
@@ -275,6 +277,7 @@ def link(
                 k = pair_index.get((pa, pb))
                 if k is not None:
                     prob[k] = 1.0 if d == "same" else 0.0
+                    total[k] = 100.0 if d == "same" else -100.0
         person_codes: dict[str, int] = {}
         initial = np.full(len(frame), -1, dtype=np.int64)
         for i in range(len(new_frame), len(frame)):
@@ -289,6 +292,7 @@ def link(
             initial=initial,
             same=same,
             different=different,
+            weight=total,
         )
         summary.links_refused = len(outcome.refused)
         lap("cluster")

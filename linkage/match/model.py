@@ -182,11 +182,15 @@ class MatchModel:
             return w
         col = TF_FEATURES[f]
         left = levels.index.get_level_values(0).to_numpy()
-        keys = frame[col].to_numpy()[left]
+        share = frame[col].map(table).fillna(0.0).to_numpy(dtype=np.float64)
         if "swapped" in levels:
-            other = "giv_key" if col == "fam_key" else "fam_key"
-            keys = np.where(levels["swapped"].to_numpy(), frame[other].to_numpy()[left], keys)
-        shares = np.array([table.get(k, 0.0) if isinstance(k, str) else 0.0 for k in keys[agree]])
+            other = frame["giv_key" if col == "fam_key" else "fam_key"].map(table).fillna(0.0)
+            shares = np.where(
+                levels["swapped"].to_numpy(), other.to_numpy(dtype=np.float64)[left], share[left]
+            )
+        else:
+            shares = share[left]
+        shares = shares[agree]
         sum_sq = float(sum(v * v for v in table.values()))
         adjust = np.log2(sum_sq / np.maximum(shares, 1e-5))
         w = w.copy()

@@ -2,7 +2,7 @@
 
 Why sessions (as Splink does): EM on all candidate pairs at once mistakes "same return
 batch" or "same family" for "same man". So u comes from random pairs; then EM runs on
-pairs blocked on the name with birth year close, learning what else agrees for one man
+pairs with the same names and birth year, learning what else agrees for one man
 (names and birth ignored: they agree by construction); then on pairs sharing a phone or
 an ID, learning how names and birth vary for one man (phone and ID ignored); last, the
 prior is fitted on all candidates with every m held.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from linkage.match.blocking import KEY_VERSION, candidate_pairs
+from linkage.match.blocking import KEY_VERSION, BlockingStats, candidate_pairs
 from linkage.match.compare import LEVELS, compare
 from linkage.match.model import MatchModel, random_pairs
 from linkage.settings import Settings
@@ -22,8 +22,17 @@ NAME_FEATURES = {"family_name", "given_name"}
 ID_FEATURES = {"phone", "id_document"}
 
 
-def fit_model(frame: pd.DataFrame, keys: pd.DataFrame, settings: Settings) -> MatchModel:
-    """An EM-fitted model for these records (the whole store on a first run or rebuild)."""
+def fit_model(
+    frame: pd.DataFrame,
+    keys: pd.DataFrame,
+    settings: Settings,
+    candidates: tuple[np.ndarray, np.ndarray, pd.DataFrame, BlockingStats] | None = None,
+) -> MatchModel:
+    """An EM-fitted model for these records (the whole store on a first run or rebuild).
+
+    candidates: (left, right, levels, blocking stats) of all candidate pairs when the
+    caller has them, so that no pair is compared twice.
+    """
     model = MatchModel(
         records=len(frame),
         sources=sorted(frame["source"].dropna().unique().tolist()),
@@ -37,17 +46,18 @@ def fit_model(frame: pd.DataFrame, keys: pd.DataFrame, settings: Settings) -> Ma
     model.fit_u(compare(frame, ra, rb))
     model.fit_tf(frame)
 
-    left, right, _ = candidate_pairs(keys, max_block=settings.max_block_size, passes=("name",))
-    by_name = compare(frame, left, right)
-    by_name = by_name[by_name["birth"] >= 2]  # 1-2 years apart, same year, same date
+    if candidates is None:
+        left, right, stats = candidate_pairs(keys, max_block=settings.max_block_size)
+        candidates = (left, right, compare(frame, left, right), stats)
+    _left, _right, levels, stats = candidates
+
+    def session(*passes: str) -> pd.DataFrame:
+        return levels[stats.found_by(*passes)]
+
+    by_name = session("name_token_year")  # a name key, the birth year, the other initial
+    by_name = by_name[(by_name["family_name"] >= 3) & (by_name["given_name"] >= 3)]  # both names sound alike
     model.fit_em(by_name, ignore=NAME_FEATURES | {"birth"}, update=ID_FEATURES | {"father"})
-
-    left, right, _ = candidate_pairs(
-        keys, max_block=settings.max_block_size, passes=("phone", "id_or_document")
-    )
-    model.fit_em(compare(frame, left, right), ignore=ID_FEATURES)
-
-    left, right, _ = candidate_pairs(keys, max_block=settings.max_block_size)
+    model.fit_em(session("phone", "id_or_document"), ignore=ID_FEATURES)
     model.prior = 0.1
-    model.fit_em(compare(frame, left, right), update=set())
+    model.fit_em(levels, update=set())
     return model

@@ -192,7 +192,6 @@ class PersonRecord(Base):
     person_id: Mapped[str] = mapped_column(String(16), index=True)
     event_id: Mapped[str | None] = mapped_column(String(16), index=True)
     linked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    k_name: Mapped[int | None] = mapped_column(BigInteger, index=True)
     k_fam_year: Mapped[int | None] = mapped_column(BigInteger, index=True)
     k_giv_year: Mapped[int | None] = mapped_column(BigInteger, index=True)
     k_one_year: Mapped[int | None] = mapped_column(BigInteger, index=True)

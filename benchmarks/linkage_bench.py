@@ -1,0 +1,254 @@
+"""Linkage side by side: survivor-link, Splink 5 (DuckDB) and plain recordlinkage.
+
+All three get the same canonical records (after our ingest: romanised Latin names for
+Khmer-only lists, gazetteer codes, E.164 phones, parsed dates), so Splink runs with a
+Khmer transliterator in front of it. Each is timed from records in memory to clusters,
+then scored pairwise against the synthetic truth. Splink is scored at its best
+threshold of several (a tuned threshold), ours at the configured one.
+
+    .venv/bin/python benchmarks/linkage_bench.py --persons 20000
+    .venv/bin/python benchmarks/linkage_bench.py --persons 550000 --only ours,splink   # ~1M records
+
+The synthetic lists and the ingested store are cached under var/bench/ (the first run
+of a size generates and ingests them; that time is not part of any figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from linkage.match.evaluate import link_in_memory, pair_scores  # noqa: E402
+from linkage.match.frame import RECORD_COLUMNS  # noqa: E402
+from linkage.settings import load_settings  # noqa: E402
+
+
+class PeakMemory:
+    """Peak resident memory of this process while a block runs (sampled every 50 ms)."""
+
+    def __enter__(self) -> PeakMemory:
+        self.proc = psutil.Process(os.getpid())
+        self.start = self.proc.memory_info().rss
+        self.peak = self.start
+        self.running = True
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+        return self
+
+    def _watch(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.05)
+
+    def __exit__(self, *exc: object) -> None:
+        self.running = False
+        self.thread.join()
+
+    @property
+    def peak_mib(self) -> float:
+        return self.peak / 2**20
+
+
+def prepare(persons: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Records (as our ingest stores them) and their true person, cached per size."""
+    cache = ROOT / "var" / "bench" / f"p{persons}-s{seed}"
+    frame_file = cache / "records.pkl"
+    if frame_file.exists():
+        data = pd.read_pickle(frame_file)
+        return data.drop(columns=["truth"]), data["truth"].to_numpy()
+    from linkage.ingest.load import Ingestor
+    from linkage.store.db import migrate, session_scope
+    from linkage.store.models import Delivery, Record
+    from linkage.synth.writers import generate
+
+    cache.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    generate(cache / "lists", persons, seed)
+    settings = load_settings(home=cache / "store", db_url="")
+    migrate(settings)
+    ingestor = Ingestor(settings)
+    for f in sorted((cache / "lists" / "landing").rglob("*.*")):
+        ingestor.ingest_path(f)
+    from sqlalchemy import select
+
+    with session_scope(settings) as s:
+        cols = [getattr(Record, c) for c in RECORD_COLUMNS]
+        stmt = select(*cols, Record.source_record_id, Delivery.file_name).join(
+            Delivery, Delivery.sha256 == Record.delivery_sha256
+        )
+        records = pd.read_sql(stmt, s.connection())
+    truth = pd.read_csv(cache / "lists" / "truth" / "records.csv", dtype=str).rename(columns={"file": "file_name"})
+    records = records.merge(truth, on=["source", "file_name", "source_record_id"], how="inner")
+    data = records[RECORD_COLUMNS].assign(truth=records["person_id"].to_numpy())
+    data.to_pickle(frame_file)
+    print(f"prepared {len(data)} records in {time.perf_counter() - t:.0f} s (cached in {cache})")
+    return data.drop(columns=["truth"]), data["truth"].to_numpy()
+
+
+def run_ours(records: pd.DataFrame) -> np.ndarray:
+    return link_in_memory(records, load_settings())
+
+
+def _splink_input(records: pd.DataFrame) -> pd.DataFrame:
+    def up(col: str) -> pd.Series:
+        s = records[col].astype("string").str.upper().str.strip()
+        return s.mask(s == "", pd.NA)
+
+    ret = pd.to_datetime(records["return_date"], errors="coerce")
+    year = pd.to_numeric(records["birth_year"], errors="coerce")
+    year = year.fillna(ret.dt.year - pd.to_numeric(records["age"], errors="coerce"))
+    return pd.DataFrame(
+        {
+            "unique_id": records["id"].astype("int64"),
+            "family_name": up("family_name"),
+            "given_name": up("given_name"),
+            "birth_year": year.astype("Int64"),
+            "province": records["province_code"].astype("string"),
+            "district": records["district_code"].astype("string"),
+            "commune": records["commune_code"].astype("string"),
+            "phone": records["phone"].astype("string"),
+            "national_id": records["national_id"].astype("string"),
+            "return_date": ret.dt.strftime("%Y-%m-%d").astype("string"),
+        }
+    )
+
+
+def run_splink(records: pd.DataFrame, thresholds: tuple[float, ...]) -> dict[float, np.ndarray]:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import Linker, SettingsCreator, block_on
+    from splink.backends.duckdb import DuckDBAPI
+
+    df = _splink_input(records)
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("family_name", [0.92, 0.8]).configure(term_frequency_adjustments=True),
+            cl.JaroWinklerAtThresholds("given_name", [0.92, 0.8]),
+            cl.CustomComparison(
+                [
+                    cll.NullLevel("birth_year"),
+                    cll.ExactMatchLevel("birth_year"),
+                    cll.AbsoluteDifferenceLevel("birth_year", 2),
+                    cll.ElseLevel(),
+                ],
+                output_column_name="birth_year",
+            ),
+            cl.ExactMatch("district"),
+            cl.ExactMatch("commune"),
+            cl.ExactMatch("phone"),
+            cl.ExactMatch("national_id"),
+            cl.ExactMatch("return_date"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("family_name", "given_name"),
+            block_on("family_name", "birth_year"),
+            block_on("given_name", "birth_year"),
+            block_on("given_name", "district"),
+            block_on("phone"),
+        ],
+        retain_intermediate_calculation_columns=False,
+    )
+    db_api = DuckDBAPI()
+    linker = Linker(db_api.register(df), settings, log_level=40)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("family_name", "given_name", "birth_year")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("family_name", "given_name"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("birth_year", "district"))
+    predictions = linker.inference.predict(threshold_match_probability=min(thresholds))
+    out = {}
+    for t in thresholds:
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, t).as_pandas_dataframe()
+        by_id = dict(zip(clusters["unique_id"], clusters["cluster_id"], strict=True))
+        out[t] = np.array([by_id.get(i, f"single-{i}") for i in df["unique_id"]], dtype=object)
+    return out
+
+
+def run_recordlinkage(records: pd.DataFrame) -> np.ndarray:
+    """recordlinkage as its tutorial uses it: blocking, string and exact comparisons, ECM."""
+    import recordlinkage as rl
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    df = _splink_input(records).set_index("unique_id")
+    for c in df.columns:
+        df[c] = df[c].astype(object).where(df[c].notna(), None)
+    indexer = rl.Index()
+    indexer.block(["family_name", "birth_year"])
+    indexer.block(["given_name", "district"])
+    indexer.block("phone")
+    pairs = indexer.index(df)
+    comp = rl.Compare()
+    comp.string("family_name", "family_name", method="jarowinkler", threshold=0.85, label="family")
+    comp.string("given_name", "given_name", method="jarowinkler", threshold=0.85, label="given")
+    comp.exact("birth_year", "birth_year", label="year")
+    comp.exact("district", "district", label="district")
+    comp.exact("phone", "phone", missing_value=0, label="phone")
+    features = comp.compute(pairs, df)
+    matches = rl.ECMClassifier(binarize=0.5).fit_predict(features)
+    pos = {uid: i for i, uid in enumerate(df.index)}
+    a = np.array([pos[x] for x in matches.get_level_values(0)], dtype=np.int64)
+    b = np.array([pos[x] for x in matches.get_level_values(1)], dtype=np.int64)
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(df), len(df)))
+    return connected_components(graph, directed=False)[1]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--persons", type=int, default=20000)
+    p.add_argument("--seed", type=int, default=3)
+    p.add_argument("--only", default="ours,splink,recordlinkage")
+    args = p.parse_args()
+    records, truth = prepare(args.persons, args.seed)
+    print(f"{len(records)} records of {len(set(truth))} persons; cpus: {os.cpu_count()}")
+    rows = []
+    truth_s = pd.Series(truth)
+    for tool in args.only.split(","):
+        gc.collect()
+        t = time.perf_counter()
+        with PeakMemory() as mem:
+            if tool == "ours":
+                results = {"configured": run_ours(records)}
+            elif tool == "splink":
+                results = run_splink(records, (0.5, 0.9, 0.95, 0.99, 0.999))
+            elif tool == "recordlinkage":
+                results = {"ECM": run_recordlinkage(records)}
+            else:
+                raise SystemExit(f"unknown tool {tool}")
+        seconds = time.perf_counter() - t
+        scored = [(k, pair_scores(tool, pd.Series(v), truth_s)) for k, v in results.items()]
+        best_key, best = max(scored, key=lambda kv: kv[1].f1)
+        rows.append((tool, best_key, seconds, mem.peak_mib, best))
+        print(
+            f"{tool:14s} threshold {best_key!s:10s} {seconds:8.1f} s  peak {mem.peak_mib:7.0f} MiB  "
+            f"P {best.precision:.4f}  R {best.recall:.4f}  F1 {best.f1:.4f}",
+            flush=True,
+        )
+    print()
+    print("| tool | threshold | records | seconds | peak MiB (process) | precision | recall | F1 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for tool, key, seconds, peak, sc in rows:
+        print(
+            f"| {tool} | {key} | {len(records)} | {seconds:.1f} | {peak:.0f} | "
+            f"{sc.precision:.4f} | {sc.recall:.4f} | {sc.f1:.4f} |"
+        )
+    print(f"max RSS of the run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
