@@ -193,6 +193,8 @@ class Ingestor:
                     )
                 )
                 audit(s, "delivery.claimed", sha, source=source, size=len(data))
+            elif existing.status == "landed":  # claimed from a landing folder; ingest starts now
+                existing.status = "claimed"
         archive_bytes(self.settings, sha, data)
         return self._process(sha, data, file_name, self.mappings[source], today)
 

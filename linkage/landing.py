@@ -1,0 +1,125 @@
+"""The landing folders: where officers drop lists, and how a dropped file is claimed.
+
+Why a claim step before ingesting: a watcher (the Airflow trigger, or the CLI) must take a
+file only once it is fully written, take it exactly once, and leave a trace in the store
+that survives any restart. A file whose size and modification time have not changed for
+`settle_seconds` is claimed: hashed, recorded as a `landed` delivery, and moved (one
+atomic rename on the same disk) into the inbox, from where ingest takes everything
+pending. A crash after the rename leaves the file in the inbox; the next run ingests it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from linkage.settings import Settings
+from linkage.store.db import audit, session_scope
+from linkage.store.models import Delivery
+
+# Files that are still being written or belong to an editor, never lists.
+SKIP_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".filepart")
+SKIP_PREFIXES = (".", "~$", "~")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A file taken from a landing folder: ids only, no content."""
+
+    source: str
+    sha256: str
+    file_name: str
+    inbox_path: str
+    new: bool
+
+
+def landing_folder(settings: Settings, source: str) -> Path:
+    return settings.landing_dir / source
+
+
+def inbox_folder(settings: Settings, source: str) -> Path:
+    return settings.home / "inbox" / source
+
+
+def _is_candidate(path: Path) -> bool:
+    name = path.name
+    return path.is_file() and not name.startswith(SKIP_PREFIXES) and not name.lower().endswith(SKIP_SUFFIXES)
+
+
+def settled_files(
+    folder: Path, settle_seconds: float, seen: dict[Path, tuple[int, int, float]]
+) -> list[Path]:
+    """Files whose size and mtime have not changed for settle_seconds (seen carries state)."""
+    if not folder.is_dir():
+        return []
+    now = time.monotonic()
+    ready = []
+    present = set()
+    for path in sorted(folder.iterdir()):
+        if not _is_candidate(path):
+            continue
+        present.add(path)
+        st = path.stat()
+        sig = (st.st_size, st.st_mtime_ns)
+        before = seen.get(path)
+        if before is None or before[:2] != sig:
+            seen[path] = (*sig, now)
+            continue
+        if now - before[2] >= settle_seconds and st.st_size > 0:
+            ready.append(path)
+    for gone in set(seen) - present:
+        seen.pop(gone, None)
+    return ready
+
+
+def claim(settings: Settings, path: Path, source: str) -> Claimed:
+    """Hash the file, record it as landed, move it into the inbox (atomic rename)."""
+    from linkage.ingest.load import safe_file_name
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    sha = digest.hexdigest()
+    name = safe_file_name(path.name)
+    inbox = inbox_folder(settings, source)
+    inbox.mkdir(parents=True, exist_ok=True)
+    target = inbox / f"{sha[:16]}__{name}"
+    with session_scope(settings) as s:
+        new = s.get(Delivery, sha) is None
+        if new:
+            s.add(
+                Delivery(
+                    sha256=sha, source=source, file_name=name, size_bytes=path.stat().st_size, status="landed"
+                )
+            )
+            audit(s, "delivery.landed", sha, source=source)
+    os.replace(path, target)
+    return Claimed(source=source, sha256=sha, file_name=name, inbox_path=str(target), new=new)
+
+
+def claim_settled(settings: Settings, source: str, settle_seconds: float = 0.0) -> list[Claimed]:
+    """Claim the files of a source's landing folder (after settle_seconds without change)."""
+    folder = landing_folder(settings, source)
+    if not folder.is_dir():
+        return []
+    if settle_seconds <= 0:
+        ready = [p for p in sorted(folder.iterdir()) if _is_candidate(p)]
+    else:
+        seen: dict[Path, tuple[int, int, float]] = {}
+        settled_files(folder, settle_seconds, seen)
+        time.sleep(settle_seconds)
+        ready = settled_files(folder, settle_seconds, seen)
+    return [claim(settings, p, source) for p in ready]
+
+
+def pending(settings: Settings, source: str) -> list[Path]:
+    folder = inbox_folder(settings, source)
+    return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+
+
+def original_name(inbox_path: Path) -> str:
+    return inbox_path.name.split("__", 1)[1] if "__" in inbox_path.name else inbox_path.name

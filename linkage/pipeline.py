@@ -1,0 +1,109 @@
+"""The pipeline's steps as functions that return counts: what Airflow tasks call.
+
+Why here and not in the DAGs: every step runs from the command line too, the DAG files
+stay a picture of the flow, and what a task returns (and so what lands in XCom and the
+run's log) is ids, hashes and counts, never a name, phone, ID or birth date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from linkage.landing import claim_settled, original_name, pending
+from linkage.settings import Settings
+from linkage.store.db import audit, current_actor, session_scope
+from linkage.store.models import Report, utcnow
+
+
+def ingest_pending(settings: Settings, source: str) -> dict[str, Any]:
+    """Claim what sits in the source's landing folder, then ingest everything in its inbox."""
+    from linkage.ingest.load import Ingestor
+
+    claimed = claim_settled(settings, source)
+    ingestor = Ingestor(settings)
+    status: Counter[str] = Counter()
+    by_rule: Counter[str] = Counter()
+    rows = Counter()
+    hashes = []
+    for path in pending(settings, source):
+        result = ingestor.ingest_bytes(path.read_bytes(), original_name(path), source)
+        path.unlink()  # the archive keeps the bytes, under their hash
+        status[result.status] += 1
+        by_rule.update(result.quarantined_by_rule)
+        rows.update(read=result.rows_read, loaded=result.rows_loaded, quarantined=result.rows_quarantined)
+        hashes.append(result.sha256)
+    return {
+        "source": source,
+        "claimed": len(claimed),
+        "deliveries": sum(status.values()),
+        "ingested": status["ingested"],
+        "rejected": status["rejected"],
+        "duplicate": status["duplicate"],
+        "rows_read": rows["read"],
+        "rows_loaded": rows["loaded"],
+        "rows_quarantined": rows["quarantined"],
+        "quarantined_by_rule": dict(by_rule),
+        "sha256": hashes,
+    }
+
+
+def link_and_flag(settings: Settings, as_of: dt.date | None = None) -> dict[str, Any]:
+    """Link the new records, then bring the flags up to date."""
+    from linkage.match.linker import link
+    from linkage.referral.history import update_flags
+
+    summary = link(settings)
+    run = update_flags(settings, as_of or dt.date.today())
+    return {
+        "records_linked": summary.records_linked,
+        "persons_created": summary.persons_created,
+        "persons_merged": summary.persons_merged,
+        "pairs_for_review": summary.pairs_for_review,
+        "events_created": summary.events_created,
+        "flags_opened": run.opened,
+        "flags_closed": run.closed,
+        "flags_open": run.open,
+    }
+
+
+def build_report(settings: Settings, as_of: dt.date) -> dict[str, Any]:
+    from linkage.report.weekly import build_weekly_report
+
+    report = build_weekly_report(settings, as_of, settings.home / "reports" / as_of.isoformat())
+    return {"report_id": report.report_id, "week": report.week, "sha256": report.sha256, **report.counts}
+
+
+def decide_report(
+    settings: Settings, report_id: int, approved: bool, by: str | None, note: str | None
+) -> None:
+    """Record an officer's approval or rejection (with why) of a built report."""
+    with session_scope(settings) as s:
+        report = s.get(Report, report_id)
+        if report is None:
+            raise ValueError(f"no report {report_id}")
+        report.status = "approved" if approved else "rejected"
+        report.decided_by = by or current_actor()
+        report.decided_at = utcnow()
+        report.decision_note = note
+        audit(s, "report.approved" if approved else "report.rejected", report.week, report_id=report_id)
+
+
+def deliver_report(settings: Settings, report_id: int) -> dict[str, Any]:
+    """Copy an approved report's workbook and CSVs into the outbox folder."""
+    with session_scope(settings) as s:
+        report = s.get(Report, report_id)
+        if report is None or report.status not in ("approved", "delivered"):
+            raise ValueError(f"report {report_id} is not approved; nothing delivered")
+        workbook = Path(report.path)
+        outbox = settings.home / "outbox"
+        outbox.mkdir(parents=True, exist_ok=True)
+        files = [workbook, *sorted(workbook.parent.glob(workbook.stem + "_*.csv"))]
+        for f in files:
+            shutil.copy2(f, outbox / f.name)
+        report.status = "delivered"
+        audit(s, "report.delivered", report.week, report_id=report_id, files=len(files))
+        return {"report_id": report_id, "week": report.week, "files": len(files), "outbox": str(outbox)}

@@ -1,0 +1,152 @@
+"""The real Airflow DAGs and the landing-folder trigger, on a real Airflow metadata database.
+
+Airflow is configured through environment variables before its first import (here, not
+at collection), with its own SQLite metadata database under a temporary folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from linkage.settings import Settings
+from linkage.store.db import session_scope
+from linkage.store.models import Delivery, Person, Record
+from tests.conftest import write
+from tests.helpers import iom_csv, iom_row
+
+ROOT = Path(__file__).resolve().parents[1]
+CANARIES = ["ZQXAIRCANARY", "97712388", "918273611", "17/07/1977", "1977-07-17"]
+
+
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("airflow")
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+    }
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    from airflow.utils.db import initdb
+
+    initdb()
+    yield home
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def test_one_ingest_dag_per_source_and_no_import_errors(airflow_home: Path) -> None:
+    bag = dagbag()
+    assert bag.import_errors == {}
+    assert {
+        "ingest_iom",
+        "ingest_mosvy",
+        "ingest_ngo_hagar",
+        "ingest_ngo_lscw",
+        "link",
+        "weekly_report",
+    } <= set(bag.dag_ids)
+    from landing_trigger import LandingFolderTrigger
+
+    ingest = bag.dags["ingest_iom"]
+    condition = ingest.timetable.asset_condition
+    assets = list(getattr(condition, "objects", [condition]))
+    assert len(assets) == 1 and assets[0].name == "survivor-link://landing/iom"
+    assert isinstance(assets[0].watchers[0].trigger, LandingFolderTrigger)
+    report = bag.dags["weekly_report"]
+    assert {t.task_id for t in report.tasks} == {"build", "approve", "deliver", "record_rejection"}
+    assert report.get_task("record_rejection").trigger_rule == "all_done"
+    assert report.timetable.expression == "0 7 * * 1" and str(report.timetable.timezone) == "Asia/Phnom_Penh"
+
+
+def test_trigger_claims_only_finished_files(airflow_home: Path, settings: Settings, monkeypatch) -> None:
+    monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
+    from landing_trigger import LandingFolderTrigger
+
+    landing = settings.landing_dir / "iom"
+    write(landing / "list.csv", iom_csv([iom_row("T1")]))
+    write(landing / "upload.csv.part", "still being written")
+    trigger = LandingFolderTrigger(source="iom", poll_seconds=0.05, settle_seconds=0.2)
+    assert trigger.serialize()[0] == "landing_trigger.LandingFolderTrigger"
+
+    async def first_event():
+        gen = trigger.run()
+        try:
+            return await asyncio.wait_for(gen.__anext__(), timeout=10)
+        finally:
+            await gen.aclose()
+
+    event = asyncio.run(first_event())
+    assert set(event.payload) == {"source", "sha256", "file_name"}
+    assert event.payload["file_name"] == "list.csv"
+    assert not (landing / "list.csv").exists() and (landing / "upload.csv.part").exists()
+    with session_scope(settings) as s:
+        assert s.get(Delivery, event.payload["sha256"]).status == "landed"
+
+
+def test_dags_ingest_link_and_keep_personal_data_out(
+    airflow_home: Path, settings: Settings, synth_dir: Path, monkeypatch, caplog
+) -> None:
+    monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
+    for folder in (synth_dir / "landing").iterdir():
+        shutil.copytree(folder, settings.landing_dir / folder.name, dirs_exist_ok=True)
+    write(
+        settings.landing_dir / "iom" / "canary.csv",
+        iom_csv(
+            [
+                iom_row(
+                    "CAN-1",
+                    name=f"{CANARIES[0]} SOK",
+                    dob=CANARIES[3],
+                    phone="0" + CANARIES[1],
+                    travel_doc_no=CANARIES[2],
+                ),
+                iom_row("CAN-2", name=f"{CANARIES[0]} CHEA", dob="31/02/1990"),  # quarantined
+            ]
+        ),
+    )
+    bag = dagbag()
+    results = {}
+    for dag_id in ("ingest_iom", "ingest_mosvy", "ingest_ngo_hagar", "ingest_ngo_lscw", "link"):
+        run = bag.dags[dag_id].test()
+        assert run.state == "success", dag_id
+        results[dag_id] = run
+    with session_scope(settings) as s:
+        assert s.scalar(select(func.count()).select_from(Record)) > 500
+        assert s.scalar(select(func.count()).select_from(Person)) > 200
+        assert s.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "landed")) == 0
+    # Nothing personal in what Airflow keeps: XCom, rendered fields, logs, the whole metadata DB.
+    con = sqlite3.connect(airflow_home / "airflow.db")
+    found = []
+    for (table,) in con.execute("select name from sqlite_master where type='table'"):
+        for row in con.execute(f'select * from "{table}"'):
+            text = " ".join(str(v) for v in row if v is not None)
+            found += [(table, c) for c in CANARIES if c in text]
+    con.close()
+    log_text = caplog.text + "".join(p.read_text(errors="ignore") for p in airflow_home.rglob("*.log"))
+    found += [("logs", c) for c in CANARIES if c in log_text]
+    assert found == []
+    with sqlite3.connect(airflow_home / "airflow.db") as con:
+        xcom = con.execute("select count(*) from xcom where dag_id='link'").fetchone()[0]
+    assert xcom >= 1  # the link task's counts really went to XCom (and were searched)
