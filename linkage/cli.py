@@ -278,6 +278,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             br,
         )
     console.print(t)
+    if args.truth:
+        from linkage.match.evaluate import evaluate_flags
+
+        f = evaluate_flags(settings, Path(args.truth), _as_of(args))
+        ft = Table(title=f"Referral flags against the truth, as of {f.as_of}")
+        for col in ("flagged returns", "true unreferred returns", "correct", "found", "precision", "recall"):
+            ft.add_column(col, justify="right")
+        ft.add_row(
+            str(f.flagged),
+            str(f.true_flags),
+            str(f.correct),
+            str(f.found),
+            f"{f.precision:.4f}",
+            f"{f.recall:.4f}",
+        )
+        console.print(ft)
     return 0
 
 

@@ -52,7 +52,7 @@ class Settings:
         "unknown",
     )
     # Linkage: bands by match probability, blocking and clustering caps, return window
-    link_threshold: float = 0.999
+    link_threshold: float = 0.99994  # about 14 bits of evidence
     review_threshold: float = 0.99
     max_block_size: int = 400
     max_cluster_size: int = 30
