@@ -20,7 +20,7 @@ demo: setup
 	$(VENV)/bin/survivor-link report weekly -o var/demo/outbox
 
 test: setup
-	$(VENV)/bin/ruff check linkage dags plugins tests
+	$(VENV)/bin/ruff check linkage dags plugins tests benchmarks
 	$(VENV)/bin/pytest -q
 
 bench: setup

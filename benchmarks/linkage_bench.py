@@ -90,7 +90,9 @@ def prepare(persons: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
             Delivery, Delivery.sha256 == Record.delivery_sha256
         )
         records = pd.read_sql(stmt, s.connection())
-    truth = pd.read_csv(cache / "lists" / "truth" / "records.csv", dtype=str).rename(columns={"file": "file_name"})
+    truth = pd.read_csv(cache / "lists" / "truth" / "records.csv", dtype=str).rename(
+        columns={"file": "file_name"}
+    )
     records = records.merge(truth, on=["source", "file_name", "source_record_id"], how="inner")
     data = records[RECORD_COLUMNS].assign(truth=records["person_id"].to_numpy())
     data.to_pickle(frame_file)
@@ -173,7 +175,9 @@ def run_splink(records: pd.DataFrame, thresholds: tuple[float, ...]) -> dict[flo
     predictions = linker.inference.predict(threshold_match_probability=min(thresholds))
     out = {}
     for t in thresholds:
-        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, t).as_pandas_dataframe()
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+            predictions, t
+        ).as_pandas_dataframe()
         by_id = dict(zip(clusters["unique_id"], clusters["cluster_id"], strict=True))
         out[t] = np.array([by_id.get(i, f"single-{i}") for i in df["unique_id"]], dtype=object)
     return out

@@ -85,12 +85,17 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
 
 
 def _read_records(session: Session, ids: list[int] | None) -> pd.DataFrame:
-    """Record columns the frame needs, for the given ids (None: all unlinked records)."""
+    """Record columns the frame needs, for the given ids (None: every unlinked record).
+
+    Unlinked records are looked for only in deliveries not linked since they last loaded
+    rows, so a small delivery does not make us scan the whole store.
+    """
     cols = [getattr(Record, c) for c in RECORD_COLUMNS]
     conn = session.connection()
     if ids is None:
-        linked = select(PersonRecord.record_id)
-        stmt = select(*cols).where(Record.id.not_in(linked)).order_by(Record.id)
+        fresh = select(Delivery.sha256).where(Delivery.linked_at.is_(None))
+        linked = select(PersonRecord.record_id).where(PersonRecord.record_id == Record.id).exists()
+        stmt = select(*cols).where(Record.delivery_sha256.in_(fresh), ~linked).order_by(Record.id)
         return pd.read_sql(stmt, conn)
     frames = [pd.read_sql(select(*cols).where(Record.id.in_(chunk)), conn) for chunk in _chunks(ids)]
     if not frames:
@@ -204,7 +209,15 @@ def link(
         if not rebuild:
             _rekey_if_needed(s, say)
         say("reading new records")
-        new_records = _read_records(s, None)
+        if rebuild:
+            new_records = pd.read_sql(
+                select(*[getattr(Record, c) for c in RECORD_COLUMNS]).order_by(Record.id), s.connection()
+            )
+        else:
+            new_records = _read_records(s, None)
+            detached = sorted(set(old_assignment) - set(new_records["id"].tolist()))
+            if detached:  # records a reviewer's decision unlinked, from deliveries linked before
+                new_records = pd.concat([new_records, _read_records(s, detached)], ignore_index=True)
         if new_records.empty:
             summary.model = "no new records"
             return summary
