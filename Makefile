@@ -4,7 +4,7 @@ UV := $(PYTHON) -m uv
 VENV := .venv
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo airflow-demo test lint bench clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -19,12 +19,18 @@ demo: setup
 	$(VENV)/bin/survivor-link quarantine
 	$(VENV)/bin/survivor-link report weekly -o var/demo/outbox
 
+airflow-demo: setup
+	$(VENV)/bin/python scripts/airflow_demo.py
+
 test: setup
-	$(VENV)/bin/ruff check linkage dags plugins tests benchmarks
+	$(VENV)/bin/ruff check linkage dags plugins tests benchmarks scripts
 	$(VENV)/bin/pytest -q
 
 bench: setup
+	$(UV) sync --frozen --all-extras --group bench
 	$(VENV)/bin/python benchmarks/ingest_bench.py
+	$(VENV)/bin/python benchmarks/linkage_bench.py --persons 20000
+	$(VENV)/bin/python benchmarks/incremental_bench.py --persons 20000
 
 clean:
 	rm -rf var .pytest_cache

@@ -217,7 +217,8 @@ def link(
             new_records = _read_records(s, None)
             detached = sorted(set(old_assignment) - set(new_records["id"].tolist()))
             if detached:  # records a reviewer's decision unlinked, from deliveries linked before
-                new_records = pd.concat([new_records, _read_records(s, detached)], ignore_index=True)
+                parts = [p for p in (new_records, _read_records(s, detached)) if not p.empty]
+                new_records = pd.concat(parts, ignore_index=True) if parts else new_records
         if new_records.empty:
             summary.model = "no new records"
             return summary
