@@ -222,11 +222,20 @@ def test_excel_1904_date_system(settings: Settings, tmp_path: Path) -> None:
         assert s.scalars(select(Record)).one().return_date == dt.date(2024, 6, 5)
 
 
-def test_limon_text_quarantined_not_loaded_as_latin(settings: Settings, tmp_path: Path) -> None:
-    rows = [mosvy_row("1", "sux", "dara"), mosvy_row("2", "ehg", "KIm"), mosvy_row("3")]
+def test_limon_names_converted_when_known_else_quarantined(settings: Settings, tmp_path: Path) -> None:
+    rows = [
+        mosvy_row("1", "sux", "dara"),  # សុខ ដារា
+        mosvy_row("2", "ehg", "KIm"),  # ហេង គីម
+        mosvy_row("3", "sux", "zqZQxW"),  # reads as no known name: not trusted
+        mosvy_row("4"),
+    ]
     r = ingest(settings, mosvy_xlsx(tmp_path / "limon.xlsx", rows), "mosvy")
-    assert (r.rows_loaded, r.rows_quarantined) == (1, 2)
+    assert (r.rows_loaded, r.rows_quarantined) == (3, 1)
+    assert r.warnings_by_rule.get("limon_converted") == 5  # both names of rows 1-2, the surname of row 3
     assert set(quarantine_rules(settings).values()) == {"limon"}
+    with session_scope(settings) as s:
+        names = {(x.family_name_kh, x.given_name_kh, x.family_name) for x in s.scalars(select(Record))}
+    assert ("សុខ", "ដារា", "SOK") in names and ("ហេង", "គីម", "HENG") in names
 
 
 def test_rows_loaded_plus_quarantined_equals_data_rows(settings: Settings, synth_dir: Path) -> None:

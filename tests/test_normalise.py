@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from linkage.normalise.dates import DateError, excel_serial_to_date, parse_date
-from linkage.normalise.khmer import looks_like_limon, normalise_khmer
+from linkage.normalise.khmer import limon_to_unicode, looks_like_limon, normalise_khmer
 from linkage.normalise.names import split_full_name, tidy_latin
 from linkage.normalise.phones import PhoneError, normalise_phone
 from linkage.normalise.phonetic import phonetic_key
@@ -32,6 +32,25 @@ class TestKhmer:
     @pytest.mark.parametrize("limon", ["sux", "ehg", "KIm", "eBRC", "can;", "Rbak;", "gYn", "vNÑ³"])
     def test_limon_detected(self, limon: str) -> None:
         assert looks_like_limon(limon)
+
+    @pytest.mark.parametrize(
+        ("limon", "khmer"),
+        [
+            ("sux", "សុខ"),
+            ("Ca", "ជា"),
+            ("ehg", "ហេង"),
+            ("eBRC", "ពេជ្រ"),
+            ("can;", "ចាន់"),
+            ("Ekv", "កែវ"),
+            ("Rbak;", "ប្រាក់"),
+            ("gYn", "ងួន"),
+            ("vNÑ³", "វណ្ណៈ"),
+            ("PñMeBj", "ភ្នំពេញ"),
+            ("extþéRBEvg", "ខេត្តព្រៃវែង"),
+        ],
+    )
+    def test_limon_converted(self, limon: str, khmer: str) -> None:
+        assert limon_to_unicode(limon) == khmer
 
     @pytest.mark.parametrize("text", ["សុខ", "Sok Dara", "SOK DARA", ""])
     def test_not_limon(self, text: str) -> None:

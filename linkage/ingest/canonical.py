@@ -17,9 +17,11 @@ from linkage.normalise.dates import DateError, parse_date
 from linkage.normalise.khmer import (
     has_khmer,
     khmer_digits_to_ascii,
+    limon_to_unicode,
     looks_like_limon,
     normalise_khmer,
 )
+from linkage.normalise.name_tables import khmer_to_latin_table
 from linkage.normalise.names import split_full_name, tidy_khmer_name, tidy_latin
 from linkage.normalise.phones import PhoneError, normalise_phone
 from linkage.normalise.places import resolve_country, resolve_place, resolve_point_of_entry
@@ -188,13 +190,22 @@ class RowMapper:
         for f in self.mapping.khmer_fields:
             text = cell_text(v.get(f))
             if text and looks_like_limon(text):
+                converted = limon_to_unicode(text)
+                if converted and all(w in khmer_to_latin_table() for w in converted.split()):
+                    v[f] = converted  # every word is a known name: the conversion is safe
+                    issues.append(
+                        Issue(
+                            line, f, "limon_converted", f"{f}: legacy Limon-font Khmer converted", "warning"
+                        )
+                    )
+                    continue
                 issues.append(
                     Issue(
                         line,
                         f,
                         "limon",
-                        f"{f}: legacy Limon-font Khmer (typed in ASCII codes); "
-                        "convert the sheet to Khmer Unicode and send again",
+                        f"{f}: legacy Limon-font Khmer (typed in ASCII codes) that could not be read "
+                        "safely; convert the sheet to Khmer Unicode and send again",
                     )
                 )
         full = cell_text(v.get("full_name"))

@@ -134,3 +134,67 @@ def looks_like_limon(text: str) -> bool:
     if text.isupper() and not _LIMON_PREBASE.search(text):
         return False
     return bool(_LIMON_PREBASE.search(text) or _LIMON_MIXED_CASE.search(text) or text.islower())
+
+
+# Limon (S1/F1 family) codes -> Unicode, after the danhhong/limon_unicode_converter table.
+_LIMON_CONSONANTS = dict(
+    zip(
+        "kxKXgcqCQjdzDZNtfTFnbpBPmyrlvshLG",
+        "កខគឃងចឆជឈញដឋឌឍណតថទធនបផពភមយរលវសហឡអ",
+        strict=True,
+    )
+)
+_LIMON_SIGNS = {
+    "a": "\u17b6", "i": "\u17b7", "I": "\u17b8", "w": "\u17b9", "W": "\u17ba", "u": "\u17bb",
+    "U": "\u17bc", "Y": "\u17bd", "M": "\u17c6", "H": "\u17c7", ";": "\u17cb", "‘": "\u17ca",
+    ":": "\u17c9", "³": "\u17c8",
+}  # fmt: skip
+_LIMON_PREBASE_VOWELS = {"e": "\u17c1", "E": "\u17c2", "é": "\u17c3"}
+_LIMON_SUBSCRIPTS = {
+    "þ": "\u17d2ត", "ñ": "\u17d2ន", "µ": "\u17d2ម", "ü": "\u17d2យ", "®": "\u17d2រ", "Ñ": "\u17d2ណ",
+    "¶": "\u17d2ដ", "§": "\u17d2ក", "©": "\u17d2ស", "«": "\u17d2ល", "¬": "\u17d2ច", "¾": "\u17d2ប",
+}  # fmt: skip
+
+
+def limon_to_unicode(text: str) -> str | None:
+    """Convert Limon-typed Khmer (visual order) to normalised Unicode; None if unreadable.
+
+    Pre-base vowels (e, E, é) and a coeng-RO typed as a leading 'R' come before the
+    consonant they belong to; they are moved after its cluster. Limon variants differ, so
+    callers check the result against known names before trusting it.
+    """
+    out: list[str] = []
+    for word in text.split():
+        chars = list(word)
+        res: list[str] = []
+        pre: list[str] = []
+        ro = False
+        i = 0
+        while i < len(chars):
+            ch = chars[i]
+            if ch in _LIMON_PREBASE_VOWELS:
+                pre.append(_LIMON_PREBASE_VOWELS[ch])
+            elif ch == "R" and i + 1 < len(chars) and chars[i + 1] in _LIMON_CONSONANTS:
+                ro = True
+            elif ch in _LIMON_CONSONANTS:
+                cluster = [_LIMON_CONSONANTS[ch]]
+                while i + 1 < len(chars) and chars[i + 1] in _LIMON_SUBSCRIPTS:
+                    i += 1
+                    cluster.append(_LIMON_SUBSCRIPTS[chars[i]])
+                if ro:
+                    cluster.append("\u17d2រ")
+                    ro = False
+                res.extend(cluster + pre)
+                pre = []
+            elif ch in _LIMON_SIGNS:
+                res.append(_LIMON_SIGNS[ch])
+            elif ch in _LIMON_SUBSCRIPTS:
+                res.append(_LIMON_SUBSCRIPTS[ch])
+            else:
+                return None
+            i += 1
+        if pre or ro:
+            return None
+        out.append("".join(res))
+    converted = normalise_khmer(" ".join(out))
+    return converted or None
