@@ -31,6 +31,25 @@ class ClusterOutcome:
     refused: list[tuple[int, int, str]] = field(default_factory=list)
 
 
+class _Scored:
+    """Probabilities of the compared pairs, looked up by pair without a dict of millions."""
+
+    def __init__(self, left: np.ndarray, right: np.ndarray, prob: np.ndarray, n: int) -> None:
+        codes = left.astype(np.int64) * n + right
+        order = np.argsort(codes, kind="stable")
+        self.codes, self.prob, self.n = codes[order], prob[order], n
+
+    def between(self, xs: list[int], ys: list[int]) -> np.ndarray:
+        """Probabilities of the compared pairs between two groups (uncompared ones left out)."""
+        x = np.fromiter(xs, dtype=np.int64, count=len(xs))[:, None]
+        y = np.fromiter(ys, dtype=np.int64, count=len(ys))[None, :]
+        q = (np.minimum(x, y) * self.n + np.maximum(x, y)).ravel()
+        idx = np.searchsorted(self.codes, q)
+        idx[idx == len(self.codes)] = 0
+        hit = self.codes[idx] == q
+        return self.prob[idx[hit]]
+
+
 class _Groups:
     def __init__(self, n: int) -> None:
         self.parent = np.arange(n)
@@ -84,7 +103,7 @@ def cluster(
     """
     rank = weight if weight is not None else prob
     order = np.argsort(-rank, kind="stable")
-    scored = dict(zip((left.astype(np.int64) * n + right).tolist(), prob.tolist(), strict=True))
+    scored = _Scored(left, right, prob, n)
     groups, refused = _greedy(
         n, left, right, prob, order, scored, link_threshold, max_size, initial, same, different
     )
@@ -150,7 +169,7 @@ def _greedy(
     right: np.ndarray,
     prob: np.ndarray,
     order: np.ndarray,
-    scored: dict[int, float],
+    scored: _Scored,
     link_threshold: float,
     max_size: int,
     initial: np.ndarray | None,
@@ -187,18 +206,10 @@ def _greedy(
         if len(ma) + len(mb) > max_size:
             refused.append((a, b, "person would grow past the size cap"))
             continue
-        links = against = 0
-        veto = False
-        for x in ma:
-            for y in mb:
-                q = scored.get(x * n + y if x < y else y * n + x)
-                if q is None:
-                    continue
-                if q >= link_threshold:
-                    links += 1
-                elif q < AGAINST:
-                    against += 1
-                    veto = veto or q < VETO
+        q = scored.between(ma, mb)
+        links = int((q >= link_threshold).sum())
+        against = int((q < AGAINST).sum())
+        veto = bool((q < VETO).any())
         if veto:
             refused.append((a, b, "most compared pairs between the two say different"))
             continue

@@ -280,6 +280,8 @@ def comparator() -> rl.Compare:
     return c
 
 
+# Pairs compared at once: the per-pair strings of a chunk are freed before the next.
+CHUNK = 1_000_000
 # Numpy views of frames being compared, until the frame itself goes away.
 _VIEWS: dict[int, tuple[weakref.ref, int, dict[str, np.ndarray]]] = {}
 
@@ -337,17 +339,25 @@ def compare(frame: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> pd.Data
     if len(pairs) == 0:
         return _empty_levels(pairs)
     view = _view(frame)
-    columns: dict[str, np.ndarray] = {}
-    for feat in comparator().features:
-        lefts = [view[c][left] for c in _labels(feat.labels_left)]
-        rights = [view[c][right] for c in _labels(feat.labels_right)]
-        result = feat._compute_vectorized(*lefts, *rights)
-        if isinstance(result, pd.DataFrame):
-            for c in result.columns:
-                columns[c] = result[c].to_numpy()
-        else:
-            columns[feat.label] = np.asarray(result)
+    features = comparator().features
+    parts: dict[str, list[np.ndarray]] = {}
+    for start in range(0, len(left), CHUNK):  # bounded memory: only levels outlive a chunk
+        lo, ro = left[start : start + CHUNK], right[start : start + CHUNK]
+        for feat in features:
+            lefts = [view[c][lo] for c in _labels(feat.labels_left)]
+            rights = [view[c][ro] for c in _labels(feat.labels_right)]
+            result = feat._compute_vectorized(*lefts, *rights)
+            if isinstance(result, pd.DataFrame):
+                for c in result.columns:
+                    parts.setdefault(c, []).append(_small(result[c].to_numpy()))
+            else:
+                parts.setdefault(feat.label, []).append(_small(np.asarray(result)))
+    columns = {c: np.concatenate(v) for c, v in parts.items()}
     return _finish(pd.DataFrame(columns, index=pairs))
+
+
+def _small(values: np.ndarray) -> np.ndarray:
+    return values if values.dtype == bool else values.astype(np.int8)
 
 
 def compare_with_recordlinkage(frame: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> pd.DataFrame:

@@ -137,7 +137,7 @@ def link_in_memory(records: pd.DataFrame, settings: Settings) -> np.ndarray:
     left, right, stats = candidate_pairs(keys, max_block=settings.max_block_size)
     levels = compare(frame, left, right)
     model = fit_model(frame, keys, settings, (left, right, levels, stats))
-    total, prob = model.score(model.feature_weights(levels, frame))
+    total, prob = model.score_total(model.total_weight(levels, frame))
     outcome = cluster(
         len(frame),
         left,

@@ -271,8 +271,7 @@ def link(
             summary.model = "reused"
         lap("fit")
 
-        weights = model.feature_weights(levels, frame)
-        total, prob = model.score(weights)
+        total, prob = model.score_total(model.total_weight(levels, frame))
         lap("score")
 
         say("clustering into persons")
@@ -286,10 +285,10 @@ def link(
                 (same if d == "same" else different).append((pa, pb))
                 decided[(pa, pb)] = d
         if decided:
-            pair_index = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(left, right, strict=True))}
+            codes = left.astype(np.int64) * len(frame) + right  # sorted: candidate_pairs returns them so
             for (pa, pb), d in decided.items():
-                k = pair_index.get((pa, pb))
-                if k is not None:
+                k = int(np.searchsorted(codes, pa * len(frame) + pb))
+                if k < len(codes) and codes[k] == pa * len(frame) + pb:
                     prob[k] = 1.0 if d == "same" else 0.0
                     total[k] = 100.0 if d == "same" else -100.0
         person_codes: dict[str, int] = {}
@@ -322,7 +321,7 @@ def link(
         lap("events")
 
         summary.pairs_linked, summary.pairs_for_review = _store_pairs(
-            s, model, frame, levels, weights, prob, outcome, settings, decided
+            s, model, frame, levels, total, prob, outcome, settings, decided
         )
         _supersede_settled_reviews(s)
         s.execute(
@@ -570,7 +569,7 @@ def _store_pairs(
     model: MatchModel,
     frame: pd.DataFrame,
     levels: pd.DataFrame,
-    weights: pd.DataFrame,
+    total: np.ndarray,
     prob: np.ndarray,
     outcome: Any,
     settings: Settings,
@@ -585,18 +584,20 @@ def _store_pairs(
     right = levels.index.get_level_values(1).to_numpy()
     together = labels[left] == labels[right]
     refused = {(min(a, b), max(a, b)) for a, b, _ in outcome.refused}
-    refused_k = np.array([(int(a), int(b)) in refused for a, b in zip(left, right, strict=True)], dtype=bool)
+    n = len(frame)
+    refused_codes = np.array([a * n + b for a, b in refused], dtype=np.int64)
+    refused_k = np.isin(left.astype(np.int64) * n + right, refused_codes)
     n_link = int((together & (prob >= settings.link_threshold)).sum())
     # Review: uncertain pairs, and strong links the cluster checks refused, left apart.
     uncertain = (prob >= settings.review_threshold) & (prob < settings.link_threshold)
-    review = ~together & (uncertain | refused_k)
+    review_idx = np.flatnonzero(~together & (uncertain | refused_k))
     rid = frame["record_id"].to_numpy()
-    total = np.asarray(weights.sum(axis=1)) + np.log2(model.prior / (1 - model.prior))
-    lv_arr = levels[FEATURES].to_numpy()
-    w_arr = weights[FEATURES].to_numpy()
-    swapped = levels["swapped"].to_numpy()
+    sub = levels.iloc[review_idx]
+    lv_arr = sub[FEATURES].to_numpy()
+    w_arr = model.feature_weights(sub, frame)[FEATURES].to_numpy()
+    swapped = sub["swapped"].to_numpy()
     rows = []
-    for k in np.flatnonzero(review):
+    for j, k in enumerate(review_idx):
         a, b = int(left[k]), int(right[k])
         if (a, b) in decided:
             continue
@@ -609,9 +610,9 @@ def _store_pairs(
                 "weight": float(total[k]),
                 "band": "review",
                 "explanation": explanation(
-                    dict(zip(FEATURES, lv_arr[k], strict=True)),
-                    dict(zip(FEATURES, w_arr[k], strict=True)),
-                    bool(swapped[k]),
+                    dict(zip(FEATURES, lv_arr[j], strict=True)),
+                    dict(zip(FEATURES, w_arr[j], strict=True)),
+                    bool(swapped[j]),
                 ),
                 "status": "open",
                 "created_at": utcnow(),

@@ -156,10 +156,15 @@ class MatchModel:
         return total
 
     # ---- scoring -------------------------------------------------------------------
-    def feature_weights(self, levels: pd.DataFrame, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    def feature_weights(
+        self,
+        levels: pd.DataFrame,
+        frame: pd.DataFrame | None = None,
+        features: tuple[str, ...] = tuple(FEATURES),
+    ) -> pd.DataFrame:
         """log2 Bayes factor of each feature for each pair; 0 where a side is missing."""
         out = {}
-        for f in FEATURES:
+        for f in features:
             lv = levels[f].to_numpy(np.int64)
             bf = np.log2(self.m[f]) - np.log2(self.u[f])
             w = np.where(lv == MISSING, 0.0, bf[np.clip(lv, 0, None)])
@@ -198,10 +203,20 @@ class MatchModel:
         return w
 
     def score(self, weights: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Total log2 weight and match probability per pair."""
-        total = weights.sum(axis=1).to_numpy() + np.log2(self.prior / (1 - self.prior))
+        """Total log2 weight (with the prior) and match probability per pair."""
+        return self.score_total(weights.sum(axis=1).to_numpy())
+
+    def score_total(self, summed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        total = summed + np.log2(self.prior / (1 - self.prior))
         prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
         return total, prob
+
+    def total_weight(self, levels: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+        """Sum of the feature weights per pair, one feature at a time (no pairs x features table)."""
+        summed = np.zeros(len(levels))
+        for f in FEATURES:
+            summed += self.feature_weights(levels[[f, "swapped"]], frame, features=(f,))[f].to_numpy()
+        return summed
 
     # ---- storage -------------------------------------------------------------------
     def to_params(self) -> dict[str, Any]:
