@@ -149,16 +149,19 @@ def _ambiguous(
     np.maximum.at(best, left[inside], weight[inside])
     np.maximum.at(best, right[inside], weight[inside])
     n = len(labels)
-    w_of = dict(zip((left.astype(np.int64) * n + right).tolist(), weight.tolist(), strict=True))
+    weights = _Scored(left, right, weight, n)
     out = set()
     for a, b, why in refused:
         if not why.startswith("most compared"):
             continue
-        w = w_of.get(min(a, b) * n + max(a, b))
+        found = weights.between([a], [b])
+        if not len(found):
+            continue
+        w = float(found[0])
         for x in (a, b):
             if initial is not None and initial[x] >= 0:
                 continue  # stored records stay where they are
-            if w is not None and best[x] - w < bits:
+            if best[x] - w < bits:
                 out.add(x)
     return out
 
