@@ -2,8 +2,10 @@
 
 Why not plain connected components: one wrong link between two brothers would join two
 whole families. Links are taken strongest first and a merge is refused when the two
-groups would hold a pair a reviewer called different, grow past a cap, or when the pairs
-between them that were actually compared mostly say "not the same man".
+groups would hold a pair a reviewer called different, grow past a cap, hold one compared
+pair that is clearly two men (a veto), or when the pairs between them that were compared
+mostly say "not the same man". A new record that fits two such groups about equally is
+left alone and sent to review.
 """
 
 from __future__ import annotations
@@ -112,7 +114,9 @@ def cluster(
     ambiguous = _ambiguous(groups, left, right, weight, refused, initial, ambiguity_bits)
     if not ambiguous:
         return ClusterOutcome(labels=groups.labels(), refused=refused)
-    keep = np.array([a not in ambiguous and b not in ambiguous for a, b in zip(left, right, strict=True)])
+    alone = np.zeros(n, dtype=bool)
+    alone[list(ambiguous)] = True
+    keep = ~(alone[left] | alone[right])
     groups, refused2 = _greedy(
         n,
         left,
