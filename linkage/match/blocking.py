@@ -39,9 +39,6 @@ KEY_COLUMNS = [c for cols in PASSES.values() for c in cols] + [
 ]
 
 DEFAULT_MAX_BLOCK = 400
-# A block larger than this is split by a further field (REFINE_BY) before pairing.
-REFINE_AT = 30
-REFINE_BY = {"name_token_year": "r_province", "name_token_district": "r_year", "return_district": "r_year"}
 # Bump when a key's definition changes: stored keys are then recomputed before linking.
 KEY_VERSION = 2
 
@@ -92,9 +89,6 @@ def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
             # a return batch from one district, both initials (either order)
             "k_return_fam": _join(returned, district, fam_i + giv_i),
             "k_return_giv": _join(returned, district, giv_i + fam_i),
-            # refinements for big blocks (kept in memory, not stored)
-            "r_province": frame["province"].astype("string"),
-            "r_year": year,
         },
         index=frame.index,
     )
@@ -121,44 +115,14 @@ class BlockingStats:
         return (self.pass_mask & bits) != 0
 
 
-def _refine(df: pd.DataFrame, keys: pd.DataFrame, column: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split blocks past REFINE_AT records by one more field, so pairs grow with the records,
-    not with the square of a block. Records without that field stay whole in the block:
-    they are returned apart, to be paired with every member of their original block."""
-    empty = pd.DataFrame(
-        {"key": np.empty(0, np.int64), "pos_l": np.empty(0, np.int64), "pos_r": np.empty(0, np.int64)}
-    )
-    if column is None or column not in keys:
-        return df, empty
-    sizes = df.groupby("key", sort=False)["pos"].transform("size").to_numpy()
-    big = sizes > REFINE_AT
-    if not big.any():
-        return df, empty
-    extra = keys[column].to_numpy()[df["pos"].to_numpy()]
-    has = ~pd.isna(extra)
-    combined = df["key"].to_numpy(dtype=np.int64).copy()
-    with np.errstate(over="ignore"):
-        combined[big & has] = combined[big & has] * np.int64(1_000_003) + extra[big & has].astype(np.int64)
-    refined = df.assign(key=combined)[~big | has]
-    unrefined = df[big & ~has]
-    members = df[big & np.isin(df["key"].to_numpy(), unrefined["key"].to_numpy())]
-    extra_pairs = unrefined.merge(members, on="key", suffixes=("_l", "_r"))
-    return refined, extra_pairs
-
-
 def _pass_pairs(
-    keys: pd.DataFrame,
-    columns: tuple[str, ...],
-    is_new: np.ndarray,
-    max_block: int,
-    refine: str | None = None,
+    keys: pd.DataFrame, columns: tuple[str, ...], is_new: np.ndarray, max_block: int
 ) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Pairs (left < right) of positions sharing a key, at least one side new."""
     parts = [pd.DataFrame({"key": keys[c].to_numpy(), "pos": np.arange(len(keys))}) for c in columns]
     df = pd.concat(parts, ignore_index=True).dropna(subset=["key"]).drop_duplicates()
     if df.empty:
         return np.empty(0, np.int64), np.empty(0, np.int64), 0, 0
-    df, unrefined = _refine(df.astype({"key": "int64"}), keys, refine)
     sizes = df.groupby("key", sort=False)["pos"].transform("size").to_numpy()
     too_big = sizes > max_block
     skipped_blocks = int(df.loc[too_big, "key"].nunique())
@@ -167,9 +131,7 @@ def _pass_pairs(
     new_keys = df.loc[is_new[df["pos"].to_numpy()], "key"].unique()
     df = df[df["key"].isin(new_keys)]
     m = df.merge(df, on="key", suffixes=("_l", "_r"))
-    a = np.concatenate([m["pos_l"].to_numpy(np.int64), unrefined["pos_l"].to_numpy(np.int64)])
-    b = np.concatenate([m["pos_r"].to_numpy(np.int64), unrefined["pos_r"].to_numpy(np.int64)])
-    left, right = np.minimum(a, b), np.maximum(a, b)
+    left, right = m["pos_l"].to_numpy(np.int64), m["pos_r"].to_numpy(np.int64)
     keep = (left < right) & (is_new[left] | is_new[right])
     return left[keep], right[keep], skipped_blocks, skipped_records
 
@@ -211,7 +173,7 @@ def candidate_pairs(
     for name, cols in PASSES.items():
         if passes is not None and name not in passes:
             continue
-        left, right, sb, sr = _pass_pairs(keys, cols, is_new, max_block, REFINE_BY.get(name))
+        left, right, sb, sr = _pass_pairs(keys, cols, is_new, max_block)
         stats.pairs_by_pass[name] = len(left)
         stats.skipped_blocks[name] = sb
         stats.skipped_records[name] = sr

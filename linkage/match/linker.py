@@ -166,7 +166,7 @@ def _rekey_if_needed(s: Session, say: Progress) -> None:
         keys = block_keys(frame)
         rows = []
         for rid, key_row in zip(frame["record_id"], keys.to_dict("records"), strict=True):
-            row = {c: (None if pd.isna(key_row[c]) else int(key_row[c])) for c in KEY_COLUMNS}
+            row = {c: (None if pd.isna(v) else int(v)) for c, v in key_row.items()}
             rows.append({"record_id": int(rid), **row})
         s.execute(update(PersonRecord), rows)
     model.key_version = KEY_VERSION
