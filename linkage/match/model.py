@@ -246,22 +246,6 @@ class MatchModel:
             key_version=int(p.get("key_version", 0)),
         )
 
-    def weight_table(self) -> pd.DataFrame:
-        """Every feature level with its m, u and weight: what the model believes."""
-        rows = []
-        for f in FEATURES:
-            for i, label in enumerate(LEVELS[f]):
-                rows.append(
-                    {
-                        "feature": f,
-                        "level": label,
-                        "m": self.m[f][i],
-                        "u": self.u[f][i],
-                        "weight": float(np.log2(self.m[f][i] / self.u[f][i])),
-                    }
-                )
-        return pd.DataFrame(rows)
-
 
 def random_pairs(n: int, size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Distinct random position pairs (left < right) for estimating u."""

@@ -104,6 +104,7 @@ def load_event_records(session: Session) -> pd.DataFrame:
             Record.remarks,
             ReturnEvent.return_date.label("event_return_date"),
             ReturnEvent.country.label("event_country"),
+            ReturnEvent.point_of_entry.label("event_point_of_entry"),
         )
         .join(PersonRecord, PersonRecord.record_id == Record.id)
         .join(Delivery, Delivery.sha256 == Record.delivery_sha256)
@@ -215,6 +216,7 @@ def event_status(
             return_date=("event_return_date", "first"),
             first_intake=("intake_date", "min"),
             country=("event_country", "first"),
+            point_of_entry=("event_point_of_entry", "first"),
             sources=("source", lambda s: sorted(set(s))),
         )
         .reset_index()
@@ -260,6 +262,7 @@ STATUS_COLUMNS = [
     "return_date",
     "first_intake",
     "country",
+    "point_of_entry",
     "sources",
     "return_known",
     "referral_how",
@@ -290,13 +293,19 @@ def _reason(sources: list[str], partial: bool, referred_before: bool) -> str:
     return f"{where}; no referral found in any list"
 
 
+def close_reason(row: pd.Series | None) -> str:
+    """Why a flag ended, from the return's status now (None: the return is gone)."""
+    if row is None:
+        return "the return is no longer on record (merged into another return or person)"
+    if bool(row["referred"]):
+        when = row["referral_date"]
+        dated = f" dated {when:%d/%m/%Y}" if isinstance(when, pd.Timestamp) and not pd.isna(when) else ""
+        return f"referral found: {row['referral_how']}{dated}"
+    return "no longer past the grace period on this as-of date"
+
+
 def flagged(status: pd.DataFrame) -> pd.DataFrame:
     return status[status["flagged"]].reset_index(drop=True)
-
-
-def band_counts(status: pd.DataFrame, grace_days: int) -> dict[str, int]:
-    f = flagged(status)
-    return {b: int((f["band"] == b).sum()) for b in band_order(grace_days)}
 
 
 def summary_counts(status: pd.DataFrame) -> dict[str, int]:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pandas as pd
 from sqlalchemy import select
 
-from linkage.referral.flags import event_status, summary_counts
+from linkage.referral.flags import close_reason, event_status, summary_counts
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
 from linkage.store.models import Flag, utcnow
@@ -29,16 +28,6 @@ class FlagRun:
     closed: int
     open: int
     counts: dict[str, int]
-
-
-def _close_reason(row: pd.Series | None) -> str:
-    if row is None:
-        return "the return is no longer on record (merged into another return or person)"
-    if bool(row["referred"]):
-        when = row["referral_date"]
-        dated = f" dated {when:%d/%m/%Y}" if isinstance(when, pd.Timestamp) and not pd.isna(when) else ""
-        return f"referral found: {row['referral_how']}{dated}"
-    return "no longer past the grace period on this as-of date"
 
 
 def update_flags(settings: Settings, as_of: dt.date) -> FlagRun:
@@ -57,7 +46,7 @@ def update_flags(settings: Settings, as_of: dt.date) -> FlagRun:
             row = by_event.loc[event_id] if event_id in by_event.index else None
             flag.status = "closed"
             flag.closed_on = as_of
-            flag.close_reason = _close_reason(row)
+            flag.close_reason = close_reason(row)
             flag.updated_at = utcnow()
             closed += 1
         opened = 0

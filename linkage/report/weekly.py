@@ -29,7 +29,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
 from linkage.normalise.places import country_name, place_name, point_of_entry_name
-from linkage.referral.flags import band_order, event_status, flagged, load_event_records, source_label
+from linkage.referral.flags import (
+    band_order,
+    close_reason,
+    event_status,
+    flagged,
+    load_event_records,
+    source_label,
+)
 from linkage.report.cells import csv_safe, put
 from linkage.settings import Settings
 from linkage.store.db import audit, current_actor, session_scope
@@ -204,7 +211,6 @@ class WeekData:
     new: pd.DataFrame
     closed: pd.DataFrame
     trend: list[tuple[dt.date, int]]
-    points_of_entry: dict[str, str]
 
 
 def gather(settings: Settings, as_of: dt.date) -> WeekData:
@@ -221,33 +227,21 @@ def gather(settings: Settings, as_of: dt.date) -> WeekData:
         open_now, open_before = flagged(now), flagged(before)
         persons = set(open_now["person_id"]) | set(open_before["person_id"])
         details = _person_details(s, persons, as_of)
-        poe = dict(
-            s.execute(select(PersonRecord.event_id, Record.point_of_entry).join(Record)).all()
-        )  # any record's point of entry per event
     new_ids = set(open_now["event_id"]) - set(open_before["event_id"])
     closed_ids = set(open_before["event_id"]) - set(open_now["event_id"])
     by_event_now = now.set_index("event_id")
 
-    def closed_reason(event_id: str) -> str:
-        if event_id not in by_event_now.index:
-            return "return merged into another return or person"
-        row = by_event_now.loc[event_id]
-        if bool(row["referred"]):
-            when = row["referral_date"]
-            dated = f" dated {when:%d/%m/%Y}" if not pd.isna(when) else ""
-            return f"referral found: {row['referral_how']}{dated}"
-        return "no longer flagged"
-
     def named(df: pd.DataFrame) -> pd.DataFrame:
         out = df.merge(details, on="person_id", how="left")
-        out["point_of_entry"] = out["event_id"].map(poe)
         return out.sort_values(["days_since_return", "event_id"], ascending=[False, True], ignore_index=True)
 
     unreferred = named(open_now)
     new = unreferred[unreferred["event_id"].isin(new_ids)].reset_index(drop=True)
     closed = named(open_before[open_before["event_id"].isin(closed_ids)])
-    closed["closed_reason"] = closed["event_id"].map(closed_reason)
-    return WeekData(as_of, now, unreferred, new, closed, trend, poe)
+    closed["closed_reason"] = [
+        close_reason(by_event_now.loc[e] if e in by_event_now.index else None) for e in closed["event_id"]
+    ]
+    return WeekData(as_of, now, unreferred, new, closed, trend)
 
 
 # -- workbook -----------------------------------------------------------------------------
