@@ -34,14 +34,51 @@ def notify_failure(context: dict) -> None:
     ti = context.get("ti")
     what = f"{ti.dag_id}.{ti.task_id} run {ti.run_id}" if ti else "a survivor-link task"
     log.error("survivor-link: %s failed after its retries", what)
-    try:
-        from airflow.providers.smtp.notifications.smtp import send_smtp_notification
+    to = load_settings().alert_email
+    if not to or not _smtp_configured():
+        log.info("no failure e-mail sent (no alert_email or no smtp_default connection)")
+        return
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-        send_smtp_notification(
-            to=load_settings().extra.get("alert_email", ""), subject=f"survivor-link: {what} failed"
-        ).notify(context)
-    except Exception:  # no SMTP provider or connection: the log line above is the alert
-        log.info("no SMTP alert sent (no SMTP connection configured)")
+    with SmtpHook() as hook:
+        hook.send_email_smtp(
+            to=list(to),
+            from_email=load_settings().report_from_email,
+            subject=f"survivor-link: {what} failed",
+            html_content=f"<p>{what} failed after its retries. Open its log in the Airflow UI.</p>",
+        )
+
+
+def _smtp_configured() -> bool:
+    from airflow.sdk import BaseHook
+
+    try:
+        BaseHook.get_connection("smtp_default")
+    except Exception:  # AirflowNotFoundException: e-mail is optional
+        return False
+    return True
+
+
+def send_report_email(report_id: int) -> int:
+    """E-mail a delivered report through the smtp_default connection; the number of recipients."""
+    from linkage.pipeline import report_email
+
+    mail = report_email(load_settings(), report_id)
+    if not mail["to"] or not _smtp_configured():
+        log.info("report %s: not e-mailed (no report_email or no smtp_default connection)", report_id)
+        return 0
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    with SmtpHook() as hook:
+        hook.send_email_smtp(
+            to=mail["to"],
+            from_email=mail["from"],
+            subject=mail["subject"],
+            html_content=mail["html"],
+            files=mail["files"],
+        )
+    log.info("report %s e-mailed to %s recipient(s)", report_id, len(mail["to"]))
+    return len(mail["to"])
 
 
 def _dag_id(source: str) -> str:
@@ -116,6 +153,26 @@ def link_dag():
 link = link_dag()
 
 
+class ReportApproval(ApprovalOperator):
+    """The approval step, keeping the officer's answer (which, who, why) also when it is Reject.
+
+    ApprovalOperator's own return value is not kept when it skips the delivery, and the
+    rejection task needs the reason to record it.
+    """
+
+    def execute_complete(self, context, event):
+        if isinstance(event, dict) and event.get("chosen_options"):
+            context["ti"].xcom_push(
+                key="decision",
+                value={
+                    "approved": event["chosen_options"][0] == self.APPROVE,
+                    "by": (event.get("responded_by_user") or {}).get("name"),
+                    "note": (event.get("params_input") or {}).get("note") or None,
+                },
+            )
+        return super().execute_complete(context=context, event=event)
+
+
 @dag(
     dag_id="weekly_report",
     schedule=CronTriggerTimetable("0 7 * * 1", timezone="Asia/Phnom_Penh"),
@@ -138,7 +195,7 @@ def weekly_report_dag():
         return counts
 
     built = build()
-    approve = ApprovalOperator(
+    approve = ReportApproval(
         task_id="approve",
         subject="Weekly report of unreferred survivors: approve delivery to MoSVY?",
         body="Report {{ ti.xcom_pull('build')['week'] }}: {{ ti.xcom_pull('build')['open_flags'] }} open "
@@ -149,11 +206,8 @@ def weekly_report_dag():
     )
 
     def _response(ti) -> tuple[bool, str | None, str | None]:
-        response = ti.xcom_pull(task_ids="approve") or {}
-        chosen = (response.get("chosen_options") or ["Reject"])[0]
-        note = (response.get("params_input") or {}).get("note") or None
-        by = (response.get("responded_by_user") or {}).get("name")
-        return chosen == "Approve", by, note
+        decision = ti.xcom_pull(task_ids="approve", key="decision") or {}
+        return bool(decision.get("approved")), decision.get("by"), decision.get("note")
 
     @task
     def deliver(report: dict, ti=None) -> dict:
@@ -162,7 +216,9 @@ def weekly_report_dag():
 
         approved, by, note = _response(ti)
         decide_report(load_settings(), report["report_id"], approved, by, note)
-        return deliver_report(load_settings(), report["report_id"])
+        delivered = deliver_report(load_settings(), report["report_id"])
+        delivered["emailed_to"] = send_report_email(report["report_id"])
+        return delivered
 
     @task(trigger_rule="all_done")
     def record_rejection(report: dict, ti=None) -> dict:

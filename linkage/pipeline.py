@@ -107,3 +107,32 @@ def deliver_report(settings: Settings, report_id: int) -> dict[str, Any]:
         report.status = "delivered"
         audit(s, "report.delivered", report.week, report_id=report_id, files=len(files))
         return {"report_id": report_id, "week": report.week, "files": len(files), "outbox": str(outbox)}
+
+
+def report_email(settings: Settings, report_id: int) -> dict[str, Any]:
+    """The e-mail that carries a delivered report: counts in the body, names only in the workbook.
+
+    Who sends it is the caller's business (Airflow's SMTP connection); this says what is sent.
+    """
+    with session_scope(settings) as s:
+        report = s.get(Report, report_id)
+        if report is None or report.status != "delivered":
+            raise ValueError(f"report {report_id} is not delivered; nothing to e-mail")
+        counts = report.counts or {}
+        outbox = settings.home / "outbox"
+        workbook = outbox / Path(report.path).name
+        lines = [
+            f"Weekly report of unreferred survivors, week {report.week} "
+            f"(as of {report.as_of:%d/%m/%Y}), approved by {report.decided_by or 'a data officer'}.",
+            f"Open flags: {counts.get('open_flags', '?')}; opened this week: "
+            f"{counts.get('new_this_week', '?')}; closed this week: {counts.get('closed_this_week', '?')}.",
+            "The named list is in the attached workbook. It holds personal data: keep it within "
+            "case management and do not forward it.",
+        ]
+        return {
+            "subject": f"survivor-link weekly report {report.week}",
+            "html": "".join(f"<p>{line}</p>" for line in lines),
+            "files": [str(workbook)],
+            "to": list(settings.report_email),
+            "from": settings.report_from_email,
+        }

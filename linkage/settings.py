@@ -59,8 +59,11 @@ class Settings:
     u_sample_pairs: int = 300_000
     refit_growth: float = 1.5  # refit the weights when the store has grown this much
     event_window_days: int = 45
-    # Report
+    # Report: small counts suppressed; e-mail when an SMTP connection is configured in Airflow
     small_count_threshold: int = 5
+    report_email: tuple[str, ...] = ()  # who receives the approved weekly report
+    report_from_email: str = "survivor-link@localhost"
+    alert_email: tuple[str, ...] = ()  # who hears of a task that failed after its retries
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -150,3 +150,113 @@ def test_dags_ingest_link_and_keep_personal_data_out(
     with sqlite3.connect(airflow_home / "airflow.db") as con:
         xcom = con.execute("select count(*) from xcom where dag_id='link'").fetchone()[0]
     assert xcom >= 1  # the link task's counts really went to XCom (and were searched)
+
+
+class _Mailbox:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        import email
+
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+def _answer_when_asked(answer: str, note: str, outcome: dict) -> None:
+    """What a data officer does in the UI: find the waiting approval, answer it (the real API)."""
+    import time
+
+    from airflow.api_fastapi.app import create_app
+    from fastapi.testclient import TestClient
+
+    client = TestClient(create_app("core"))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        listing = client.get("/api/v2/dags/weekly_report/dagRuns/~/hitlDetails").json()
+        waiting = [d for d in listing.get("hitl_details", []) if not d.get("response_received")]
+        if waiting:
+            run_id = waiting[0]["task_instance"]["dag_run_id"]
+            reply = client.patch(
+                f"/api/v2/dags/weekly_report/dagRuns/{run_id}/taskInstances/approve/-1/hitlDetails",
+                json={"chosen_options": [answer], "params_input": {"note": note}},
+            )
+            outcome.update(status=reply.status_code, subject=waiting[0]["subject"])
+            return
+        time.sleep(0.3)
+    outcome["status"] = "no approval was ever asked for"
+
+
+def test_weekly_report_waits_for_approval_then_delivers_and_mails_or_records_rejection(
+    airflow_home: Path, settings: Settings, synth_dir: Path, monkeypatch
+) -> None:
+    import datetime as dt
+    import socket
+    import threading
+
+    from aiosmtpd.controller import Controller
+
+    from linkage.pipeline import ingest_pending, link_and_flag
+    from linkage.store.models import Report
+
+    monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
+    for folder in (synth_dir / "landing").iterdir():
+        shutil.copytree(folder, settings.landing_dir / folder.name, dirs_exist_ok=True)
+        ingest_pending(settings, folder.name)
+    link_and_flag(settings, dt.date(2026, 11, 23))
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = _Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_DEFAULT",
+        f"smtp://127.0.0.1:{port}?disable_tls=true&disable_ssl=true&retry_limit=0",
+    )
+    monkeypatch.setenv("SURVIVOR_LINK_REPORT_EMAIL", "case-lead@mosvy.example")
+    dag = dagbag().dags["weekly_report"]
+    try:
+        outcomes = {}
+        for answer, monday in (("Approve", dt.datetime(2026, 11, 23)), ("Reject", dt.datetime(2026, 11, 30))):
+            outcome: dict = {}
+            officer = threading.Thread(
+                target=_answer_when_asked, args=(answer, "" if answer == "Approve" else "wrong week", outcome)
+            )
+            officer.start()
+            run = dag.test(logical_date=monday.replace(tzinfo=dt.UTC))
+            officer.join()
+            assert outcome["status"] == 200, outcome
+            states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+            outcomes[answer] = states
+    finally:
+        smtp.stop()
+
+    assert outcomes["Approve"] == {
+        "build": "success",
+        "approve": "success",
+        "deliver": "success",
+        "record_rejection": "success",
+    }
+    assert outcomes["Reject"]["deliver"] == "skipped" and outcomes["Reject"]["record_rejection"] == "success"
+    with session_scope(settings) as s:
+        reports = {r.week: r for r in s.scalars(select(Report))}
+    assert reports["2026-W48"].status == "delivered"
+    assert reports["2026-W49"].status == "rejected" and reports["2026-W49"].decision_note == "wrong week"
+    outbox = sorted(p.name for p in (settings.home / "outbox").iterdir())
+    assert any(name.endswith(".xlsx") and "2026-W48" in name for name in outbox)
+    assert not any("2026-W49" in name for name in outbox)
+    # One e-mail, for the approved week only, with the workbook attached and no name in its body.
+    assert len(mailbox.messages) == 1
+    recipients, message = mailbox.messages[0]
+    assert recipients == ["case-lead@mosvy.example"] and "2026-W48" in message["Subject"]
+    parts = {p.get_filename(): p for p in message.walk() if p.get_filename()}
+    assert [n for n in parts if n.endswith(".xlsx")]
+    body = next(p for p in message.walk() if p.get_content_type() == "text/html").get_payload(decode=True)
+    with session_scope(settings) as s:
+        family_names = {r.family_name for r in s.scalars(select(Record)) if r.family_name}
+    assert not [n for n in family_names if n in body.decode()]

@@ -1,0 +1,52 @@
+"""Run in a fresh Airflow home with the FAB auth manager: import our roles, ask who may do what.
+
+A separate process, because Airflow reads its auth manager once per process. Prints JSON.
+"""
+
+import json
+import sys
+from argparse import Namespace
+
+from airflow.api_fastapi.auth.managers.models.resource_details import (
+    ConnectionDetails,
+    DagAccessEntity,
+    DagDetails,
+    VariableDetails,
+)
+from airflow.providers.fab.auth_manager.cli_commands.role_command import roles_import
+from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
+from airflow.providers.fab.auth_manager.fab_auth_manager import FabAuthManager
+from airflow.utils.db import initdb
+
+initdb()
+roles_import(Namespace(file=sys.argv[1], verbose=False))
+with get_application_builder() as ab:
+    sm = ab.sm
+    users = {}
+    for name, role in (("admin", "Admin"), ("officer", "DataOfficer"), ("viewer", "Viewer")):
+        users[name] = sm.find_user(username=name) or sm.add_user(
+            name, name, "test", f"{name}@example.org", sm.find_role(role), password="not-used"
+        )
+    manager = FabAuthManager()
+    report = DagDetails(id="weekly_report")
+    checks = {
+        "approve_report": lambda u: manager.is_authorized_dag(
+            method="PUT", access_entity=DagAccessEntity.HITL_DETAIL, details=report, user=u
+        ),
+        "see_approvals": lambda u: manager.is_authorized_dag(
+            method="GET", access_entity=DagAccessEntity.HITL_DETAIL, details=report, user=u
+        ),
+        "trigger_run": lambda u: manager.is_authorized_dag(
+            method="POST", access_entity=DagAccessEntity.RUN, details=report, user=u
+        ),
+        "read_logs": lambda u: manager.is_authorized_dag(
+            method="GET", access_entity=DagAccessEntity.TASK_LOGS, details=report, user=u
+        ),
+        "edit_connections": lambda u: manager.is_authorized_connection(
+            method="PUT", details=ConnectionDetails(conn_id="smtp_default"), user=u
+        ),
+        "edit_variables": lambda u: manager.is_authorized_variable(
+            method="PUT", details=VariableDetails(key="anything"), user=u
+        ),
+    }
+    print(json.dumps({name: {c: bool(f(u)) for c, f in checks.items()} for name, u in users.items()}))
