@@ -22,6 +22,7 @@ RECORD_COLUMNS = [
     "id",
     "source",
     "delivery_sha256",
+    "line",
     "family_name",
     "given_name",
     "family_name_kh",

@@ -95,12 +95,22 @@ def _read_records(session: Session, ids: list[int] | None) -> pd.DataFrame:
     if ids is None:
         fresh = select(Delivery.sha256).where(Delivery.linked_at.is_(None))
         linked = select(PersonRecord.record_id).where(PersonRecord.record_id == Record.id).exists()
-        stmt = select(*cols).where(Record.delivery_sha256.in_(fresh), ~linked).order_by(Record.id)
-        return pd.read_sql(stmt, conn)
+        stmt = select(*cols).where(Record.delivery_sha256.in_(fresh), ~linked)
+        return in_content_order(pd.read_sql(stmt, conn))
     frames = [pd.read_sql(select(*cols).where(Record.id.in_(chunk)), conn) for chunk in _chunks(ids)]
     if not frames:
         return pd.DataFrame(columns=RECORD_COLUMNS)
-    return pd.concat(frames, ignore_index=True).sort_values("id", ignore_index=True)
+    return in_content_order(pd.concat(frames, ignore_index=True))
+
+
+def in_content_order(records: pd.DataFrame) -> pd.DataFrame:
+    """Records ordered by what they are (source, file hash, line), not by when they loaded.
+
+    Row ids follow the order deliveries happened to load in (parallel ingest tasks interleave
+    them), and the weights' random sample and the clustering's ties follow row order: in
+    content order the same lists give the same persons however they were loaded.
+    """
+    return records.sort_values(["source", "delivery_sha256", "line"], ignore_index=True, kind="stable")
 
 
 def _stored_candidates(session: Session, new_keys: pd.DataFrame) -> dict[int, str]:
@@ -210,8 +220,8 @@ def link(
             _rekey_if_needed(s, say)
         say("reading new records")
         if rebuild:
-            new_records = pd.read_sql(
-                select(*[getattr(Record, c) for c in RECORD_COLUMNS]).order_by(Record.id), s.connection()
+            new_records = in_content_order(
+                pd.read_sql(select(*[getattr(Record, c) for c in RECORD_COLUMNS]), s.connection())
             )
         else:
             new_records = _read_records(s, None)
