@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from linkage.ingest.canonical import Issue, RowMapper
+from linkage.ingest.data_docs import publish
 from linkage.ingest.errors import DeliveryRejected
 from linkage.ingest.readers import read_table
 from linkage.ingest.validate import check_frame
@@ -262,8 +263,11 @@ class Ingestor:
             issues.extend(row_issues)
             if self.progress and (n % 2000 == 0 or n == total):
                 self.progress(file_name, n, total)
+        gx_results: list[Any] | None = [] if self.settings.data_docs else None
         issues.extend(
-            check_frame(records, mapping.source, self.settings.expectations_dir, pd.Timestamp(today))
+            check_frame(
+                records, mapping.source, self.settings.expectations_dir, pd.Timestamp(today), gx_results
+            )
         )
         issues.extend(_duplicates(records))
         errors: dict[int, list[Issue]] = {}
@@ -287,6 +291,8 @@ class Ingestor:
             for i in errors[r["line"]][:1]:
                 result.quarantined_by_rule[i.rule] = result.quarantined_by_rule.get(i.rule, 0) + 1
         self._load(sha, mapping, table, good, bad, errors, result, replay=only_lines is not None)
+        if gx_results:
+            publish(self.settings, gx_results, mapping.source, sha)
         return result
 
     def _mark_rejected(self, sha: str, exc: DeliveryRejected) -> None:

@@ -77,9 +77,17 @@ def suites_for(source: str, expectations_dir: Path) -> list[Path]:
 
 
 def check_frame(
-    records: list[dict[str, Any]], source: str, expectations_dir: Path, today: pd.Timestamp
+    records: list[dict[str, Any]],
+    source: str,
+    expectations_dir: Path,
+    today: pd.Timestamp,
+    results: list[Any] | None = None,
 ) -> list[Issue]:
-    """Run the canonical and the source's suite; return one Issue per failing row and rule."""
+    """Run the canonical and the source's suite; return one Issue per failing row and rule.
+
+    GX's own results are appended to `results` when given (for the Data Docs, which strip
+    the values out of them before they are written anywhere).
+    """
     if not records:
         return []
     frame = pd.DataFrame({c: [r.get(c) for r in records] for c in CHECK_COLUMNS})
@@ -94,6 +102,8 @@ def check_frame(
     for path in suites_for(source, expectations_dir):
         suite = load_suite(path)
         result = batch.validate(suite, result_format={"result_format": "COMPLETE"})
+        if results is not None:
+            results.append(result)
         for r in result.results:
             if r.success:
                 continue

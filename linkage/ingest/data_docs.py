@@ -1,0 +1,96 @@
+"""Great Expectations Data Docs: a page per validated delivery that an officer can open.
+
+GX keeps results in a file-backed context under `<home>/gx/`, and renders them to
+`<home>/data_docs/index.html`. What it is given is stripped first: a GX result can carry the
+failing values themselves (a wrong birth date, a phone), so only the counts and shares stay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from linkage.settings import Settings
+
+log = logging.getLogger(__name__)
+SITE = "survivor_link"  # not "local_site", which GX builds under uncommitted/ by default
+KEEP = frozenset(
+    {
+        "element_count",
+        "missing_count",
+        "missing_percent",
+        "unexpected_count",
+        "unexpected_percent",
+        "unexpected_percent_nonmissing",
+        "unexpected_percent_total",
+    }
+)
+
+
+def docs_dir(settings: Settings) -> Path:
+    return settings.home / "data_docs"
+
+
+def strip_values(result: Any) -> Any:
+    """The validation result with counts only: no unexpected values, indices or observed values."""
+    for r in result.results:
+        r.result = {k: v for k, v in (r.result or {}).items() if k in KEEP}
+        r.exception_info = {"raised_exception": bool((r.exception_info or {}).get("raised_exception"))}
+    result.meta = {k: v for k, v in (result.meta or {}).items() if k in ("great_expectations_version",)}
+    return result
+
+
+@cache
+def _context(home: str) -> Any:
+    import great_expectations as gx
+
+    ctx = gx.get_context(mode="file", project_root_dir=home)
+    if SITE not in (ctx.get_config().data_docs_sites or {}):
+        ctx.add_data_docs_site(
+            SITE,
+            {
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(Path(home) / "data_docs"),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+    return ctx
+
+
+def publish(settings: Settings, results: list[Any], source: str, sha: str) -> Path | None:
+    """Add one delivery's validation results to the Data Docs; the index page, or None on failure.
+
+    Docs are a view for people: a failure to render them is logged, never fails the ingest.
+    """
+    if not results:
+        return None
+    try:
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        settings.home.mkdir(parents=True, exist_ok=True)
+        ctx = _context(str(settings.home.resolve()))
+        run = RunIdentifier(run_name=f"{source}-{sha[:12]}", run_time=dt.datetime.now(dt.UTC))
+        keys = []
+        for result in results:
+            key = ValidationResultIdentifier(
+                expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
+                run_id=run,
+                batch_identifier=sha[:16],
+            )
+            ctx.validation_results_store.set(key, strip_values(result))
+            keys.append(key)
+        ctx.build_data_docs(site_names=[SITE], resource_identifiers=keys)
+    except Exception as exc:  # noqa: BLE001 - a view, not the data: say so and go on
+        log.warning("Data Docs not updated for delivery %s: %s", sha[:12], type(exc).__name__)
+        return None
+    return docs_dir(settings) / "index.html"
