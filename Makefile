@@ -4,7 +4,7 @@ UV := $(PYTHON) -m uv
 VENV := .venv
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: setup demo airflow-demo test lint bench clean
+.PHONY: setup demo demo-cli airflow-demo test lint bench clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -13,14 +13,18 @@ $(VENV)/.synced: pyproject.toml uv.lock
 
 setup: $(VENV)/.synced
 
+# The main job under Airflow standalone; the UI stays up until Ctrl-C (DEMO_EXIT=1: stop after).
 demo: setup
+	$(VENV)/bin/python scripts/airflow_demo.py
+
+airflow-demo: demo
+
+# The same job from the command line alone, no Airflow.
+demo-cli: setup
 	$(VENV)/bin/survivor-link synth --persons 1000 --seed 1 -o var/demo
 	$(VENV)/bin/survivor-link run var/demo
 	$(VENV)/bin/survivor-link quarantine
 	$(VENV)/bin/survivor-link report weekly -o var/demo/outbox
-
-airflow-demo: setup
-	$(VENV)/bin/python scripts/airflow_demo.py
 
 test: setup
 	$(VENV)/bin/ruff check linkage dags plugins tests benchmarks scripts

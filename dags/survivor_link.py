@@ -13,7 +13,7 @@ import logging
 import re
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
-from airflow.sdk import Asset, AssetWatcher, CronTriggerTimetable, Param, dag, task
+from airflow.sdk import Asset, AssetWatcher, CronTriggerTimetable, Param, PokeReturnValue, dag, task
 from landing_trigger import LandingFolderTrigger
 
 from linkage.settings import load_settings
@@ -139,7 +139,17 @@ for _source in sorted(load_mappings(load_settings().sources_dir)):
     doc_md="Links new records into persons and updates referral flags.",
 )
 def link_dag():
-    @task(outlets=[FLAGS])
+    @task.sensor(poke_interval=5, timeout=1800, mode="reschedule")
+    def ingests_settled() -> PokeReturnValue:
+        """Lists dropped together are linked together: wait while other ingests are running."""
+        from linkage.pipeline import deliveries_in_flight
+
+        in_flight = deliveries_in_flight(load_settings())
+        log.info("deliveries still being ingested: %s", in_flight)
+        return PokeReturnValue(is_done=in_flight == 0)
+
+    # all_done: a delivery stuck in flight (its ingest failed for good) must not stop linkage.
+    @task(outlets=[FLAGS], trigger_rule="all_done")
     def link_and_flag() -> dict:
         from linkage.pipeline import link_and_flag as run
 
@@ -147,7 +157,7 @@ def link_dag():
         log.info("linkage and flags: %s", counts)
         return counts
 
-    link_and_flag()
+    ingests_settled() >> link_and_flag()
 
 
 link = link_dag()
@@ -175,8 +185,9 @@ class ReportApproval(ApprovalOperator):
 
 @dag(
     dag_id="weekly_report",
-    schedule=CronTriggerTimetable("0 7 * * 1", timezone="Asia/Phnom_Penh"),
-    start_date=dt.datetime(2026, 1, 5),
+    # No start_date: a new deployment waits for the next Monday instead of building a report
+    # for the last one before any list is in (run_immediately=False applies only then).
+    schedule=CronTriggerTimetable("0 7 * * 1", timezone="Asia/Phnom_Penh", run_immediately=False),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

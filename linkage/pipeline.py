@@ -13,10 +13,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from linkage.landing import claim_settled, original_name, pending
 from linkage.settings import Settings
 from linkage.store.db import audit, current_actor, session_scope
-from linkage.store.models import Report, utcnow
+from linkage.store.models import Delivery, Report, utcnow
 
 
 def ingest_pending(settings: Settings, source: str) -> dict[str, Any]:
@@ -49,6 +51,16 @@ def ingest_pending(settings: Settings, source: str) -> dict[str, Any]:
         "quarantined_by_rule": dict(by_rule),
         "sha256": hashes,
     }
+
+
+def deliveries_in_flight(settings: Settings) -> int:
+    """Deliveries claimed from a landing folder but not yet ingested (another task has them).
+
+    Linking waits for these, so that lists dropped together are linked together: one pass,
+    the same persons as `survivor-link run` on the same folder.
+    """
+    with session_scope(settings) as s:
+        return int(s.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "landed")))
 
 
 def link_and_flag(settings: Settings, as_of: dt.date | None = None) -> dict[str, Any]:

@@ -31,6 +31,7 @@ class Settings:
     xlsx_max_uncompressed_bytes: int = 300 * 1024 * 1024
     xlsx_max_ratio: float = 150.0
     header_search_rows: int = 25
+    data_docs: bool = True  # render each validation into <home>/data_docs/ (values stripped)
     # Referral flags
     grace_days: int = 30
     referral_statuses: tuple[str, ...] = ("active", "follow-up", "closed-referred")

@@ -1,10 +1,11 @@
-"""`make airflow-demo`: survivor-link under Airflow standalone, on one machine.
+"""`make demo`: survivor-link under Airflow standalone, on one machine.
 
 Starts `airflow standalone` (SQLite, LocalExecutor, parallelism 4, no examples) with our
 DAGs and plugins, drops synthetic lists into the landing folders, waits until the
 watchers have claimed them and every ingest and link run has finished, prints a summary,
 triggers the weekly report (which then waits for approval in the UI), and leaves the UI
-running at http://localhost:8080 until Ctrl-C.
+running at http://localhost:8080 until Ctrl-C. `--exit` (or DEMO_EXIT=1) stops Airflow
+after the summary instead, for a run that must end on its own.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def store_state() -> dict[str, int]:
 
     from linkage.settings import load_settings
     from linkage.store.db import migrate, session_scope
-    from linkage.store.models import AuditLog, Delivery, Flag, Person, PersonRecord, Record
+    from linkage.store.models import AuditLog, Delivery, Flag, Person, PersonRecord, Quarantine, Record
 
     settings = load_settings()
     migrate(settings)
@@ -83,6 +84,8 @@ def store_state() -> dict[str, int]:
         return {
             "deliveries_done": count(Delivery, Delivery.status.in_(["ingested", "rejected"])),
             "records": count(Record),
+            "rejected": count(Delivery, Delivery.status == "rejected"),
+            "quarantined": count(Quarantine, Quarantine.status == "open"),
             "linked": count(PersonRecord),
             "persons": count(Person, Person.status == "active"),
             "open_flags": count(Flag, Flag.status == "open"),
@@ -144,9 +147,14 @@ def main() -> None:
     login = json.loads(passwords.read_text()) if passwords.exists() else {}
     print()
     print(f"deliveries ingested or rejected: {st['deliveries_done']}")
+    print(f"rejected files: {st['rejected']}, quarantined rows: {st['quarantined']}", end="")
+    print(" (why: survivor-link quarantine)")
     print(f"records: {st['records']}, persons: {st['persons']}, open flags: {st['open_flags']}")
+    print(f"validation pages (Great Expectations Data Docs): {HOME / 'data_docs' / 'index.html'}")
     print(f"weekly report: triggered; approve it in the UI (Browse > Required actions); reports in {HOME}")
     print(f"Airflow UI: {URL}  login: {', '.join(f'{u} / {p}' for u, p in login.items()) or 'see the log'}")
+    if "--exit" in sys.argv[1:] or os.environ.get("DEMO_EXIT") == "1":
+        stop()
     print("Ctrl-C stops Airflow.", flush=True)
     proc.wait()
 

@@ -203,6 +203,10 @@ def test_weekly_report_waits_for_approval_then_delivers_and_mails_or_records_rej
 
     monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
     monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
+    canary = iom_row(
+        "CAN-9", name=f"{CANARIES[0]} KEO", dob=CANARIES[3], phone="0" + CANARIES[1], ret="02/01/2026"
+    )
+    write(settings.landing_dir / "iom" / "canary_report.csv", iom_csv([canary]))
     for folder in (synth_dir / "landing").iterdir():
         shutil.copytree(folder, settings.landing_dir / folder.name, dirs_exist_ok=True)
         ingest_pending(settings, folder.name)
@@ -260,3 +264,14 @@ def test_weekly_report_waits_for_approval_then_delivers_and_mails_or_records_rej
     with session_scope(settings) as s:
         family_names = {r.family_name for r in s.scalars(select(Record)) if r.family_name}
     assert not [n for n in family_names if n in body.decode()]
+    # The canary man is on the report (he was never referred), but not in what Airflow keeps.
+    with session_scope(settings) as s:
+        assert s.scalar(select(func.count()).select_from(Record).where(Record.source_record_id == "CAN-9"))
+    con = sqlite3.connect(airflow_home / "airflow.db")
+    leaks = []
+    for (table,) in con.execute("select name from sqlite_master where type='table'"):
+        for row in con.execute(f'select * from "{table}"'):
+            text = " ".join(str(v) for v in row if v is not None)
+            leaks += [(table, c) for c in CANARIES if c in text]
+    con.close()
+    assert leaks == []

@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, func, select, text
 from linkage.pipeline import ingest_pending, link_and_flag
 from linkage.settings import Settings, load_settings
 from linkage.store.db import dispose_engines, migrate, session_scope
-from linkage.store.models import AuditLog, Delivery, Flag, PersonRecord, Record
+from linkage.store.models import AuditLog, Delivery, Flag, PersonRecord, Record, Report
 from tests.conftest import PG_ADMIN_URL, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,6 +110,11 @@ def _state(settings: Settings) -> dict[str, int]:
             "linked": count(PersonRecord),
             "flag_runs": count(AuditLog, AuditLog.action == "flag"),
         }
+
+
+def _reports(settings: Settings) -> int:
+    with session_scope(settings) as s:
+        return int(s.scalar(select(func.count()).select_from(Report).where(Report.status == "built")))
 
 
 def _airflow_busy(meta_url: str) -> int:
@@ -217,6 +222,14 @@ def test_celery_workers_on_postgres_give_the_same_persons_and_flags_as_sqlite(
             logs=logs,
         )
         first = _state(store)
+        # The weekly report builds on the cluster too, then waits for a person's approval.
+        subprocess.run(
+            [str(BIN / "airflow"), "dags", "trigger", "weekly_report"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        _wait("the weekly report built", lambda: _reports(store) > 0, timeout=300, procs=procs, logs=logs)
         # The same bytes dropped again: claimed, recognised, nothing changes.
         again = next((synth_dir / "landing" / "iom").iterdir())
         write(home / "landing" / "iom" / ("again_" + again.name), again.read_bytes())
