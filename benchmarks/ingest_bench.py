@@ -14,6 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from linkage.ingest.load import Ingestor
+from linkage.ingest.validate import warm_up
 from linkage.settings import load_settings
 from linkage.store.db import migrate
 from linkage.synth.writers import generate
@@ -32,12 +33,7 @@ def main() -> None:
         settings = load_settings(home=root / "home", db_url="")
         migrate(settings)
         ingestor = Ingestor(settings)
-        # warm the imports and caches that a long-running worker would already hold
-        from linkage.ingest.validate import _batch_definition
-        from linkage.normalise.places import gazetteer
-
-        gazetteer()
-        _batch_definition()
+        warm_up()  # the imports and caches that a long-running worker already holds
         by_kind: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
         total_rows, t_all = 0, time.perf_counter()
         for f in sorted((root / "data" / "landing").rglob("*.*")):
