@@ -54,6 +54,36 @@ def test_romanisation_variants_of_a_surname_sound_the_same(a: str, b: str) -> No
     assert level("family_name", lv["family_name"].iloc[0]) == "same sound"
 
 
+@pytest.mark.parametrize(("a", "b"), [("KEO", "KEOV"), ("PICH", "PEACH"), ("SAM", "SOM"), ("KIM", "KYM")])
+def test_listed_variants_that_no_sound_rule_folds_sound_the_same(a: str, b: str) -> None:
+    lv = levels_of({"family_name": a, "given_name": "DARA"}, {"family_name": b, "given_name": "DARA"})
+    assert level("family_name", lv["family_name"].iloc[0]) == "same sound"
+
+
+def test_a_spelling_listed_for_two_names_is_not_folded_to_either() -> None:
+    from linkage.normalise.name_tables import conventional_spelling
+
+    table = conventional_spelling()
+    assert table["KEOV"] == "KEO" and table["PEACH"] == "PICH"
+    assert "SON" not in table and "OUM" not in table  # ស៊ុន Sun or សន Sorn; អ៊ុំ Um or ឱម Om
+    assert "SUN" in table and "SORN" in table  # each conventional form is still itself
+
+
+def test_a_stated_other_commune_weighs_against_a_missing_one_does_not() -> None:
+    home = {"family_name": "HENG", "given_name": "SOTHEA", "province_code": "19", "district_code": "1902"}
+    lv = levels_of(
+        {**home, "commune_code": "190201"},
+        {**home, "commune_code": "190203"},
+        {**home},
+    )
+    labels = [level("context", v).split(";")[0] for v in lv["context"]]
+    assert labels == [
+        "home: same district, other commune",  # 1-2: both communes stated, different
+        "home: same district",  # 1-3: the third has no commune
+        "home: same district",  # 2-3
+    ]
+
+
 def test_khmer_script_and_latin_spelling_of_one_name_compare() -> None:
     lv = levels_of(
         {"family_name": "SOK", "given_name": "DARA"},

@@ -40,7 +40,7 @@ KEY_COLUMNS = [c for cols in PASSES.values() for c in cols] + [
 
 DEFAULT_MAX_BLOCK = 400
 # Bump when a key's definition changes: stored keys are then recomputed before linking.
-KEY_VERSION = 2
+KEY_VERSION = 3
 
 
 def _join(*parts: pd.Series) -> pd.Series:

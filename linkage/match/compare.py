@@ -19,7 +19,13 @@ from recordlinkage.base import BaseCompareFeature
 
 MISSING = -1
 
-HOME_LEVELS = ["other province", "same province", "same district", "same commune"]
+HOME_LEVELS = [
+    "other province",
+    "same province",
+    "same district, other commune",
+    "same district",
+    "same commune",
+]
 RETURN_LEVELS = ["other country", "same country, other date", "same return"]
 
 
@@ -167,7 +173,12 @@ class BirthFeature(BaseCompareFeature):
 
 
 class HomeFeature(BaseCompareFeature):
-    """Home place by gazetteer code: commune (or village), district, province."""
+    """Home place by gazetteer code: commune (or village), district, province.
+
+    Same district with both communes known and different is its own, weaker level: men of
+    one name in one district are common, in one commune far less so, and a stated other
+    commune is evidence against, where a missing one is not.
+    """
 
     name = "home"
 
@@ -179,8 +190,10 @@ class HomeFeature(BaseCompareFeature):
         pa, da, ca, pb, db, cb = map(_s, (pa, da, ca, pb, db, cb))
         level = np.zeros(len(pa), dtype=np.int8)
         level[pa == pb] = 1
-        level[(da != "") & (da == db)] = 2
-        level[(ca != "") & (ca == cb)] = 3
+        same_district = (da != "") & (da == db)
+        level[same_district] = 3
+        level[same_district & (ca != "") & (cb != "") & (ca != cb)] = 2
+        level[(ca != "") & (ca == cb)] = 4
         level[(pa == "") | (pb == "")] = MISSING
         return level
 

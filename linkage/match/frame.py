@@ -12,6 +12,7 @@ import re
 import pandas as pd
 
 from linkage.normalise.khmer import has_khmer
+from linkage.normalise.name_tables import conventional_spelling
 from linkage.normalise.names import tidy_khmer_name, tidy_latin
 from linkage.normalise.phonetic import phonetic_key
 from linkage.normalise.romanise import romanise
@@ -63,8 +64,10 @@ def _name_key(text: object) -> str:
     if not isinstance(text, str) or not text.strip():
         return ""
     latin = romanise(text) if has_khmer(text) else text
-    # Key the joined text: a split 'Sar Oeun' must key like 'Saroeun'.
-    return phonetic_key(re.sub(r"[\s\-]+", "", latin))
+    # Key the joined text: a split 'Sar Oeun' must key like 'Saroeun'; a listed variant
+    # spelling keys as its conventional form.
+    joined = re.sub(r"[\s\-]+", "", latin).upper()
+    return phonetic_key(conventional_spelling().get(joined, joined))
 
 
 def _latin_text(text: object) -> str:

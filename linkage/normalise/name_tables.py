@@ -63,3 +63,19 @@ def khmer_surnames() -> frozenset[str]:
     from linkage.normalise.khmer import normalise_khmer
 
     return frozenset(normalise_khmer(r["kh"]) for r in surnames())
+
+
+@cache
+def conventional_spelling() -> dict[str, str]:
+    """Known spelling of a name (upper-cased, spaces out) -> its conventional romanisation.
+
+    Some variants defeat any phonetic rule (Keov for Keo, Peach for Pich, Som for Sam):
+    the tables list them, so they are looked up. A spelling listed for two different names
+    (Son: ស៊ុន Sun and សន Sorn; Oum: អ៊ុំ Um and ឱម Om) is left alone, as is anything unlisted.
+    """
+    seen: dict[str, set[str]] = {}
+    for row in [*surnames(), *given_names()]:
+        canonical = row["latin"].upper().replace(" ", "")
+        for spelling in [row["latin"], *row["variants"]]:
+            seen.setdefault(spelling.upper().replace(" ", ""), set()).add(canonical)
+    return {s: next(iter(c)) for s, c in seen.items() if len(c) == 1}

@@ -69,7 +69,7 @@ _VOWEL_CLASS = {
 
 
 def _fold_vowels(match: re.Match[str]) -> str:
-    run = match.group(0)
+    run = re.sub(r"(.)\1+", r"\1", match.group(0))  # a doubled vowel letter is one: Keoo (Keov) is Keo
     return _VOWEL_CLASS.get(run, run[0] if run[0] != "Y" else "E")
 
 
