@@ -38,9 +38,23 @@ def strip_values(result: Any) -> Any:
     """The validation result with counts only: no unexpected values, indices or observed values."""
     for r in result.results:
         r.result = {k: v for k, v in (r.result or {}).items() if k in KEEP}
-        r.exception_info = {"raised_exception": bool((r.exception_info or {}).get("raised_exception"))}
+        raised = _raised(r.exception_info or {})
+        r.exception_info = {
+            "raised_exception": raised,
+            "exception_message": "the check raised an error (details kept out: they can hold values)"
+            if raised
+            else "",
+            "exception_traceback": "",
+        }
     result.meta = {k: v for k, v in (result.meta or {}).items() if k in ("great_expectations_version",)}
     return result
+
+
+def _raised(info: dict) -> bool:
+    """GX keeps either one exception record or one per metric."""
+    if "raised_exception" in info:
+        return bool(info["raised_exception"])
+    return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
 
 
 @cache

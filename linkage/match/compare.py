@@ -136,6 +136,11 @@ class NameFeature(BaseCompareFeature):
         # the same consonants in the same order is close, whatever the similarity says.
         same_consonants = (gsa != "") & (gsa == np.where(swapped, fsb, gsb))
         giv_level[same_consonants & (giv_level < 2)] = 2
+        # A surname typed without its vowel (Skh, Prk, Bnn) has a key with no vowel: every
+        # Khmer surname has one, so compare consonants (Sok, Prak, Bun) rather than letters.
+        fb_o, fsb_o = np.where(swapped, gb, fb), np.where(swapped, gsb, fsb)
+        vowelless = ((fa == fsa) | (fb_o == fsb_o)) & (fsa != "") & (fsa == fsb_o)
+        fam_level[vowelless & (fam_level < 2)] = 2
         # Same spelling, or the same Khmer script (unambiguous about which part is which).
         fam_same = np.where(swapped, (fta != "") & (fta == gtb), (fta != "") & (fta == ftb))
         giv_same = np.where(swapped, (gta != "") & (gta == ftb), (gta != "") & (gta == gtb))
