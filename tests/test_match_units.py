@@ -128,6 +128,17 @@ def test_brothers_differ_on_given_name_and_birth() -> None:
     assert level("birth", lv["birth"].iloc[0]) == "3-5 years apart"
 
 
+def test_a_shared_father_does_not_make_brothers_one_man() -> None:
+    family = {"family_name": "SUN", "father_name": "KIM LENG", "district_code": "0406"}
+    lv = levels_of(
+        {**family, "given_name": "CHANTHOU"},
+        {**family, "given_name": "NIMOL"},  # his brother
+        {**family, "given_name": "CHANTOU"},  # the first man on another list
+    )
+    assert level("father", lv["father"].iloc[0]) == "missing"  # neither for nor against
+    assert level("father", lv["father"].iloc[1]) == "same"
+
+
 def test_age_at_return_gives_a_birth_year() -> None:
     lv = levels_of(
         {"family_name": "SOK", "given_name": "DARA", "age": 30, "return_date": dt.date(2024, 5, 1)},

@@ -339,6 +339,10 @@ def _empty_levels(pairs: pd.MultiIndex) -> pd.DataFrame:
 
 def _finish(out: pd.DataFrame) -> pd.DataFrame:
     out["context"] = (out["home"].astype(np.int64) + 1) * (len(RETURN_LEVELS) + 1) + out["return"] + 1
+    # One father and two given names are brothers, not one man: a shared father counts only
+    # when the given names agree at least closely (else it is left out, neither for nor against).
+    brothers = (out["given_name"].to_numpy() <= 1) & (out["given_name"].to_numpy() != MISSING)
+    out.loc[brothers & (out["father"].to_numpy() > 0), "father"] = MISSING
     for f in [*FEATURES, "home", "return"]:
         out[f] = out[f].astype(np.int8)
     out["swapped"] = out["swapped"].astype(bool)
