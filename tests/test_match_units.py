@@ -164,6 +164,18 @@ def test_blocking_finds_a_surname_spelled_apart_and_skips_huge_blocks() -> None:
     assert stats.skipped_blocks["name_token_year"] == 1
 
 
+def test_both_names_misspelt_still_meet_through_birth_date_and_district() -> None:
+    born = {"birth_date": dt.date(1988, 4, 2), "birth_year": 1988, "birth_precision": "day"}
+    rows = [
+        {"family_name": "CHHORN", "given_name": "VISAL", "district_code": "0314", **born},
+        {"family_name": "JORN", "given_name": "WEASAL", "district_code": "0314", **born},
+        {"family_name": "JORN", "given_name": "WEASAL", "district_code": "0909", **born},  # elsewhere
+    ]
+    left, right, stats = candidate_pairs(block_keys(build_frame(records(*rows))))
+    assert list(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1), (1, 2)]
+    assert stats.pairs_by_pass["birth_date_district"] == 1
+
+
 def test_common_surnames_weigh_less_than_rare_ones() -> None:
     rows = [{"family_name": "SOK", "given_name": f"G{i}"} for i in range(40)]
     rows += [{"family_name": "YOEUNG", "given_name": "DARA"}, {"family_name": "YOEUNG", "given_name": "DARA"}]

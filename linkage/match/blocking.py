@@ -28,6 +28,7 @@ PASSES: dict[str, tuple[str, ...]] = {
     "id_or_document": ("k_id",),
     "father_district": ("k_father",),
     "return_district": ("k_return_fam", "k_return_giv"),
+    "birth_date_district": ("k_dob_district",),  # both names misspelt past their keys
 }
 # Asymmetric passes: records with only one name (the list gave one, or the split failed)
 # probe the name keys of everyone, by birth year. Few records probe, so blocks stay small.
@@ -40,7 +41,7 @@ KEY_COLUMNS = [c for cols in PASSES.values() for c in cols] + [
 
 DEFAULT_MAX_BLOCK = 400
 # Bump when a key's definition changes: stored keys are then recomputed before linking.
-KEY_VERSION = 3
+KEY_VERSION = 4
 
 
 def _join(*parts: pd.Series) -> pd.Series:
@@ -86,6 +87,7 @@ def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
             "k_phone": frame["phone"].astype("string"),
             "k_id": ident,
             "k_father": _join(frame["father_key"], district),
+            "k_dob_district": _join(frame["birth_date"].dt.strftime("%Y-%m-%d").astype("string"), district),
             # a return batch from one district, both initials (either order)
             "k_return_fam": _join(returned, district, fam_i + giv_i),
             "k_return_giv": _join(returned, district, giv_i + fam_i),
