@@ -34,29 +34,15 @@ def notify_failure(context: dict) -> None:
     ti = context.get("ti")
     what = f"{ti.dag_id}.{ti.task_id} run {ti.run_id}" if ti else "a survivor-link task"
     log.error("survivor-link: %s failed after its retries", what)
-    to = load_settings().alert_email
-    if not to or not _smtp_configured():
+    settings = load_settings()
+    sent = _send_mail(
+        list(settings.alert_email),
+        settings.report_from_email,
+        f"survivor-link: {what} failed",
+        f"<p>{what} failed after its retries. Open its log in the Airflow UI.</p>",
+    )
+    if not sent:
         log.info("no failure e-mail sent (no alert_email or no smtp_default connection)")
-        return
-    from airflow.providers.smtp.hooks.smtp import SmtpHook
-
-    with SmtpHook() as hook:
-        hook.send_email_smtp(
-            to=list(to),
-            from_email=load_settings().report_from_email,
-            subject=f"survivor-link: {what} failed",
-            html_content=f"<p>{what} failed after its retries. Open its log in the Airflow UI.</p>",
-        )
-
-
-def _smtp_configured() -> bool:
-    from airflow.sdk import BaseHook
-
-    try:
-        BaseHook.get_connection("smtp_default")
-    except Exception:  # AirflowNotFoundException: e-mail is optional
-        return False
-    return True
 
 
 def send_report_email(report_id: int) -> int:
@@ -64,21 +50,29 @@ def send_report_email(report_id: int) -> int:
     from linkage.pipeline import report_email
 
     mail = report_email(load_settings(), report_id)
-    if not mail["to"] or not _smtp_configured():
+    sent = _send_mail(mail["to"], mail["from"], mail["subject"], mail["html"], mail["files"])
+    if sent:
+        log.info("report %s e-mailed to %s recipient(s)", report_id, sent)
+    else:
         log.info("report %s: not e-mailed (no report_email or no smtp_default connection)", report_id)
+    return sent
+
+
+def _send_mail(to: list[str], sender: str, subject: str, html: str, files: list[str] | None = None) -> int:
+    """Send through Airflow's smtp_default connection when there is one; how many it went to."""
+    from airflow.sdk import BaseHook
+
+    if not to:
+        return 0
+    try:
+        BaseHook.get_connection("smtp_default")
+    except Exception:  # AirflowNotFoundException: e-mail is optional
         return 0
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
     with SmtpHook() as hook:
-        hook.send_email_smtp(
-            to=mail["to"],
-            from_email=mail["from"],
-            subject=mail["subject"],
-            html_content=mail["html"],
-            files=mail["files"],
-        )
-    log.info("report %s e-mailed to %s recipient(s)", report_id, len(mail["to"]))
-    return len(mail["to"])
+        hook.send_email_smtp(to=to, from_email=sender, subject=subject, html_content=html, files=files)
+    return len(to)
 
 
 def _dag_id(source: str) -> str:

@@ -237,6 +237,11 @@ def test_weekly_report_waits_for_approval_then_delivers_and_mails_or_records_rej
             assert outcome["status"] == 200, outcome
             states = {ti.task_id: ti.state for ti in run.get_task_instances()}
             outcomes[answer] = states
+        # The failure callback every task has, given a real task instance: an alert by e-mail.
+        from survivor_link import notify_failure
+
+        monkeypatch.setenv("SURVIVOR_LINK_ALERT_EMAIL", "ops@survivor-link.example")
+        notify_failure({"ti": run.get_task_instances()[0]})
     finally:
         smtp.stop()
 
@@ -254,8 +259,11 @@ def test_weekly_report_waits_for_approval_then_delivers_and_mails_or_records_rej
     outbox = sorted(p.name for p in (settings.home / "outbox").iterdir())
     assert any(name.endswith(".xlsx") and "2026-W48" in name for name in outbox)
     assert not any("2026-W49" in name for name in outbox)
-    # One e-mail, for the approved week only, with the workbook attached and no name in its body.
-    assert len(mailbox.messages) == 1
+    # One report e-mail, for the approved week only, with the workbook attached and no name in its body.
+    assert len(mailbox.messages) == 2
+    alert_to, alert = mailbox.messages[1]
+    assert alert_to == ["ops@survivor-link.example"]
+    assert alert["Subject"].startswith("survivor-link: weekly_report.")
     recipients, message = mailbox.messages[0]
     assert recipients == ["case-lead@mosvy.example"] and "2026-W48" in message["Subject"]
     parts = {p.get_filename(): p for p in message.walk() if p.get_filename()}
