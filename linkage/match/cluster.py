@@ -53,29 +53,48 @@ class _Scored:
 
 
 class _Groups:
+    """Union-find over positions, with each group's members (Python lists: this is a hot loop)."""
+
     def __init__(self, n: int) -> None:
-        self.parent = np.arange(n)
-        self.members: dict[int, list[int]] = {i: [i] for i in range(n)}
+        self.parent = list(range(n))
+        self.members: dict[int, list[int]] = {}
 
     def find(self, i: int) -> int:
+        parent = self.parent
         root = i
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[i] != root:
-            self.parent[i], i = root, self.parent[i]
-        return int(root)
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def group(self, root: int) -> list[int]:
+        return self.members.get(root) or [root]
 
     def labels(self) -> np.ndarray:
-        return np.array([self.find(i) for i in range(len(self.parent))], dtype=np.int64)
+        parent = np.asarray(self.parent, dtype=np.int64)
+        while True:  # pointer jumping: every position to its root
+            up = parent[parent]
+            if np.array_equal(up, parent):
+                return parent
+            parent = up
 
     def union(self, a: int, b: int) -> int:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return ra
-        if len(self.members[ra]) < len(self.members[rb]):
-            ra, rb = rb, ra
+        return self.merge(ra, rb, self.group(ra), self.group(rb))
+
+    def merge(self, ra: int, rb: int, ma: list[int], mb: list[int]) -> int:
+        """Join two roots whose member lists the caller already holds."""
+        if len(ma) < len(mb):
+            ra, rb, ma, mb = rb, ra, mb, ma
         self.parent[rb] = ra
-        self.members[ra].extend(self.members.pop(rb))
+        if len(ma) == 1:
+            self.members[ra] = ma + mb  # a singleton's list is a temporary: make a real one
+        else:
+            ma.extend(mb)
+        self.members.pop(rb, None)
         return ra
 
 
@@ -201,17 +220,20 @@ def _greedy(
         groups.union(a, b)
 
     refused: list[tuple[int, int, str]] = []
-    for k in order[prob[order] >= link_threshold]:
-        a, b = int(left[k]), int(right[k])
+    links_in_order = order[prob[order] >= link_threshold]
+    for a, b in zip(left[links_in_order].tolist(), right[links_in_order].tolist(), strict=True):
         ra, rb = groups.find(a), groups.find(b)
         if ra == rb:
             continue
-        ma, mb = groups.members[ra], groups.members[rb]
-        if any(x in apart and apart[x].intersection(mb) for x in ma):
+        ma, mb = groups.group(ra), groups.group(rb)
+        if apart and any(x in apart and apart[x].intersection(mb) for x in ma):
             refused.append((a, b, "a reviewer said different"))
             continue
         if len(ma) + len(mb) > max_size:
             refused.append((a, b, "person would grow past the size cap"))
+            continue
+        if len(ma) == 1 and len(mb) == 1:  # the only pair between them is this link
+            groups.merge(ra, rb, ma, mb)
             continue
         q = scored.between(ma, mb)
         links = int((q >= link_threshold).sum())
@@ -223,5 +245,5 @@ def _greedy(
         if against >= links:
             refused.append((a, b, "most compared pairs between the two say different"))
             continue
-        groups.union(a, b)
+        groups.merge(ra, rb, ma, mb)
     return groups, refused
