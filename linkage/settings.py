@@ -60,6 +60,10 @@ class Settings:
     u_sample_pairs: int = 300_000
     refit_growth: float = 1.5  # refit the weights when the store has grown this much
     event_window_days: int = 45
+    # Supervised weights: from this many reviewers' "same" decisions on, m learns from them,
+    # with EM's estimate counting as this many pairs of prior evidence.
+    supervised_min_decisions: int = 20
+    supervised_pseudo_pairs: float = 50.0
     # Report: small counts suppressed; e-mail when an SMTP connection is configured in Airflow
     small_count_threshold: int = 5
     report_email: tuple[str, ...] = ()  # who receives the approved weekly report

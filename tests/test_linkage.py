@@ -170,3 +170,28 @@ def test_linkage_on_postgresql(pg_settings: Settings, synth_dir: Path) -> None:
     link(pg_settings)
     persons, _events = evaluate_store(pg_settings, synth_dir / "truth")
     assert persons.f1 >= 0.95
+
+
+def test_enough_reviewer_decisions_make_the_weights_supervised(settings: Settings, synth_dir: Path) -> None:
+    from linkage.match.linker import latest_model
+
+    later = min(lists(synth_dir, "iom*.csv"), key=lambda p: p.stat().st_size)  # the next delivery
+    ingest(settings, [f for f in lists(synth_dir) if f != later])
+    link(settings)
+    with session_scope(settings) as s:
+        em = latest_model(s)
+        groups: dict[str, list[int]] = {}
+        for rid, pid in s.execute(select(PersonRecord.record_id, PersonRecord.person_id)).all():
+            groups.setdefault(pid, []).append(int(rid))
+        pairs = [sorted(g)[:2] for g in groups.values() if len(g) >= 2][: settings.supervised_min_decisions]
+        for a, b in pairs:
+            record_decision(s, a, b, "same")
+    ingest(settings, [later])
+    refit = link(settings)
+    assert refit.model == "fitted (reviewers' decisions)"
+    with session_scope(settings) as s:
+        supervised = latest_model(s)
+    assert em.kind == "em" and supervised.kind == "supervised"
+    assert supervised.decisions == len(pairs) == settings.supervised_min_decisions
+    assert any(not (supervised.m[f] == em.m[f]).all() for f in em.m)  # the decisions moved the weights
+    assert evaluate_store(settings, synth_dir / "truth")[0].f1 >= 0.95

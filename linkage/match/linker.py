@@ -156,12 +156,31 @@ def _count_linked(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(PersonRecord)) or 0)
 
 
-def _store_outgrew(session: Session, model: MatchModel, settings: Settings) -> bool:
-    """Weights fitted on a smaller store, or before a source existed, are fitted again."""
+def _refit_reason(session: Session, model: MatchModel, settings: Settings) -> str | None:
+    """Weights fitted on a smaller store, before a source existed, or before reviewers had
+    decided enough pairs (or many more), are fitted again: why, or None."""
     records = int(session.scalar(select(func.count()).select_from(Record)) or 0)
     sources = set(session.execute(select(Record.source).distinct()).scalars())
     grown = records >= settings.refit_growth * max(model.records, 1)
-    return grown or not sources <= set(model.sources)
+    same = int(
+        session.scalar(
+            select(func.count()).select_from(MatchDecision).where(MatchDecision.decision == "same")
+        )
+        or 0
+    )
+    decided = same >= max(settings.supervised_min_decisions, settings.refit_growth * model.decisions)
+    if grown or not sources <= set(model.sources):
+        return "the store outgrew the weights"
+    return "reviewers' decisions" if decided else None
+
+
+def _same_positions(session: Session, frame: pd.DataFrame) -> list[tuple[int, int]]:
+    """Reviewers' "same" decisions between records of this frame, as position pairs."""
+    pos_of = {int(r): i for i, r in enumerate(frame["record_id"].tolist())}
+    rows = session.execute(
+        select(MatchDecision.record_a, MatchDecision.record_b).where(MatchDecision.decision == "same")
+    ).all()
+    return [(pos_of[a], pos_of[b]) for a, b in rows if a in pos_of and b in pos_of]
 
 
 def _rekey_if_needed(s: Session, say: Progress) -> None:
@@ -266,15 +285,19 @@ def link(
 
         model = None if (rebuild or refit) else latest_model(s)
         why = "asked" if refit else "rebuild" if rebuild else "first run"
-        if model is not None and _store_outgrew(s, model, settings):
-            model, why = None, "the store outgrew the weights"
+        if model is not None and (reason := _refit_reason(s, model, settings)):
+            model, why = None, reason
         if model is None:
-            say(f"fitting match weights (EM; {why})")
+            say(f"fitting match weights ({why})")
             if rebuild or not stored and not _count_linked(s):
-                model = fit_model(frame, keys, settings, (left, right, levels, summary.blocking))
+                model = fit_model(
+                    frame, keys, settings, (left, right, levels, summary.blocking), _same_positions(s, frame)
+                )
             else:
                 everything = build_frame(_read_records(s, _all_record_ids(s)))
-                model = fit_model(everything, block_keys(everything), settings)
+                model = fit_model(
+                    everything, block_keys(everything), settings, same=_same_positions(s, everything)
+                )
             s.add(LinkModel(kind=model.kind, params=model.to_params()))
             summary.model = f"fitted ({why})"
         else:

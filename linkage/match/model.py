@@ -79,6 +79,7 @@ class MatchModel:
     records: int = 0  # how many records the weights were fitted on
     sources: list[str] = field(default_factory=list)
     key_version: int = 0  # blocking key definitions the stored keys were made with
+    decisions: int = 0  # reviewers' "same" decisions the m-probabilities learned from
 
     # ---- fitting -------------------------------------------------------------------
     def fit_u(self, random_levels: pd.DataFrame) -> None:
@@ -135,14 +136,26 @@ class MatchModel:
             if done:
                 break
 
-    def fit_supervised(self, levels: pd.DataFrame, same: np.ndarray) -> None:
-        """m from pairs reviewers called the same man; the prior from their share."""
-        same = np.asarray(same, dtype=bool)
-        if same.sum() == 0:
+    def fit_supervised(self, levels: pd.DataFrame, pseudo_pairs: float) -> None:
+        """m learned from pairs reviewers called the same man, on top of what EM learned.
+
+        Each feature's m is the EM estimate taken as `pseudo_pairs` pairs of prior evidence,
+        updated with the levels of the decided pairs (missing levels count for nothing): a
+        few decisions nudge the weights, many decisions decide them. u stays from random
+        pairs (decided "different" pairs are hard cases, not a sample of different men),
+        and the prior from EM.
+        """
+        if levels.empty:
             return
-        w = same.astype(np.float64)
-        self.m = {f: _level_shares(levels[f].to_numpy(np.int64), len(LEVELS[f]), w) for f in FEATURES}
+        ones = np.ones(len(levels))
+        for f in FEATURES:
+            values = levels[f].to_numpy(np.int64)
+            known = values >= 0
+            counts = np.bincount(values[known], weights=ones[known], minlength=len(LEVELS[f]))
+            m = (counts + pseudo_pairs * self.m[f]) / (counts.sum() + pseudo_pairs)
+            self.m[f] = np.clip(m, _EPS, 1.0)
         self.kind = "supervised"
+        self.decisions = len(levels)
 
     @staticmethod
     def _log_table(
@@ -230,6 +243,7 @@ class MatchModel:
             "records": self.records,
             "sources": self.sources,
             "key_version": self.key_version,
+            "decisions": self.decisions,
         }
 
     @classmethod
@@ -244,6 +258,7 @@ class MatchModel:
             records=int(p.get("records", 0)),
             sources=list(p.get("sources", [])),
             key_version=int(p.get("key_version", 0)),
+            decisions=int(p.get("decisions", 0)),
         )
 
 

@@ -27,11 +27,14 @@ def fit_model(
     keys: pd.DataFrame,
     settings: Settings,
     candidates: tuple[np.ndarray, np.ndarray, pd.DataFrame, BlockingStats] | None = None,
+    same: list[tuple[int, int]] | None = None,
 ) -> MatchModel:
     """An EM-fitted model for these records (the whole store on a first run or rebuild).
 
     candidates: (left, right, levels, blocking stats) of all candidate pairs when the
     caller has them, so that no pair is compared twice.
+    same: position pairs reviewers called the same man; from `supervised_min_decisions` of
+    them on, the m-probabilities learn from them too (a supervised model).
     """
     model = MatchModel(
         records=len(frame),
@@ -60,4 +63,7 @@ def fit_model(
     model.fit_em(session("phone", "id_or_document"), ignore=ID_FEATURES)
     model.prior = 0.1
     model.fit_em(levels, update=set())
+    if same and len(same) >= settings.supervised_min_decisions:
+        a, b = (np.array(x, dtype=np.int64) for x in zip(*(sorted(p) for p in same), strict=True))
+        model.fit_supervised(compare(frame, a, b), settings.supervised_pseudo_pairs)
     return model
