@@ -52,10 +52,16 @@ FEATURES = list(LEVELS)
 
 
 def _s(values: pd.Series | np.ndarray) -> np.ndarray:
-    """Strings with '' for missing (numpy views from compare() already are)."""
-    if isinstance(values, np.ndarray) and values.dtype == object:
+    """Strings with '' for missing, or integer codes with -1 for missing (numpy views from
+    compare() already are one or the other)."""
+    if isinstance(values, np.ndarray) and (values.dtype == object or values.dtype.kind == "i"):
         return values
     return pd.Series(values).fillna("").astype(str).to_numpy()
+
+
+def _known(values: np.ndarray) -> np.ndarray:
+    """Where a value is given: a non-empty string, or a code (missing is -1)."""
+    return values >= 0 if values.dtype.kind == "i" else values != ""
 
 
 def _num(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -142,10 +148,10 @@ class NameFeature(BaseCompareFeature):
         vowelless = ((fa == fsa) | (fb_o == fsb_o)) & (fsa != "") & (fsa == fsb_o)
         fam_level[vowelless & (fam_level < 2)] = 2
         # Same spelling, or the same Khmer script (unambiguous about which part is which).
-        fam_same = np.where(swapped, (fta != "") & (fta == gtb), (fta != "") & (fta == ftb))
-        giv_same = np.where(swapped, (gta != "") & (gta == ftb), (gta != "") & (gta == gtb))
-        fam_same |= ~swapped & (fka != "") & (fka == fkb)
-        giv_same |= ~swapped & (gka != "") & (gka == gkb)
+        fam_same = _known(fta) & np.where(swapped, fta == gtb, fta == ftb)
+        giv_same = _known(gta) & np.where(swapped, gta == ftb, gta == gtb)
+        fam_same |= ~swapped & _known(fka) & (fka == fkb)
+        giv_same |= ~swapped & _known(gka) & (gka == gkb)
         fam_level[fam_same] = 4
         giv_level[giv_same] = 4
         fam_missing = (fa == "") | (fb == "") | np.where(swapped, gb == "", False)
@@ -195,11 +201,11 @@ class HomeFeature(BaseCompareFeature):
         pa, da, ca, pb, db, cb = map(_s, (pa, da, ca, pb, db, cb))
         level = np.zeros(len(pa), dtype=np.int8)
         level[pa == pb] = 1
-        same_district = (da != "") & (da == db)
+        same_district = _known(da) & (da == db)
         level[same_district] = 3
-        level[same_district & (ca != "") & (cb != "") & (ca != cb)] = 2
-        level[(ca != "") & (ca == cb)] = 4
-        level[(pa == "") | (pb == "")] = MISSING
+        level[same_district & _known(ca) & _known(cb) & (ca != cb)] = 2
+        level[_known(ca) & (ca == cb)] = 4
+        level[~(_known(pa) & _known(pb))] = MISSING
         return level
 
 
@@ -212,7 +218,7 @@ class ExactFeature(BaseCompareFeature):
     def _compute_vectorized(self, a, b):  # type: ignore[override]
         a, b = _s(a), _s(b)
         level = (a == b).astype(np.int8)
-        level[(a == "") | (b == "")] = MISSING
+        level[~(_known(a) & _known(b))] = MISSING
         return level
 
 
@@ -227,8 +233,8 @@ class IdentifierFeature(BaseCompareFeature):
 
     def _compute_vectorized(self, na, ta, nb, tb):  # type: ignore[override]
         na, ta, nb, tb = map(_s, (na, ta, nb, tb))
-        n_known = (na != "") & (nb != "")
-        t_known = (ta != "") & (tb != "")
+        n_known = _known(na) & _known(nb)
+        t_known = _known(ta) & _known(tb)
         same = (n_known & (na == nb)) | (t_known & (ta == tb))
         level = same.astype(np.int8)
         level[~(n_known | t_known)] = MISSING
@@ -264,7 +270,7 @@ class ReturnFeature(BaseCompareFeature):
         ca, cb = _s(ca), _s(cb)
         ra, rb = _dates(ra), _dates(rb)
         days = np.abs((ra - rb) / np.timedelta64(1, "D"))
-        country_known = (ca != "") & (cb != "")
+        country_known = _known(ca) & _known(cb)
         level = np.where(country_known & (ca == cb), 1, 0).astype(np.int8)
         same_return = (days <= self.window_days) & ~(country_known & (ca != cb))
         level[same_return] = 2
@@ -298,6 +304,20 @@ def comparator() -> rl.Compare:
     return c
 
 
+# Text columns compared only for equality (groups: compared with each other), as codes.
+_CODED = (
+    ("fam_text", "giv_text"),
+    ("fam_kh", "giv_kh"),
+    ("province",),
+    ("district",),
+    ("commune",),
+    ("phone",),
+    ("national_id",),
+    ("travel_doc",),
+    ("country",),
+    ("delivery",),
+)
+
 # Pairs compared at once: the per-pair strings of a chunk are freed before the next.
 CHUNK = 1_000_000
 # Numpy views of frames being compared, until the frame itself goes away.
@@ -310,7 +330,10 @@ def _view(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     if cached is not None and cached[0]() is frame and cached[1] == len(frame):
         return cached[2]
     view: dict[str, np.ndarray] = {}
+    coded = {c for group in _CODED for c in group}
     for col in frame.columns:
+        if col in coded:
+            continue
         series = frame[col]
         if pd.api.types.is_datetime64_any_dtype(series):
             view[col] = series.to_numpy(dtype="datetime64[ns]")
@@ -318,6 +341,14 @@ def _view(frame: pd.DataFrame) -> dict[str, np.ndarray]:
             view[col] = series.to_numpy(dtype="float64", na_value=np.nan)
         else:
             view[col] = series.astype("string").fillna("").to_numpy(dtype=object)
+    # Columns only ever tested for equality become integer codes (-1 missing): comparing
+    # and indexing integers is several times cheaper than Python strings. Columns compared
+    # with each other share one code table.
+    for group in _CODED:
+        values = pd.concat([frame[c].astype("string").fillna("") for c in group], ignore_index=True)
+        codes, _ = pd.factorize(values.mask(values == ""), use_na_sentinel=True)
+        for i, c in enumerate(group):
+            view[c] = codes[i * len(frame) : (i + 1) * len(frame)].astype(np.int64)
     # One code per distinct name key, shared by family and given names, for _jw.
     codes, _uniques = pd.factorize(pd.concat([frame["fam_key"], frame["giv_key"]], ignore_index=True))
     view["fam_code"] = codes[: len(frame)].astype("float64")
