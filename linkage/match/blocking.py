@@ -160,6 +160,12 @@ def _probe_pairs(
     return left[keep], right[keep], skipped
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values. np.unique hashes wide int64 ranges, which is ~50 times slower."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+
 def candidate_pairs(
     keys: pd.DataFrame,
     is_new: np.ndarray | None = None,
@@ -188,7 +194,7 @@ def candidate_pairs(
         stats.skipped_blocks[name] = sb
         stats.skipped_records[name] = 0
         codes.append(left * n + right)
-    all_codes = np.unique(np.concatenate(codes)) if codes else np.empty(0, np.int64)
+    all_codes = _distinct(np.concatenate(codes)) if codes else np.empty(0, np.int64)
     stats.candidate_pairs = len(all_codes)
     stats.pass_mask = np.zeros(len(all_codes), dtype=np.int32)
     for bit, (name, pass_codes) in enumerate(zip(stats.pairs_by_pass, codes, strict=True)):

@@ -90,9 +90,17 @@ def _jw(
         return cpdist(list(a), list(b), scorer=JaroWinkler.normalized_similarity, workers=-1).astype(
             np.float64
         )
-    base = float(max(np.nanmax(ca, initial=0), np.nanmax(cb, initial=0)) + 2)
-    pair = np.nan_to_num(ca, nan=-1.0) + 1 + (np.nan_to_num(cb, nan=-1.0) + 1) * base
-    uniq, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    base = int(max(np.nanmax(ca, initial=0), np.nanmax(cb, initial=0))) + 2
+    pair = (np.nan_to_num(ca, nan=-1.0).astype(np.int64) + 1) + (
+        np.nan_to_num(cb, nan=-1.0).astype(np.int64) + 1
+    ) * base
+    # distinct pairs by sorting (np.unique hashes wide int64 ranges, far slower)
+    order = np.argsort(pair, kind="stable")
+    ordered = pair[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    inverse = np.empty(len(pair), dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    first = order[starts]
     scores = cpdist(list(a[first]), list(b[first]), scorer=JaroWinkler.normalized_similarity, workers=-1)
     return scores.astype(np.float64)[inverse]
 
