@@ -41,60 +41,68 @@ KEY_COLUMNS = [c for cols in PASSES.values() for c in cols] + [
 
 DEFAULT_MAX_BLOCK = 400
 # Bump when a key's definition changes: stored keys are then recomputed before linking.
-KEY_VERSION = 4
-
-
-def _join(*parts: pd.Series) -> pd.Series:
-    """Join key parts with ':'; missing when any part is missing."""
-    out = parts[0].astype("string")
-    for p in parts[1:]:
-        out = out + ":" + p.astype("string")
-    return out
+KEY_VERSION = 5
 
 
 # Keys are stored hashed: blocking needs only equality, and the store's index then holds
 # no phone, ID or name in clear. 64-bit hashes: collisions only add a candidate pair.
 _HASH_KEY = "survivorlinkkeys"
+_MIX = np.uint64(0x100000001B3)
 
 
-def _hashed(keys: pd.Series) -> pd.Series:
-    text = keys.astype("string")
-    values = pd.util.hash_array(text.fillna("").to_numpy(dtype=object), hash_key=_HASH_KEY, categorize=True)
-    return pd.Series(values.view(np.int64), index=keys.index, dtype="Int64").mask(text.isna())
+def _part(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A key part: the 64-bit hash of each value (each distinct value hashed once), and
+    where it is missing."""
+    text = values.astype("string")
+    missing = text.isna().to_numpy()
+    hashed = pd.util.hash_array(text.fillna("").to_numpy(dtype=object), hash_key=_HASH_KEY, categorize=True)
+    return hashed, missing
+
+
+def _key(*parts: tuple[np.ndarray, np.ndarray]) -> pd.Series:
+    """Parts combined in order into one hashed key; missing when any part is missing."""
+    with np.errstate(over="ignore"):
+        h = np.zeros(len(parts[0][0]), dtype=np.uint64)
+        missing = np.zeros(len(h), dtype=bool)
+        for hashed, gone in parts:
+            h = (h * _MIX) ^ hashed
+            missing |= gone
+        h ^= h >> np.uint64(33)  # final avalanche (murmur3's)
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(33)
+    return pd.Series(h.view(np.int64), dtype="Int64").mask(missing)
 
 
 def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
     """One hashed key column per pass column (pd.NA where the record has nothing for it)."""
-    fam, giv = frame["fam_key"].astype("string"), frame["giv_key"].astype("string")
-    year = frame["birth_year"].astype("string")
-    district = frame["district"]
-    returned = frame["return_date"].dt.strftime("%Y-%m-%d").astype("string")
-    ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
+    fam_s, giv_s = frame["fam_key"].astype("string"), frame["giv_key"].astype("string")
     # initials, with every vowel one class: Eak/Ak, Ouch/Uch differ only there
-    fam_i = fam.str[:1].str.replace(r"[AEIOUY]", "*", regex=True)
-    giv_i = giv.str[:1].str.replace(r"[AEIOUY]", "*", regex=True)
-    raw = pd.DataFrame(
-        {
-            # one name key, with the other name's initial, and birth year or district: a
-            # misspelt surname still meets through the given name, and the reverse
-            "k_fam_year": _join(fam, year, giv_i),
-            "k_giv_year": _join(giv, year, fam_i),
-            "k_one_year": _join(fam.fillna(giv), year).where(fam.isna() | giv.isna()),
-            "k_fam_year_any": _join(fam, year),
-            "k_giv_year_any": _join(giv, year),
-            "k_fam_district": _join(fam, district, giv_i),
-            "k_giv_district": _join(giv, district, fam_i),
-            "k_phone": frame["phone"].astype("string"),
-            "k_id": ident,
-            "k_father": _join(frame["father_key"], district),
-            "k_dob_district": _join(frame["birth_date"].dt.strftime("%Y-%m-%d").astype("string"), district),
-            # a return batch from one district, both initials (either order)
-            "k_return_fam": _join(returned, district, fam_i + giv_i),
-            "k_return_giv": _join(returned, district, giv_i + fam_i),
-        },
-        index=frame.index,
-    )
-    return raw.apply(_hashed)
+    fam_i = _part(fam_s.str[:1].str.replace(r"[AEIOUY]", "*", regex=True))
+    giv_i = _part(giv_s.str[:1].str.replace(r"[AEIOUY]", "*", regex=True))
+    fam, giv, year = _part(fam_s), _part(giv_s), _part(frame["birth_year"].astype("string"))
+    district = _part(frame["district"])
+    returned = _part(frame["return_date"].dt.strftime("%Y-%m-%d"))
+    ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
+    one_name = fam_s.isna().to_numpy() | giv_s.isna().to_numpy()
+    keys = {
+        # one name key, with the other name's initial, and birth year or district: a
+        # misspelt surname still meets through the given name, and the reverse
+        "k_fam_year": _key(fam, year, giv_i),
+        "k_giv_year": _key(giv, year, fam_i),
+        "k_one_year": _key(_part(fam_s.fillna(giv_s)), year).mask(~one_name),
+        "k_fam_year_any": _key(fam, year),
+        "k_giv_year_any": _key(giv, year),
+        "k_fam_district": _key(fam, district, giv_i),
+        "k_giv_district": _key(giv, district, fam_i),
+        "k_phone": _key(_part(frame["phone"])),
+        "k_id": _key(_part(ident)),
+        "k_father": _key(_part(frame["father_key"]), district),
+        "k_dob_district": _key(_part(frame["birth_date"].dt.strftime("%Y-%m-%d")), district),
+        # a return batch from one district, both initials (either order)
+        "k_return_fam": _key(returned, district, fam_i, giv_i),
+        "k_return_giv": _key(returned, district, giv_i, fam_i),
+    }
+    return pd.DataFrame({k: v.to_numpy() for k, v in keys.items()}, index=frame.index).astype("Int64")
 
 
 @dataclass
