@@ -147,13 +147,11 @@ class MatchModel:
         """
         if levels.empty:
             return
-        ones = np.ones(len(levels))
         for f in FEATURES:
             values = levels[f].to_numpy(np.int64)
-            known = values >= 0
-            counts = np.bincount(values[known], weights=ones[known], minlength=len(LEVELS[f]))
-            m = (counts + pseudo_pairs * self.m[f]) / (counts.sum() + pseudo_pairs)
-            self.m[f] = np.clip(m, _EPS, 1.0)
+            counts = np.bincount(values[values >= 0], minlength=len(LEVELS[f])).astype(np.float64)
+            m = np.clip(counts + pseudo_pairs * self.m[f], _EPS, None)
+            self.m[f] = m / m.sum()
         self.kind = "supervised"
         self.decisions = len(levels)
 
