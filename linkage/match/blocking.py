@@ -125,25 +125,68 @@ class BlockingStats:
         return (self.pass_mask & bits) != 0
 
 
+# Pairs made at once within blocks: bounds the transient arrays (about 50 bytes a pair).
+_PAIR_CHUNK = 5_000_000
+_NO_KEY = np.iinfo(np.int64).min
+
+
+def _key_positions(keys: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(key, position) of every record's keys in these columns, distinct, sorted by key."""
+    ks, ps = [], []
+    for c in columns:
+        k = keys[c].to_numpy(dtype=np.int64, na_value=_NO_KEY)
+        given = k != _NO_KEY
+        ks.append(k[given])
+        ps.append(np.flatnonzero(given))
+    key, pos = np.concatenate(ks), np.concatenate(ps)
+    if len(key) == 0:
+        return key, pos
+    order = np.lexsort((pos, key))
+    key, pos = key[order], pos[order]
+    dup = np.r_[False, (key[1:] == key[:-1]) & (pos[1:] == pos[:-1])]
+    return key[~dup], pos[~dup]
+
+
 def _pass_pairs(
     keys: pd.DataFrame, columns: tuple[str, ...], is_new: np.ndarray, max_block: int
-) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Pairs (left < right) of positions sharing a key, at least one side new."""
-    parts = [pd.DataFrame({"key": keys[c].to_numpy(), "pos": np.arange(len(keys))}) for c in columns]
-    df = pd.concat(parts, ignore_index=True).dropna(subset=["key"]).drop_duplicates()
-    if df.empty:
-        return np.empty(0, np.int64), np.empty(0, np.int64), 0, 0
-    sizes = df.groupby("key", sort=False)["pos"].transform("size").to_numpy()
+) -> tuple[np.ndarray, int, int]:
+    """Codes (left * n + right, left < right) of position pairs sharing a key, at least one
+    side new; blocks larger than max_block are skipped and counted (blocks, records)."""
+    n = len(keys)
+    key, pos = _key_positions(keys, columns)
+    if len(key) == 0:
+        return np.empty(0, np.int64), 0, 0
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    sizes = np.diff(np.r_[starts, len(key)])
     too_big = sizes > max_block
-    skipped_blocks = int(df.loc[too_big, "key"].nunique())
-    skipped_records = int(df.loc[too_big, "pos"].nunique())
-    df = df[~too_big & (sizes > 1)]
-    new_keys = df.loc[is_new[df["pos"].to_numpy()], "key"].unique()
-    df = df[df["key"].isin(new_keys)]
-    m = df.merge(df, on="key", suffixes=("_l", "_r"))
-    left, right = m["pos_l"].to_numpy(np.int64), m["pos_r"].to_numpy(np.int64)
-    keep = (left < right) & (is_new[left] | is_new[right])
-    return left[keep], right[keep], skipped_blocks, skipped_records
+    skipped_records = len(_distinct(pos[np.repeat(too_big, sizes)]))
+    with_new = np.add.reduceat(is_new[pos].astype(np.int64), starts) > 0
+    kept = ~too_big & (sizes > 1) & with_new
+    b_start, b_size = starts[kept], sizes[kept]
+    b_pairs = b_size * (b_size - 1) // 2
+    out = []
+    first = 0
+    while first < len(b_start):  # blocks in chunks of about _PAIR_CHUNK pairs
+        last = first + max(1, int(np.searchsorted(np.cumsum(b_pairs[first:]), _PAIR_CHUNK)))
+        out.append(_pairs_in_blocks(pos, b_start[first:last], b_size[first:last], is_new, n))
+        first = last
+    codes = np.concatenate(out) if out else np.empty(0, np.int64)
+    return codes, int(too_big.sum()), skipped_records
+
+
+def _pairs_in_blocks(
+    pos: np.ndarray, start: np.ndarray, size: np.ndarray, is_new: np.ndarray, n: int
+) -> np.ndarray:
+    """Every pair within each block (rows start..start+size of pos), as codes."""
+    within = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)  # index in block
+    element = np.repeat(start, size) + within
+    after = np.repeat(size, size) - within - 1  # partners after each element
+    li = np.repeat(element, after)
+    ri = li + 1 + (np.arange(after.sum()) - np.repeat(np.cumsum(after) - after, after))
+    a, b = pos[li], pos[ri]
+    left, right = np.minimum(a, b), np.maximum(a, b)
+    keep = is_new[left] | is_new[right]
+    return left[keep] * n + right[keep]
 
 
 def _long(keys: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -189,11 +232,11 @@ def candidate_pairs(
     for name, cols in PASSES.items():
         if passes is not None and name not in passes:
             continue
-        left, right, sb, sr = _pass_pairs(keys, cols, is_new, max_block)
-        stats.pairs_by_pass[name] = len(left)
+        pass_codes, sb, sr = _pass_pairs(keys, cols, is_new, max_block)
+        stats.pairs_by_pass[name] = len(pass_codes)
         stats.skipped_blocks[name] = sb
         stats.skipped_records[name] = sr
-        codes.append(left * n + right)
+        codes.append(pass_codes)
     for name, (probe, build) in PROBE_PASSES.items():
         if passes is not None and name not in passes:
             continue
