@@ -38,8 +38,15 @@ class _Scored:
 
     def __init__(self, left: np.ndarray, right: np.ndarray, prob: np.ndarray, n: int) -> None:
         codes = left.astype(np.int64) * n + right
-        order = np.argsort(codes, kind="stable")
-        self.codes, self.prob, self.n = codes[order], prob[order], n
+        self.order = np.argsort(codes, kind="stable")
+        self.codes, self.prob, self.n = codes[self.order], prob[self.order], n
+
+    def with_values(self, values: np.ndarray) -> _Scored:
+        """The same pairs with other values per pair (weights): the sorting is not redone."""
+        other = object.__new__(_Scored)
+        other.order, other.codes, other.n = self.order, self.codes, self.n
+        other.prob = values[self.order]
+        return other
 
     def between(self, xs: list[int], ys: list[int]) -> np.ndarray:
         """Probabilities of the compared pairs between two groups (uncompared ones left out)."""
@@ -130,7 +137,9 @@ def cluster(
     )
     if weight is None:
         return ClusterOutcome(labels=groups.labels(), refused=refused)
-    ambiguous = _ambiguous(groups, left, right, weight, refused, initial, ambiguity_bits)
+    ambiguous = _ambiguous(
+        groups, left, right, scored.with_values(weight), weight, refused, initial, ambiguity_bits
+    )
     if not ambiguous:
         return ClusterOutcome(labels=groups.labels(), refused=refused)
     alone = np.zeros(n, dtype=bool)
@@ -160,6 +169,7 @@ def _ambiguous(
     groups: _Groups,
     left: np.ndarray,
     right: np.ndarray,
+    weights: _Scored,
     weight: np.ndarray,
     refused: list[tuple[int, int, str]],
     initial: np.ndarray | None,
@@ -171,8 +181,6 @@ def _ambiguous(
     best = np.full(len(labels), -np.inf)
     np.maximum.at(best, left[inside], weight[inside])
     np.maximum.at(best, right[inside], weight[inside])
-    n = len(labels)
-    weights = _Scored(left, right, weight, n)
     out = set()
     for a, b, why in refused:
         if not why.startswith("most compared"):
@@ -238,11 +246,7 @@ def _greedy(
         q = scored.between(ma, mb)
         links = int((q >= link_threshold).sum())
         against = int((q < AGAINST).sum())
-        veto = bool((q < VETO).any())
-        if veto:
-            refused.append((a, b, "most compared pairs between the two say different"))
-            continue
-        if against >= links:
+        if against >= links or bool((q < VETO).any()):  # a veto: one pair clearly two men
             refused.append((a, b, "most compared pairs between the two say different"))
             continue
         groups.merge(ra, rb, ma, mb)
