@@ -50,6 +50,18 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
             os.environ[k] = v
 
 
+def canaries_in_metadata(airflow_home: Path) -> list[tuple[str, str]]:
+    """(table, canary) for every canary value found anywhere in Airflow's metadata database."""
+    con = sqlite3.connect(airflow_home / "airflow.db")
+    found = []
+    for (table,) in con.execute("select name from sqlite_master where type='table'"):
+        for row in con.execute(f'select * from "{table}"'):
+            text = " ".join(str(v) for v in row if v is not None)
+            found += [(table, c) for c in CANARIES if c in text]
+    con.close()
+    return found
+
+
 def dagbag():
     from airflow.dag_processing.dagbag import DagBag
 
@@ -137,13 +149,7 @@ def test_dags_ingest_link_and_keep_personal_data_out(
         assert s.scalar(select(func.count()).select_from(Person)) > 200
         assert s.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "landed")) == 0
     # Nothing personal in what Airflow keeps: XCom, rendered fields, logs, the whole metadata DB.
-    con = sqlite3.connect(airflow_home / "airflow.db")
-    found = []
-    for (table,) in con.execute("select name from sqlite_master where type='table'"):
-        for row in con.execute(f'select * from "{table}"'):
-            text = " ".join(str(v) for v in row if v is not None)
-            found += [(table, c) for c in CANARIES if c in text]
-    con.close()
+    found = canaries_in_metadata(airflow_home)
     log_text = caplog.text + "".join(p.read_text(errors="ignore") for p in airflow_home.rglob("*.log"))
     found += [("logs", c) for c in CANARIES if c in log_text]
     assert found == []
@@ -275,11 +281,4 @@ def test_weekly_report_waits_for_approval_then_delivers_and_mails_or_records_rej
     # The canary man is on the report (he was never referred), but not in what Airflow keeps.
     with session_scope(settings) as s:
         assert s.scalar(select(func.count()).select_from(Record).where(Record.source_record_id == "CAN-9"))
-    con = sqlite3.connect(airflow_home / "airflow.db")
-    leaks = []
-    for (table,) in con.execute("select name from sqlite_master where type='table'"):
-        for row in con.execute(f'select * from "{table}"'):
-            text = " ".join(str(v) for v in row if v is not None)
-            leaks += [(table, c) for c in CANARIES if c in text]
-    con.close()
-    assert leaks == []
+    assert canaries_in_metadata(airflow_home) == []
