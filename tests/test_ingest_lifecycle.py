@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from linkage.ingest.load import Ingestor
 from linkage.settings import Settings, load_settings
 from linkage.store.db import session_scope
 from linkage.store.models import AuditLog, Delivery, Quarantine, Record
+from linkage.synth.writers import IOM_HEADER
 from tests.conftest import write
 from tests.helpers import iom_csv, iom_row
 
@@ -161,3 +163,67 @@ def test_cli_run_quarantine_and_export(
             s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "export.records"))
             == 1
         )
+
+
+def _resend_and_read(settings: Settings, tmp_path: Path) -> list[tuple]:
+    """Two IOM lists; the second sends case 0001 again, corrected, beside a new case."""
+    ingestor = Ingestor(settings)
+    first = [iom_row("KH-IOM-2024-0001", dob="12/03/1990"), iom_row("KH-IOM-2024-0002", name="VANNAK KEO")]
+    header = [*IOM_HEADER, "officer_note"]  # an unknown column: kept in extra
+    second = [
+        iom_row("KH-IOM-2024-0001", dob="13/03/1990", officer_note="dob corrected"),
+        iom_row("KH-IOM-2024-0003", name="SAMBATH CHEA", dob="", age_at_return="31"),
+    ]
+    for name, rows, cols in (("a.csv", first, None), ("b.csv", second, header)):
+        r = ingestor.ingest_path(write(tmp_path / "landing" / "iom" / name, iom_csv(rows, cols)))
+        assert (r.status, r.rows_loaded, r.rows_quarantined) == ("ingested", len(rows), 0)
+    with session_scope(settings) as s:
+        return [
+            tuple(row)
+            for row in s.execute(
+                select(
+                    Record.record_key,
+                    Record.name_latin,
+                    Record.birth_date,
+                    Record.birth_year,
+                    Record.birth_precision,
+                    Record.return_date,
+                    Record.phone,
+                    Record.extra,
+                    Record.raw,
+                    Record.line,
+                ).order_by(Record.record_key)
+            )
+        ]
+
+
+def test_resent_record_ids_update_their_records_alike_on_sqlite_and_postgresql(
+    settings: Settings, pg_settings: Settings, tmp_path: Path
+) -> None:
+    on_sqlite = _resend_and_read(settings, tmp_path / "sqlite")
+    on_postgres = _resend_and_read(pg_settings, tmp_path / "pg")
+    assert on_sqlite == on_postgres
+    assert [r[:7] for r in on_sqlite] == [
+        (
+            "KH-IOM-2024-0001",
+            "SOK DARA",
+            dt.date(1990, 3, 13),
+            1990,
+            "day",
+            dt.date(2024, 6, 5),
+            "+85512345678",
+        ),
+        (
+            "KH-IOM-2024-0002",
+            "KEO VANNAK",
+            dt.date(1990, 3, 12),
+            1990,
+            "day",
+            dt.date(2024, 6, 5),
+            "+85512345678",
+        ),
+        ("KH-IOM-2024-0003", "CHEA SAMBATH", None, 1993, "age", dt.date(2024, 6, 5), "+85512345678"),
+    ]
+    assert [r[7] for r in on_sqlite] == [{"officer_note": "dob corrected"}, None, None]
+    assert on_sqlite[0][8]["dob"] == "13/03/1990" and on_sqlite[0][8]["officer_note"] == "dob corrected"
+    assert [r[9] for r in on_sqlite] == [2, 3, 3]  # the line in the delivery that sent it last

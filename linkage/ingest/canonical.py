@@ -1,14 +1,16 @@
-"""Map a raw table to canonical records, field by field, collecting row-level issues.
+"""Map a raw table to canonical records column by column, collecting row-level issues.
 
-Why field by field over unique values: lists repeat the same places, dates and names many
-times; normalising each distinct value once keeps ingestion fast on large lists.
+Why column by column: lists repeat the same places, dates, sexes and countries thousands
+of times. Each distinct value (or tuple of values, for names and places) is normalised
+once and its result spread back to every row holding it, so a list of 100,000 rows costs
+a few hundred thousand dictionary lookups, not 100,000 runs of every normaliser.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +70,26 @@ class Issue:
     severity: str = "error"  # error: quarantine the row; warning: load, report
 
 
+@dataclass
+class MappedRows:
+    """A table's canonical values column by column (field -> one value per row), and its issues.
+
+    Why columns: checks, duplicate search and the insert all read a few fields of every row;
+    building a dictionary per row would cost more than the mapping itself.
+    """
+
+    columns: dict[str, list[Any]]
+    issues: list[Issue]
+
+    @property
+    def lines(self) -> list[int]:
+        return self.columns["line"]
+
+    def record(self, row: int) -> dict[str, Any]:
+        """One row as a record (for the few rows that need one: quarantine, tests)."""
+        return {field: values[row] for field, values in self.columns.items()}
+
+
 def cell_text(value: Cell) -> str:
     """A cell as text: Excel numbers without a trailing '.0', dates ISO, blanks empty."""
     if type(value) is str:  # the common case first: this runs for every cell
@@ -89,8 +111,179 @@ def _ids(value: str) -> str:
     return re.sub(r"[\s\-]", "", khmer_digits_to_ascii(value)).upper()
 
 
+Template = tuple[str | None, str, str, str]  # column, rule, reason, severity: an Issue without its line
+NAME_FIELDS = ("full_name", "full_name_kh", "family_name_kh", "given_name_kh", "family_name", "given_name")
+NAME_OUTPUTS = (
+    "full_name",
+    "family_name_kh",
+    "given_name_kh",
+    "name_kh",
+    "family_name",
+    "given_name",
+    "name_latin",
+    "name_order",
+)
+PLACE_FIELDS = ("province", "district", "commune", "village")
+PLAIN_FIELDS = ("sector", "batch_id", "referred_to", "referral_source", "case_manager", "services", "remarks")
+_AGE = re.compile(r"^(\d{1,3})(?:\.0+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?$")
+_PLUS_DIGIT = re.compile(r"^\s*\+\d")
+
+
+def spread(values: Sequence[Any], fn: Callable[[Any], Any]) -> list[Any]:
+    """fn run once per distinct value; every row gets the result for its value."""
+    done = {v: fn(v) for v in set(values)}
+    return list(map(done.__getitem__, values))
+
+
+def spread_checked(
+    values: Sequence[Any],
+    fn: Callable[[Any], tuple[Any, Template | None]],
+    lines: list[int],
+    issues: list[Issue],
+) -> list[Any]:
+    """Like spread, for an fn that returns (result, problem or None): each problem becomes an
+    issue of every row holding that value."""
+    done = {v: fn(v) for v in set(values)}
+    problems = {v: t for v, (_, t) in done.items() if t is not None}
+    if problems:
+        issues.extend(Issue(lines[r], *problems[v]) for r, v in enumerate(values) if v in problems)
+    results = {v: x for v, (x, _) in done.items()}
+    return list(map(results.__getitem__, values))
+
+
+def _is_formula(text: str) -> bool:
+    """=SUM(..), @.., +A1 or -A1 start a formula; +855.. is a phone number."""
+    return bool(FORMULA_START.match(text)) and not _PLUS_DIGIT.match(text)
+
+
+def _name_parts(key: tuple[str, ...], default_order: str) -> tuple[str | None, ...]:
+    """The name fields of one row from the texts of its name columns (see NAME_OUTPUTS)."""
+    full, full_kh, fam_kh, giv_kh, fam, giv = key
+    # A Khmer column holding Latin (not Limon) is a Latin name typed in the wrong column.
+    if full_kh and not has_khmer(full_kh) and not full:
+        full, full_kh = full_kh, ""
+    if full and has_khmer(full) and not full_kh:
+        full, full_kh = "", full
+    if fam_kh and not has_khmer(fam_kh):
+        fam, fam_kh = fam or fam_kh, ""
+    if giv_kh and not has_khmer(giv_kh):
+        giv, giv_kh = giv or giv_kh, ""
+    order = None
+    if full_kh:
+        s = split_full_name(tidy_khmer_name(full_kh), "family_given")
+        fam_kh, giv_kh, order = fam_kh or s.family, giv_kh or s.given, s.order
+    else:
+        fam_kh = tidy_khmer_name(fam_kh) if fam_kh else None
+        giv_kh = tidy_khmer_name(giv_kh) if giv_kh else None
+    if full:
+        s = split_full_name(tidy_latin(full), default_order)
+        fam, giv, order = fam or s.family, giv or s.given, s.order
+    else:
+        fam = tidy_latin(fam) if fam else None
+        giv = tidy_latin(giv) if giv else None
+    if fam_kh or giv_kh:
+        order = order or "family_given"
+    # Latin forms: as written when given, else romanised from Khmer
+    family = fam or (romanise(fam_kh).upper() if fam_kh else None)
+    given = giv or (romanise(giv_kh).upper() if giv_kh else None)
+    return (
+        full or full_kh or " ".join(x for x in (fam_kh, giv_kh) if x) or None,
+        fam_kh or None,
+        giv_kh or None,
+        " ".join(x for x in (fam_kh, giv_kh) if x) or None,
+        family,
+        given,
+        " ".join(x for x in (family, given) if x) or None,
+        order,
+    )
+
+
+def _limon(field: str, text: str) -> tuple[str | None, Template | None]:
+    """Legacy Limon-font text: converted when every word is a known name, else refused."""
+    if not text or not looks_like_limon(text):
+        return None, None
+    converted = limon_to_unicode(text)
+    if converted and all(w in khmer_to_latin_table() for w in converted.split()):
+        return converted, (field, "limon_converted", f"{field}: legacy Limon-font Khmer converted", "warning")
+    return None, (
+        field,
+        "limon",
+        f"{field}: legacy Limon-font Khmer (typed in ASCII codes) that could not be read "
+        "safely; convert the sheet to Khmer Unicode and send again",
+        "error",
+    )
+
+
+def _father(text: str) -> str | None:
+    return (normalise_khmer(text) if has_khmer(text) else tidy_latin(text)) if text else None
+
+
+def _age(text: str) -> tuple[int | None, Template | None]:
+    text = khmer_digits_to_ascii(text)
+    if not text:
+        return None, None
+    m = _AGE.match(text.strip())
+    if m:
+        return int(m[1]), None
+    return None, ("age", "age_format", "age: not a whole number of years", "warning")
+
+
+def _place(texts: tuple[str | None, ...]) -> tuple[tuple[str | None, ...], Template | None]:
+    place = resolve_place(*texts)
+    codes = (place.province_code, place.district_code, place.commune_code, place.village_code)
+    if texts[0] and not place.province_code:
+        return codes, ("province", "unknown_place", "province: not found in the gazetteer", "warning")
+    if texts[1] and not place.district_code:
+        return codes, ("district", "unknown_place", "district: not found in its province", "warning")
+    return codes, None
+
+
+def _sex(text: str) -> tuple[str | None, Template | None]:
+    sex = SEX.get(text.lower()) if text else None
+    if text and sex is None:
+        return None, ("sex", "sex_value", "sex: not M/F, Male/Female or ប្រុស/ស្រី", "warning")
+    return sex, None
+
+
+def _phone(text: str) -> tuple[str | None, Template | None]:
+    if not text:
+        return None, None
+    try:
+        return normalise_phone(text), None
+    except PhoneError as exc:
+        return None, ("phone", "phone_format", f"phone: {exc}", "warning")
+
+
+def _national_id(text: str) -> tuple[str | None, Template | None]:
+    nid = _ids(text)
+    if nid and not re.fullmatch(r"\d{9,10}", nid):
+        why = "national_id: a Cambodian ID card number has 9 digits"
+        return nid, ("national_id", "id_format", why, "warning")
+    return nid or None, None
+
+
+def _country(text: str) -> tuple[str | None, Template | None]:
+    country = resolve_country(text) if text else None
+    if text and not country:
+        return None, ("country", "unknown_country", "country: not recognised", "warning")
+    return country, None
+
+
+def _point_of_entry(text: str) -> str | None:
+    return (resolve_point_of_entry(text) or f"OTHER:{tidy_latin(text)}"[:64]) if text else None
+
+
+def _status(text: str) -> str | None:
+    return STATUS.get(text.lower().strip(), text.lower() or None) if text else None
+
+
+def _consent(text: str) -> str | None:
+    consent = text.upper()[:1]
+    return consent if consent in ("Y", "N") else None
+
+
 class RowMapper:
-    """Maps the rows of one raw table of one source."""
+    """Maps the rows of one raw table of one source, a column at a time."""
 
     def __init__(self, mapping: SourceMapping, table: RawTable, today: dt.date) -> None:
         self.mapping = mapping
@@ -99,272 +292,227 @@ class RowMapper:
         self.positions = mapping.column_for(table.header)
         mapped = set(self.positions.values())
         self.unknown_columns = [h for i, h in enumerate(table.header) if i not in mapped and h]
-        self._cache: dict[tuple[str, Any], tuple[Any, Issue | None]] = {}
 
-    # -- per-value normalisers: return (value, issue-template or None) --------------------
-    def _cached(
-        self, field: str, raw: Any, fn: Callable[[Any], tuple[Any, Issue | None]]
-    ) -> tuple[Any, Issue | None]:
-        key = (field, raw if not isinstance(raw, list) else tuple(raw))
-        hit = self._cache.get(key)
-        if hit is None:
-            hit = fn(raw)
-            self._cache[key] = hit
-        return hit
-
-    def _date(self, field: str, raw: Cell) -> tuple[Any, Issue | None]:
+    def _date(self, field: str, raw: Cell) -> tuple[Any, Template | None]:
+        """(parsed date or None, problem or None) for one non-blank cell of a date column."""
+        severity = "warning" if field == "last_follow_up_date" else "error"
         try:
             parsed = parse_date(
                 raw, placeholder_is_year=(field == "birth_date"), epoch_1904=self.table.epoch_1904
             )
         except DateError as exc:
-            severity = "warning" if field == "last_follow_up_date" else "error"
-            return None, Issue(0, field, "date_format", f"{field}: {exc}", severity)
+            return None, (field, "date_format", f"{field}: {exc}", severity)
         if parsed is not None and not 1900 <= parsed.value.year <= 2100:
-            severity = "warning" if field == "last_follow_up_date" else "error"
-            return None, Issue(0, field, "date_range", f"{field}: year outside 1900-2100", severity)
+            return None, (field, "date_range", f"{field}: year outside 1900-2100", severity)
         return parsed, None
 
-    def map_row(self, line: int, cells: list[Cell]) -> tuple[dict[str, Any], list[Issue]]:
-        issues: list[Issue] = []
-        header = self.table.header
-        if len(cells) > len(header) and any(cell_text(c) for c in cells[len(header) :]):
-            issues.append(
-                Issue(
-                    line,
-                    None,
-                    "ragged_row",
-                    f"row has {len(cells)} cells but the header has {len(header)}: "
-                    "a delimiter inside an unquoted value shifts the columns",
-                )
-            )
-        elif len(cells) < len(header) and self.table.kind == "csv":
-            issues.append(
-                Issue(
-                    line,
-                    None,
-                    "ragged_row",
-                    f"row has {len(cells)} cells but the header has {len(header)}: "
-                    "the row is cut short or its columns are shifted",
-                )
-            )
-        raw: dict[str, Cell] = {}
-        for i, name in enumerate(header):
-            value = cells[i] if i < len(cells) else None
-            if name:
-                raw[name] = value
-            text = value if isinstance(value, str) else None
-            if text and _SURROGATE.search(text):
-                issues.append(Issue(line, name, "encoding", f"{name}: bytes that are not valid UTF-8"))
-                # the exact bytes stay in the archive; the store gets a replacement mark
-                value = text = _SURROGATE.sub("\ufffd", text)
-                cells = [*cells[:i], value, *cells[i + 1 :]]
-                if name:
-                    raw[name] = value
-            elif text and FORMULA_START.match(text) and not re.match(r"^\s*\+\d", text):
-                issues.append(
-                    Issue(line, name, "formula", f"{name}: the cell holds a spreadsheet formula, not a value")
-                )
-        values = {f: (cells[p] if p < len(cells) else None) for f, p in self.positions.items()}
-        rec: dict[str, Any] = {"line": line}
-        self._names(values, rec, issues, line)
-        self._dates(values, rec, issues, line)
-        self._place(values, rec, issues, line)
-        self._simple(values, rec, issues, line)
-        extra = {h: cell_text(raw[h]) for h in self.unknown_columns if h in raw and cell_text(raw[h])}
-        rec["extra"] = extra or None
-        rec["raw"] = {k: cell_text(v) for k, v in raw.items()}
-        for f in self.mapping.required_values:
-            blank = f in self.positions and not rec.get(_canonical_target(f))
-            if blank and not any(i.column == f for i in issues):
-                issues.append(Issue(line, f, "required", f"{f}: required value is blank"))
-        for group in self.mapping.one_of:
-            if not any(cell_text(values.get(f)) for f in group):
-                issues.append(
-                    Issue(line, "/".join(group), "required", f"one of {', '.join(group)} must be given")
-                )
-        return rec, issues
+    def map_rows(
+        self, rows: Sequence[tuple[int, Sequence[Cell]]], progress: Callable[[int], None] | None = None
+    ) -> MappedRows:
+        """Canonical values (one per row, in order) and every row-level issue.
 
-    def _names(self, v: dict[str, Cell], rec: dict[str, Any], issues: list[Issue], line: int) -> None:
-        rec["source_record_id"] = _record_id(v.get("source_record_id"))
+        Issues are gathered check by check over all rows, then sorted by line (stably), so
+        each row's issues come in the order of the checks: the first names its quarantine.
+        """
+        n = len(rows)
+        lines = [line for line, _ in rows]
+        issues: list[Issue] = []
+
+        header = self.table.header
+        self._ragged(rows, issues)
+        cols = self._columns(rows, len(header))
+        texts = [self._texts(name, col, lines, issues) for name, col in zip(header, cols, strict=True)]
+        blank_texts = [""] * n
+        nones: list[Cell] = [None] * n
+        cell = {f: cols[p] for f, p in self.positions.items()}
+        text = {f: texts[p] for f, p in self.positions.items()}
+        out: dict[str, list[Any]] = {"line": lines}
+        out["source_record_id"] = spread(cell.get("source_record_id", nones), _record_id)
         for f in self.mapping.khmer_fields:
-            text = cell_text(v.get(f))
-            if text and looks_like_limon(text):
-                converted = limon_to_unicode(text)
-                if converted and all(w in khmer_to_latin_table() for w in converted.split()):
-                    v[f] = converted  # every word is a known name: the conversion is safe
-                    issues.append(
-                        Issue(
-                            line, f, "limon_converted", f"{f}: legacy Limon-font Khmer converted", "warning"
-                        )
-                    )
-                    continue
+            if f not in text:
+                continue
+            found = spread_checked(text[f], lambda t, f=f: _limon(f, t), lines, issues)
+            if any(c is not None for c in found):  # every word known: read as converted
+                text[f] = [t if c is None else c for t, c in zip(text[f], found, strict=True)]
+                cell[f] = text[f]
+        name_keys = list(zip(*(text.get(f, blank_texts) for f in NAME_FIELDS), strict=True))
+        names = spread(name_keys, lambda k: _name_parts(k, self.mapping.name_order))
+        for i, f in enumerate(NAME_OUTPUTS):
+            out[f] = [x[i] for x in names]
+        out["father_name"] = spread(text.get("father_name", blank_texts), _father)
+        if progress:
+            progress(n // 3)
+        self._dates(cell, text.get("age", blank_texts), out, lines, issues)
+        places = spread_checked(
+            list(zip(*(text.get(f, blank_texts) for f in PLACE_FIELDS), strict=True)),
+            lambda k: _place(tuple(t or None for t in k)),
+            lines,
+            issues,
+        )
+        for f in PLACE_FIELDS:
+            out[f"{f}_text"] = [t or None for t in text.get(f, blank_texts)]
+        for i, f in enumerate(PLACE_FIELDS):
+            out[f"{f}_code"] = [codes[i] for codes in places]
+        if progress:
+            progress(2 * n // 3)
+        self._simple(text, blank_texts, out, lines, issues)
+        self._required(out, text, lines, issues)
+        named = [(h, texts[i]) for i, h in enumerate(header) if h]
+        raw_names = [h for h, _ in named]
+        by_row = zip(*(t for _, t in named), strict=True) if named else [()] * n
+        out["raw"] = [dict(zip(raw_names, row, strict=True)) for row in by_row]
+        unknown = [(h, texts[header.index(h)]) for h in self.unknown_columns]
+        out["extra"] = (
+            [{h: t[r] for h, t in unknown if t[r]} or None for r in range(n)] if unknown else [None] * n
+        )
+        issues.sort(key=lambda i: i.line)
+        if progress:
+            progress(n)
+        return MappedRows(out, issues)
+
+    def _ragged(self, rows: Sequence[tuple[int, Sequence[Cell]]], issues: list[Issue]) -> None:
+        width = len(self.table.header)
+        for line, cells in rows:
+            if len(cells) > width and any(cell_text(c) for c in cells[width:]):
                 issues.append(
                     Issue(
                         line,
-                        f,
-                        "limon",
-                        f"{f}: legacy Limon-font Khmer (typed in ASCII codes) that could not be read "
-                        "safely; convert the sheet to Khmer Unicode and send again",
+                        None,
+                        "ragged_row",
+                        f"row has {len(cells)} cells but the header has {width}: "
+                        "a delimiter inside an unquoted value shifts the columns",
                     )
                 )
-        full = cell_text(v.get("full_name"))
-        full_kh = cell_text(v.get("full_name_kh"))
-        fam_kh = cell_text(v.get("family_name_kh"))
-        giv_kh = cell_text(v.get("given_name_kh"))
-        fam = cell_text(v.get("family_name"))
-        giv = cell_text(v.get("given_name"))
-        # A Khmer column holding Latin (not Limon) is a Latin name typed in the wrong column.
-        if full_kh and not has_khmer(full_kh) and not full:
-            full, full_kh = full_kh, ""
-        if full and has_khmer(full) and not full_kh:
-            full, full_kh = "", full
-        for src in ("fam_kh", "giv_kh"):
-            val = locals()[src]
-            if val and not has_khmer(val):
-                if src == "fam_kh":
-                    fam, fam_kh = fam or val, ""
-                else:
-                    giv, giv_kh = giv or val, ""
-        order = None
-        if full_kh:
-            s = split_full_name(tidy_khmer_name(full_kh), "family_given")
-            fam_kh, giv_kh, order = fam_kh or s.family, giv_kh or s.given, s.order
-        else:
-            fam_kh = tidy_khmer_name(fam_kh) if fam_kh else None
-            giv_kh = tidy_khmer_name(giv_kh) if giv_kh else None
-        if full:
-            s = split_full_name(tidy_latin(full), self.mapping.name_order)
-            fam, giv, order = fam or s.family, giv or s.given, s.order
-        else:
-            fam = tidy_latin(fam) if fam else None
-            giv = tidy_latin(giv) if giv else None
-        if fam_kh or giv_kh:
-            order = order or "family_given"
-        rec["full_name"] = full or full_kh or " ".join(x for x in (fam_kh, giv_kh) if x) or None
-        rec["family_name_kh"] = fam_kh or None
-        rec["given_name_kh"] = giv_kh or None
-        rec["name_kh"] = " ".join(x for x in (fam_kh, giv_kh) if x) or None
-        # Latin forms: as written when given, else romanised from Khmer
-        rec["family_name"] = fam or (romanise(fam_kh).upper() if fam_kh else None)
-        rec["given_name"] = giv or (romanise(giv_kh).upper() if giv_kh else None)
-        rec["name_latin"] = " ".join(x for x in (rec["family_name"], rec["given_name"]) if x) or None
-        rec["name_order"] = order
-        father = cell_text(v.get("father_name"))
-        rec["father_name"] = (
-            (normalise_khmer(father) if has_khmer(father) else tidy_latin(father)) if father else None
-        )
-
-    def _dates(self, v: dict[str, Cell], rec: dict[str, Any], issues: list[Issue], line: int) -> None:
-        for f in DATE_FIELDS:
-            raw = v.get(f)
-            if raw is None or cell_text(raw) == "":
-                rec[f] = None
-                continue
-            parsed, issue = self._cached(
-                f, raw if not isinstance(raw, str) else raw.strip(), lambda r, f=f: self._date(f, r)
-            )
-            if issue:
-                issues.append(Issue(line, issue.column, issue.rule, issue.reason, issue.severity))
-                rec[f] = None
-                continue
-            rec[f] = parsed.value
-            if f == "birth_date":
-                rec["birth_precision"] = parsed.precision
-        bd = rec.get("birth_date")
-        rec["birth_year"] = bd.year if bd else None
-        if not bd:
-            rec["birth_precision"] = None
-        age_text = khmer_digits_to_ascii(cell_text(v.get("age")))
-        rec["age"] = None
-        if age_text:
-            m = re.match(r"^(\d{1,3})(?:\.0+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?$", age_text.strip())
-            if m:
-                rec["age"] = int(m[1])
-                if not bd:
-                    ref = rec.get("return_date") or self.today
-                    rec["birth_year"] = ref.year - rec["age"]
-                    rec["birth_precision"] = "age"
-            else:
-                issues.append(Issue(line, "age", "age_format", "age: not a whole number of years", "warning"))
-
-    def _place(self, v: dict[str, Cell], rec: dict[str, Any], issues: list[Issue], line: int) -> None:
-        texts = [cell_text(v.get(f)) or None for f in ("province", "district", "commune", "village")]
-        place = resolve_place(*texts)
-        rec.update(
-            province_text=texts[0],
-            district_text=texts[1],
-            commune_text=texts[2],
-            village_text=texts[3],
-            province_code=place.province_code,
-            district_code=place.district_code,
-            commune_code=place.commune_code,
-            village_code=place.village_code,
-        )
-        if texts[0] and not place.province_code:
-            issues.append(
-                Issue(line, "province", "unknown_place", "province: not found in the gazetteer", "warning")
-            )
-        elif texts[1] and not place.district_code:
-            issues.append(
-                Issue(line, "district", "unknown_place", "district: not found in its province", "warning")
-            )
-
-    def _simple(self, v: dict[str, Cell], rec: dict[str, Any], issues: list[Issue], line: int) -> None:
-        sex = cell_text(v.get("sex"))
-        rec["sex"] = SEX.get(sex.lower()) if sex else None
-        if sex and rec["sex"] is None:
-            issues.append(Issue(line, "sex", "sex_value", "sex: not M/F, Male/Female or ប្រុស/ស្រី", "warning"))
-        phone = cell_text(v.get("phone"))
-        rec["phone"] = None
-        if phone:
-            try:
-                rec["phone"] = normalise_phone(phone)
-            except PhoneError as exc:
-                issues.append(Issue(line, "phone", "phone_format", f"phone: {exc}", "warning"))
-        nid = _ids(cell_text(v.get("national_id")))
-        rec["national_id"] = nid or None
-        if nid and not re.fullmatch(r"\d{9,10}", nid):
-            issues.append(
-                Issue(
-                    line,
-                    "national_id",
-                    "id_format",
-                    "national_id: a Cambodian ID card number has 9 digits",
-                    "warning",
+            elif len(cells) < width and self.table.kind == "csv":
+                issues.append(
+                    Issue(
+                        line,
+                        None,
+                        "ragged_row",
+                        f"row has {len(cells)} cells but the header has {width}: "
+                        "the row is cut short or its columns are shifted",
+                    )
                 )
-            )
-        rec["travel_doc_no"] = _ids(cell_text(v.get("travel_doc_no"))) or None
-        country = cell_text(v.get("country"))
-        rec["country"] = resolve_country(country) if country else None
-        if country and not rec["country"]:
-            issues.append(Issue(line, "country", "unknown_country", "country: not recognised", "warning"))
-        poe = cell_text(v.get("point_of_entry"))
-        rec["point_of_entry"] = (
-            (resolve_point_of_entry(poe) or f"OTHER:{tidy_latin(poe)}"[:64]) if poe else None
-        )
-        status = cell_text(v.get("case_status"))
-        rec["case_status"] = STATUS.get(status.lower().strip(), status.lower() or None) if status else None
-        consent = cell_text(v.get("consent")).upper()[:1]
-        rec["consent"] = consent if consent in ("Y", "N") else None
-        for f in (
-            "sector",
-            "batch_id",
-            "referred_to",
-            "referral_source",
-            "case_manager",
-            "services",
-            "remarks",
-        ):
-            text = cell_text(v.get(f))
-            rec[f] = text or None
-        if rec.get("sector"):
-            rec["sector"] = rec["sector"].lower()
+
+    @staticmethod
+    def _columns(rows: Sequence[tuple[int, Sequence[Cell]]], width: int) -> list[list[Cell]]:
+        """The rows turned into columns, short rows padded with blanks, cells past the header dropped.
+
+        A boolean cell becomes its text ("True"), as it would be read anyway: this keeps it
+        apart from the number 1, which compares equal to True when distinct values are sought.
+        """
+        padded = [
+            cells if len(cells) == width else [*cells[:width], *([None] * (width - len(cells)))]
+            for _, cells in rows
+        ]
+        cols = [list(c) for c in zip(*padded, strict=True)] if padded else [[] for _ in range(width)]
+        for col in cols:
+            if any(type(v) is bool for v in set(col)):
+                col[:] = [str(v) if type(v) is bool else v for v in col]
+        return cols
+
+    @staticmethod
+    def _texts(name: str, col: list[Cell], lines: list[int], issues: list[Issue]) -> list[str]:
+        """The column's cells as text; bytes that were not valid text and formulas are issues.
+
+        Broken bytes are replaced in the column too: the exact bytes stay in the archive,
+        the store gets a replacement mark.
+        """
+        distinct = set(col)
+        strings = [v for v in distinct if isinstance(v, str) and v]
+        broken = {v for v in strings if _SURROGATE.search(v)}
+        formulas = {v for v in strings if v not in broken and _is_formula(v)}
+        for r, v in enumerate(col) if broken or formulas else ():
+            if v in broken:
+                issues.append(Issue(lines[r], name, "encoding", f"{name}: bytes that are not valid UTF-8"))
+                col[r] = _SURROGATE.sub("\ufffd", v)
+            elif v in formulas:
+                why = f"{name}: the cell holds a spreadsheet formula, not a value"
+                issues.append(Issue(lines[r], name, "formula", why))
+        if broken:
+            distinct = set(col)
+        done = {v: cell_text(v) for v in distinct}
+        return list(map(done.__getitem__, col))
+
+    def _dates(
+        self,
+        cell: dict[str, list[Cell]],
+        age_texts: list[str],
+        out: dict[str, list[Any]],
+        lines: list[int],
+        issues: list[Issue],
+    ) -> None:
+        n = len(age_texts)
+
+        def parse(field: str, raw: Cell) -> tuple[Any, Template | None]:
+            if raw is None or cell_text(raw) == "":
+                return None, None
+            return self._date(field, raw.strip() if isinstance(raw, str) else raw)
+
+        precision: list[str | None] = [None] * n
+        for f in DATE_FIELDS:
+            if f not in cell:
+                out[f] = [None] * n
+                continue
+            found = spread_checked(cell[f], lambda raw, f=f: parse(f, raw), lines, issues)
+            out[f] = [p.value if p is not None else None for p in found]
+            if f == "birth_date":
+                precision = [p.precision if p is not None else None for p in found]
+        out["age"] = ages = spread_checked(age_texts, _age, lines, issues)
+        years: list[int | None] = []
+        for r, (bd, age) in enumerate(zip(out["birth_date"], ages, strict=True)):
+            if bd:
+                years.append(bd.year)
+            elif age is not None:
+                years.append((out["return_date"][r] or self.today).year - age)
+                precision[r] = "age"
+            else:
+                years.append(None)
+                precision[r] = None
+        out["birth_year"] = years
+        out["birth_precision"] = precision
+
+    def _simple(
+        self,
+        text: dict[str, list[str]],
+        blank: list[str],
+        out: dict[str, list[Any]],
+        lines: list[int],
+        issues: list[Issue],
+    ) -> None:
+        for f, fn in (("sex", _sex), ("phone", _phone), ("national_id", _national_id)):
+            out[f] = spread_checked(text.get(f, blank), fn, lines, issues)
+        out["travel_doc_no"] = spread(text.get("travel_doc_no", blank), lambda t: _ids(t) or None)
+        out["country"] = spread_checked(text.get("country", blank), _country, lines, issues)
+        out["point_of_entry"] = spread(text.get("point_of_entry", blank), _point_of_entry)
+        out["case_status"] = spread(text.get("case_status", blank), _status)
+        out["consent"] = spread(text.get("consent", blank), _consent)
+        for f in PLAIN_FIELDS:
+            out[f] = [t or None for t in text.get(f, blank)]
+        out["sector"] = [s.lower() if s else s for s in out["sector"]]
+
+    def _required(
+        self, out: dict[str, list[Any]], text: dict[str, list[str]], lines: list[int], issues: list[Issue]
+    ) -> None:
+        """Blank required values (unless that column already has a problem) and one-of groups."""
+        flagged = {(i.line, i.column) for i in issues}
+        for f in self.mapping.required_values:
+            if f not in self.positions:
+                continue
+            for line, value in zip(lines, out.get(_canonical_target(f), [None] * len(lines)), strict=True):
+                if not value and (line, f) not in flagged:
+                    issues.append(Issue(line, f, "required", f"{f}: required value is blank"))
+        for group in self.mapping.one_of:
+            given = [text[f] for f in group if f in text]
+            for r, line in enumerate(lines):
+                if not any(t[r] for t in given):
+                    issues.append(
+                        Issue(line, "/".join(group), "required", f"one of {', '.join(group)} must be given")
+                    )
 
 
 def _canonical_target(field: str) -> str:
-    return {
-        "full_name_kh": "name_kh",
-        "family_name_kh": "family_name_kh",
-        "given_name_kh": "given_name_kh",
-    }.get(field, field)
+    """Where a mapped column's value lands in the record (a place keeps its text beside its code)."""
+    if field in PLACE_FIELDS:
+        return f"{field}_text"
+    return {"full_name_kh": "name_kh"}.get(field, field)

@@ -20,22 +20,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
 
-from linkage.ingest.canonical import Issue, RowMapper
+from linkage.ingest.canonical import Issue, MappedRows, RowMapper
 from linkage.ingest.data_docs import publish
 from linkage.ingest.errors import DeliveryRejected
+from linkage.ingest.insert import upsert_records
 from linkage.ingest.readers import read_table
 from linkage.ingest.validate import check_frame
 from linkage.settings import Settings
 from linkage.sources import MappingError, SourceMapping, load_mappings
 from linkage.store.db import audit, session_scope
-from linkage.store.models import Delivery, Quarantine, Record, utcnow
+from linkage.store.models import Delivery, Quarantine, utcnow
 
 log = logging.getLogger(__name__)
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
-RECORD_COLUMNS = [c.name for c in Record.__table__.columns if c.name not in ("id", "loaded_at")]
 Progress = Callable[[str, int, int], None]
 
 
@@ -97,31 +96,26 @@ def read_archived(settings: Settings, sha: str) -> bytes:
     return (settings.archive_dir / sha[:2] / sha).read_bytes()
 
 
-def _record_key(mapping: SourceMapping, sha: str, rid: str) -> str:
-    return rid if mapping.stable_ids else f"{sha[:16]}:{rid}"
-
-
-def _duplicates(records: list[dict[str, Any]]) -> list[Issue]:
+def _duplicates(columns: dict[str, list[Any]]) -> list[Issue]:
     """Rows that repeat a record id inside one delivery: the repeats are quarantined."""
-    first: dict[str, dict[str, Any]] = {}
+    first: dict[str, int] = {}
+    raw, lines = columns["raw"], columns["line"]
     issues: list[Issue] = []
-    for rec in records:
-        rid = rec.get("source_record_id")
+    for r, rid in enumerate(columns["source_record_id"]):
         if not rid:
             continue
         if rid in first:
-            same = first[rid]["raw"] == rec["raw"]
-            what = "an exact copy of" if same else "a different row with the same id as"
+            what = "an exact copy of" if raw[first[rid]] == raw[r] else "a different row with the same id as"
             issues.append(
                 Issue(
-                    rec["line"],
+                    lines[r],
                     "source_record_id",
                     "duplicate_id",
-                    f"source_record_id: {what} line {first[rid]['line']}",
+                    f"source_record_id: {what} line {lines[first[rid]]}",
                 )
             )
         else:
-            first[rid] = rec
+            first[rid] = r
     return issues
 
 
@@ -254,22 +248,14 @@ class Ingestor:
             result.status, result.reason = "rejected", exc.reason
             return result
         mapper = RowMapper(mapping, table, today)
-        records: list[dict[str, Any]] = []
-        issues: list[Issue] = []
         total = len(table.rows)
-        for n, (line, cells) in enumerate(table.rows, 1):
-            rec, row_issues = mapper.map_row(line, cells)
-            records.append(rec)
-            issues.extend(row_issues)
-            if self.progress and (n % 2000 == 0 or n == total):
-                self.progress(file_name, n, total)
+        progress = self.progress
+        mapped = mapper.map_rows(table.rows, (lambda n: progress(file_name, n, total)) if progress else None)
+        issues = mapped.issues
         gx_results: list[Any] | None = [] if self.settings.data_docs else None
-        issues.extend(
-            check_frame(
-                records, mapping.source, self.settings.expectations_dir, pd.Timestamp(today), gx_results
-            )
-        )
-        issues.extend(_duplicates(records))
+        where = self.settings.expectations_dir
+        issues.extend(check_frame(mapped.columns, mapping.source, where, pd.Timestamp(today), gx_results))
+        issues.extend(_duplicates(mapped.columns))
         errors: dict[int, list[Issue]] = {}
         warnings: Counter[str] = Counter()
         for i in issues:
@@ -277,20 +263,20 @@ class Ingestor:
                 errors.setdefault(i.line, []).append(i)
             else:
                 warnings[i.rule] += 1
-        good = [r for r in records if r["line"] not in errors]
-        bad = [r for r in records if r["line"] in errors]
-        if only_lines is not None:
-            good = [r for r in good if r["line"] in only_lines]
-            bad = [r for r in bad if r["line"] in only_lines]
+        wanted = [
+            (r, line) for r, line in enumerate(mapped.lines) if only_lines is None or line in only_lines
+        ]
+        good = [r for r, line in wanted if line not in errors]
+        bad = [r for r, line in wanted if line in errors]
         result.rows_read = total
         result.blank_rows = table.blank_rows
         result.unknown_columns = mapper.unknown_columns
         result.notes = table.notes
         result.warnings_by_rule = dict(warnings)
         for r in bad:
-            for i in errors[r["line"]][:1]:
-                result.quarantined_by_rule[i.rule] = result.quarantined_by_rule.get(i.rule, 0) + 1
-        self._load(sha, mapping, table, good, bad, errors, result, replay=only_lines is not None)
+            rule = errors[mapped.lines[r]][0].rule
+            result.quarantined_by_rule[rule] = result.quarantined_by_rule.get(rule, 0) + 1
+        self._load(sha, mapping, table, mapped, good, bad, errors, result, replay=only_lines is not None)
         if gx_results:
             publish(self.settings, gx_results, mapping.source, sha)
         return result
@@ -306,40 +292,38 @@ class Ingestor:
         sha: str,
         mapping: SourceMapping,
         table: Any,
-        good: list[dict[str, Any]],
-        bad: list[dict[str, Any]],
+        mapped: MappedRows,
+        good: list[int],
+        bad: list[int],
         errors: dict[int, list[Issue]],
         result: DeliveryResult,
         replay: bool,
     ) -> None:
+        """Records, quarantined rows and the delivery's new status, in one transaction."""
+        lines, raw = mapped.lines, mapped.columns["raw"]
         with session_scope(self.settings) as s:
-            self._upsert_records(s, sha, mapping, good)
-            if replay:
-                lines = [r["line"] for r in good]
-                if lines:
-                    s.execute(
-                        update(Quarantine)
-                        .where(Quarantine.delivery_sha256 == sha, Quarantine.line.in_(lines))
-                        .values(status="replayed", resolved_at=utcnow())
-                    )
+            upsert_records(s, sha, mapping, mapped.columns, good)
+            if replay and good:
+                s.execute(
+                    update(Quarantine)
+                    .where(Quarantine.delivery_sha256 == sha, Quarantine.line.in_([lines[r] for r in good]))
+                    .values(status="replayed", resolved_at=utcnow())
+                )
+            held = {q.line: q for q in s.scalars(select(Quarantine).where(Quarantine.delivery_sha256 == sha))}
             for r in bad:
-                first = errors[r["line"]][0]
+                row_errors = errors[lines[r]]
                 payload = dict(
                     delivery_sha256=sha,
                     source=mapping.source,
-                    line=r["line"],
-                    column=first.column,
-                    rule=first.rule,
-                    reason=first.reason,
-                    issues=[
-                        {"column": i.column, "rule": i.rule, "reason": i.reason} for i in errors[r["line"]]
-                    ],
-                    raw=r["raw"],
+                    line=lines[r],
+                    column=row_errors[0].column,
+                    rule=row_errors[0].rule,
+                    reason=row_errors[0].reason,
+                    issues=[{"column": i.column, "rule": i.rule, "reason": i.reason} for i in row_errors],
+                    raw=raw[r],
                     status="open",
                 )
-                existing = s.scalar(
-                    select(Quarantine).where(Quarantine.delivery_sha256 == sha, Quarantine.line == r["line"])
-                )
+                existing = held.get(lines[r])
                 if existing is None:
                     s.add(Quarantine(**payload))
                 else:
@@ -373,46 +357,6 @@ class Ingestor:
             )
         result.rows_loaded = len(good)
         result.rows_quarantined = len(bad)
-
-    def _upsert_records(
-        self, s: Session, sha: str, mapping: SourceMapping, good: list[dict[str, Any]]
-    ) -> None:
-        rows = []
-        for r in good:
-            row = {c: r.get(c) for c in RECORD_COLUMNS}
-            row.update(
-                source=mapping.source,
-                delivery_sha256=sha,
-                record_key=_record_key(mapping, sha, r["source_record_id"]),
-            )
-            rows.append(row)
-        if not rows:
-            return
-        keys = [r["record_key"] for r in rows]
-        existing: dict[str, int] = {}
-        for i in range(0, len(keys), 900):
-            chunk = keys[i : i + 900]
-            existing.update(
-                s.execute(
-                    select(Record.record_key, Record.id).where(
-                        Record.source == mapping.source, Record.record_key.in_(chunk)
-                    )
-                ).all()
-            )
-        now = utcnow()
-        for r in rows:
-            r["loaded_at"] = now
-        new = [r for r in rows if r["record_key"] not in existing]
-        old = [{**r, "_id": existing[r["record_key"]]} for r in rows if r["record_key"] in existing]
-        table = Record.__table__
-        conn = s.connection()
-        if new:  # Core executemany: batched "insertmanyvalues" on SQLite and PostgreSQL
-            conn.execute(insert(table), new)
-        if old:
-            stmt = (
-                update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in rows[0]})
-            )
-            conn.execute(stmt, old)
 
     # -- replay ----------------------------------------------------------------------------
     def replay(self, sha: str | None = None) -> list[DeliveryResult]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,7 @@ def suites_for(source: str, expectations_dir: Path) -> list[Path]:
 
 
 def check_frame(
-    records: list[dict[str, Any]],
+    columns: Mapping[str, list[Any]],
     source: str,
     expectations_dir: Path,
     today: pd.Timestamp,
@@ -96,18 +97,19 @@ def check_frame(
 ) -> list[Issue]:
     """Run the canonical and the source's suite; return one Issue per failing row and rule.
 
-    GX's own results are appended to `results` when given (for the Data Docs, which strip
-    the values out of them before they are written anywhere).
+    `columns` holds each canonical field's values, one per row, and "line". GX's own results
+    are appended to `results` when given (for the Data Docs, which strip the values out of
+    them before they are written anywhere).
     """
-    if not records:
+    lines = columns["line"]
+    if not lines:
         return []
-    frame = pd.DataFrame({c: [r.get(c) for r in records] for c in CHECK_COLUMNS})
+    frame = pd.DataFrame({c: columns[c] for c in CHECK_COLUMNS})
     for c in ("birth_date", "return_date", "referral_date", "intake_date"):
         frame[c] = pd.to_datetime(frame[c], errors="coerce")
     frame["age"] = pd.to_numeric(frame["age"], errors="coerce")
     frame["today"] = today
     frame = frame.replace({"": None})
-    lines = [r["line"] for r in records]
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     issues: list[Issue] = []
     for path in suites_for(source, expectations_dir):

@@ -20,6 +20,8 @@ _PUNCT = re.compile(r"[.,;:/\\()\[\]{}\"'`_|*#!?]+")
 
 
 def strip_accents(text: str) -> str:
+    if text.isascii():  # nearly every romanised name: nothing to strip
+        return text
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
