@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import JSON, Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from linkage.ingest.canonical import spread
 from linkage.sources import SourceMapping
 from linkage.store.models import Record, utcnow
 
@@ -73,8 +74,13 @@ def _insert_new(conn: Connection, names: list[str], values: dict[str, list[Any]]
     order = list(compiled.positiontup) if dialect.positional else names
     for name in names:
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            values[name] = [process(v) for v in values[name]]
+        if process is None:
+            continue
+        if isinstance(table.c[name].type, JSON):  # dictionaries, one per row, or mostly None
+            none = process(None)
+            values[name] = [none if v is None else process(v) for v in values[name]]
+        else:  # dates and times repeat: each distinct value once
+            values[name] = spread(values[name], process)
     rows = zip(*(values[name] for name in order), strict=True)
     if dialect.positional:
         conn.exec_driver_sql(str(compiled), list(rows))
