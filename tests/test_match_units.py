@@ -147,6 +147,51 @@ def test_age_at_return_gives_a_birth_year() -> None:
     assert level("birth", lv["birth"].iloc[0]) == "same year"
 
 
+def test_two_dates_known_to_the_day_that_differ_are_their_own_level() -> None:
+    man = {"family_name": "SOK", "given_name": "DARA", "birth_precision": "day"}
+    lv = levels_of(
+        {**man, "birth_date": dt.date(1990, 3, 12), "birth_year": 1990},
+        {**man, "birth_date": dt.date(1991, 7, 2), "birth_year": 1991},  # another man's date
+        {**man, "birth_date": dt.date(1990, 3, 12), "birth_year": 1990},  # the first again
+        {**man, "birth_year": 1991, "birth_precision": "year"},  # a year only
+    )
+    # pairs in order: (0,1) (0,2) (0,3) (1,2) (1,3) (2,3)
+    assert [level("birth", v) for v in lv["birth"]] == [
+        "two known dates differ",
+        "same date",
+        "1-2 years apart",
+        "two known dates differ",
+        "same year",
+        "1-2 years apart",
+    ]
+
+
+def test_an_ngo_intake_weeks_after_a_return_dates_that_return() -> None:
+    man = {"family_name": "SOK", "given_name": "DARA", "district_code": "0607"}
+    returned = {**man, "return_date": dt.date(2025, 3, 1), "country": "TH"}
+    lv = levels_of(
+        returned,
+        {**man, "source": "ngo-hagar", "intake_date": dt.date(2025, 4, 10)},  # 40 days later
+        {**man, "source": "ngo-hagar", "intake_date": dt.date(2024, 12, 1)},  # before it
+        {**man, "source": "ngo-hagar", "intake_date": dt.date(2026, 1, 5)},  # ten months later
+    )
+    got = [level("context", v).split("; ")[1] for v in lv["context"].iloc[:3]]
+    assert got == ["return: intake soon after return", "return unknown", "return unknown"]
+    # two intakes say nothing of a return
+    assert level("context", lv["context"].iloc[3]).endswith("return unknown")
+
+
+def test_weights_fitted_for_other_comparison_levels_are_fitted_again(settings) -> None:
+    from linkage.match.linker import _refit_reason
+    from linkage.store.db import migrate, session_scope
+
+    migrate(settings)
+    model = MatchModel(m={f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()}, u={})
+    model.m["birth"] = np.full(5, 0.2)  # as stored before "two known dates differ" existed
+    with session_scope(settings) as s:
+        assert _refit_reason(s, model, settings) == "the comparisons changed since the weights were fitted"
+
+
 def test_blocking_finds_a_surname_spelled_apart_and_skips_huge_blocks() -> None:
     rows = [
         {"family_name": "KEO", "given_name": "PUTHY", "birth_year": 2004, "district_code": "0314"},

@@ -26,7 +26,7 @@ HOME_LEVELS = [
     "same district",
     "same commune",
 ]
-RETURN_LEVELS = ["other country", "same country, other date", "same return"]
+RETURN_LEVELS = ["other country", "same country, other date", "intake soon after return", "same return"]
 
 
 def _context_labels() -> list[str]:
@@ -41,7 +41,14 @@ def _context_labels() -> list[str]:
 LEVELS: dict[str, list[str]] = {
     "family_name": ["different", "similar", "close spelling", "same sound", "same spelling"],
     "given_name": ["different", "similar", "same consonants", "same sound", "same spelling"],
-    "birth": ["over 5 years apart", "3-5 years apart", "1-2 years apart", "same year", "same date"],
+    "birth": [
+        "over 5 years apart",
+        "3-5 years apart",
+        "two known dates differ",
+        "1-2 years apart",
+        "same year",
+        "same date",
+    ],
     "context": _context_labels(),
     "phone": ["different", "same"],
     "id_document": ["different", "same"],
@@ -170,7 +177,12 @@ class NameFeature(BaseCompareFeature):
 
 
 class BirthFeature(BaseCompareFeature):
-    """Birth date when both know the day, else birth year (stated or from age at return)."""
+    """Birth date when both know the day, else birth year (stated or from age at return).
+
+    Two dates known to the day that differ, within two years, are their own level: a year
+    from an age is a guess to a year either way, a stated date is not, so one man's two
+    dates differ only by a typing slip, which the data's own rate of slips weighs.
+    """
 
     name = "birth"
 
@@ -182,11 +194,12 @@ class BirthFeature(BaseCompareFeature):
         diff = np.abs(ya - yb)
         level = np.full(len(ya), 0, dtype=np.int8)
         level[diff <= 5] = 1
-        level[diff <= 2] = 2
-        level[diff == 0] = 3
+        level[diff <= 2] = 3
+        level[diff == 0] = 4
         da, db = _dates(da), _dates(db)
-        same_day = (da == db) & ~np.isnat(da)
-        level[same_day] = 4
+        both_days = ~np.isnat(da) & ~np.isnat(db)
+        level[both_days & (diff <= 2)] = 2
+        level[both_days & (da == db)] = 5
         level[np.isnan(diff)] = MISSING
         return level
 
@@ -265,25 +278,42 @@ class FatherFeature(BaseCompareFeature):
 
 
 class ReturnFeature(BaseCompareFeature):
-    """The return: same date (a week's slack) and country; or only the country."""
+    """The return: same date (a week's slack) and country; an NGO's intake soon after the
+    other record's return; or only the country.
+
+    Why the intake: an NGO takes a man into case management weeks after he came home, so
+    an intake list says nothing of the return itself but dates it. Two namesakes of one
+    district rarely both came home in the months before one intake; an intake long after,
+    or before, a return says nothing (he may have come home twice), so it is no evidence.
+    """
 
     name = "return"
 
-    def __init__(self, window_days: int = 7) -> None:
-        cols = ["return_date", "country"]
+    def __init__(self, window_days: int = 7, intake_days: int = 120) -> None:
+        cols = ["return_date", "country", "intake_date"]
         super().__init__(cols, cols, label="return")
         self.window_days = window_days
+        self.intake_days = intake_days
 
-    def _compute_vectorized(self, ra, ca, rb, cb):  # type: ignore[override]
+    def _compute_vectorized(self, ra, ca, ia, rb, cb, ib):  # type: ignore[override]
         ca, cb = _s(ca), _s(cb)
-        ra, rb = _dates(ra), _dates(rb)
-        days = np.abs((ra - rb) / np.timedelta64(1, "D"))
+        ra, rb, ia, ib = _dates(ra), _dates(rb), _dates(ia), _dates(ib)
+        day = np.timedelta64(1, "D")
+        days = np.abs((ra - rb) / day)
         country_known = _known(ca) & _known(cb)
+        other_country = country_known & (ca != cb)
         level = np.where(country_known & (ca == cb), 1, 0).astype(np.int8)
-        same_return = (days <= self.window_days) & ~(country_known & (ca != cb))
-        level[same_return] = 2
         level[np.isnan(days) & ~country_known] = MISSING
+        limit = self.intake_days
+        soon = _within((ia - rb) / day, limit) | _within((ib - ra) / day, limit)
+        level[soon & ~other_country] = 2
+        level[(days <= self.window_days) & ~other_country] = 3
         return level
+
+
+def _within(gap_days: np.ndarray, limit: int) -> np.ndarray:
+    """Where a gap is known and 0 to limit days (an unknown gap is NaN: never within)."""
+    return (gap_days >= 0) & (gap_days <= limit)
 
 
 class ListFeature(BaseCompareFeature):

@@ -157,8 +157,11 @@ def _count_linked(session: Session) -> int:
 
 
 def _refit_reason(session: Session, model: MatchModel, settings: Settings) -> str | None:
-    """Weights fitted on a smaller store, before a source existed, or before reviewers had
-    decided enough pairs (or many more), are fitted again: why, or None."""
+    """Weights fitted for other comparison levels, on a smaller store, before a source
+    existed, or before reviewers had decided enough pairs (or many more), are fitted again:
+    why, or None."""
+    if any(len(model.m.get(f, ())) != len(LEVELS[f]) for f in FEATURES):
+        return "the comparisons changed since the weights were fitted"
     records = int(session.scalar(select(func.count()).select_from(Record)) or 0)
     sources = set(session.execute(select(Record.source).distinct()).scalars())
     grown = records >= settings.refit_growth * max(model.records, 1)
