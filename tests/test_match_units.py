@@ -218,7 +218,7 @@ def test_both_names_misspelt_still_meet_through_birth_date_and_district() -> Non
     ]
     left, right, stats = candidate_pairs(block_keys(build_frame(records(*rows))))
     assert list(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1), (1, 2)]
-    assert stats.pairs_by_pass["birth_date_district"] == 1
+    assert stats.pairs_by_pass["birth_date_place"] == 1
 
 
 def test_common_surnames_weigh_less_than_rare_ones() -> None:
@@ -232,6 +232,22 @@ def test_common_surnames_weigh_less_than_rare_ones() -> None:
     lv = compare(frame, np.array([n - 3, 0]), np.array([n - 2, n - 1]))
     w = model.feature_weights(lv, frame)["family_name"].to_numpy()
     assert w[0] > w[1] + 2  # YOEUNG agreeing beats SOK agreeing by over 2 bits
+
+
+def test_a_swapped_name_order_weighs_its_names_as_written_order_does() -> None:
+    """Rare or common, a name is as rare when one list wrote it first."""
+    rows = [{"family_name": "SOK", "given_name": f"G{i}"} for i in range(40)]
+    rows += [{"family_name": "SOK", "given_name": "VEASNA"} for _ in range(2)]
+    rows += [{"family_name": "VEASNA", "given_name": "SOK"}]  # the order swapped
+    frame = build_frame(records(*rows))
+    model = MatchModel(u={f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()})
+    model.fit_tf(frame)
+    n = len(frame)
+    lv = compare(frame, np.array([n - 3, n - 3]), np.array([n - 2, n - 1]))
+    assert lv["swapped"].tolist() == [False, True]
+    w = model.feature_weights(lv, frame)
+    assert w["family_name"].iloc[0] == pytest.approx(w["family_name"].iloc[1])
+    assert w["given_name"].iloc[0] == pytest.approx(w["given_name"].iloc[1])
 
 
 def test_clustering_refuses_to_chain_and_honours_decisions() -> None:

@@ -28,7 +28,9 @@ PASSES: dict[str, tuple[str, ...]] = {
     "id_or_document": ("k_id",),
     "father_district": ("k_father",),
     "return_district": ("k_return_fam", "k_return_giv"),
-    "birth_date_district": ("k_dob_district",),  # both names misspelt past their keys
+    # both names misspelt past their keys; the commune too, for lists whose district
+    # (a postcode, say) is mistyped where the finer place is right
+    "birth_date_place": ("k_dob_district", "k_dob_commune"),
 }
 # Asymmetric passes: records with only one name (the list gave one, or the split failed)
 # probe the name keys of everyone, by birth year. Few records probe, so blocks stay small.
@@ -41,7 +43,7 @@ KEY_COLUMNS = [c for cols in PASSES.values() for c in cols] + [
 
 DEFAULT_MAX_BLOCK = 400
 # Bump when a key's definition changes: stored keys are then recomputed before linking.
-KEY_VERSION = 5
+KEY_VERSION = 6
 
 
 # Keys are stored hashed: blocking needs only equality, and the store's index then holds
@@ -81,6 +83,8 @@ def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
     giv_i = _part(giv_s.str[:1].str.replace(r"[AEIOUY]", "*", regex=True))
     fam, giv, year = _part(fam_s), _part(giv_s), _part(frame["birth_year"].astype("string"))
     district = _part(frame["district"])
+    commune = _part(frame["commune"])
+    dob = _part(frame["birth_date"].dt.strftime("%Y-%m-%d"))
     returned = _part(frame["return_date"].dt.strftime("%Y-%m-%d"))
     ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
     one_name = fam_s.isna().to_numpy() | giv_s.isna().to_numpy()
@@ -97,7 +101,8 @@ def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
         "k_phone": _key(_part(frame["phone"])),
         "k_id": _key(_part(ident)),
         "k_father": _key(_part(frame["father_key"]), district),
-        "k_dob_district": _key(_part(frame["birth_date"].dt.strftime("%Y-%m-%d")), district),
+        "k_dob_district": _key(dob, district),
+        "k_dob_commune": _key(dob, commune),
         # a return batch from one district, both initials (either order)
         "k_return_fam": _key(returned, district, fam_i, giv_i),
         "k_return_giv": _key(returned, district, giv_i, fam_i),

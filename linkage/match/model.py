@@ -196,17 +196,11 @@ class MatchModel:
         table = self.tf.get(f)
         if not agree.any() or not table:
             return w
-        col = TF_FEATURES[f]
+        # The agreeing name is the left record's own (its family name meets the right
+        # record's family name, or its given name when the right list swapped the order).
         left = levels.index.get_level_values(0).to_numpy()
-        share = frame[col].map(table).fillna(0.0).to_numpy(dtype=np.float64)
-        if "swapped" in levels:
-            other = frame["giv_key" if col == "fam_key" else "fam_key"].map(table).fillna(0.0)
-            shares = np.where(
-                levels["swapped"].to_numpy(), other.to_numpy(dtype=np.float64)[left], share[left]
-            )
-        else:
-            shares = share[left]
-        shares = shares[agree]
+        share = frame[TF_FEATURES[f]].map(table).fillna(0.0).to_numpy(dtype=np.float64)
+        shares = share[left][agree]
         sum_sq = float(sum(v * v for v in table.values()))
         adjust = np.log2(sum_sq / np.maximum(shares, 1e-5))
         w = w.copy()

@@ -205,6 +205,7 @@ class PersonRecord(Base):
     k_return_fam: Mapped[int | None] = mapped_column(BigInteger, index=True)
     k_return_giv: Mapped[int | None] = mapped_column(BigInteger, index=True)
     k_dob_district: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    k_dob_commune: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class ReturnEvent(Base):
