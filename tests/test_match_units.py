@@ -209,6 +209,53 @@ def test_blocking_finds_a_surname_spelled_apart_and_skips_huge_blocks() -> None:
     assert stats.skipped_blocks["name_token_year"] == 1
 
 
+def test_a_large_name_and_year_block_is_split_by_province_a_small_one_is_not(monkeypatch) -> None:
+    from linkage.match import blocking
+    from linkage.match.blocking import REFINE_ABOVE
+
+    def men(n: int, first: str = "D") -> list[dict]:
+        # one surname, one birth year, one given initial: a single name_token_year block
+        rows = []
+        for i in range(n):
+            province = ("01", "02", None)[i % 3]  # two provinces, and some lists without one
+            rows.append(
+                {
+                    "family_name": "SOK",
+                    "given_name": f"{first}A{i:03d}",
+                    "birth_year": 1990,
+                    "province_code": province,
+                }
+            )
+        return rows
+
+    small = men(REFINE_ABOVE)
+    left, right, stats = candidate_pairs(
+        block_keys(build_frame(records(*small))), passes=("name_token_year",)
+    )
+    assert len(left) == REFINE_ABOVE * (REFINE_ABOVE - 1) // 2 and stats.refined_away == 0
+
+    big = men(REFINE_ABOVE + 10)
+    frame = build_frame(records(*big))
+    left, right, stats = candidate_pairs(block_keys(frame), passes=("name_token_year",))
+    province = frame["province"].fillna("none").to_numpy()
+    assert all(province[a] == province[b] for a, b in zip(left, right, strict=True))  # one province meets
+    parts = pd.Series(province).value_counts(dropna=False).to_numpy()
+    assert len(left) == sum(k * (k - 1) // 2 for k in parts)
+    monkeypatch.setattr(blocking, "REFINE", {})
+    _l, _r, whole = candidate_pairs(block_keys(frame), passes=("name_token_year",))
+    monkeypatch.undo()
+    made = stats.pairs_by_pass["name_token_year"]
+    assert stats.refined_away == whole.pairs_by_pass["name_token_year"] - made > 0
+    n = len(big)
+
+    # a delivery linked against the store meets the same men as a full run does
+    is_new = np.zeros(n, dtype=bool)
+    is_new[-5:] = True
+    nl, nr, _ = candidate_pairs(block_keys(frame), is_new, passes=("name_token_year",))
+    full = {(a, b) for a, b in zip(left.tolist(), right.tolist(), strict=True) if is_new[a] or is_new[b]}
+    assert set(zip(nl.tolist(), nr.tolist(), strict=True)) == full
+
+
 def test_both_names_misspelt_still_meet_through_birth_date_and_district() -> None:
     born = {"birth_date": dt.date(1988, 4, 2), "birth_year": 1988, "birth_precision": "day"}
     rows = [

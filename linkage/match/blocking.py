@@ -5,10 +5,11 @@ other name's initial, so the order a list wrote them in does not matter; a surna
 apart (Keo/Kao/Kev) still meets through the given name plus birth year or district, a
 misspelt given name through the surname; a record with one name probes everyone's keys;
 phone, ID or document, father's name and the return (date, district, initials) catch the
-rest. Blocks larger than a cap (Sok born 1990, at a million records) are skipped and
-counted: another pass covers them, and candidate pairs stay near-linear in the number of
-records. Whole-name blocks are not used: at scale they hold thousands of namesakes and
-found no pair the other passes miss.
+rest. A name block grown past a few dozen records (Sok, born 1990, given name D, at a
+million records) is split by province (by commune for the district pass), so candidate
+pairs stay near-linear in the number of records; blocks larger than a cap even so are
+skipped and counted. Whole-name blocks are not used: at scale they hold thousands of
+namesakes and found no pair the other passes miss.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ PROBE_PASSES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 KEY_COLUMNS = [c for cols in PASSES.values() for c in cols] + [
     c for probe, build in PROBE_PASSES.values() for c in (*probe, *build)
 ]
+# A block of a pass named here that holds more records than REFINE_ABOVE is split by the
+# column's value (its hash, in block_keys' output): at a million records, "Sok, born 1990,
+# given name D" holds hundreds of men across the country; within one province it holds a
+# few. Small blocks stay whole, so a man who moved still meets himself wherever names are
+# rarer; the cut depends only on a block's own size, so linking a delivery against the
+# store splits a block exactly as a full rebuild does.
+REFINE: dict[str, str] = {"name_token_year": "r_province", "name_token_district": "r_commune"}
+REFINE_ABOVE = 20
 
 DEFAULT_MAX_BLOCK = 400
 # Bump when a key's definition changes: stored keys are then recomputed before linking.
@@ -83,6 +92,7 @@ def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
     giv_i = _part(giv_s.str[:1].str.replace(r"[AEIOUY]", "*", regex=True))
     fam, giv, year = _part(fam_s), _part(giv_s), _part(frame["birth_year"].astype("string"))
     district = _part(frame["district"])
+    province = _part(frame["province"])
     commune = _part(frame["commune"])
     dob = _part(frame["birth_date"].dt.strftime("%Y-%m-%d"))
     returned = _part(frame["return_date"].dt.strftime("%Y-%m-%d"))
@@ -107,6 +117,8 @@ def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
         "k_return_fam": _key(returned, district, fam_i, giv_i),
         "k_return_giv": _key(returned, district, giv_i, fam_i),
     }
+    keys["r_province"] = _key(province)
+    keys["r_commune"] = _key(commune)
     return pd.DataFrame({k: v.to_numpy() for k, v in keys.items()}, index=frame.index).astype("Int64")
 
 
@@ -118,6 +130,9 @@ class BlockingStats:
     skipped_blocks: dict[str, int] = field(default_factory=dict)
     skipped_records: dict[str, int] = field(default_factory=dict)
     candidate_pairs: int = 0
+    # pairs of split blocks that the split did not make: nearly all two different men, so
+    # the model counts them when it fits the share of matches among candidates
+    refined_away: int = 0
     # for each candidate pair, a bit per pass that proposed it (bit i: i-th pass run)
     pass_mask: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
     pass_bits: dict[str, int] = field(default_factory=dict)
@@ -152,17 +167,51 @@ def _key_positions(keys: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.nda
     return key[~dup], pos[~dup]
 
 
+def _blocks(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and size of each run of one key in sorted keys."""
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    return starts, np.diff(np.r_[starts, len(key)])
+
+
+def _refined(
+    key: np.ndarray, pos: np.ndarray, by: np.ndarray, above: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Keys of blocks over `above` records mixed with each record's `by` value (records
+    without one form their own part), sorted again by key; and how many pairs fewer."""
+    _starts, sizes = _blocks(key)
+    big = np.repeat(sizes > above, sizes)
+    if not big.any():
+        return key, pos, 0
+    before = int((sizes * (sizes - 1) // 2).sum())
+    with np.errstate(over="ignore"):
+        mixed = (key[big].view(np.uint64) * _MIX) ^ by[pos[big]].view(np.uint64)
+    key = key.copy()
+    key[big] = mixed.view(np.int64)
+    order = np.lexsort((pos, key))
+    key, pos = key[order], pos[order]
+    _starts, sizes = _blocks(key)
+    return key, pos, before - int((sizes * (sizes - 1) // 2).sum())
+
+
 def _pass_pairs(
-    keys: pd.DataFrame, columns: tuple[str, ...], is_new: np.ndarray, max_block: int
-) -> tuple[np.ndarray, int, int]:
+    keys: pd.DataFrame,
+    columns: tuple[str, ...],
+    is_new: np.ndarray,
+    max_block: int,
+    refine: str | None = None,
+) -> tuple[np.ndarray, int, int, int]:
     """Codes (left * n + right, left < right) of position pairs sharing a key, at least one
-    side new; blocks larger than max_block are skipped and counted (blocks, records)."""
+    side new; blocks larger than max_block are skipped and counted (blocks, records); and
+    the pairs that splitting large blocks by `refine` did not make."""
     n = len(keys)
     key, pos = _key_positions(keys, columns)
     if len(key) == 0:
-        return np.empty(0, np.int64), 0, 0
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    sizes = np.diff(np.r_[starts, len(key)])
+        return np.empty(0, np.int64), 0, 0, 0
+    away = 0
+    if refine is not None:
+        by = keys[refine].to_numpy(dtype=np.int64, na_value=_NO_KEY)
+        key, pos, away = _refined(key, pos, by, REFINE_ABOVE)
+    starts, sizes = _blocks(key)
     too_big = sizes > max_block
     skipped_records = len(_distinct(pos[np.repeat(too_big, sizes)]))
     with_new = np.add.reduceat(is_new[pos].astype(np.int64), starts) > 0
@@ -176,7 +225,7 @@ def _pass_pairs(
         out.append(_pairs_in_blocks(pos, b_start[first:last], b_size[first:last], is_new, n))
         first = last
     codes = np.concatenate(out) if out else np.empty(0, np.int64)
-    return codes, int(too_big.sum()), skipped_records
+    return codes, int(too_big.sum()), skipped_records, away
 
 
 def _pairs_in_blocks(
@@ -237,7 +286,8 @@ def candidate_pairs(
     for name, cols in PASSES.items():
         if passes is not None and name not in passes:
             continue
-        pass_codes, sb, sr = _pass_pairs(keys, cols, is_new, max_block)
+        pass_codes, sb, sr, away = _pass_pairs(keys, cols, is_new, max_block, REFINE.get(name))
+        stats.refined_away += away
         stats.pairs_by_pass[name] = len(pass_codes)
         stats.skipped_blocks[name] = sb
         stats.skipped_records[name] = sr

@@ -103,12 +103,15 @@ class MatchModel:
         update: frozenset[str] | set[str] | None = None,
         max_iter: int = 200,
         tol: float = 1e-7,
+        unseen_different: float = 0.0,
     ) -> None:
         """m-probabilities and prior by expectation-maximisation on candidate pairs.
 
         A session of pairs blocked on exact names must `ignore` names (they agree by
         construction) and learns what else agrees; only features in `update` (default:
         every feature not ignored) get new m. With update=set(), only the prior is fitted.
+        unseen_different: pairs not in `levels` known to be different men (blocks split
+        for size); they count in the prior, so splitting blocks does not raise it.
         """
         if levels.empty:
             return
@@ -125,7 +128,7 @@ class MatchModel:
             lu = np.log1p(-self.prior) + log_u
             post = 1.0 / (1.0 + np.exp(np.clip(lu - lm, -700, 700)))
             w = post * counts
-            new_prior = float(np.clip(w.sum() / counts.sum(), _EPS, 1 - _EPS))
+            new_prior = float(np.clip(w.sum() / (counts.sum() + unseen_different), _EPS, 1 - _EPS))
             self.m = {
                 f: _level_shares(pattern[f], len(LEVELS[f]), w) if f in update else self.m[f]
                 for f in FEATURES

@@ -62,7 +62,7 @@ def fit_model(
     model.fit_em(by_name, ignore=NAME_FEATURES | {"birth"}, update=ID_FEATURES | {"father"})
     model.fit_em(session("phone", "id_or_document"), ignore=ID_FEATURES)
     model.prior = 0.1
-    model.fit_em(levels, update=set())
+    model.fit_em(levels, update=set(), unseen_different=stats.refined_away)
     if same and len(same) >= settings.supervised_min_decisions:
         a, b = (np.array(x, dtype=np.int64) for x in zip(*(sorted(p) for p in same), strict=True))
         model.fit_supervised(compare(frame, a, b), settings.supervised_pseudo_pairs)
