@@ -13,7 +13,7 @@ from linkage.match.linker import link
 from linkage.match.review import explain_person, open_pairs, record_decision, resolve_person
 from linkage.settings import Settings
 from linkage.store.db import session_scope
-from linkage.store.models import Person, PersonAlias, PersonRecord, ReturnEvent
+from linkage.store.models import CandidatePair, Person, PersonAlias, PersonRecord, ReturnEvent
 
 
 def ingest(settings: Settings, files: list[Path]) -> None:
@@ -195,3 +195,39 @@ def test_enough_reviewer_decisions_make_the_weights_supervised(settings: Setting
     assert supervised.decisions == len(pairs) == settings.supervised_min_decisions
     assert any(not (supervised.m[f] == em.m[f]).all() for f in em.m)  # the decisions moved the weights
     assert evaluate_store(settings, synth_dir / "truth")[0].f1 >= 0.95
+
+
+def test_a_review_pair_whose_men_are_joined_another_way_needs_no_decision(
+    settings: Settings, synth_dir: Path
+) -> None:
+    ingest(settings, lists(synth_dir))
+    link(settings)
+    before = assignment(settings)
+    with session_scope(settings) as s:
+        pairs = s.execute(
+            select(CandidatePair.id, CandidatePair.record_a, CandidatePair.record_b).where(
+                CandidatePair.status == "open"
+            )
+        ).all()
+        members: dict[str, list[int]] = {}
+        for rid, pid in before.items():
+            members.setdefault(pid, []).append(rid)
+        # an open pair whose two persons a reviewer joins through two other records
+        chosen = next(
+            (pair_id, a, b)
+            for pair_id, a, b in pairs
+            if len(members[before[a]]) > 1 and before[a] != before[b]
+        )
+        pair_id, a, b = chosen
+        other = next(r for r in members[before[a]] if r != a)
+        record_decision(s, other, b, "same")
+    link(settings)
+    after = assignment(settings)
+    assert after[a] == after[b]
+    with session_scope(settings) as s:
+        status = dict(s.execute(select(CandidatePair.id, CandidatePair.status)).all())
+    assert status[pair_id] == "superseded"
+    # every other pair is open exactly while its two records are two persons
+    for i, x, y in pairs:
+        if status[i] != "decided":
+            assert (status[i] == "open") == (after[x] != after[y])

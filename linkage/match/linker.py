@@ -53,6 +53,8 @@ from linkage.store.models import (
 
 Progress = Callable[[str], None]
 _CHUNK = 900  # bound parameters per IN list, safe on SQLite and PostgreSQL
+# Above this many changed persons, settled review pairs are found by one scan of all open pairs.
+_WHOLE_SCAN_PERSONS = 20_000
 
 
 @dataclass
@@ -359,7 +361,7 @@ def link(
         summary.pairs_linked, summary.pairs_for_review = _store_pairs(
             s, model, frame, levels, total, prob, outcome, settings, decided
         )
-        _supersede_settled_reviews(s)
+        _supersede_settled_reviews(s, None if rebuild else affected)
         s.execute(
             update(Delivery)
             .where(Delivery.sha256.in_(new_frame["delivery"].unique().tolist()))
@@ -588,8 +590,12 @@ def _regroup_events(s: Session, persons: set[str], window_days: int, old_events:
     return created
 
 
-def _supersede_settled_reviews(s: Session) -> None:
-    """Open review pairs whose two records now belong to one person need no decision."""
+def _supersede_settled_reviews(s: Session, persons: set[str] | None = None) -> None:
+    """Open review pairs whose two records now belong to one person need no decision.
+
+    persons: the persons this run changed (None: look at every open pair). Only their
+    pairs can have become settled, so a small delivery does not scan every open pair.
+    """
     a, b = PersonRecord.__table__.alias("a"), PersonRecord.__table__.alias("b")
     settled = (
         select(CandidatePair.id)
@@ -597,7 +603,12 @@ def _supersede_settled_reviews(s: Session) -> None:
         .join(b, b.c.record_id == CandidatePair.record_b)
         .where(CandidatePair.status == "open", a.c.person_id == b.c.person_id)
     )
-    s.execute(update(CandidatePair).where(CandidatePair.id.in_(settled)).values(status="superseded"))
+    if persons is None or len(persons) > _WHOLE_SCAN_PERSONS:
+        s.execute(update(CandidatePair).where(CandidatePair.id.in_(settled)).values(status="superseded"))
+        return
+    for chunk in _chunks(sorted(persons)):
+        ids = select(settled.where(a.c.person_id.in_(chunk)).subquery().c.id)
+        s.execute(update(CandidatePair).where(CandidatePair.id.in_(ids)).values(status="superseded"))
 
 
 def _store_pairs(
