@@ -227,3 +227,22 @@ def test_resent_record_ids_update_their_records_alike_on_sqlite_and_postgresql(
     assert [r[7] for r in on_sqlite] == [{"officer_note": "dob corrected"}, None, None]
     assert on_sqlite[0][8]["dob"] == "13/03/1990" and on_sqlite[0][8]["officer_note"] == "dob corrected"
     assert [r[9] for r in on_sqlite] == [2, 3, 3]  # the line in the delivery that sent it last
+
+
+def _schema_drift(settings: Settings) -> list:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from linkage.store.db import get_engine, migrate
+    from linkage.store.models import Base
+
+    migrate(settings)
+    with get_engine(settings).connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+
+
+def test_the_migrations_build_the_tables_the_models_declare(
+    settings: Settings, pg_settings: Settings
+) -> None:
+    assert _schema_drift(settings) == []
+    assert _schema_drift(pg_settings) == []

@@ -42,17 +42,19 @@ KEY_COLUMNS = [c for cols in PASSES.values() for c in cols] + [
     c for probe, build in PROBE_PASSES.values() for c in (*probe, *build)
 ]
 # A block of a pass named here that holds more records than REFINE_ABOVE is split by the
-# column's value (its hash, in block_keys' output): at a million records, "Sok, born 1990,
+# frame column's value (hashed into key column "r_<column>"): at a million records, "Sok, born 1990,
 # given name D" holds hundreds of men across the country; within one province it holds a
 # few. Small blocks stay whole, so a man who moved still meets himself wherever names are
 # rarer; the cut depends only on a block's own size, so linking a delivery against the
 # store splits a block exactly as a full rebuild does.
-REFINE: dict[str, str] = {"name_token_year": "r_province", "name_token_district": "r_commune"}
+REFINE: dict[str, str] = {"name_token_year": "province", "name_token_district": "commune"}
 REFINE_ABOVE = 20
+# Key columns kept per record in the store: the passes' keys and the places that split.
+STORED_KEY_COLUMNS = KEY_COLUMNS + [f"r_{c}" for c in sorted(set(REFINE.values()))]
 
 DEFAULT_MAX_BLOCK = 400
 # Bump when a key's definition changes: stored keys are then recomputed before linking.
-KEY_VERSION = 6
+KEY_VERSION = 7
 
 
 # Keys are stored hashed: blocking needs only equality, and the store's index then holds
@@ -92,7 +94,6 @@ def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
     giv_i = _part(giv_s.str[:1].str.replace(r"[AEIOUY]", "*", regex=True))
     fam, giv, year = _part(fam_s), _part(giv_s), _part(frame["birth_year"].astype("string"))
     district = _part(frame["district"])
-    province = _part(frame["province"])
     commune = _part(frame["commune"])
     dob = _part(frame["birth_date"].dt.strftime("%Y-%m-%d"))
     returned = _part(frame["return_date"].dt.strftime("%Y-%m-%d"))
@@ -117,8 +118,8 @@ def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
         "k_return_fam": _key(returned, district, fam_i, giv_i),
         "k_return_giv": _key(returned, district, giv_i, fam_i),
     }
-    keys["r_province"] = _key(province)
-    keys["r_commune"] = _key(commune)
+    for column in set(REFINE.values()):
+        keys[f"r_{column}"] = _key(_part(frame[column]))
     return pd.DataFrame({k: v.to_numpy() for k, v in keys.items()}, index=frame.index).astype("Int64")
 
 
@@ -209,7 +210,7 @@ def _pass_pairs(
         return np.empty(0, np.int64), 0, 0, 0
     away = 0
     if refine is not None:
-        by = keys[refine].to_numpy(dtype=np.int64, na_value=_NO_KEY)
+        by = keys[f"r_{refine}"].to_numpy(dtype=np.int64, na_value=_NO_KEY)
         key, pos, away = _refined(key, pos, by, REFINE_ABOVE)
     starts, sizes = _blocks(key)
     too_big = sizes > max_block

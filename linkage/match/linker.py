@@ -21,10 +21,12 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from linkage.match.blocking import (
-    KEY_COLUMNS,
     KEY_VERSION,
     PASSES,
     PROBE_PASSES,
+    REFINE,
+    REFINE_ABOVE,
+    STORED_KEY_COLUMNS,
     BlockingStats,
     block_keys,
     candidate_pairs,
@@ -116,7 +118,13 @@ def in_content_order(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def _stored_candidates(session: Session, new_keys: pd.DataFrame) -> dict[int, str]:
-    """Stored records sharing any blocking key with a new record -> their person_id."""
+    """Stored records sharing a blocking key with a new record -> their person_id.
+
+    A block that blocking will split by place (REFINE) brings only the stored records of
+    the places its new records come from: at a million records "Sok, born 1990, D" holds
+    hundreds of men across the country, and reading them all would cost more than the rest
+    of the link.
+    """
     found: dict[int, str] = {}
 
     def lookup(from_cols: tuple[str, ...], in_cols: tuple[str, ...]) -> None:
@@ -129,12 +137,54 @@ def _stored_candidates(session: Session, new_keys: pd.DataFrame) -> dict[int, st
                 ).all()
                 found.update((int(r), p) for r, p in rows)
 
-    for cols in PASSES.values():
-        lookup(cols, cols)
+    for name, cols in PASSES.items():
+        if name in REFINE:
+            found.update(_refined_lookup(session, new_keys, cols, REFINE[name]))
+        else:
+            lookup(cols, cols)
     for probe, build in PROBE_PASSES.values():
         lookup(probe, build)
         lookup(build, probe)
     return found
+
+
+def _refined_lookup(
+    session: Session, new_keys: pd.DataFrame, cols: tuple[str, ...], place: str
+) -> dict[int, str]:
+    """Stored records of a refined pass that blocking will pair with a new record.
+
+    A block (a key over the pass's columns) of at most REFINE_ABOVE records, new and stored,
+    comes whole; a larger one only with the stored records whose place (missing counts as
+    a place) is one of its new records'. Block sizes count every stored record with the key,
+    so the split is the one a full rebuild makes. Keys, places and record ids come from the
+    index alone; only the records kept are looked up for their person.
+    """
+    place_col = f"r_{place}"
+    new_place = [None if pd.isna(v) else int(v) for v in new_keys[place_col].tolist()]
+    places: dict[int, set[int | None]] = {}
+    members: dict[int, set[tuple[str, int]]] = {}
+    for c in cols:
+        for i, k in enumerate(new_keys[c].tolist()):
+            if not pd.isna(k):
+                places.setdefault(int(k), set()).add(new_place[i])
+                members.setdefault(int(k), set()).add(("new", i))
+    stored: list[tuple[int, int, int | None]] = []
+    stored_place = getattr(PersonRecord, place_col)
+    for c in cols:
+        column = getattr(PersonRecord, c)
+        for chunk in _chunks(sorted(places)):
+            stmt = select(PersonRecord.record_id, column, stored_place).where(column.in_(chunk))
+            stored.extend((int(r), int(k), p) for r, k, p in session.execute(stmt).all())
+    for rid, key, _p in stored:
+        members[key].add(("stored", rid))
+    keep = sorted({rid for rid, key, p in stored if len(members[key]) <= REFINE_ABOVE or p in places[key]})
+    out: dict[int, str] = {}
+    for chunk in _chunks(keep):
+        rows = session.execute(
+            select(PersonRecord.record_id, PersonRecord.person_id).where(PersonRecord.record_id.in_(chunk))
+        ).all()
+        out.update((int(r), p) for r, p in rows)
+    return out
 
 
 def _decisions(session: Session, record_ids: set[int]) -> list[tuple[int, int, str]]:
@@ -464,7 +514,9 @@ def _assign_persons(
     key_rows = new_keys.to_dict("records")
     for i in np.flatnonzero(is_new):
         row = {"record_id": int(rid[i]), "person_id": chosen[int(labels[i])], "linked_at": now}
-        row.update({c: (None if pd.isna(key_rows[i][c]) else int(key_rows[i][c])) for c in KEY_COLUMNS})
+        row.update(
+            {c: (None if pd.isna(key_rows[i][c]) else int(key_rows[i][c])) for c in STORED_KEY_COLUMNS}
+        )
         new_rows.append(row)
     for chunk in _chunks(new_rows):
         s.execute(insert(PersonRecord), chunk)

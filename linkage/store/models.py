@@ -187,18 +187,26 @@ class PersonRecord(Base):
     """
 
     __tablename__ = "person_record"
+    # a name block split by place is looked up by key and place together, from the index
+    # alone (the record id is in every SQLite index entry)
+    __table_args__ = (
+        Index("ix_person_record_k_fam_year_place", "k_fam_year", "r_province"),
+        Index("ix_person_record_k_giv_year_place", "k_giv_year", "r_province"),
+        Index("ix_person_record_k_fam_district_place", "k_fam_district", "r_commune"),
+        Index("ix_person_record_k_giv_district_place", "k_giv_district", "r_commune"),
+    )
 
     record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True)
     person_id: Mapped[str] = mapped_column(String(16), index=True)
     event_id: Mapped[str | None] = mapped_column(String(16), index=True)
     linked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    k_fam_year: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_giv_year: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    k_fam_year: Mapped[int | None] = mapped_column(BigInteger)
+    k_giv_year: Mapped[int | None] = mapped_column(BigInteger)
     k_one_year: Mapped[int | None] = mapped_column(BigInteger, index=True)
     k_fam_year_any: Mapped[int | None] = mapped_column(BigInteger, index=True)
     k_giv_year_any: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_fam_district: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_giv_district: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    k_fam_district: Mapped[int | None] = mapped_column(BigInteger)
+    k_giv_district: Mapped[int | None] = mapped_column(BigInteger)
     k_phone: Mapped[int | None] = mapped_column(BigInteger, index=True)
     k_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     k_father: Mapped[int | None] = mapped_column(BigInteger, index=True)
@@ -206,6 +214,9 @@ class PersonRecord(Base):
     k_return_giv: Mapped[int | None] = mapped_column(BigInteger, index=True)
     k_dob_district: Mapped[int | None] = mapped_column(BigInteger, index=True)
     k_dob_commune: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # the places (hashed) that split large name blocks (see blocking.REFINE)
+    r_province: Mapped[int | None] = mapped_column(BigInteger)
+    r_commune: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ReturnEvent(Base):
