@@ -193,3 +193,25 @@ class TestPlaces:
         assert resolve_point_of_entry("Phnom Penh Airport") == "PNH_AIRPORT"
         assert resolve_country("ឥណ្ឌូនេស៊ី") == "ID"
         assert resolve_country("Malaysia") == "MY"
+
+
+def test_a_sheet_column_mapping_repeated_values_once_keeps_true_apart_from_one() -> None:
+    """Cells are mapped once per distinct value: True and 1 compare equal in Python."""
+    from linkage.ingest.canonical import RowMapper
+    from linkage.ingest.readers import RawTable
+    from linkage.settings import load_settings
+    from linkage.sources import load_mappings
+
+    iom = load_mappings(load_settings().sources_dir)["iom"]
+    header = ["iom_case_no", "full_name", "date_of_return", "sector"]
+    rows = [
+        (2, ["1", "DARA SOK", dt.datetime(2024, 6, 5), 1]),
+        (3, ["2", "VANNAK KEO", dt.datetime(2024, 6, 5), True]),
+        (4, ["3", "SOK DARA", dt.datetime(2024, 6, 5), 1.0]),
+    ]
+    table = RawTable(header=header, rows=rows, header_line=1, encoding="xlsx", kind="xlsx")
+    mapped = RowMapper(iom, table, dt.date(2026, 11, 28)).map_rows(rows)
+    assert [r["sector"] for r in mapped.columns["raw"]] == ["1", "True", "1"]
+    assert mapped.columns["sector"] == ["1", "true", "1"]
+    assert mapped.columns["family_name"] == ["SOK", "KEO", "SOK"]
+    assert mapped.columns["return_date"] == [dt.date(2024, 6, 5)] * 3

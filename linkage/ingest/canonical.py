@@ -407,7 +407,8 @@ class RowMapper:
         ]
         cols = [list(c) for c in zip(*padded, strict=True)] if padded else [[] for _ in range(width)]
         for col in cols:
-            if any(type(v) is bool for v in set(col)):
+            # every cell, not the distinct ones: a set holding 1 has no room for True
+            if any(type(v) is bool for v in col):
                 col[:] = [str(v) if type(v) is bool else v for v in col]
         return cols
 
