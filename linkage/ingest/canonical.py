@@ -85,10 +85,6 @@ class MappedRows:
     def lines(self) -> list[int]:
         return self.columns["line"]
 
-    def record(self, row: int) -> dict[str, Any]:
-        """One row as a record (for the few rows that need one: quarantine, tests)."""
-        return {field: values[row] for field, values in self.columns.items()}
-
 
 def cell_text(value: Cell) -> str:
     """A cell as text: Excel numbers without a trailing '.0', dates ISO, blanks empty."""

@@ -18,7 +18,8 @@ from linkage.ingest.canonical import spread
 from linkage.sources import SourceMapping
 from linkage.store.models import Record, utcnow
 
-RECORD_COLUMNS = [c.name for c in Record.__table__.columns if c.name not in ("id", "loaded_at")]
+# record columns a mapped row fills (the id is the store's; loaded_at is set here)
+MAPPED_COLUMNS = [c.name for c in Record.__table__.columns if c.name not in ("id", "loaded_at")]
 _LOOKUP_CHUNK = 900  # below SQLite's older limit of 999 bound parameters
 
 
@@ -34,7 +35,7 @@ def upsert_records(
     if not rows:
         return
     now = utcnow()
-    values: dict[str, list[Any]] = {c: [columns[c][r] for r in rows] for c in RECORD_COLUMNS if c in columns}
+    values: dict[str, list[Any]] = {c: [columns[c][r] for r in rows] for c in MAPPED_COLUMNS if c in columns}
     values["source"] = [mapping.source] * len(rows)
     values["delivery_sha256"] = [sha] * len(rows)
     values["record_key"] = [record_key(mapping, sha, rid) for rid in values["source_record_id"]]

@@ -42,11 +42,11 @@ KEY_COLUMNS = [c for cols in PASSES.values() for c in cols] + [
     c for probe, build in PROBE_PASSES.values() for c in (*probe, *build)
 ]
 # A block of a pass named here that holds more records than REFINE_ABOVE is split by the
-# frame column's value (hashed into key column "r_<column>"): at a million records, "Sok, born 1990,
-# given name D" holds hundreds of men across the country; within one province it holds a
-# few. Small blocks stay whole, so a man who moved still meets himself wherever names are
-# rarer; the cut depends only on a block's own size, so linking a delivery against the
-# store splits a block exactly as a full rebuild does.
+# frame column's value (hashed into key column "r_<column>"): at a million records, "Sok,
+# born 1990, given name D" holds hundreds of men across the country; within one province
+# it holds a few. Small blocks stay whole, so a man who moved still meets himself wherever
+# names are rarer; the cut depends only on a block's own size, which the store's index
+# gives, so linking a delivery splits a block as a full rebuild does (linker._refined_lookup).
 REFINE: dict[str, str] = {"name_token_year": "province", "name_token_district": "commune"}
 REFINE_ABOVE = 20
 # Key columns kept per record in the store: the passes' keys and the places that split.

@@ -156,8 +156,12 @@ def _refined_lookup(
     A block (a key over the pass's columns) of at most REFINE_ABOVE records, new and stored,
     comes whole; a larger one only with the stored records whose place (missing counts as
     a place) is one of its new records'. Block sizes count every stored record with the key,
-    so the split is the one a full rebuild makes. Keys, places and record ids come from the
-    index alone; only the records kept are looked up for their person.
+    so the split is the one a full rebuild makes. (One difference remains: a stored record
+    of another place brought in by another pass, a shared phone say, sits in the smaller
+    block blocking then sees, which may not be split, so a delivery can meet a few more
+    stored records than a rebuild would compare it with; never fewer.) Keys, places and
+    record ids come from the index alone on SQLite; only the records kept are looked up for
+    their person.
     """
     place_col = f"r_{place}"
     new_place = [None if pd.isna(v) else int(v) for v in new_keys[place_col].tolist()]
