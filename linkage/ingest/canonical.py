@@ -316,7 +316,7 @@ class RowMapper:
 
         header = self.table.header
         self._ragged(rows, issues)
-        cols = self._columns(rows, len(header))
+        cols = self._columns(rows, len(header), self.table.kind != "csv")
         texts = [self._texts(name, col, lines, issues) for name, col in zip(header, cols, strict=True)]
         blank_texts = [""] * n
         nones: list[Cell] = [None] * n
@@ -391,18 +391,21 @@ class RowMapper:
                 )
 
     @staticmethod
-    def _columns(rows: Sequence[tuple[int, Sequence[Cell]]], width: int) -> list[list[Cell]]:
+    def _columns(
+        rows: Sequence[tuple[int, Sequence[Cell]]], width: int, typed: bool = True
+    ) -> list[list[Cell]]:
         """The rows turned into columns, short rows padded with blanks, cells past the header dropped.
 
-        A boolean cell becomes its text ("True"), as it would be read anyway: this keeps it
-        apart from the number 1, which compares equal to True when distinct values are sought.
+        A boolean cell of a sheet (typed: cells other than text) becomes its text ("True"),
+        as it would be read anyway: this keeps it apart from the number 1, which compares
+        equal to True when distinct values are sought. CSV cells are all text.
         """
         padded = [
             cells if len(cells) == width else [*cells[:width], *([None] * (width - len(cells)))]
             for _, cells in rows
         ]
         cols = [list(c) for c in zip(*padded, strict=True)] if padded else [[] for _ in range(width)]
-        for col in cols:
+        for col in cols if typed else ():
             # every cell, not the distinct ones: a set holding 1 has no room for True
             if any(type(v) is bool for v in col):
                 col[:] = [str(v) if type(v) is bool else v for v in col]

@@ -88,7 +88,7 @@ def _reorder(text: str) -> str:
 
 
 def has_khmer(text: str) -> bool:
-    return bool(KHMER_RE.search(text))
+    return not text.isascii() and bool(KHMER_RE.search(text))
 
 
 @lru_cache(maxsize=200_000)
