@@ -396,6 +396,12 @@ def _view(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return view
 
 
+def forget_views(frame: pd.DataFrame) -> None:
+    """Drop the numpy views of a frame that will not be compared again (a few hundred MB at
+    a million records, held otherwise until the frame itself goes)."""
+    _VIEWS.pop(id(frame), None)
+
+
 def _empty_levels(pairs: pd.MultiIndex) -> pd.DataFrame:
     return pd.DataFrame(
         {

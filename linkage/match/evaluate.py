@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from linkage.match.blocking import block_keys, candidate_pairs
 from linkage.match.cluster import cluster
-from linkage.match.compare import compare
+from linkage.match.compare import compare, forget_views
 from linkage.match.frame import RECORD_COLUMNS, build_frame
 from linkage.match.training import fit_model
 from linkage.settings import Settings
@@ -142,6 +142,7 @@ def _link(
     left, right, stats = candidate_pairs(keys, max_block=settings.max_block_size)
     levels = compare(frame, left, right)
     model = fit_model(frame, keys, settings, (left, right, levels, stats))
+    forget_views(frame)
     total, prob = model.score_total(model.total_weight(levels, frame))
     outcome = cluster(
         len(frame),

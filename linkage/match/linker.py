@@ -32,7 +32,7 @@ from linkage.match.blocking import (
     candidate_pairs,
 )
 from linkage.match.cluster import cluster
-from linkage.match.compare import FEATURES, LEVELS, compare
+from linkage.match.compare import FEATURES, LEVELS, compare, forget_views
 from linkage.match.events import EventRow, group_returns
 from linkage.match.frame import RECORD_COLUMNS, build_frame
 from linkage.match.ids import allocate, id_number
@@ -361,6 +361,7 @@ def link(
             summary.model = f"fitted ({why})"
         else:
             summary.model = "reused"
+        forget_views(frame)
         lap("fit")
 
         total, prob = model.score_total(model.total_weight(levels, frame))
