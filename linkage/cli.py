@@ -85,11 +85,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         def progress(name: str, done: int, total: int) -> None:
             bar.update(rows_task, description=f"rows of {name}", completed=done, total=total)
 
-        ingestor = Ingestor(settings, progress=progress)
-        for f in files:
-            bar.update(overall, description=f"ingesting {f.name}")
-            results.append(ingestor.ingest_path(f, args.source))
-            bar.advance(overall)
+        with Ingestor(settings, progress=progress) as ingestor:
+            for f in files:
+                bar.update(overall, description=f"ingesting {f.name}")
+                results.append(ingestor.ingest_path(f, args.source))
+                bar.advance(overall)
+            bar.update(overall, description="rendering the validation pages (Data Docs)")
     console.print(_delivery_table(results))
     return 1 if any(r.status == "rejected" for r in results) and args.strict else 0
 
@@ -98,7 +99,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from linkage.ingest.load import Ingestor
 
     settings = _settings(args)
-    results = Ingestor(settings).replay(args.delivery)
+    with Ingestor(settings) as ingestor:
+        results = ingestor.replay(args.delivery)
     if not results:
         console.print("nothing to replay: no open quarantined rows or rejected deliveries")
         return 0

@@ -26,18 +26,18 @@ def ingest_pending(settings: Settings, source: str) -> dict[str, Any]:
     from linkage.ingest.load import Ingestor
 
     claimed = claim_settled(settings, source)
-    ingestor = Ingestor(settings)
     status: Counter[str] = Counter()
     by_rule: Counter[str] = Counter()
     rows = Counter()
     hashes = []
-    for path in pending(settings, source):
-        result = ingestor.ingest_bytes(path.read_bytes(), original_name(path), source)
-        path.unlink()  # the archive keeps the bytes, under their hash
-        status[result.status] += 1
-        by_rule.update(result.quarantined_by_rule)
-        rows.update(read=result.rows_read, loaded=result.rows_loaded, quarantined=result.rows_quarantined)
-        hashes.append(result.sha256)
+    with Ingestor(settings) as ingestor:
+        for path in pending(settings, source):
+            result = ingestor.ingest_bytes(path.read_bytes(), original_name(path), source)
+            path.unlink()  # the archive keeps the bytes, under their hash
+            status[result.status] += 1
+            by_rule.update(result.quarantined_by_rule)
+            rows.update(read=result.rows_read, loaded=result.rows_loaded, quarantined=result.rows_quarantined)
+            hashes.append(result.sha256)
     return {
         "source": source,
         "claimed": len(claimed),

@@ -246,3 +246,24 @@ def test_the_migrations_build_the_tables_the_models_declare(
 ) -> None:
     assert _schema_drift(settings) == []
     assert _schema_drift(pg_settings) == []
+
+
+def test_data_docs_of_a_batch_render_once_when_it_ends(settings: Settings, tmp_path: Path) -> None:
+    """In a `with` block the validation pages wait for the block's end, then all appear."""
+    files = [
+        write(
+            tmp_path / "landing" / "iom" / f"l{n}.csv",
+            iom_csv([iom_row(f"KH-IOM-2024-{n}{i:03d}") for i in range(5)]),
+        )
+        for n in (1, 2)
+    ]
+    docs = settings.home / "data_docs" / "validations"
+    with Ingestor(settings) as ingestor:
+        for f in files:
+            assert ingestor.ingest_path(f).status == "ingested"
+        assert not docs.exists()  # held back while the batch runs
+    pages = {p.parent.name for p in docs.rglob("*.html")}  # one folder per delivery
+    assert len(pages) == 2, pages
+    bare = write(tmp_path / "landing" / "iom" / "l3.csv", iom_csv([iom_row("KH-IOM-2024-3000")]))
+    Ingestor(settings).ingest_path(bare)  # used bare: its pages come at once
+    assert len({p.parent.name for p in docs.rglob("*.html")}) == 3

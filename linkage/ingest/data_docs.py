@@ -77,13 +77,15 @@ def _context(home: str) -> Any:
     return ctx
 
 
-def publish(settings: Settings, results: list[Any], source: str, sha: str) -> Path | None:
-    """Add one delivery's validation results to the Data Docs; the index page, or None on failure.
+def publish(settings: Settings, deliveries: list[tuple[list[Any], str, str]]) -> Path | None:
+    """Add deliveries' validation results (results, source, sha) to the Data Docs in one build;
+    the index page, or None on failure.
 
     Docs are a view for people: a failure to render them is logged, never fails the ingest.
     """
-    if not results:
+    if not deliveries:
         return None
+    sha = deliveries[-1][2]
     try:
         from great_expectations.core.run_identifier import RunIdentifier
         from great_expectations.data_context.types.resource_identifiers import (
@@ -93,18 +95,19 @@ def publish(settings: Settings, results: list[Any], source: str, sha: str) -> Pa
 
         settings.home.mkdir(parents=True, exist_ok=True)
         ctx = _context(str(settings.home.resolve()))
-        run = RunIdentifier(run_name=f"{source}-{sha[:12]}", run_time=dt.datetime.now(dt.UTC))
         keys = []
-        for result in results:
-            key = ValidationResultIdentifier(
-                expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
-                run_id=run,
-                batch_identifier=sha[:16],
-            )
-            ctx.validation_results_store.set(key, strip_values(result))
-            keys.append(key)
+        for results, source, sha in deliveries:
+            run = RunIdentifier(run_name=f"{source}-{sha[:12]}", run_time=dt.datetime.now(dt.UTC))
+            for result in results:
+                key = ValidationResultIdentifier(
+                    expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
+                    run_id=run,
+                    batch_identifier=sha[:16],
+                )
+                ctx.validation_results_store.set(key, strip_values(result))
+                keys.append(key)
         ctx.build_data_docs(site_names=[SITE], resource_identifiers=keys)
     except Exception as exc:  # noqa: BLE001 - a view, not the data: say so and go on
-        log.warning("Data Docs not updated for delivery %s: %s", sha[:12], type(exc).__name__)
+        log.warning("Data Docs not updated (last delivery %s): %s", sha[:12], type(exc).__name__)
         return None
     return docs_dir(settings) / "index.html"
