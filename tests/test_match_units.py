@@ -109,6 +109,31 @@ def test_joined_and_split_given_names_meet() -> None:
     assert lv["given_name"].iloc[0] >= 2
 
 
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (("THACH", "NARITH"), ("THCAH", "NARITH")),  # two letters swapped: key TAK becomes TCA
+        (("PICH", "SOVANN"), ("PICH", "SOANN")),  # a letter dropped: key SUVAN becomes SUN
+    ],
+)
+def test_a_typing_slip_keeps_a_name_close(a: tuple[str, str], b: tuple[str, str]) -> None:
+    """The letters stay close when a slip moves the phonetic key far: at least 'similar'."""
+    lv = levels_of(
+        {"family_name": a[0], "given_name": a[1]},
+        {"family_name": b[0], "given_name": b[1]},
+    )
+    assert lv["family_name"].iloc[0] >= 2
+    assert lv["given_name"].iloc[0] >= 2
+
+
+def test_different_names_with_a_few_shared_letters_stay_apart() -> None:
+    lv = levels_of(
+        {"family_name": "CHEA", "given_name": "SOPHEAP"},
+        {"family_name": "CHEA", "given_name": "PISETH"},
+    )
+    assert level("given_name", lv["given_name"].iloc[0]) == "different"
+
+
 def test_blanks_are_missing_not_agreement() -> None:
     lv = levels_of(
         {"family_name": "SOK", "given_name": "DARA", "phone": "", "national_id": None},
@@ -188,6 +213,15 @@ def test_weights_fitted_for_other_comparison_levels_are_fitted_again(settings) -
     migrate(settings)
     model = MatchModel(m={f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()}, u={})
     model.m["birth"] = np.full(5, 0.2)  # as stored before "two known dates differ" existed
+    with session_scope(settings) as s:
+        assert _refit_reason(s, model, settings) == "the comparisons changed since the weights were fitted"
+    # the same number of levels, fitted when they meant something else (params stored earlier)
+    model = MatchModel.from_params(
+        {
+            **MatchModel(m={f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()}).to_params(),
+            "compare_version": 0,
+        }
+    )
     with session_scope(settings) as s:
         assert _refit_reason(s, model, settings) == "the comparisons changed since the weights were fitted"
 

@@ -18,6 +18,10 @@ from rapidfuzz.process import cpdist
 from recordlinkage.base import BaseCompareFeature
 
 MISSING = -1
+# Raised when a level comes to mean something else (the same number of levels, other
+# pairs in them): weights fitted under an older meaning are fitted again.
+# 1: a name's level is also as close as its letters are (typing slips).
+COMPARE_VERSION = 1
 
 HOME_LEVELS = [
     "other province",
@@ -132,7 +136,18 @@ class NameFeature(BaseCompareFeature):
 
     name = "name"
 
-    COLUMNS = ["fam_key", "giv_key", "fam_kh", "giv_kh", "fam_text", "giv_text", "fam_skel", "giv_skel"]
+    COLUMNS = [
+        "fam_key",
+        "giv_key",
+        "fam_kh",
+        "giv_kh",
+        "fam_text",
+        "giv_text",
+        "fam_skel",
+        "giv_skel",
+        "fam_letters",
+        "giv_letters",
+    ]
     CODES = ["fam_code", "giv_code"]
 
     def __init__(self) -> None:
@@ -142,10 +157,10 @@ class NameFeature(BaseCompareFeature):
     def _compute_vectorized(self, *args):  # type: ignore[override]
         half = len(args) // 2
         a, b = args[:half], args[half:]
-        fa, ga, fka, gka, fta, gta, fsa, gsa = (_s(x) for x in a[:8])
-        fb, gb, fkb, gkb, ftb, gtb, fsb, gsb = (_s(x) for x in b[:8])
-        fca, gca = (_num(x) for x in a[8:])
-        fcb, gcb = (_num(x) for x in b[8:])
+        fa, ga, fka, gka, fta, gta, fsa, gsa, fla, gla = (_s(x) for x in a[:10])
+        fb, gb, fkb, gkb, ftb, gtb, fsb, gsb, flb, glb = (_s(x) for x in b[:10])
+        fca, gca = (_num(x) for x in a[10:])
+        fcb, gcb = (_num(x) for x in b[10:])
         ff, gg = _jw(fa, fb, fca, fcb), _jw(ga, gb, gca, gcb)
         fg, gf = _jw(fa, gb, fca, gcb), _jw(ga, fb, gca, fcb)
         swapped = (fg + gf) > (ff + gg) + 1e-9
@@ -162,6 +177,17 @@ class NameFeature(BaseCompareFeature):
         fb_o, fsb_o = np.where(swapped, gb, fb), np.where(swapped, gsb, fsb)
         vowelless = ((fa == fsa) | (fb_o == fsb_o)) & (fsa != "") & (fsa == fsb_o)
         fam_level[vowelless & (fam_level < 2)] = 2
+        # A typing slip (THACH typed THCAH, SOVANN typed SOANN) can move a phonetic key far
+        # (TAK, TCA) while the letters stay close: a name is as close as its letters are.
+        fam_lb, giv_lb = np.where(swapped, glb, flb), np.where(swapped, flb, glb)
+        for level, ta, tb, cuts in (
+            (fam_level, fla, fam_lb, (0.7, 0.88)),
+            (giv_level, gla, giv_lb, (0.8, 0.9)),
+        ):
+            low = np.flatnonzero((level < 2) & (ta != "") & (tb != ""))
+            if len(low):
+                by_letters = np.minimum(_bands(_jw(ta[low], tb[low]), cuts), 2)
+                level[low] = np.maximum(level[low], by_letters)
         # Same spelling, or the same Khmer script (unambiguous about which part is which).
         fam_same = _known(fta) & np.where(swapped, fta == gtb, fta == ftb)
         giv_same = _known(gta) & np.where(swapped, gta == ftb, gta == gtb)

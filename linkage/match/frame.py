@@ -156,4 +156,6 @@ def build_frame(records: pd.DataFrame) -> pd.DataFrame:
         "father_key",
     ):
         f[col] = f[col].astype("string").mask(f[col] == "", pd.NA)
+    # the same spellings, kept as text for letter similarity (fam_text is coded for equality)
+    f["fam_letters"], f["giv_letters"] = f["fam_text"], f["giv_text"]
     return f.reset_index(drop=True)

@@ -32,7 +32,7 @@ from linkage.match.blocking import (
     candidate_pairs,
 )
 from linkage.match.cluster import cluster
-from linkage.match.compare import FEATURES, LEVELS, compare, forget_views
+from linkage.match.compare import COMPARE_VERSION, FEATURES, LEVELS, compare, forget_views
 from linkage.match.events import EventRow, group_returns
 from linkage.match.frame import RECORD_COLUMNS, build_frame
 from linkage.match.ids import allocate, id_number
@@ -216,7 +216,9 @@ def _refit_reason(session: Session, model: MatchModel, settings: Settings) -> st
     """Weights fitted for other comparison levels, on a smaller store, before a source
     existed, or before reviewers had decided enough pairs (or many more), are fitted again:
     why, or None."""
-    if any(len(model.m.get(f, ())) != len(LEVELS[f]) for f in FEATURES):
+    if model.compare_version != COMPARE_VERSION or any(
+        len(model.m.get(f, ())) != len(LEVELS[f]) for f in FEATURES
+    ):
         return "the comparisons changed since the weights were fitted"
     records = int(session.scalar(select(func.count()).select_from(Record)) or 0)
     sources = set(session.execute(select(Record.source).distinct()).scalars())

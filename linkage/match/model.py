@@ -79,6 +79,7 @@ class MatchModel:
     records: int = 0  # how many records the weights were fitted on
     sources: list[str] = field(default_factory=list)
     key_version: int = 0  # blocking key definitions the stored keys were made with
+    compare_version: int = 0  # what the comparison levels meant when the weights were fitted
     decisions: int = 0  # reviewers' "same" decisions the m-probabilities learned from
 
     # ---- fitting -------------------------------------------------------------------
@@ -238,6 +239,7 @@ class MatchModel:
             "records": self.records,
             "sources": self.sources,
             "key_version": self.key_version,
+            "compare_version": self.compare_version,
             "decisions": self.decisions,
         }
 
@@ -253,6 +255,7 @@ class MatchModel:
             records=int(p.get("records", 0)),
             sources=list(p.get("sources", [])),
             key_version=int(p.get("key_version", 0)),
+            compare_version=int(p.get("compare_version", 0)),
             decisions=int(p.get("decisions", 0)),
         )
 

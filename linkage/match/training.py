@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.match.blocking import KEY_VERSION, BlockingStats, candidate_pairs
-from linkage.match.compare import LEVELS, compare
+from linkage.match.compare import COMPARE_VERSION, LEVELS, compare
 from linkage.match.model import MatchModel, random_pairs
 from linkage.settings import Settings
 
@@ -40,6 +40,7 @@ def fit_model(
         records=len(frame),
         sources=sorted(frame["source"].dropna().unique().tolist()),
         key_version=KEY_VERSION,
+        compare_version=COMPARE_VERSION,
     )
     n = len(frame)
     if n < 2:  # nothing to learn from: uninformative chance agreement
