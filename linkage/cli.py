@@ -245,13 +245,17 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from linkage.match.evaluate import evaluate_febrl, evaluate_store
+    from linkage.match.evaluate import TruthError, evaluate_febrl, evaluate_store
 
     settings = _settings(args)
     scores = []
     with console.status("scoring against the truth") as status:
         if args.truth:
-            scores += evaluate_store(settings, Path(args.truth))
+            try:
+                scores += evaluate_store(settings, Path(args.truth))
+            except TruthError as exc:
+                console.print(f"[red]cannot evaluate:[/red] {exc}")
+                return 2
         if args.febrl:
             status.update("linking FEBRL 3 and 4")
             scores += evaluate_febrl(settings)
@@ -517,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_explain)
 
     s = sub.add_parser("evaluate", help="score persons against a synthetic truth and on FEBRL 3 and 4")
-    s.add_argument("--truth", help="a synth output's truth/ folder")
+    s.add_argument("--truth", help="a synth output folder (or its truth/ folder)")
     s.add_argument("--no-febrl", dest="febrl", action="store_false", help="skip the FEBRL yardstick")
     s.add_argument("--as-of", help="score flags as of this date (YYYY-MM-DD; default today)")
     s.set_defaults(func=cmd_evaluate)

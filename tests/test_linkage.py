@@ -57,6 +57,17 @@ def test_synthetic_lists_link_into_the_true_persons(settings: Settings, synth_di
         assert orphans == 0
 
 
+def test_evaluate_refuses_a_truth_it_cannot_score(
+    settings: Settings, synth_dir: Path, monkeypatch, capsys
+) -> None:
+    """Nothing linked yet, or no truth where pointed: a reason, not a perfect score."""
+    monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
+    assert main(["evaluate", "--no-febrl", "--truth", str(synth_dir)]) == 2
+    assert "none of the 0 linked records" in capsys.readouterr().out
+    assert main(["evaluate", "--no-febrl", "--truth", str(synth_dir / "landing")]) == 2
+    assert "no synthetic truth" in capsys.readouterr().out
+
+
 def test_incremental_keeps_ids_and_a_rebuild_finds_the_same_persons(
     settings: Settings, synth_dir: Path
 ) -> None:

@@ -81,8 +81,23 @@ def _pair_recall(left: np.ndarray, right: np.ndarray, truth: np.ndarray) -> floa
     return found / total if total else 1.0
 
 
+class TruthError(ValueError):
+    """The truth given cannot score this store; the message says why."""
+
+
+def truth_folder(path: Path) -> Path:
+    """synth's truth/ folder, given it or the synth output that holds it."""
+    for folder in (path, path / "truth"):
+        if (folder / "records.csv").is_file() and (folder / "events.csv").is_file():
+            return folder
+    raise TruthError(
+        f"no synthetic truth at {path}: expected records.csv and events.csv there or in {path / 'truth'}"
+    )
+
+
 def evaluate_store(settings: Settings, truth_dir: Path) -> list[PairScores]:
     """Stored persons and return events against synth's truth/records.csv."""
+    truth_dir = truth_folder(truth_dir)
     truth = pd.read_csv(truth_dir / "records.csv", dtype=str).rename(columns={"file": "file_name"})
     with session_scope(settings) as s:
         stmt = (
@@ -100,6 +115,11 @@ def evaluate_store(settings: Settings, truth_dir: Path) -> list[PairScores]:
     merged = stored.merge(
         truth, on=["source", "file_name", "source_record_id"], how="inner", suffixes=("", "_true")
     )
+    if merged.empty:  # scores of nothing would read as perfect
+        raise TruthError(
+            f"none of the {len(stored):,} linked records is in this truth ({len(truth):,} records): "
+            "run and link the lists of that synth output into this store first"
+        )
     persons = pair_scores("persons (synthetic truth)", merged["person_id"], merged["person_id_true"])
     frame = build_frame(merged[RECORD_COLUMNS])
     persons.blocking_recall = blocking_recall(
@@ -209,6 +229,7 @@ def evaluate_flags(settings: Settings, truth_dir: Path, as_of: dt.date) -> FlagS
     """Each of our flagged returns is matched to the true return most of its records are from."""
     from linkage.referral.flags import event_status
 
+    truth_dir = truth_folder(truth_dir)
     truth_records = pd.read_csv(truth_dir / "records.csv", dtype=str).rename(columns={"file": "file_name"})
     truth_events = pd.read_csv(truth_dir / "events.csv", dtype=str)
     ret = pd.to_datetime(truth_events["return_date"])
