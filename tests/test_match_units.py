@@ -134,6 +134,25 @@ def test_different_names_with_a_few_shared_letters_stay_apart() -> None:
     assert level("given_name", lv["given_name"].iloc[0]) == "different"
 
 
+def test_one_list_naming_a_man_twice_for_one_return_is_its_own_level() -> None:
+    """Namesakes who came home together sit in one list; a man's two returns may too."""
+    man = {"family_name": "CHEA", "given_name": "DARA", "delivery_sha256": "list-1"}
+    lv = levels_of(
+        dict(man, return_date=dt.date(2024, 9, 18)),
+        dict(man, return_date=dt.date(2024, 9, 19)),  # one batch, one list
+        dict(man, return_date=dt.date(2026, 2, 1)),  # the same list, another return
+        dict(man, delivery_sha256="list-2", return_date=dt.date(2024, 9, 18)),
+        dict(man, delivery_sha256="list-2", intake_date=dt.date(2024, 9, 20)),  # an intake list
+        dict(man, delivery_sha256="list-2", intake_date=dt.date(2024, 9, 22)),
+    )
+    pairs = dict(zip(zip(*np.triu_indices(6, k=1), strict=True), lv["lists"], strict=True))
+    assert level("lists", pairs[0, 1]) == "same list, same return"
+    assert level("lists", pairs[0, 2]) == "same list"
+    assert level("lists", pairs[0, 3]) == "different lists"
+    assert level("lists", pairs[3, 4]) == "same list, same return"  # a return and an intake
+    assert level("lists", pairs[4, 5]) == "same list, same return"
+
+
 def test_blanks_are_missing_not_agreement() -> None:
     lv = levels_of(
         {"family_name": "SOK", "given_name": "DARA", "phone": "", "national_id": None},

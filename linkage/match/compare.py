@@ -21,7 +21,8 @@ MISSING = -1
 # Raised when a level comes to mean something else (the same number of levels, other
 # pairs in them): weights fitted under an older meaning are fitted again.
 # 1: a name's level is also as close as its letters are (typing slips).
-COMPARE_VERSION = 1
+# 2: one list naming a man twice for one return is its own level of "lists".
+COMPARE_VERSION = 2
 
 HOME_LEVELS = [
     "other province",
@@ -57,7 +58,7 @@ LEVELS: dict[str, list[str]] = {
     "phone": ["different", "same"],
     "id_document": ["different", "same"],
     "father": ["different", "similar", "same"],
-    "lists": ["same list", "different lists"],
+    "lists": ["same list, same return", "same list", "different lists"],
 }
 FEATURES = list(LEVELS)
 
@@ -343,15 +344,29 @@ def _within(gap_days: np.ndarray, limit: int) -> np.ndarray:
 
 
 class ListFeature(BaseCompareFeature):
-    """Whether both records come from one list: one list rarely names a man twice."""
+    """Whether both records come from one list, and if so whether for one return.
+
+    One list rarely names a man twice, and hardly ever twice for one return: two such rows
+    are most often namesakes who came home together (the trap of a return batch). A man
+    named twice for two returns (re-trafficked) is the kind of repeat a list does hold.
+    """
 
     name = "lists"
 
-    def __init__(self) -> None:
-        super().__init__("delivery", "delivery", label="lists")
+    def __init__(self, window_days: int = 7) -> None:
+        cols = ["delivery", "return_date", "intake_date"]
+        super().__init__(cols, cols, label="lists")
+        self.window_days = window_days
 
-    def _compute_vectorized(self, a, b):  # type: ignore[override]
-        return (_s(a) != _s(b)).astype(np.int8)
+    def _compute_vectorized(self, da, ra, ia, db, rb, ib):  # type: ignore[override]
+        level = np.where(_s(da) != _s(db), 2, 1).astype(np.int8)
+        day = np.timedelta64(1, "D")
+        when_a, when_b = _dates(ra), _dates(rb)
+        when_a = np.where(np.isnat(when_a), _dates(ia), when_a)  # an intake list's date
+        when_b = np.where(np.isnat(when_b), _dates(ib), when_b)
+        together = np.abs((when_a - when_b) / day) <= self.window_days  # NaN (unknown) is False
+        level[(level == 1) & together] = 0
+        return level
 
 
 def comparator() -> rl.Compare:
