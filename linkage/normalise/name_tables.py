@@ -66,6 +66,13 @@ def khmer_surnames() -> frozenset[str]:
 
 
 @cache
+def khmer_given_names() -> frozenset[str]:
+    from linkage.normalise.khmer import normalise_khmer
+
+    return frozenset(normalise_khmer(r["kh"]) for r in given_names())
+
+
+@cache
 def conventional_spelling() -> dict[str, str]:
     """Known spelling of a name (upper-cased, spaces out) -> its conventional romanisation.
 

@@ -12,9 +12,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from linkage.normalise.khmer import has_khmer, normalise_khmer
-from linkage.normalise.name_tables import given_spellings, khmer_surnames, surname_spellings
+from linkage.normalise.name_tables import (
+    given_spellings,
+    khmer_given_names,
+    khmer_surnames,
+    surname_spellings,
+)
 
-TITLES = {"MR", "MR.", "MRS", "MS", "MISS", "LOK", "NEAK", "BROS", "KHUN", "DR", "DR."}
+# Not "KHUN": a Thai honorific, but ឃុន Khun is a Khmer surname (a title that is also a
+# known surname is never dropped).
+TITLES = {"MR", "MR.", "MRS", "MS", "MISS", "LOK", "NEAK", "BROS", "DR", "DR."}
 KHMER_TITLES = ("លោក", "ឈ្មោះ", "អ្នក", "ឧបាសក")
 _PUNCT = re.compile(r"[.,;:/\\()\[\]{}\"'`_|*#!?]+")
 
@@ -30,7 +37,7 @@ def tidy_latin(text: str) -> str:
     """Upper-case, accents and punctuation off, hyphens and spaces single, titles dropped."""
     s = strip_accents(text).upper().replace("-", " ")
     s = _PUNCT.sub(" ", s)
-    tokens = [t for t in s.split() if t not in TITLES]
+    tokens = [t for t in s.split() if t not in TITLES or t in surname_spellings()]
     return " ".join(tokens)
 
 
@@ -58,6 +65,49 @@ def _is_given(token: str) -> bool:
     return token.replace(" ", "") in given_spellings()
 
 
+# A Khmer word starts with a consonant or an independent vowel, never with a vowel sign,
+# a diacritic or a subscript: a cut before one of those is inside a syllable.
+_KHMER_WORD_START = re.compile("[\u1780-\u17b3]")
+_MIN_LATIN_PART = 2
+
+
+def split_joined(token: str) -> tuple[str, str, str] | None:
+    """A full name written as one word: (surname, given name, order), or None.
+
+    Why: Khmer writes words together, and a zero-width space between the names vanishes
+    when the text is normalised, so "ខៀវចាន់ណា" is Khiev Channa; Latin lists join too
+    (KEOSOPHEAK, or SOPHEAKKEO from a list that writes the given name first). A Khmer word
+    must start with a known surname and the rest must be able to start a word; a word that
+    is itself a known given name stays whole. Latin, which joins less often and has short
+    surnames inside many given names (SOKHA), splits only when the rest is a known given
+    name as well.
+    """
+    khmer = has_khmer(token)
+    given = khmer_given_names() if khmer else given_spellings()
+    if token in given:
+        return None
+    best: tuple[str, str, str] | None = None
+    for surname in khmer_surnames() if khmer else surname_spellings():
+        if len(surname) < _MIN_LATIN_PART or len(token) - len(surname) < 2:
+            continue
+        if khmer:
+            rest = token[len(surname) :]
+            if not token.startswith(surname) or not _KHMER_WORD_START.match(rest):
+                continue
+            if rest in given:
+                return surname, rest, "family_given"
+            found = (surname, rest, "family_given")
+        elif token.startswith(surname) and token[len(surname) :] in given:
+            found = (surname, token[len(surname) :], "family_given")
+        elif token.endswith(surname) and token[: -len(surname)] in given:
+            found = (surname, token[: -len(surname)], "given_family")
+        else:
+            continue
+        if best is None or len(surname) > len(best[0]):
+            best = found
+    return best
+
+
 @lru_cache(maxsize=200_000)
 def split_full_name(full: str, default_order: str = "family_given") -> SplitName:
     """Decide which token is the family name: a known surname wins over the list's habit."""
@@ -66,6 +116,9 @@ def split_full_name(full: str, default_order: str = "family_given") -> SplitName
     if not tokens:
         return SplitName(None, None, "unknown")
     if len(tokens) == 1:
+        joined = split_joined(tokens[0])
+        if joined:
+            return SplitName(*joined)
         return SplitName(None, tokens[0], "single")
     first, last = tokens[0], tokens[-1]
     first_is = _is_surname(first, khmer)

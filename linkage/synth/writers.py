@@ -263,7 +263,9 @@ class ListWriter:
                         "ngo_follow_up": "Follow-up",
                         "ngo_closed_referred": "Closed-Referred",
                     }.get(e.referral_kind or "", "Closed")
-                    kh = khmer_variant(rng, f"{p.family['kh']} {p.given['kh']}")
+                    # Khmer writes words together: a space, a zero-width space, or nothing
+                    sep = rng.choices([" ", "\u200b", ""], weights=[75, 15, 10])[0]
+                    kh = khmer_variant(rng, f"{p.family['kh']}{sep}{p.given['kh']}")
                     en = f"{latin_variant(rng, p.family)} {latin_variant(rng, p.given)}"
                     r = rng.random()
                     name_kh, name_en = (kh, "") if r < 0.25 else ("", en) if r < 0.45 else (kh, en)
