@@ -146,6 +146,12 @@ class TestDates:
             ("01/01/1990", dt.date(1990, 1, 1), "year"),
             ("1990", dt.date(1990, 1, 1), "year"),
             ("12 Mar 2015", dt.date(2015, 3, 12), "day"),
+            ("March 12, 2015", dt.date(2015, 3, 12), "day"),
+            ("12 មីនា 2015", dt.date(2015, 3, 12), "day"),  # Khmer month names
+            ("១២ ខែមីនា ២០១៥", dt.date(2015, 3, 12), "day"),  # "month of March", Khmer digits
+            ("05 តុលា 2558", dt.date(2015, 10, 5), "day"),  # and a Buddhist-era year
+            ("12/03/2015 00:00", dt.date(2015, 3, 12), "day"),  # a time from a spreadsheet export
+            ("1 January 1990", dt.date(1990, 1, 1), "year"),
         ],
     )
     def test_formats(self, text: str, value: dt.date, precision: str) -> None:
@@ -157,7 +163,9 @@ class TestDates:
         parsed = parse_date("01/01/2020", placeholder_is_year=False)
         assert parsed is not None and parsed.precision == "day"
 
-    @pytest.mark.parametrize("text", ["31/02/2015", "13/13/2015", "yesterday", "2015-13-40"])
+    @pytest.mark.parametrize(
+        "text", ["31/02/2015", "13/13/2015", "yesterday", "2015-13-40", "12 Foo 2015", "31 Feb 2015"]
+    )
     def test_bad_dates_raise_without_the_value(self, text: str) -> None:
         with pytest.raises(DateError) as err:
             parse_date(text)

@@ -42,10 +42,15 @@ MONTHS = {
 EXCEL_1900 = dt.date(1899, 12, 30)
 EXCEL_1904 = dt.date(1904, 1, 1)
 
-_DMY = re.compile(r"^(\d{1,2})[/\-. ](\d{1,2})[/\-. ](\d{2}|\d{4})$")
-_YMD = re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"  # "00:00" that a spreadsheet's export adds
+_DMY = re.compile(r"^(\d{1,2})[/\-. ](\d{1,2})[/\-. ](\d{2}|\d{4})" + _TIME + "$")
+_YMD = re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})" + _TIME + "$")
 _YEAR = re.compile(r"^(\d{4})$")
-_NAMED = re.compile(r"^(\d{1,2})[\s\-/]*([^\W\d_]+)\.?[\s\-/,]*(\d{4})$")
+# A month name is any run of letters, Khmer vowel signs included (12 មីនា 1985, 12-Mar-1985),
+# written after the day or, in English, before it (March 12, 1985).
+_MONTH = r"(?:ខែ\s*)?([^\d\s/\-.,]+)"
+_NAMED = re.compile(r"^(\d{1,2})[\s\-/]*" + _MONTH + r"\.?[\s\-/,]*(\d{4})$")
+_NAMED_FIRST = re.compile(r"^" + _MONTH + r"\.?\s+(\d{1,2}),?\s+(\d{4})$")
 _SERIAL = re.compile(r"^(\d{4,5})(?:\.0+)?$")
 
 
@@ -86,6 +91,12 @@ def _make(y: int, m: int, d: int) -> dt.date:
         raise DateError(f"day {d}, month {m} is not a calendar date") from exc
 
 
+def _month(name: str) -> int | None:
+    """January, Jan, មីនា or ខែមីនា ("month of March")."""
+    name = name.removeprefix("ខែ")
+    return MONTHS.get(name.lower()[:3]) if name.isascii() else MONTHS.get(name)
+
+
 @lru_cache(maxsize=100_000)
 def parse_date_text(text: str, placeholder_is_year: bool = False, allow_serial: bool = True) -> ParsedDate:
     """Parse one date string. Raises DateError with a reason that holds no personal value."""
@@ -108,11 +119,18 @@ def parse_date_text(text: str, placeholder_is_year: bool = False, allow_serial: 
     if m := _YEAR.match(s):
         y = _year(int(m[1]), pivot)
         return ParsedDate(dt.date(y, 1, 1), "year")
-    if m := _NAMED.match(s):
-        month = MONTHS.get(m[2].lower()[:3]) or MONTHS.get(m[2])
+    named = _NAMED.match(s)
+    if named or (named := _NAMED_FIRST.match(s)):
+        day, name, year = (
+            (named[1], named[2], named[3]) if named.re is _NAMED else (named[2], named[1], named[3])
+        )
+        month = _month(name)
         if month is None:
             raise DateError("unknown month name")
-        return ParsedDate(_make(_year(int(m[3]), pivot), month, int(m[1])), "day")
+        value = _make(_year(int(year), pivot), month, int(day))
+        if placeholder_is_year and value.day == 1 and value.month == 1:
+            return ParsedDate(value, "year")
+        return ParsedDate(value, "day")
     if allow_serial and (m := _SERIAL.match(s)) and 366 <= int(m[1]) <= 80000:
         return ParsedDate(excel_serial_to_date(int(m[1])), "day")
     raise DateError("not a date in a known format (DD/MM/YYYY, YYYY-MM-DD, D-M-YYYY, year)")
