@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_data import cache_dir  # noqa: E402
+
 from linkage.ingest.load import Ingestor  # noqa: E402
 from linkage.match.linker import link  # noqa: E402
 from linkage.settings import load_settings  # noqa: E402
@@ -32,7 +34,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=3)
     p.add_argument("--new", type=int, default=1000, help="records in the new delivery")
     args = p.parse_args()
-    cache = ROOT / "var" / "bench" / f"p{args.persons}-s{args.seed}"
+    cache = cache_dir(args.persons, args.seed)
     if not (cache / "store").exists():
         raise SystemExit(f"run benchmarks/linkage_bench.py --persons {args.persons} first")
     work = ROOT / "var" / "bench" / f"incremental-p{args.persons}"

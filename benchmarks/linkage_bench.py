@@ -31,6 +31,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_data import cache_dir  # noqa: E402
+
 from linkage.match.evaluate import link_in_memory, pair_scores  # noqa: E402
 from linkage.match.frame import RECORD_COLUMNS  # noqa: E402
 from linkage.settings import load_settings  # noqa: E402
@@ -64,7 +66,7 @@ class PeakMemory:
 
 def prepare(persons: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     """Records (as our ingest stores them) and their true person, cached per size."""
-    cache = ROOT / "var" / "bench" / f"p{persons}-s{seed}"
+    cache = cache_dir(persons, seed)
     frame_file = cache / "records.pkl"
     if frame_file.exists():
         data = pd.read_pickle(frame_file)
