@@ -321,6 +321,21 @@ def test_both_names_misspelt_still_meet_through_birth_date_and_district() -> Non
     assert stats.pairs_by_pass["birth_date_place"] == 1
 
 
+def test_a_mistyped_district_meets_through_the_commune_a_replaced_name_through_the_birth_date() -> None:
+    """Lists that type district and commune apart (FEBRL's postcode and suburb) mistype one."""
+    born = {"birth_date": dt.date(1987, 8, 15), "birth_year": 1987, "birth_precision": "day"}
+    rows = [
+        {"family_name": "MATTHEWS", "given_name": "JEREMY", "district_code": "3030", "commune_code": "CECIL"},
+        {"family_name": "MATTHEWS", "given_name": "JEREMY", "district_code": "3035", "commune_code": "CECIL"},
+        {"family_name": "PENDLE", "given_name": "JAYDEN", "district_code": "2164", **born},
+        {"family_name": "PENDLE", "given_name": "BRAEDON", "district_code": "2614", **born},
+    ]
+    left, right, stats = candidate_pairs(block_keys(build_frame(records(*rows))))
+    assert list(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1), (2, 3)]
+    assert stats.pairs_by_pass["name_token_commune"] >= 1
+    assert stats.pairs_by_pass["birth_date_name"] >= 1
+
+
 def test_common_surnames_weigh_less_than_rare_ones() -> None:
     rows = [{"family_name": "SOK", "given_name": f"G{i}"} for i in range(40)]
     rows += [{"family_name": "YOEUNG", "given_name": "DARA"}, {"family_name": "YOEUNG", "given_name": "DARA"}]

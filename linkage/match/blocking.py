@@ -3,7 +3,8 @@
 Why several passes: each misses what another catches. Each name key is paired with the
 other name's initial, so the order a list wrote them in does not matter; a surname spelled
 apart (Keo/Kao/Kev) still meets through the given name plus birth year or district, a
-misspelt given name through the surname; a record with one name probes everyone's keys;
+misspelt given name through the surname, a mistyped district through the commune; a
+record with one name probes everyone's keys;
 phone, ID or document, father's name and the return (date, district, initials) catch the
 rest. A name block grown past a few dozen records (Sok, born 1990, given name D, at a
 million records) is split by province (by commune for the district pass), so candidate
@@ -25,6 +26,10 @@ import pandas as pd
 PASSES: dict[str, tuple[str, ...]] = {
     "name_token_year": ("k_fam_year", "k_giv_year"),  # key + birth year + other initial
     "name_token_district": ("k_fam_district", "k_giv_district"),  # key + district + other initial
+    # the same with the commune, for lists whose district (a postcode, say) is typed apart
+    # from the commune and mistyped; on gazetteer codes a commune lies in its district, so
+    # this finds nothing the district pass misses
+    "name_token_commune": ("k_fam_commune", "k_giv_commune"),
     "phone": ("k_phone",),
     "id_or_document": ("k_id",),
     "father_district": ("k_father",),
@@ -32,6 +37,9 @@ PASSES: dict[str, tuple[str, ...]] = {
     # both names misspelt past their keys; the commune too, for lists whose district
     # (a postcode, say) is mistyped where the finer place is right
     "birth_date_place": ("k_dob_district", "k_dob_commune"),
+    # a given name replaced or misspelt past its key and initial, the place mistyped: the
+    # full birth date (known to the day) with either name key
+    "birth_date_name": ("k_dob_fam", "k_dob_giv"),
 }
 # Asymmetric passes: records with only one name (the list gave one, or the split failed)
 # probe the name keys of everyone, by birth year. Few records probe, so blocks stay small.
@@ -54,7 +62,7 @@ STORED_KEY_COLUMNS = KEY_COLUMNS + [f"r_{c}" for c in sorted(set(REFINE.values()
 
 DEFAULT_MAX_BLOCK = 400
 # Bump when a key's definition changes: stored keys are then recomputed before linking.
-KEY_VERSION = 7
+KEY_VERSION = 8
 
 
 # Keys are stored hashed: blocking needs only equality, and the store's index then holds
@@ -109,11 +117,15 @@ def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
         "k_giv_year_any": _key(giv, year),
         "k_fam_district": _key(fam, district, giv_i),
         "k_giv_district": _key(giv, district, fam_i),
+        "k_fam_commune": _key(fam, commune, giv_i),
+        "k_giv_commune": _key(giv, commune, fam_i),
         "k_phone": _key(_part(frame["phone"])),
         "k_id": _key(_part(ident)),
         "k_father": _key(_part(frame["father_key"]), district),
         "k_dob_district": _key(dob, district),
         "k_dob_commune": _key(dob, commune),
+        "k_dob_fam": _key(dob, fam),
+        "k_dob_giv": _key(dob, giv),
         # a return batch from one district, both initials (either order)
         "k_return_fam": _key(returned, district, fam_i, giv_i),
         "k_return_giv": _key(returned, district, giv_i, fam_i),

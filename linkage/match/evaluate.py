@@ -139,7 +139,8 @@ def _febrl_records(df: pd.DataFrame, delivery: str) -> pd.DataFrame:
             "family_name": df["surname"].str.upper(),
             "given_name": df["given_name"].str.upper(),
             "birth_date": dob.dt.date,
-            "birth_year": dob.dt.year,
+            # the year of a date whose day or month is mistyped (19450493) is still known
+            "birth_year": pd.to_numeric(df["date_of_birth"].str[:4], errors="coerce"),
             "birth_precision": np.where(dob.notna(), "day", None),
             "province_code": df["state"],
             "district_code": df["postcode"],
