@@ -35,6 +35,7 @@ bench: setup
 	$(VENV)/bin/python benchmarks/ingest_bench.py
 	$(VENV)/bin/python benchmarks/linkage_bench.py --persons 20000
 	$(VENV)/bin/python benchmarks/incremental_bench.py --persons 20000
+	$(VENV)/bin/python benchmarks/robustness_bench.py --persons 5000
 
 clean:
 	rm -rf var .pytest_cache
