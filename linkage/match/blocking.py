@@ -3,10 +3,10 @@
 Why several passes: each misses what another catches. Each name key is paired with the
 other name's initial, so the order a list wrote them in does not matter; a surname spelled
 apart (Keo/Kao/Kev) still meets through the given name plus birth year or district, a
-misspelt given name through the surname, a mistyped district through the commune; a
-record with one name probes everyone's keys;
-phone, ID or document, father's name and the return (date, district, initials) catch the
-rest. A name block grown past a few dozen records (Sok, born 1990, given name D, at a
+misspelt given name through the surname, a mistyped district through the commune, a
+replaced given name through the surname and the birth date; a record with one name probes
+everyone's keys; phone, ID or document, father's name and the return (date, district,
+initials) catch the rest. A name block grown past a few dozen records (Sok, born 1990, given name D, at a
 million records) is split by province (by commune for the district pass), so candidate
 pairs stay near-linear in the number of records; blocks larger than a cap even so are
 skipped and counted. Whole-name blocks are not used: at scale they hold thousands of

@@ -68,7 +68,7 @@ def _is_given(token: str) -> bool:
 # A Khmer word starts with a consonant or an independent vowel, never with a vowel sign,
 # a diacritic or a subscript: a cut before one of those is inside a syllable.
 _KHMER_WORD_START = re.compile("[\u1780-\u17b3]")
-_MIN_LATIN_PART = 2
+_MIN_PART = 2  # characters of either part: a one-letter "surname" would split anything
 
 
 def split_joined(token: str) -> tuple[str, str, str] | None:
@@ -88,7 +88,7 @@ def split_joined(token: str) -> tuple[str, str, str] | None:
         return None
     best: tuple[str, str, str] | None = None
     for surname in khmer_surnames() if khmer else surname_spellings():
-        if len(surname) < _MIN_LATIN_PART or len(token) - len(surname) < 2:
+        if len(surname) < _MIN_PART or len(token) - len(surname) < _MIN_PART:
             continue
         if khmer:
             rest = token[len(surname) :]
