@@ -138,6 +138,39 @@ def test_a_referral_counts_for_the_return_it_follows(linked_synth: Settings, tmp
     assert again.counts == first.counts and again.open == first.open
 
 
+def test_a_referral_left_for_review_is_named_on_both_namesakes_flags(
+    linked_synth: Settings, tmp_path: Path
+) -> None:
+    """Two men of one name came home in one batch; an NGO took one of them into active case
+    management, with no birth date to tell which. Both stay flagged, and both flags name the
+    review pair whose decision would close one of them."""
+    s = linked_synth
+    land = tmp_path / "landing"
+    common = dict(ret="14/04/2025", phone="", commune_of_origin="Sandan", batch_id="B-TWIN")
+    write(
+        land / "iom" / "namesakes.csv",
+        iom_csv(
+            [
+                iom_row("T-N1", name="VEASNA YOEUNG", dob="12/03/1990", **common),
+                iom_row("T-N2", name="VEASNA YOEUNG", dob="07/11/1996", **common),
+            ]
+        ),
+    )
+    write(
+        land / "ngo-hagar" / "namesake.csv",
+        ngo_csv([ngo_row("H-N1", "YOEUNG VEASNA", "", "2025-04-28", "Active", phone="", commune="Sandan")]),
+    )
+    ingest_dir(s, land)
+    link(s)
+    may = dt.date(2025, 5, 31)
+    n1, n2 = status_of(s, "iom", "T-N1", may), status_of(s, "iom", "T-N2", may)
+    assert n1["person_id"] != n2["person_id"]  # two men, not one
+    assert n1["flagged"] and n2["flagged"]
+    assert n1["review_pairs"] and n2["review_pairs"]
+    for st in (n1, n2):
+        assert f"review pair {st['review_pairs'][0]} awaits a decision" in st["reason"]
+
+
 def test_weekly_report_workbook(linked_synth: Settings, tmp_path: Path) -> None:
     s = linked_synth
     first = build_weekly_report(s, SYNTH_AS_OF, tmp_path / "a")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from linkage.settings import Settings
 from linkage.sources import load_mappings
-from linkage.store.models import Delivery, PersonRecord, Record, ReturnEvent
+from linkage.store.models import CandidatePair, Delivery, PersonRecord, Record, ReturnEvent
 
 # A referral dated a little before the recorded return still follows it (lists disagree
 # on the return date by a few days).
@@ -195,6 +195,33 @@ def _assign_to_events(evidence: pd.DataFrame, records: pd.DataFrame, events: pd.
     return pd.concat([matched, undated], ignore_index=True)
 
 
+def _awaiting_review(session: Session, records: pd.DataFrame, evidence: pd.DataFrame) -> dict[str, list[int]]:
+    """Person -> open review pairs that would give him a record carrying a referral.
+
+    Why: a referral on an NGO list that matched two namesakes of one batch equally is left
+    for a reviewer, so both men are flagged meanwhile; the case lead should see that one
+    flag may close once the pair is decided, and which pair to decide.
+    """
+    referral_records = set(evidence.loc[evidence["kind"] == "referral", "record_id"].tolist())
+    if not referral_records:
+        return {}
+    person_of = dict(zip(records["record_id"].tolist(), records["person_id"].tolist(), strict=True))
+    pairs = session.execute(
+        select(CandidatePair.id, CandidatePair.record_a, CandidatePair.record_b).where(
+            CandidatePair.band == "review", CandidatePair.status == "open"
+        )
+    ).all()
+    out: dict[str, list[int]] = {}
+    for pair, a, b in pairs:
+        pa, pb = person_of.get(a), person_of.get(b)
+        if pa is None or pb is None or pa == pb:
+            continue
+        for person, other in ((pa, b), (pb, a)):
+            if other in referral_records:
+                out.setdefault(person, []).append(int(pair))
+    return out
+
+
 def event_status(
     session: Session, settings: Settings, as_of: dt.date, records: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -249,9 +276,18 @@ def event_status(
         for d, f in zip(days.fillna(0), events["flagged"], strict=True)
     ]
     events["lists"] = events["sources"].map(lambda s: ", ".join(source_label(x) for x in s))
+    waiting = _awaiting_review(session, records, evidence)
+    events["review_pairs"] = [sorted(waiting.get(p, [])) for p in events["person_id"]]
     events["reason"] = [
-        _reason(src, part, bool(before))
-        for src, part, before in zip(events["sources"], events["partial"], earlier.fillna(False), strict=True)
+        _reason(src, part, bool(before), pairs if flagged else [])
+        for src, part, before, pairs, flagged in zip(
+            events["sources"],
+            events["partial"],
+            earlier.fillna(False),
+            events["review_pairs"],
+            events["flagged"],
+            strict=True,
+        )
     ]
     return events.sort_values(["flagged", "days_since_return"], ascending=[False, False], ignore_index=True)
 
@@ -274,6 +310,7 @@ STATUS_COLUMNS = [
     "band",
     "lists",
     "reason",
+    "review_pairs",
 ]
 
 
@@ -284,13 +321,18 @@ def _lists_phrase(sources: list[str]) -> str:
     return "on " + ", ".join(labels[:-1]) + f" and {labels[-1]} lists"
 
 
-def _reason(sources: list[str], partial: bool, referred_before: bool) -> str:
+def _reason(sources: list[str], partial: bool, referred_before: bool, review_pairs: list[int]) -> str:
     where = _lists_phrase(sources)
     if partial:
-        return f"{where}; NGO case closed without referral"
-    if referred_before:
-        return f"{where}; referred after an earlier return, not after this one"
-    return f"{where}; no referral found in any list"
+        why = f"{where}; NGO case closed without referral"
+    elif referred_before:
+        why = f"{where}; referred after an earlier return, not after this one"
+    else:
+        why = f"{where}; no referral found in any list"
+    if review_pairs:
+        which = ", ".join(str(p) for p in review_pairs)
+        why += f"; a referral on another record may be his: review pair {which} awaits a decision"
+    return why
 
 
 def close_reason(row: pd.Series | None) -> str:
