@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,9 @@ from linkage.store.models import AuditLog
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 _engines: dict[str, Engine] = {}
+# JSON as UTF-8 text, compact: a Khmer row escaped to \uXXXX takes twice the bytes and
+# longer to write, and nothing reads the stored JSON but JSON parsers.
+_to_json = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -36,10 +41,10 @@ def get_engine(settings: Settings) -> Engine:
     if url not in _engines:
         if url.startswith("sqlite"):
             settings.home.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 30})
+            engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=_to_json)
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            engine = create_engine(url, pool_pre_ping=True, json_serializer=_to_json)
         _engines[url] = engine
     return _engines[url]
 
