@@ -135,7 +135,8 @@ def _already_seen(existing: Delivery, file_name: str) -> DeliveryResult:
 
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Python's cyclic garbage collector runs rarely while a delivery is mapped and loaded.
+    """Python's cyclic garbage collector runs rarely while a delivery is read, mapped and loaded
+    (used as a decorator of Ingestor._process).
 
     Why: a delivery allocates a few objects per cell and frees almost none until it is done,
     so the default collector (every 700 new objects) walks the growing heap thousands of
@@ -254,6 +255,7 @@ class Ingestor:
             audit(s, "delivery.rejected", sha, rule=exc.rule)
         return DeliveryResult(sha, file_name, source, "rejected", exc.reason)
 
+    @fewer_collections()
     def _process(
         self,
         sha: str,
@@ -266,14 +268,13 @@ class Ingestor:
         today = today or today_phnom_penh()
         result = DeliveryResult(sha, file_name, mapping.source, "ingested")
         try:
-            with fewer_collections():
-                table = read_table(
-                    data,
-                    mapping.known_headers,
-                    self.settings.header_search_rows,
-                    self.settings.xlsx_max_uncompressed_bytes,
-                    self.settings.xlsx_max_ratio,
-                )
+            table = read_table(
+                data,
+                mapping.known_headers,
+                self.settings.header_search_rows,
+                self.settings.xlsx_max_uncompressed_bytes,
+                self.settings.xlsx_max_ratio,
+            )
             positions = mapping.column_for(table.header)
             missing = [f for f in mapping.required_columns if f not in positions]
             if missing:
@@ -286,20 +287,6 @@ class Ingestor:
             self._mark_rejected(sha, exc)
             result.status, result.reason = "rejected", exc.reason
             return result
-        with fewer_collections():
-            self._validate_and_load(sha, mapping, table, file_name, today, only_lines, result)
-        return result
-
-    def _validate_and_load(
-        self,
-        sha: str,
-        mapping: SourceMapping,
-        table: Any,
-        file_name: str,
-        today: dt.date,
-        only_lines: set[int] | None,
-        result: DeliveryResult,
-    ) -> None:
         mapper = RowMapper(mapping, table, today)
         total = len(table.rows)
         progress = self.progress
@@ -335,6 +322,7 @@ class Ingestor:
             self._docs.append(([strip_values(r) for r in gx_results], mapping.source, sha))
             if not self._batched:
                 self.publish_docs()
+        return result
 
     def _mark_rejected(self, sha: str, exc: DeliveryRejected) -> None:
         with session_scope(self.settings) as s:

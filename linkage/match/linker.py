@@ -191,6 +191,11 @@ def _refined_lookup(
     return out
 
 
+def _stored_keys(key_row: dict[str, Any]) -> dict[str, int | None]:
+    """A record's blocking keys and split places as PersonRecord stores them."""
+    return {c: None if pd.isna(key_row[c]) else int(key_row[c]) for c in STORED_KEY_COLUMNS}
+
+
 def _decisions(session: Session, record_ids: set[int]) -> list[tuple[int, int, str]]:
     ids = sorted(record_ids)
     out: dict[tuple[int, int], str] = {}
@@ -256,8 +261,7 @@ def _rekey_if_needed(s: Session, say: Progress) -> None:
         keys = block_keys(frame)
         rows = []
         for rid, key_row in zip(frame["record_id"], keys.to_dict("records"), strict=True):
-            row = {c: (None if pd.isna(v) else int(v)) for c, v in key_row.items()}
-            rows.append({"record_id": int(rid), **row})
+            rows.append({"record_id": int(rid), **_stored_keys(key_row)})
         s.execute(update(PersonRecord), rows)
     model.key_version = KEY_VERSION
     s.add(LinkModel(kind=model.kind, params=model.to_params()))
@@ -521,9 +525,7 @@ def _assign_persons(
     key_rows = new_keys.to_dict("records")
     for i in np.flatnonzero(is_new):
         row = {"record_id": int(rid[i]), "person_id": chosen[int(labels[i])], "linked_at": now}
-        row.update(
-            {c: (None if pd.isna(key_rows[i][c]) else int(key_rows[i][c])) for c in STORED_KEY_COLUMNS}
-        )
+        row.update(_stored_keys(key_rows[i]))
         new_rows.append(row)
     for chunk in _chunks(new_rows):
         s.execute(insert(PersonRecord), chunk)

@@ -99,12 +99,13 @@ class _Index:
         codes = names.get(key)
         if codes and len(codes) == 1:
             return next(iter(codes))
-        spelt = self.plain[(level, parent)].get(plain_key(text), set())
+        plain = plain_key(text)
+        spelt = self.plain[(level, parent)].get(plain, set())
         if codes:  # one sound, several places: the letters may still tell them apart
             return next(iter(spelt)) if len(spelt) == 1 and spelt <= codes else None
         if len(spelt) == 1:
             return next(iter(spelt))
-        return self._closest(level, parent, key, plain_key(text))
+        return self._closest(level, parent, key, plain)
 
     def _closest(self, level: str, parent: str, key: str, plain: str) -> str | None:
         """The code whose names are nearest, by sound or by letters, if it stands out."""
