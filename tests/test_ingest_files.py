@@ -131,6 +131,45 @@ def test_formula_cell_quarantined(settings: Settings, tmp_path: Path) -> None:
     assert quarantine_rules(settings) == {2: "formula"}
 
 
+def test_formulas_behind_spaces_and_signs_quarantined_phones_kept(settings: Settings, tmp_path: Path) -> None:
+    """A formula may hide behind white space (a non-breaking space too); a phone starting
+    with + and a digit is a value, not a formula."""
+    rows = [
+        iom_row("G1", name="  =1+1"),
+        iom_row("G2", name="\u00a0@SUM(A1)"),
+        iom_row("G3", name="-A1"),
+        iom_row("G4", phone="+855 12 345 678"),
+        iom_row("G5", name="DARA SOK"),
+    ]
+    r = ingest(settings, write(tmp_path / "g.csv", iom_csv(rows)))
+    assert (r.rows_loaded, r.rows_quarantined) == (2, 3)
+    assert quarantine_rules(settings) == {2: "formula", 3: "formula", 4: "formula"}
+
+
+def test_rows_stored_as_compact_utf8_json(settings: Settings, tmp_path: Path) -> None:
+    """Each row as received is stored as JSON text that keeps Khmer as it is (escaped, it
+    takes twice the bytes) and reads back to the same cells."""
+    row = iom_row("J1", name="សុខ ដារា", unknown_col="ក, ខ")
+    ingest(settings, write(tmp_path / "j.csv", iom_csv([row], [*IOM_HEADER, "unknown_col"])))
+    with session_scope(settings) as s:
+        text = s.connection().exec_driver_sql("SELECT raw, extra FROM record").one()
+        stored = s.scalars(select(Record.raw)).one()
+    assert "សុខ ដារា" in text[0] and "\\u" not in text[0] and '", "' not in text[0]
+    assert text[1] == '{"unknown_col":"ក, ខ"}'
+    assert stored["full_name"] == "សុខ ដារា" and stored["iom_case_no"] == "J1"
+
+
+def test_json_the_fast_encoder_refuses_is_stored_escaped() -> None:
+    """A lone surrogate or an integer past 64 bits goes through the standard encoder."""
+    import json
+
+    from linkage.store.db import _to_json
+
+    assert _to_json({"a": "ក", 1: None}) == '{"a":"ក","1":null}'
+    assert json.loads(_to_json({"a": "x\udcff"})) == {"a": "x\udcff"}
+    assert json.loads(_to_json({"n": 2**70})) == {"n": 2**70}
+
+
 def test_future_birth_and_return_before_birth(settings: Settings, tmp_path: Path) -> None:
     rows = [iom_row("D1", dob="01/02/2090"), iom_row("D2", dob="10/10/2000", ret="01/01/1999"), iom_row("D3")]
     r = ingest(settings, write(tmp_path / "d.csv", iom_csv(rows)))

@@ -57,6 +57,7 @@ STATUS = {
 }
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
 FORMULA_START = re.compile(r"^\s*[=@]|^\s*[+\-][^\d\s.(]")
+_FORMULA_FIRST = ("=", "@", "+", "-")  # after any white space (\s, which is str.isspace)
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,8 @@ def spread_checked(
 
 def _is_formula(text: str) -> bool:
     """=SUM(..), @.., +A1 or -A1 start a formula; +855.. is a phone number."""
+    if text[:1] not in _FORMULA_FIRST and not text[:1].isspace():  # most cells: no regex needed
+        return False
     return bool(FORMULA_START.match(text)) and not _PLUS_DIGIT.match(text)
 
 
@@ -420,7 +423,8 @@ class RowMapper:
         """
         distinct = set(col)
         strings = [v for v in distinct if isinstance(v, str) and v]
-        broken = {v for v in strings if _SURROGATE.search(v)}
+        # one search over all the column's text first: broken bytes and formulas are rare
+        broken = {v for v in strings if _SURROGATE.search(v)} if _SURROGATE.search("".join(strings)) else ()
         formulas = {v for v in strings if v not in broken and _is_formula(v)}
         for r, v in enumerate(col) if broken or formulas else ():
             if v in broken:
@@ -431,7 +435,7 @@ class RowMapper:
                 issues.append(Issue(lines[r], name, "formula", why))
         if broken:
             distinct = set(col)
-        done = {v: cell_text(v) for v in distinct}
+        done = {v: v.strip() if type(v) is str else cell_text(v) for v in distinct}
         return list(map(done.__getitem__, col))
 
     def _dates(

@@ -150,14 +150,13 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
     if not data.strip():
         raise DeliveryRejected("empty_file", "the file is empty")
     text, encoding, bad_lines = decode(data)
-    lines = text.splitlines()
-    delimiter = _sniff_delimiter(lines[:search_rows], known)
+    delimiter = _sniff_delimiter(_first_lines(text, search_rows), known)
     rows: list[list[Cell]] = []
     line_numbers: list[int] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for row in reader:
-            rows.append(list(row))
+            rows.append(row)
             line_numbers.append(reader.line_num)
     except csv.Error as exc:
         raise DeliveryRejected(
@@ -172,13 +171,23 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
     # csv.reader's line_num is the line where a record ends; a record starts after the previous
     starts = [1] + [n + 1 for n in line_numbers]
     for i in range(h + 1, len(rows)):
-        if _is_blank(rows[i]):
+        if not "".join(rows[i]).strip():  # every cell blank (CSV cells are all text)
             table.blank_rows += 1
             continue
         table.rows.append((starts[i], rows[i]))
     if bad_lines:
         table.notes.append(f"{len(bad_lines)} line(s) hold bytes that are not valid UTF-8")
     return table
+
+
+def _first_lines(text: str, n: int) -> list[str]:
+    """The first n lines, without splitting the whole file."""
+    end = 0
+    for _ in range(n):
+        end = text.find("\n", end) + 1
+        if not end:
+            return text.splitlines()[:n]
+    return text[:end].splitlines()[:n]
 
 
 def _sniff_delimiter(lines: list[str], known: set[str]) -> str:
