@@ -57,6 +57,8 @@ STATUS = {
 }
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
 FORMULA_START = re.compile(r"^\s*[=@]|^\s*[+\-][^\d\s.(]")
+# a cell (after a NUL that joins a column's cells) starting the way a formula may start
+_MAYBE_FORMULA = re.compile(r"\x00[\s=@+\-]")
 _FORMULA_FIRST = ("=", "@", "+", "-")  # after any white space (\s, which is str.isspace)
 
 
@@ -146,6 +148,11 @@ def spread_checked(
         issues.extend(Issue(lines[r], *problems[v]) for r, v in enumerate(values) if v in problems)
     results = {v: x for v, (x, _) in done.items()}
     return list(map(results.__getitem__, values))
+
+
+def _has_surrogate(text: str) -> bool:
+    """Bytes that were not UTF-8 were decoded to lone surrogates; ASCII text has none."""
+    return not text.isascii() and bool(_SURROGATE.search(text))
 
 
 def _is_formula(text: str) -> bool:
@@ -421,11 +428,17 @@ class RowMapper:
         Broken bytes are replaced in the column too: the exact bytes stay in the archive,
         the store gets a replacement mark.
         """
-        distinct = set(col)
-        strings = [v for v in distinct if isinstance(v, str) and v]
-        # one search over all the column's text first: broken bytes and formulas are rare
-        broken = {v for v in strings if _SURROGATE.search(v)} if _SURROGATE.search("".join(strings)) else ()
-        formulas = {v for v in strings if v not in broken and _is_formula(v)}
+        distinct = list(set(col))
+        try:  # CSV: every cell is text, stripped in one C-level pass
+            stripped: list[str] | None = list(map(str.strip, distinct))
+            strings = distinct
+        except TypeError:  # a sheet's numbers and dates, or blanks of short rows
+            stripped, strings = None, [v for v in distinct if isinstance(v, str)]
+        # the column's text searched once: broken bytes and formulas are rare
+        joined = "\x00" + "\x00".join(strings)
+        broken = {v for v in strings if _SURROGATE.search(v)} if _has_surrogate(joined) else ()
+        maybe = _MAYBE_FORMULA.search(joined)
+        formulas = {v for v in strings if v not in broken and _is_formula(v)} if maybe else ()
         for r, v in enumerate(col) if broken or formulas else ():
             if v in broken:
                 issues.append(Issue(lines[r], name, "encoding", f"{name}: bytes that are not valid UTF-8"))
@@ -433,9 +446,10 @@ class RowMapper:
             elif v in formulas:
                 why = f"{name}: the cell holds a spreadsheet formula, not a value"
                 issues.append(Issue(lines[r], name, "formula", why))
-        if broken:
-            distinct = set(col)
-        done = {v: v.strip() if type(v) is str else cell_text(v) for v in distinct}
+        if broken or stripped is None:
+            done = {v: cell_text(v) for v in set(col)}
+        else:
+            done = dict(zip(distinct, stripped, strict=True))
         return list(map(done.__getitem__, col))
 
     def _dates(

@@ -104,7 +104,8 @@ def normalise_khmer(text: str) -> str:
 
 
 def khmer_digits_to_ascii(text: str) -> str:
-    return text.translate(KHMER_DIGITS)
+    # isascii first: it runs on most cells, and translate walks the string even when all ASCII
+    return text if text.isascii() else text.translate(KHMER_DIGITS)
 
 
 # --- legacy Limon (Khmer typed with ASCII / Latin-1 codes in visual order) ---
