@@ -192,16 +192,24 @@ def _name_parts(key: tuple[str, ...], default_order: str) -> tuple[str | None, .
     # Latin forms: as written when given, else romanised from Khmer
     family = fam or (romanise(fam_kh).upper() if fam_kh else None)
     given = giv or (romanise(giv_kh).upper() if giv_kh else None)
+    name_kh = _both(fam_kh, giv_kh)
     return (
-        full or full_kh or " ".join(x for x in (fam_kh, giv_kh) if x) or None,
+        full or full_kh or name_kh,
         fam_kh or None,
         giv_kh or None,
-        " ".join(x for x in (fam_kh, giv_kh) if x) or None,
+        name_kh,
         family,
         given,
-        " ".join(x for x in (family, given) if x) or None,
+        _both(family, given),
         order,
     )
+
+
+def _both(first: str | None, second: str | None) -> str | None:
+    """Two name parts joined by a space; either alone; None when neither is given."""
+    if first and second:
+        return f"{first} {second}"
+    return first or second or None
 
 
 def _limon(field: str, text: str) -> tuple[str | None, Template | None]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from linkage.normalise.khmer import has_khmer, normalise_khmer
 from linkage.normalise.name_tables import (
@@ -50,8 +50,7 @@ def tidy_khmer_name(text: str) -> str:
     return s
 
 
-@dataclass(frozen=True)
-class SplitName:
+class SplitName(NamedTuple):  # a tuple: made once per distinct name of every delivery
     family: str | None
     given: str | None
     order: str  # family_given | given_family | single | unknown
