@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from linkage.synth.writers import IOM_HEADER, MOSVY_HEADER
+from linkage.synth.writers import IOM_HEADER, MOSVY_HEADER, ExcelSheet
 
 
 def iom_row(
@@ -55,9 +55,21 @@ def mosvy_xlsx(
     titles: int = 2,
     epoch_1904: bool = False,
     header: list[str] | None = None,
+    shared_strings: bool = False,
 ) -> Path:
+    """A MoSVY workbook as openpyxl writes it (text inline in each cell), or with
+    shared_strings as Excel writes it (text in one table the cells point into)."""
     import openpyxl
 
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if shared_strings:
+        sheet = ExcelSheet(path, "Sheet1")
+        for i in range(titles):
+            sheet.append(["បញ្ជីឈ្មោះជនរងគ្រោះ" if i == 0 else None])
+        for r in [header or MOSVY_HEADER, *rows]:
+            sheet.append(r)
+        sheet.close()
+        return path
     wb = openpyxl.Workbook()
     if epoch_1904:
         import datetime as dt
@@ -69,7 +81,6 @@ def mosvy_xlsx(
     ws.append(header or MOSVY_HEADER)
     for r in rows:
         ws.append(r)
-    path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
 

@@ -231,13 +231,19 @@ def test_zip_bomb_refused_quickly(settings: Settings, tmp_path: Path) -> None:
     print(f"zip bomb of {path.stat().st_size:,} bytes refused in {elapsed:.3f} s")
 
 
-def test_mosvy_excel_with_titles_khmer_digits_and_dates(settings: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("shared_strings", [False, True], ids=["inline-text", "excel-shared-strings"])
+def test_mosvy_excel_with_titles_khmer_digits_and_dates(
+    settings: Settings, tmp_path: Path, shared_strings: bool
+) -> None:
     rows = [
         mosvy_row("១", ret="០៥/០៦/២០២៤"),
         mosvy_row("២", "ជា", "សុភាព", ret=dt.datetime(2024, 6, 7), dob="០១/០១/១៩៩០"),
         mosvy_row("៣", "កែវ", "វណ្ណៈ", ret=45292),
     ]  # Excel day 45292 is 01/01/2024
-    path = mosvy_xlsx(tmp_path / "landing" / "mosvy" / "list.xlsx", rows, titles=3)
+    landed = tmp_path / "landing" / "mosvy" / "list.xlsx"
+    path = mosvy_xlsx(landed, rows, titles=3, shared_strings=shared_strings)
+    with zipfile.ZipFile(path) as z:  # the two ways a workbook holds its text
+        assert ("xl/sharedStrings.xml" in z.namelist()) == shared_strings
     r = Ingestor(settings).ingest_path(path)  # source from the landing folder
     assert (r.source, r.status, r.rows_loaded) == ("mosvy", "ingested", 3)
     with session_scope(settings) as s:

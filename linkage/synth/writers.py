@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import random
 from pathlib import Path
+from typing import Any
 
 from linkage.normalise.name_tables import load_table
 from linkage.synth.people import Person, Population, ReturnEvent
@@ -82,6 +83,31 @@ NGO_HEADER = [
 
 # Old provincial sheets typed in the Limon font: surnames Sok, Heng, Kim, Keo as ASCII codes.
 LIMON_EXAMPLES = ["sux", "ehg", "KIm", "Ekv"]
+
+
+class ExcelSheet:
+    """A one-sheet workbook written as Excel writes it: text in a shared-strings table, dates
+    as serial numbers with a date format.
+
+    Why not openpyxl, which reads our deliveries: it writes every text cell inline, which
+    Excel never does, and inline text reads about twice as slowly, so the MoSVY lists of the
+    demo, the tests and the benchmarks would not be what MoSVY sends.
+    """
+
+    def __init__(self, path: Path, title: str) -> None:
+        import xlsxwriter
+
+        options = {"default_date_format": "dd/mm/yyyy", "strings_to_formulas": False}
+        self._book = xlsxwriter.Workbook(str(path), {**options, "strings_to_urls": False})
+        self._sheet = self._book.add_worksheet(title)
+        self._row = 0
+
+    def append(self, values: list[Any]) -> None:
+        self._sheet.write_row(self._row, 0, values)
+        self._row += 1
+
+    def close(self) -> None:
+        self._book.close()
 
 
 def _messy_date(rng: random.Random, date: dt.date) -> str:
@@ -187,8 +213,6 @@ class ListWriter:
 
     # -- MoSVY ---------------------------------------------------------------------------------
     def mosvy(self, share: float = 0.6, files: int = 2) -> None:
-        import openpyxl
-
         rng = self.rng
         events = [(p, e) for p in self.pop.persons for e in p.events if rng.random() < share]
         rng.shuffle(events)
@@ -202,20 +226,18 @@ class ListWriter:
             name = f"mosvy_list_{f + 1}.xlsx"
             path = self.out / "landing" / "mosvy" / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            wb = openpyxl.Workbook()
-            ws = wb.active
-            ws.title = "បញ្ជី"
+            sheet = ExcelSheet(path, "បញ្ជី")
             titles = rng.randint(0, 3)
             for t in range(titles):
-                ws.append(["បញ្ជីឈ្មោះជនរងគ្រោះដែលបានធ្វើមាតុភូមិនិវត្តន៍" if t == 0 else ""])
-            ws.append(MOSVY_HEADER)
+                sheet.append(["បញ្ជីឈ្មោះជនរងគ្រោះដែលបានធ្វើមាតុភូមិនិវត្តន៍" if t == 0 else ""])
+            sheet.append(MOSVY_HEADER)
             for i, (p, e) in enumerate(part, 1):
                 digits = rng.random() < 0.5
                 conv = khmer_digits if digits else (lambda s: s)
                 ret = e.return_date + dt.timedelta(days=rng.choice([0, 0, 0, 1, 2, 3]))
                 dob, age = dob_text(rng, p.birth_date, ret)
                 nid = p.national_id if p.national_id and rng.random() < 0.7 else ""
-                ws.append(
+                sheet.append(
                     [
                         conv(str(i)),
                         LIMON_EXAMPLES[i % len(LIMON_EXAMPLES)]
@@ -239,7 +261,7 @@ class ListWriter:
                     ]
                 )
                 self._truth("mosvy", name, str(i), p, e)
-            wb.save(path)
+            sheet.close()
 
     # -- NGOs ----------------------------------------------------------------------------------
     def ngos(self, codes: tuple[str, ...] = ("hagar", "lscw")) -> None:
