@@ -29,7 +29,7 @@ from linkage.ingest.data_docs import publish, strip_values
 from linkage.ingest.errors import DeliveryRejected
 from linkage.ingest.insert import upsert_records
 from linkage.ingest.readers import read_table
-from linkage.ingest.validate import check_frame
+from linkage.ingest.validate import check_frame, warm_up
 from linkage.settings import Settings
 from linkage.sources import MappingError, SourceMapping, load_mappings
 from linkage.store.db import audit, session_scope
@@ -156,8 +156,10 @@ def collector_paused() -> Iterator[None]:
 class Ingestor:
     """Ingests files for one store; holds the mappings and settings.
 
-    Used in a `with` block, the Data Docs of all its deliveries are rendered once when the
-    block ends (rendering costs about as much as validating one file); used bare, after each.
+    Used in a `with` block (a batch), the Data Docs of all its deliveries are rendered once
+    when the block ends (rendering costs about as much as validating one file), and what
+    every delivery needs is loaded and frozen out of the collector's walks before the first
+    (validate.warm_up); used bare, the Data Docs are rendered after each delivery.
     """
 
     def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
@@ -268,6 +270,8 @@ class Ingestor:
         today: dt.date | None,
         only_lines: set[int] | None = None,
     ) -> DeliveryResult:
+        if self._batched:
+            warm_up()  # once per process: what every delivery of a batch needs, loaded and frozen
         today = today or today_phnom_penh()
         result = DeliveryResult(sha, file_name, mapping.source, "ingested")
         try:
