@@ -46,7 +46,20 @@ def _context() -> Any:
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    _no_fingerprints()
     return ctx
+
+
+def _no_fingerprints() -> None:
+    """GX hashes every cell of a batch held in memory into a fingerprint for its batch
+    markers, which we never read: a twentieth of an ingest. It skips batches above
+    HASH_THRESHOLD bytes; ours are all "above" it now. (If a GX release drops the
+    setting, batches are hashed again and nothing else changes.)
+    """
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    if hasattr(pandas_execution_engine, "HASH_THRESHOLD"):
+        pandas_execution_engine.HASH_THRESHOLD = 0
 
 
 @cache

@@ -68,34 +68,49 @@ _VOWEL_CLASS = {
 }
 
 
+# Compiled once: phonetic_token runs for every distinct name token of every list.
+_DOUBLED = re.compile(r"(.)\1+")
+_NOT_LETTER = re.compile(r"[^A-Z]")
+_DOUBLED_CONSONANT_OR_Y = re.compile(r"([^AEIOUY])\1+")
+_FINAL_V = re.compile(r"(?<=[AEIOU])V$")
+_R_BEFORE_CONSONANT = re.compile(r"(?<=[AEIOU])R(?=[^AEIOUY]|$)")
+_FINAL_H_AFTER_VOWEL = re.compile(r"(?<=[AEIOUY])H$")
+_H_AFTER_VOWEL = re.compile(r"(?<=[AEIOUY])H(?=[^AEIOUY])")
+_Y_BETWEEN_VOWELS = re.compile(r"(?<=[AEIOUY])Y(?=[AEIOU])")
+_DOUBLED_CONSONANT = re.compile(r"([^AEIOU])\1+")
+_FINAL_C = re.compile(r"(?<=[AEIOU])C$")
+_FINAL_H = re.compile(r"(?<=.)H$")
+_TOKEN_BREAK = re.compile(r"[\s\-]+")
+
+
 def _fold_vowels(match: re.Match[str]) -> str:
-    run = re.sub(r"(.)\1+", r"\1", match.group(0))  # a doubled vowel letter is one: Keoo (Keov) is Keo
+    run = _DOUBLED.sub(r"\1", match.group(0))  # a doubled vowel letter is one: Keoo (Keov) is Keo
     return _VOWEL_CLASS.get(run, run[0] if run[0] != "Y" else "E")
 
 
 @lru_cache(maxsize=500_000)
 def phonetic_token(token: str) -> str:
     """Key of one name token (no spaces)."""
-    s = re.sub(r"[^A-Z]", "", strip_accents(token).upper())
+    s = _NOT_LETTER.sub("", strip_accents(token).upper())
     if not s:
         return ""
-    s = re.sub(r"([^AEIOUY])\1+", r"\1", s)  # doubled letters first: a typed 'Vathhana' is 'Vathana'
+    s = _DOUBLED_CONSONANT_OR_Y.sub(r"\1", s)  # doubled letters first: a typed 'Vathhana' is 'Vathana'
     s = s.replace("W", "V")
-    s = re.sub(r"(?<=[AEIOU])V$", "O", s)  # Kaev -> Kaeo (Keo), Pov -> Poo
-    s = re.sub(r"(?<=[AEIOU])R(?=[^AEIOUY]|$)", "", s)  # Sorn -> Son, Ork -> Ok
-    s = re.sub(r"(?<=[AEIOUY])H$", "", s)  # Meah -> Mea
-    s = re.sub(r"(?<=[AEIOUY])H(?=[^AEIOUY])", "", s)  # Vannakh..: 'h' after vowel before cons
+    s = _FINAL_V.sub("O", s)  # Kaev -> Kaeo (Keo), Pov -> Poo
+    s = _R_BEFORE_CONSONANT.sub("", s)  # Sorn -> Son, Ork -> Ok
+    s = _FINAL_H_AFTER_VOWEL.sub("", s)  # Meah -> Mea
+    s = _H_AFTER_VOWEL.sub("", s)  # Vannakh..: 'h' after vowel before cons
     s = s.replace("B", "P").replace("D", "T")  # voicing first, so 'Dh' folds like 'Th'
     s = s.replace("TCH", "CH")
     # Aspiration and voicing that romanisers write either way.
     s = s.replace("CHH", "C").replace("CH", "C").replace("KH", "K").replace("PH", "P")
     s = s.replace("TH", "T").replace("NH", "N").replace("CK", "K")
     s = s.replace("Q", "K").replace("X", "K")
-    s = re.sub(r"(?<=[AEIOUY])Y(?=[AEIOU])", "", s)
+    s = _Y_BETWEEN_VOWELS.sub("", s)
     s = _VOWEL_RUN.sub(_fold_vowels, s)
-    s = re.sub(r"([^AEIOU])\1+", r"\1", s)  # doubled consonants
-    s = re.sub(r"(?<=[AEIOU])C$", "K", s) if s.endswith("AC") else s
-    s = re.sub(r"(?<=.)H$", "", s)  # final h: Chanh, Sokh (after the digraphs above)
+    s = _DOUBLED_CONSONANT.sub(r"\1", s)  # doubled consonants
+    s = _FINAL_C.sub("K", s) if s.endswith("AC") else s
+    s = _FINAL_H.sub("", s)  # final h: Chanh, Sokh (after the digraphs above)
     return s
 
 
@@ -104,4 +119,4 @@ def phonetic_key(name: str | None) -> str:
     """Key of a whole name: each token keyed, joined by spaces (order kept)."""
     if not name:
         return ""
-    return " ".join(k for k in (phonetic_token(t) for t in re.split(r"[\s\-]+", name)) if k)
+    return " ".join(k for k in (phonetic_token(t) for t in _TOKEN_BREAK.split(name)) if k)

@@ -21,11 +21,15 @@ from linkage.normalise.names import strip_accents
 from linkage.normalise.phonetic import phonetic_key
 
 KHMER_PREFIXES = ("រាជធានី", "ខេត្ត", "ក្រុង", "ស្រុក", "ខណ្ឌ", "ឃុំ", "សង្កាត់", "ភូមិ")
-LATIN_PREFIXES = (
+LATIN_PREFIXES = re.compile(
     r"^(khaet|khet|province|prov|capital|reach theani|krong|srok|district|dist|khan|"
     r"khum|commune|sangkat|phum|phoum|village|vill)\b\.?\s*"
 )
-LATIN_SUFFIXES = r"\s*\b(province|district|commune|village|municipality|city|capital)$"
+LATIN_SUFFIXES = re.compile(r"\s*\b(province|district|commune|village|municipality|city|capital)$")
+_APOSTROPHES = re.compile(r"[’'`]")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_KAMPONG_FIRST = re.compile(r"^(kg|k|kompong|kampong|kpg)\s+")
+_KAMPONG_INSIDE = re.compile(r"\s(kg|kompong|kpg)\s")
 
 
 @lru_cache(maxsize=100_000)
@@ -45,13 +49,13 @@ def plain_key(text: str) -> str:
                     s, changed = s[len(p) :], True
         return s
     s = strip_accents(s).lower()
-    s = re.sub(r"[’'`]", "", s)
-    s = re.sub(r"[^a-z0-9]+", " ", s).strip()
-    s = re.sub(r"^(kg|k|kompong|kampong|kpg)\s+", "kampong ", s)
-    s = re.sub(r"\s(kg|kompong|kpg)\s", " kampong ", s)
+    s = _APOSTROPHES.sub("", s)
+    s = _NOT_ALNUM.sub(" ", s).strip()
+    s = _KAMPONG_FIRST.sub("kampong ", s)
+    s = _KAMPONG_INSIDE.sub(" kampong ", s)
     for _ in range(2):
-        s = re.sub(LATIN_PREFIXES, "", s)
-        s = re.sub(LATIN_SUFFIXES, "", s)
+        s = LATIN_PREFIXES.sub("", s)
+        s = LATIN_SUFFIXES.sub("", s)
     return s.replace(" ", "")
 
 
