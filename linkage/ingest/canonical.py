@@ -55,6 +55,7 @@ STATUS = {
     "closed referred": "closed-referred",
     "closedreferred": "closed-referred",
 }
+_ID_SEPARATORS = re.compile(r"[\s\-]")
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
 FORMULA_START = re.compile(r"^\s*[=@]|^\s*[+\-][^\d\s.(]")
 # a cell (after a NUL that joins a column's cells) starting the way a formula may start
@@ -107,7 +108,7 @@ def _record_id(value: Cell) -> str:
 
 
 def _ids(value: str) -> str:
-    return re.sub(r"[\s\-]", "", khmer_digits_to_ascii(value)).upper()
+    return _ID_SEPARATORS.sub("", khmer_digits_to_ascii(value)).upper()
 
 
 Template = tuple[str | None, str, str, str]  # column, rule, reason, severity: an Issue without its line

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+_SPACES = re.compile(r"\s+")
 KHMER_RE = re.compile(r"[\u1780-\u17FF\u19E0-\u19FF]")
 KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 # Invisible characters that keyboards and word-breakers insert.
@@ -100,7 +101,7 @@ def normalise_khmer(text: str) -> str:
         s = s.replace(a, b)
     for a, b in LOOKALIKE.items():
         s = s.replace(a, b)
-    return re.sub(r"\s+", " ", s).strip()
+    return _SPACES.sub(" ", s).strip()
 
 
 def khmer_digits_to_ascii(text: str) -> str:

@@ -7,6 +7,8 @@ from functools import lru_cache
 
 from linkage.normalise.khmer import khmer_digits_to_ascii
 
+_NOT_DIGIT = re.compile(r"\D")
+
 
 class PhoneError(ValueError):
     """Not a Cambodian phone number; the message holds no digits of it."""
@@ -20,7 +22,7 @@ def normalise_phone(text: str) -> str | None:
         return None
     if s.endswith(".0") and s[:-2].isdigit():  # a number that went through a spreadsheet
         s = s[:-2]
-    digits = re.sub(r"\D", "", s)
+    digits = _NOT_DIGIT.sub("", s)
     if digits.startswith("00855"):
         digits = digits[5:]
     elif digits.startswith("855") and len(digits) >= 11:
