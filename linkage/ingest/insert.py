@@ -9,6 +9,7 @@ SQLAlchemy would have stored, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import sqlite3
 from operator import itemgetter
 from typing import Any
 
@@ -21,7 +22,8 @@ from linkage.store.models import Record, utcnow
 
 # record columns a mapped row fills (the id is the store's; loaded_at is set here)
 MAPPED_COLUMNS = [c.name for c in Record.__table__.columns if c.name not in ("id", "loaded_at")]
-_LOOKUP_CHUNK = 900  # below SQLite's older limit of 999 bound parameters
+# keys per lookup query: SQLite before 3.32 bound at most 999 values; since, 32,766
+_LOOKUP_CHUNK, _LOOKUP_CHUNK_OLD_SQLITE = 5_000, 900
 
 
 def record_key(mapping: SourceMapping, sha: str, rid: str) -> str:
@@ -66,8 +68,11 @@ def _pick(column: list[Any], rows: list[int]) -> list[Any]:
 
 def _existing_ids(s: Session, source: str, keys: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for i in range(0, len(keys), _LOOKUP_CHUNK):
-        chunk = keys[i : i + _LOOKUP_CHUNK]
+    step = _LOOKUP_CHUNK
+    if s.get_bind().dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 32):
+        step = _LOOKUP_CHUNK_OLD_SQLITE
+    for i in range(0, len(keys), step):
+        chunk = keys[i : i + step]
         query = select(Record.record_key, Record.id).where(
             Record.source == source, Record.record_key.in_(chunk)
         )
