@@ -156,6 +156,9 @@ def test_rows_stored_as_compact_utf8_json(settings: Settings, tmp_path: Path) ->
         stored = s.scalars(select(Record.raw)).one()
     assert "សុខ ដារា" in text[0] and "\\u" not in text[0] and '", "' not in text[0]
     assert text[1] == '{"unknown_col":"ក, ខ"}'
+    with session_scope(settings) as s:  # a column no row of the delivery fills: left out, NULL
+        nulls = "SELECT COUNT(*) FROM record WHERE father_name IS NULL AND case_manager IS NULL"
+        assert s.connection().exec_driver_sql(nulls).scalar() == 1
     assert stored["full_name"] == "សុខ ដារា" and stored["iom_case_no"] == "J1"
 
 

@@ -66,6 +66,7 @@ INDEX_LIMIT = 400
 
 
 def _site_config(home: str) -> dict[str, Any]:
+    """Our Data Docs site: pages under <home>/data_docs, an index of the newest validations."""
     return {
         "class_name": "SiteBuilder",
         "store_backend": {

@@ -97,8 +97,12 @@ class ExcelSheet:
     def __init__(self, path: Path, title: str) -> None:
         import xlsxwriter
 
-        options = {"default_date_format": "dd/mm/yyyy", "strings_to_formulas": False}
-        self._book = xlsxwriter.Workbook(str(path), {**options, "strings_to_urls": False})
+        options = {
+            "default_date_format": "dd/mm/yyyy",
+            "strings_to_formulas": False,  # text is text, as typed into a cell
+            "strings_to_urls": False,
+        }
+        self._book = xlsxwriter.Workbook(str(path), options)
         self._sheet = self._book.add_worksheet(title)
         self._row = 0
 
