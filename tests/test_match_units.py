@@ -383,6 +383,22 @@ def test_clustering_refuses_to_chain_and_honours_decisions() -> None:
     assert np.bincount(out.labels).max() <= 4
 
 
+def test_two_rows_of_one_list_for_one_return_stay_two_men() -> None:
+    """Two namesakes of one batch (rows 0 and 1 of one list, likelier two men than one) and
+    two referral records without a birth date (2, 3) that link strongly to both: by the
+    majority of compared pairs all four are one person; one list for one return says two."""
+    left, right = np.array([0, 0, 2, 1, 1, 0]), np.array([2, 3, 3, 2, 3, 1])
+    prob = np.array([0.9999, 0.9998, 0.9997, 0.9995, 0.9994, 0.2])
+    chained = cluster(4, left, right, prob, 0.999, 30)
+    assert len(set(chained.labels.tolist())) == 1  # what the majority alone allows
+    one_list = np.array([False] * 5 + [True])
+    out = cluster(4, left, right, prob, 0.999, 30, one_list=one_list)
+    assert out.labels[0] == out.labels[2] == out.labels[3] != out.labels[1]
+    assert out.refused
+    # the same pair from two lists (or one list, two returns) is left to the majority
+    assert len(set(cluster(4, left, right, prob, 0.999, 30, one_list=~one_list).labels.tolist())) == 1
+
+
 def _row(rid: int, ret: str | None, other: str | None = None, country: str | None = "TH") -> EventRow:
     parse = lambda s: dt.date.fromisoformat(s) if s else None  # noqa: E731
     return EventRow(rid, parse(ret), country if ret else None, None, parse(other), None)

@@ -5,7 +5,9 @@ whole families. Links are taken strongest first and a merge is refused when the 
 groups would hold a pair a reviewer called different, grow past a cap, hold one compared
 pair that is clearly two men (a veto), or when the pairs between them that were compared
 mostly say "not the same man". A new record that fits two such groups about equally is
-left alone and sent to review.
+left alone and sent to review. Two rows of one list for one return that are likelier two
+men than one are kept apart however strongly a third record links to both: one list
+rarely names a man twice for one return, and two namesakes of a batch are the trap.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ def cluster(
     different: list[tuple[int, int]] | None = None,
     weight: np.ndarray | None = None,
     ambiguity_bits: float = AMBIGUITY_BITS,
+    one_list: np.ndarray | None = None,
 ) -> ClusterOutcome:
     """Greedy, constrained clustering of n positions.
 
@@ -124,6 +127,8 @@ def cluster(
     same / different: reviewers' decisions as position pairs; "same" is always applied,
     "different" is never merged across.
     weight: log2 match weights (ranks links past where probabilities round to 1).
+    one_list: per pair, whether both rows come from one list for one return (the "lists"
+    level "same list, same return"); such a pair below AGAINST keeps its groups apart.
 
     A new record that links about as strongly (within ambiguity_bits) to two groups the
     checks keep apart (two namesakes of one district, say) is not given to either: it
@@ -132,8 +137,9 @@ def cluster(
     rank = weight if weight is not None else prob
     order = np.argsort(-rank, kind="stable")
     scored = _Scored(left, right, prob, n)
+    listed = scored.with_values(np.where(one_list, prob, 1.0)) if one_list is not None else None
     groups, refused = _greedy(
-        n, left, right, prob, order, scored, link_threshold, max_size, initial, same, different
+        n, left, right, prob, order, scored, link_threshold, max_size, initial, same, different, listed
     )
     if weight is None:
         return ClusterOutcome(labels=groups.labels(), refused=refused)
@@ -157,6 +163,7 @@ def cluster(
         initial,
         same,
         different,
+        listed,
     )
     extra = [
         (int(left[k]), int(right[k]), "links as strongly to another person")
@@ -209,6 +216,7 @@ def _greedy(
     initial: np.ndarray | None,
     same: list[tuple[int, int]] | None,
     different: list[tuple[int, int]] | None,
+    listed: _Scored | None = None,
 ) -> tuple[_Groups, list[tuple[int, int, str]]]:
     groups = _Groups(n)
     if initial is not None:
@@ -247,6 +255,9 @@ def _greedy(
         links = int((q >= link_threshold).sum())
         against = int((q < AGAINST).sum())
         if against >= links or bool((q < VETO).any()):  # a veto: one pair clearly two men
+            refused.append((a, b, "most compared pairs between the two say different"))
+            continue
+        if listed is not None and bool((listed.between(ma, mb) < AGAINST).any()):
             refused.append((a, b, "most compared pairs between the two say different"))
             continue
         groups.merge(ra, rb, ma, mb)

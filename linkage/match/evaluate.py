@@ -173,6 +173,7 @@ def _link(
         settings.link_threshold,
         settings.max_cluster_size,
         weight=total,
+        one_list=levels["lists"].to_numpy() == 0,
     )
     return outcome.labels, left, right
 

@@ -405,6 +405,7 @@ def link(
             same=same,
             different=different,
             weight=total,
+            one_list=levels["lists"].to_numpy() == 0,
         )
         summary.links_refused = len(outcome.refused)
         lap("cluster")
