@@ -25,6 +25,8 @@ VETO = 1e-3
 # A new record whose links to two groups kept apart differ by less than this many bits
 # (a factor of 8) is ambiguous.
 AMBIGUITY_BITS = 3.0
+# Why a link is refused when one list names both men for one return (shown to reviewers).
+ONE_LIST = "one list names two men here for one return"
 
 
 @dataclass
@@ -190,7 +192,7 @@ def _ambiguous(
     np.maximum.at(best, right[inside], weight[inside])
     out = set()
     for a, b, why in refused:
-        if not why.startswith("most compared"):
+        if why != ONE_LIST and not why.startswith("most compared"):
             continue
         found = weights.between([a], [b])
         if not len(found):
@@ -258,7 +260,7 @@ def _greedy(
             refused.append((a, b, "most compared pairs between the two say different"))
             continue
         if listed is not None and bool((listed.between(ma, mb) < AGAINST).any()):
-            refused.append((a, b, "most compared pairs between the two say different"))
+            refused.append((a, b, ONE_LIST))
             continue
         groups.merge(ra, rb, ma, mb)
     return groups, refused
