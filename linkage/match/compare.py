@@ -63,6 +63,11 @@ LEVELS: dict[str, list[str]] = {
 FEATURES = list(LEVELS)
 
 
+def one_list_one_return(levels: pd.DataFrame) -> np.ndarray:
+    """Per compared pair: both rows come from one list for one return (for cluster.cluster)."""
+    return levels["lists"].to_numpy() == LEVELS["lists"].index("same list, same return")
+
+
 def _s(values: pd.Series | np.ndarray) -> np.ndarray:
     """Strings with '' for missing, or integer codes with -1 for missing (numpy views from
     compare() already are one or the other)."""

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from linkage.match.blocking import block_keys, candidate_pairs
 from linkage.match.cluster import cluster
-from linkage.match.compare import compare, forget_views
+from linkage.match.compare import compare, forget_views, one_list_one_return
 from linkage.match.frame import RECORD_COLUMNS, build_frame
 from linkage.match.training import fit_model
 from linkage.settings import Settings
@@ -173,7 +173,7 @@ def _link(
         settings.link_threshold,
         settings.max_cluster_size,
         weight=total,
-        one_list=levels["lists"].to_numpy() == 0,
+        one_list=one_list_one_return(levels),
     )
     return outcome.labels, left, right
 

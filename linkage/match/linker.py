@@ -32,7 +32,14 @@ from linkage.match.blocking import (
     candidate_pairs,
 )
 from linkage.match.cluster import cluster
-from linkage.match.compare import COMPARE_VERSION, FEATURES, LEVELS, compare, forget_views
+from linkage.match.compare import (
+    COMPARE_VERSION,
+    FEATURES,
+    LEVELS,
+    compare,
+    forget_views,
+    one_list_one_return,
+)
 from linkage.match.events import EventRow, group_returns
 from linkage.match.frame import RECORD_COLUMNS, build_frame
 from linkage.match.ids import allocate, id_number
@@ -405,7 +412,7 @@ def link(
             same=same,
             different=different,
             weight=total,
-            one_list=levels["lists"].to_numpy() == 0,
+            one_list=one_list_one_return(levels),
         )
         summary.links_refused = len(outcome.refused)
         lap("cluster")
