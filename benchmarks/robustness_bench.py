@@ -7,6 +7,10 @@ in phones, a character dropped from Khmer names, Khmer full names written as one
 returns dated a week or two later on the ministry's list) and prints F1 for each, so a
 change that only fits the generator shows up as a gap here.
 
+Rows named after a habit of real lists (brothers, blank IOM districts, a ministry that
+registers a man days later, ages a year off) generate the lists again with that habit's
+rate turned up (linkage/synth/habits.py); `habits_all` turns all of them up at once.
+
     .venv/bin/python benchmarks/robustness_bench.py --persons 5000
 """
 
@@ -33,6 +37,7 @@ from linkage.match.evaluate import evaluate_store  # noqa: E402
 from linkage.match.linker import link  # noqa: E402
 from linkage.settings import load_settings  # noqa: E402
 from linkage.store.db import dispose_engines, migrate  # noqa: E402
+from linkage.synth.habits import Habits  # noqa: E402
 from linkage.synth.writers import generate  # noqa: E402
 
 KINDS = (
@@ -45,6 +50,14 @@ KINDS = (
     "joined_names",
     "return_dates",
 )
+# Habits of real lists, each turned well above its default rate (the default is row "none").
+HABITS: dict[str, dict] = {
+    "brothers": {"brother_rate": 0.25, "brother_shares_phone": 0.7, "brother_same_batch": 0.8},
+    "blank_districts": {"iom_blank_district": 0.45, "iom_blank_keeps_commune": 0.5},
+    "agency_lag": {"mosvy_lag_share": 0.8, "mosvy_lag_days": 21},
+    "age_years": {"age_off_by_one": 0.8},
+}
+HABITS["habits_all"] = {k: v for rates in HABITS.values() for k, v in rates.items()}
 VOWEL_SWAP = {"a": "e", "e": "a", "o": "u", "u": "o", "i": "y", "y": "i"}
 
 
@@ -197,8 +210,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--persons", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--kinds", default=",".join(KINDS[1:]) + ",all")
+    ap.add_argument("--kinds", default=",".join([*KINDS[1:], "all", *HABITS]))
     args = ap.parse_args()
+    unknown = set(args.kinds.split(",")) - {*KINDS, "all", *HABITS}
+    if unknown:
+        ap.error(f"unknown kind(s): {', '.join(sorted(unknown))}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -207,7 +223,9 @@ def main() -> None:
             t = time.perf_counter()
             kinds = set(KINDS) if kind == "all" else {kind}
             data = root / "clean" if kind == "none" else root / kind
-            if kind != "none":
+            if kind in HABITS:
+                generate(data, args.persons, args.seed, habits=Habits().scaled(**HABITS[kind]))
+            elif kind != "none":
                 noisy_copy(root / "clean", data, kinds, args.seed)
             p, r, f1, br = score(data, root / f"home-{kind}")
             rows.append((kind, p, r, f1, br))

