@@ -40,6 +40,12 @@ PASSES: dict[str, tuple[str, ...]] = {
     # a given name replaced or misspelt past its key and initial, the place mistyped: the
     # full birth date (known to the day) with either name key
     "birth_date_name": ("k_dob_fam", "k_dob_giv"),
+    # no district needed (a fifth of IOM rows leave it blank): both name keys in either
+    # order with the province, and a birth year within two (an age at return is a year
+    # off, and the year made from it one more) or a return within two weeks (the ministry
+    # registers a man days after IOM received him). Two overlapping buckets per record.
+    "names_province_birth": ("k_names_birth0", "k_names_birth1"),
+    "names_province_return": ("k_names_return0", "k_names_return1"),
 }
 # Asymmetric passes: records with only one name (the list gave one, or the split failed)
 # probe the name keys of everyone, by birth year. Few records probe, so blocks stay small.
@@ -62,7 +68,11 @@ STORED_KEY_COLUMNS = KEY_COLUMNS + [f"r_{c}" for c in sorted(set(REFINE.values()
 
 DEFAULT_MAX_BLOCK = 400
 # Bump when a key's definition changes: stored keys are then recomputed before linking.
-KEY_VERSION = 8
+KEY_VERSION = 9
+# Width of the buckets of the tolerant passes: two records whose values lie within one
+# width always share a bucket key (each record has its bucket and the next).
+BIRTH_BUCKET_YEARS = 2
+RETURN_BUCKET_DAYS = 14
 
 
 # Keys are stored hashed: blocking needs only equality, and the store's index then holds
@@ -130,9 +140,22 @@ def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
         "k_return_fam": _key(returned, district, fam_i, giv_i),
         "k_return_giv": _key(returned, district, giv_i, fam_i),
     }
+    # both name keys in either order: the lower and the higher of the two
+    low = _part(fam_s.where(fam_s <= giv_s, giv_s))
+    high = _part(giv_s.where(fam_s <= giv_s, fam_s))
+    province = _part(frame["province"])
+    years = pd.to_numeric(frame["birth_year"], errors="coerce") // BIRTH_BUCKET_YEARS
+    days = (frame["return_date"] - pd.Timestamp("1970-01-01")).dt.days // RETURN_BUCKET_DAYS
+    for name, bucket in (("birth", years), ("return", days)):
+        for shift in (0, 1):
+            part = _part((bucket + shift).astype("Int64").astype("string"))
+            keys[f"k_names_{name}{shift}"] = _key(low, high, province, part)
     for column in set(REFINE.values()):
         keys[f"r_{column}"] = _key(_part(frame[column]))
-    return pd.DataFrame({k: v.to_numpy() for k, v in keys.items()}, index=frame.index).astype("Int64")
+    # .array keeps the exact 64-bit keys: to_numpy() of an Int64 column holding a missing
+    # value gives float64, whose 53-bit mantissa rounds the keys, so a delivery whose column
+    # had no blank got other keys than the store for the same record (and met no one).
+    return pd.DataFrame({k: v.array for k, v in keys.items()}, index=frame.index)
 
 
 @dataclass

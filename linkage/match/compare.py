@@ -22,11 +22,14 @@ MISSING = -1
 # pairs in them): weights fitted under an older meaning are fitted again.
 # 1: a name's level is also as close as its letters are (typing slips).
 # 2: one list naming a man twice for one return is its own level of "lists".
-COMPARE_VERSION = 2
+# 3: a third class, "same family, other man", beside match and non-match; a home level
+#    for the same province with a district unknown.
+COMPARE_VERSION = 3
 
 HOME_LEVELS = [
     "other province",
     "same province",
+    "same province, a district unknown",
     "same district, other commune",
     "same district",
     "same commune",
@@ -241,7 +244,9 @@ class HomeFeature(BaseCompareFeature):
 
     Same district with both communes known and different is its own, weaker level: men of
     one name in one district are common, in one commune far less so, and a stated other
-    commune is evidence against, where a missing one is not.
+    commune is evidence against, where a missing one is not. Likewise a blank district is
+    unknown, not another district: the same province with a district unknown on one side
+    is its own level, above "same province" (where both districts are given and differ).
     """
 
     name = "home"
@@ -254,10 +259,11 @@ class HomeFeature(BaseCompareFeature):
         pa, da, ca, pb, db, cb = map(_s, (pa, da, ca, pb, db, cb))
         level = np.zeros(len(pa), dtype=np.int8)
         level[pa == pb] = 1
+        level[(pa == pb) & ~(_known(da) & _known(db))] = 2
         same_district = _known(da) & (da == db)
-        level[same_district] = 3
-        level[same_district & _known(ca) & _known(cb) & (ca != cb)] = 2
-        level[_known(ca) & (ca == cb)] = 4
+        level[same_district] = 4
+        level[same_district & _known(ca) & _known(cb) & (ca != cb)] = 3
+        level[_known(ca) & (ca == cb)] = 5
         level[~(_known(pa) & _known(pb))] = MISSING
         return level
 

@@ -164,7 +164,7 @@ def _link(
     levels = compare(frame, left, right)
     model = fit_model(frame, keys, settings, (left, right, levels, stats))
     forget_views(frame)
-    total, prob = model.score_total(model.total_weight(levels, frame))
+    total, prob = model.score_levels(levels, frame)
     outcome = cluster(
         len(frame),
         left,

@@ -377,7 +377,7 @@ def link(
         forget_views(frame)
         lap("fit")
 
-        total, prob = model.score_total(model.total_weight(levels, frame))
+        total, prob = model.score_levels(levels, frame)
         lap("score")
 
         say("clustering into persons")

@@ -3,10 +3,16 @@
 Why this shape: u-probabilities (how often two different men agree by chance) come from
 random record pairs, where nearly every pair is a non-match; m-probabilities (how often
 one man agrees with himself) are learned by EM on the blocked pairs with u held fixed,
-which keeps EM from mistaking "same family" or "same return batch" for "same man".
+which keeps EM from mistaking "same return batch" for "same man".
 Agreement on a common surname weighs less than on a rare one (term frequency).
 Comparison patterns are packed into integers so that EM runs over the few distinct
 patterns, not over millions of pairs.
+
+Why a third class, "same family, other man" (f-probabilities): brothers share what a
+family shares (family name, father, village, often one phone and one return batch), so
+against random pairs they look like one man many times over. Random pairs cannot stand
+for them; a class of their own, learned by EM beside the other two, can: a pair is one
+man only when "same man" explains it better than both "other family" and "same family".
 """
 
 from __future__ import annotations
@@ -54,6 +60,22 @@ def _level_shares(levels: np.ndarray, n_levels: int, weights: np.ndarray) -> np.
     return shares
 
 
+# What a family shares: these agree for brothers about as for one man. The rest (given
+# name, birth, identity document) is the man's own, and for brothers agrees by chance.
+FAMILY_SHARED = ("family_name", "context", "phone", "father", "lists")
+
+
+def _default_f() -> dict[str, np.ndarray]:
+    """A starting point for EM's "same family" class: agreeing on what families share,
+    not on given name, birth or document (EM moves every one of these)."""
+    f = _default_m()
+    f["given_name"] = np.array([0.8, 0.1, 0.05, 0.03, 0.02])
+    f["birth"] = np.array([0.2, 0.4, 0.1, 0.25, 0.04, 0.01])
+    f["id_document"] = np.array([0.99, 0.01])
+    f["lists"] = np.array([0.2, 0.2, 0.6])  # brothers often come home in one batch
+    return f
+
+
 def _default_m() -> dict[str, np.ndarray]:
     """A starting point for EM: the same man mostly agrees, at the top level."""
     m = {}
@@ -72,7 +94,9 @@ class MatchModel:
 
     m: dict[str, np.ndarray] = field(default_factory=_default_m)
     u: dict[str, np.ndarray] = field(default_factory=dict)
+    f: dict[str, np.ndarray] = field(default_factory=_default_f)
     prior: float = 0.05
+    prior_family: float = 0.0  # share of candidate pairs that are brothers (0: two classes)
     tf: dict[str, dict[str, float]] = field(default_factory=dict)
     kind: str = "em"
     iterations: int = 0
@@ -105,6 +129,7 @@ class MatchModel:
         max_iter: int = 200,
         tol: float = 1e-7,
         unseen_different: float = 0.0,
+        family: frozenset[str] | set[str] | None = None,
     ) -> None:
         """m-probabilities and prior by expectation-maximisation on candidate pairs.
 
@@ -113,6 +138,10 @@ class MatchModel:
         every feature not ignored) get new m. With update=set(), only the prior is fitted.
         unseen_different: pairs not in `levels` known to be different men (blocks split
         for size); they count in the prior, so splitting blocks does not raise it.
+        family: features whose "same family" f-probabilities this session learns, with the
+        share of brothers among the pairs; None leaves that class as it is (a session
+        with no brothers in it, such as pairs that agree on both names, has nothing to
+        teach about them).
         """
         if levels.empty:
             return
@@ -123,22 +152,43 @@ class MatchModel:
         counts = counts.astype(np.float64)
         log_u = self._log_table(self.u, pattern, used)
         self.prior = 0.5 if ignore else self.prior
+        if family is not None and self.prior_family <= 0:
+            self.prior_family = min(0.2, 1 - self.prior - _EPS)
+        total = counts.sum() + unseen_different
         for it in range(1, max_iter + 1):
-            log_m = self._log_table(self.m, pattern, used)
-            lm = np.log(self.prior) + log_m
-            lu = np.log1p(-self.prior) + log_u
-            post = 1.0 / (1.0 + np.exp(np.clip(lu - lm, -700, 700)))
-            w = post * counts
-            new_prior = float(np.clip(w.sum() / (counts.sum() + unseen_different), _EPS, 1 - _EPS))
+            post_m, post_f = self._posteriors(pattern, used, log_u)
+            w, wf = post_m * counts, post_f * counts
+            new_prior = float(np.clip(w.sum() / total, _EPS, 1 - _EPS))
             self.m = {
                 f: _level_shares(pattern[f], len(LEVELS[f]), w) if f in update else self.m[f]
                 for f in FEATURES
             }
-            done = abs(new_prior - self.prior) < tol
+            moved = abs(new_prior - self.prior)
+            if family is not None:
+                new_family = float(np.clip(wf.sum() / total, _EPS, 1 - new_prior - _EPS))
+                self.f = {
+                    f: _level_shares(pattern[f], len(LEVELS[f]), wf) if f in family else self.f[f]
+                    for f in FEATURES
+                }
+                moved = max(moved, abs(new_family - self.prior_family))
+                self.prior_family = new_family
             self.prior = new_prior
             self.iterations = it
-            if done:
+            if moved < tol:
                 break
+
+    def _posteriors(
+        self, pattern: Mapping[str, np.ndarray], used: list[str], log_u: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """P(same man) and P(same family, other man) of each pattern."""
+        lm = np.log(self.prior) + self._log_table(self.m, pattern, used)
+        lu = np.log(max(1 - self.prior - self.prior_family, _EPS)) + log_u
+        if self.prior_family <= 0:
+            return 1.0 / (1.0 + np.exp(np.clip(lu - lm, -700, 700))), np.zeros(len(lm))
+        lf = np.log(self.prior_family) + self._log_table(self.f, pattern, used)
+        top = np.maximum(np.maximum(lm, lf), lu)
+        em, ef, eu = np.exp(lm - top), np.exp(lf - top), np.exp(lu - top)
+        return em / (em + ef + eu), ef / (em + ef + eu)
 
     def fit_supervised(self, levels: pd.DataFrame, pseudo_pairs: float) -> None:
         """m learned from pairs reviewers called the same man, on top of what EM learned.
@@ -211,28 +261,52 @@ class MatchModel:
         w[agree] += np.clip(adjust, -_TF_MAX_BITS, _TF_MAX_BITS)
         return w
 
-    def score(self, weights: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Total log2 weight (with the prior) and match probability per pair."""
-        return self.score_total(weights.sum(axis=1).to_numpy())
+    def score_levels(self, levels: pd.DataFrame, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """log2 odds of "same man" against both other classes, and its probability, per pair.
 
-    def score_total(self, summed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        total = summed + np.log2(self.prior / (1 - self.prior))
+        The weights against other families are the features' log2 m/u (term frequency
+        included); the family class adds its own odds, log2 m/f, where brothers are at all
+        likely. Summed one feature at a time (no pairs x features table).
+        """
+        against_u = np.zeros(len(levels))
+        against_f = np.zeros(len(levels))
+        for f in FEATURES:
+            against_u += self.feature_weights(levels[[f, "swapped"]], frame, features=(f,))[f].to_numpy()
+            if self.prior_family > 0:
+                against_f += self.family_weights(levels, f)
+        lm = np.log2(self.prior)
+        lu = np.log2(max(1 - self.prior - self.prior_family, _EPS)) - against_u
+        if self.prior_family > 0:
+            lf = np.log2(self.prior_family) - against_f
+            total = lm - np.logaddexp2(lu, lf)
+        else:
+            total = lm - lu
         prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
         return total, prob
 
-    def total_weight(self, levels: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
-        """Sum of the feature weights per pair, one feature at a time (no pairs x features table)."""
-        summed = np.zeros(len(levels))
-        for f in FEATURES:
-            summed += self.feature_weights(levels[[f, "swapped"]], frame, features=(f,))[f].to_numpy()
-        return summed
+    def family_weights(self, levels: pd.DataFrame, feature: str) -> np.ndarray:
+        """log2 m/f of one feature per pair (0 where a side is missing): how much likelier
+        one man than two brothers makes this agreement."""
+        lv = levels[feature].to_numpy(np.int64)
+        bf = np.log2(self.m[feature]) - np.log2(self.f[feature])
+        return np.where(lv == MISSING, 0.0, bf[np.clip(lv, 0, None)])
+
+    def family_odds(self, levels: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+        """log2 odds of "same family, other man" against "same man" per pair (-inf without
+        the class): positive where brothers explain a pair better than one man."""
+        if self.prior_family <= 0:
+            return np.full(len(levels), -np.inf)
+        against_f = sum(self.family_weights(levels, f) for f in FEATURES)
+        return np.log2(self.prior_family / self.prior) - np.asarray(against_f)
 
     # ---- storage -------------------------------------------------------------------
     def to_params(self) -> dict[str, Any]:
         return {
             "m": {f: v.tolist() for f, v in self.m.items()},
             "u": {f: v.tolist() for f, v in self.u.items()},
+            "f": {f: v.tolist() for f, v in self.f.items()},
             "prior": self.prior,
+            "prior_family": self.prior_family,
             "tf": self.tf,
             "kind": self.kind,
             "iterations": self.iterations,
@@ -248,7 +322,9 @@ class MatchModel:
         return cls(
             m={f: np.asarray(v) for f, v in p["m"].items()},
             u={f: np.asarray(v) for f, v in p["u"].items()},
+            f={f: np.asarray(v) for f, v in p["f"].items()} if "f" in p else _default_f(),
             prior=float(p["prior"]),
+            prior_family=float(p.get("prior_family", 0.0)),
             tf={k: dict(v) for k, v in p.get("tf", {}).items()},
             kind=p.get("kind", "em"),
             iterations=int(p.get("iterations", 0)),

@@ -168,7 +168,7 @@ def _pairs_within(s: Session, ids: list[int]) -> list[dict[str, Any]]:
     left, right = np.triu_indices(len(frame), k=1)
     levels = compare(frame, left.astype(np.int64), right.astype(np.int64))
     weights = model.feature_weights(levels, frame)
-    total, prob = model.score(weights)
+    total, prob = model.score_levels(levels, frame)
     rid = frame["record_id"].to_numpy()
     out = []
     for k in np.argsort(-prob, kind="stable"):

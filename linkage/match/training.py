@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.match.blocking import KEY_VERSION, BlockingStats, candidate_pairs
-from linkage.match.compare import COMPARE_VERSION, LEVELS, compare
+from linkage.match.compare import COMPARE_VERSION, FEATURES, LEVELS, compare
 from linkage.match.model import MatchModel, random_pairs
 from linkage.settings import Settings
 
@@ -61,9 +61,14 @@ def fit_model(
     by_name = session("name_token_year")  # a name key, the birth year, the other initial
     by_name = by_name[(by_name["family_name"] >= 3) & (by_name["given_name"] >= 3)]  # both names sound alike
     model.fit_em(by_name, ignore=NAME_FEATURES | {"birth"}, update=ID_FEATURES | {"father"})
-    model.fit_em(session("phone", "id_or_document"), ignore=ID_FEATURES)
+    # Pairs sharing a phone or an ID are one man or brothers (a family shares one phone):
+    # the family class learns how brothers' names, births and places compare.
+    shared = session("phone", "id_or_document")
+    model.fit_em(shared, ignore=ID_FEATURES, family=set(FEATURES) - ID_FEATURES)
     model.prior = 0.1
-    model.fit_em(levels, update=set(), unseen_different=stats.refined_away)
+    # On every candidate: the shares of the classes, and how often brothers share a phone
+    # or a document (which the session above cannot see: there they agree by construction).
+    model.fit_em(levels, update=set(), unseen_different=stats.refined_away, family=ID_FEATURES)
     if same and len(same) >= settings.supervised_min_decisions:
         a, b = (np.array(x, dtype=np.int64) for x in zip(*(sorted(p) for p in same), strict=True))
         model.fit_supervised(compare(frame, a, b), settings.supervised_pseudo_pairs)

@@ -93,7 +93,7 @@ class _Index:
                 self.by_parent[(level, parent)][key].add(code)
                 self.plain[(level, parent)][plain_key(name)].add(code)
 
-    def find(self, level: str, parent: str, text: str) -> str | None:
+    def find(self, level: str, parent: str, text: str, fuzzy: bool = True) -> str | None:
         names = self.by_parent.get((level, parent))
         if not names:
             return None
@@ -109,7 +109,7 @@ class _Index:
             return next(iter(spelt)) if len(spelt) == 1 and spelt <= codes else None
         if len(spelt) == 1:
             return next(iter(spelt))
-        return self._closest(level, parent, key, plain)
+        return self._closest(level, parent, key, plain) if fuzzy else None
 
     def _closest(self, level: str, parent: str, key: str, plain: str) -> str | None:
         """The code whose names are nearest, by sound or by letters, if it stands out."""
@@ -144,11 +144,13 @@ def gazetteer() -> _Index:
             idx.add("district", "", d.name_en, d.code)
             idx.add("district", "", d.name_kh, d.code)
             for c in geo.communes(p.code, d.code):
-                idx.add("commune", d.code, c.name_en, c.code)
-                idx.add("commune", d.code, c.name_kh, c.code)
+                for name in (c.name_en, c.name_kh):
+                    idx.add("commune", d.code, name, c.code)
+                    idx.add("commune in province", p.code, name, c.code)
                 for v in geo.villages(p.code, d.code, c.code):
-                    idx.add("village", c.code, v.name_en, v.code)
-                    idx.add("village", c.code, v.name_kh, v.code)
+                    for name in (v.name_en, v.name_kh):
+                        idx.add("village", c.code, name, v.code)
+                        idx.add("village in province", p.code, name, v.code)
     for row in load_table("province_aliases.yaml"):
         for name in [row["kh"], row["en"], *row["variants"]]:
             idx.add("province", "", name, row["code"])
@@ -167,7 +169,13 @@ def _code_in(text: str, width: int) -> str | None:
 def resolve_place(
     province: str | None, district: str | None = None, commune: str | None = None, village: str | None = None
 ) -> Place:
-    """Resolve as deep as the names allow; a level that does not resolve stops the descent."""
+    """Resolve as deep as the names allow; a level that does not resolve stops the descent.
+
+    A blank district (IOM leaves a fifth of them blank) does not stop it when the commune,
+    or else the village, is named: a name that only one commune (village) of the province
+    has gives the district too. Only exact names count there, no closest guess: a guess
+    would invent a district the list never gave.
+    """
     idx = gazetteer()
     p = d = c = v = None
     if province:
@@ -180,6 +188,19 @@ def resolve_place(
             d = None
         if d and not p:
             p = d[:2]
+    if p and not district:
+        found = None
+        if commune:
+            found = idx.find("commune in province", p, commune, fuzzy=False)
+        if found is None and village:
+            found = idx.find("village in province", p, village, fuzzy=False)
+        if found is not None:
+            d = found[:4]
+            c = found[:6]
+            v = found if len(found) == 8 else None
+            if v is None and village:
+                v = idx.find("village", c, village)
+            return Place(p, d, c, v)
     if commune and d:
         c = _code_in(commune, 6) or idx.find("commune", d, commune)
     if village and c:
