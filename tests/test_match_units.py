@@ -10,7 +10,7 @@ import pytest
 
 from linkage.match.blocking import block_keys, candidate_pairs
 from linkage.match.cluster import ONE_LIST, cluster
-from linkage.match.compare import LEVELS, compare
+from linkage.match.compare import HOME_LEVELS, LEVELS, compare
 from linkage.match.events import EventRow, group_returns
 from linkage.match.frame import RECORD_COLUMNS, build_frame
 from linkage.match.model import MatchModel
@@ -457,3 +457,81 @@ def test_fast_compare_equals_recordlinkage_compute() -> None:
     fast = compare(frame, left.astype(np.int64), right.astype(np.int64))
     slow = compare_with_recordlinkage(frame, left.astype(np.int64), right.astype(np.int64))
     pd.testing.assert_frame_equal(fast[sorted(fast.columns)], slow[sorted(slow.columns)])
+
+
+def test_blocking_keys_do_not_depend_on_the_other_records() -> None:
+    """A record's keys are the same alone and beside a record with blanks: keys are 64-bit
+    and a column with a blank once went through float64, rounding every key in it."""
+    man = {"family_name": "SOK", "given_name": "DARA", "birth_year": 1990, "district_code": "0607",
+           "province_code": "06", "commune_code": "060701", "return_date": dt.date(2025, 3, 1)}
+    alone = block_keys(build_frame(records(man)))
+    beside = block_keys(build_frame(records(man, {"family_name": "KEO"})))
+    for column in alone.columns:
+        assert alone[column].iloc[0] is pd.NA and beside[column].iloc[0] is pd.NA or (
+            int(alone[column].iloc[0]) == int(beside[column].iloc[0])
+        ), column
+
+
+def test_a_blank_district_is_unknown_not_another_district() -> None:
+    lv = levels_of(
+        {"family_name": "SOK", "given_name": "DARA", "province_code": "06"},
+        {"family_name": "SOK", "given_name": "DARA", "province_code": "06", "district_code": "0607"},
+        {"family_name": "SOK", "given_name": "DARA", "province_code": "06", "district_code": "0601"},
+    )
+    pairs = dict(zip(lv.index.tolist(), lv["home"].tolist(), strict=True))
+    home = ["home unknown", *HOME_LEVELS]
+    assert home[pairs[(0, 1)] + 1] == "same province, a district unknown"
+    assert home[pairs[(1, 2)] + 1] == "same province"
+    assert pairs[(0, 1)] > pairs[(1, 2)]  # unknown is closer than a stated other district
+
+
+def test_a_man_with_no_district_meets_himself_with_a_year_off_or_a_later_return() -> None:
+    """IOM leaves the district blank; its year from an age is a year or two off; MoSVY
+    registers him days later. Both name keys and the province still bring them together."""
+    iom = {"family_name": "HENG", "given_name": "VESAL", "province_code": "16", "birth_year": 1981,
+           "return_date": dt.date(2026, 6, 7)}
+    ngo = {"family_name": "VESAL", "given_name": "HENG", "province_code": "16", "birth_year": 1979,
+           "district_code": "1603", "source": "ngo-hagar"}
+    mosvy = {"family_name": "HENG", "given_name": "VESAL", "province_code": "16", "district_code": "1603",
+             "return_date": dt.date(2026, 6, 16), "source": "mosvy"}
+    keys = block_keys(build_frame(records(iom, ngo, mosvy)))
+    left, right, _ = candidate_pairs(keys, passes=("names_province_birth",))
+    assert (0, 1) in set(zip(left.tolist(), right.tolist(), strict=True))
+    left, right, _ = candidate_pairs(keys, passes=("names_province_return",))
+    assert (0, 2) in set(zip(left.tolist(), right.tolist(), strict=True))
+    other = block_keys(build_frame(records(iom, {**mosvy, "province_code": "03"})))
+    assert len(candidate_pairs(other, passes=("names_province_return",))[0]) == 0
+
+
+def test_the_family_class_keeps_brothers_apart_and_one_man_together() -> None:
+    """A model with the family class: brothers (one phone, father, village and return;
+    other given names, births five years apart) are not one man; one man spelt two ways is."""
+    from linkage.match.model import _default_f
+
+    family = {"family_name": "CHEA", "father_name": "KIM", "province_code": "06", "district_code": "0607",
+              "commune_code": "060701", "phone": "012345678", "return_date": dt.date(2025, 3, 1)}
+    frame = build_frame(records(
+        {**family, "given_name": "SOPHEAP", "birth_year": 1990},
+        {**family, "given_name": "VIBOL", "birth_year": 1995, "delivery_sha256": "other"},
+        {**family, "given_name": "SOPHIAP", "birth_year": 1991, "delivery_sha256": "third"},
+    ))
+    left, right = np.array([0, 0]), np.array([1, 2])
+    lv = compare(frame, left, right)
+    u = {f: np.full(len(v), 1.0 / len(v)) for f, v in LEVELS.items()}
+    u["family_name"] = np.array([0.9, 0.05, 0.03, 0.015, 0.005])  # chance rarely agrees on all this
+    u["phone"] = np.array([0.9999, 0.0001])
+    u["father"] = np.array([0.99, 0.005, 0.005])
+    m = MatchModel().m  # fitted-like: one man's given name and birth mostly agree
+    m["given_name"] = np.array([0.02, 0.04, 0.06, 0.38, 0.5])
+    m["birth"] = np.array([0.01, 0.01, 0.03, 0.35, 0.4, 0.2])
+    f = _default_f()  # brothers' given names hardly ever sound alike
+    f["given_name"] = np.array([0.9, 0.07, 0.02, 0.008, 0.002])
+    two = MatchModel(m=m, u=u, prior=0.1)
+    three = MatchModel(m=m, u=u, prior=0.1, f=f, prior_family=0.2)
+    _, p2 = two.score_levels(lv, frame)
+    _, p3 = three.score_levels(lv, frame)
+    assert p2[0] > 0.99  # against chance alone, the brothers look like one man
+    assert p3[0] < 0.5  # against a family, they do not
+    assert level("given_name", lv["given_name"].iloc[1]) == "same sound"
+    assert p3[1] > 0.95  # one man spelt two ways stays one man
+    assert three.family_odds(lv, frame)[0] > 0 > three.family_odds(lv, frame)[1]

