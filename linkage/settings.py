@@ -6,6 +6,7 @@ without touching code, and every component (CLI, DAGs, tests) reads the same val
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -53,7 +54,10 @@ class Settings:
         "unknown",
     )
     # Linkage: bands by match probability, blocking and clustering caps, return window
-    link_threshold: float = 0.99994  # about 14 bits of evidence
+    link_threshold: float = 0.99994  # about 14 bits of evidence against chance
+    # ... and about 9 bits against "his brother" (the family class models that alternative
+    # itself, so its odds need no margin for misspecification; see MatchModel.score_levels)
+    family_link_threshold: float = 0.998
     review_threshold: float = 0.99
     max_block_size: int = 400
     max_cluster_size: int = 30
@@ -70,6 +74,12 @@ class Settings:
     report_from_email: str = "survivor-link@localhost"
     alert_email: tuple[str, ...] = ()  # who hears of a task that failed after its retries
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def family_margin_bits(self) -> float:
+        """How many more bits the link threshold asks against chance than against brothers."""
+        bits = lambda p: math.log2(p / (1 - p))  # noqa: E731
+        return max(0.0, bits(self.link_threshold) - bits(self.family_link_threshold))
 
     @property
     def archive_dir(self) -> Path:

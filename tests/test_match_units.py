@@ -535,3 +535,29 @@ def test_the_family_class_keeps_brothers_apart_and_one_man_together() -> None:
     assert level("given_name", lv["given_name"].iloc[1]) == "same sound"
     assert p3[1] > 0.95  # one man spelt two ways stays one man
     assert three.family_odds(lv, frame)[0] > 0 > three.family_odds(lv, frame)[1]
+
+
+def test_a_person_stays_coherent_when_a_third_record_links_two_brothers() -> None:
+    """Two brothers each link strongly to a record without a birth date: without the check
+    one 'person' holds both; with it they stay apart and the refusal says why. A reviewer's
+    'same', or one ID card, still puts them together."""
+    from linkage.match.coherence import WHY, Identity
+
+    family = {"family_name": "CHEA", "district_code": "0607"}
+    rows = [
+        {**family, "given_name": "SOPHEAP", "birth_year": 1990},
+        {**family, "given_name": "VIBOL", "birth_year": 1995},
+        {**family, "given_name": "SOPHEAP VIBOL"},  # half of each, no birth: links to both
+    ]
+    frame = build_frame(records(*rows))
+    left, right, prob = np.array([0, 1]), np.array([2, 2]), np.array([0.999999, 0.99999])
+    plain = cluster(3, left, right, prob, 0.999, 30)
+    assert len(set(plain.labels.tolist())) == 1
+    checked = cluster(3, left, right, prob, 0.999, 30, identity=Identity.of(frame))
+    assert checked.labels[0] != checked.labels[1]
+    assert [why for *_pair, why in checked.refused] == [WHY]
+    decided = cluster(3, left, right, prob, 0.999, 30, same=[(0, 1)], identity=Identity.of(frame))
+    assert len(set(decided.labels.tolist())) == 1
+    rows[0]["national_id"] = rows[1]["national_id"] = "012345678"
+    one_id = cluster(3, left, right, prob, 0.999, 30, identity=Identity.of(build_frame(records(*rows))))
+    assert len(set(one_id.labels.tolist())) == 1

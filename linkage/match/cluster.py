@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from linkage.match.coherence import WHY as TWO_MEN
+from linkage.match.coherence import Identity
+
 # A compared pair below this probability counts against merging its two groups: the model
 # thinks "different" likelier than "same".
 AGAINST = 0.5
@@ -122,6 +125,7 @@ def cluster(
     weight: np.ndarray | None = None,
     ambiguity_bits: float = AMBIGUITY_BITS,
     one_list: np.ndarray | None = None,
+    identity: Identity | None = None,
 ) -> ClusterOutcome:
     """Greedy, constrained clustering of n positions.
 
@@ -131,6 +135,8 @@ def cluster(
     weight: log2 match weights (ranks links past where probabilities round to 1).
     one_list: per pair, whether both rows come from one list for one return (the "lists"
     level "same list, same return"); such a pair below AGAINST keeps its groups apart.
+    identity: per position, what is a man's own (coherence.Identity): two groups holding
+    two records that clearly are two men are kept apart, compared or not.
 
     A new record that links about as strongly (within ambiguity_bits) to two groups the
     checks keep apart (two namesakes of one district, say) is not given to either: it
@@ -141,7 +147,19 @@ def cluster(
     scored = _Scored(left, right, prob, n)
     listed = scored.with_values(np.where(one_list, prob, 1.0)) if one_list is not None else None
     groups, refused = _greedy(
-        n, left, right, prob, order, scored, link_threshold, max_size, initial, same, different, listed
+        n,
+        left,
+        right,
+        prob,
+        order,
+        scored,
+        link_threshold,
+        max_size,
+        initial,
+        same,
+        different,
+        listed,
+        identity,
     )
     if weight is None:
         return ClusterOutcome(labels=groups.labels(), refused=refused)
@@ -166,6 +184,7 @@ def cluster(
         same,
         different,
         listed,
+        identity,
     )
     extra = [
         (int(left[k]), int(right[k]), "links as strongly to another person")
@@ -219,6 +238,7 @@ def _greedy(
     same: list[tuple[int, int]] | None,
     different: list[tuple[int, int]] | None,
     listed: _Scored | None = None,
+    identity: Identity | None = None,
 ) -> tuple[_Groups, list[tuple[int, int, str]]]:
     groups = _Groups(n)
     if initial is not None:
@@ -252,6 +272,9 @@ def _greedy(
             continue
         if len(ma) == 1 and len(mb) == 1:  # the only pair between them is this link
             groups.merge(ra, rb, ma, mb)
+            continue
+        if identity is not None and identity.apart(ma, mb, linked=(a, b)):
+            refused.append((a, b, TWO_MEN))
             continue
         q = scored.between(ma, mb)
         links = int((q >= link_threshold).sum())

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from linkage.match.blocking import block_keys, candidate_pairs
 from linkage.match.cluster import cluster
+from linkage.match.coherence import Identity
 from linkage.match.compare import compare, forget_views, one_list_one_return
 from linkage.match.frame import RECORD_COLUMNS, build_frame
 from linkage.match.training import fit_model
@@ -164,7 +165,7 @@ def _link(
     levels = compare(frame, left, right)
     model = fit_model(frame, keys, settings, (left, right, levels, stats))
     forget_views(frame)
-    total, prob = model.score_levels(levels, frame)
+    total, prob = model.score_levels(levels, frame, settings.family_margin_bits)
     outcome = cluster(
         len(frame),
         left,
@@ -174,6 +175,7 @@ def _link(
         settings.max_cluster_size,
         weight=total,
         one_list=one_list_one_return(levels),
+        identity=Identity.of(frame),
     )
     return outcome.labels, left, right
 

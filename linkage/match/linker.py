@@ -32,6 +32,7 @@ from linkage.match.blocking import (
     candidate_pairs,
 )
 from linkage.match.cluster import cluster
+from linkage.match.coherence import Identity
 from linkage.match.compare import (
     COMPARE_VERSION,
     FEATURES,
@@ -377,7 +378,7 @@ def link(
         forget_views(frame)
         lap("fit")
 
-        total, prob = model.score_levels(levels, frame)
+        total, prob = model.score_levels(levels, frame, settings.family_margin_bits)
         lap("score")
 
         say("clustering into persons")
@@ -413,6 +414,7 @@ def link(
             different=different,
             weight=total,
             one_list=one_list_one_return(levels),
+            identity=Identity.of(frame),
         )
         summary.links_refused = len(outcome.refused)
         lap("cluster")

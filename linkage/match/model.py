@@ -271,12 +271,22 @@ class MatchModel:
         w[agree] += np.clip(adjust, -_TF_MAX_BITS, _TF_MAX_BITS)
         return w
 
-    def score_levels(self, levels: pd.DataFrame, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def score_levels(
+        self, levels: pd.DataFrame, frame: pd.DataFrame, family_margin: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """log2 odds of "same man" against both other classes, and its probability, per pair.
 
         The weights against other families are the features' log2 m/u (term frequency
         included); the family class adds its own odds, log2 m/f, where brothers are at all
         likely. Summed one feature at a time (no pairs x features table).
+
+        family_margin (bits): the odds against brothers count this much more than the odds
+        against chance. Why two scales: the link threshold is set high against chance
+        because chance agreement grows with the store (namesakes pile up in every block)
+        and the model's independence assumptions overstate it; the family class models its
+        alternative directly, and what tells one man from his brother (given name, birth,
+        document) can give only so many bits. With a margin of the link threshold's bits
+        less the family link threshold's, a pair links when it clears each on its own.
         """
         against_u = np.zeros(len(levels))
         against_f = np.zeros(len(levels))
@@ -288,7 +298,7 @@ class MatchModel:
         lu = np.log2(max(1 - self.prior - self.prior_family, _EPS)) - against_u
         if self.prior_family > 0:
             lf = np.log2(self.prior_family) - against_f
-            total = lm - np.logaddexp2(lu, lf)
+            total = np.minimum(lm - lu, lm - lf + family_margin)
         else:
             total = lm - lu
         prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))

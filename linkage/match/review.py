@@ -155,7 +155,7 @@ def resolve_person(s: Session, person_id: str) -> str:
     return current
 
 
-def _pairs_within(s: Session, ids: list[int]) -> list[dict[str, Any]]:
+def _pairs_within(s: Session, ids: list[int], family_margin: float) -> list[dict[str, Any]]:
     """Every pair of a person's records, scored now with the stored weights."""
     from linkage.match.compare import FEATURES, compare
     from linkage.match.frame import build_frame
@@ -168,7 +168,7 @@ def _pairs_within(s: Session, ids: list[int]) -> list[dict[str, Any]]:
     left, right = np.triu_indices(len(frame), k=1)
     levels = compare(frame, left.astype(np.int64), right.astype(np.int64))
     weights = model.feature_weights(levels, frame)
-    total, prob = model.score_levels(levels, frame)
+    total, prob = model.score_levels(levels, frame, family_margin)
     rid = frame["record_id"].to_numpy()
     out = []
     for k in np.argsort(-prob, kind="stable"):
@@ -202,7 +202,7 @@ def explain_person(settings: Settings, person_id: str, show_values: bool = False
             ).scalars()
         ]
         refs = _refs(s, ids, show_values)
-        within = _pairs_within(s, sorted(ids))
+        within = _pairs_within(s, sorted(ids), settings.family_margin_bits)
         pairs = (
             s.execute(
                 select(CandidatePair)

@@ -34,7 +34,11 @@ def _sessions(
 ) -> MatchModel:
     """The EM sessions on a copy of `start`, with or without the family class."""
     model = copy.deepcopy(start)
-    model.fit_em(by_name, ignore=NAME_FEATURES | {"birth"}, update=ID_FEATURES | {"father"})
+    # what else agrees for one man: every feature used here is learned here (one used but
+    # held at its starting value would steer what the others learn)
+    model.fit_em(
+        by_name, ignore=NAME_FEATURES | {"birth"}, update=ID_FEATURES | {"father", "context", "lists"}
+    )
     # Pairs sharing a phone or an ID are one man or brothers (a family shares one phone):
     # the family class learns how brothers' names, births and places compare.
     family = set(FEATURES) - ID_FEATURES if families else None

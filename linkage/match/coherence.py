@@ -1,0 +1,88 @@
+"""Whether two groups of records can be one man: every pair across them is judged.
+
+Why: links are pairwise, persons are not. Two brothers each link to a third record that
+gives no birth date and half a name (an NGO referral, say), and clustering chains them into
+one "person" though no one compared the two brothers with each other. So before two groups
+merge, each record of one is held against each record of the other on what is a man's
+own and is given on both sides: a clearly different given name with births more than
+MAX_BIRTH_GAP years apart is two men, whatever linked them, unless one identity document
+says otherwise (typing errors do change a name and a year at once; a phone does not count,
+a family shares one; a reviewer's "same" overrides this, as it overrides every check).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from rapidfuzz.distance import JaroWinkler
+
+# Births further apart than this are not one man's, even from ages at return (a year off
+# each way) -- two years is what two age-derived years of one man can differ by.
+MAX_BIRTH_GAP = 2
+# Given names less alike than this, by sound key and by letters, are clearly different
+# (the cut of the given-name level "different" in compare.NameFeature).
+DIFFERENT_BELOW = 0.8
+WHY = "two clearly different given names, births over two years apart"
+
+
+@dataclass
+class Identity:
+    """Per position: given and family name (key and letters) and birth year, or None."""
+
+    given_key: list[str | None]
+    family_key: list[str | None]
+    given_text: list[str | None]
+    family_text: list[str | None]
+    birth_year: list[int | None]
+    documents: list[frozenset[str]]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> Identity:
+        def texts(column: str) -> list[str | None]:
+            return [None if pd.isna(v) else str(v) for v in frame[column].tolist()]
+
+        years = pd.to_numeric(frame["birth_year"], errors="coerce").astype("float64").to_numpy()
+        documents = [
+            frozenset(f"{kind}:{v}" for kind, v in zip(("N", "D"), values, strict=True) if v is not None)
+            for values in zip(texts("national_id"), texts("travel_doc"), strict=True)
+        ]
+        return cls(
+            texts("giv_key"),
+            texts("fam_key"),
+            texts("giv_text"),
+            texts("fam_text"),
+            [None if np.isnan(y) else int(y) for y in years],
+            documents,
+        )
+
+    def two_men(self, a: int, b: int) -> bool:
+        """Whether records a and b clearly are two men (given name and birth both say so)."""
+        ya, yb = self.birth_year[a], self.birth_year[b]
+        if ya is None or yb is None or abs(ya - yb) <= MAX_BIRTH_GAP:
+            return False
+        if self.given_key[a] is None or self.given_key[b] is None:
+            return False
+        if self.documents[a] & self.documents[b]:  # one ID: one man, mistyped
+            return False
+        given_a = (self.given_key[a], self.given_text[a])
+        if not _different(given_a, (self.given_key[b], self.given_text[b])):
+            return False
+        # a list may have swapped the order: b's family name may be his given name
+        family_b = (self.family_key[b], self.family_text[b])
+        return family_b[0] is None or _different(given_a, family_b)
+
+    def apart(self, xs: list[int], ys: list[int], linked: tuple[int, int] | None = None) -> bool:
+        """Whether any record of one group clearly is another man than one of the other
+        (but for the pair `linked`, which the model has judged itself)."""
+        skip = {linked, linked[::-1]} if linked else set()
+        return any(self.two_men(x, y) for x in xs for y in ys if (x, y) not in skip)
+
+
+def _different(x: tuple[str | None, str | None], y: tuple[str | None, str | None]) -> bool:
+    """Two names (sound key, letters) clearly different: neither is alike enough."""
+    for u, v in zip(x, y, strict=True):
+        if u is not None and v is not None and JaroWinkler.normalized_similarity(u, v) >= DIFFERENT_BELOW:
+            return False
+    return True
