@@ -4,7 +4,7 @@ Why: a pairwise F1 says how much is wrong, not what. This links synthetic lists 
 (the pure steps `evaluate` uses) and sorts every wrong pair into the classes that issue
 reports name: false links between brothers (the truth's households) or other men, missed
 links where a record has no district, where births or returns differ, or that blocking
-never proposed. Habits can be turned up as in the robustness benchmark.
+never proposed. Habits can be turned up, or noise added, as in the robustness benchmark.
 
     .venv/bin/python benchmarks/linkage_errors.py --persons 5000
     .venv/bin/python benchmarks/linkage_errors.py --persons 5000 --habit brothers
@@ -27,7 +27,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.robustness_bench import HABITS  # noqa: E402
+from benchmarks.bench_data import data_version  # noqa: E402
+from benchmarks.robustness_bench import HABITS, KINDS, noisy_copy  # noqa: E402
 from linkage.ingest.load import Ingestor  # noqa: E402
 from linkage.match.evaluate import link_in_memory, pair_scores  # noqa: E402
 from linkage.match.frame import RECORD_COLUMNS  # noqa: E402
@@ -43,13 +44,17 @@ def _records(persons: int, seed: int, habit: str, cache: Path) -> pd.DataFrame:
 
     from linkage.store.models import Delivery, Record
 
-    tag = hashlib.sha256(f"{persons}-{seed}-{habit}".encode()).hexdigest()[:12]
+    tag = hashlib.sha256(f"{persons}-{seed}-{habit}-{data_version()}".encode()).hexdigest()[:12]
     cached = cache / f"errors-{tag}.pkl"
     if cached.exists():
         return pickle.loads(cached.read_bytes())
     work = cache / f"errors-{tag}"
-    habits = Habits().scaled(**HABITS[habit]) if habit != "none" else Habits()
-    generate(work / "lists", persons, seed, habits=habits)
+    if habit in HABITS:
+        generate(work / "lists", persons, seed, habits=Habits().scaled(**HABITS[habit]))
+    else:  # the default habits, then noise of one kind (or all) on the written lists
+        generate(work / "clean", persons, seed)
+        kinds = set(KINDS) if habit == "all" else {habit}
+        noisy_copy(work / "clean", work / "lists", kinds, seed)
     settings = load_settings(home=work / "home", db_url="")
     migrate(settings)
     with Ingestor(settings) as ingestor:
@@ -102,7 +107,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--persons", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--habit", default="none", choices=["none", *HABITS])
+    ap.add_argument("--habit", default="none", choices=[*KINDS, "all", *HABITS], help="habit or noise kind")
     ap.add_argument("--cache", type=Path, default=ROOT / "var" / "bench")
     args = ap.parse_args()
     console = Console()

@@ -54,6 +54,7 @@ KINDS = (
 HABITS: dict[str, dict] = {
     "brothers": {"brother_rate": 0.25, "brother_shares_phone": 0.7, "brother_same_batch": 0.8},
     "blank_districts": {"iom_blank_district": 0.45, "iom_blank_keeps_commune": 0.5},
+    "relatives_phones": {"iom_relative_phone": 0.5},
     "agency_lag": {"mosvy_lag_share": 0.8, "mosvy_lag_days": 21},
     "age_years": {"age_off_by_one": 0.8},
 }

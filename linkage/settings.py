@@ -55,9 +55,9 @@ class Settings:
     )
     # Linkage: bands by match probability, blocking and clustering caps, return window
     link_threshold: float = 0.99994  # about 14 bits of evidence against chance
-    # ... and about 9 bits against "his brother" (the family class models that alternative
+    # ... and about 7.6 bits against "his brother" (the family class models that alternative
     # itself, so its odds need no margin for misspecification; see MatchModel.score_levels)
-    family_link_threshold: float = 0.998
+    family_link_threshold: float = 0.995
     review_threshold: float = 0.99
     max_block_size: int = 400
     max_cluster_size: int = 30

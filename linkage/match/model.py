@@ -30,6 +30,22 @@ from linkage.match.compare import FEATURES, LEVELS, MISSING
 _EPS = 1e-4
 # m never falls below this: a moved home or a mistyped ID must weigh against, not veto.
 _M_FLOOR = 2e-3
+# One man's name is written past recognition on about one list in a hundred (a nickname,
+# another romaniser, a character dropped): EM alone drives its m to nothing, because the
+# family class and namesakes take the pairs whose names differ, and then a misspelt name
+# could never link however much else agrees.
+_NAME_M_FLOOR = 0.01
+_FLOORS = {"family_name": _NAME_M_FLOOR, "given_name": _NAME_M_FLOOR}
+
+
+def _floored(feature: str, shares: np.ndarray) -> np.ndarray:
+    """m shares with every level at least its floor (renormalised), for the features in
+    _FLOORS; the others as EM left them (their rare levels carry their own evidence)."""
+    floor = _FLOORS.get(feature)
+    if floor is None:
+        return shares
+    shares = np.maximum(shares, floor)
+    return shares / shares.sum()
 TF_FEATURES = {"family_name": "fam_key", "given_name": "giv_key"}
 _TF_MAX_BITS = 4.0
 
@@ -160,7 +176,7 @@ class MatchModel:
             w, wf = post_m * counts, post_f * counts
             new_prior = float(np.clip(w.sum() / total, _EPS, 1 - _EPS))
             self.m = {
-                f: _level_shares(pattern[f], len(LEVELS[f]), w) if f in update else self.m[f]
+                f: _floored(f, _level_shares(pattern[f], len(LEVELS[f]), w)) if f in update else self.m[f]
                 for f in FEATURES
             }
             moved = abs(new_prior - self.prior)

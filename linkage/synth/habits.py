@@ -21,6 +21,8 @@ class Habits:
     brother_same_batch: float = 0.7
     # A family shares one phone (an IOM phone is often a relative's).
     brother_shares_phone: float = 0.5
+    # IOM writes down a relative's phone, not the man's own (a number no other list has).
+    iom_relative_phone: float = 0.15
     # Brothers' births lie this many years apart.
     brother_gap_years: tuple[int, int] = (2, 7)
     # IOM leaves the district blank on some rows, sometimes keeping commune or village.
@@ -38,6 +40,7 @@ class Habits:
         """No brothers, no blanks, no lag: the lists as a tidy generator would make them."""
         return cls(
             brother_rate=0.0,
+            iom_relative_phone=0.0,
             iom_blank_district=0.0,
             mosvy_lag_share=0.0,
             age_off_by_one=0.0,

@@ -103,7 +103,7 @@ def _weighted(rng: random.Random, items: list, weight_index: int) -> tuple:
     return rng.choices(items, weights=[i[weight_index] for i in items])[0]
 
 
-def _phone(rng: random.Random) -> str:
+def random_phone(rng: random.Random) -> str:
     prefix = rng.choice(
         ["012", "011", "017", "077", "092", "010", "015", "016", "070", "093", "098", "060", "066", "090"]
     )
@@ -160,7 +160,7 @@ class Population:
             birth,
             home,
             father_given,
-            _phone(rng) if rng.random() < 0.7 else None,
+            random_phone(rng) if rng.random() < 0.7 else None,
             "".join(rng.choice("0123456789") for _ in range(9)) if rng.random() < 0.4 else None,
             (rng.choice("NK") + "".join(rng.choice("0123456789") for _ in range(7)))
             if rng.random() < 0.35

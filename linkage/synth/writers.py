@@ -10,7 +10,7 @@ from typing import Any
 
 from linkage.normalise.name_tables import load_table
 from linkage.synth.habits import Habits
-from linkage.synth.people import Person, Population, ReturnEvent
+from linkage.synth.people import Person, Population, ReturnEvent, random_phone
 from linkage.synth.spelling import (
     dob_text,
     khmer_digits,
@@ -210,7 +210,7 @@ class ListWriter:
                             _messy_date(rng, e.return_date),
                             e.entry[0],
                             p.travel_doc or "",
-                            phone_format(rng, p.phone) if p.phone and rng.random() < 0.8 else "",
+                            self._iom_phone(p),
                             referred_to,
                             referral_date,
                             rng.choice("YYYN"),
@@ -234,6 +234,13 @@ class ListWriter:
             p.home.commune[2] if rng.random() < 0.7 else "",
             p.home.village[2] if rng.random() < 0.5 else "",
         )
+
+    def _iom_phone(self, p: Person) -> str:
+        """The man's phone, often blank, sometimes a relative's number instead."""
+        rng = self.rng
+        if rng.random() < self.habits.iom_relative_phone:
+            return phone_format(rng, random_phone(rng))
+        return phone_format(rng, p.phone) if p.phone and rng.random() < 0.8 else ""
 
     def _mosvy_lag(self) -> int:
         """Days between IOM's reception at the border and the ministry's registration."""
