@@ -338,13 +338,22 @@ def cmd_review(args: argparse.Namespace) -> int:
         )
         return 0
     pairs = open_pairs(settings, args.limit, args.show_values)
-    t = Table(title=f"Pairs waiting for review (showing {len(pairs)})", show_lines=True)
-    for col in ("pair", "match probability", "record A", "record B", "agrees", "disagrees", "missing"):
+    waiting = pairs[0]["waiting"] if pairs else 0
+    t = Table(title=f"Pairs waiting for review (showing {len(pairs)} of {waiting})", show_lines=True)
+    for col in ("pair", "first because", "match probability", "record A", "record B", "agrees", "disagrees"):
         t.add_column(col, overflow="fold")
     for p in pairs:
         agree, against, missing = _evidence(p["explanation"])
+        summary = p["explanation"].get("summary")
+        against = "\n".join(x for x in (summary, against, missing and f"missing: {missing}") if x)
         t.add_row(
-            str(p["pair"]), f"{p['probability']:.3f}", _ref(p["a"]), _ref(p["b"]), agree, against, missing
+            str(p["pair"]),
+            p["first_because"],
+            f"{p['probability']:.3f}",
+            _ref(p["a"]),
+            _ref(p["b"]),
+            agree,
+            against,
         )
     console.print(t)
     if pairs:

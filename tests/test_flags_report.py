@@ -14,6 +14,7 @@ from sqlalchemy import select
 from linkage.ingest.load import Ingestor
 from linkage.match.evaluate import evaluate_flags
 from linkage.match.linker import link
+from linkage.match.review import QUEUE_REASONS, open_pairs
 from linkage.referral.flags import event_status
 from linkage.referral.history import update_flags
 from linkage.report.cells import csv_safe, put
@@ -169,6 +170,15 @@ def test_a_referral_left_for_review_is_named_on_both_namesakes_flags(
     assert n1["review_pairs"] and n2["review_pairs"]
     for st in (n1, n2):
         assert f"review pair {st['review_pairs'][0]} awaits a decision" in st["reason"]
+    # The review queue puts the pairs a flag depends on first (the referral may close one).
+    update_flags(s, may)
+    queue = open_pairs(s, limit=10_000)
+    ranks = [QUEUE_REASONS.index(p["first_because"]) for p in queue]
+    assert ranks == sorted(ranks)
+    namesake_pairs = {n1["review_pairs"][0], n2["review_pairs"][0]}
+    for p in queue:
+        if p["pair"] in namesake_pairs:
+            assert p["first_because"] == "may close or move a flag"
 
 
 def test_weekly_report_workbook(linked_synth: Settings, tmp_path: Path) -> None:

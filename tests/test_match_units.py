@@ -561,3 +561,18 @@ def test_a_person_stays_coherent_when_a_third_record_links_two_brothers() -> Non
     rows[0]["national_id"] = rows[1]["national_id"] = "012345678"
     one_id = cluster(3, left, right, prob, 0.999, 30, identity=Identity.of(build_frame(records(*rows))))
     assert len(set(one_id.labels.tolist())) == 1
+
+
+def test_a_pair_a_brother_explains_better_says_so_in_words() -> None:
+    from linkage.match.linker import explanation
+
+    family = {"family_name": "CHEA", "father_name": "KIM", "province_code": "06", "district_code": "0607",
+              "commune_code": "060701", "phone": "012345678"}
+    lv = levels_of({**family, "given_name": "SOPHEAP", "birth_year": 1990},
+                   {**family, "given_name": "VIBOL", "birth_year": 1995})
+    row = {f: int(lv[f].iloc[0]) for f in LEVELS}
+    words = explanation(row, dict.fromkeys(LEVELS, 0.0), False, family_bits=3.0)["summary"]
+    assert words.startswith("same family, likely another man: shares family name")
+    assert "phone" in words and "home" in words
+    assert "given names differ" in words and "births differ" in words
+    assert "summary" not in explanation(row, dict.fromkeys(LEVELS, 0.0), False, family_bits=-3.0)

@@ -36,7 +36,9 @@ from linkage.match.coherence import Identity
 from linkage.match.compare import (
     COMPARE_VERSION,
     FEATURES,
+    HOME_LEVELS,
     LEVELS,
+    RETURN_LEVELS,
     compare,
     forget_views,
     one_list_one_return,
@@ -281,14 +283,48 @@ def latest_model(session: Session) -> MatchModel | None:
     return MatchModel.from_params(row.params) if row else None
 
 
-def explanation(levels: dict[str, int], weights: dict[str, float], swapped: bool) -> dict[str, Any]:
-    """Which fields agreed, disagreed or were missing, and their weight (no values)."""
+def explanation(
+    levels: dict[str, int], weights: dict[str, float], swapped: bool, family_bits: float | None = None
+) -> dict[str, Any]:
+    """Which fields agreed, disagreed or were missing, and their weight (no values); with
+    family_bits (log2 odds of "his brother" against "the same man"), in words when a
+    brother is the likelier reading."""
     out: dict[str, Any] = {}
     for f in FEATURES:
         lv = int(levels[f])
         out[f] = {"level": "missing" if lv < 0 else LEVELS[f][lv], "weight": round(float(weights[f]), 2)}
     out["names_swapped"] = bool(swapped)
+    if family_bits is not None and np.isfinite(family_bits):
+        out["family_bits"] = round(float(family_bits), 2)
+        if family_bits > 0:
+            out["summary"] = same_family_words(levels)
     return out
+
+
+# What a family shares, and what is a man's own, as a reviewer reads them.
+_SHARED_WORDS = {"family_name": "family name", "father": "father", "phone": "phone", "context": "home"}
+_OWN_WORDS = {"given_name": "given names differ", "birth": "births differ", "id_document": "IDs differ"}
+
+
+def same_family_words(levels: dict[str, int]) -> str:
+    """'same family: shares phone and father; given names differ', from the levels alone."""
+    shared = []
+    for f, word in _SHARED_WORDS.items():
+        lv = int(levels[f])
+        if f == "context":
+            home = lv // (len(RETURN_LEVELS) + 1) - 1  # the home part of the joint level
+            if home >= HOME_LEVELS.index("same district, other commune"):
+                shared.append(word)
+        elif lv >= len(LEVELS[f]) - 2 and lv >= 1:
+            shared.append(word)
+    own = [word for f, word in _OWN_WORDS.items() if 0 <= int(levels[f]) <= (1 if f == "birth" else 0)]
+    text = "same family, likely another man"
+    if shared:
+        listed = [", ".join(shared[:-1]), shared[-1]] if len(shared) > 1 else shared
+        text += ": shares " + " and ".join(listed)
+    if own:
+        text += "; " + ", ".join(own)
+    return text
 
 
 def link(
@@ -713,6 +749,7 @@ def _store_pairs(
     sub = levels.iloc[review_idx]
     lv_arr = sub[FEATURES].to_numpy()
     w_arr = model.feature_weights(sub, frame)[FEATURES].to_numpy()
+    family = model.family_odds(sub, frame)
     swapped = sub["swapped"].to_numpy()
     rows = []
     for j, k in enumerate(review_idx):
@@ -731,6 +768,7 @@ def _store_pairs(
                     dict(zip(FEATURES, lv_arr[j], strict=True)),
                     dict(zip(FEATURES, w_arr[j], strict=True)),
                     bool(swapped[j]),
+                    float(family[j]),
                 ),
                 "status": "open",
                 "created_at": utcnow(),

@@ -20,6 +20,7 @@ from linkage.store.db import audit, current_actor, session_scope
 from linkage.store.models import (
     CandidatePair,
     Delivery,
+    Flag,
     MatchDecision,
     Person,
     PersonAlias,
@@ -76,34 +77,75 @@ def _refs(s: Session, ids: list[int], show_values: bool) -> dict[int, RecordRef]
     return out
 
 
+# Why a pair comes first in the queue, most consequential first.
+QUEUE_REASONS = (
+    "joins two flagged persons (one man counted twice)",
+    "may close or move a flag",
+    "no flag depends on it",
+)
+
+
 def open_pairs(settings: Settings, limit: int = 50, show_values: bool = False) -> list[dict[str, Any]]:
-    """Review-band pairs nobody has decided yet, most uncertain first."""
+    """Review-band pairs nobody has decided yet, those whose decision changes a flag first.
+
+    Why this order: a queue people can finish starts with the pairs that change what the
+    weekly report says. Two persons both flagged are likely one man counted twice; a pair
+    with one side flagged may carry the referral that closes it (or move the flag to the
+    right man); a pair no flag depends on can wait. Within each, the most uncertain first.
+    """
     with session_scope(settings) as s:
-        pairs = (
-            s.execute(
-                select(CandidatePair)
-                .where(CandidatePair.band == "review", CandidatePair.status == "open")
-                .order_by(
-                    (CandidatePair.probability - 0.5) * (CandidatePair.probability - 0.5), CandidatePair.id
-                )
-                .limit(limit)
+        rows = s.execute(
+            select(
+                CandidatePair.id, CandidatePair.record_a, CandidatePair.record_b, CandidatePair.probability
             )
-            .scalars()
-            .all()
-        )
-        refs = _refs(s, sorted({p.record_a for p in pairs} | {p.record_b for p in pairs}), show_values)
-        if show_values and pairs:
-            audit(s, "review.show_values", None, pairs=len(pairs))
+            .where(CandidatePair.band == "review", CandidatePair.status == "open")
+            .order_by(CandidatePair.id)
+        ).all()
+        flagged = _flagged_records(s, sorted({r.record_a for r in rows} | {r.record_b for r in rows}))
+        ranked = sorted(
+            rows,
+            key=lambda r: (
+                _queue_rank(r.record_a in flagged, r.record_b in flagged),
+                (r.probability - 0.5) ** 2,
+                r.id,
+            ),
+        )[:limit]
+        chosen = [r.id for r in ranked]
+        pairs = {p.id: p for p in s.scalars(select(CandidatePair).where(CandidatePair.id.in_(chosen)))}
+        refs = _refs(s, sorted({r.record_a for r in ranked} | {r.record_b for r in ranked}), show_values)
+        if show_values and ranked:
+            audit(s, "review.show_values", None, pairs=len(ranked))
         return [
             {
-                "pair": p.id,
-                "probability": p.probability,
-                "a": refs.get(p.record_a),
-                "b": refs.get(p.record_b),
-                "explanation": p.explanation or {},
+                "pair": r.id,
+                "probability": r.probability,
+                "a": refs.get(r.record_a),
+                "b": refs.get(r.record_b),
+                "explanation": pairs[r.id].explanation or {},
+                "first_because": QUEUE_REASONS[_queue_rank(r.record_a in flagged, r.record_b in flagged)],
+                "waiting": len(rows),
             }
-            for p in pairs
+            for r in ranked
         ]
+
+
+def _queue_rank(a_flagged: bool, b_flagged: bool) -> int:
+    return 0 if a_flagged and b_flagged else 1 if a_flagged or b_flagged else 2
+
+
+def _flagged_records(s: Session, record_ids: list[int]) -> set[int]:
+    """Which of these records belong to a person with an open flag."""
+    from linkage.match.linker import _chunks
+
+    out: set[int] = set()
+    for chunk in _chunks(record_ids):
+        stmt = (
+            select(PersonRecord.record_id)
+            .join(Flag, Flag.person_id == PersonRecord.person_id)
+            .where(PersonRecord.record_id.in_(chunk), Flag.status == "open")
+        )
+        out.update(int(r) for r in s.execute(stmt).scalars())
+    return out
 
 
 def decide(settings: Settings, pair_id: int, decision: str, note: str | None = None) -> MatchDecision:
@@ -169,6 +211,7 @@ def _pairs_within(s: Session, ids: list[int], family_margin: float) -> list[dict
     levels = compare(frame, left.astype(np.int64), right.astype(np.int64))
     weights = model.feature_weights(levels, frame)
     total, prob = model.score_levels(levels, frame, family_margin)
+    family = model.family_odds(levels, frame)
     rid = frame["record_id"].to_numpy()
     out = []
     for k in np.argsort(-prob, kind="stable"):
@@ -184,6 +227,7 @@ def _pairs_within(s: Session, ids: list[int], family_margin: float) -> list[dict
                     {f: int(levels[f].iloc[k]) for f in FEATURES},
                     {f: float(weights[f].iloc[k]) for f in FEATURES},
                     bool(levels["swapped"].iloc[k]),
+                    float(family[k]),
                 ),
                 "inside": True,
             }
