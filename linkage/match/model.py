@@ -92,6 +92,23 @@ def _default_f() -> dict[str, np.ndarray]:
     return f
 
 
+# Brothers' given names are chosen apart from each other, though a family may like names
+# that rhyme or share a syllable: they agree at most this many times as often as chance.
+_SIBLING_NAME_LIKENESS = 2.0
+
+
+def _brothers_names(f: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The family class's given-name shares, agreeing levels held to a few times chance.
+
+    Why a bound: EM left free gives the class whatever pairs it can explain, and one man
+    whose given name two lists romanise apart (same family name, home and return) is such
+    a pair; once the class holds some "same consonants" mass, it keeps taking them, and
+    such a man could never link. The disagreeing level takes what the bound removes.
+    """
+    top = np.minimum(f[1:], _SIBLING_NAME_LIKENESS * u[1:])
+    return np.concatenate([[max(0.0, 1.0 - top.sum())], top])
+
+
 def _default_m() -> dict[str, np.ndarray]:
     """A starting point for EM: the same man mostly agrees, at the top level."""
     m = {}
@@ -186,6 +203,7 @@ class MatchModel:
                     f: _level_shares(pattern[f], len(LEVELS[f]), wf) if f in family else self.f[f]
                     for f in FEATURES
                 }
+                self.f["given_name"] = _brothers_names(self.f["given_name"], self.u["given_name"])
                 moved = max(moved, abs(new_family - self.prior_family))
                 self.prior_family = new_family
             self.prior = new_prior
