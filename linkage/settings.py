@@ -55,9 +55,11 @@ class Settings:
     )
     # Linkage: bands by match probability, blocking and clustering caps, return window
     link_threshold: float = 0.99994  # about 14 bits of evidence against chance
-    # ... and about 7.6 bits against "his brother" (the family class models that alternative
-    # itself, so its odds need no margin for misspecification; see MatchModel.score_levels)
-    family_link_threshold: float = 0.995
+    # ... and about 4.2 bits against "his brother" (the family class models that alternative
+    # itself, so its odds need no margin for misspecification, and overstates it where one
+    # man's names vary: of pairs 4-8 bits from a brother, 1 in 200 was one; see
+    # MatchModel.score_levels and coherence.py, which keeps brothers apart across a person)
+    family_link_threshold: float = 0.95
     review_threshold: float = 0.99
     max_block_size: int = 400
     max_cluster_size: int = 30
