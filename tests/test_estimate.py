@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from openpyxl import Workbook
 
+from linkage.cli import main
+from linkage.estimate.estimate import estimate
 from linkage.estimate.interval import bootstrap, profile_interval
 from linkage.estimate.loglinear import check, fit
 from linkage.estimate.select import select
+from linkage.estimate.store import as_links, as_nonlinks, estimate_store, event_records, returns
 from linkage.estimate.table import CaptureTable, TableError, read_counts
+from linkage.report.estimate_sheet import add_estimate_sheet
+from linkage.settings import Settings
+from linkage.store.db import session_scope
 
 MSE = Path(__file__).parent / "data" / "mse"
 
@@ -85,3 +95,112 @@ def test_unreadable_table_says_why(tmp_path: Path) -> None:
     bad.write_text("A,B,C,count\n1,0,2,5\n")
     with pytest.raises(TableError, match="0 or 1"):
         read_counts(bad)
+
+
+def small(patterns: list[list[int]], counts: list[int]) -> CaptureTable:
+    return CaptureTable(("A", "B", "C"), np.array(patterns), np.array(counts))
+
+
+@pytest.mark.parametrize(
+    ("t", "why"),
+    [
+        (small([[1, 0, 0], [0, 1, 0], [1, 1, 0]], [50, 40, 10]), "an estimate needs at least 3"),
+        (small([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [100, 100, 100]), "no return is on two lists"),
+        (small([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]], [100, 100, 100, 1]), "overlap too little"),
+        (small([[1, 0, 0], [0, 1, 0], [1, 0, 1]], [4, 3, 2]), "only 9 returns are listed"),
+    ],
+)
+def test_no_number_without_a_reason(t: CaptureTable, why: str) -> None:
+    e = estimate(t, "p")
+    assert why in e.reason
+    assert (e.estimate, e.lower, e.upper, e.on_no_list, e.model) == (None, None, None, None, None)
+
+
+def test_cli_counts_json_gives_the_published_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["estimate", "--counts", str(MSE / "Western.csv"), "--json", "--bootstrap", "0"])
+    assert code == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert {"period", "listed", "estimate", "lower", "upper", "on_no_list", "lists", "model"} <= set(row)
+    assert (row["period"], row["listed"], round(row["estimate"])) == ("Western", 345, 2483)
+    assert row["lists"] == ["A", "B", "C", "D", "E"] and row["model"] == "main effects + A:E"
+    assert row["lower"] < row["estimate"] < row["upper"]
+    assert math.isclose(row["estimate"] - row["on_no_list"], 345, abs_tol=0.2)
+
+
+def test_cli_refuses_two_lists_in_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "two.csv"
+    f.write_text("IOM,MoSVY,n\n1,0,50\n0,1,40\n1,1,10\n")
+    assert main(["estimate", "--counts", str(f), "--bootstrap", "0"]) == 1
+    out = capsys.readouterr().out
+    assert "no estimate" in out and "at least 3" in out
+    assert main(["estimate", "--counts", str(f), "--json"]) == 1
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["estimate"] is None and "at least 3" in row["reason"]
+
+
+def records_frame() -> pd.DataFrame:
+    """Five records in four returns: records 3 and 4 wait in review across returns E2/E3."""
+    return pd.DataFrame(
+        {
+            "record_id": [1, 2, 3, 4, 5],
+            "event_id": ["E1", "E1", "E2", "E3", "E4"],
+            "source": ["iom", "mosvy", "iom", "ngo-hagar", "mosvy"],
+            "province_code": ["06", "06", "12", None, "06"],
+            "intake_date": pd.to_datetime([None, None, None, "2025-03-01", None]),
+            "return_date": pd.to_datetime(["2024-05-01", "2024-05-01", "2025-01-10", None, "2026-12-20"]),
+        }
+    )
+
+
+def test_review_band_as_links_and_as_non_links() -> None:
+    recs = records_frame()
+    base = returns(recs, dt.date(2026, 11, 30))
+    assert sorted(base["event_id"]) == ["E1", "E2", "E3"]  # E4 is after the as-of date
+    linked = returns(as_links(recs, [(3, 4)]), dt.date(2026, 11, 30))
+    assert len(linked) == 2
+    merged = linked.set_index("event_id").loc["E2"]
+    assert merged["lists"] == frozenset({"IOM", "NGO hagar"}) and merged["year"] == "2025"
+    unlinked = returns(as_nonlinks(recs, [(1, 2)]), dt.date(2026, 11, 30))
+    assert len(unlinked) == 4
+    assert unlinked.set_index("event_id").loc["split-2", "lists"] == frozenset({"MoSVY"})
+    assert as_nonlinks(recs, [(3, 4)]).equals(recs)  # a pair in two returns is already apart
+
+
+def test_estimate_from_a_linked_store_by_year_and_province(linked_store: Settings) -> None:
+    as_of = dt.date(2026, 11, 23)
+    with session_scope(linked_store) as s:
+        events = returns(event_records(s), as_of)
+    by_year = estimate_store(linked_store, as_of, "year", resamples=10)
+    assert [e.period for e in by_year] == sorted(events["year"].unique())
+    assert sum(e.listed for e in by_year) == len(events)
+    done = [e for e in by_year if e.estimate is not None]
+    assert done, [e.reason for e in by_year]
+    for e in done:
+        assert e.listed <= e.lower <= e.estimate <= e.upper
+        assert "IOM" in e.lists and "MoSVY" in e.lists
+        assert e.linkage_range[0] <= e.estimate <= e.linkage_range[1]
+    assert all(e.reason for e in by_year if e.estimate is None)
+    by_province = estimate_store(linked_store, as_of, "province")
+    assert sum(e.listed for e in by_province) == len(events)
+    assert any("returns are listed" in (e.reason or "") for e in by_province)
+
+
+def test_report_sheet_in_khmer_and_english_with_chart(linked_store: Settings) -> None:
+    wb = Workbook()
+    results = add_estimate_sheet(wb, linked_store, dt.date(2026, 11, 23))
+    ws = wb["Estimate"]
+    assert ws["A4"].value == "ឆ្នាំត្រឡប់\nReturn year"
+    years = [ws.cell(r, 1).value for r in range(5, 5 + len(results))]
+    assert years == [e.period for e in results]
+    shown = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(5, 5 + len(results))}
+    for e in results:
+        assert shown[e.period] == (f"<{linked_store.small_count_threshold}" if e.listed < 5 else e.listed)
+        if e.estimate is not None:
+            row = 5 + results.index(e)
+            assert ws.cell(row, 3).value == round(e.estimate)
+            assert ws.cell(row, 4).value <= ws.cell(row, 3).value <= ws.cell(row, 5).value
+        else:
+            assert ws.cell(5 + results.index(e), 10).value == e.reason
+    assert len(ws._charts) == 1
+    text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+    assert "Caveats" in text and "not counts" in text and "ការប្រុងប្រយ័ត្ន" in text
