@@ -166,6 +166,15 @@ def test_review_band_as_links_and_as_non_links() -> None:
     assert as_nonlinks(recs, [(3, 4)]).equals(recs)  # a pair in two returns is already apart
 
 
+def test_linkage_error_widens_the_interval_by_its_range() -> None:
+    e = estimate(table("Western"), "w")
+    lo, hi = e.sampling
+    e.allow_for_linkage(e.estimate + 40, e.estimate - 100)  # either order
+    assert e.linkage_range == (e.estimate - 100, e.estimate + 40)
+    assert (e.lower, e.upper) == (pytest.approx(lo - 100), pytest.approx(hi + 40))
+    assert e.sampling == (lo, hi)
+
+
 def test_estimate_from_a_linked_store_by_year_and_province(linked_store: Settings) -> None:
     as_of = dt.date(2026, 11, 23)
     with session_scope(linked_store) as s:
@@ -179,6 +188,7 @@ def test_estimate_from_a_linked_store_by_year_and_province(linked_store: Setting
         assert e.listed <= e.lower <= e.estimate <= e.upper
         assert "IOM" in e.lists and "MoSVY" in e.lists
         assert e.linkage_range[0] <= e.estimate <= e.linkage_range[1]
+        assert e.lower <= e.sampling[0] and e.upper >= e.sampling[1]
     assert all(e.reason for e in by_year if e.estimate is None)
     by_province = estimate_store(linked_store, as_of, "province")
     assert sum(e.listed for e in by_province) == len(events)

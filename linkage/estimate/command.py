@@ -56,15 +56,28 @@ def _n(x: float | None) -> str:
 
 def print_table(console: Console, results: list[Estimate], by: str) -> None:
     t = Table(title="Returns listed and estimated in all (multiple systems estimation)")
-    for col in (by, "listed", "estimated in all", "95% interval", "on no list", "review band", "model"):
+    cols = (
+        by,
+        "listed",
+        "estimated in all",
+        "95% interval",
+        "sampling only",
+        "on no list",
+        "review band",
+        "model",
+    )
+    for col in cols:
         t.add_column(col, overflow="fold")
     for r in results:
         if r.estimate is None:
-            t.add_row(r.period, str(r.listed), "-", "", "", "", f"[yellow]no estimate: {r.reason}[/]")
+            t.add_row(r.period, str(r.listed), "-", "", "", "", "", f"[yellow]no estimate: {r.reason}[/]")
             continue
         span = f"{_n(r.lower)} - {_n(r.upper)}"
         band = f"{_n(r.linkage_range[0])} - {_n(r.linkage_range[1])}" if r.linkage_range else ""
-        t.add_row(r.period, str(r.listed), _n(r.estimate), span, _n(r.on_no_list), band, r.model or "")
+        sampling = f"{_n(r.sampling[0])} - {_n(r.sampling[1])}" if r.sampling else ""
+        t.add_row(
+            r.period, str(r.listed), _n(r.estimate), span, sampling, _n(r.on_no_list), band, r.model or ""
+        )
     console.print(t)
     done = [r for r in results if r.estimate is not None]
     if done:

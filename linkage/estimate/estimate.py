@@ -58,15 +58,30 @@ class Estimate:
     method: str = "chan-silverman-vincent"
     interval: str | None = None
     profile: tuple[float, float] | None = None
+    sampling: tuple[float, float] | None = None  # the interval before linkage error is allowed for
     linkage_range: tuple[float, float] | None = None
     reason: str | None = None
+
+    def allow_for_linkage(self, low: float, high: float) -> None:
+        """Widen the interval by how far linkage error moves the estimate.
+
+        The two values are the estimates with the review band taken as links and as non-links,
+        in either order. The sampling interval is stretched down by the drop to the
+        low estimate and up by the rise to the high one: an approximation (a bootstrap of
+        each linkage would be exact, and three times as slow), so both parts are kept.
+        """
+        assert self.estimate is not None and self.lower is not None and self.upper is not None
+        low, high = min(low, high, self.estimate), max(low, high, self.estimate)
+        self.linkage_range = (low, high)
+        self.lower = max(self.lower - (self.estimate - low), float(self.listed))
+        self.upper = self.upper + (high - self.estimate)
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
         for key in ("estimate", "lower", "upper", "on_no_list"):
             if out[key] is not None:
                 out[key] = round(out[key], 1) if math.isfinite(out[key]) else None
-        for key in ("profile", "linkage_range"):
+        for key in ("profile", "sampling", "linkage_range"):
             if out[key] is not None:
                 out[key] = [round(v, 1) if math.isfinite(v) else None for v in out[key]]
         return out
@@ -137,4 +152,5 @@ def estimate(
         if np.isfinite(boot.lower) and np.isfinite(boot.upper):
             out.lower, out.upper = boot.lower, boot.upper
             out.interval = f"bootstrap BCa 95% over {resamples} resamples, model chosen again in each"
+    out.sampling = (out.lower, out.upper)
     return out

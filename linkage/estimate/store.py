@@ -6,8 +6,9 @@ own lists, and the report counts returns. A return's lists are the sources of it
 first NGO intake when no list gave a return date (as the flags do).
 
 Linkage error moves the estimate, so the table is also built with every open review pair
-taken as a link and as a non-link. Relinking the whole store twice for that would be
-heavy, so it is approximated on event memberships: as links, the returns of the two records
+taken as a link and as a non-link, and the interval is widened by how far that moves it.
+Relinking the whole store twice for that would be heavy, so it is approximated on event
+memberships: as links, the returns of the two records
 of a review pair are merged into one return holding both returns' lists; as non-links, a
 pair whose records sit in one return loses the later record (the larger record id) into a
 return of its own, holding that record's list only. Chains of links the linker would then
@@ -166,7 +167,6 @@ def estimate_store(
                 for e in [estimate(alt[period], period, method)]
                 if e.estimate is not None
             ]
-            ends.append(est.estimate)
-            est.linkage_range = (min(ends), max(ends))
+            est.allow_for_linkage(min(ends, default=est.estimate), max(ends, default=est.estimate))
         out.append(est)
     return out

@@ -27,8 +27,8 @@ COLUMNS = [
     ("ឆ្នាំត្រឡប់", "Return year"),
     ("ការត្រឡប់ក្នុងបញ្ជី", "Returns listed"),
     ("ប៉ាន់ស្មានសរុប", "Estimated in all"),
-    ("ទាបបំផុត ៩៥%", "Lower (95%)"),
-    ("ខ្ពស់បំផុត ៩៥%", "Upper (95%)"),
+    ("ទាបបំផុត ៩៥%", "Lower (95%, with linkage error)"),
+    ("ខ្ពស់បំផុត ៩៥%", "Upper (95%, with linkage error)"),
     ("ប៉ាន់ស្មានមិនមានក្នុងបញ្ជី", "Estimated on no list"),
     ("បើគូរង់ចាំពិនិត្យ ជា/មិនជា តំណ", "If review pairs are links / not links"),
     ("បញ្ជី", "Lists used"),
@@ -38,15 +38,23 @@ COLUMNS = [
 CAVEATS = [
     (
         "លេខទាំងនេះជាការប៉ាន់ស្មាន មិនមែនជាការរាប់ទេ។ ចន្លោះ ៩៥% បង្ហាញពីភាពមិនច្បាស់លាស់។",
-        "These are estimates, not counts. The 95% interval shows how uncertain each one is; it comes "
-        "from resampling the listed returns and choosing the model again each time.",
+        "These are estimates, not counts. The 95% interval shows how uncertain each one is: it allows "
+        "for chance (the listed returns are resampled and the model chosen again each time) and for "
+        "linkage errors (see the next line).",
     ),
     (
         "កំហុសក្នុងការភ្ជាប់កំណត់ត្រាផ្លាស់ប្តូរការប៉ាន់ស្មាន។",
-        "Linkage errors move the estimate: the column 'If review pairs are links / not links' gives it "
-        "with every pair still waiting for review taken as the same man, and as two men.",
+        "Linkage errors move the estimate: a missed link counts one man twice and pushes it up, a false "
+        "link pushes it down. The column 'If review pairs are links / not links' gives the estimate with "
+        "every pair still waiting for review taken as the same man, and as two men; the interval is "
+        "widened by that much. Deciding the review pairs narrows it.",
     ),
     (ASSUMPTIONS_KH, ASSUMPTIONS),
+    (
+        "ឆ្នាំចុងក្រោយមិនទាន់ពេញលេញ៖ បញ្ជីខ្លះមកដល់យឺត។",
+        "The latest year is not complete: lists arrive late, and a man whose NGO intake has not "
+        "reached us yet counts as on fewer lists than he will be, which pushes that year's estimate up.",
+    ),
     (
         "ឆ្នាំដែលគ្មានលេខ៖ ហេតុផលនៅក្នុងកំណត់សម្គាល់។",
         "A year with no number says why in its note: too few returns, fewer than three lists, lists "
