@@ -67,29 +67,41 @@ def chan_silverman_vincent(table: CaptureTable, pthresh: float = CSV_PTHRESH) ->
 def aic_stepwise(table: CaptureTable, pthresh: float = AIC_PTHRESH) -> Fit:
     """Add the pair that lowers AIC most; stop when AIC no longer falls or its p-value > pthresh.
 
-    The Home Office rule, on pairs of lists that share someone (an interaction between
-    lists that share no one has no ordinary estimate for AIC to judge).
+    The Home Office rule. A pair of lists that share no one is handled as Chan, Silverman and
+    Vincent do (its patterns left out, its parameter counted in the AIC); its p-value is the
+    Poisson chance of an empty overlap under the model without it.
     """
     full = table.full()
-    pairs = [p for p in all_pairs(full) if full.overlap(*p) > 0]
+    pairs = all_pairs(full)
+    observed = {p: full.overlap(*p) for p in pairs}
     chosen: list[Pair] = []
     current = fit(full, chosen)
     while True:
-        best: Fit | None = None
-        for p in pairs:
-            if p in chosen or not _usable(full, [*chosen, p]):
-                continue
-            cand = fit(full, [*chosen, p])
-            if best is None or cand.aic < best.aic:
-                best = cand
-        if best is None or best.aic >= current.aic:
+        # fit every candidate, then check existence from the lowest AIC up: the first that
+        # exists is the one a check of every candidate would have chosen
+        fits = sorted(
+            (
+                (f.aic, k, f, p)
+                for k, p in enumerate(pairs)
+                if p not in chosen
+                for f in [fit(full, [*chosen, p])]
+            ),
+            key=lambda row: (row[0], row[1]),
+        )
+        best = next(
+            ((f, p) for aic, _k, f, p in fits if aic < current.aic and _usable(full, [*chosen, p])), None
+        )
+        if best is None:
             return current
-        added = next(p for p in best.design.pairs if p not in chosen)
-        pvalue = best.pvalues[best.design.pairs.index(added) + 1 + len(full.lists)]
+        cand, added = best
+        if observed[added] == 0:
+            pvalue = overlap_pvalue(current, added, 0)
+        else:
+            pvalue = cand.pvalues[cand.design.pairs.index(added) + 1 + len(full.lists)]
         if not np.isfinite(pvalue) or pvalue > pthresh:
             return current
         chosen.append(added)
-        current = best
+        current = cand
 
 
 def select(table: CaptureTable, method: str = "chan-silverman-vincent") -> Fit:
