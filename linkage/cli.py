@@ -557,7 +557,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--by", choices=["year", "province"], default="year", help="one estimate per year or province"
     )
     s.add_argument("--counts", help="a capture-history CSV (0/1 columns per list, one count column) instead")
-    s.add_argument("--method", choices=["chan-silverman-vincent", "aic"], default="chan-silverman-vincent")
+    s.add_argument(
+        "--method",
+        choices=["chan-silverman-vincent", "aic"],
+        help="how pairs of lists are chosen (default: aic on the store, chan-silverman-vincent on --counts)",
+    )
     s.add_argument("--bootstrap", type=int, default=200, help="resamples for the interval (0: profile only)")
     s.add_argument("--seed", type=int, default=1234)
     s.add_argument("--json", action="store_true", help="one JSON object per period")

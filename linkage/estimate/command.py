@@ -24,7 +24,7 @@ def run(
     settings_factory,
     as_of: dt.date,
     by: str,
-    method: str,
+    method: str | None,
     resamples: int,
     seed: int,
     as_json: bool,
@@ -36,10 +36,12 @@ def run(
         except TableError as exc:
             console.print(f"[red]{exc}[/]")
             return 2
+        method = method or "chan-silverman-vincent"
         results = [estimate(table, Path(counts).stem, method, resamples=resamples, seed=seed)]
     else:
-        from linkage.estimate.store import estimate_store
+        from linkage.estimate.store import STORE_METHOD, estimate_store
 
+        method = method or STORE_METHOD
         results = estimate_store(settings_factory(), as_of, by, method, resamples=resamples, seed=seed)
     if as_json:
         print(json.dumps([r.as_json() for r in results], ensure_ascii=False, indent=1))
