@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from linkage.estimate.estimate import estimate  # noqa: E402
 from linkage.estimate.interval import profile_interval  # noqa: E402
 from linkage.estimate.select import select  # noqa: E402
-from linkage.estimate.store import estimate_store  # noqa: E402
+from linkage.estimate.store import STORE_METHOD, estimate_store  # noqa: E402
 from linkage.estimate.table import from_memberships, read_counts  # noqa: E402
 from linkage.referral.flags import source_label  # noqa: E402
 
@@ -69,16 +69,18 @@ def published(resamples: int) -> None:
         print(" | ".join(row))
 
 
-def synthetic(persons: int, seed: int, resamples: int, as_of: dt.date) -> None:
+def synthetic(persons: int, seed: int, resamples: int, as_of: dt.date, independent: bool) -> None:
     from linkage.ingest.load import Ingestor
     from linkage.match.linker import link
     from linkage.settings import load_settings
     from linkage.store.db import dispose_engines, migrate
+    from linkage.synth.routes import Routes
     from linkage.synth.writers import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "synth"
-        generate(out, persons=persons, seed=seed, as_of=as_of)
+        routes = Routes.independent() if independent else Routes()
+        generate(out, persons=persons, seed=seed, as_of=as_of, routes=routes)
         truth = pd.read_csv(out / "truth" / "events.csv", dtype=str)
         recs = pd.read_csv(out / "truth" / "records.csv", dtype=str)
         truth["year"] = truth["return_date"].str[:4]
@@ -93,13 +95,17 @@ def synthetic(persons: int, seed: int, resamples: int, as_of: dt.date) -> None:
         link(settings)
         stored = {e.period: e for e in estimate_store(settings, as_of, "year", resamples=resamples)}
         dispose_engines()
-    print(f"\nSynthetic lists: {persons} persons, seed {seed}, as of {as_of}, {resamples} resamples")
+    kind = "independent lists" if independent else "lists dependent through how men came home"
+    print(
+        f"\nSynthetic {kind}: {persons} persons, seed {seed}, as of {as_of}, "
+        f"{resamples} resamples, rule {STORE_METHOD}"
+    )
     head = ("year", "true returns", "on no list (true)", "true links: estimate [95%]", "store: listed")
     print(" | ".join((*head, "store: estimate [95%]", "review band range", "covered")))
     for year, g in truth.groupby("year"):
         true_n, hidden = len(g), int(g["lists"].isna().sum())
         on_lists = [v for v in g["lists"] if isinstance(v, frozenset)]
-        ideal = estimate(from_memberships(on_lists, lists), year, resamples=resamples)
+        ideal = estimate(from_memberships(on_lists, lists), year, STORE_METHOD, resamples=resamples)
         s = stored.get(year)
         if s is None or s.estimate is None:
             print(f"{year} | {true_n} | {hidden} | {n(ideal.estimate)} | - | {s.reason if s else 'none'}")
@@ -118,10 +124,14 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=5000, help="0: published tables only")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--as-of", default="2026-11-23")
+    ap.add_argument("--no-published", dest="published", action="store_false", help="synthetic part only")
+    ap.add_argument("--independent", action="store_true", help="the old independent lists, no routes")
     args = ap.parse_args()
-    published(args.resamples)
+    if args.published:
+        published(args.resamples)
     if args.persons:
-        synthetic(args.persons, args.seed, args.resamples, dt.date.fromisoformat(args.as_of))
+        as_of = dt.date.fromisoformat(args.as_of)
+        synthetic(args.persons, args.seed, args.resamples, as_of, args.independent)
 
 
 if __name__ == "__main__":

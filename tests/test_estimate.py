@@ -17,11 +17,13 @@ from linkage.estimate.estimate import estimate
 from linkage.estimate.interval import bootstrap, profile_interval
 from linkage.estimate.loglinear import check, fit
 from linkage.estimate.select import select
-from linkage.estimate.store import as_links, as_nonlinks, estimate_store, event_records, returns
-from linkage.estimate.table import CaptureTable, TableError, read_counts
+from linkage.estimate.store import STORE_METHOD, as_links, as_nonlinks, estimate_store, event_records, returns
+from linkage.estimate.table import CaptureTable, TableError, from_memberships, read_counts
 from linkage.report.estimate_sheet import add_estimate_sheet
 from linkage.settings import Settings
 from linkage.store.db import session_scope
+from linkage.synth.routes import Routes
+from linkage.synth.writers import generate
 
 MSE = Path(__file__).parent / "data" / "mse"
 
@@ -214,3 +216,36 @@ def test_report_sheet_in_khmer_and_english_with_chart(linked_store: Settings) ->
     assert len(ws._charts) == 1
     text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
     assert "Caveats" in text and "not counts" in text and "ការប្រុងប្រយ័ត្ន" in text
+
+
+def true_histories(out: Path) -> pd.DataFrame:
+    events = pd.read_csv(out / "truth" / "events.csv", dtype=str, keep_default_na=False)
+    events["year"] = events["return_date"].str[:4]
+    return events
+
+
+def test_synthetic_routes_make_dependent_lists_and_hidden_returns(tmp_path: Path) -> None:
+    generate(tmp_path / "dep", persons=1500, seed=5, routes=Routes())
+    ev = true_histories(tmp_path / "dep")
+    assert set(ev["route"]) == {"assisted", "handed_over", "alone"}
+    hidden = ev["lists"] == ""
+    assert 0.08 < hidden.mean() < 0.25
+    assert hidden[ev["route"] == "alone"].mean() > 3 * hidden[ev["route"] == "assisted"].mean()
+    on_iom, on_mosvy = ev["lists"].str.contains("iom"), ev["lists"].str.contains("mosvy")
+    assert on_mosvy[on_iom].mean() > on_mosvy[~on_iom].mean() + 0.2  # the lists depend on each other
+    lists = ["iom", "mosvy", "ngo-hagar", "ngo-lscw"]
+    for year, g in ev.groupby("year"):
+        if len(g) < 200:
+            continue
+        t = from_memberships([frozenset(v.split(";")) for v in g["lists"] if v], lists)
+        e = estimate(t, year, STORE_METHOD, resamples=30, seed=1)
+        assert e.lower <= len(g) <= e.upper, (year, len(g), e)
+        assert fit(t).total < e.estimate  # taking the lists as independent misses men
+
+
+def test_default_synthetic_lists_stay_independent_of_route(tmp_path: Path) -> None:
+    generate(tmp_path / "ind", persons=1500, seed=5)
+    ev = true_histories(tmp_path / "ind")
+    on_iom = ev["lists"].str.contains("iom")
+    by_route = on_iom.groupby(ev["route"]).mean()
+    assert by_route.max() - by_route.min() < 0.1
