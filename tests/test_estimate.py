@@ -177,7 +177,9 @@ def test_linkage_error_widens_the_interval_by_its_range() -> None:
     assert e.sampling == (lo, hi)
 
 
-def test_estimate_from_a_linked_store_by_year_and_province(linked_store: Settings) -> None:
+def test_estimate_from_a_linked_store_by_year_and_province(
+    linked_store: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     as_of = dt.date(2026, 11, 23)
     with session_scope(linked_store) as s:
         events = returns(event_records(s), as_of)
@@ -192,6 +194,14 @@ def test_estimate_from_a_linked_store_by_year_and_province(linked_store: Setting
         assert e.linkage_range[0] <= e.estimate <= e.linkage_range[1]
         assert e.lower <= e.sampling[0] and e.upper >= e.sampling[1]
     assert all(e.reason for e in by_year if e.estimate is None)
+    monkeypatch.setenv("SURVIVOR_LINK_HOME", str(linked_store.home))
+    monkeypatch.setenv("SURVIVOR_LINK_DB_URL", linked_store.database_url)
+    assert main(["estimate", "--as-of", "2026-11-23", "--bootstrap", "10", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["period"], r["listed"], r["model"]) for r in rows] == [
+        (e.period, e.listed, e.model) for e in by_year
+    ]
+    assert [r["estimate"] for r in rows] == [e.as_json()["estimate"] for e in by_year]
     by_province = estimate_store(linked_store, as_of, "province")
     assert sum(e.listed for e in by_province) == len(events)
     assert any("returns are listed" in (e.reason or "") for e in by_province)

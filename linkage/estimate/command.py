@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -15,13 +16,14 @@ from rich.table import Table
 
 from linkage.estimate.estimate import ASSUMPTIONS, Estimate, estimate
 from linkage.estimate.table import TableError, read_counts
+from linkage.settings import Settings
 
 
 def run(
     console: Console,
     *,
     counts: str | None,
-    settings_factory,
+    settings_factory: Callable[[], Settings],
     as_of: dt.date,
     by: str,
     method: str | None,
