@@ -441,6 +441,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from linkage.estimate.command import run
+
+    return run(
+        console,
+        counts=args.counts,
+        settings_factory=lambda: _settings(args),
+        as_of=_as_of(args),
+        by=args.by,
+        method=args.method,
+        resamples=args.bootstrap,
+        seed=args.seed,
+        as_json=args.json,
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     landing = root / "landing" if (root / "landing").is_dir() else root
@@ -534,6 +550,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-febrl", dest="febrl", action="store_false", help="skip the FEBRL yardstick")
     s.add_argument("--as-of", help="score flags as of this date (YYYY-MM-DD; default today)")
     s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("estimate", help="how many returns are on no list: multiple systems estimation")
+    s.add_argument("--as-of", help="returns on or before this date (YYYY-MM-DD; default today)")
+    s.add_argument(
+        "--by", choices=["year", "province"], default="year", help="one estimate per year or province"
+    )
+    s.add_argument("--counts", help="a capture-history CSV (0/1 columns per list, one count column) instead")
+    s.add_argument(
+        "--method",
+        choices=["chan-silverman-vincent", "aic"],
+        help="how pairs of lists are chosen (default: aic on the store, chan-silverman-vincent on --counts)",
+    )
+    s.add_argument("--bootstrap", type=int, default=200, help="resamples for the interval (0: profile only)")
+    s.add_argument("--seed", type=int, default=1234)
+    s.add_argument("--json", action="store_true", help="one JSON object per period")
+    s.set_defaults(func=cmd_estimate)
 
     s = sub.add_parser("run", help="the whole job on a folder with landing/<source>/ files")
     s.add_argument("dir")

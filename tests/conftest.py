@@ -60,3 +60,16 @@ def write(path: Path, content: str | bytes, encoding: str = "utf-8") -> Path:
     else:
         path.write_text(content, encoding=encoding)
     return path
+
+
+@pytest.fixture
+def linked_store(settings: Settings, synth_dir: Path) -> Settings:
+    """The synthetic lists ingested and linked into a fresh SQLite store."""
+    from linkage.ingest.load import Ingestor
+    from linkage.match.linker import link
+
+    ingestor = Ingestor(settings)
+    for f in sorted((synth_dir / "landing").rglob("*.*")):
+        ingestor.ingest_path(f)
+    link(settings)
+    return settings

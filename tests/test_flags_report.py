@@ -192,7 +192,8 @@ def test_weekly_report_workbook(linked_synth: Settings, tmp_path: Path) -> None:
         assert rows[0].counts["open_flags"] == first.counts["open_flags"] > 0
 
     wb = openpyxl.load_workbook(first.workbook)
-    assert wb.sheetnames == ["Read me", "Summary", "Unreferred", "New this week", "Closed this week"]
+    sheets = ["Read me", "Summary", "Unreferred", "New this week", "Closed this week", "Estimate"]
+    assert wb.sheetnames == sheets
     assert "FOR MoSVY ONLY" in wb["Read me"]["A2"].value
     formulas = [c.coordinate for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []

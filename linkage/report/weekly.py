@@ -38,6 +38,7 @@ from linkage.referral.flags import (
     source_label,
 )
 from linkage.report.cells import csv_safe, put
+from linkage.report.estimate_sheet import add_estimate_sheet
 from linkage.settings import Settings
 from linkage.store.db import audit, current_actor, session_scope
 from linkage.store.models import PersonRecord, Record, Report
@@ -463,6 +464,7 @@ def build_weekly_report(settings: Settings, as_of: dt.date, out_dir: Path) -> We
     _table_sheet(wb.create_sheet("Unreferred"), PERSON_COLUMNS, data.unreferred)
     _table_sheet(wb.create_sheet("New this week"), PERSON_COLUMNS, data.new)
     _table_sheet(wb.create_sheet("Closed this week"), PERSON_COLUMNS + CLOSED_EXTRA, data.closed)
+    add_estimate_sheet(wb, settings, as_of)
     stamp = dt.datetime.combine(as_of, dt.time(7, 0))
     wb.properties.creator = "survivor-link"
     wb.properties.lastModifiedBy = "survivor-link"

@@ -61,6 +61,7 @@ class ReturnEvent:
     referral_kind: str | None = None  # iom_referral | ngo_active | ngo_follow_up | ngo_closed_referred
     referral_date: dt.date | None = None
     partial: bool = False  # an NGO case closed without referral
+    route: str = "assisted"  # how he came home (linkage/synth/routes.py)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any
 from linkage.normalise.name_tables import load_table
 from linkage.synth.habits import Habits
 from linkage.synth.people import Person, Population, ReturnEvent, random_phone
+from linkage.synth.routes import Routes
 from linkage.synth.spelling import (
     dob_text,
     khmer_digits,
@@ -145,8 +146,11 @@ def _province_text(rng: random.Random, code: str, en: str) -> str:
 
 
 class ListWriter:
-    def __init__(self, pop: Population, out: Path, seed: int, as_of: dt.date) -> None:
+    def __init__(
+        self, pop: Population, out: Path, seed: int, as_of: dt.date, routes: Routes | None = None
+    ) -> None:
         self.pop, self.out, self.as_of = pop, out, as_of
+        self.routes = routes or Routes.independent()
         self.habits = pop.habits
         self.rng = random.Random(seed + 1)
         self.truth: list[dict] = []
@@ -163,9 +167,9 @@ class ListWriter:
         )
 
     # -- IOM ---------------------------------------------------------------------------------
-    def iom(self, share: float = 0.75, files: int = 2) -> None:
-        rng = self.rng
-        rows = [(p, e) for p in self.pop.persons for e in p.events if rng.random() < share]
+    def iom(self, files: int = 2) -> None:
+        rng, cover = self.rng, self.routes.coverage
+        rows = [(p, e) for p in self.pop.persons for e in p.events if rng.random() < cover(e.route, "iom")]
         rows.sort(key=lambda pe: pe[1].return_date)
         chunk = max(1, len(rows) // files + 1)
         n = 0
@@ -250,9 +254,11 @@ class ListWriter:
         return 0
 
     # -- MoSVY ---------------------------------------------------------------------------------
-    def mosvy(self, share: float = 0.6, files: int = 2) -> None:
-        rng = self.rng
-        events = [(p, e) for p in self.pop.persons for e in p.events if rng.random() < share]
+    def mosvy(self, files: int = 2) -> None:
+        rng, cover = self.rng, self.routes.coverage
+        events = [
+            (p, e) for p in self.pop.persons for e in p.events if rng.random() < cover(e.route, "mosvy")
+        ]
         rng.shuffle(events)
         chunk = max(1, len(events) // files + 1)
         for f in range(files):
@@ -380,8 +386,13 @@ class ListWriter:
                     "referral_kind",
                     "referral_date",
                     "partial_assistance",
+                    "route",
+                    "lists",  # the lists that hold the return; empty: it reached no list
                 ]
             )
+            held: dict[str, set[str]] = {}
+            for t in self.truth:
+                held.setdefault(t["event_id"], set()).add(t["source"])
             for p in self.pop.persons:
                 for e in p.events:
                     w.writerow(
@@ -393,6 +404,8 @@ class ListWriter:
                             e.referral_kind or "",
                             e.referral_date.isoformat() if e.referral_date else "",
                             int(e.partial),
+                            e.route,
+                            ";".join(sorted(held.get(e.event_id, ()))),
                         ]
                     )
 
@@ -404,13 +417,20 @@ def generate(
     as_of: dt.date | None = None,
     p_referred: float = 0.45,
     habits: Habits | None = None,
+    routes: Routes | None = None,
 ) -> dict[str, int]:
-    """Write landing/<source>/ lists and truth/ for a population of `persons` men."""
+    """Write landing/<source>/ lists and truth/ for a population of `persons` men.
+
+    routes=Routes() draws IOM and MoSVY from how each man came home (dependent lists, more
+    returns on no list); the default keeps the old independent shares.
+    """
     as_of = as_of or dt.date(2026, 11, 23)
     pop = Population(persons, seed, start=as_of - dt.timedelta(days=3 * 365), end=as_of, habits=habits)
     rng = random.Random(seed + 2)
     assign_referrals(pop, rng, p_referred, as_of)
-    w = ListWriter(pop, out, seed, as_of)
+    routes = routes or Routes.independent()
+    routes.assign(pop, seed)
+    w = ListWriter(pop, out, seed, as_of, routes)
     w.iom()
     w.mosvy()
     w.ngos()
