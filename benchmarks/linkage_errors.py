@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bench_data import data_version  # noqa: E402
 from benchmarks.robustness_bench import HABITS, KINDS, noisy_copy  # noqa: E402
 from linkage.ingest.load import Ingestor  # noqa: E402
-from linkage.match.evaluate import link_in_memory, pair_scores  # noqa: E402
+from linkage.match.evaluate import link_records, pair_scores  # noqa: E402
 from linkage.match.frame import RECORD_COLUMNS  # noqa: E402
 from linkage.settings import load_settings  # noqa: E402
 from linkage.store.db import dispose_engines, migrate, session_scope  # noqa: E402
@@ -115,13 +115,15 @@ def main() -> None:
         recs = _records(args.persons, args.seed, args.habit, args.cache)
     settings = load_settings(home=args.cache / "errors-home", db_url="")
     t = time.perf_counter()
-    labels = link_in_memory(recs[RECORD_COLUMNS], settings)
+    done = link_records(recs[RECORD_COLUMNS], settings)
+    labels = done.labels
     took = time.perf_counter() - t
     truth = recs["person_id"].to_numpy()
     score = pair_scores("persons", pd.Series(labels), pd.Series(truth))
     console.print(
         f"{len(recs):,} records linked in {took:.1f} s: precision {score.precision:.4f}, "
-        f"recall {score.recall:.4f}, F1 {score.f1:.4f}"
+        f"recall {score.recall:.4f}, F1 {score.f1:.4f}; {done.review_queue:,} pairs for review "
+        f"({done.review_queue / len(recs):.2%} of the records)"
     )
     house = recs["household"].to_numpy()
     district = recs["district_code"].fillna("").to_numpy()

@@ -193,6 +193,27 @@ def cluster(
     return ClusterOutcome(labels=groups.labels(), refused=refused2 + extra)
 
 
+def review_pairs(
+    outcome: ClusterOutcome,
+    left: np.ndarray,
+    right: np.ndarray,
+    prob: np.ndarray,
+    review_threshold: float,
+    link_threshold: float,
+) -> np.ndarray:
+    """Positions (into the pair arrays) of the pairs people are asked to decide: uncertain
+    pairs, and strong links the cluster checks refused, whose records were left apart."""
+    labels = outcome.labels
+    together = labels[left] == labels[right]
+    n = len(labels)
+    refused_codes = np.array(
+        sorted({min(a, b) * n + max(a, b) for a, b, _ in outcome.refused}), dtype=np.int64
+    )
+    refused = np.isin(left.astype(np.int64) * n + right, refused_codes)
+    uncertain = (prob >= review_threshold) & (prob < link_threshold)
+    return np.flatnonzero(~together & (uncertain | refused))
+
+
 def _ambiguous(
     groups: _Groups,
     left: np.ndarray,

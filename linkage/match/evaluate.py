@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from linkage.match.blocking import block_keys, candidate_pairs
-from linkage.match.cluster import cluster
+from linkage.match.cluster import cluster, review_pairs
 from linkage.match.coherence import Identity
 from linkage.match.compare import compare, forget_views, one_list_one_return
 from linkage.match.frame import RECORD_COLUMNS, build_frame
@@ -157,10 +157,19 @@ def _febrl_records(df: pd.DataFrame, delivery: str) -> pd.DataFrame:
     return out[RECORD_COLUMNS]
 
 
-def _link(
-    frame: pd.DataFrame, keys: pd.DataFrame, settings: Settings
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The linker's steps on a frame: cluster labels, and the candidate pairs compared."""
+@dataclass
+class InMemoryLink:
+    """What the linker's steps make of a frame: a cluster label per record, the candidate
+    pairs compared, and how many pairs would wait for a reviewer."""
+
+    labels: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    review_queue: int
+
+
+def _link(frame: pd.DataFrame, keys: pd.DataFrame, settings: Settings) -> InMemoryLink:
+    """The linker's steps on a frame."""
     left, right, stats = candidate_pairs(keys, max_block=settings.max_block_size)
     levels = compare(frame, left, right)
     model = fit_model(frame, keys, settings, (left, right, levels, stats))
@@ -177,20 +186,25 @@ def _link(
         one_list=one_list_one_return(levels),
         identity=Identity.of(frame),
     )
-    return outcome.labels, left, right
+    queue = review_pairs(outcome, left, right, prob, settings.review_threshold, settings.link_threshold)
+    return InMemoryLink(outcome.labels, left, right, len(queue))
+
+
+def link_records(records: pd.DataFrame, settings: Settings) -> InMemoryLink:
+    """The linker's steps on a DataFrame, without the store."""
+    frame = build_frame(records.reset_index(drop=True))
+    return _link(frame, block_keys(frame), settings)
 
 
 def link_in_memory(records: pd.DataFrame, settings: Settings) -> np.ndarray:
     """The linker's steps on a DataFrame, without the store: cluster label per record."""
-    frame = build_frame(records.reset_index(drop=True))
-    return _link(frame, block_keys(frame), settings)[0]
+    return link_records(records, settings).labels
 
 
 def _score_febrl(name: str, records: pd.DataFrame, truth: np.ndarray, settings: Settings) -> PairScores:
-    frame = build_frame(records.reset_index(drop=True))
-    labels, left, right = _link(frame, block_keys(frame), settings)
-    score = pair_scores(name, pd.Series(labels), pd.Series(truth))
-    score.blocking_recall = _pair_recall(left, right, truth)
+    done = link_records(records, settings)
+    score = pair_scores(name, pd.Series(done.labels), pd.Series(truth))
+    score.blocking_recall = _pair_recall(done.left, done.right, truth)
     return score
 
 

@@ -31,7 +31,7 @@ from linkage.match.blocking import (
     block_keys,
     candidate_pairs,
 )
-from linkage.match.cluster import cluster
+from linkage.match.cluster import cluster, review_pairs
 from linkage.match.coherence import Identity
 from linkage.match.compare import (
     COMPARE_VERSION,
@@ -737,14 +737,8 @@ def _store_pairs(
     left = levels.index.get_level_values(0).to_numpy()
     right = levels.index.get_level_values(1).to_numpy()
     together = labels[left] == labels[right]
-    refused = {(min(a, b), max(a, b)) for a, b, _ in outcome.refused}
-    n = len(frame)
-    refused_codes = np.array([a * n + b for a, b in refused], dtype=np.int64)
-    refused_k = np.isin(left.astype(np.int64) * n + right, refused_codes)
     n_link = int((together & (prob >= settings.link_threshold)).sum())
-    # Review: uncertain pairs, and strong links the cluster checks refused, left apart.
-    uncertain = (prob >= settings.review_threshold) & (prob < settings.link_threshold)
-    review_idx = np.flatnonzero(~together & (uncertain | refused_k))
+    review_idx = review_pairs(outcome, left, right, prob, settings.review_threshold, settings.link_threshold)
     rid = frame["record_id"].to_numpy()
     sub = levels.iloc[review_idx]
     lv_arr = sub[FEATURES].to_numpy()
