@@ -186,7 +186,9 @@ def _link(frame: pd.DataFrame, keys: pd.DataFrame, settings: Settings) -> InMemo
         one_list=one_list_one_return(levels),
         identity=Identity.of(frame),
     )
-    queue = review_pairs(outcome, left, right, prob, settings.review_threshold, settings.link_threshold)
+    queue = review_pairs(
+        outcome, left, right, prob, total, settings.review_threshold, settings.link_threshold
+    )
     return InMemoryLink(outcome.labels, left, right, len(queue))
 
 

@@ -738,7 +738,9 @@ def _store_pairs(
     right = levels.index.get_level_values(1).to_numpy()
     together = labels[left] == labels[right]
     n_link = int((together & (prob >= settings.link_threshold)).sum())
-    review_idx = review_pairs(outcome, left, right, prob, settings.review_threshold, settings.link_threshold)
+    review_idx = review_pairs(
+        outcome, left, right, prob, total, settings.review_threshold, settings.link_threshold
+    )
     rid = frame["record_id"].to_numpy()
     sub = levels.iloc[review_idx]
     lv_arr = sub[FEATURES].to_numpy()
