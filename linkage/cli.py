@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -51,22 +52,24 @@ def _delivery_table(results: list) -> Table:
         if r.unknown_columns:
             why += ("; " if why else "") + f"unknown columns kept: {', '.join(r.unknown_columns)}"
         warn = ", ".join(f"{k}: {v}" for k, v in sorted(r.warnings_by_rule.items()))
+        if r.notes:
+            warn += ("; " if warn else "") + "; ".join(r.notes)
         style = {"rejected": "red", "duplicate": "dim"}.get(r.status, "")
-        t.add_row(
-            r.file_name,
-            r.source,
+        t.add_row(  # text from a sender's file is escaped: "[/]" in a header is not markup
+            escape(r.file_name),
+            escape(r.source),
             f"[{style}]{r.status}[/]" if style else r.status,
             str(r.rows_read),
             str(r.rows_loaded),
             str(r.rows_quarantined),
-            why,
-            warn,
+            escape(why),
+            escape(warn),
         )
     return t
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from linkage.ingest.load import Ingestor
+    from linkage.ingest.load import Ingestor, safe_file_name
 
     settings = _settings(args)
     files = _files(args.paths)
@@ -83,11 +86,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         rows_task = bar.add_task("rows", total=None)
 
         def progress(name: str, done: int, total: int) -> None:
-            bar.update(rows_task, description=f"rows of {name}", completed=done, total=total)
+            bar.update(rows_task, description=f"rows of {escape(name)}", completed=done, total=total)
 
         with Ingestor(settings, progress=progress) as ingestor:
             for f in files:
-                bar.update(overall, description=f"ingesting {f.name}")
+                bar.update(overall, description=f"ingesting {escape(safe_file_name(f.name))}")
                 results.append(ingestor.ingest_path(f, args.source))
                 bar.advance(overall)
             bar.update(overall, description="rendering the validation pages (Data Docs)")
@@ -134,7 +137,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
             cells = [file_name, qr.source, str(qr.line), qr.column or "", qr.rule, qr.reason, qr.status]
             if args.show_values:
                 cells.append("; ".join(f"{k}={v}" for k, v in (qr.raw or {}).items() if v))
-            t.add_row(*cells)
+            t.add_row(*map(escape, cells))
         rejected = list(s.scalars(select(Delivery).where(Delivery.status == "rejected")))
     console.print(t)
     if rejected:
@@ -142,7 +145,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         for col in ("file", "source", "sha256", "reason"):
             rt.add_column(col, overflow="fold")
         for d in rejected:
-            rt.add_row(d.file_name, d.source, d.sha256[:12], d.reason or "")
+            rt.add_row(escape(d.file_name), d.source, d.sha256[:12], escape(d.reason or ""))
         console.print(rt)
     return 0
 
@@ -319,7 +322,7 @@ def _ref(ref) -> str:
     text = f"{ref.source} {ref.file}:{ref.line} [{ref.record_id}]"
     if ref.values:
         text += "\n" + " · ".join(str(v) for v in ref.values.values() if v not in (None, ""))
-    return text
+    return escape(text)
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -380,11 +383,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
     for col in ("record", "source", "file", "line", "source id", "return event"):
         rt.add_column(col)
     for r in info["records"]:
-        rt.add_row(str(r.record_id), r.source, r.file, str(r.line), r.source_record_id, r.event_id or "")
+        rt.add_row(
+            str(r.record_id),
+            r.source,
+            escape(r.file),
+            str(r.line),
+            escape(r.source_record_id),
+            r.event_id or "",
+        )
         if r.values:
-            rt.add_row(
-                "", "", " · ".join(str(v) for v in r.values.values() if v not in (None, "")), "", "", ""
-            )
+            shown = " · ".join(str(v) for v in r.values.values() if v not in (None, ""))
+            rt.add_row("", "", escape(shown), "", "", "")
     console.print(rt)
     et = Table(title="Return events")
     for col in ("event", "return date", "country", "records"):

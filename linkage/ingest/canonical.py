@@ -61,6 +61,7 @@ FORMULA_START = re.compile(r"^\s*[=@]|^\s*[+\-][^\d\s.(]")
 # a cell (after a NUL that joins a column's cells) starting the way a formula may start
 _MAYBE_FORMULA = re.compile(r"\x00[\s=@+\-]")
 _FORMULA_FIRST = ("=", "@", "+", "-")  # after any white space (\s, which is str.isspace)
+CELL_MAX = 32_767  # the most characters an Excel cell holds: a longer one is a damaged row
 
 
 @dataclass(frozen=True)
@@ -307,6 +308,10 @@ class RowMapper:
         self.positions = mapping.column_for(table.header)
         mapped = set(self.positions.values())
         self.unknown_columns = [h for i, h in enumerate(table.header) if i not in mapped and h]
+        # how reasons name a column: its canonical field, else its position (never header text)
+        self.labels = [f"column {i + 1}" for i in range(len(table.header))]
+        for f, i in self.positions.items():
+            self.labels[i] = f
 
     def _date(self, field: str, raw: Cell) -> tuple[Any, Template | None]:
         """(parsed date or None, problem or None) for one non-blank cell of a date column."""
@@ -336,7 +341,7 @@ class RowMapper:
         header = self.table.header
         self._ragged(rows, issues)
         cols = self._columns(rows, len(header), self.table.kind != "csv")
-        texts = [self._texts(name, col, lines, issues) for name, col in zip(header, cols, strict=True)]
+        texts = [self._texts(name, col, lines, issues) for name, col in zip(self.labels, cols, strict=True)]
         blank_texts = [""] * n
         nones: list[Cell] = [None] * n
         cell = {f: cols[p] for f, p in self.positions.items()}
@@ -376,7 +381,8 @@ class RowMapper:
         raw_names = [h for h, _ in named]
         by_row = zip(*(t for _, t in named), strict=True) if named else [()] * n
         out["raw"] = [dict(zip(raw_names, row, strict=True)) for row in by_row]
-        unknown = [(h, texts[header.index(h)]) for h in self.unknown_columns]
+        mapped = set(self.positions.values())
+        unknown = [(h, texts[i]) for i, h in enumerate(header) if i not in mapped and h]
         out["extra"] = (
             [{h: t[r] for h, t in unknown if t[r]} or None for r in range(n)] if unknown else [None] * n
         )
@@ -448,14 +454,25 @@ class RowMapper:
         broken = {v for v in strings if _SURROGATE.search(v)} if _has_surrogate(joined) else ()
         maybe = _MAYBE_FORMULA.search(joined)
         formulas = {v for v in strings if v not in broken and _is_formula(v)} if maybe else ()
-        for r, v in enumerate(col) if broken or formulas else ():
+        nul = joined.count("\x00") > len(strings)  # more NULs than the ones joining the cells
+        overlong = len(joined) > CELL_MAX and max(map(len, strings)) > CELL_MAX
+        for r, v in enumerate(col) if broken or formulas or nul or overlong else ():
+            if type(v) is not str:
+                continue
             if v in broken:
                 issues.append(Issue(lines[r], name, "encoding", f"{name}: bytes that are not valid UTF-8"))
-                col[r] = _SURROGATE.sub("\ufffd", v)
+                col[r] = v = _SURROGATE.sub("\ufffd", v)
+            if nul and "\x00" in v:
+                why = f"{name}: a NUL character (zero byte), the mark of a damaged export"
+                issues.append(Issue(lines[r], name, "nul_character", why))
+                col[r] = v = v.replace("\x00", "\ufffd")
+            if overlong and len(v) > CELL_MAX:
+                why = f"{name}: {len(v):,} characters, more than a spreadsheet cell holds ({CELL_MAX:,})"
+                issues.append(Issue(lines[r], name, "cell_too_long", why))
             elif v in formulas:
                 why = f"{name}: the cell holds a spreadsheet formula, not a value"
                 issues.append(Issue(lines[r], name, "formula", why))
-        if broken or stripped is None:
+        if broken or nul or stripped is None:
             done = {v: cell_text(v) for v in set(col)}
         else:
             done = dict(zip(distinct, stripped, strict=True))

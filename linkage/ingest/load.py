@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import re
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,10 +30,11 @@ from linkage.ingest.data_docs import publish, strip_values
 from linkage.ingest.errors import DeliveryRejected
 from linkage.ingest.insert import upsert_records
 from linkage.ingest.readers import read_table
+from linkage.ingest.safe_text import os_name
 from linkage.ingest.validate import check_frame, warm_up
 from linkage.settings import Settings
 from linkage.sources import MappingError, SourceMapping, load_mappings
-from linkage.store.db import audit, session_scope
+from linkage.store.db import StoreError, audit, session_scope
 from linkage.store.models import Delivery, Quarantine, utcnow
 
 log = logging.getLogger(__name__)
@@ -67,10 +69,21 @@ def today_phnom_penh() -> dt.date:
 
 
 def safe_file_name(name: str) -> str:
-    """The sender's file name for display only: no folders, no control characters."""
-    base = re.split(r"[\\/]", name)[-1]
+    """The sender's file name for display only: no folders, no control characters, and
+    bytes that are not UTF-8 (a name from another system) shown as U+FFFD."""
+    base = re.split(r"[\\/]", os_name(name))[-1]
     base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip() or "unnamed"
     return base[:255]
+
+
+def failure_place(exc: BaseException) -> str:
+    """Where in our code an exception was raised (file and line), for a reason or a log."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/linkage/" in f.filename.replace("\\", "/")] or frames
+    if not ours:
+        return "an unknown place"
+    last = ours[-1]
+    return f"{Path(last.filename).name} line {last.lineno}"
 
 
 def source_from_path(path: Path, mappings: dict[str, SourceMapping]) -> str | None:
@@ -269,6 +282,45 @@ class Ingestor:
         mapping: SourceMapping,
         today: dt.date | None,
         only_lines: set[int] | None = None,
+    ) -> DeliveryResult:
+        """Read, map, check and load one delivery; any failure rejects it with a reason.
+
+        Why catch everything here: one file must never stop the files after it, nor stay
+        `claimed` for ever. What failed is named by its kind and place in our code, never by
+        the exception's message (it may quote a cell). The bytes stay in the archive, so the
+        delivery is replayed once the cause is fixed.
+        """
+        try:
+            return self._read_and_load(sha, data, file_name, mapping, today, only_lines)
+        except StoreError as exc:
+            why = f"{exc}; nothing of it was stored. Fix the cause and run `survivor-link replay`"
+            return self._failed(sha, file_name, mapping.source, "store_refused", why, only_lines)
+        except Exception as exc:  # noqa: BLE001 - the safety net: a file is rejected, not the run
+            where = failure_place(exc)
+            log.error("delivery %s could not be read: %s at %s", sha[:12], type(exc).__name__, where)
+            why = (
+                f"could not be read: an internal error ({type(exc).__name__} at {where}); the file is "
+                "kept and can be replayed once fixed (`survivor-link replay`)"
+            )
+            return self._failed(sha, file_name, mapping.source, "internal_error", why, only_lines)
+
+    def _failed(
+        self, sha: str, file_name: str, source: str, rule: str, why: str, only_lines: set[int] | None
+    ) -> DeliveryResult:
+        """A delivery that failed part-way: rejected with why (a replay of some of its rows
+        leaves the delivery as it was, and says why the replay failed)."""
+        if only_lines is None:
+            self._mark_rejected(sha, DeliveryRejected(rule, why))
+        return DeliveryResult(sha, file_name, source, "rejected", why)
+
+    def _read_and_load(
+        self,
+        sha: str,
+        data: bytes,
+        file_name: str,
+        mapping: SourceMapping,
+        today: dt.date | None,
+        only_lines: set[int] | None,
     ) -> DeliveryResult:
         if self._batched:
             warm_up()  # once per process: what every delivery of a batch needs, loaded and frozen

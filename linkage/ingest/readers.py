@@ -12,7 +12,9 @@ import csv
 import datetime as dt
 import io
 import re
+import sys
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,10 +23,14 @@ from typing import Any
 from charset_normalizer import from_bytes
 
 from linkage.ingest.errors import DeliveryRejected
+from linkage.ingest.safe_text import storable
 from linkage.normalise.khmer import normalise_khmer
 
 Cell = str | int | float | dt.datetime | dt.date | None
 DELIMITERS = [",", ";", "\t", "|"]
+# Python's csv refuses a field over 131,072 characters by raising; the file's size is
+# already capped (max_file_bytes), and an overlong cell is quarantined by its row instead.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 @dataclass
@@ -65,6 +71,8 @@ def decode(data: bytes) -> tuple[str, str, list[int]]:
     """Return (text, encoding, lines with undecodable bytes). Refuses what it cannot tell."""
     if data.startswith(codecs.BOM_UTF8):
         return _utf8(data[3:], "utf-8-sig")
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: same start
+        return _wide(data, "utf-32", "UTF-32")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), "utf-16", []
@@ -72,12 +80,7 @@ def decode(data: bytes) -> tuple[str, str, list[int]]:
             raise DeliveryRejected("encoding", "the file says UTF-16 but its bytes are not") from exc
     sample = data[:4096]
     if sample and sample.count(b"\x00") > len(sample) // 4:
-        # UTF-16 without a byte-order mark: zero bytes on one side of each ASCII character
-        enc = "utf-16-le" if sample[1::2].count(b"\x00") > sample[0::2].count(b"\x00") else "utf-16-be"
-        try:
-            return data.decode(enc), enc, []
-        except UnicodeDecodeError as exc:
-            raise DeliveryRejected("encoding", "the file looks like UTF-16 but cannot be decoded") from exc
+        return _nul_padded(data, sample)
     try:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError:
@@ -97,6 +100,35 @@ def decode(data: bytes) -> tuple[str, str, list[int]]:
         "cannot tell the file's text encoding (not UTF-8, UTF-16 or Windows-1252); "
         "save it as 'CSV UTF-8' and send again",
     )
+
+
+def _nul_padded(data: bytes, sample: bytes) -> tuple[str, str, list[int]]:
+    """A file with many zero bytes: UTF-32 or UTF-16 without a byte-order mark (zero bytes
+    in the same places of each ASCII character), else damaged (say so, not "no header")."""
+    quarters = [sample[i::4].count(0) / max(len(sample[i::4]), 1) for i in range(4)]
+    # a character of the Basic Multilingual Plane (Latin, Khmer) has two zero bytes in UTF-32
+    if len(data) % 4 == 0 and min(quarters[2:]) > 0.9 and quarters[0] < 0.5:
+        return _wide(data, "utf-32-le", "UTF-32")
+    if len(data) % 4 == 0 and min(quarters[:2]) > 0.9 and quarters[3] < 0.5:
+        return _wide(data, "utf-32-be", "UTF-32")
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    if min(odd, even) <= 0.1 * max(odd, even):  # UTF-16: zeros on one side of each unit only
+        return _wide(data, "utf-16-le" if odd > even else "utf-16-be", "UTF-16")
+    share = sample.count(0) * 100 // len(sample)
+    raise DeliveryRejected(
+        "nul_bytes",
+        f"{share}% of the file's first bytes are zero bytes (NUL), in no text encoding's pattern: "
+        "the file is damaged or is not a CSV or Excel list; export it again",
+    )
+
+
+def _wide(data: bytes, encoding: str, label: str) -> tuple[str, str, list[int]]:
+    try:
+        return data.decode(encoding), encoding, []
+    except UnicodeDecodeError as exc:
+        raise DeliveryRejected(
+            "encoding", f"the file looks like {label} text but its bytes are not valid {label}"
+        ) from exc
 
 
 def _utf8(data: bytes, name: str) -> tuple[str, str, list[int]]:
@@ -133,8 +165,8 @@ def _check_header(header: list[str], line: int) -> None:
         if k in seen:
             raise DeliveryRejected(
                 "duplicate_header",
-                f"column '{header[pos - 1]}' appears twice in the header on "
-                f"line {line} (columns {seen[k]} and {pos})",
+                f"columns {seen[k]} and {pos} of the header on line {line} have the same "
+                "name; rename or remove one and send the file again",
             )
         seen[k] = pos
 
@@ -164,7 +196,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
             f"CSV syntax error near line {reader.line_num}: an unclosed quote or a stray character",
         ) from exc
     h = find_header(rows, known, search_rows)
-    header = [str(c).strip() for c in rows[h]]
+    header = [storable(str(c)).strip() for c in rows[h]]
     header_line = line_numbers[h]
     _check_header(header, header_line)
     table = RawTable(header, [], header_line, encoding, "csv", delimiter=delimiter)
@@ -241,6 +273,14 @@ def read_xlsx(
     import openpyxl  # slow import, only for Excel deliveries
 
     check_zip(data, max_uncompressed, max_ratio)
+    with warnings.catch_warnings():
+        # openpyxl warns with a cell's value ("the serial value 19900312 is outside ..."): a
+        # birth date in a log. The cell comes through as #VALUE!, which the row's checks name.
+        warnings.simplefilter("ignore")
+        return _read_workbook(openpyxl, data, known, search_rows)
+
+
+def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int) -> RawTable:
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
@@ -255,7 +295,7 @@ def read_xlsx(
             except DeliveryRejected as exc:
                 last_error = exc
                 continue
-            header = [str(c).strip() if c is not None else "" for c in rows[h]]
+            header = [storable(str(c)).strip() if c is not None else "" for c in rows[h]]
             _check_header(header, h + 1)
             table = RawTable(header, [], h + 1, "xlsx", "xlsx", epoch_1904=epoch_1904)
             for i in range(h + 1, len(rows)):
