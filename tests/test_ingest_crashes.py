@@ -244,3 +244,100 @@ def test_iso_timestamps_are_dates(settings: Settings, stamp: str) -> None:
     assert (r.status, r.rows_loaded) == ("ingested", 1)
     with session_scope(settings) as s:
         assert s.scalars(select(Record.return_date)).one() == dt.date(2025, 3, 12)
+
+
+# --- every row accounted for -------------------------------------------------------------
+
+
+def _ten_iom_rows() -> list[str]:
+    return iom_csv([iom_row(f"R{i:02d}", name=f"DARA SOK{chr(65 + i)}") for i in range(10)]).split("\n")
+
+
+def test_an_unclosed_quote_quarantines_its_line_and_the_rows_after_it_load(settings: Settings) -> None:
+    lines = _ten_iom_rows()
+    lines[3] = lines[3].replace("DARA SOKC", '"DARA SOKC')  # opens in full_name, never closed
+    r = Ingestor(settings).ingest_bytes("\n".join(lines).encode(), "q.csv", "iom")
+    assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("ingested", 10, 9, 1)
+    assert _quarantine(settings) == {
+        4: (
+            "unclosed_quote",
+            "full_name",
+            "full_name: a quote opens here and is not closed on this line; the lines after it were "
+            "read as rows of their own",
+        )
+    }
+
+
+def test_a_quote_closed_rows_later_still_leaves_those_rows_standing(settings: Settings) -> None:
+    lines = _ten_iom_rows()
+    lines[2] = lines[2].replace("DARA SOKB", '"DARA SOKB')
+    lines[6] = lines[6].replace("DARA SOKF", 'DARA SOKF"')  # a stray quote that closes it
+    r = Ingestor(settings).ingest_bytes("\n".join(lines).encode(), "q2.csv", "iom")
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (10, 9, 1)
+    # the stray quote inside an unquoted cell of line 7 is a character of that cell
+    assert {line: rule for line, (rule, _, _) in _quarantine(settings).items()} == {3: "unclosed_quote"}
+
+
+def test_a_quoted_cell_over_several_lines_is_one_row(settings: Settings) -> None:
+    rows = [iom_row("L1", remarks=""), iom_row("L2", referred_to="Hagar,\nthen LSCW"), iom_row("L3")]
+    r = Ingestor(settings).ingest_bytes(iom_csv(rows).encode(), "multi.csv", "iom")
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (3, 3, 0)
+    with session_scope(settings) as s:
+        assert s.scalars(select(Record.line).order_by(Record.line)).all() == [2, 3, 5]
+
+
+def _workbook(path: Path, sheets: list[tuple[str, str, list[list[object]]]]) -> Path:
+    """A workbook of (title, state, rows) sheets; MoSVY's header heads each sheet with rows."""
+    from linkage.synth.writers import MOSVY_HEADER
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, state, rows in sheets:
+        ws = wb.create_sheet(title)
+        ws.sheet_state = state
+        if rows and isinstance(rows[0], list) and rows[0] and rows[0][0] != "lookup":
+            ws.append(MOSVY_HEADER)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path
+
+
+def _mosvy_rows(first: int, n: int) -> list[list[object]]:
+    return [mosvy_row(str(i), given=f"ដារា{i}") for i in range(first, first + n)]
+
+
+def test_a_hidden_sheet_with_rows_of_the_list_refuses_the_workbook_naming_both(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = _workbook(
+        tmp_path / "h.xlsx", [("Old", "hidden", _mosvy_rows(1, 3)), ("List", "visible", _mosvy_rows(4, 7))]
+    )
+    r = Ingestor(settings).ingest_path(path, "mosvy")
+    assert (r.status, r.reason) == (
+        "rejected",
+        "rows of this list are on 2 sheets (sheet 1 ('Old', hidden): 3 rows; sheet 2 ('List'): 7 rows); "
+        "put them on one sheet (or delete an old copy) and send the file again, or send one file per sheet",
+    )
+    with session_scope(settings) as s:
+        assert s.scalars(select(Delivery.status)).one() == "rejected"
+        assert list(s.scalars(select(Record))) == []
+
+
+def test_the_list_on_a_hidden_sheet_is_read_and_other_sheets_named(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = _workbook(
+        tmp_path / "h2.xlsx",
+        [
+            ("Notes", "visible", [["lookup", "of places"], ["Kampong Thom"]]),
+            ("Data", "hidden", _mosvy_rows(1, 10)),
+            ("Empty", "visible", []),
+        ],
+    )
+    r = Ingestor(settings).ingest_path(path, "mosvy")
+    assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("ingested", 10, 10, 0)
+    assert r.notes == [
+        "read sheet 2 ('Data', hidden)",
+        "sheet 1 ('Notes') not read: 2 rows, no header of this list",
+    ]

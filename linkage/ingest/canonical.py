@@ -339,6 +339,7 @@ class RowMapper:
         issues: list[Issue] = []
 
         header = self.table.header
+        self._reader_problems(issues)
         self._ragged(rows, issues)
         cols = self._columns(rows, len(header), self.table.kind != "csv")
         texts = [self._texts(name, col, lines, issues) for name, col in zip(self.labels, cols, strict=True)]
@@ -390,6 +391,19 @@ class RowMapper:
         if progress:
             progress(n)
         return MappedRows(out, issues)
+
+    def _reader_problems(self, issues: list[Issue]) -> None:
+        """Rows the reader found broken (a quote left open, a line csv cannot parse)."""
+        for line, (rule, _detail, position) in sorted(self.table.row_problems.items()):
+            where = self.labels[position] if position is not None and position < len(self.labels) else None
+            if rule == "unclosed_quote":
+                why = (
+                    f"{where or 'a cell'}: a quote opens here and is not closed on this line; "
+                    "the lines after it were read as rows of their own"
+                )
+            else:
+                why = "the line is not valid CSV (a stray quote or character)"
+            issues.append(Issue(line, where, rule, why))
 
     def _ragged(self, rows: Sequence[tuple[int, Sequence[Cell]]], issues: list[Issue]) -> None:
         width = len(self.table.header)

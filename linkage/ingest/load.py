@@ -456,6 +456,7 @@ class Ingestor:
                 loaded=len(good),
                 quarantined=len(bad),
                 rules=result.quarantined_by_rule,
+                notes=result.notes or None,  # sheets read or left out, lines not UTF-8
             )
         result.rows_loaded = len(good)
         result.rows_quarantined = len(bad)
