@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from linkage.ingest.readers import Cell, RawTable
+from linkage.ingest.safe_text import label
 from linkage.normalise.dates import DateError, parse_date
 from linkage.normalise.khmer import (
     has_khmer,
@@ -307,7 +308,8 @@ class RowMapper:
         self.today = today
         self.positions = mapping.column_for(table.header)
         mapped = set(self.positions.values())
-        self.unknown_columns = [h for i, h in enumerate(table.header) if i not in mapped and h]
+        # shown in tables and stored: one line, no control characters, at most 60 characters
+        self.unknown_columns = [label(h) for i, h in enumerate(table.header) if i not in mapped and h]
         # how reasons name a column: its canonical field, else its position (never header text)
         self.labels = [f"column {i + 1}" for i in range(len(table.header))]
         for f, i in self.positions.items():
