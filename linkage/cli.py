@@ -234,14 +234,21 @@ def _link_table(summary) -> Table:
 
 def cmd_link(args: argparse.Namespace) -> int:
     from linkage.match.linker import link
+    from linkage.store.locks import WAITING
 
     settings = _settings(args)
     with console.status("linking") as status:
+
+        def progress(msg: str) -> None:
+            if msg.startswith(WAITING):  # another link holds the store's lock: say so, then wait
+                console.print(msg)
+            status.update(msg)
+
         summary = link(
             settings,
             rebuild=getattr(args, "rebuild", False),
             refit=getattr(args, "refit", False),
-            progress=lambda msg: status.update(msg),
+            progress=progress,
         )
     console.print(_link_table(summary))
     return 0

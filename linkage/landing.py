@@ -18,6 +18,7 @@ from pathlib import Path
 
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
+from linkage.store.locks import ingest_lock_name, store_lock
 from linkage.store.models import Delivery
 
 # Files that are still being written or belong to an editor, never lists.
@@ -88,16 +89,22 @@ def claim(settings: Settings, path: Path, source: str) -> Claimed:
     inbox = inbox_folder(settings, source)
     inbox.mkdir(parents=True, exist_ok=True)
     target = inbox / f"{sha[:16]}__{name}"
-    with session_scope(settings) as s:
-        new = s.get(Delivery, sha) is None
-        if new:
-            s.add(
-                Delivery(
-                    sha256=sha, source=source, file_name=name, size_bytes=path.stat().st_size, status="landed"
+    # the same bytes claimed from two folders, or ingested meanwhile: one at a time
+    with store_lock(settings, ingest_lock_name(settings, sha), "claiming or ingesting the same file"):
+        with session_scope(settings) as s:
+            new = s.get(Delivery, sha) is None
+            if new:
+                s.add(
+                    Delivery(
+                        sha256=sha,
+                        source=source,
+                        file_name=name,
+                        size_bytes=path.stat().st_size,
+                        status="landed",
+                    )
                 )
-            )
-            audit(s, "delivery.landed", sha, source=source)
-    os.replace(path, target)
+                audit(s, "delivery.landed", sha, source=source)
+        os.replace(path, target)
     return Claimed(source=source, sha256=sha, file_name=name, inbox_path=str(target), new=new)
 
 

@@ -35,6 +35,7 @@ from linkage.ingest.validate import check_frame, warm_up
 from linkage.settings import Settings
 from linkage.sources import MappingError, SourceMapping, load_mappings
 from linkage.store.db import StoreError, audit, session_scope
+from linkage.store.locks import ingest_lock_name, store_lock
 from linkage.store.models import Delivery, Quarantine, utcnow
 
 log = logging.getLogger(__name__)
@@ -222,8 +223,19 @@ class Ingestor:
     def ingest_bytes(
         self, data: bytes, file_name: str, source: str | None, today: dt.date | None = None
     ) -> DeliveryResult:
+        """Ingest one file's bytes, once: a second process given the same bytes meanwhile
+        waits for the first (a lock in the store), then finds them done and says duplicate."""
         sha = hashlib.sha256(data).hexdigest()
         file_name = safe_file_name(file_name)
+        lock = ingest_lock_name(self.settings, sha)
+        with store_lock(
+            self.settings, lock, "ingesting the same file (or one whose hash begins alike)", log.info
+        ):
+            return self._ingest_locked(sha, data, file_name, source, today)
+
+    def _ingest_locked(
+        self, sha: str, data: bytes, file_name: str, source: str | None, today: dt.date | None
+    ) -> DeliveryResult:
         if source is None or source not in self.mappings:
             why = (
                 f"no mapping for source '{source}'"
@@ -465,39 +477,41 @@ class Ingestor:
     def replay(self, sha: str | None = None) -> list[DeliveryResult]:
         """Re-read archived deliveries with today's mappings and load rows that now pass."""
         with session_scope(self.settings) as s:
-            q = select(Delivery).where(Delivery.status.in_(("rejected", "claimed", "ingested")))
+            q = select(Delivery.sha256).where(Delivery.status.in_(("rejected", "claimed", "ingested")))
             if sha:
                 q = q.where(Delivery.sha256.startswith(sha))
-            deliveries = list(s.scalars(q))
-            open_lines: dict[str, set[int]] = {}
-            for d in deliveries:
-                open_lines[d.sha256] = set(
-                    s.scalars(
-                        select(Quarantine.line).where(
-                            Quarantine.delivery_sha256 == d.sha256, Quarantine.status == "open"
-                        )
-                    )
-                )
+            hashes = list(s.scalars(q))
         results = []
-        for d in deliveries:
-            path = self.settings.archive_dir / d.sha256[:2] / d.sha256
-            if d.source not in self.mappings or not path.exists():
+        for digest in hashes:
+            path = self.settings.archive_dir / digest[:2] / digest
+            if not path.exists():
                 continue
-            data = path.read_bytes()
-            if d.status in ("rejected", "claimed"):
-                results.append(self._process(d.sha256, data, d.file_name, self.mappings[d.source], None))
-            elif open_lines[d.sha256]:
-                results.append(
-                    self._process(
-                        d.sha256,
-                        data,
-                        d.file_name,
-                        self.mappings[d.source],
-                        None,
-                        only_lines=open_lines[d.sha256],
+            with store_lock(self.settings, ingest_lock_name(self.settings, digest), "ingesting it", log.info):
+                result = self._replay_one(digest, path)
+            if result is not None:
+                results.append(result)
+        return results
+
+    def _replay_one(self, sha: str, path: Path) -> DeliveryResult | None:
+        """One delivery again, as it stands now that its lock is held (another process may
+        have finished it meanwhile): a whole file when it was never loaded, else its open rows."""
+        with session_scope(self.settings) as s:
+            d = s.get(Delivery, sha)
+            open_lines = set(
+                s.scalars(
+                    select(Quarantine.line).where(
+                        Quarantine.delivery_sha256 == sha, Quarantine.status == "open"
                     )
                 )
-        return results
+            )
+        if d is None or d.source not in self.mappings:
+            return None
+        mapping = self.mappings[d.source]
+        if d.status in ("rejected", "claimed"):
+            return self._process(sha, path.read_bytes(), d.file_name, mapping, None)
+        if d.status == "ingested" and open_lines:
+            return self._process(sha, path.read_bytes(), d.file_name, mapping, None, only_lines=open_lines)
+        return None
 
 
 def pending_mapping_errors(settings: Settings) -> str | None:
