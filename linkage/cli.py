@@ -31,16 +31,22 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _files(paths: list[str]) -> list[Path]:
+def _files(paths: list[str]) -> tuple[list[Path], list]:
+    """The files to ingest, and what was refused (links, non-files) with why."""
+    from linkage.ingest.files import files_under
+
     out: list[Path] = []
+    refused: list = []
     for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
-        elif p.exists():
-            out.append(p)
+        if p.is_dir() and not p.is_symlink():
+            found, not_read = files_under(p)
+            out.extend(found)
+            refused.extend(not_read)
+        elif p.exists() or p.is_symlink():
+            out.append(p)  # a link given by name is refused when it is ingested
         else:
             raise SystemExit(f"no such file or folder: {p}")
-    return out
+    return out, refused
 
 
 def _delivery_table(results: list) -> Table:
@@ -54,7 +60,7 @@ def _delivery_table(results: list) -> Table:
         warn = ", ".join(f"{k}: {v}" for k, v in sorted(r.warnings_by_rule.items()))
         if r.notes:
             warn += ("; " if warn else "") + "; ".join(r.notes)
-        style = {"rejected": "red", "duplicate": "dim"}.get(r.status, "")
+        style = {"rejected": "red", "refused": "red", "duplicate": "dim"}.get(r.status, "")
         t.add_row(  # text from a sender's file is escaped: "[/]" in a header is not markup
             escape(r.file_name),
             escape(r.source),
@@ -69,11 +75,11 @@ def _delivery_table(results: list) -> Table:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from linkage.ingest.load import Ingestor, safe_file_name
+    from linkage.ingest.load import Ingestor, refused, safe_file_name
 
     settings = _settings(args)
-    files = _files(args.paths)
-    results = []
+    files, not_read = _files(args.paths)
+    results = [refused(r.path, args.source, r.reason) for r in not_read]
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -95,7 +101,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 bar.advance(overall)
             bar.update(overall, description="rendering the validation pages (Data Docs)")
     console.print(_delivery_table(results))
-    return 1 if any(r.status == "rejected" for r in results) and args.strict else 0
+    return 1 if any(r.status in ("rejected", "refused") for r in results) and args.strict else 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

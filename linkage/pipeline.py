@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from linkage.landing import claim_settled, original_name, pending
+from linkage.landing import claim_settled, original_name, pending, refuse_links
 from linkage.settings import Settings
 from linkage.store.db import audit, current_actor, session_scope
 from linkage.store.models import Delivery, Report, utcnow
@@ -25,6 +25,7 @@ def ingest_pending(settings: Settings, source: str) -> dict[str, Any]:
     """Claim what sits in the source's landing folder, then ingest everything in its inbox."""
     from linkage.ingest.load import Ingestor
 
+    links = refuse_links(settings, source)  # moved aside unread, never followed
     claimed = claim_settled(settings, source)
     status: Counter[str] = Counter()
     by_rule: Counter[str] = Counter()
@@ -41,6 +42,7 @@ def ingest_pending(settings: Settings, source: str) -> dict[str, Any]:
     return {
         "source": source,
         "claimed": len(claimed),
+        "refused": len(links),
         "deliveries": sum(status.values()),
         "ingested": status["ingested"],
         "rejected": status["rejected"],

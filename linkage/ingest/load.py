@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 from linkage.ingest.canonical import Issue, MappedRows, RowMapper
 from linkage.ingest.data_docs import publish, strip_values
 from linkage.ingest.errors import DeliveryRejected
+from linkage.ingest.files import LINK, RefusedFile, read_regular
 from linkage.ingest.insert import upsert_records
 from linkage.ingest.readers import read_table
 from linkage.ingest.safe_text import os_name
@@ -50,7 +51,7 @@ class DeliveryResult:
     sha256: str
     file_name: str
     source: str
-    status: str  # ingested | rejected | duplicate
+    status: str  # ingested | rejected | duplicate | refused (a link or non-file: not read)
     reason: str | None = None
     rows_read: int = 0
     rows_loaded: int = 0
@@ -135,6 +136,11 @@ def _duplicates(columns: dict[str, list[Any]]) -> list[Issue]:
     return issues
 
 
+def refused(path: Path, source: str | None, why: str) -> DeliveryResult:
+    """A path that was not read (a link, not a regular file): shown with why, not stored."""
+    return DeliveryResult("", safe_file_name(path.name), source or "unknown", "refused", why)
+
+
 def _already_seen(existing: Delivery, file_name: str) -> DeliveryResult:
     """The same bytes came before: say when and under what name; change nothing."""
     return DeliveryResult(
@@ -198,9 +204,16 @@ class Ingestor:
             publish(self.settings, held)
 
     def ingest_path(self, path: Path, source: str | None = None) -> DeliveryResult:
-        size = path.stat().st_size
+        """Ingest a file by its path. A link is refused, never followed; a file that cannot
+        be opened is refused by name (neither has bytes to keep, so nothing is stored)."""
         name = safe_file_name(path.name)
         source = source or source_from_path(path, self.mappings)
+        if path.is_symlink():
+            return refused(path, source, LINK)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            return refused(path, source, f"cannot be read ({exc.strerror or type(exc).__name__})")
         if size > self.settings.max_file_bytes:
             digest = hashlib.sha256()
             with path.open("rb") as fh:
@@ -217,7 +230,10 @@ class Ingestor:
                     f"file is {size / 2**20:,.0f} MiB; limit {self.settings.max_file_bytes / 2**20:,.0f} MiB",
                 ),
             )
-        data = path.read_bytes()
+        try:
+            data = read_regular(path)
+        except RefusedFile as exc:
+            return refused(path, source, str(exc))
         return self.ingest_bytes(data, name, source)
 
     def ingest_bytes(
