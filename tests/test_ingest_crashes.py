@@ -43,7 +43,7 @@ def test_a_cell_past_the_csv_field_limit_quarantines_its_row_only(settings: Sett
     assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("ingested", 3, 2, 1)
     rule, column, reason = _quarantine(settings)[3]
     assert (rule, column) == ("cell_too_long", "full_name")
-    assert reason == "full_name: 140,004 characters, more than a spreadsheet cell holds (32,767)"
+    assert reason == "full_name: 140,004 characters, a spreadsheet cell's limit (32,767) or more: damaged"
 
 
 def _mosvy_with_date_cells(path: Path, values: list[object], date_format: bool) -> Path:

@@ -62,7 +62,7 @@ FORMULA_START = re.compile(r"^\s*[=@]|^\s*[+\-][^\d\s.(]")
 # a cell (after a NUL that joins a column's cells) starting the way a formula may start
 _MAYBE_FORMULA = re.compile(r"\x00[\s=@+\-]")
 _FORMULA_FIRST = ("=", "@", "+", "-")  # after any white space (\s, which is str.isspace)
-CELL_MAX = 32_767  # the most characters an Excel cell holds: a longer one is a damaged row
+CELL_MAX = 32_767  # the most characters an Excel cell holds: a cell that long is a damaged row
 
 
 @dataclass(frozen=True)
@@ -471,7 +471,7 @@ class RowMapper:
         maybe = _MAYBE_FORMULA.search(joined)
         formulas = {v for v in strings if v not in broken and _is_formula(v)} if maybe else ()
         nul = joined.count("\x00") > len(strings)  # more NULs than the ones joining the cells
-        overlong = len(joined) > CELL_MAX and max(map(len, strings)) > CELL_MAX
+        overlong = len(joined) >= CELL_MAX and max(map(len, strings)) >= CELL_MAX
         for r, v in enumerate(col) if broken or formulas or nul or overlong else ():
             if type(v) is not str:
                 continue
@@ -482,8 +482,9 @@ class RowMapper:
                 why = f"{name}: a NUL character (zero byte), the mark of a damaged export"
                 issues.append(Issue(lines[r], name, "nul_character", why))
                 col[r] = v = v.replace("\x00", "\ufffd")
-            if overlong and len(v) > CELL_MAX:
-                why = f"{name}: {len(v):,} characters, more than a spreadsheet cell holds ({CELL_MAX:,})"
+            if overlong and len(v) >= CELL_MAX:  # a workbook's reader cuts a longer cell to the limit
+                limit = f"a spreadsheet cell's limit ({CELL_MAX:,}) or more: damaged"
+                why = f"{name}: {len(v):,} characters, {limit}"
                 issues.append(Issue(lines[r], name, "cell_too_long", why))
             elif v in formulas:
                 why = f"{name}: the cell holds a spreadsheet formula, not a value"
