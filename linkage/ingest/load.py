@@ -432,7 +432,7 @@ class Ingestor:
         """Records, quarantined rows and the delivery's new status, in one transaction."""
         lines, raw = mapped.lines, mapped.columns["raw"]
         with session_scope(self.settings) as s:
-            upsert_records(s, sha, mapping, mapped.columns, good)
+            corrected = upsert_records(s, sha, mapping, mapped.columns, good)
             if replay and good:
                 s.execute(
                     update(Quarantine)
@@ -485,6 +485,7 @@ class Ingestor:
                 quarantined=len(bad),
                 rules=result.quarantined_by_rule,
                 notes=result.notes or None,  # sheets read or left out, lines not UTF-8
+                corrected=corrected,  # records replaced by a changed row (old values kept)
             )
         result.rows_loaded = len(good)
         result.rows_quarantined = len(bad)
