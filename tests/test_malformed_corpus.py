@@ -352,7 +352,7 @@ FILE_CASES = [
         lambda: _good() + b'KH-9,"SOK',
         read=4,
         loaded=3,
-        quarantined={5: "ragged_row"},
+        quarantined={5: "unclosed_quote"},
     ),
     # MoSVY workbooks
     Case("xlsx-good", lambda: _mosvy(_mosvy_rows()), "mosvy", read=3, loaded=3, file_name="m.xlsx"),

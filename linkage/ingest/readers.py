@@ -206,6 +206,8 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
         del records[suspect:]
     if restart is not None:
         records.extend(_careful_records(_physical_lines(text), restart, delimiter, width, problems))
+    if len(records) > h + 1:
+        _quote_open_at_end(records, text, delimiter, width, problems)
     table = RawTable(header, [], header_line, encoding, "csv", delimiter=delimiter)
     for first, _last, cells in records[h + 1 :]:
         if not "".join(cells).strip():  # every cell blank (CSV cells are all text)
@@ -289,6 +291,27 @@ _LINE_END = re.compile(r"(?<=\r\n)|(?<=\n)|(?<=\r)(?!\n)")
 def _physical_lines(text: str) -> list[str]:
     """Lines as csv counts them (\\r\\n, \\n or \\r), each with its ending."""
     return [line for line in _LINE_END.split(text) if line]
+
+
+def _quote_open_at_end(
+    records: list[Record],
+    text: str,
+    delimiter: str,
+    width: int,
+    problems: dict[int, tuple[str, str, int | None]],
+) -> None:
+    """A quote opened on the last line has only the rest of that line to swallow: the row
+    looks cut short. When that line holds an odd number of quotes, say what happened."""
+    first, last, cells = records[-1]
+    if first != last or len(cells) == width or first in problems:
+        return
+    lines = _physical_lines(text)  # a rare path: the last row is cut short
+    line = lines[first - 1] if first <= len(lines) else ""
+    if line.count('"') % 2 == 1:
+        cells = _without_quotes(line, delimiter)
+        column = next((i for i, c in enumerate(cells) if c.lstrip().startswith('"')), None)
+        records[-1] = (first, last, cells)
+        problems[first] = ("unclosed_quote", "", column)
 
 
 def _quote_left_open(record: Record, width: int, delimiter: str) -> bool:
