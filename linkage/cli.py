@@ -600,8 +600,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from linkage.store.db import StoreError, store_error
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (StoreError, DBAPIError) as exc:  # the store is down or refused: our words, no values
+        err = exc if isinstance(exc, StoreError) else store_error(exc, "cannot be used")
+        console.print(f"[red]{escape(str(err))}[/]; nothing was half-written: run the command again")
+        return 3
 
 
 if __name__ == "__main__":

@@ -96,3 +96,19 @@ def test_canaries_stay_out_of_a_postgresql_run(pg_settings: Settings, tmp_path: 
     text = "\n".join(outputs + stored)
     assert "Traceback" not in text
     assert [c for c in CANARIES if c in text] == []
+
+
+def test_a_store_that_cannot_be_reached_is_said_in_our_words(settings: Settings, tmp_path: Path) -> None:
+    write(tmp_path / "landing" / "iom" / "x.csv", iom_csv(_canary_rows()))
+    url = "postgresql+psycopg://postgres@127.0.0.1:5432/sl_no_such_database"
+    proc = subprocess.run(
+        [sys.executable, "-m", "linkage.cli", "run", str(tmp_path)],
+        env={**_env(settings), "SURVIVOR_LINK_DB_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout.startswith("the store cannot be used (OperationalError")
+    assert "nothing was half-written: run the command again" in proc.stdout

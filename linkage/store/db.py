@@ -96,7 +96,7 @@ class StoreError(RuntimeError):
         self.kind = kind
 
 
-def store_error(exc: BaseException) -> StoreError:
+def store_error(exc: BaseException, what: str = "refused a write") -> StoreError:
     """Our own message for a driver error: its class, SQLSTATE and constraint, no values."""
     orig = getattr(exc, "orig", None) or exc.__cause__ or exc
     kind = type(orig).__name__
@@ -105,13 +105,13 @@ def store_error(exc: BaseException) -> StoreError:
     if sqlstate:
         parts.append(f"SQLSTATE {sqlstate}")
     diag = getattr(orig, "diag", None)
-    for what in ("table_name", "constraint_name"):
-        name = getattr(diag, what, None) if diag is not None else None
+    for attribute in ("table_name", "constraint_name"):
+        name = getattr(diag, attribute, None) if diag is not None else None
         if name:
-            parts.append(f"{what.split('_')[0]} {name}")
+            parts.append(f"{attribute.split('_')[0]} {name}")
     if isinstance(orig, ValueError) and "NUL" in str(orig):  # psycopg refuses it before sending
         parts.append("a NUL character in a text value")
-    return StoreError(f"the store refused a write ({', '.join(parts)})", kind)
+    return StoreError(f"the store {what} ({', '.join(parts)})", kind)
 
 
 @contextmanager
