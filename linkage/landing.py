@@ -10,6 +10,7 @@ pending. A crash after the rename leaves the file in the inbox; the next run ing
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import time
@@ -109,8 +110,15 @@ def claim(settings: Settings, path: Path, source: str) -> Claimed:
     from linkage.ingest.load import safe_file_name
 
     digest = hashlib.sha256()
-    # never through a link, even one swapped in since the folder was listed
-    with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as fh:
+    # never through a link, even one swapped in since the folder was listed: that file is
+    # gone as far as this claim goes (refuse_links moves the link aside on the next run)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileNotFoundError(errno.ENOENT, "a link, not claimed", str(path)) from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     sha = digest.hexdigest()

@@ -75,3 +75,20 @@ def test_a_link_given_by_name_is_refused(settings: Settings, tmp_path: Path) -> 
     r = Ingestor(settings).ingest_path(fifo, "iom")
     assert (r.status, r.reason) == ("refused", "not a regular file (a device, pipe or socket): refused")
     assert _archived(settings) == []
+
+
+def test_a_link_swapped_in_after_the_listing_is_not_claimed(settings: Settings, tmp_path: Path) -> None:
+    """The trigger lists a file, then a link takes its place before the claim opens it."""
+    import pytest
+
+    from linkage.landing import claim
+
+    secret = _private(tmp_path)
+    landing = settings.landing_dir / "iom"
+    landing.mkdir(parents=True)
+    os.symlink(secret, landing / "swapped.csv")
+    with pytest.raises(FileNotFoundError):  # what the trigger already skips
+        claim(settings, landing / "swapped.csv", "iom")
+    with session_scope(settings) as s:
+        assert s.scalars(select(Delivery)).all() == []
+    assert secret.read_bytes() not in _archived(settings)
