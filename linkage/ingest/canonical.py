@@ -396,7 +396,7 @@ class RowMapper:
 
     def _reader_problems(self, issues: list[Issue]) -> None:
         """Rows the reader found broken (a quote left open, a line csv cannot parse)."""
-        for line, (rule, _detail, position) in sorted(self.table.row_problems.items()):
+        for line, (rule, position) in sorted(self.table.row_problems.items()):
             where = self.labels[position] if position is not None and position < len(self.labels) else None
             if rule == "unclosed_quote":
                 why = (

@@ -44,8 +44,8 @@ class RawTable:
     epoch_1904: bool = False
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
-    # line -> (rule, reason detail, column position or None): rows the reader found broken
-    row_problems: dict[int, tuple[str, str, int | None]] = field(default_factory=dict)
+    # line -> (rule, column position or None): rows the reader found broken
+    row_problems: dict[int, tuple[str, int | None]] = field(default_factory=dict)
 
 
 def header_key(text: Any) -> str:
@@ -197,7 +197,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
     header_line = records[h][1]
     _check_header(header, header_line)
     width = len(header)
-    problems: dict[int, tuple[str, str, int | None]] = {}
+    problems: dict[int, tuple[str, int | None]] = {}
     suspect = next(
         (i for i in range(h + 1, len(records)) if _quote_left_open(records[i], width, delimiter)), None
     )
@@ -238,7 +238,7 @@ def _fast_records(text: str, delimiter: str) -> tuple[list[Record], int | None]:
 
 
 def _careful_records(
-    lines: list[str], pos: int, delimiter: str, width: int, problems: dict[int, tuple[str, str, int | None]]
+    lines: list[str], pos: int, delimiter: str, width: int, problems: dict[int, tuple[str, int | None]]
 ) -> list[Record]:
     """Records from line pos + 1 on. A record over several lines that looks like a quote left
     open becomes the one line it opened on (marked, its quote kept as a character), and
@@ -255,14 +255,14 @@ def _careful_records(
             return out
         except csv.Error:
             cells = _without_quotes(lines[first - 1], delimiter)
-            problems[first] = ("csv_syntax", "", None)
+            problems[first] = ("csv_syntax", None)
             src.pos = first
             out.append((first, first, cells))
             continue
         if src.pos > first and _quote_left_open((first, src.pos, cells), width, delimiter):
             cells = _without_quotes(lines[first - 1], delimiter)
             column = next((i for i, c in enumerate(cells) if c.lstrip().startswith('"')), None)
-            problems[first] = ("unclosed_quote", "", column)
+            problems[first] = ("unclosed_quote", column)
             src.pos = first
         out.append((first, src.pos, cells))
 
@@ -298,7 +298,7 @@ def _quote_open_at_end(
     text: str,
     delimiter: str,
     width: int,
-    problems: dict[int, tuple[str, str, int | None]],
+    problems: dict[int, tuple[str, int | None]],
 ) -> None:
     """A quote opened on the last line has only the rest of that line to swallow: the row
     looks cut short. When that line holds an odd number of quotes, say what happened."""
@@ -311,7 +311,7 @@ def _quote_open_at_end(
         cells = _without_quotes(line, delimiter)
         column = next((i for i, c in enumerate(cells) if c.lstrip().startswith('"')), None)
         records[-1] = (first, last, cells)
-        problems[first] = ("unclosed_quote", "", column)
+        problems[first] = ("unclosed_quote", column)
 
 
 def _quote_left_open(record: Record, width: int, delimiter: str) -> bool:
