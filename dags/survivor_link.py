@@ -103,10 +103,13 @@ def ingest_dag(source: str):
             from linkage.pipeline import ingest_pending as run
 
             counts = run(load_settings(), source)
+            # A file that cannot be read is rejected (with its reason in the store) and the
+            # task goes on: one bad file never blocks its source's landing folder.
             log.info(
-                "%s: %s deliveries, rows read %s, loaded %s, quarantined %s by reason %s",
+                "%s: %s deliveries (%s rejected), rows read %s, loaded %s, quarantined %s by reason %s",
                 source,
                 counts["deliveries"],
+                counts["rejected"],
                 counts["rows_read"],
                 counts["rows_loaded"],
                 counts["rows_quarantined"],

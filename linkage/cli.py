@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -30,16 +31,22 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _files(paths: list[str]) -> list[Path]:
+def _files(paths: list[str]) -> tuple[list[Path], list]:
+    """The files to ingest, and what was refused (links, non-files) with why."""
+    from linkage.ingest.files import files_under
+
     out: list[Path] = []
+    refused: list = []
     for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
-        elif p.exists():
-            out.append(p)
+        if p.is_dir() and not p.is_symlink():
+            found, not_read = files_under(p)
+            out.extend(found)
+            refused.extend(not_read)
+        elif p.exists() or p.is_symlink():
+            out.append(p)  # a link given by name is refused when it is ingested
         else:
             raise SystemExit(f"no such file or folder: {p}")
-    return out
+    return out, refused
 
 
 def _delivery_table(results: list) -> Table:
@@ -51,26 +58,28 @@ def _delivery_table(results: list) -> Table:
         if r.unknown_columns:
             why += ("; " if why else "") + f"unknown columns kept: {', '.join(r.unknown_columns)}"
         warn = ", ".join(f"{k}: {v}" for k, v in sorted(r.warnings_by_rule.items()))
-        style = {"rejected": "red", "duplicate": "dim"}.get(r.status, "")
-        t.add_row(
-            r.file_name,
-            r.source,
+        if r.notes:
+            warn += ("; " if warn else "") + "; ".join(r.notes)
+        style = {"rejected": "red", "refused": "red", "duplicate": "dim"}.get(r.status, "")
+        t.add_row(  # text from a sender's file is escaped: "[/]" in a header is not markup
+            escape(r.file_name),
+            escape(r.source),
             f"[{style}]{r.status}[/]" if style else r.status,
             str(r.rows_read),
             str(r.rows_loaded),
             str(r.rows_quarantined),
-            why,
-            warn,
+            escape(why),
+            escape(warn),
         )
     return t
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from linkage.ingest.load import Ingestor
+    from linkage.ingest.load import Ingestor, refused, safe_file_name
 
     settings = _settings(args)
-    files = _files(args.paths)
-    results = []
+    files, not_read = _files(args.paths)
+    results = [refused(r.path, args.source, r.reason) for r in not_read]
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -83,16 +92,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         rows_task = bar.add_task("rows", total=None)
 
         def progress(name: str, done: int, total: int) -> None:
-            bar.update(rows_task, description=f"rows of {name}", completed=done, total=total)
+            bar.update(rows_task, description=f"rows of {escape(name)}", completed=done, total=total)
 
         with Ingestor(settings, progress=progress) as ingestor:
             for f in files:
-                bar.update(overall, description=f"ingesting {f.name}")
+                bar.update(overall, description=f"ingesting {escape(safe_file_name(f.name))}")
                 results.append(ingestor.ingest_path(f, args.source))
                 bar.advance(overall)
             bar.update(overall, description="rendering the validation pages (Data Docs)")
     console.print(_delivery_table(results))
-    return 1 if any(r.status == "rejected" for r in results) and args.strict else 0
+    return 1 if any(r.status in ("rejected", "refused") for r in results) and args.strict else 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -134,7 +143,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
             cells = [file_name, qr.source, str(qr.line), qr.column or "", qr.rule, qr.reason, qr.status]
             if args.show_values:
                 cells.append("; ".join(f"{k}={v}" for k, v in (qr.raw or {}).items() if v))
-            t.add_row(*cells)
+            t.add_row(*map(escape, cells))
         rejected = list(s.scalars(select(Delivery).where(Delivery.status == "rejected")))
     console.print(t)
     if rejected:
@@ -142,7 +151,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         for col in ("file", "source", "sha256", "reason"):
             rt.add_column(col, overflow="fold")
         for d in rejected:
-            rt.add_row(d.file_name, d.source, d.sha256[:12], d.reason or "")
+            rt.add_row(escape(d.file_name), d.source, d.sha256[:12], escape(d.reason or ""))
         console.print(rt)
     return 0
 
@@ -231,14 +240,21 @@ def _link_table(summary) -> Table:
 
 def cmd_link(args: argparse.Namespace) -> int:
     from linkage.match.linker import link
+    from linkage.store.locks import WAITING
 
     settings = _settings(args)
     with console.status("linking") as status:
+
+        def progress(msg: str) -> None:
+            if msg.startswith(WAITING):  # another link holds the store's lock: say so, then wait
+                console.print(msg)
+            status.update(msg)
+
         summary = link(
             settings,
             rebuild=getattr(args, "rebuild", False),
             refit=getattr(args, "refit", False),
-            progress=lambda msg: status.update(msg),
+            progress=progress,
         )
     console.print(_link_table(summary))
     return 0
@@ -319,7 +335,7 @@ def _ref(ref) -> str:
     text = f"{ref.source} {ref.file}:{ref.line} [{ref.record_id}]"
     if ref.values:
         text += "\n" + " · ".join(str(v) for v in ref.values.values() if v not in (None, ""))
-    return text
+    return escape(text)
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -380,11 +396,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
     for col in ("record", "source", "file", "line", "source id", "return event"):
         rt.add_column(col)
     for r in info["records"]:
-        rt.add_row(str(r.record_id), r.source, r.file, str(r.line), r.source_record_id, r.event_id or "")
+        rt.add_row(
+            str(r.record_id),
+            r.source,
+            escape(r.file),
+            str(r.line),
+            escape(r.source_record_id),
+            r.event_id or "",
+        )
         if r.values:
-            rt.add_row(
-                "", "", " · ".join(str(v) for v in r.values.values() if v not in (None, "")), "", "", ""
-            )
+            shown = " · ".join(str(v) for v in r.values.values() if v not in (None, ""))
+            rt.add_row("", "", escape(shown), "", "", "")
     console.print(rt)
     et = Table(title="Return events")
     for col in ("event", "return date", "country", "records"):
@@ -578,8 +600,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from linkage.store.db import StoreError, store_error
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (StoreError, DBAPIError) as exc:  # the store is down or refused: our words, no values
+        err = exc if isinstance(exc, StoreError) else store_error(exc, "cannot be used")
+        console.print(f"[red]{escape(str(err))}[/]; nothing was half-written: run the command again")
+        return 3
 
 
 if __name__ == "__main__":

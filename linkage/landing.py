@@ -10,14 +10,17 @@ pending. A crash after the rename leaves the file in the inbox; the next run ing
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from linkage.ingest.files import LINK
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
+from linkage.store.locks import ingest_lock_name, store_lock
 from linkage.store.models import Delivery
 
 # Files that are still being written or belong to an editor, never lists.
@@ -45,8 +48,35 @@ def inbox_folder(settings: Settings, source: str) -> Path:
 
 
 def _is_candidate(path: Path) -> bool:
+    """A regular file that is not being written; a link is never a candidate (never followed)."""
     name = path.name
-    return path.is_file() and not name.startswith(SKIP_PREFIXES) and not name.lower().endswith(SKIP_SUFFIXES)
+    if path.is_symlink() or name.startswith(SKIP_PREFIXES) or name.lower().endswith(SKIP_SUFFIXES):
+        return False
+    return path.is_file()
+
+
+def refuse_links(settings: Settings, source: str) -> list[str]:
+    """Move every link (and anything else that is not a regular file or a folder) out of the
+    source's landing folder into <home>/refused/<source>/, unread, with an audit entry; the
+    names of what was moved. The link itself is moved, never what it points at."""
+    folder = landing_folder(settings, source)
+    if not folder.is_dir():
+        return []
+    moved = []
+    for path in sorted(folder.iterdir()):
+        if not (path.is_symlink() or not (path.is_file() or path.is_dir())):
+            continue
+        aside = settings.home / "refused" / source
+        aside.mkdir(parents=True, exist_ok=True)
+        from linkage.ingest.load import safe_file_name
+
+        name = safe_file_name(path.name)
+        why = LINK if path.is_symlink() else "not a regular file: refused"
+        os.replace(path, aside / f"{time.strftime('%Y%m%dT%H%M%S')}__{path.name}")
+        with session_scope(settings) as s:
+            audit(s, "landing.refused", None, source=source, file_name=name, reason=why)
+        moved.append(name)
+    return moved
 
 
 def settled_files(
@@ -80,7 +110,15 @@ def claim(settings: Settings, path: Path, source: str) -> Claimed:
     from linkage.ingest.load import safe_file_name
 
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    # never through a link, even one swapped in since the folder was listed: that file is
+    # gone as far as this claim goes (refuse_links moves the link aside on the next run)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileNotFoundError(errno.ENOENT, "a link, not claimed", str(path)) from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     sha = digest.hexdigest()
@@ -88,21 +126,28 @@ def claim(settings: Settings, path: Path, source: str) -> Claimed:
     inbox = inbox_folder(settings, source)
     inbox.mkdir(parents=True, exist_ok=True)
     target = inbox / f"{sha[:16]}__{name}"
-    with session_scope(settings) as s:
-        new = s.get(Delivery, sha) is None
-        if new:
-            s.add(
-                Delivery(
-                    sha256=sha, source=source, file_name=name, size_bytes=path.stat().st_size, status="landed"
+    # the same bytes claimed from two folders, or ingested meanwhile: one at a time
+    with store_lock(settings, ingest_lock_name(settings, sha), "claiming or ingesting the same file"):
+        with session_scope(settings) as s:
+            new = s.get(Delivery, sha) is None
+            if new:
+                s.add(
+                    Delivery(
+                        sha256=sha,
+                        source=source,
+                        file_name=name,
+                        size_bytes=path.stat().st_size,
+                        status="landed",
+                    )
                 )
-            )
-            audit(s, "delivery.landed", sha, source=source)
-    os.replace(path, target)
+                audit(s, "delivery.landed", sha, source=source)
+        os.replace(path, target)
     return Claimed(source=source, sha256=sha, file_name=name, inbox_path=str(target), new=new)
 
 
 def claim_settled(settings: Settings, source: str, settle_seconds: float = 0.0) -> list[Claimed]:
     """Claim the files of a source's landing folder (after settle_seconds without change)."""
+    refuse_links(settings, source)
     folder = landing_folder(settings, source)
     if not folder.is_dir():
         return []

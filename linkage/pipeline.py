@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from linkage.landing import claim_settled, original_name, pending
+from linkage.ingest.files import RefusedFile, read_regular
+from linkage.landing import claim_settled, original_name, pending, refuse_links
 from linkage.settings import Settings
 from linkage.store.db import audit, current_actor, session_scope
 from linkage.store.models import Delivery, Report, utcnow
@@ -25,6 +26,7 @@ def ingest_pending(settings: Settings, source: str) -> dict[str, Any]:
     """Claim what sits in the source's landing folder, then ingest everything in its inbox."""
     from linkage.ingest.load import Ingestor
 
+    links = refuse_links(settings, source)  # moved aside unread, never followed
     claimed = claim_settled(settings, source)
     status: Counter[str] = Counter()
     by_rule: Counter[str] = Counter()
@@ -32,7 +34,12 @@ def ingest_pending(settings: Settings, source: str) -> dict[str, Any]:
     hashes = []
     with Ingestor(settings) as ingestor:
         for path in pending(settings, source):
-            result = ingestor.ingest_bytes(path.read_bytes(), original_name(path), source)
+            try:
+                data = read_regular(path)
+            except RefusedFile:  # not ours to read (a link, a pipe): left where it is
+                status["refused"] += 1
+                continue
+            result = ingestor.ingest_bytes(data, original_name(path), source)
             path.unlink()  # the archive keeps the bytes, under their hash
             status[result.status] += 1
             by_rule.update(result.quarantined_by_rule)
@@ -41,7 +48,8 @@ def ingest_pending(settings: Settings, source: str) -> dict[str, Any]:
     return {
         "source": source,
         "claimed": len(claimed),
-        "deliveries": sum(status.values()),
+        "refused": len(links) + status["refused"],
+        "deliveries": sum(n for k, n in status.items() if k != "refused"),
         "ingested": status["ingested"],
         "rejected": status["rejected"],
         "duplicate": status["duplicate"],

@@ -73,6 +73,9 @@ class SourceMapping:
     path: Path
     version: str
     options: dict[str, Any] = field(default_factory=dict)
+    # record fields whose values identify a row when its id does not (a row number that moves
+    # when a list is re-saved): the record key is their hash, so a re-saved list adds nothing
+    content_key: tuple[str, ...] = ()
 
     @property
     def known_headers(self) -> set[str]:
@@ -123,6 +126,12 @@ def load_mapping(path: Path) -> SourceMapping:
         missing = sorted(set(_as_tuple(data.get(key))) - set(fields))
         if missing:
             raise MappingError(f"{path.name}: {key} names fields not mapped: {missing}")
+    content_key = _as_tuple(data.get("content_key"))
+    from linkage.store.models import Record  # the fields a key can use are the record's
+
+    not_fields = sorted(set(content_key) - set(Record.__table__.columns.keys()))
+    if not_fields:
+        raise MappingError(f"{path.name}: content_key names fields a record does not have: {not_fields}")
     order = data.get("name_order", "family_given")
     if order not in ("family_given", "given_family"):
         raise MappingError(f"{path.name}: name_order must be family_given or given_family")
@@ -140,6 +149,7 @@ def load_mapping(path: Path) -> SourceMapping:
         path=path,
         version=hashlib.sha256(raw_bytes).hexdigest()[:12],
         options=dict(data.get("options") or {}),
+        content_key=content_key,
     )
 
 

@@ -282,3 +282,45 @@ def test_weekly_report_waits_for_approval_then_delivers_and_mails_or_records_rej
     with session_scope(settings) as s:
         assert s.scalar(select(func.count()).select_from(Record).where(Record.source_record_id == "CAN-9"))
     assert canaries_in_metadata(airflow_home) == []
+
+
+def test_a_file_that_fails_never_fails_the_ingest_task_nor_leaks(
+    airflow_home: Path, settings: Settings, monkeypatch, caplog
+) -> None:
+    """One landing folder: a file our reader fails on (its exception quotes a cell), a file with
+    a NUL in a name and markup in its header, and a good one. The ingest task succeeds,
+    rejects the first with where it failed, loads the rest; the link task runs; no canary
+    reaches Airflow's logs or metadata."""
+    import linkage.ingest.load as load_module
+
+    monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
+    landing = settings.landing_dir / "iom"
+    write(landing / "a-fails.csv", iom_csv([iom_row("BAD-1", name=f"{CANARIES[0]} BOOM")]))
+    nul = iom_csv([iom_row("NUL-1", name=f"{CANARIES[0]}\x00 SOK", dob=CANARIES[3]), iom_row("NUL-2")])
+    write(landing / "b-nul.csv", nul.replace("batch_id", "[/]", 1))
+    write(landing / "c-good.csv", iom_csv([iom_row("OK-1", phone="0" + CANARIES[1])]))
+    real = load_module.read_table
+
+    def failing(data: bytes, *args: object):
+        if b"BOOM" in data:
+            raise ValueError(f"cannot parse {CANARIES[0]} BOOM")  # a bug whose message quotes a cell
+        return real(data, *args)
+
+    monkeypatch.setattr(load_module, "read_table", failing)
+    bag = dagbag()
+    for dag_id in ("ingest_iom", "link"):
+        assert bag.dags[dag_id].test().state == "success", dag_id
+    with session_scope(settings) as s:
+        status = {
+            d.file_name: (d.status, d.rows_loaded, d.rows_quarantined) for d in s.scalars(select(Delivery))
+        }
+    assert status == {
+        "a-fails.csv": ("rejected", 0, 0),
+        "b-nul.csv": ("ingested", 1, 1),
+        "c-good.csv": ("ingested", 1, 0),
+    }
+    found = canaries_in_metadata(airflow_home)
+    log_text = caplog.text + "".join(p.read_text(errors="ignore") for p in airflow_home.rglob("*.log"))
+    found += [("logs", c) for c in CANARIES if c in log_text]
+    assert found == []
+    assert "could not be read: ValueError at" in log_text  # the failure is in the log, by kind

@@ -462,13 +462,22 @@ def test_fast_compare_equals_recordlinkage_compute() -> None:
 def test_blocking_keys_do_not_depend_on_the_other_records() -> None:
     """A record's keys are the same alone and beside a record with blanks: keys are 64-bit
     and a column with a blank once went through float64, rounding every key in it."""
-    man = {"family_name": "SOK", "given_name": "DARA", "birth_year": 1990, "district_code": "0607",
-           "province_code": "06", "commune_code": "060701", "return_date": dt.date(2025, 3, 1)}
+    man = {
+        "family_name": "SOK",
+        "given_name": "DARA",
+        "birth_year": 1990,
+        "district_code": "0607",
+        "province_code": "06",
+        "commune_code": "060701",
+        "return_date": dt.date(2025, 3, 1),
+    }
     alone = block_keys(build_frame(records(man)))
     beside = block_keys(build_frame(records(man, {"family_name": "KEO"})))
     for column in alone.columns:
-        assert alone[column].iloc[0] is pd.NA and beside[column].iloc[0] is pd.NA or (
-            int(alone[column].iloc[0]) == int(beside[column].iloc[0])
+        assert (
+            alone[column].iloc[0] is pd.NA
+            and beside[column].iloc[0] is pd.NA
+            or (int(alone[column].iloc[0]) == int(beside[column].iloc[0]))
         ), column
 
 
@@ -488,12 +497,29 @@ def test_a_blank_district_is_unknown_not_another_district() -> None:
 def test_a_man_with_no_district_meets_himself_with_a_year_off_or_a_later_return() -> None:
     """IOM leaves the district blank; its year from an age is a year or two off; MoSVY
     registers him days later. Both name keys and the province still bring them together."""
-    iom = {"family_name": "HENG", "given_name": "VESAL", "province_code": "16", "birth_year": 1981,
-           "return_date": dt.date(2026, 6, 7)}
-    ngo = {"family_name": "VESAL", "given_name": "HENG", "province_code": "16", "birth_year": 1979,
-           "district_code": "1603", "source": "ngo-hagar"}
-    mosvy = {"family_name": "HENG", "given_name": "VESAL", "province_code": "16", "district_code": "1603",
-             "return_date": dt.date(2026, 6, 16), "source": "mosvy"}
+    iom = {
+        "family_name": "HENG",
+        "given_name": "VESAL",
+        "province_code": "16",
+        "birth_year": 1981,
+        "return_date": dt.date(2026, 6, 7),
+    }
+    ngo = {
+        "family_name": "VESAL",
+        "given_name": "HENG",
+        "province_code": "16",
+        "birth_year": 1979,
+        "district_code": "1603",
+        "source": "ngo-hagar",
+    }
+    mosvy = {
+        "family_name": "HENG",
+        "given_name": "VESAL",
+        "province_code": "16",
+        "district_code": "1603",
+        "return_date": dt.date(2026, 6, 16),
+        "source": "mosvy",
+    }
     keys = block_keys(build_frame(records(iom, ngo, mosvy)))
     left, right, _ = candidate_pairs(keys, passes=("names_province_birth",))
     assert (0, 1) in set(zip(left.tolist(), right.tolist(), strict=True))
@@ -508,13 +534,22 @@ def test_the_family_class_keeps_brothers_apart_and_one_man_together() -> None:
     other given names, births five years apart) are not one man; one man spelt two ways is."""
     from linkage.match.model import _default_f
 
-    family = {"family_name": "CHEA", "father_name": "KIM", "province_code": "06", "district_code": "0607",
-              "commune_code": "060701", "phone": "012345678", "return_date": dt.date(2025, 3, 1)}
-    frame = build_frame(records(
-        {**family, "given_name": "SOPHEAP", "birth_year": 1990},
-        {**family, "given_name": "VIBOL", "birth_year": 1995, "delivery_sha256": "other"},
-        {**family, "given_name": "SOPHIAP", "birth_year": 1991, "delivery_sha256": "third"},
-    ))
+    family = {
+        "family_name": "CHEA",
+        "father_name": "KIM",
+        "province_code": "06",
+        "district_code": "0607",
+        "commune_code": "060701",
+        "phone": "012345678",
+        "return_date": dt.date(2025, 3, 1),
+    }
+    frame = build_frame(
+        records(
+            {**family, "given_name": "SOPHEAP", "birth_year": 1990},
+            {**family, "given_name": "VIBOL", "birth_year": 1995, "delivery_sha256": "other"},
+            {**family, "given_name": "SOPHIAP", "birth_year": 1991, "delivery_sha256": "third"},
+        )
+    )
     left, right = np.array([0, 0]), np.array([1, 2])
     lv = compare(frame, left, right)
     u = {f: np.full(len(v), 1.0 / len(v)) for f, v in LEVELS.items()}

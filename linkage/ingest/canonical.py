@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from linkage.ingest.readers import Cell, RawTable
+from linkage.ingest.safe_text import label
 from linkage.normalise.dates import DateError, parse_date
 from linkage.normalise.khmer import (
     has_khmer,
@@ -61,6 +62,7 @@ FORMULA_START = re.compile(r"^\s*[=@]|^\s*[+\-][^\d\s.(]")
 # a cell (after a NUL that joins a column's cells) starting the way a formula may start
 _MAYBE_FORMULA = re.compile(r"\x00[\s=@+\-]")
 _FORMULA_FIRST = ("=", "@", "+", "-")  # after any white space (\s, which is str.isspace)
+CELL_MAX = 32_767  # the most characters an Excel cell holds: a cell that long is a damaged row
 
 
 @dataclass(frozen=True)
@@ -306,7 +308,12 @@ class RowMapper:
         self.today = today
         self.positions = mapping.column_for(table.header)
         mapped = set(self.positions.values())
-        self.unknown_columns = [h for i, h in enumerate(table.header) if i not in mapped and h]
+        # shown in tables and stored: one line, no control characters, at most 60 characters
+        self.unknown_columns = [label(h) for i, h in enumerate(table.header) if i not in mapped and h]
+        # how reasons name a column: its canonical field, else its position (never header text)
+        self.labels = [f"column {i + 1}" for i in range(len(table.header))]
+        for f, i in self.positions.items():
+            self.labels[i] = f
 
     def _date(self, field: str, raw: Cell) -> tuple[Any, Template | None]:
         """(parsed date or None, problem or None) for one non-blank cell of a date column."""
@@ -334,9 +341,10 @@ class RowMapper:
         issues: list[Issue] = []
 
         header = self.table.header
+        self._reader_problems(issues)
         self._ragged(rows, issues)
         cols = self._columns(rows, len(header), self.table.kind != "csv")
-        texts = [self._texts(name, col, lines, issues) for name, col in zip(header, cols, strict=True)]
+        texts = [self._texts(name, col, lines, issues) for name, col in zip(self.labels, cols, strict=True)]
         blank_texts = [""] * n
         nones: list[Cell] = [None] * n
         cell = {f: cols[p] for f, p in self.positions.items()}
@@ -376,7 +384,8 @@ class RowMapper:
         raw_names = [h for h, _ in named]
         by_row = zip(*(t for _, t in named), strict=True) if named else [()] * n
         out["raw"] = [dict(zip(raw_names, row, strict=True)) for row in by_row]
-        unknown = [(h, texts[header.index(h)]) for h in self.unknown_columns]
+        mapped = set(self.positions.values())
+        unknown = [(h, texts[i]) for i, h in enumerate(header) if i not in mapped and h]
         out["extra"] = (
             [{h: t[r] for h, t in unknown if t[r]} or None for r in range(n)] if unknown else [None] * n
         )
@@ -384,6 +393,19 @@ class RowMapper:
         if progress:
             progress(n)
         return MappedRows(out, issues)
+
+    def _reader_problems(self, issues: list[Issue]) -> None:
+        """Rows the reader found broken (a quote left open, a line csv cannot parse)."""
+        for line, (rule, position) in sorted(self.table.row_problems.items()):
+            where = self.labels[position] if position is not None and position < len(self.labels) else None
+            if rule == "unclosed_quote":
+                why = (
+                    f"{where or 'a cell'}: a quote opens here and is not closed on this line; "
+                    "the lines after it were read as rows of their own"
+                )
+            else:
+                why = "the line is not valid CSV (a stray quote or character)"
+            issues.append(Issue(line, where, rule, why))
 
     def _ragged(self, rows: Sequence[tuple[int, Sequence[Cell]]], issues: list[Issue]) -> None:
         width = len(self.table.header)
@@ -448,14 +470,26 @@ class RowMapper:
         broken = {v for v in strings if _SURROGATE.search(v)} if _has_surrogate(joined) else ()
         maybe = _MAYBE_FORMULA.search(joined)
         formulas = {v for v in strings if v not in broken and _is_formula(v)} if maybe else ()
-        for r, v in enumerate(col) if broken or formulas else ():
+        nul = joined.count("\x00") > len(strings)  # more NULs than the ones joining the cells
+        overlong = len(joined) >= CELL_MAX and max(map(len, strings)) >= CELL_MAX
+        for r, v in enumerate(col) if broken or formulas or nul or overlong else ():
+            if type(v) is not str:
+                continue
             if v in broken:
                 issues.append(Issue(lines[r], name, "encoding", f"{name}: bytes that are not valid UTF-8"))
-                col[r] = _SURROGATE.sub("\ufffd", v)
+                col[r] = v = _SURROGATE.sub("\ufffd", v)
+            if nul and "\x00" in v:
+                why = f"{name}: a NUL character (zero byte), the mark of a damaged export"
+                issues.append(Issue(lines[r], name, "nul_character", why))
+                col[r] = v = v.replace("\x00", "\ufffd")
+            if overlong and len(v) >= CELL_MAX:  # a workbook's reader cuts a longer cell to the limit
+                limit = f"a spreadsheet cell's limit ({CELL_MAX:,}) or more: damaged"
+                why = f"{name}: {len(v):,} characters, {limit}"
+                issues.append(Issue(lines[r], name, "cell_too_long", why))
             elif v in formulas:
                 why = f"{name}: the cell holds a spreadsheet formula, not a value"
                 issues.append(Issue(lines[r], name, "formula", why))
-        if broken or stripped is None:
+        if broken or nul or stripped is None:
             done = {v: cell_text(v) for v in set(col)}
         else:
             done = dict(zip(distinct, stripped, strict=True))

@@ -9,7 +9,10 @@ SQLAlchemy would have stored, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import sqlite3
+from collections import Counter
 from operator import itemgetter
 from typing import Any
 
@@ -18,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from linkage.ingest.canonical import spread
 from linkage.sources import SourceMapping
-from linkage.store.models import Record, utcnow
+from linkage.store.models import Record, RecordVersion, utcnow
 
 # record columns a mapped row fills (the id is the store's; loaded_at is set here)
 MAPPED_COLUMNS = [c.name for c in Record.__table__.columns if c.name not in ("id", "loaded_at")]
@@ -26,22 +29,60 @@ MAPPED_COLUMNS = [c.name for c in Record.__table__.columns if c.name not in ("id
 _LOOKUP_CHUNK, _LOOKUP_CHUNK_OLD_SQLITE = 5_000, 900
 
 
+# what a correction can change: every mapped field but where the row sits and as received
+COMPARED = [
+    c
+    for c in MAPPED_COLUMNS
+    if c not in ("source", "record_key", "source_record_id", "delivery_sha256", "line", "raw", "extra")
+]
+
+
 def record_key(mapping: SourceMapping, sha: str, rid: str) -> str:
     """Stable ids key a record across deliveries; others are only unique inside one file."""
     return rid if mapping.stable_ids else f"{sha[:16]}:{rid}"
 
 
+def _key_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return " ".join(str(value).casefold().split())
+
+
+def content_keys(mapping: SourceMapping, columns: dict[str, list[Any]]) -> list[str]:
+    """A key per row of the whole delivery from what the row says of the man (the mapping's
+    content_key fields): the same cells give the same key whatever the file's bytes or row
+    numbers. Rows of one delivery that say exactly the same get #2, #3 in file order
+    (namesakes of one return batch stay two records); counted over every row, quarantined
+    ones too, so a replay gives a row the key it would have had."""
+    n = len(columns["line"])
+    fields = [columns.get(f) or [None] * n for f in mapping.content_key]
+    seen: Counter[str] = Counter()
+    keys = []
+    for parts in zip(*fields, strict=True):
+        text = "\x1f".join(map(_key_text, parts))
+        key = "c:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        seen[key] += 1
+        keys.append(key if seen[key] == 1 else f"{key}#{seen[key]}")
+    return keys
+
+
 def upsert_records(
     s: Session, sha: str, mapping: SourceMapping, columns: dict[str, list[Any]], rows: list[int]
-) -> None:
-    """Store rows `rows` of `columns` for this delivery; a record id seen before is updated."""
+) -> int:
+    """Store rows `rows` of `columns` for this delivery; a record key seen before is updated,
+    its earlier values kept as a record version when any changed. The number of versions."""
     if not rows:
-        return
+        return 0
     now = utcnow()
     values = {c: _pick(columns[c], rows) for c in MAPPED_COLUMNS if c in columns}
     values["source"] = [mapping.source] * len(rows)
     values["delivery_sha256"] = [sha] * len(rows)
-    values["record_key"] = [record_key(mapping, sha, rid) for rid in values["source_record_id"]]
+    if mapping.content_key:
+        values["record_key"] = _pick(content_keys(mapping, columns), rows)
+    else:
+        values["record_key"] = [record_key(mapping, sha, rid) for rid in values["source_record_id"]]
     values["loaded_at"] = [now] * len(rows)
     existing = _existing_ids(s, mapping.source, values["record_key"])
     names = list(values)
@@ -50,13 +91,50 @@ def upsert_records(
     conn = s.connection()
     if fresh:
         _insert_new(conn, names, {c: [v[i] for i in fresh] for c, v in values.items()} if again else values)
-    if again:  # a record id the source sent before: its row is replaced by the new values
-        table = Record.__table__
-        stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in names})
-        params = [
-            {"_id": existing[values["record_key"][i]], **{c: values[c][i] for c in names}} for i in again
-        ]
-        conn.execute(stmt, params)
+    if not again:
+        return 0
+    # a record the source sent before: its row is replaced by the new values
+    table = Record.__table__
+    ids = {i: existing[values["record_key"][i]] for i in again}
+    versions = _versions(s, sha, values, ids)
+    stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in names})
+    conn.execute(stmt, [{"_id": ids[i], **{c: values[c][i] for c in names}} for i in again])
+    return versions
+
+
+def _as_json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+
+
+def _versions(s: Session, sha: str, values: dict[str, list[Any]], ids: dict[int, int]) -> int:
+    """Keep what each record said before, where a field of the new row differs."""
+    table = Record.__table__
+    compared = [c for c in COMPARED if c in values]
+    old: dict[int, Any] = {}
+    id_list = list(ids.values())
+    for i in range(0, len(id_list), _LOOKUP_CHUNK_OLD_SQLITE):
+        chunk = id_list[i : i + _LOOKUP_CHUNK_OLD_SQLITE]
+        query = select(table.c.id, table.c.delivery_sha256, table.c.line, *(table.c[c] for c in compared))
+        old.update((row.id, row) for row in s.execute(query.where(table.c.id.in_(chunk))))
+    rows = []
+    for i, record_id in ids.items():
+        before = old[record_id]
+        changed = [c for c in compared if getattr(before, c) != values[c][i]]
+        if changed:
+            rows.append(
+                {
+                    "record_id": record_id,
+                    "delivery_sha256": before.delivery_sha256,
+                    "line": before.line,
+                    "replaced_by_sha256": sha,
+                    "replaced_at": utcnow(),
+                    "changed": changed,
+                    "values": {c: _as_json(getattr(before, c)) for c in changed},
+                }
+            )
+    if rows:
+        s.execute(insert(RecordVersion.__table__), rows)
+    return len(rows)
 
 
 def _pick(column: list[Any], rows: list[int]) -> list[Any]:

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import re
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,12 +28,15 @@ from sqlalchemy import select, update
 from linkage.ingest.canonical import Issue, MappedRows, RowMapper
 from linkage.ingest.data_docs import publish, strip_values
 from linkage.ingest.errors import DeliveryRejected
+from linkage.ingest.files import LINK, RefusedFile, read_regular
 from linkage.ingest.insert import upsert_records
 from linkage.ingest.readers import read_table
+from linkage.ingest.safe_text import os_name
 from linkage.ingest.validate import check_frame, warm_up
 from linkage.settings import Settings
 from linkage.sources import MappingError, SourceMapping, load_mappings
-from linkage.store.db import audit, session_scope
+from linkage.store.db import StoreError, audit, session_scope
+from linkage.store.locks import ingest_lock_name, store_lock
 from linkage.store.models import Delivery, Quarantine, utcnow
 
 log = logging.getLogger(__name__)
@@ -47,7 +51,7 @@ class DeliveryResult:
     sha256: str
     file_name: str
     source: str
-    status: str  # ingested | rejected | duplicate
+    status: str  # ingested | rejected | duplicate | refused (a link or non-file: not read)
     reason: str | None = None
     rows_read: int = 0
     rows_loaded: int = 0
@@ -67,10 +71,21 @@ def today_phnom_penh() -> dt.date:
 
 
 def safe_file_name(name: str) -> str:
-    """The sender's file name for display only: no folders, no control characters."""
-    base = re.split(r"[\\/]", name)[-1]
+    """The sender's file name for display only: no folders, no control characters, and
+    bytes that are not UTF-8 (a name from another system) shown as U+FFFD."""
+    base = re.split(r"[\\/]", os_name(name))[-1]
     base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip() or "unnamed"
     return base[:255]
+
+
+def failure_place(exc: BaseException) -> str:
+    """Where in our code an exception was raised (file and line), for a reason or a log."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/linkage/" in f.filename.replace("\\", "/")] or frames
+    if not ours:
+        return "an unknown place"
+    last = ours[-1]
+    return f"{Path(last.filename).name} line {last.lineno}"
 
 
 def source_from_path(path: Path, mappings: dict[str, SourceMapping]) -> str | None:
@@ -119,6 +134,11 @@ def _duplicates(columns: dict[str, list[Any]]) -> list[Issue]:
         else:
             first[rid] = r
     return issues
+
+
+def refused(path: Path, source: str | None, why: str) -> DeliveryResult:
+    """A path that was not read (a link, not a regular file): shown with why, not stored."""
+    return DeliveryResult("", safe_file_name(path.name), source or "unknown", "refused", why)
 
 
 def _already_seen(existing: Delivery, file_name: str) -> DeliveryResult:
@@ -184,9 +204,16 @@ class Ingestor:
             publish(self.settings, held)
 
     def ingest_path(self, path: Path, source: str | None = None) -> DeliveryResult:
-        size = path.stat().st_size
+        """Ingest a file by its path. A link is refused, never followed; a file that cannot
+        be opened is refused by name (neither has bytes to keep, so nothing is stored)."""
         name = safe_file_name(path.name)
         source = source or source_from_path(path, self.mappings)
+        if path.is_symlink():
+            return refused(path, source, LINK)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            return refused(path, source, f"cannot be read ({exc.strerror or type(exc).__name__})")
         if size > self.settings.max_file_bytes:
             digest = hashlib.sha256()
             with path.open("rb") as fh:
@@ -203,14 +230,28 @@ class Ingestor:
                     f"file is {size / 2**20:,.0f} MiB; limit {self.settings.max_file_bytes / 2**20:,.0f} MiB",
                 ),
             )
-        data = path.read_bytes()
+        try:
+            data = read_regular(path)
+        except RefusedFile as exc:
+            return refused(path, source, str(exc))
         return self.ingest_bytes(data, name, source)
 
     def ingest_bytes(
         self, data: bytes, file_name: str, source: str | None, today: dt.date | None = None
     ) -> DeliveryResult:
+        """Ingest one file's bytes, once: a second process given the same bytes meanwhile
+        waits for the first (a lock in the store), then finds them done and says duplicate."""
         sha = hashlib.sha256(data).hexdigest()
         file_name = safe_file_name(file_name)
+        lock = ingest_lock_name(self.settings, sha)
+        with store_lock(
+            self.settings, lock, "ingesting the same file (or one whose hash begins alike)", log.info
+        ):
+            return self._ingest_locked(sha, data, file_name, source, today)
+
+    def _ingest_locked(
+        self, sha: str, data: bytes, file_name: str, source: str | None, today: dt.date | None
+    ) -> DeliveryResult:
         if source is None or source not in self.mappings:
             why = (
                 f"no mapping for source '{source}'"
@@ -269,6 +310,45 @@ class Ingestor:
         mapping: SourceMapping,
         today: dt.date | None,
         only_lines: set[int] | None = None,
+    ) -> DeliveryResult:
+        """Read, map, check and load one delivery; any failure rejects it with a reason.
+
+        Why catch everything here: one file must never stop the files after it, nor stay
+        `claimed` for ever. What failed is named by its kind and place in our code, never by
+        the exception's message (it may quote a cell). The bytes stay in the archive, so the
+        delivery is replayed once the cause is fixed.
+        """
+        try:
+            return self._read_and_load(sha, data, file_name, mapping, today, only_lines)
+        except StoreError as exc:
+            why = f"{exc}; nothing of it was stored. Fix the cause and run `survivor-link replay`"
+            return self._failed(sha, file_name, mapping.source, "store_refused", why, only_lines)
+        except Exception as exc:  # noqa: BLE001 - the safety net: a file is rejected, not the run
+            where = failure_place(exc)
+            log.error("delivery %s could not be read: %s at %s", sha[:12], type(exc).__name__, where)
+            why = (
+                f"could not be read: an internal error ({type(exc).__name__} at {where}); the file is "
+                "kept and can be replayed once fixed (`survivor-link replay`)"
+            )
+            return self._failed(sha, file_name, mapping.source, "internal_error", why, only_lines)
+
+    def _failed(
+        self, sha: str, file_name: str, source: str, rule: str, why: str, only_lines: set[int] | None
+    ) -> DeliveryResult:
+        """A delivery that failed part-way: rejected with why (a replay of some of its rows
+        leaves the delivery as it was, and says why the replay failed)."""
+        if only_lines is None:
+            self._mark_rejected(sha, DeliveryRejected(rule, why))
+        return DeliveryResult(sha, file_name, source, "rejected", why)
+
+    def _read_and_load(
+        self,
+        sha: str,
+        data: bytes,
+        file_name: str,
+        mapping: SourceMapping,
+        today: dt.date | None,
+        only_lines: set[int] | None,
     ) -> DeliveryResult:
         if self._batched:
             warm_up()  # once per process: what every delivery of a batch needs, loaded and frozen
@@ -352,7 +432,7 @@ class Ingestor:
         """Records, quarantined rows and the delivery's new status, in one transaction."""
         lines, raw = mapped.lines, mapped.columns["raw"]
         with session_scope(self.settings) as s:
-            upsert_records(s, sha, mapping, mapped.columns, good)
+            corrected = upsert_records(s, sha, mapping, mapped.columns, good)
             if replay and good:
                 s.execute(
                     update(Quarantine)
@@ -404,6 +484,8 @@ class Ingestor:
                 loaded=len(good),
                 quarantined=len(bad),
                 rules=result.quarantined_by_rule,
+                notes=result.notes or None,  # sheets read or left out, lines not UTF-8
+                corrected=corrected,  # records replaced by a changed row (old values kept)
             )
         result.rows_loaded = len(good)
         result.rows_quarantined = len(bad)
@@ -412,39 +494,41 @@ class Ingestor:
     def replay(self, sha: str | None = None) -> list[DeliveryResult]:
         """Re-read archived deliveries with today's mappings and load rows that now pass."""
         with session_scope(self.settings) as s:
-            q = select(Delivery).where(Delivery.status.in_(("rejected", "claimed", "ingested")))
+            q = select(Delivery.sha256).where(Delivery.status.in_(("rejected", "claimed", "ingested")))
             if sha:
                 q = q.where(Delivery.sha256.startswith(sha))
-            deliveries = list(s.scalars(q))
-            open_lines: dict[str, set[int]] = {}
-            for d in deliveries:
-                open_lines[d.sha256] = set(
-                    s.scalars(
-                        select(Quarantine.line).where(
-                            Quarantine.delivery_sha256 == d.sha256, Quarantine.status == "open"
-                        )
-                    )
-                )
+            hashes = list(s.scalars(q))
         results = []
-        for d in deliveries:
-            path = self.settings.archive_dir / d.sha256[:2] / d.sha256
-            if d.source not in self.mappings or not path.exists():
+        for digest in hashes:
+            path = self.settings.archive_dir / digest[:2] / digest
+            if not path.exists():
                 continue
-            data = path.read_bytes()
-            if d.status in ("rejected", "claimed"):
-                results.append(self._process(d.sha256, data, d.file_name, self.mappings[d.source], None))
-            elif open_lines[d.sha256]:
-                results.append(
-                    self._process(
-                        d.sha256,
-                        data,
-                        d.file_name,
-                        self.mappings[d.source],
-                        None,
-                        only_lines=open_lines[d.sha256],
+            with store_lock(self.settings, ingest_lock_name(self.settings, digest), "ingesting it", log.info):
+                result = self._replay_one(digest, path)
+            if result is not None:
+                results.append(result)
+        return results
+
+    def _replay_one(self, sha: str, path: Path) -> DeliveryResult | None:
+        """One delivery again, as it stands now that its lock is held (another process may
+        have finished it meanwhile): a whole file when it was never loaded, else its open rows."""
+        with session_scope(self.settings) as s:
+            d = s.get(Delivery, sha)
+            open_lines = set(
+                s.scalars(
+                    select(Quarantine.line).where(
+                        Quarantine.delivery_sha256 == sha, Quarantine.status == "open"
                     )
                 )
-        return results
+            )
+        if d is None or d.source not in self.mappings:
+            return None
+        mapping = self.mappings[d.source]
+        if d.status in ("rejected", "claimed"):
+            return self._process(sha, path.read_bytes(), d.file_name, mapping, None)
+        if d.status == "ingested" and open_lines:
+            return self._process(sha, path.read_bytes(), d.file_name, mapping, None, only_lines=open_lines)
+        return None
 
 
 def pending_mapping_errors(settings: Settings) -> str | None:

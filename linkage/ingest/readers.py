@@ -12,7 +12,9 @@ import csv
 import datetime as dt
 import io
 import re
+import sys
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,10 +23,14 @@ from typing import Any
 from charset_normalizer import from_bytes
 
 from linkage.ingest.errors import DeliveryRejected
+from linkage.ingest.safe_text import label, storable
 from linkage.normalise.khmer import normalise_khmer
 
 Cell = str | int | float | dt.datetime | dt.date | None
 DELIMITERS = [",", ";", "\t", "|"]
+# Python's csv refuses a field over 131,072 characters by raising; the file's size is
+# already capped (max_file_bytes), and an overlong cell is quarantined by its row instead.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 @dataclass
@@ -38,6 +44,8 @@ class RawTable:
     epoch_1904: bool = False
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
+    # line -> (rule, column position or None): rows the reader found broken
+    row_problems: dict[int, tuple[str, int | None]] = field(default_factory=dict)
 
 
 def header_key(text: Any) -> str:
@@ -65,6 +73,8 @@ def decode(data: bytes) -> tuple[str, str, list[int]]:
     """Return (text, encoding, lines with undecodable bytes). Refuses what it cannot tell."""
     if data.startswith(codecs.BOM_UTF8):
         return _utf8(data[3:], "utf-8-sig")
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: same start
+        return _wide(data, "utf-32", "UTF-32")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), "utf-16", []
@@ -72,12 +82,7 @@ def decode(data: bytes) -> tuple[str, str, list[int]]:
             raise DeliveryRejected("encoding", "the file says UTF-16 but its bytes are not") from exc
     sample = data[:4096]
     if sample and sample.count(b"\x00") > len(sample) // 4:
-        # UTF-16 without a byte-order mark: zero bytes on one side of each ASCII character
-        enc = "utf-16-le" if sample[1::2].count(b"\x00") > sample[0::2].count(b"\x00") else "utf-16-be"
-        try:
-            return data.decode(enc), enc, []
-        except UnicodeDecodeError as exc:
-            raise DeliveryRejected("encoding", "the file looks like UTF-16 but cannot be decoded") from exc
+        return _nul_padded(data, sample)
     try:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError:
@@ -97,6 +102,35 @@ def decode(data: bytes) -> tuple[str, str, list[int]]:
         "cannot tell the file's text encoding (not UTF-8, UTF-16 or Windows-1252); "
         "save it as 'CSV UTF-8' and send again",
     )
+
+
+def _nul_padded(data: bytes, sample: bytes) -> tuple[str, str, list[int]]:
+    """A file with many zero bytes: UTF-32 or UTF-16 without a byte-order mark (zero bytes
+    in the same places of each ASCII character), else damaged (say so, not "no header")."""
+    quarters = [sample[i::4].count(0) / max(len(sample[i::4]), 1) for i in range(4)]
+    # a character of the Basic Multilingual Plane (Latin, Khmer) has two zero bytes in UTF-32
+    if len(data) % 4 == 0 and min(quarters[2:]) > 0.9 and quarters[0] < 0.5:
+        return _wide(data, "utf-32-le", "UTF-32")
+    if len(data) % 4 == 0 and min(quarters[:2]) > 0.9 and quarters[3] < 0.5:
+        return _wide(data, "utf-32-be", "UTF-32")
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    if min(odd, even) <= 0.1 * max(odd, even):  # UTF-16: zeros on one side of each unit only
+        return _wide(data, "utf-16-le" if odd > even else "utf-16-be", "UTF-16")
+    share = sample.count(0) * 100 // len(sample)
+    raise DeliveryRejected(
+        "nul_bytes",
+        f"{share}% of the file's first bytes are zero bytes (NUL), in no text encoding's pattern: "
+        "the file is damaged or is not a CSV or Excel list; export it again",
+    )
+
+
+def _wide(data: bytes, encoding: str, label: str) -> tuple[str, str, list[int]]:
+    try:
+        return data.decode(encoding), encoding, []
+    except UnicodeDecodeError as exc:
+        raise DeliveryRejected(
+            "encoding", f"the file looks like {label} text but its bytes are not valid {label}"
+        ) from exc
 
 
 def _utf8(data: bytes, name: str) -> tuple[str, str, list[int]]:
@@ -133,8 +167,8 @@ def _check_header(header: list[str], line: int) -> None:
         if k in seen:
             raise DeliveryRejected(
                 "duplicate_header",
-                f"column '{header[pos - 1]}' appears twice in the header on "
-                f"line {line} (columns {seen[k]} and {pos})",
+                f"columns {seen[k]} and {pos} of the header on line {line} have the same "
+                "name; rename or remove one and send the file again",
             )
         seen[k] = pos
 
@@ -147,37 +181,153 @@ def _is_blank(row: Iterable[Cell]) -> bool:
 
 
 def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
+    """Header and rows of a CSV list; a quote left open is caught on the line it opens.
+
+    Why two readers: csv's own loop over the text is fast but cannot step back; when a
+    record over several lines looks like a quote left open (or csv raises), reading starts
+    again from that record with a reader that can, and the rows after it survive.
+    """
     if not data.strip():
         raise DeliveryRejected("empty_file", "the file is empty")
     text, encoding, bad_lines = decode(data)
     delimiter = _sniff_delimiter(_first_lines(text, search_rows), known)
-    rows: list[list[Cell]] = []
-    line_numbers: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for row in reader:
-            rows.append(row)
-            line_numbers.append(reader.line_num)
-    except csv.Error as exc:
-        raise DeliveryRejected(
-            "csv_syntax",
-            f"CSV syntax error near line {reader.line_num}: an unclosed quote or a stray character",
-        ) from exc
-    h = find_header(rows, known, search_rows)
-    header = [str(c).strip() for c in rows[h]]
-    header_line = line_numbers[h]
+    records, restart = _fast_records(text, delimiter)
+    h = find_header([cells for _, _, cells in records[:search_rows]], known, search_rows)
+    header = [storable(str(c)).strip() for c in records[h][2]]
+    header_line = records[h][1]
     _check_header(header, header_line)
+    width = len(header)
+    problems: dict[int, tuple[str, int | None]] = {}
+    suspect = next(
+        (i for i in range(h + 1, len(records)) if _quote_left_open(records[i], width, delimiter)), None
+    )
+    if suspect is not None:
+        restart = records[suspect][0] - 1
+        del records[suspect:]
+    if restart is not None:
+        records.extend(_careful_records(_physical_lines(text), restart, delimiter, width, problems))
+    if len(records) > h + 1:
+        _quote_open_at_end(records, text, delimiter, width, problems)
     table = RawTable(header, [], header_line, encoding, "csv", delimiter=delimiter)
-    # csv.reader's line_num is the line where a record ends; a record starts after the previous
-    starts = [1] + [n + 1 for n in line_numbers]
-    for i in range(h + 1, len(rows)):
-        if not "".join(rows[i]).strip():  # every cell blank (CSV cells are all text)
+    for first, _last, cells in records[h + 1 :]:
+        if not "".join(cells).strip():  # every cell blank (CSV cells are all text)
             table.blank_rows += 1
             continue
-        table.rows.append((starts[i], rows[i]))
+        table.rows.append((first, cells))
+    table.row_problems = problems
     if bad_lines:
         table.notes.append(f"{len(bad_lines)} line(s) hold bytes that are not valid UTF-8")
     return table
+
+
+Record = tuple[int, int, list[str]]  # first line, last line, cells
+
+
+def _fast_records(text: str, delimiter: str) -> tuple[list[Record], int | None]:
+    """Every record by csv's own loop; where csv raised, the line to read on from carefully."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[Record] = []
+    end = 0  # csv.reader's line_num is the line where a record ends
+    try:
+        for cells in reader:
+            records.append((end + 1, reader.line_num, cells))
+            end = reader.line_num
+    except csv.Error:
+        return records, end
+    return records, None
+
+
+def _careful_records(
+    lines: list[str], pos: int, delimiter: str, width: int, problems: dict[int, tuple[str, int | None]]
+) -> list[Record]:
+    """Records from line pos + 1 on. A record over several lines that looks like a quote left
+    open becomes the one line it opened on (marked, its quote kept as a character), and
+    reading starts again on the next line; a line csv refuses is marked the same way."""
+    src = _LineSource(lines)
+    src.pos = pos
+    reader = csv.reader(src, delimiter=delimiter)
+    out: list[Record] = []
+    while True:
+        first = src.pos + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return out
+        except csv.Error:
+            cells = _without_quotes(lines[first - 1], delimiter)
+            problems[first] = ("csv_syntax", None)
+            src.pos = first
+            out.append((first, first, cells))
+            continue
+        if src.pos > first and _quote_left_open((first, src.pos, cells), width, delimiter):
+            cells = _without_quotes(lines[first - 1], delimiter)
+            column = next((i for i, c in enumerate(cells) if c.lstrip().startswith('"')), None)
+            problems[first] = ("unclosed_quote", column)
+            src.pos = first
+        out.append((first, src.pos, cells))
+
+
+class _LineSource:
+    """The file's physical lines for csv.reader, from a position that can be moved back:
+    after a quote left open, reading starts again on the line after the one it opened on."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.pos = 0  # lines handed out so far: the last one read is line number `pos`
+
+    def __iter__(self) -> _LineSource:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+_LINE_END = re.compile(r"(?<=\r\n)|(?<=\n)|(?<=\r)(?!\n)")
+
+
+def _physical_lines(text: str) -> list[str]:
+    """Lines as csv counts them (\\r\\n, \\n or \\r), each with its ending."""
+    return [line for line in _LINE_END.split(text) if line]
+
+
+def _quote_open_at_end(
+    records: list[Record],
+    text: str,
+    delimiter: str,
+    width: int,
+    problems: dict[int, tuple[str, int | None]],
+) -> None:
+    """A quote opened on the last line has only the rest of that line to swallow: the row
+    looks cut short. When that line holds an odd number of quotes, say what happened."""
+    first, last, cells = records[-1]
+    if first != last or len(cells) == width or first in problems:
+        return
+    lines = _physical_lines(text)  # a rare path: the last row is cut short
+    line = lines[first - 1] if first <= len(lines) else ""
+    if line.count('"') % 2 == 1:
+        cells = _without_quotes(line, delimiter)
+        column = next((i for i, c in enumerate(cells) if c.lstrip().startswith('"')), None)
+        records[-1] = (first, last, cells)
+        problems[first] = ("unclosed_quote", column)
+
+
+def _quote_left_open(record: Record, width: int, delimiter: str) -> bool:
+    """A record over several lines is a quote left open when its width is wrong, or when a
+    cell holds a line that looks like a whole row (as many delimiters as the header)."""
+    first, last, cells = record
+    if last == first:
+        return False
+    if len(cells) != width:
+        return True
+    return any(c.count(delimiter) >= width - 1 for c in cells if "\n" in c or "\r" in c)
+
+
+def _without_quotes(line: str, delimiter: str) -> list[str]:
+    """One line split at its delimiters, quotes kept as characters."""
+    return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
 
 
 def _first_lines(text: str, n: int) -> list[str]:
@@ -241,34 +391,85 @@ def read_xlsx(
     import openpyxl  # slow import, only for Excel deliveries
 
     check_zip(data, max_uncompressed, max_ratio)
+    with warnings.catch_warnings():
+        # openpyxl warns with a cell's value ("the serial value 19900312 is outside ..."): a
+        # birth date in a log. The cell comes through as #VALUE!, which the row's checks name.
+        warnings.simplefilter("ignore")
+        return _read_workbook(openpyxl, data, known, search_rows)
+
+
+@dataclass
+class _Sheet:
+    number: int  # 1-based position in the workbook
+    title: str
+    hidden: bool
+    rows: list[list[Cell]]
+    header_at: int | None  # index of its header row, None when it has none for this source
+
+    @property
+    def name(self) -> str:
+        hidden = ", hidden" if self.hidden else ""
+        return f"sheet {self.number} ('{label(self.title, 31)}'{hidden})"
+
+    def data_rows(self) -> int:
+        start = 0 if self.header_at is None else self.header_at + 1
+        return sum(1 for r in self.rows[start:] if not _is_blank(r))
+
+
+def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int) -> RawTable:
+    """The one sheet that holds the list, hidden or not; every other sheet with rows is named.
+
+    Why not the first sheet with a header: a hidden sheet (an old copy, a lookup table) or a
+    second sheet of the same list would then be read, or left out, without a word. Rows of
+    this source on two sheets are refused with both named: which rows are current, and
+    whether the sheets repeat each other, is for the sender to say; nothing is half-loaded.
+    """
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
         raise DeliveryRejected("not_excel", f"the workbook cannot be opened: {type(exc).__name__}") from exc
     try:
         epoch_1904 = wb.epoch == dt.datetime(1904, 1, 1) if hasattr(wb, "epoch") else False
+        sheets: list[_Sheet] = []
         last_error: DeliveryRejected | None = None
-        for ws in wb.worksheets:
+        for number, ws in enumerate(wb.worksheets, 1):
             rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            hidden = getattr(ws, "sheet_state", "visible") != "visible"
             try:
-                h = find_header(rows, known, search_rows)
+                h: int | None = find_header(rows, known, search_rows)
             except DeliveryRejected as exc:
-                last_error = exc
-                continue
-            header = [str(c).strip() if c is not None else "" for c in rows[h]]
-            _check_header(header, h + 1)
-            table = RawTable(header, [], h + 1, "xlsx", "xlsx", epoch_1904=epoch_1904)
-            for i in range(h + 1, len(rows)):
-                if _is_blank(rows[i]):
-                    table.blank_rows += 1
-                    continue
-                table.rows.append((i + 1, rows[i]))
-            if len(wb.worksheets) > 1:
-                table.notes.append(f"read sheet '{ws.title}'")
-            return table
-        raise last_error or DeliveryRejected("empty_file", "the workbook has no sheets")
+                last_error, h = exc, None
+            sheets.append(_Sheet(number, str(ws.title), hidden, rows, h))
     finally:
         wb.close()
+    listed = [sh for sh in sheets if sh.header_at is not None]
+    with_rows = [sh for sh in listed if sh.data_rows()] or listed[:1]
+    if not with_rows:
+        raise last_error or DeliveryRejected("empty_file", "the workbook has no sheets")
+    if len(with_rows) > 1:
+        where = "; ".join(f"{sh.name}: {sh.data_rows()} rows" for sh in with_rows)
+        raise DeliveryRejected(
+            "several_sheets",
+            f"rows of this list are on {len(with_rows)} sheets ({where}); put them on one sheet "
+            "(or delete an old copy) and send the file again, or send one file per sheet",
+        )
+    sheet = with_rows[0]
+    rows, h = sheet.rows, sheet.header_at
+    assert h is not None
+    header = [storable(str(c)).strip() if c is not None else "" for c in rows[h]]
+    _check_header(header, h + 1)
+    table = RawTable(header, [], h + 1, "xlsx", "xlsx", epoch_1904=epoch_1904)
+    for i in range(h + 1, len(rows)):
+        if _is_blank(rows[i]):
+            table.blank_rows += 1
+            continue
+        table.rows.append((i + 1, rows[i]))
+    if len(sheets) > 1 or sheet.hidden:
+        table.notes.append(f"read {sheet.name}")
+    for other in sheets:
+        if other is not sheet and (n := other.data_rows()):
+            table.notes.append(f"{other.name} not read: {n} rows, no header of this list")
+    return table
 
 
 def read_table(

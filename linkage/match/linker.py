@@ -50,6 +50,7 @@ from linkage.match.model import MatchModel
 from linkage.match.training import fit_model
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
+from linkage.store.locks import one_at_a_time
 from linkage.store.models import (
     CandidatePair,
     Delivery,
@@ -327,6 +328,7 @@ def same_family_words(levels: dict[str, int]) -> str:
     return text
 
 
+@one_at_a_time("link", "linking")  # two links at once would race for person ids: the second waits
 def link(
     settings: Settings, rebuild: bool = False, refit: bool = False, progress: Progress | None = None
 ) -> LinkSummary:

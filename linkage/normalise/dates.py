@@ -7,6 +7,7 @@ means "born in one of two years"; matching must not treat those as exact days.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,7 +43,8 @@ MONTHS = {
 EXCEL_1900 = dt.date(1899, 12, 30)
 EXCEL_1904 = dt.date(1904, 1, 1)
 
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"  # "00:00" that a spreadsheet's export adds
+# "00:00" that a spreadsheet's export adds, or an ISO timestamp's time, fraction and zone
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s?(?:Z|UTC|[+\-]\d{2}(?::?\d{2})?))?)?"
 _DMY = re.compile(r"^(\d{1,2})[/\-. ](\d{1,2})[/\-. ](\d{2}|\d{4})" + _TIME + "$")
 _YMD = re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})" + _TIME + "$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -52,6 +54,9 @@ _MONTH = r"(?:ខែ\s*)?([^\d\s/\-.,]+)"
 _NAMED = re.compile(r"^(\d{1,2})[\s\-/]*" + _MONTH + r"\.?[\s\-/,]*(\d{4})$")
 _NAMED_FIRST = re.compile(r"^" + _MONTH + r"\.?\s+(\d{1,2}),?\s+(\d{4})$")
 _SERIAL = re.compile(r"^(\d{4,5})(?:\.0+)?$")
+_COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})(?:\.0+)?$")  # 20250312, as typed into a cell
+EXCEL_LAST_DAY = 2_958_465  # 31/12/9999, the last day Excel can show
+_EXCEL_ERROR = re.compile(r"^#(?:VALUE!|REF!|N/A|DIV/0!|NUM!|NAME\?|NULL!)$")
 
 
 class DateError(ValueError):
@@ -65,9 +70,23 @@ class ParsedDate:
 
 
 def excel_serial_to_date(serial: float, epoch_1904: bool = False) -> dt.date:
-    """Excel day number to a date, with the 1900 leap-year bug (day 60 = 29 Feb 1900)."""
+    """Excel day number to a date, with the 1900 leap-year bug (day 60 = 29 Feb 1900).
+
+    A number typed as YYYYMMDD (20250312) is read as that date: Excel would show it as a
+    day past the year 9999, which no list means. Other numbers outside Excel's days are
+    refused with a reason, never an overflow.
+    """
+    if isinstance(serial, float) and not math.isfinite(serial):
+        raise DateError("a number that is not a date")
+    whole = -1 <= serial <= 99_999_999 and int(serial) == serial  # no str() of a huge number
+    if whole and (m := _COMPACT.match(str(int(serial)))):
+        return _make(int(m[1]), int(m[2]), int(m[3]))
+    if not (0 if epoch_1904 else 1) <= serial <= EXCEL_LAST_DAY:
+        raise DateError("a number outside Excel's dates (not a day number, nor YYYYMMDD)")
     days = int(serial)
     if epoch_1904:
+        if days > EXCEL_LAST_DAY - 1462:
+            raise DateError("a number outside Excel's dates (not a day number, nor YYYYMMDD)")
         return EXCEL_1904 + dt.timedelta(days=days)
     if days == 60:
         raise DateError("Excel day 60 is 29/02/1900, a day that does not exist")
@@ -131,6 +150,13 @@ def parse_date_text(text: str, placeholder_is_year: bool = False, allow_serial: 
         if placeholder_is_year and value.day == 1 and value.month == 1:
             return ParsedDate(value, "year")
         return ParsedDate(value, "day")
+    if _EXCEL_ERROR.match(s):
+        raise DateError(
+            "an Excel error value, not a date (a number in a date cell that Excel cannot show as a date?)"
+        )
+    if m := _COMPACT.match(s):
+        value = _make(int(m[1]), int(m[2]), int(m[3]))
+        return ParsedDate(value, "year" if placeholder_is_year and value.day == value.month == 1 else "day")
     if allow_serial and (m := _SERIAL.match(s)) and 366 <= int(m[1]) <= 80000:
         return ParsedDate(excel_serial_to_date(int(m[1])), "day")
     raise DateError("not a date in a known format (DD/MM/YYYY, YYYY-MM-DD, D-M-YYYY, year)")

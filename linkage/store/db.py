@@ -14,6 +14,7 @@ import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkage.settings import Settings
@@ -45,15 +46,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def get_engine(settings: Settings) -> Engine:
-    """One engine per URL per process; SQLite gets WAL so Airflow tasks can read while one writes."""
+    """One engine per URL per process; SQLite gets WAL so Airflow tasks can read while one writes.
+
+    Parameters are hidden from every error SQLAlchemy raises: they are survivors' names,
+    phones and birth dates, and an error's text reaches stderr and Airflow's task logs.
+    """
     url = settings.database_url
     if url not in _engines:
         if url.startswith("sqlite"):
             settings.home.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=_to_json)
+            engine = create_engine(
+                url, connect_args={"timeout": 30}, json_serializer=_to_json, hide_parameters=True
+            )
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True, json_serializer=_to_json)
+            engine = create_engine(url, pool_pre_ping=True, json_serializer=_to_json, hide_parameters=True)
         _engines[url] = engine
     return _engines[url]
 
@@ -80,14 +87,47 @@ def migrate(settings: Settings) -> None:
         command.upgrade(cfg, "head")
 
 
+class StoreError(RuntimeError):
+    """The store refused or failed a statement. Says what kind of failure and where (table,
+    constraint), never the statement's values: the driver's own message may quote them."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def store_error(exc: BaseException, what: str = "refused a write") -> StoreError:
+    """Our own message for a driver error: its class, SQLSTATE and constraint, no values."""
+    orig = getattr(exc, "orig", None) or exc.__cause__ or exc
+    kind = type(orig).__name__
+    parts = [kind]
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate:
+        parts.append(f"SQLSTATE {sqlstate}")
+    diag = getattr(orig, "diag", None)
+    for attribute in ("table_name", "constraint_name"):
+        name = getattr(diag, attribute, None) if diag is not None else None
+        if name:
+            parts.append(f"{attribute.split('_')[0]} {name}")
+    if isinstance(orig, ValueError) and "NUL" in str(orig):  # psycopg refuses it before sending
+        parts.append("a NUL character in a text value")
+    return StoreError(f"the store {what} ({', '.join(parts)})", kind)
+
+
 @contextmanager
 def session_scope(settings: Settings) -> Iterator[Session]:
-    """A transaction: committed when the block ends, rolled back on any error."""
+    """A transaction: committed when the block ends, rolled back on any error.
+
+    A driver error leaves as a StoreError with our own message and no chained cause, so
+    no traceback prints the driver's text (which can quote a row's values)."""
     factory = sessionmaker(bind=get_engine(settings), expire_on_commit=False)
     session = factory()
     try:
         yield session
         session.commit()
+    except StatementError as exc:
+        session.rollback()
+        raise store_error(exc) from None
     except BaseException:
         session.rollback()
         raise

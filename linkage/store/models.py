@@ -122,6 +122,25 @@ class Record(Base):
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class RecordVersion(Base):
+    """An earlier version of a record, kept when a later delivery corrected it.
+
+    Why: a corrected row replaces its record (same key: one man, one record), but what the
+    record said before, and which delivery said it, stays on file.
+    """
+
+    __tablename__ = "record_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+    delivery_sha256: Mapped[str] = mapped_column(String(64))  # the delivery the old values came from
+    line: Mapped[int] = mapped_column(Integer)
+    replaced_by_sha256: Mapped[str] = mapped_column(String(64))
+    replaced_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    changed: Mapped[list[Any]] = mapped_column(JSON)  # the fields that changed
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)  # the old values of those fields
+
+
 class Quarantine(Base):
     """A row that failed validation, kept whole with where and why, until replayed."""
 

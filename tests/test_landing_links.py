@@ -1,0 +1,94 @@
+"""Links and files outside the folder: refused by name, never followed, never archived."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import select
+
+from linkage.ingest.load import Ingestor
+from linkage.pipeline import ingest_pending
+from linkage.settings import Settings
+from linkage.store.db import session_scope
+from linkage.store.models import AuditLog, Delivery
+from tests.conftest import write
+from tests.helpers import iom_csv, iom_row
+
+LINK = "a symbolic link: refused and not followed; copy the file itself into the folder"
+
+
+def _private(tmp_path: Path) -> Path:
+    return write(tmp_path / "private" / "secret.csv", iom_csv([iom_row("S1", name="PRIVATE SOK")]))
+
+
+def _archived(settings: Settings) -> list[bytes]:
+    return [p.read_bytes() for p in settings.archive_dir.rglob("*") if p.is_file()]
+
+
+def test_a_link_in_a_landing_folder_is_moved_aside_unread(settings: Settings, tmp_path: Path) -> None:
+    secret = _private(tmp_path)
+    landing = settings.landing_dir / "iom"
+    write(landing / "real.csv", iom_csv([iom_row("R1")]))
+    os.symlink(secret, landing / "link.csv")
+    counts = ingest_pending(settings, "iom")
+    assert (counts["refused"], counts["claimed"], counts["ingested"]) == (1, 1, 1)
+    assert not (landing / "link.csv").exists() and not (landing / "link.csv").is_symlink()
+    aside = list((settings.home / "refused" / "iom").iterdir())
+    assert len(aside) == 1 and aside[0].is_symlink() and secret.exists()  # the link moved, not its file
+    assert secret.read_bytes() not in _archived(settings)
+    with session_scope(settings) as s:
+        assert s.scalars(select(Delivery.file_name)).all() == ["real.csv"]
+        refused = s.scalars(select(AuditLog).where(AuditLog.action == "landing.refused")).one()
+        assert refused.details == {"source": "iom", "file_name": "link.csv", "reason": LINK}
+
+
+def test_the_command_line_refuses_links_and_linked_folders(
+    settings: Settings, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from linkage.cli import main
+
+    secret = _private(tmp_path)
+    landing = tmp_path / "drop" / "landing" / "iom"
+    write(landing / "real.csv", iom_csv([iom_row("R1")]))
+    os.symlink(secret, landing / "link.csv")
+    os.symlink(secret.parent, landing / "linked-folder")
+    monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
+    monkeypatch.setenv("COLUMNS", "300")
+    assert main(["ingest", str(tmp_path / "drop")]) == 0
+    out = capsys.readouterr().out
+    assert "link.csv" in out and "a symbolic link: refused and not followed" in out
+    assert "linked-folder" in out and "a symbolic link to a folder: refused and not followed" in out
+    assert main(["ingest", "--strict", str(landing / "link.csv"), "--source", "iom"]) == 1
+    assert secret.read_bytes() not in _archived(settings)
+    with session_scope(settings) as s:
+        assert s.scalars(select(Delivery.file_name)).all() == ["real.csv"]
+
+
+def test_a_link_given_by_name_is_refused(settings: Settings, tmp_path: Path) -> None:
+    secret = _private(tmp_path)
+    os.symlink(secret, tmp_path / "named.csv")
+    r = Ingestor(settings).ingest_path(tmp_path / "named.csv", "iom")
+    assert (r.status, r.reason, r.sha256) == ("refused", LINK, "")
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    r = Ingestor(settings).ingest_path(fifo, "iom")
+    assert (r.status, r.reason) == ("refused", "not a regular file (a device, pipe or socket): refused")
+    assert _archived(settings) == []
+
+
+def test_a_link_swapped_in_after_the_listing_is_not_claimed(settings: Settings, tmp_path: Path) -> None:
+    """The trigger lists a file, then a link takes its place before the claim opens it."""
+    import pytest
+
+    from linkage.landing import claim
+
+    secret = _private(tmp_path)
+    landing = settings.landing_dir / "iom"
+    landing.mkdir(parents=True)
+    os.symlink(secret, landing / "swapped.csv")
+    with pytest.raises(FileNotFoundError):  # what the trigger already skips
+        claim(settings, landing / "swapped.csv", "iom")
+    with session_scope(settings) as s:
+        assert s.scalars(select(Delivery)).all() == []
+    assert secret.read_bytes() not in _archived(settings)

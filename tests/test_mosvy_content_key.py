@@ -1,0 +1,118 @@
+"""A MoSVY record is known by what its row says: the same list re-saved adds nothing, and a
+row corrected outside its key replaces its record, the old values kept as a version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from linkage.ingest.load import Ingestor
+from linkage.pipeline import link_and_flag
+from linkage.settings import Settings
+from linkage.store.db import session_scope
+from linkage.store.models import Person, Record, RecordVersion
+from tests.helpers import mosvy_row, mosvy_xlsx
+
+GIVEN = ["ដារា", "វណ្ណា", "សម្បត្តិ", "សុភា", "ចាន់ណា"]
+
+
+def _rows(phone_of_third: str = "") -> list[list[object]]:
+    return [
+        mosvy_row(str(i + 1), given=g, age=str(30 + i), phone=phone_of_third if i == 2 else "")
+        for i, g in enumerate(GIVEN)
+    ]
+
+
+def _count(settings: Settings, model: type) -> int:
+    with session_scope(settings) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_the_same_list_resaved_adds_nothing(settings: Settings, tmp_path: Path) -> None:
+    ingestor = Ingestor(settings)
+    first = mosvy_xlsx(tmp_path / "a.xlsx", _rows())
+    # re-saved: Excel's shared strings, one title row fewer, rows in another order and renumbered
+    reordered = [[str(i + 1), *r[1:]] for i, r in enumerate(reversed(_rows()))]
+    second = mosvy_xlsx(tmp_path / "b.xlsx", reordered, titles=1, shared_strings=True)
+    assert first.read_bytes() != second.read_bytes()
+    r1 = ingestor.ingest_path(first, "mosvy")
+    link_and_flag(settings)
+    persons = _count(settings, Person)
+    r2 = ingestor.ingest_path(second, "mosvy")
+    assert (r1.rows_loaded, r2.status, r2.rows_loaded) == (5, "ingested", 5)
+    assert (_count(settings, Record), _count(settings, RecordVersion)) == (5, 0)
+    counts = link_and_flag(settings)
+    assert (_count(settings, Person), counts["persons_created"], counts["persons_merged"]) == (persons, 0, 0)
+
+
+def test_a_corrected_row_replaces_its_record_and_keeps_the_old_values(
+    settings: Settings, tmp_path: Path
+) -> None:
+    ingestor = Ingestor(settings)
+    ingestor.ingest_path(mosvy_xlsx(tmp_path / "a.xlsx", _rows(phone_of_third="012 345 678")), "mosvy")
+    with session_scope(settings) as s:
+        before = s.scalars(select(Record).where(Record.given_name_kh == "សម្បត្តិ")).one()
+    r = ingestor.ingest_path(mosvy_xlsx(tmp_path / "b.xlsx", _rows(phone_of_third="097 123 4567")), "mosvy")
+    assert (r.status, r.rows_loaded) == ("ingested", 5)
+    with session_scope(settings) as s:
+        after = s.scalars(select(Record).where(Record.given_name_kh == "សម្បត្តិ")).one()
+        version = s.scalars(select(RecordVersion)).one()
+        assert _count(settings, Record) == 5
+        assert (after.id, after.phone, after.delivery_sha256) == (before.id, "+855971234567", r.sha256)
+        assert (version.record_id, version.changed, version.values) == (
+            before.id,
+            ["phone"],
+            {"phone": "+85512345678"},
+        )
+        assert (version.delivery_sha256, version.line, version.replaced_by_sha256) == (
+            before.delivery_sha256,
+            before.line,
+            r.sha256,
+        )
+
+
+def test_two_rows_saying_the_same_in_one_list_stay_two_records(settings: Settings, tmp_path: Path) -> None:
+    rows = [mosvy_row("1"), mosvy_row("2"), mosvy_row("3", given="វណ្ណា")]  # 1 and 2 alike but for ល.រ
+    r = Ingestor(settings).ingest_path(mosvy_xlsx(tmp_path / "a.xlsx", rows), "mosvy")
+    assert (r.rows_loaded, r.rows_quarantined) == (3, 0)
+    with session_scope(settings) as s:
+        keys = sorted(s.scalars(select(Record.record_key)))
+    assert len(set(keys)) == 3 and sum(k.endswith("#2") for k in keys) == 1
+    # the same list again changes nothing, namesakes included
+    r = Ingestor(settings).ingest_path(mosvy_xlsx(tmp_path / "b.xlsx", rows, titles=0), "mosvy")
+    assert (r.rows_loaded, _count(settings, Record)) == (3, 3)
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_records_stored_under_row_numbers_get_their_content_keys_on_upgrade(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A store from before content keys: after `migrate` the same list re-saved adds nothing,
+    and record ids are as they were."""
+    settings = request.getfixturevalue("settings" if store == "sqlite" else "pg_settings")
+    from alembic import command
+    from sqlalchemy import update
+
+    from linkage.store.db import alembic_config, get_engine, migrate
+
+    first = Ingestor(settings).ingest_path(mosvy_xlsx(tmp_path / "a.xlsx", _rows()), "mosvy")
+    with session_scope(settings) as s:  # the keys as the code before wrote them
+        for rec in s.scalars(select(Record)):
+            s.execute(
+                update(Record)
+                .where(Record.id == rec.id)
+                .values(record_key=f"{first.sha256[:16]}:{rec.source_record_id}")
+            )
+        ids = sorted(s.scalars(select(Record.id)))
+    cfg = alembic_config(settings)
+    with get_engine(settings).begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0011")
+    migrate(settings)
+    with session_scope(settings) as s:
+        assert all(k.startswith("c:") for k in s.scalars(select(Record.record_key)))
+        assert sorted(s.scalars(select(Record.id))) == ids
+    again = Ingestor(settings).ingest_path(mosvy_xlsx(tmp_path / "b.xlsx", _rows(), titles=0), "mosvy")
+    assert (again.rows_loaded, _count(settings, Record), _count(settings, RecordVersion)) == (5, 5, 0)
