@@ -146,6 +146,7 @@ def _one_way(
     ws: Worksheet, row: int, title: Term, items: list[tuple[Term, int]], t: int, total: bool, out: list
 ) -> int:
     _label(ws, row, title, bold=True)
+    ws.row_dimensions[row].height = 30
     _head(ws, row + 1, [term("summary.group"), term("summary.group"), term("summary.open_flags")])
     values = shown([n for _l, n in items], t, with_total=total)
     r = row + 2
