@@ -14,12 +14,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 from linkage.match.linker import link
 from linkage.report.glossary import Term
 from linkage.report.summary import SummaryFigures, write_summary, write_trend
 from linkage.report.weekly import build_weekly_report
 from linkage.settings import Settings
+from linkage.store.db import session_scope
+from linkage.store.models import CandidatePair, Record
 from tests.conftest import write
 from tests.helpers import iom_csv, iom_row, ngo_csv, ngo_row
 from tests.test_flags_report import SYNTH_AS_OF, ingest_dir
@@ -326,3 +329,41 @@ def test_the_printed_report(linked_synth: Settings, tmp_path: Path) -> None:
     first = pages[by_sheet["Summary"][0]]
     line = next(x for x in first.splitlines() if "Returns on record" in x)
     assert re.search(rf"\b{report.counts['returns']}\b", line)
+
+
+def test_two_flagged_rows_waiting_in_review_say_they_may_be_one_man(
+    crafted: Settings, tmp_path: Path
+) -> None:
+    """A reviewer has not yet decided whether two flagged men are one: both rows say so, with
+    the pair, and the completeness sheet counts the pair as touching an open flag."""
+    with session_scope(crafted) as s:
+        ids = dict(
+            s.execute(
+                select(Record.source_record_id, Record.id).where(
+                    Record.source == "iom", Record.source_record_id.in_(["T-RECENT", "T-OLD"])
+                )
+            ).all()
+        )
+        before = build_weekly_report(crafted, SYNTH_AS_OF, tmp_path / "before").counts["possible_duplicates"]
+        pair = CandidatePair(
+            record_a=ids["T-RECENT"], record_b=ids["T-OLD"], probability=0.995, weight=7.5, band="review"
+        )
+        s.add(pair)
+        s.flush()
+        pair_id = pair.id
+    report = build_weekly_report(crafted, SYNTH_AS_OF, tmp_path / "out")
+    rows = {r["iom_case_no"]: r for r in _csv_rows(report.csv_files[0])}
+    recent, old = rows["T-RECENT"], rows["T-OLD"]
+    assert (
+        recent["possible_duplicate_of"] == old["person_id"]
+        and old["possible_duplicate_of"] == recent["person_id"]
+    )
+    assert (
+        f"may be the same man as {old['person_id']} in this report (review pair {pair_id})"
+        in recent["why_en"]
+    )
+    assert "ប្រហែលជាមនុស្សតែមួយ" in recent["why_km"]
+    assert report.counts["possible_duplicates"] == before + 2
+    ws = openpyxl.load_workbook(report.workbook)["Data completeness"]
+    values = {str(r[0].value).split(" / ")[-1]: r[4].value for r in ws.iter_rows(min_row=4) if r[0].value}
+    assert values["of which touch an open flag"] >= 1

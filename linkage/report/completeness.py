@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from linkage.report.cells import put
 from linkage.report.contacts import list_term
 from linkage.report.glossary import both, term
-from linkage.store.models import CandidatePair, Delivery, PersonRecord, Quarantine, Record
+from linkage.store.models import CandidatePair, Delivery, Quarantine, Record
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
@@ -41,7 +41,7 @@ class Completeness:
     review_touching_flags: int
 
 
-def completeness(session: Session, flagged_persons: set[str]) -> Completeness:
+def completeness(session: Session, flagged_records: set[int]) -> Completeness:
     """Per source: deliveries, rows, quarantine, last arrival; and the open review queue."""
     deliveries = session.execute(
         select(
@@ -79,16 +79,7 @@ def completeness(session: Session, flagged_persons: set[str]) -> Completeness:
             CandidatePair.band == "review", CandidatePair.status == "open"
         )
     ).all()
-    touching = 0
-    if pairs and flagged_persons:
-        person_of = dict(
-            session.execute(
-                select(PersonRecord.record_id, PersonRecord.person_id).where(
-                    PersonRecord.person_id.in_(sorted(flagged_persons))
-                )
-            ).all()
-        )
-        touching = sum(1 for a, b in pairs if a in person_of or b in person_of)
+    touching = sum(1 for a, b in pairs if a in flagged_records or b in flagged_records)
     return Completeness(sources, len(pairs), touching)
 
 

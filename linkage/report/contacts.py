@@ -19,7 +19,7 @@ from linkage.referral.flags import source_label
 from linkage.report.details import ListRecord, PersonDetails
 from linkage.report.glossary import Term, term
 from linkage.report.priority import Priority, priority, sort_key
-from linkage.store.models import CandidatePair, PersonRecord
+from linkage.store.models import CandidatePair
 
 
 @dataclass
@@ -93,17 +93,13 @@ def reason_terms(status: pd.Series, duplicates: list[tuple[str, int]]) -> list[T
     return out
 
 
-def possible_duplicates(session: Session, person_ids: set[str]) -> dict[str, list[tuple[str, int]]]:
-    """Person -> (other flagged person, review pair) for open review pairs between two of them."""
-    if not person_ids:
+def possible_duplicates(session: Session, person_of: dict[int, str]) -> dict[str, list[tuple[str, int]]]:
+    """Person -> (other flagged person, review pair) for open review pairs between two of them.
+
+    person_of maps the record ids of the flagged men to their person ids.
+    """
+    if not person_of:
         return {}
-    person_of = dict(
-        session.execute(
-            select(PersonRecord.record_id, PersonRecord.person_id).where(
-                PersonRecord.person_id.in_(sorted(person_ids))
-            )
-        ).all()
-    )
     pairs = session.execute(
         select(CandidatePair.id, CandidatePair.record_a, CandidatePair.record_b).where(
             CandidatePair.band == "review", CandidatePair.status == "open"

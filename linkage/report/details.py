@@ -71,6 +71,7 @@ def allows_sharing(source: str, consent: Any) -> bool:
 
 
 RECORD_COLUMNS = [
+    PersonRecord.record_id,
     PersonRecord.person_id,
     PersonRecord.event_id,
     Record.source,

@@ -92,9 +92,13 @@ def gather(settings: Settings, as_of: dt.date) -> WeekData:
         persons = set(open_now["person_id"]) | set(open_before["person_id"])
         recs = load_person_records(s, persons)
         details = person_details(recs, settings.report_contacts_without_consent)
-        dups = possible_duplicates(s, set(open_now["person_id"]))
+        flagged_now = recs[recs["person_id"].isin(set(open_now["person_id"]))]
+        person_of = dict(
+            zip(flagged_now["record_id"].tolist(), flagged_now["person_id"].tolist(), strict=True)
+        )
+        dups = possible_duplicates(s, person_of)
         provinces = person_provinces(s)
-        panel = completeness(s, set(open_now["person_id"]))
+        panel = completeness(s, set(person_of))
     rows = contact_rows(open_now, details, dups, as_of)
     new_ids = set(open_now["event_id"]) - set(open_before["event_id"])
     closed_ids = set(open_before["event_id"]) - set(open_now["event_id"])
