@@ -11,9 +11,10 @@ need_root() {
   fi
 }
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 packages=()
 command -v soffice >/dev/null 2>&1 || packages+=(libreoffice-calc-nogui)
-fc-list 2>/dev/null | grep -qi "khmer os" || packages+=(fonts-khmeros)
+installed fonts-khmeros || fc-list 2>/dev/null | grep -qi "khmer os" || packages+=(fonts-khmeros)
 command -v pdftotext >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1 || packages+=(poppler-utils)
 if [ ${#packages[@]} -gt 0 ]; then
   need_root "${packages[*]}"

@@ -174,6 +174,8 @@ def _province_sheets(wb: Workbook, rows: list[ContactRow]) -> list[Worksheet]:
     for key in sorted(groups, key=lambda k: (k == UNKNOWN_PROVINCE_SHEET, k)):
         ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", key)[:SHEET_NAME_CHARS])
         km, en = names[key]
+        if key != UNKNOWN_PROVINCE_SHEET and not km.startswith(("ខេត្ត", "រាជធានី")):
+            km = "ខេត្ត" + km
         n = len(groups[key])
         title = Term(term("dosvy_title", province=km, n=n).km, term("dosvy_title", province=en, n=n).en)
         write_contact_sheet(ws, title, groups[key])
