@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from linkage.match.linker import link
 from linkage.report.glossary import Term
@@ -22,7 +22,7 @@ from linkage.report.summary import SummaryFigures, write_summary, write_trend
 from linkage.report.weekly import build_weekly_report
 from linkage.settings import Settings
 from linkage.store.db import session_scope
-from linkage.store.models import CandidatePair, Record
+from linkage.store.models import CandidatePair, Delivery, Record
 from tests.conftest import write
 from tests.helpers import iom_csv, iom_row, ngo_csv, ngo_row
 from tests.test_flags_report import SYNTH_AS_OF, ingest_dir
@@ -368,3 +368,25 @@ def test_two_flagged_rows_waiting_in_review_say_they_may_be_one_man(
     ws = openpyxl.load_workbook(report.workbook)["Data completeness"]
     values = {str(r[0].value).split(" / ")[-1]: r[4].value for r in ws.iter_rows(min_row=4) if r[0].value}
     assert values["of which touch an open flag"] >= 1
+
+
+def test_completeness_panel_lists_every_delivery_and_the_review_queue(
+    linked_synth: Settings, tmp_path: Path
+) -> None:
+    report = build_weekly_report(linked_synth, SYNTH_AS_OF, tmp_path / "out")
+    ws = openpyxl.load_workbook(report.workbook)["Data completeness"]
+    cells = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+    with session_scope(linked_synth) as s:
+        files = s.execute(select(Delivery.file_name, Delivery.rows_loaded)).all()
+        waiting = s.scalar(
+            select(func.count()).where(CandidatePair.band == "review", CandidatePair.status == "open")
+        )
+    assert files and all(name in cells for name, _n in files)
+    per_source = {
+        r[0].value: r[3].value for r in ws.iter_rows(min_row=4, max_row=4 + 6) if isinstance(r[3].value, int)
+    }
+    assert sum(per_source.values()) == sum(n for _f, n in files)
+    review = next(
+        r for r in ws.iter_rows() if str(r[0].value).endswith("waiting for a data officer's decision")
+    )
+    assert review[4].value == waiting

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from linkage.report.cells import put
 from linkage.report.contacts import list_term
-from linkage.report.glossary import both, term
+from linkage.report.glossary import both, has, term
 from linkage.store.models import CandidatePair, Delivery, Quarantine, Record
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -35,10 +35,23 @@ class SourceCompleteness:
 
 
 @dataclass
+class DeliveryLine:
+    """One file as received (its name, never its content)."""
+
+    source: str
+    file_name: str
+    received: dt.date | None
+    status: str
+    rows_loaded: int
+    rows_quarantined: int
+
+
+@dataclass
 class Completeness:
     sources: list[SourceCompleteness]
     review_open: int
     review_touching_flags: int
+    deliveries: list[DeliveryLine]
 
 
 def completeness(session: Session, flagged_records: set[int]) -> Completeness:
@@ -80,7 +93,22 @@ def completeness(session: Session, flagged_records: set[int]) -> Completeness:
         )
     ).all()
     touching = sum(1 for a, b in pairs if a in flagged_records or b in flagged_records)
-    return Completeness(sources, len(pairs), touching)
+    files = [
+        DeliveryLine(
+            source=d.source,
+            file_name=d.file_name,
+            received=d.received_at.date() if isinstance(d.received_at, dt.datetime) else None,
+            status=d.status,
+            rows_loaded=int(d.rows_loaded or 0),
+            rows_quarantined=int(d.rows_quarantined or 0),
+        )
+        for d in session.scalars(
+            select(Delivery).order_by(
+                Delivery.source, Delivery.received_at, Delivery.file_name, Delivery.sha256
+            )
+        )
+    ]
+    return Completeness(sources, len(pairs), touching, files)
 
 
 def write_completeness(ws: Worksheet, c: Completeness) -> None:
@@ -125,5 +153,26 @@ def write_completeness(ws: Worksheet, c: Completeness) -> None:
     put(ws.cell(r, 1), f"{note.km}\n{note.en}").alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=7)
     ws.row_dimensions[r].height = 30
+    r += 2
+    put(ws.cell(r, 1), both("complete.files", "  /  ")).font = Font(bold=True)
+    r += 1
+    heads = ["complete.source", "complete.file", "complete.received", "complete.status", "complete.rows"]
+    heads.append("complete.file_quarantined")
+    for j, key in zip((1, 2, 4, 5, 6, 7), heads, strict=True):  # the file name spans B:C
+        cell = put(ws.cell(r, j), both(key))
+        cell.font, cell.fill = Font(bold=True), HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=3)
+    ws.row_dimensions[r].height = 32
+    for d in c.deliveries:
+        r += 1
+        put(ws.cell(r, 1), list_term(d.source).both(" / "))
+        put(ws.cell(r, 2), d.file_name)
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=3)
+        ws.cell(r, 4, d.received).number_format = "DD/MM/YYYY"
+        key = f"status.{d.status}"
+        put(ws.cell(r, 5), both(key, " / ") if has(key) else d.status)
+        put(ws.cell(r, 6), d.rows_loaded)
+        put(ws.cell(r, 7), d.rows_quarantined)
     for col, width in zip("ABCDEFG", (26, 16, 16, 14, 20, 18, 18), strict=True):
         ws.column_dimensions[col].width = width

@@ -227,7 +227,7 @@ def build_workbook(
     print_ready(trend, one_page=True)
     complete = wb.create_sheet("Data completeness")
     write_completeness(complete, data.completeness)
-    print_ready(complete, one_page=True)
+    print_ready(complete)
     # Further summary sheets (e.g. a population estimate) go here, before the named lists.
     add_estimate_sheet(wb, settings, data.as_of)
     print_ready(wb[ESTIMATE_SHEET])
