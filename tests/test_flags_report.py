@@ -195,7 +195,9 @@ def test_weekly_report_workbook(linked_synth: Settings, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(first.workbook)
     fixed = ["Read me", "Summary", "Trend", "Data completeness", "Estimate"]
     fixed += ["Unreferred", "New this week", "Closed this week"]
-    assert wb.sheetnames[:8] == fixed and len(wb.sheetnames) > 9  # then one sheet per province
+    assert [n for n in wb.sheetnames if n in fixed] == fixed  # in this order (others may sit between)
+    provinces = wb.sheetnames[wb.sheetnames.index("Closed this week") + 1 :]
+    assert len(provinces) > 1  # then one sheet per province
     assert wb["Read me"]["A2"].value == "Confidential: MoSVY case management only"
     formulas = [c.coordinate for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
@@ -219,7 +221,7 @@ def test_weekly_report_workbook(linked_synth: Settings, tmp_path: Path) -> None:
     assert national and all(re.fullmatch(r"0\d{2} \d{3} \d{3,4}", p) for p in national)
     assert not any(p.startswith("+") for p in phones)
     # the same men, province by province, for each DoSVY office
-    in_provinces = sum(wb[n].max_row - 2 for n in wb.sheetnames[8:])
+    in_provinces = sum(wb[n].max_row - 2 for n in provinces)
     assert in_provinces == len(rows)
     text = (tmp_path / "a" / "survivor-link_weekly_2026-W48_unreferred.csv").read_text(encoding="utf-8-sig")
     assert "'0" not in text and "'+" not in text

@@ -150,14 +150,16 @@ def records_cell(r: ContactRow) -> str:
     return _lines(*lines)
 
 
-def why_terms(r: ContactRow) -> list[Term]:
+def why_terms(r: ContactRow, with_lists: bool = True) -> list[Term]:
+    """Priority and why, as sentences. On paper the lists are left out: the record
+    numbers beside it already name every list he is on."""
     level = term(f"priority.{r.priority.level}")
     because = [term(k) for k in r.priority.because]
     head = Term(
         level.km + ("៖ " + ", ".join(t.km for t in because) if because else ""),
         level.en + (": " + ", ".join(t.en for t in because) if because else ""),
     )
-    out = [head, *r.reasons]
+    out = [head, *(r.reasons if with_lists else r.reasons[1:])]
     if r.details.withheld:
         out.append(term("cell.consent_withheld"))
     elif not r.details.consent:
@@ -166,7 +168,7 @@ def why_terms(r: ContactRow) -> list[Term]:
 
 
 def why_cell(r: ContactRow) -> str:
-    terms = why_terms(r)
+    terms = why_terms(r, with_lists=False)
     return "; ".join(t.km for t in terms) + "\n" + "; ".join(t.en for t in terms)
 
 

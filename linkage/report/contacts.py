@@ -86,8 +86,8 @@ def reason_terms(status: pd.Series, duplicates: list[tuple[str, int]]) -> list[T
         out.append(
             term(
                 "reason.duplicate",
-                persons=", ".join(p for p, _ in duplicates),
-                pairs=", ".join(str(n) for _, n in duplicates),
+                persons=", ".join(sorted({p for p, _ in duplicates})),
+                pairs=", ".join(str(n) for n in sorted({n for _, n in duplicates})),
             )
         )
     return out
@@ -156,7 +156,7 @@ def contact_rows(
                 point_of_entry=st["point_of_entry"] if isinstance(st["point_of_entry"], str) else None,
                 age_now=age_now,
                 age_at_return=age_ret,
-                duplicates=[p for p, _ in dups],
+                duplicates=sorted({p for p, _ in dups}),
             )
         )
     rows.sort(key=lambda r: sort_key(r.priority.level, r.reachable, r.days_since_return, r.event_id))

@@ -228,7 +228,8 @@ def build_workbook(
     complete = wb.create_sheet("Data completeness")
     write_completeness(complete, data.completeness)
     print_ready(complete)
-    # Further summary sheets (e.g. a population estimate) go here, before the named lists.
+    # Further summary sheets go here, before the named lists: create the sheet, write it,
+    # then print_ready(ws) like the ones above (the population estimate of issue 17).
     add_estimate_sheet(wb, settings, data.as_of)
     print_ready(wb[ESTIMATE_SHEET])
 
