@@ -26,7 +26,9 @@ demo-cli: setup
 	$(VENV)/bin/survivor-link quarantine
 	$(VENV)/bin/survivor-link report weekly -o var/demo/outbox
 
+# Installs or starts what the tests need (LibreOffice, fonts, poppler, PostgreSQL, Redis) first.
 test: setup
+	@scripts/test_services.sh
 	$(VENV)/bin/ruff check linkage dags plugins tests benchmarks scripts
 	$(VENV)/bin/pytest -q
 

@@ -72,6 +72,9 @@ class Settings:
     supervised_pseudo_pairs: float = 50.0
     # Report: small counts suppressed; e-mail when an SMTP connection is configured in Airflow
     small_count_threshold: int = 5
+    # The named list withholds phones, village, commune and father of a man whose records all
+    # lack consent to share; on, they are shown (and still marked).
+    report_contacts_without_consent: bool = False
     report_email: tuple[str, ...] = ()  # who receives the approved weekly report
     report_from_email: str = "survivor-link@localhost"
     alert_email: tuple[str, ...] = ()  # who hears of a task that failed after its retries

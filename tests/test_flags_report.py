@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,7 +19,7 @@ from linkage.match.review import QUEUE_REASONS, open_pairs
 from linkage.referral.flags import event_status
 from linkage.referral.history import update_flags
 from linkage.report.cells import csv_safe, put
-from linkage.report.weekly import build_weekly_report, suppress
+from linkage.report.weekly import build_weekly_report
 from linkage.settings import Settings
 from linkage.store.db import session_scope
 from linkage.store.models import Flag, PersonRecord, Record, Report
@@ -192,30 +193,39 @@ def test_weekly_report_workbook(linked_synth: Settings, tmp_path: Path) -> None:
         assert rows[0].counts["open_flags"] == first.counts["open_flags"] > 0
 
     wb = openpyxl.load_workbook(first.workbook)
-    sheets = ["Read me", "Summary", "Unreferred", "New this week", "Closed this week", "Estimate"]
-    assert wb.sheetnames == sheets
-    assert "FOR MoSVY ONLY" in wb["Read me"]["A2"].value
+    fixed = ["Read me", "Summary", "Trend", "Data completeness", "Estimate"]
+    fixed += ["Unreferred", "New this week", "Closed this week"]
+    assert [n for n in wb.sheetnames if n in fixed] == fixed  # in this order (others may sit between)
+    provinces = wb.sheetnames[wb.sheetnames.index("Closed this week") + 1 :]
+    assert len(provinces) > 1  # then one sheet per province
+    assert wb["Read me"]["A2"].value == "Confidential: MoSVY case management only"
     formulas = [c.coordinate for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
     ws = wb["Unreferred"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
-    header = [c.value for c in ws[1]]
-    assert header[0] == "លេខសម្គាល់បុគ្គល\nPerson ID"
+    assert ws.freeze_panes == "A3" and ws.auto_filter.ref.startswith("A2:")
+    assert ws.print_title_rows == "$1:$2" and ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    header = [c.value for c in ws[2]]
+    assert header[0] == "ល.រ\nNo."
     col = {h.split("\n")[1]: i for i, h in enumerate(header)}
-    rows = list(ws.iter_rows(min_row=2, values_only=False))
+    rows = list(ws.iter_rows(min_row=3, values_only=False))
     assert len(rows) == first.counts["open_flags"]
     assert all(isinstance(r[col["Return date"]].value, dt.datetime) for r in rows)
-    days = [r[col["Days since return"]].value for r in rows]
-    assert days == sorted(days, reverse=True) and min(days) > s.grace_days
-    assert any(
-        r[col["Name in Khmer"]].value and "\u1780" <= r[col["Name in Khmer"]].value[0] <= "\u17ff"
-        for r in rows
-    )
-    phones = [r[col["Phone"]] for r in rows if r[col["Phone"]].value]
-    assert phones and all(p.value.startswith("+855") and p.data_type == "s" and p.quotePrefix for p in phones)
-    assert (tmp_path / "a" / "survivor-link_weekly_2026-W48_unreferred.csv").read_text(
-        encoding="utf-8-sig"
-    ).count("'+855") == len(phones)
+    assert min(r[col["Days since"]].value for r in rows) > s.grace_days
+    levels = [r[col["Priority"]].value for r in rows]
+    assert levels == sorted(levels) and set(levels) <= {1, 2, 3}
+    people = [r[col["Name (Latin / Khmer), person ID"]].value.split("\n") for r in rows]
+    assert any(len(p) == 3 and "\u1780" <= p[1][0] <= "\u17ff" for p in people)
+    phones = [line for r in rows if r[col["Phones"]].value for line in r[col["Phones"]].value.split("\n")]
+    national = [p for p in phones if p[0] == "0"]
+    assert national and all(re.fullmatch(r"0\d{2} \d{3} \d{3,4}", p) for p in national)
+    assert not any(p.startswith("+") for p in phones)
+    # the same men, province by province, for each DoSVY office
+    in_provinces = sum(wb[n].max_row - 2 for n in provinces)
+    assert in_provinces == len(rows)
+    text = (tmp_path / "a" / "survivor-link_weekly_2026-W48_unreferred.csv").read_text(encoding="utf-8-sig")
+    assert "'0" not in text and "'+" not in text
+    assert all(p in text for p in set(national))
 
 
 def test_risky_cells_stay_text_and_small_counts_are_suppressed(tmp_path: Path) -> None:
@@ -232,7 +242,6 @@ def test_risky_cells_stay_text_and_small_counts_are_suppressed(tmp_path: Path) -
     assert read == [v.replace("\r", "\n") for v in values]
     assert all(back.cell(i, 1).data_type == "s" for i in range(1, len(values) + 1))
     assert [csv_safe(v) for v in values[:2]] == ["'" + values[0], "'+855 12 345 678"]
-    assert [suppress(n, 5) for n in (0, 1, 4, 5, 12)] == [0, "<5", "<5", 5, 12]
 
 
 def test_workbook_survives_libreoffice(linked_synth: Settings, tmp_path: Path) -> None:
@@ -240,7 +249,7 @@ def test_workbook_survives_libreoffice(linked_synth: Settings, tmp_path: Path) -
     assert soffice, "LibreOffice is missing: .ci/run installs libreoffice-calc-nogui"
     report = build_weekly_report(linked_synth, SYNTH_AS_OF, tmp_path / "out")
     original = openpyxl.load_workbook(report.workbook)
-    names = {c.value for c in original["Unreferred"]["E"][1:] if c.value}
+    names = {c.value.split("\n")[1] for c in original["Unreferred"]["C"][2:] if c.value}
     out = tmp_path / "lo"
     proc = subprocess.run(
         [
@@ -260,7 +269,7 @@ def test_workbook_survives_libreoffice(linked_synth: Settings, tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     converted = openpyxl.load_workbook(out / report.workbook.name)
     assert converted.sheetnames == original.sheetnames
-    kept = {c.value for c in converted["Unreferred"]["E"][1:] if c.value}
+    kept = {c.value.split("\n")[1] for c in converted["Unreferred"]["C"][2:] if c.value}
     assert names and kept == names  # every Khmer name came through intact
     assert [c.data_type for ws in converted for row in ws.iter_rows() for c in row].count("f") == 0
 
@@ -271,4 +280,4 @@ def test_an_empty_store_gives_empty_flags_and_an_empty_report(settings: Settings
     report = build_weekly_report(settings, SYNTH_AS_OF, tmp_path)
     assert report.counts["open_flags"] == 0
     wb = openpyxl.load_workbook(report.workbook)
-    assert wb["Unreferred"].max_row == 1  # the header row only
+    assert wb["Unreferred"].max_row == 2  # the title and header rows only

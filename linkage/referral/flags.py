@@ -234,7 +234,7 @@ def event_status(
         records = load_event_records(session)
     if records.empty:
         empty = pd.DataFrame(columns=STATUS_COLUMNS)
-        return empty.astype({"flagged": bool, "referred": bool, "partial": bool})
+        return empty.astype({"flagged": bool, "referred": bool, "partial": bool, "referred_before": bool})
     cutoff = pd.Timestamp(as_of)
     events = (
         records.groupby("event_id")
@@ -268,6 +268,7 @@ def event_status(
     first_referred = events[events["referred"]].groupby("person_id")["return_date"].min()
     earlier = events["person_id"].map(first_referred) < events["return_date"]
     events["partial"] = events["event_id"].isin(partial) & ~events["referred"]
+    events["referred_before"] = earlier.fillna(False).astype(bool)
     days = (cutoff - events["return_date"]).dt.days
     events["days_since_return"] = days.astype("Int64")
     events["flagged"] = ~events["referred"] & days.gt(settings.grace_days).fillna(False)
@@ -305,6 +306,7 @@ STATUS_COLUMNS = [
     "referral_date",
     "referred",
     "partial",
+    "referred_before",
     "days_since_return",
     "flagged",
     "band",

@@ -1,16 +1,15 @@
-"""The weekly report to MoSVY: who came home and was never referred, and the trend.
+"""The weekly report to MoSVY: who came home and was never referred, and what to do first.
 
 Why an Excel workbook built like this: case leads open it in Excel or LibreOffice, filter
-it, and phone or visit the men on it. So: headers in Khmer and English, dates as real
-dates, a frozen header row with filters, readable widths, nothing that can run as a
-formula, and the same bytes for the same week (it is a record of what was sent).
-Summaries may leave MoSVY, so small counts in them are suppressed; the named list may not,
-and its first sheet says so.
+it, print one sheet per DoSVY office and phone or visit the men on it. So: every word in
+Khmer and English from the glossary, dates as real dates, nothing that can run as a
+formula, print-ready pages (see printing), and the same bytes for the same week (it is a
+record of what was sent). Summaries may leave MoSVY, so their small counts are hidden
+(see suppression); the named lists may not, and every page says so.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
@@ -22,55 +21,28 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.chart import LineChart, Reference
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy import select
 
-from linkage.normalise.places import country_name, place_name, point_of_entry_name
-from linkage.referral.flags import (
-    band_order,
-    close_reason,
-    event_status,
-    flagged,
-    load_event_records,
-    source_label,
-)
-from linkage.report.cells import csv_safe, put
+from linkage.referral.flags import band_order, event_status, flagged, load_event_records
+from linkage.report.cells import put
+from linkage.report.completeness import Completeness, completeness, write_completeness
+from linkage.report.contact_sheet import FONT_NAME, write_closed_sheet, write_contact_sheet
+from linkage.report.contacts import ContactRow, close_term, contact_rows, possible_duplicates
+from linkage.report.csv_files import write_closed_csv, write_contacts_csv, write_summary_csv
+from linkage.report.details import load_person_records, person_details, person_provinces
+from linkage.report.estimate_sheet import SHEET as ESTIMATE_SHEET
 from linkage.report.estimate_sheet import add_estimate_sheet
+from linkage.report.glossary import Term, term
+from linkage.report.printing import print_ready, use_font
+from linkage.report.summary import SummaryFigures, figures, write_summary, write_trend
 from linkage.settings import Settings
 from linkage.store.db import audit, current_actor, session_scope
-from linkage.store.models import PersonRecord, Record, Report
+from linkage.store.models import Report
 
 TREND_WEEKS = 12
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-BOLD = Font(bold=True)
-DATE_FORMAT = "DD/MM/YYYY"
-
-# (key, Khmer, English) for the named lists
-PERSON_COLUMNS: list[tuple[str, str, str]] = [
-    ("person_id", "លេខសម្គាល់បុគ្គល", "Person ID"),
-    ("event_id", "លេខសម្គាល់ការត្រឡប់", "Return ID"),
-    ("family_name", "នាមត្រកូល", "Family name"),
-    ("given_name", "នាមខ្លួន", "Given name"),
-    ("name_kh", "ឈ្មោះ (ខ្មែរ)", "Name in Khmer"),
-    ("age", "អាយុ", "Age"),
-    ("village", "ភូមិ", "Village"),
-    ("commune", "ឃុំ/សង្កាត់", "Commune"),
-    ("district", "ស្រុក/ខណ្ឌ", "District"),
-    ("province", "ខេត្ត/រាជធានី", "Province"),
-    ("phone", "លេខទូរស័ព្ទ", "Phone"),
-    ("return_date", "ថ្ងៃត្រឡប់មកវិញ", "Return date"),
-    ("days_since_return", "ចំនួនថ្ងៃចាប់តាំងពីត្រឡប់", "Days since return"),
-    ("band", "ក្រុមថ្ងៃ", "Days band"),
-    ("country", "ប្រទេស", "Country"),
-    ("sector", "វិស័យការងារ", "Sector"),
-    ("point_of_entry", "ច្រកចូល", "Point of entry"),
-    ("lists", "បញ្ជី", "Lists"),
-    ("reason", "មូលហេតុ", "Why flagged"),
-]
-CLOSED_EXTRA = [("closed_reason", "មូលហេតុបិទ", "Why closed")]
+SHEET_NAME_CHARS = 31  # Excel's limit
+UNKNOWN_PROVINCE_SHEET = "Province unknown"
 
 
 @dataclass
@@ -91,131 +63,22 @@ def iso_week(day: dt.date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def suppress(n: int, threshold: int) -> int | str:
-    """Counts from 1 to threshold-1 become '<threshold' (zero reveals no one)."""
-    return f"<{threshold}" if 0 < n < threshold else n
-
-
 # -- data ---------------------------------------------------------------------------------
-
-
-DETAIL_COLUMNS = [
-    "person_id",
-    "family_name",
-    "given_name",
-    "name_kh",
-    "age",
-    "village",
-    "commune",
-    "district",
-    "province",
-    "province_code",
-    "phone",
-    "sector",
-]
-
-
-def _person_details(session, person_ids: set[str], as_of: dt.date) -> pd.DataFrame:
-    """What a case worker needs to find each man, picked from his records."""
-    if not person_ids:
-        return pd.DataFrame(columns=DETAIL_COLUMNS)
-    cols = [
-        PersonRecord.person_id,
-        PersonRecord.event_id,
-        Record.source,
-        Record.family_name,
-        Record.given_name,
-        Record.family_name_kh,
-        Record.given_name_kh,
-        Record.name_kh,
-        Record.birth_year,
-        Record.age,
-        Record.return_date,
-        Record.village_code,
-        Record.commune_code,
-        Record.district_code,
-        Record.province_code,
-        Record.village_text,
-        Record.commune_text,
-        Record.phone,
-        Record.sector,
-        Record.loaded_at,
-    ]
-    frames = []
-    ids = sorted(person_ids)
-    for i in range(0, len(ids), 900):
-        stmt = (
-            select(*cols)
-            .join(PersonRecord, PersonRecord.record_id == Record.id)
-            .where(PersonRecord.person_id.in_(ids[i : i + 900]))
-        )
-        frames.append(pd.read_sql(stmt, session.connection()))
-    recs = pd.concat(frames, ignore_index=True)
-    # Latin names as a list wrote them beat ones we romanised; Khmer from MoSVY or an NGO.
-    latin_rank = {"iom": 0, "mosvy": 2}
-    recs["latin_rank"] = recs["source"].map(lambda s: latin_rank.get(s, 1))
-    recs["kh_rank"] = recs["source"].map(lambda s: 0 if s == "mosvy" else 1)
-    recs["loaded_at"] = pd.to_datetime(recs["loaded_at"])
-    recs = recs.sort_values(["person_id", "loaded_at"], ascending=[True, False])
-    ret_year = pd.to_datetime(recs["return_date"], errors="coerce").dt.year
-    recs["year_est"] = recs["birth_year"].fillna(ret_year - recs["age"])
-
-    def first(df: pd.DataFrame, col: str) -> Any:
-        vals = df[col].dropna()
-        vals = vals[vals.astype(str).str.strip() != ""]
-        return vals.iloc[0] if len(vals) else None
-
-    rows = []
-    for pid, g in recs.groupby("person_id", sort=False):
-        latin = g.sort_values("latin_rank", kind="stable")
-        kh = g.sort_values("kh_rank", kind="stable")
-        name_kh = first(kh, "name_kh")
-        if not name_kh:
-            fam, giv = first(kh, "family_name_kh"), first(kh, "given_name_kh")
-            name_kh = " ".join(x for x in (fam, giv) if x) or None
-        year = first(g, "year_est")
-        village, commune = first(g, "village_code"), first(g, "commune_code")
-        district, province = first(g, "district_code"), first(g, "province_code")
-        rows.append(
-            {
-                "person_id": pid,
-                "family_name": first(latin, "family_name"),
-                "given_name": first(latin, "given_name"),
-                "name_kh": name_kh,
-                "age": int(as_of.year - year) if year else None,
-                "village": _place(village) or first(g, "village_text"),
-                "commune": _place(commune) or first(g, "commune_text"),
-                "district": _place(district),
-                "province": _place(province),
-                "province_code": province,
-                "phone": first(g, "phone"),
-                "sector": first(g, "sector"),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _place(code: Any) -> str | None:
-    if not code:
-        return None
-    en, kh = place_name(str(code))
-    if not en and not kh:
-        return None
-    return f"{kh} / {en}" if kh and en else en or kh
 
 
 @dataclass
 class WeekData:
     as_of: dt.date
     status: pd.DataFrame
-    unreferred: pd.DataFrame
-    new: pd.DataFrame
-    closed: pd.DataFrame
-    trend: list[tuple[dt.date, int]]
+    rows: list[ContactRow]  # open flags, most urgent first
+    new: list[ContactRow]
+    closed: list[tuple[ContactRow, Term]]
+    figures: SummaryFigures
+    completeness: Completeness
 
 
 def gather(settings: Settings, as_of: dt.date) -> WeekData:
-    """Everything the report shows, computed as of a date (the week before too)."""
+    """Everything the report shows, computed as of a date (the weeks before too)."""
     with session_scope(settings) as s:
         records = load_event_records(s)
         now = event_status(s, settings, as_of, records=records)
@@ -227,187 +90,97 @@ def gather(settings: Settings, as_of: dt.date) -> WeekData:
             trend.append((day, int(st["flagged"].sum())))
         open_now, open_before = flagged(now), flagged(before)
         persons = set(open_now["person_id"]) | set(open_before["person_id"])
-        details = _person_details(s, persons, as_of)
+        recs = load_person_records(s, persons)
+        details = person_details(recs, settings.report_contacts_without_consent)
+        flagged_now = recs[recs["person_id"].isin(set(open_now["person_id"]))]
+        person_of = dict(
+            zip(flagged_now["record_id"].tolist(), flagged_now["person_id"].tolist(), strict=True)
+        )
+        dups = possible_duplicates(s, person_of)
+        provinces = person_provinces(s)
+        panel = completeness(s, set(person_of))
+    rows = contact_rows(open_now, details, dups, as_of)
     new_ids = set(open_now["event_id"]) - set(open_before["event_id"])
     closed_ids = set(open_before["event_id"]) - set(open_now["event_id"])
     by_event_now = now.set_index("event_id")
-
-    def named(df: pd.DataFrame) -> pd.DataFrame:
-        out = df.merge(details, on="person_id", how="left")
-        return out.sort_values(["days_since_return", "event_id"], ascending=[False, True], ignore_index=True)
-
-    unreferred = named(open_now)
-    new = unreferred[unreferred["event_id"].isin(new_ids)].reset_index(drop=True)
-    closed = named(open_before[open_before["event_id"].isin(closed_ids)])
-    closed["closed_reason"] = [
-        close_reason(by_event_now.loc[e] if e in by_event_now.index else None) for e in closed["event_id"]
+    gone = open_before[open_before["event_id"].isin(closed_ids)]
+    closed = [
+        (r, close_term(by_event_now.loc[r.event_id] if r.event_id in by_event_now.index else None))
+        for r in sorted(contact_rows(gone, details, {}, as_of), key=lambda r: r.event_id)
     ]
-    return WeekData(as_of, now, unreferred, new, closed, trend)
+    figs = figures(
+        now,
+        provinces,
+        rows,
+        opened=len(new_ids),
+        closed=len(closed_ids),
+        open_before=len(open_before),
+        trend=trend,
+        bands=band_order(settings.grace_days),
+        grace_days=settings.grace_days,
+    )
+    return WeekData(as_of, now, rows, [r for r in rows if r.event_id in new_ids], closed, figs, panel)
 
 
 # -- workbook -----------------------------------------------------------------------------
 
 
-def _header(ws: Worksheet, row: int, columns: list[tuple[str, str, str]]) -> None:
-    for j, (_key, kh, en) in enumerate(columns, start=1):
-        c = put(ws.cell(row, j), f"{kh}\n{en}")
-        c.font = BOLD
-        c.fill = HEADER_FILL
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[row].height = 36
-
-
-def _value(key: str, value: Any) -> Any:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if key == "return_date":
-        return pd.Timestamp(value).date()
-    if key in {"age", "days_since_return"}:
-        return int(value)
-    if key == "country":
-        return country_name(str(value))
-    if key == "point_of_entry":
-        return point_of_entry_name(str(value))
-    return value
-
-
-def _table_sheet(ws: Worksheet, columns: list[tuple[str, str, str]], df: pd.DataFrame) -> None:
-    _header(ws, 1, columns)
-    widths = [max(len(en), len(kh) * 1.3) for _k, kh, en in columns]
-    for i, row in enumerate(df.itertuples(index=False), start=2):
-        values = row._asdict()
-        for j, (key, _kh, _en) in enumerate(columns, start=1):
-            v = _value(key, values.get(key))
-            c = put(ws.cell(i, j), v)
-            if isinstance(v, dt.date):
-                c.number_format = DATE_FORMAT
-            if v is not None:
-                widths[j - 1] = max(widths[j - 1], min(len(str(v)) * (1.3 if _khmer(v) else 1.0), 60))
-    for j, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 10), 62)
-    ws.freeze_panes = "A2"
-    last = get_column_letter(len(columns))
-    ws.auto_filter.ref = f"A1:{last}{max(len(df) + 1, 1)}"
-
-
-def _khmer(v: Any) -> bool:
-    return isinstance(v, str) and any("\u1780" <= ch <= "\u17ff" for ch in v)
-
-
-def _count_table(
-    ws: Worksheet, top: int, title: tuple[str, str], rows: list[tuple[str, int]], threshold: int
-) -> int:
-    put(ws.cell(top, 1), f"{title[0]} / {title[1]}").font = BOLD
-    for j, text in enumerate(("ក្រុម / Group", "ទង់ជាតិបើក / Open flags"), start=1):
-        c = put(ws.cell(top + 1, j), text)
-        c.font = BOLD
-        c.fill = HEADER_FILL
-    r = top + 2
-    for label, n in rows:
-        put(ws.cell(r, 1), label)
-        put(ws.cell(r, 2), suppress(n, threshold))
-        r += 1
-    return r + 1
-
-
-def summary_tables(data: WeekData, settings: Settings) -> dict[str, list[tuple[str, int]]]:
-    """Counts of open flags by province, list and days band (before suppression)."""
-    f = data.unreferred
-    by_province = (
-        f.assign(province=f["province"].fillna("unknown / មិនស្គាល់"))
-        .groupby("province")
-        .size()
-        .sort_values(ascending=False)
-    )
-    by_list: dict[str, int] = {}
-    for sources in flagged(data.status)["sources"]:
-        for src in sources:
-            by_list[source_label(src)] = by_list.get(source_label(src), 0) + 1
-    bands = flagged(data.status)["band"].value_counts()
-    return {
-        "province": [(str(k), int(v)) for k, v in by_province.items()],
-        "list": sorted(by_list.items(), key=lambda kv: (-kv[1], kv[0])),
-        "band": [(b, int(bands.get(b, 0))) for b in band_order(settings.grace_days)],
-    }
-
-
 def _readme(ws: Worksheet, data: WeekData, settings: Settings, week: str) -> None:
-    lines = [
-        ("សម្រាប់តែក្រសួងសង្គមកិច្ចប៉ុណ្ណោះ។ ឯកសារនេះមានឈ្មោះជនរងគ្រោះ។ សូមកុំចែករំលែកបន្ត។", True),
-        ("FOR MoSVY ONLY. This workbook names survivors. Do not forward it outside MoSVY.", True),
-        ("", False),
-        (f"Weekly report of unreferred survivors, week {week}, as of {data.as_of:%d/%m/%Y}", True),
-        (
-            f"A return is flagged when no list shows a referral to long-term case management "
-            f"{settings.grace_days} days after it (IOM 'referred to', or an NGO case that is "
-            "Active, Follow-up or Closed-Referred). An NGO case closed without referral does not "
-            "count, and the reason says so.",
-            False,
-        ),
-        (
-            "Sheets: Summary (counts, suppressed below the threshold, safe to share); "
-            "Unreferred (the named list);",
-            False,
-        ),
-        ("New this week; Closed this week (with why).", False),
-        (
-            f"Counts from 1 to {settings.small_count_threshold - 1} in the Summary are shown as "
-            f"<{settings.small_count_threshold}.",
-            False,
-        ),
-        (
-            "Cells that begin with = + - or @ are text, never formulas. In the CSV files such "
-            "cells start with an apostrophe (').",
-            False,
-        ),
-    ]
-    for i, (text, bold) in enumerate(lines, start=1):
-        c = put(ws.cell(i, 1), text)
-        if bold:
-            c.font = Font(bold=True, color="C00000" if i <= 2 else "000000")
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.column_dimensions["A"].width = 120
-
-
-def _summary(ws: Worksheet, data: WeekData, settings: Settings, tables: dict, counts: dict) -> None:
+    """Who may read this, what each sheet is, and every rule, in both languages."""
     t = settings.small_count_threshold
-    put(ws.cell(1, 1), f"សង្ខេប / Summary as of {data.as_of:%d/%m/%Y}").font = Font(bold=True, size=13)
-    kpis = [
-        ("ការត្រឡប់សរុប / Returns on record", counts["returns"]),
-        ("បានបញ្ជូន / Referred to case management", counts["returns_referred"]),
-        ("ទង់ជាតិបើក / Open flags (unreferred past the grace period)", counts["open_flags"]),
-        ("បើកសប្តាហ៍នេះ / Opened this week", counts["new_this_week"]),
-        ("បិទសប្តាហ៍នេះ / Closed this week", counts["closed_this_week"]),
+    days = settings.grace_days
+    blocks: list[tuple[Term, bool]] = [
+        (term("confidential"), True),
+        (term("names_warning"), True),
+        (term("report_title"), True),
+        (term("week_as_of", week=week, date=data.as_of), False),
+        (term("def.sheets"), False),
+        (term("def.flag", days=days), False),
+        (term("def.priority"), False),
+        (term("def.duplicate"), False),
+        (term("def.consent"), False),
     ]
-    for i, (label, n) in enumerate(kpis, start=3):
-        put(ws.cell(i, 1), label)
-        put(ws.cell(i, 2), suppress(n, t))
-    row = 3 + len(kpis) + 1
-    row = _count_table(ws, row, ("តាមខេត្ត", "By province"), tables["province"], t)
-    row = _count_table(ws, row, ("តាមបញ្ជី", "By list"), tables["list"], t)
-    row = _count_table(ws, row, ("តាមចំនួនថ្ងៃ", "By days since return"), tables["band"], t)
-    # trend, with a chart
-    put(ws.cell(row, 1), "និន្នាការ ១២ សប្តាហ៍ / 12-week trend of open flags").font = BOLD
-    put(ws.cell(row + 1, 1), "សប្តាហ៍ / Week ending").font = BOLD
-    put(ws.cell(row + 1, 2), "ទង់ជាតិបើក / Open flags").font = BOLD
-    first = row + 2
-    for i, (day, n) in enumerate(data.trend):
-        c = ws.cell(first + i, 1, day)
-        c.number_format = DATE_FORMAT
-        shown = suppress(n, t)
-        put(ws.cell(first + i, 2), shown if isinstance(shown, str) else n)
-    last = first + len(data.trend) - 1
-    chart = LineChart()
-    chart.title = "Open flags, last 12 weeks"
-    chart.y_axis.title = "open flags"
-    chart.x_axis.title = "week ending"
-    chart.x_axis.number_format = "dd/mm"
-    chart.add_data(Reference(ws, min_col=2, min_row=first - 1, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
-    chart.height, chart.width = 8, 18
-    ws.add_chart(chart, "D3")
-    ws.column_dimensions["A"].width = 58
-    ws.column_dimensions["B"].width = 16
+    if settings.report_contacts_without_consent:
+        blocks.append((term("def.consent_shown"), True))
+    blocks += [
+        (term("def.phones"), False),
+        (term("def.actions"), False),
+        (term("def.suppression", t1=t - 1), False),
+        (term("def.safe_cells"), False),
+    ]
+    r = 1
+    for text, bold in blocks:
+        for line in (text.km, text.en):
+            c = put(ws.cell(r, 1), line)
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+            if bold:
+                c.font = Font(bold=True, color="C00000" if r <= 4 else "000000")
+            ws.row_dimensions[r].height = 14 * max(1, -(-len(line) // 95))
+            r += 1
+        r += 1
+    ws.column_dimensions["A"].width = 100
+
+
+def _province_sheets(wb: Workbook, rows: list[ContactRow]) -> list[Worksheet]:
+    """One contact sheet per province, for its DoSVY office; ordered by province name."""
+    groups: dict[str, list[ContactRow]] = {}
+    names: dict[str, tuple[str, str]] = {}
+    for r in rows:
+        place = r.details.province
+        key = place[1] if place else UNKNOWN_PROVINCE_SHEET
+        groups.setdefault(key, []).append(r)
+        names[key] = place or (term("cell.unknown").km, term("cell.unknown").en)
+    sheets = []
+    for key in sorted(groups, key=lambda k: (k == UNKNOWN_PROVINCE_SHEET, k)):
+        ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", key)[:SHEET_NAME_CHARS])
+        km, en = names[key]
+        if key != UNKNOWN_PROVINCE_SHEET and not km.startswith(("ខេត្ត", "រាជធានី")):
+            km = "ខេត្ត" + km
+        n = len(groups[key])
+        title = Term(term("dosvy_title", province=km, n=n).km, term("dosvy_title", province=en, n=n).en)
+        write_contact_sheet(ws, title, groups[key])
+        sheets.append(ws)
+    return sheets
 
 
 def _deterministic_zip(data: bytes, stamp: dt.datetime) -> bytes:
@@ -430,41 +203,78 @@ def _deterministic_zip(data: bytes, stamp: dt.datetime) -> bytes:
     return out.getvalue()
 
 
-def _write_csv(path: Path, columns: list[tuple[str, str, str]], df: pd.DataFrame) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow([f"{kh} / {en}" for _k, kh, en in columns])
-        for row in df.itertuples(index=False):
-            values = row._asdict()
-            out = []
-            for key, _kh, _en in columns:
-                v = _value(key, values.get(key))
-                out.append("" if v is None else csv_safe(v.isoformat() if isinstance(v, dt.date) else v))
-            w.writerow(out)
+def _titled(key: str, week: str, as_of: dt.date) -> Term:
+    name, when = term(key), term("week_as_of", week=week, date=as_of)
+    return Term(f"{name.km} — {when.km}", f"{name.en} — {when.en}")
 
 
-def build_weekly_report(settings: Settings, as_of: dt.date, out_dir: Path) -> WeeklyReport:
-    """Write the workbook and CSVs for the week of as_of, and record the report."""
-    data = gather(settings, as_of)
-    week = iso_week(as_of)
-    tables = summary_tables(data, settings)
-    counts = {
-        "returns": int(len(data.status)),
-        "returns_referred": int(data.status["referred"].sum()),
-        "open_flags": int(len(data.unreferred)),
-        "new_this_week": int(len(data.new)),
-        "closed_this_week": int(len(data.closed)),
-        "persons_flagged": int(data.unreferred["person_id"].nunique()) if len(data.unreferred) else 0,
-    }
+def build_workbook(
+    data: WeekData, settings: Settings, week: str
+) -> tuple[Workbook, list[tuple[str, str, Any]]]:
+    """Every sheet, in the order a case lead reads them; returns the summary as shown."""
+    t = settings.small_count_threshold
     wb = Workbook()
     readme = wb.active
     readme.title = "Read me"
     _readme(readme, data, settings, week)
-    _summary(wb.create_sheet("Summary"), data, settings, tables, counts)
-    _table_sheet(wb.create_sheet("Unreferred"), PERSON_COLUMNS, data.unreferred)
-    _table_sheet(wb.create_sheet("New this week"), PERSON_COLUMNS, data.new)
-    _table_sheet(wb.create_sheet("Closed this week"), PERSON_COLUMNS + CLOSED_EXTRA, data.closed)
-    add_estimate_sheet(wb, settings, as_of)
+    print_ready(readme)
+
+    summary = wb.create_sheet("Summary")
+    shown = write_summary(summary, data.figures, data.as_of, settings.grace_days, t)
+    print_ready(summary, title_rows="1:1")
+    trend = wb.create_sheet("Trend")
+    shown += write_trend(trend, data.figures, t)
+    print_ready(trend, one_page=True)
+    complete = wb.create_sheet("Data completeness")
+    write_completeness(complete, data.completeness)
+    print_ready(complete)
+    # Further summary sheets go here, before the named lists: create the sheet, write it,
+    # then print_ready(ws) like the ones above (the population estimate of issue 17).
+    add_estimate_sheet(wb, settings, data.as_of)
+    print_ready(wb[ESTIMATE_SHEET])
+
+    named = [
+        ("Unreferred", _titled("sheet.unreferred", week, data.as_of), data.rows),
+        ("New this week", _titled("sheet.new", week, data.as_of), data.new),
+    ]
+    for name, title, rows in named:
+        ws = wb.create_sheet(name)
+        write_contact_sheet(ws, title, rows)
+        print_ready(ws, title_rows="1:2")
+    closed = wb.create_sheet("Closed this week")
+    write_closed_sheet(closed, _titled("sheet.closed", week, data.as_of), data.closed)
+    print_ready(closed, title_rows="1:2")
+    for ws in _province_sheets(wb, data.rows):
+        print_ready(ws, title_rows="1:2")
+    use_font(wb, FONT_NAME)
+    return wb, shown
+
+
+def report_counts(data: WeekData) -> dict[str, Any]:
+    """Counts only (no names): recorded with the report and in the audit log."""
+    f = data.figures
+    return {
+        "men": f.men,
+        "returns": f.returns,
+        "returns_referred": f.referred,
+        "returns_within_grace": f.grace,
+        "returns_without_date": f.undated,
+        "open_flags": f.flagged,
+        "persons_flagged": f.men_flagged,
+        "new_this_week": f.opened,
+        "closed_this_week": f.closed,
+        "priority_1": sum(1 for r in data.rows if r.priority.level == 1),
+        "contacts_withheld": sum(1 for r in data.rows if r.details.withheld),
+        "possible_duplicates": sum(1 for r in data.rows if r.duplicates),
+    }
+
+
+def build_weekly_report(settings: Settings, as_of: dt.date, out_dir: Path) -> WeeklyReport:
+    """Write the workbook and CSVs for the week of as_of, and record (and audit) the report."""
+    data = gather(settings, as_of)
+    week = iso_week(as_of)
+    counts = report_counts(data)
+    wb, shown = build_workbook(data, settings, week)
     stamp = dt.datetime.combine(as_of, dt.time(7, 0))
     wb.properties.creator = "survivor-link"
     wb.properties.lastModifiedBy = "survivor-link"
@@ -485,18 +295,10 @@ def build_weekly_report(settings: Settings, as_of: dt.date, out_dir: Path) -> We
         out_dir / f"{base}_closed.csv",
         out_dir / f"{base}_summary.csv",
     ]
-    _write_csv(csvs[0], PERSON_COLUMNS, data.unreferred)
-    _write_csv(csvs[1], PERSON_COLUMNS, data.new)
-    _write_csv(csvs[2], PERSON_COLUMNS + CLOSED_EXTRA, data.closed)
-    with csvs[3].open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["table", "group", "open flags"])
-        t = settings.small_count_threshold
-        for name, rows in tables.items():
-            for label, n in rows:
-                w.writerow([name, csv_safe(label), suppress(n, t)])
-        for day, n in data.trend:
-            w.writerow(["trend", day.isoformat(), suppress(n, t)])
+    write_contacts_csv(csvs[0], data.rows)
+    write_contacts_csv(csvs[1], data.new)
+    write_closed_csv(csvs[2], data.closed)
+    write_summary_csv(csvs[3], shown)
     sha = hashlib.sha256(content).hexdigest()
     report = WeeklyReport(week, as_of, workbook, csvs, sha, counts)
     with session_scope(settings) as s:
