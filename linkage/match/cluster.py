@@ -146,21 +146,25 @@ def cluster(
     order = np.argsort(-rank, kind="stable")
     scored = _Scored(left, right, prob, n)
     listed = scored.with_values(np.where(one_list, prob, 1.0)) if one_list is not None else None
-    groups, refused = _greedy(
-        n,
-        left,
-        right,
-        prob,
-        order,
-        scored,
-        link_threshold,
-        max_size,
-        initial,
-        same,
-        different,
-        listed,
-        identity,
-    )
+
+    def greedy(p: np.ndarray) -> tuple[_Groups, list[tuple[int, int, str]]]:
+        return _greedy(
+            n,
+            left,
+            right,
+            p,
+            order,
+            scored,
+            link_threshold,
+            max_size,
+            initial,
+            same,
+            different,
+            listed,
+            identity,
+        )
+
+    groups, refused = greedy(prob)
     if weight is None:
         return ClusterOutcome(labels=groups.labels(), refused=refused)
     ambiguous = _ambiguous(
@@ -171,21 +175,7 @@ def cluster(
     alone = np.zeros(n, dtype=bool)
     alone[list(ambiguous)] = True
     keep = ~(alone[left] | alone[right])
-    groups, refused2 = _greedy(
-        n,
-        left,
-        right,
-        np.where(keep, prob, 0.0),
-        order,
-        scored,
-        link_threshold,
-        max_size,
-        initial,
-        same,
-        different,
-        listed,
-        identity,
-    )
+    groups, refused2 = greedy(np.where(keep, prob, 0.0))
     extra = [
         (int(left[k]), int(right[k]), "links as strongly to another person")
         for k in np.flatnonzero(~keep & (prob >= link_threshold))
