@@ -569,7 +569,7 @@ def test_the_family_class_keeps_brothers_apart_and_one_man_together() -> None:
     assert p3[0] < 0.5  # against a family, they do not
     assert level("given_name", lv["given_name"].iloc[1]) == "same sound"
     assert p3[1] > 0.95  # one man spelt two ways stays one man
-    assert three.family_odds(lv, frame)[0] > 0 > three.family_odds(lv, frame)[1]
+    assert three.family_odds(lv)[0] > 0 > three.family_odds(lv)[1]
 
 
 def test_a_person_stays_coherent_when_a_third_record_links_two_brothers() -> None:

@@ -308,7 +308,8 @@ _OWN_WORDS = {"given_name": "given names differ", "birth": "births differ", "id_
 
 
 def same_family_words(levels: dict[str, int]) -> str:
-    """'same family: shares phone and father; given names differ', from the levels alone."""
+    """'same family, likely another man: shares family name and phone; given names differ',
+    from the levels alone."""
     shared = []
     for f, word in _SHARED_WORDS.items():
         lv = int(levels[f])
@@ -747,7 +748,7 @@ def _store_pairs(
     sub = levels.iloc[review_idx]
     lv_arr = sub[FEATURES].to_numpy()
     w_arr = model.feature_weights(sub, frame)[FEATURES].to_numpy()
-    family = model.family_odds(sub, frame)
+    family = model.family_odds(sub)
     swapped = sub["swapped"].to_numpy()
     rows = []
     for j, k in enumerate(review_idx):

@@ -76,11 +76,6 @@ def _level_shares(levels: np.ndarray, n_levels: int, weights: np.ndarray) -> np.
     return shares
 
 
-# What a family shares: these agree for brothers about as for one man. The rest (given
-# name, birth, identity document) is the man's own, and for brothers agrees by chance.
-FAMILY_SHARED = ("family_name", "context", "phone", "father", "lists")
-
-
 def _default_f() -> dict[str, np.ndarray]:
     """A starting point for EM's "same family" class: agreeing on what families share,
     not on given name, birth or document (EM moves every one of these)."""
@@ -345,7 +340,7 @@ class MatchModel:
         bf = np.log2(self.m[feature]) - np.log2(self.f[feature])
         return np.where(lv == MISSING, 0.0, bf[np.clip(lv, 0, None)])
 
-    def family_odds(self, levels: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+    def family_odds(self, levels: pd.DataFrame) -> np.ndarray:
         """log2 odds of "same family, other man" against "same man" per pair (-inf without
         the class): positive where brothers explain a pair better than one man."""
         if self.prior_family <= 0:

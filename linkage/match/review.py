@@ -211,7 +211,7 @@ def _pairs_within(s: Session, ids: list[int], family_margin: float) -> list[dict
     levels = compare(frame, left.astype(np.int64), right.astype(np.int64))
     weights = model.feature_weights(levels, frame)
     total, prob = model.score_levels(levels, frame, family_margin)
-    family = model.family_odds(levels, frame)
+    family = model.family_odds(levels)
     rid = frame["record_id"].to_numpy()
     out = []
     for k in np.argsort(-prob, kind="stable"):

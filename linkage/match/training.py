@@ -24,21 +24,12 @@ NAME_FEATURES = {"family_name", "given_name"}
 ID_FEATURES = {"phone", "id_document"}
 
 
-def _sessions(
-    start: MatchModel,
-    by_name: pd.DataFrame,
-    shared: pd.DataFrame,
-    levels: pd.DataFrame,
-    stats: BlockingStats,
-    families: bool,
+def _family_sessions(
+    start: MatchModel, shared: pd.DataFrame, levels: pd.DataFrame, stats: BlockingStats, families: bool
 ) -> MatchModel:
-    """The EM sessions on a copy of `start`, with or without the family class."""
+    """The EM sessions after the name session, on a copy of `start`, with or without the
+    family class."""
     model = copy.deepcopy(start)
-    # what else agrees for one man: every feature used here is learned here (one used but
-    # held at its starting value would steer what the others learn)
-    model.fit_em(
-        by_name, ignore=NAME_FEATURES | {"birth"}, update=ID_FEATURES | {"father", "context", "lists"}
-    )
     # Pairs sharing a phone or an ID are one man or brothers (a family shares one phone):
     # the family class learns how brothers' names, births and places compare.
     family = set(FEATURES) - ID_FEATURES if families else None
@@ -90,9 +81,15 @@ def fit_model(
 
     by_name = session("name_token_year")  # a name key, the birth year, the other initial
     by_name = by_name[(by_name["family_name"] >= 3) & (by_name["given_name"] >= 3)]  # both names sound alike
-    fitted = _sessions(model, by_name, session("phone", "id_or_document"), levels, stats, families=True)
+    # what else agrees for one man: every feature used here is learned here (one used but
+    # held at its starting value would steer what the others learn)
+    model.fit_em(
+        by_name, ignore=NAME_FEATURES | {"birth"}, update=ID_FEATURES | {"father", "context", "lists"}
+    )
+    shared = session("phone", "id_or_document")
+    fitted = _family_sessions(model, shared, levels, stats, families=True)
     if not fitted.family_is_a_family():  # lists without brothers (FEBRL): two classes, as before
-        fitted = _sessions(model, by_name, session("phone", "id_or_document"), levels, stats, families=False)
+        fitted = _family_sessions(model, shared, levels, stats, families=False)
     model = fitted
     if same and len(same) >= settings.supervised_min_decisions:
         a, b = (np.array(x, dtype=np.int64) for x in zip(*(sorted(p) for p in same), strict=True))
