@@ -225,24 +225,36 @@ def test_an_ngo_intake_weeks_after_a_return_dates_that_return() -> None:
     assert level("context", lv["context"].iloc[3]).endswith("return unknown")
 
 
-def test_weights_fitted_for_other_comparison_levels_are_fitted_again(settings) -> None:
+def test_weights_fitted_under_another_spec_are_fitted_again(settings) -> None:
+    from dataclasses import replace
+
     from linkage.match.linker import _refit_reason
+    from linkage.match.spec import FeatureSpec, spec_for
     from linkage.store.db import migrate, session_scope
 
     migrate(settings)
-    model = MatchModel(m={f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()}, u={})
-    model.m["birth"] = np.full(5, 0.2)  # as stored before "two known dates differ" existed
-    with session_scope(settings) as s:
-        assert _refit_reason(s, model, settings) == "the comparisons changed since the weights were fitted"
-    # the same number of levels, fitted when they meant something else (params stored earlier)
-    model = MatchModel.from_params(
-        {
-            **MatchModel(m={f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()}).to_params(),
-            "compare_version": 0,
-        }
+    spec = spec_for(settings)
+    changed = "the model spec changed since the weights were fitted"
+    fitted = MatchModel(
+        m={f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()}, weights_digest=spec.weights_digest()
     )
     with session_scope(settings) as s:
-        assert _refit_reason(s, model, settings) == "the comparisons changed since the weights were fitted"
+        assert _refit_reason(s, fitted, settings, spec) is None
+        # fewer levels than the spec has (stored before "two known dates differ" existed)
+        fewer = MatchModel.from_params(fitted.to_params())
+        fewer.m["birth"] = np.full(5, 0.2)
+        assert _refit_reason(s, fewer, settings, spec) == changed
+        # weights from before the spec existed (a numbered compare_version) are fitted again
+        old = {k: v for k, v in fitted.to_params().items() if k != "weights_digest"}
+        numbered = MatchModel.from_params({**old, "compare_version": 3})
+        assert _refit_reason(s, numbered, settings, spec) == changed
+        # a cut point moved: the same levels now hold other pairs
+        birth = spec.features["birth"]
+        moved = replace(spec, features={**spec.features, "birth": FeatureSpec(
+            "birth", birth.levels, {**birth.cuts, "near_years": 1})})  # fmt: skip
+        assert moved.weights_digest() != spec.weights_digest()
+        assert moved.keys_digest() == spec.keys_digest()  # blocking keys need not be made again
+        assert _refit_reason(s, fitted, settings, moved) == changed
 
 
 def test_blocking_finds_a_surname_spelled_apart_and_skips_huge_blocks() -> None:
@@ -262,9 +274,11 @@ def test_blocking_finds_a_surname_spelled_apart_and_skips_huge_blocks() -> None:
     assert stats.skipped_blocks["name_token_year"] == 1
 
 
-def test_a_large_name_and_year_block_is_split_by_province_a_small_one_is_not(monkeypatch) -> None:
-    from linkage.match import blocking
+def test_a_large_name_and_year_block_is_split_by_province_a_small_one_is_not() -> None:
+    from dataclasses import replace
+
     from linkage.match.blocking import REFINE_ABOVE
+    from linkage.match.spec import default_spec
 
     def men(n: int, first: str = "D") -> list[dict]:
         # one surname, one birth year, one given initial: a single name_token_year block
@@ -294,9 +308,9 @@ def test_a_large_name_and_year_block_is_split_by_province_a_small_one_is_not(mon
     assert all(province[a] == province[b] for a, b in zip(left, right, strict=True))  # one province meets
     parts = pd.Series(province).value_counts(dropna=False).to_numpy()
     assert len(left) == sum(k * (k - 1) // 2 for k in parts)
-    monkeypatch.setattr(blocking, "REFINE", {})
-    _l, _r, whole = candidate_pairs(block_keys(frame), passes=("name_token_year",))
-    monkeypatch.undo()
+    spec = default_spec()
+    unsplit = replace(spec, passes={n: replace(p, split_by=None) for n, p in spec.passes.items()})
+    _l, _r, whole = candidate_pairs(block_keys(frame), passes=("name_token_year",), spec=unsplit)
     made = stats.pairs_by_pass["name_token_year"]
     assert stats.refined_away == whole.pairs_by_pass["name_token_year"] - made > 0
     n = len(big)

@@ -15,64 +15,36 @@ namesakes and found no pair the other passes miss.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-# pass name -> the PersonRecord columns holding its keys. A pass with two columns pools
-# them: a family-name key of one record meets the given-name key of another, so records
-# whose list swapped the name order still meet.
-PASSES: dict[str, tuple[str, ...]] = {
-    "name_token_year": ("k_fam_year", "k_giv_year"),  # key + birth year + other initial
-    "name_token_district": ("k_fam_district", "k_giv_district"),  # key + district + other initial
-    # the same with the commune, for lists whose district (a postcode, say) is typed apart
-    # from the commune and mistyped; on gazetteer codes a commune lies in its district, so
-    # this finds nothing the district pass misses
-    "name_token_commune": ("k_fam_commune", "k_giv_commune"),
-    "phone": ("k_phone",),
-    "id_or_document": ("k_id",),
-    "father_district": ("k_father",),
-    "return_district": ("k_return_fam", "k_return_giv"),
-    # both names misspelt past their keys; the commune too, for lists whose district
-    # (a postcode, say) is mistyped where the finer place is right
-    "birth_date_place": ("k_dob_district", "k_dob_commune"),
-    # a given name replaced or misspelt past its key and initial, the place mistyped: the
-    # full birth date (known to the day) with either name key
-    "birth_date_name": ("k_dob_fam", "k_dob_giv"),
-    # no district needed (a fifth of IOM rows leave it blank): both name keys in either
-    # order with the province, and a birth year within two (an age at return is a year
-    # off, and the year made from it one more) or a return within two weeks (the ministry
-    # registers a man days after IOM received him). Two overlapping buckets per record.
-    "names_province_birth": ("k_names_birth0", "k_names_birth1"),
-    "names_province_return": ("k_names_return0", "k_names_return1"),
-}
+from linkage.match.spec import Limits, ModelSpec, default_spec
+
+_SPEC = default_spec()
+# pass name -> the stored key columns holding its keys (linkage/data/model.yaml). A pass
+# with two columns pools them: a family-name key of one record meets the given-name key of
+# another, so records whose list swapped the name order still meet.
+PASSES: dict[str, tuple[str, ...]] = {n: tuple(p.keys) for n, p in _SPEC.passes.items() if not p.probe}
 # Asymmetric passes: records with only one name (the list gave one, or the split failed)
 # probe the name keys of everyone, by birth year. Few records probe, so blocks stay small.
 PROBE_PASSES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "single_name_year": (("k_one_year",), ("k_fam_year_any", "k_giv_year_any")),
+    n: (tuple(p.probe), tuple(p.keys)) for n, p in _SPEC.passes.items() if p.probe
 }
-KEY_COLUMNS = [c for cols in PASSES.values() for c in cols] + [
-    c for probe, build in PROBE_PASSES.values() for c in (*probe, *build)
-]
+KEY_COLUMNS = _SPEC.key_columns()
 # A block of a pass named here that holds more records than REFINE_ABOVE is split by the
 # frame column's value (hashed into key column "r_<column>"): at a million records, "Sok,
 # born 1990, given name D" holds hundreds of men across the country; within one province
 # it holds a few. Small blocks stay whole, so a man who moved still meets himself wherever
 # names are rarer; the cut depends only on a block's own size, which the store's index
-# gives, so linking a delivery splits a block as a full rebuild does (linker._refined_lookup).
-REFINE: dict[str, str] = {"name_token_year": "province", "name_token_district": "commune"}
-REFINE_ABOVE = 20
+# gives, so linking a delivery splits a block as a full rebuild does (stored._refined_lookup).
+REFINE: dict[str, str] = {n: p.split_by for n, p in _SPEC.passes.items() if p.split_by}
+REFINE_ABOVE = _SPEC.refine_above
 # Key columns kept per record in the store: the passes' keys and the places that split.
-STORED_KEY_COLUMNS = KEY_COLUMNS + [f"r_{c}" for c in sorted(set(REFINE.values()))]
-
-DEFAULT_MAX_BLOCK = 400
-# Bump when a key's definition changes: stored keys are then recomputed before linking.
-KEY_VERSION = 9
-# Width of the buckets of the tolerant passes: two records whose values lie within one
-# width always share a bucket key (each record has its bucket and the next).
-BIRTH_BUCKET_YEARS = 2
-RETURN_BUCKET_DAYS = 14
+STORED_KEY_COLUMNS = KEY_COLUMNS + [f"r_{c}" for c in _SPEC.split_places()]
+DEFAULT_MAX_BLOCK = Limits().max_block_size
 
 
 # Keys are stored hashed: blocking needs only equality, and the store's index then holds
@@ -104,54 +76,65 @@ def _key(*parts: tuple[np.ndarray, np.ndarray]) -> pd.Series:
     return pd.Series(h.view(np.int64), dtype="Int64").mask(missing)
 
 
-def block_keys(frame: pd.DataFrame) -> pd.DataFrame:
-    """One hashed key column per pass column (pd.NA where the record has nothing for it)."""
-    fam_s, giv_s = frame["fam_key"].astype("string"), frame["giv_key"].astype("string")
-    # initials, with every vowel one class: Eak/Ak, Ouch/Uch differ only there
-    fam_i = _part(fam_s.str[:1].str.replace(r"[AEIOUY]", "*", regex=True))
-    giv_i = _part(giv_s.str[:1].str.replace(r"[AEIOUY]", "*", regex=True))
-    fam, giv, year = _part(fam_s), _part(giv_s), _part(frame["birth_year"].astype("string"))
-    district = _part(frame["district"])
-    commune = _part(frame["commune"])
-    dob = _part(frame["birth_date"].dt.strftime("%Y-%m-%d"))
-    returned = _part(frame["return_date"].dt.strftime("%Y-%m-%d"))
+def _initial(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A name's initial, with every vowel one class: Eak/Ak, Ouch/Uch differ only there."""
+    return _part(names.str[:1].str.replace(r"[AEIOUY]", "*", regex=True))
+
+
+def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]]:
+    """How each part a spec's key may name is made from the frame (hashed, and where missing)."""
+    fam, giv = frame["fam_key"].astype("string"), frame["giv_key"].astype("string")
+    one_name = fam.isna() | giv.isna()
+    years = pd.to_numeric(frame["birth_year"], errors="coerce") // spec.birth_bucket_years
+    days = (frame["return_date"] - pd.Timestamp("1970-01-01")).dt.days // spec.return_bucket_days
     ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
-    one_name = fam_s.isna().to_numpy() | giv_s.isna().to_numpy()
-    keys = {
-        # one name key, with the other name's initial, and birth year or district: a
-        # misspelt surname still meets through the given name, and the reverse
-        "k_fam_year": _key(fam, year, giv_i),
-        "k_giv_year": _key(giv, year, fam_i),
-        "k_one_year": _key(_part(fam_s.fillna(giv_s)), year).mask(~one_name),
-        "k_fam_year_any": _key(fam, year),
-        "k_giv_year_any": _key(giv, year),
-        "k_fam_district": _key(fam, district, giv_i),
-        "k_giv_district": _key(giv, district, fam_i),
-        "k_fam_commune": _key(fam, commune, giv_i),
-        "k_giv_commune": _key(giv, commune, fam_i),
-        "k_phone": _key(_part(frame["phone"])),
-        "k_id": _key(_part(ident)),
-        "k_father": _key(_part(frame["father_key"]), district),
-        "k_dob_district": _key(dob, district),
-        "k_dob_commune": _key(dob, commune),
-        "k_dob_fam": _key(dob, fam),
-        "k_dob_giv": _key(dob, giv),
-        # a return batch from one district, both initials (either order)
-        "k_return_fam": _key(returned, district, fam_i, giv_i),
-        "k_return_giv": _key(returned, district, giv_i, fam_i),
+
+    def bucket(values: pd.Series, shift: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+        return lambda: _part((values + shift).astype("Int64").astype("string"))
+
+    return {
+        "fam": lambda: _part(fam),
+        "giv": lambda: _part(giv),
+        "fam_initial": lambda: _initial(fam),
+        "giv_initial": lambda: _initial(giv),
+        "single_name": lambda: _part(fam.fillna(giv).mask(~one_name)),
+        # both name keys in either order: the lower and the higher of the two
+        "names_low": lambda: _part(fam.where(fam <= giv, giv)),
+        "names_high": lambda: _part(giv.where(fam <= giv, fam)),
+        "year": lambda: _part(frame["birth_year"].astype("string")),
+        "birth_date": lambda: _part(frame["birth_date"].dt.strftime("%Y-%m-%d")),
+        "birth_bucket": bucket(years, 0),
+        "birth_bucket_next": bucket(years, 1),
+        "return": lambda: _part(frame["return_date"].dt.strftime("%Y-%m-%d")),
+        "return_bucket": bucket(days, 0),
+        "return_bucket_next": bucket(days, 1),
+        "province": lambda: _part(frame["province"]),
+        "district": lambda: _part(frame["district"]),
+        "commune": lambda: _part(frame["commune"]),
+        "phone": lambda: _part(frame["phone"]),
+        "id_or_document": lambda: _part(ident),
+        "father": lambda: _part(frame["father_key"]),
     }
-    # both name keys in either order: the lower and the higher of the two
-    low = _part(fam_s.where(fam_s <= giv_s, giv_s))
-    high = _part(giv_s.where(fam_s <= giv_s, fam_s))
-    province = _part(frame["province"])
-    years = pd.to_numeric(frame["birth_year"], errors="coerce") // BIRTH_BUCKET_YEARS
-    days = (frame["return_date"] - pd.Timestamp("1970-01-01")).dt.days // RETURN_BUCKET_DAYS
-    for name, bucket in (("birth", years), ("return", days)):
-        for shift in (0, 1):
-            part = _part((bucket + shift).astype("Int64").astype("string"))
-            keys[f"k_names_{name}{shift}"] = _key(low, high, province, part)
-    for column in set(REFINE.values()):
-        keys[f"r_{column}"] = _key(_part(frame[column]))
+
+
+def block_keys(frame: pd.DataFrame, spec: ModelSpec | None = None) -> pd.DataFrame:
+    """One hashed key column per key the spec's passes name, and one per splitting place
+    (pd.NA where the record has nothing for it)."""
+    spec = spec or _SPEC
+    makers = key_parts(frame, spec)
+    made: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def part(name: str) -> tuple[np.ndarray, np.ndarray]:
+        if name not in made:
+            made[name] = makers[name]()
+        return made[name]
+
+    keys: dict[str, pd.Series] = {}
+    for p in spec.passes.values():
+        for column, parts in {**p.probe, **p.keys}.items():
+            keys[column] = _key(*(part(x) for x in parts))
+    for place in spec.split_places():
+        keys[f"r_{place}"] = _key(part(place))
     # .array keeps the exact 64-bit keys: to_numpy() of an Int64 column holding a missing
     # value gives float64, whose 53-bit mantissa rounds the keys, so a delivery whose column
     # had no blank got other keys than the store for the same record (and met no one).
@@ -235,6 +218,7 @@ def _pass_pairs(
     is_new: np.ndarray,
     max_block: int,
     refine: str | None = None,
+    refine_above: int = REFINE_ABOVE,
 ) -> tuple[np.ndarray, int, int, int]:
     """Codes (left * n + right, left < right) of position pairs sharing a key, at least one
     side new; blocks larger than max_block are skipped and counted (blocks, records); and
@@ -246,7 +230,7 @@ def _pass_pairs(
     away = 0
     if refine is not None:
         by = keys[f"r_{refine}"].to_numpy(dtype=np.int64, na_value=_NO_KEY)
-        key, pos, away = _refined(key, pos, by, REFINE_ABOVE)
+        key, pos, away = _refined(key, pos, by, refine_above)
     starts, sizes = _blocks(key)
     too_big = sizes > max_block
     skipped_records = len(_distinct(pos[np.repeat(too_big, sizes)]))
@@ -312,26 +296,27 @@ def candidate_pairs(
     is_new: np.ndarray | None = None,
     max_block: int = DEFAULT_MAX_BLOCK,
     passes: tuple[str, ...] | None = None,
+    spec: ModelSpec | None = None,
 ) -> tuple[np.ndarray, np.ndarray, BlockingStats]:
-    """Union of the passes (default: all) as position arrays (left < right)."""
+    """Union of the spec's passes (or only those named) as position arrays (left < right)."""
+    spec = spec or _SPEC
     n = len(keys)
     if is_new is None:
         is_new = np.ones(n, dtype=bool)
     stats = BlockingStats()
     codes = []
-    for name, cols in PASSES.items():
-        if passes is not None and name not in passes:
-            continue
-        pass_codes, sb, sr, away = _pass_pairs(keys, cols, is_new, max_block, REFINE.get(name))
+    chosen = [p for p in spec.passes.values() if passes is None or p.name in passes]
+    for p in (p for p in chosen if not p.probe):
+        name, cols = p.name, tuple(p.keys)
+        pass_codes, sb, sr, away = _pass_pairs(keys, cols, is_new, max_block, p.split_by, spec.refine_above)
         stats.refined_away += away
         stats.pairs_by_pass[name] = len(pass_codes)
         stats.skipped_blocks[name] = sb
         stats.skipped_records[name] = sr
         codes.append(pass_codes)
-    for name, (probe, build) in PROBE_PASSES.items():
-        if passes is not None and name not in passes:
-            continue
-        left, right, sb = _probe_pairs(keys, probe, build, is_new, max_block)
+    for p in (p for p in chosen if p.probe):
+        name = p.name
+        left, right, sb = _probe_pairs(keys, tuple(p.probe), tuple(p.keys), is_new, max_block)
         stats.pairs_by_pass[name] = len(left)
         stats.skipped_blocks[name] = sb
         stats.skipped_records[name] = 0

@@ -18,16 +18,15 @@ import numpy as np
 
 from linkage.match.coherence import WHY as TWO_MEN
 from linkage.match.coherence import Identity
+from linkage.match.spec import ClusterSpec, default_spec
 
-# A compared pair below this probability counts against merging its two groups: the model
-# thinks "different" likelier than "same".
-AGAINST = 0.5
-# One compared pair this unlikely (say birth years ten apart) keeps two groups apart, however
-# many records without a birth date link them: two men, not one.
-VETO = 1e-3
-# A new record whose links to two groups kept apart differ by less than this many bits
-# (a factor of 8) is ambiguous.
-AMBIGUITY_BITS = 3.0
+# The spec's cluster part (linkage/data/model.yaml): a compared pair below `against` counts
+# against merging its two groups (the model thinks "different" likelier than "same"); one
+# pair below `veto` (say birth years ten apart) keeps two groups apart, however many records
+# without a birth date link them; a new record whose links to two groups kept apart differ by
+# less than `ambiguity_bits` (3: a factor of 8) is ambiguous.
+RULES = default_spec().cluster
+AMBIGUITY_BITS = RULES.ambiguity_bits
 # Why a link is refused when one list names both men for one return (shown to reviewers).
 ONE_LIST = "one list names two men here for one return"
 
@@ -123,9 +122,9 @@ def cluster(
     same: list[tuple[int, int]] | None = None,
     different: list[tuple[int, int]] | None = None,
     weight: np.ndarray | None = None,
-    ambiguity_bits: float = AMBIGUITY_BITS,
     one_list: np.ndarray | None = None,
     identity: Identity | None = None,
+    rules: ClusterSpec = RULES,
 ) -> ClusterOutcome:
     """Greedy, constrained clustering of n positions.
 
@@ -134,11 +133,11 @@ def cluster(
     "different" is never merged across.
     weight: log2 match weights (ranks links past where probabilities round to 1).
     one_list: per pair, whether both rows come from one list for one return (the "lists"
-    level "same list, same return"); such a pair below AGAINST keeps its groups apart.
+    level "same list, same return"); such a pair below `rules.against` keeps its groups apart.
     identity: per position, what is a man's own (coherence.Identity): two groups holding
     two records that clearly are two men are kept apart, compared or not.
 
-    A new record that links about as strongly (within ambiguity_bits) to two groups the
+    A new record that links about as strongly (within rules.ambiguity_bits) to two groups the
     checks keep apart (two namesakes of one district, say) is not given to either: it
     stays alone and both links go to review, because a wrong link hides a man.
     """
@@ -162,13 +161,14 @@ def cluster(
             different,
             listed,
             identity,
+            rules,
         )
 
     groups, refused = greedy(prob)
     if weight is None:
         return ClusterOutcome(labels=groups.labels(), refused=refused)
     ambiguous = _ambiguous(
-        groups, left, right, scored.with_values(weight), weight, refused, initial, ambiguity_bits
+        groups, left, right, scored.with_values(weight), weight, refused, initial, rules.ambiguity_bits
     )
     if not ambiguous:
         return ClusterOutcome(labels=groups.labels(), refused=refused)
@@ -264,6 +264,7 @@ def _greedy(
     different: list[tuple[int, int]] | None,
     listed: _Scored | None = None,
     identity: Identity | None = None,
+    rules: ClusterSpec = RULES,
 ) -> tuple[_Groups, list[tuple[int, int, str]]]:
     groups = _Groups(n)
     if initial is not None:
@@ -303,11 +304,11 @@ def _greedy(
             continue
         q = scored.between(ma, mb)
         links = int((q >= link_threshold).sum())
-        against = int((q < AGAINST).sum())
-        if against >= links or bool((q < VETO).any()):  # a veto: one pair clearly two men
+        against = int((q < rules.against).sum())
+        if against >= links or bool((q < rules.veto).any()):  # a veto: one pair clearly two men
             refused.append((a, b, "most compared pairs between the two say different"))
             continue
-        if listed is not None and bool((listed.between(ma, mb) < AGAINST).any()):
+        if listed is not None and bool((listed.between(ma, mb) < rules.against).any()):
             refused.append((a, b, ONE_LIST))
             continue
         groups.merge(ra, rb, ma, mb)

@@ -5,7 +5,8 @@ gives no birth date and half a name (an NGO referral, say), and clustering chain
 one "person" though no one compared the two brothers with each other. So before two groups
 merge, each record of one is held against each record of the other on what is a man's
 own and is given on both sides: a clearly different given name with births more than
-MAX_BIRTH_GAP years apart is two men, whatever linked them, unless one identity document
+max_birth_gap_years (the spec's cluster part: two, what two age-derived years of one man can
+differ by) apart is two men, whatever linked them, unless one identity document
 says otherwise (typing errors do change a name and a year at once; a phone does not count,
 a family shares one; a reviewer's "same" overrides this, as it overrides every check).
 """
@@ -18,12 +19,8 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import JaroWinkler
 
-# Births further apart than this are not one man's, even from ages at return (a year off
-# each way) -- two years is what two age-derived years of one man can differ by.
-MAX_BIRTH_GAP = 2
-# Given names less alike than this, by sound key and by letters, are clearly different
-# (the cut of the given-name level "different" in compare.NameFeature).
-DIFFERENT_BELOW = 0.8
+from linkage.match.spec import ModelSpec, default_spec
+
 WHY = "two clearly different given names, births over two years apart"
 
 
@@ -37,9 +34,13 @@ class Identity:
     family_text: list[str | None]
     birth_year: list[int | None]
     documents: list[frozenset[str]]
+    # births further apart than this are not one man's; given names less alike than this,
+    # by sound key and by letters, are clearly different (the spec's cluster part)
+    max_birth_gap: int = 2
+    different_below: float = 0.8
 
     @classmethod
-    def of(cls, frame: pd.DataFrame) -> Identity:
+    def of(cls, frame: pd.DataFrame, spec: ModelSpec | None = None) -> Identity:
         def texts(column: str) -> list[str | None]:
             return [None if pd.isna(v) else str(v) for v in frame[column].tolist()]
 
@@ -55,23 +56,25 @@ class Identity:
             texts("fam_text"),
             [None if np.isnan(y) else int(y) for y in years],
             documents,
+            (spec or default_spec()).cluster.max_birth_gap_years,
+            (spec or default_spec()).cluster.different_given_below,
         )
 
     def two_men(self, a: int, b: int) -> bool:
         """Whether records a and b clearly are two men (given name and birth both say so)."""
         ya, yb = self.birth_year[a], self.birth_year[b]
-        if ya is None or yb is None or abs(ya - yb) <= MAX_BIRTH_GAP:
+        if ya is None or yb is None or abs(ya - yb) <= self.max_birth_gap:
             return False
         if self.given_key[a] is None or self.given_key[b] is None:
             return False
         if self.documents[a] & self.documents[b]:  # one ID: one man, mistyped
             return False
         given_a = (self.given_key[a], self.given_text[a])
-        if not _different(given_a, (self.given_key[b], self.given_text[b])):
+        if not _different(given_a, (self.given_key[b], self.given_text[b]), self.different_below):
             return False
         # a list may have swapped the order: b's family name may be his given name
         family_b = (self.family_key[b], self.family_text[b])
-        return family_b[0] is None or _different(given_a, family_b)
+        return family_b[0] is None or _different(given_a, family_b, self.different_below)
 
     def apart(self, xs: list[int], ys: list[int], linked: tuple[int, int] | None = None) -> bool:
         """Whether any record of one group clearly is another man than one of the other
@@ -80,9 +83,9 @@ class Identity:
         return any(self.two_men(x, y) for x in xs for y in ys if (x, y) not in skip)
 
 
-def _different(x: tuple[str | None, str | None], y: tuple[str | None, str | None]) -> bool:
+def _different(x: tuple[str | None, str | None], y: tuple[str | None, str | None], below: float) -> bool:
     """Two names (sound key, letters) clearly different: neither is alike enough."""
     for u, v in zip(x, y, strict=True):
-        if u is not None and v is not None and JaroWinkler.normalized_similarity(u, v) >= DIFFERENT_BELOW:
+        if u is not None and v is not None and JaroWinkler.normalized_similarity(u, v) >= below:
             return False
     return True

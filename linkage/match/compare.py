@@ -17,52 +17,26 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 from recordlinkage.base import BaseCompareFeature
 
+from linkage.match.spec import ModelSpec, SpecError, default_spec
+
 MISSING = -1
-# Raised when a level comes to mean something else (the same number of levels, other
-# pairs in them): weights fitted under an older meaning are fitted again.
-# 1: a name's level is also as close as its letters are (typing slips).
-# 2: one list naming a man twice for one return is its own level of "lists".
-# 3: a third class, "same family, other man", beside match and non-match; a home level
-#    for the same province with a district unknown.
-COMPARE_VERSION = 3
 
-HOME_LEVELS = [
-    "other province",
-    "same province",
-    "same province, a district unknown",
-    "same district, other commune",
-    "same district",
-    "same commune",
-]
-RETURN_LEVELS = ["other country", "same country, other date", "intake soon after return", "same return"]
-
-
-def _context_labels() -> list[str]:
-    home = ["home unknown", *("home: " + h for h in HOME_LEVELS)]
-    ret = ["return unknown", *("return: " + r for r in RETURN_LEVELS)]
-    return [f"{h}; {r}" for h in home for r in ret]
-
+_SPEC = default_spec()
+# The levels each feature's code below assigns (the spec names them): a spec whose level
+# count differs from the code's would weigh pairs under wrong names.
+_CODED_LEVELS = {
+    "family_name": 5, "given_name": 5, "birth": 6, "context": 35,
+    "phone": 2, "id_document": 2, "father": 3, "lists": 3,
+}  # fmt: skip
+if {f: len(v.levels) for f, v in _SPEC.features.items()} != _CODED_LEVELS:
+    raise SpecError(f"model spec: features and their level counts must be {_CODED_LEVELS}")
 
 # model feature -> labels of its levels, lowest (disagree) first. Home and return are one
 # joint feature ("context"): men of one village come home in one batch, so agreeing on
 # both is far likelier for two different men than the product of the two chances.
-LEVELS: dict[str, list[str]] = {
-    "family_name": ["different", "similar", "close spelling", "same sound", "same spelling"],
-    "given_name": ["different", "similar", "same consonants", "same sound", "same spelling"],
-    "birth": [
-        "over 5 years apart",
-        "3-5 years apart",
-        "two known dates differ",
-        "1-2 years apart",
-        "same year",
-        "same date",
-    ],
-    "context": _context_labels(),
-    "phone": ["different", "same"],
-    "id_document": ["different", "same"],
-    "father": ["different", "similar", "same"],
-    "lists": ["same list, same return", "same list", "different lists"],
-}
+LEVELS: dict[str, list[str]] = {f: list(v.levels) for f, v in _SPEC.features.items()}
+HOME_LEVELS = list(_SPEC.features["context"].parts["home"])
+RETURN_LEVELS = list(_SPEC.features["context"].parts["return"])
 FEATURES = list(LEVELS)
 
 
@@ -159,9 +133,12 @@ class NameFeature(BaseCompareFeature):
     ]
     CODES = ["fam_code", "giv_code"]
 
-    def __init__(self) -> None:
+    def __init__(self, spec: ModelSpec | None = None) -> None:
         cols = self.COLUMNS + self.CODES
         super().__init__(cols, cols, label=["family_name", "given_name", "swapped"])
+        spec = spec or _SPEC
+        self.fam_cuts = (spec.cut("family_name", "similar"), spec.cut("family_name", "close spelling"))
+        self.giv_cuts = (spec.cut("given_name", "similar"), spec.cut("given_name", "same consonants"))
 
     def _compute_vectorized(self, *args):  # type: ignore[override]
         half = len(args) // 2
@@ -175,8 +152,8 @@ class NameFeature(BaseCompareFeature):
         swapped = (fg + gf) > (ff + gg) + 1e-9
         fam = np.where(swapped, fg, ff)
         giv = np.where(swapped, gf, gg)
-        fam_level = _bands(fam, (0.7, 0.88))
-        giv_level = _bands(giv, (0.8, 0.9))
+        fam_level = _bands(fam, self.fam_cuts)
+        giv_level = _bands(giv, self.giv_cuts)
         # Vowels are where romanisers differ most (Rotana/Ratana, Vesna/Vasna, Skun/Sokun):
         # the same consonants in the same order is close, whatever the similarity says.
         same_consonants = (gsa != "") & (gsa == np.where(swapped, fsb, gsb))
@@ -190,8 +167,8 @@ class NameFeature(BaseCompareFeature):
         # (TAK, TCA) while the letters stay close: a name is as close as its letters are.
         fam_lb, giv_lb = np.where(swapped, glb, flb), np.where(swapped, flb, glb)
         for level, ta, tb, cuts in (
-            (fam_level, fla, fam_lb, (0.7, 0.88)),
-            (giv_level, gla, giv_lb, (0.8, 0.9)),
+            (fam_level, fla, fam_lb, self.fam_cuts),
+            (giv_level, gla, giv_lb, self.giv_cuts),
         ):
             low = np.flatnonzero((level < 2) & (ta != "") & (tb != ""))
             if len(low):
@@ -221,19 +198,21 @@ class BirthFeature(BaseCompareFeature):
 
     name = "birth"
 
-    def __init__(self) -> None:
+    def __init__(self, spec: ModelSpec | None = None) -> None:
         super().__init__(["birth_date", "birth_year"], ["birth_date", "birth_year"], label="birth")
+        spec = spec or _SPEC
+        self.near, self.far = spec.cut("birth", "near_years"), spec.cut("birth", "far_years")
 
     def _compute_vectorized(self, da, ya, db, yb):  # type: ignore[override]
         ya, yb = _num(ya), _num(yb)
         diff = np.abs(ya - yb)
         level = np.full(len(ya), 0, dtype=np.int8)
-        level[diff <= 5] = 1
-        level[diff <= 2] = 3
+        level[diff <= self.far] = 1
+        level[diff <= self.near] = 3
         level[diff == 0] = 4
         da, db = _dates(da), _dates(db)
         both_days = ~np.isnat(da) & ~np.isnat(db)
-        level[both_days & (diff <= 2)] = 2
+        level[both_days & (diff <= self.near)] = 2
         level[both_days & (da == db)] = 5
         level[np.isnan(diff)] = MISSING
         return level
@@ -305,12 +284,13 @@ class FatherFeature(BaseCompareFeature):
 
     name = "father"
 
-    def __init__(self) -> None:
+    def __init__(self, spec: ModelSpec | None = None) -> None:
         super().__init__("father_key", "father_key", label="father")
+        self.similar = (spec or _SPEC).cut("father", "similar")
 
     def _compute_vectorized(self, a, b):  # type: ignore[override]
         a, b = _s(a), _s(b)
-        level = _bands(_jw(a, b), (0.85,))
+        level = _bands(_jw(a, b), (self.similar,))
         level[(a == "") | (b == "")] = MISSING
         return level
 
@@ -327,11 +307,12 @@ class ReturnFeature(BaseCompareFeature):
 
     name = "return"
 
-    def __init__(self, window_days: int = 7, intake_days: int = 120) -> None:
+    def __init__(self, spec: ModelSpec | None = None) -> None:
         cols = ["return_date", "country", "intake_date"]
         super().__init__(cols, cols, label="return")
-        self.window_days = window_days
-        self.intake_days = intake_days
+        spec = spec or _SPEC
+        self.window_days = spec.cut("context", "same_return_days")
+        self.intake_days = spec.cut("context", "intake_days")
 
     def _compute_vectorized(self, ra, ca, ia, rb, cb, ib):  # type: ignore[override]
         ca, cb = _s(ca), _s(cb)
@@ -364,10 +345,10 @@ class ListFeature(BaseCompareFeature):
 
     name = "lists"
 
-    def __init__(self, window_days: int = 7) -> None:
+    def __init__(self, spec: ModelSpec | None = None) -> None:
         cols = ["delivery", "return_date", "intake_date"]
         super().__init__(cols, cols, label="lists")
-        self.window_days = window_days
+        self.window_days = (spec or _SPEC).cut("lists", "together_days")
 
     def _compute_vectorized(self, da, ra, ia, db, rb, ib):  # type: ignore[override]
         level = np.where(_s(da) != _s(db), 2, 1).astype(np.int8)
@@ -380,17 +361,17 @@ class ListFeature(BaseCompareFeature):
         return level
 
 
-def comparator() -> rl.Compare:
-    """The recordlinkage Compare object with every feature of the model."""
+def comparator(spec: ModelSpec | None = None) -> rl.Compare:
+    """The recordlinkage Compare object with every feature of the model, cut as the spec says."""
     c = rl.Compare(n_jobs=1)
-    c.add(NameFeature())
-    c.add(BirthFeature())
+    c.add(NameFeature(spec))
+    c.add(BirthFeature(spec))
     c.add(HomeFeature())
     c.add(ExactFeature("phone", "phone"))
     c.add(IdentifierFeature())
-    c.add(FatherFeature())
-    c.add(ReturnFeature())
-    c.add(ListFeature())
+    c.add(FatherFeature(spec))
+    c.add(ReturnFeature(spec))
+    c.add(ListFeature(spec))
     return c
 
 
@@ -476,7 +457,9 @@ def _finish(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def compare(frame: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> pd.DataFrame:
+def compare(
+    frame: pd.DataFrame, left: np.ndarray, right: np.ndarray, spec: ModelSpec | None = None
+) -> pd.DataFrame:
     """Levels of every feature for the pairs (positions into frame).
 
     Runs the comparator's recordlinkage features on numpy views of the frame: the same
@@ -488,7 +471,7 @@ def compare(frame: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> pd.Data
     if len(pairs) == 0:
         return _empty_levels(pairs)
     view = _view(frame)
-    features = comparator().features
+    features = comparator(spec).features
     parts: dict[str, list[np.ndarray]] = {}
     for start in range(0, len(left), CHUNK):  # bounded memory: only levels outlive a chunk
         lo, ro = left[start : start + CHUNK], right[start : start + CHUNK]
@@ -509,7 +492,9 @@ def _small(values: np.ndarray) -> np.ndarray:
     return values if values.dtype == bool else values.astype(np.int8)
 
 
-def compare_with_recordlinkage(frame: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> pd.DataFrame:
+def compare_with_recordlinkage(
+    frame: pd.DataFrame, left: np.ndarray, right: np.ndarray, spec: ModelSpec | None = None
+) -> pd.DataFrame:
     """The same levels through recordlinkage's Compare.compute (slower; for checking)."""
     pairs = pd.MultiIndex.from_arrays([left, right], names=["left", "right"])
     if len(pairs) == 0:
@@ -517,7 +502,7 @@ def compare_with_recordlinkage(frame: pd.DataFrame, left: np.ndarray, right: np.
     with_codes = frame.copy()
     view = _view(frame)
     with_codes["fam_code"], with_codes["giv_code"] = view["fam_code"], view["giv_code"]
-    return _finish(comparator().compute(pairs, with_codes))
+    return _finish(comparator(spec).compute(pairs, with_codes))
 
 
 def _labels(labels: str | list[str]) -> list[str]:

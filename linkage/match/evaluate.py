@@ -16,12 +16,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from linkage.match import engine
 from linkage.match.blocking import block_keys, candidate_pairs
-from linkage.match.cluster import cluster, review_pairs
-from linkage.match.coherence import Identity
-from linkage.match.compare import compare, forget_views, one_list_one_return
 from linkage.match.frame import RECORD_COLUMNS, build_frame
-from linkage.match.training import fit_model
+from linkage.match.spec import spec_for
 from linkage.settings import Settings
 from linkage.store.db import session_scope
 from linkage.store.models import Delivery, PersonRecord, Record
@@ -168,34 +166,10 @@ class InMemoryLink:
     review_queue: int
 
 
-def _link(frame: pd.DataFrame, keys: pd.DataFrame, settings: Settings) -> InMemoryLink:
-    """The linker's steps on a frame."""
-    left, right, stats = candidate_pairs(keys, max_block=settings.max_block_size)
-    levels = compare(frame, left, right)
-    model = fit_model(frame, keys, settings, (left, right, levels, stats))
-    forget_views(frame)
-    total, prob = model.score_levels(levels, frame, settings.family_margin_bits)
-    outcome = cluster(
-        len(frame),
-        left,
-        right,
-        prob,
-        settings.link_threshold,
-        settings.max_cluster_size,
-        weight=total,
-        one_list=one_list_one_return(levels),
-        identity=Identity.of(frame),
-    )
-    queue = review_pairs(
-        outcome, left, right, prob, total, settings.review_threshold, settings.link_threshold
-    )
-    return InMemoryLink(outcome.labels, left, right, len(queue))
-
-
 def link_records(records: pd.DataFrame, settings: Settings) -> InMemoryLink:
     """The linker's steps on a DataFrame, without the store."""
-    frame = build_frame(records.reset_index(drop=True))
-    return _link(frame, block_keys(frame), settings)
+    done = engine.link_records(records, spec_for(settings))
+    return InMemoryLink(done.labels, done.candidates.left, done.candidates.right, len(done.review))
 
 
 def link_in_memory(records: pd.DataFrame, settings: Settings) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,34 +20,22 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from linkage.match.blocking import (
-    KEY_VERSION,
-    PASSES,
-    PROBE_PASSES,
-    REFINE,
-    REFINE_ABOVE,
-    STORED_KEY_COLUMNS,
-    BlockingStats,
-    block_keys,
-    candidate_pairs,
-)
-from linkage.match.cluster import cluster, review_pairs
-from linkage.match.coherence import Identity
-from linkage.match.compare import (
-    COMPARE_VERSION,
-    FEATURES,
-    HOME_LEVELS,
-    LEVELS,
-    RETURN_LEVELS,
-    compare,
-    forget_views,
-    one_list_one_return,
-)
+from linkage.match import engine
+from linkage.match.blocking import BlockingStats, block_keys
+from linkage.match.compare import FEATURES, HOME_LEVELS, LEVELS, RETURN_LEVELS
 from linkage.match.events import EventRow, group_returns
 from linkage.match.frame import RECORD_COLUMNS, build_frame
 from linkage.match.ids import allocate, id_number
 from linkage.match.model import MatchModel
-from linkage.match.training import fit_model
+from linkage.match.spec import ModelSpec, spec_for
+from linkage.match.stored import (
+    chunks,
+    decisions,
+    in_content_order,
+    read_records,
+    stored_candidates,
+    stored_keys,
+)
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
 from linkage.store.locks import one_at_a_time
@@ -65,7 +53,6 @@ from linkage.store.models import (
 )
 
 Progress = Callable[[str], None]
-_CHUNK = 900  # bound parameters per IN list, safe on SQLite and PostgreSQL
 # Above this many changed persons, settled review pairs are found by one scan of all open pairs.
 _WHOLE_SCAN_PERSONS = 20_000
 
@@ -94,132 +81,6 @@ class LinkSummary:
         return d
 
 
-def _chunks(values: list[Any]) -> Iterable[list[Any]]:
-    for i in range(0, len(values), _CHUNK):
-        yield values[i : i + _CHUNK]
-
-
-def _read_records(session: Session, ids: list[int] | None) -> pd.DataFrame:
-    """Record columns the frame needs, for the given ids (None: every unlinked record).
-
-    Unlinked records are looked for only in deliveries not linked since they last loaded
-    rows, so a small delivery does not make us scan the whole store.
-    """
-    cols = [getattr(Record, c) for c in RECORD_COLUMNS]
-    conn = session.connection()
-    if ids is None:
-        fresh = select(Delivery.sha256).where(Delivery.linked_at.is_(None))
-        linked = select(PersonRecord.record_id).where(PersonRecord.record_id == Record.id).exists()
-        stmt = select(*cols).where(Record.delivery_sha256.in_(fresh), ~linked)
-        return in_content_order(pd.read_sql(stmt, conn))
-    frames = [pd.read_sql(select(*cols).where(Record.id.in_(chunk)), conn) for chunk in _chunks(ids)]
-    if not frames:
-        return pd.DataFrame(columns=RECORD_COLUMNS)
-    return in_content_order(pd.concat(frames, ignore_index=True))
-
-
-def in_content_order(records: pd.DataFrame) -> pd.DataFrame:
-    """Records ordered by what they are (source, file hash, line), not by when they loaded.
-
-    Row ids follow the order deliveries happened to load in (parallel ingest tasks interleave
-    them), and the weights' random sample and the clustering's ties follow row order: in
-    content order the same lists give the same persons however they were loaded.
-    """
-    return records.sort_values(["source", "delivery_sha256", "line"], ignore_index=True, kind="stable")
-
-
-def _stored_candidates(session: Session, new_keys: pd.DataFrame) -> dict[int, str]:
-    """Stored records sharing a blocking key with a new record -> their person_id.
-
-    A block that blocking will split by place (REFINE) brings only the stored records of
-    the places its new records come from: at a million records "Sok, born 1990, D" holds
-    hundreds of men across the country, and reading them all would cost more than the rest
-    of the link.
-    """
-    found: dict[int, str] = {}
-
-    def lookup(from_cols: tuple[str, ...], in_cols: tuple[str, ...]) -> None:
-        values = [int(v) for v in pd.unique(pd.concat([new_keys[c] for c in from_cols]).dropna())]
-        for col in in_cols:
-            column = getattr(PersonRecord, col)
-            for chunk in _chunks(values):
-                rows = session.execute(
-                    select(PersonRecord.record_id, PersonRecord.person_id).where(column.in_(chunk))
-                ).all()
-                found.update((int(r), p) for r, p in rows)
-
-    for name, cols in PASSES.items():
-        if name in REFINE:
-            found.update(_refined_lookup(session, new_keys, cols, REFINE[name]))
-        else:
-            lookup(cols, cols)
-    for probe, build in PROBE_PASSES.values():
-        lookup(probe, build)
-        lookup(build, probe)
-    return found
-
-
-def _refined_lookup(
-    session: Session, new_keys: pd.DataFrame, cols: tuple[str, ...], place: str
-) -> dict[int, str]:
-    """Stored records of a refined pass that blocking will pair with a new record.
-
-    A block (a key over the pass's columns) of at most REFINE_ABOVE records, new and stored,
-    comes whole; a larger one only with the stored records whose place (missing counts as
-    a place) is one of its new records'. Block sizes count every stored record with the key,
-    so the split is the one a full rebuild makes. (One difference remains: a stored record
-    of another place brought in by another pass, a shared phone say, sits in the smaller
-    block blocking then sees, which may not be split, so a delivery can meet a few more
-    stored records than a rebuild would compare it with; never fewer.) Keys, places and
-    record ids come from the index alone on SQLite; only the records kept are looked up for
-    their person.
-    """
-    place_col = f"r_{place}"
-    new_place = [None if pd.isna(v) else int(v) for v in new_keys[place_col].tolist()]
-    places: dict[int, set[int | None]] = {}
-    members: dict[int, set[tuple[str, int]]] = {}
-    for c in cols:
-        for i, k in enumerate(new_keys[c].tolist()):
-            if not pd.isna(k):
-                places.setdefault(int(k), set()).add(new_place[i])
-                members.setdefault(int(k), set()).add(("new", i))
-    stored: list[tuple[int, int, int | None]] = []
-    stored_place = getattr(PersonRecord, place_col)
-    for c in cols:
-        column = getattr(PersonRecord, c)
-        for chunk in _chunks(sorted(places)):
-            stmt = select(PersonRecord.record_id, column, stored_place).where(column.in_(chunk))
-            stored.extend((int(r), int(k), p) for r, k, p in session.execute(stmt).all())
-    for rid, key, _p in stored:
-        members[key].add(("stored", rid))
-    keep = sorted({rid for rid, key, p in stored if len(members[key]) <= REFINE_ABOVE or p in places[key]})
-    out: dict[int, str] = {}
-    for chunk in _chunks(keep):
-        rows = session.execute(
-            select(PersonRecord.record_id, PersonRecord.person_id).where(PersonRecord.record_id.in_(chunk))
-        ).all()
-        out.update((int(r), p) for r, p in rows)
-    return out
-
-
-def _stored_keys(key_row: dict[str, Any]) -> dict[str, int | None]:
-    """A record's blocking keys and split places as PersonRecord stores them."""
-    return {c: None if pd.isna(key_row[c]) else int(key_row[c]) for c in STORED_KEY_COLUMNS}
-
-
-def _decisions(session: Session, record_ids: set[int]) -> list[tuple[int, int, str]]:
-    ids = sorted(record_ids)
-    out: dict[tuple[int, int], str] = {}
-    for chunk in _chunks(ids):
-        rows = session.execute(
-            select(MatchDecision.record_a, MatchDecision.record_b, MatchDecision.decision).where(
-                (MatchDecision.record_a.in_(chunk)) | (MatchDecision.record_b.in_(chunk))
-            )
-        ).all()
-        out.update(((int(a), int(b)), d) for a, b, d in rows)
-    return [(a, b, d) for (a, b), d in out.items()]
-
-
 def _all_record_ids(session: Session) -> list[int]:
     return [int(i) for i in session.execute(select(Record.id)).scalars()]
 
@@ -228,14 +89,14 @@ def _count_linked(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(PersonRecord)) or 0)
 
 
-def _refit_reason(session: Session, model: MatchModel, settings: Settings) -> str | None:
+def _refit_reason(session: Session, model: MatchModel, settings: Settings, spec: ModelSpec) -> str | None:
     """Weights fitted for other comparison levels, on a smaller store, before a source
     existed, or before reviewers had decided enough pairs (or many more), are fitted again:
     why, or None."""
-    if model.compare_version != COMPARE_VERSION or any(
+    if model.weights_digest != spec.weights_digest() or any(
         len(model.m.get(f, ())) != len(LEVELS[f]) for f in FEATURES
     ):
-        return "the comparisons changed since the weights were fitted"
+        return "the model spec changed since the weights were fitted"
     records = int(session.scalar(select(func.count()).select_from(Record)) or 0)
     sources = set(session.execute(select(Record.source).distinct()).scalars())
     grown = records >= settings.refit_growth * max(model.records, 1)
@@ -260,21 +121,21 @@ def _same_positions(session: Session, frame: pd.DataFrame) -> list[tuple[int, in
     return [(pos_of[a], pos_of[b]) for a, b in rows if a in pos_of and b in pos_of]
 
 
-def _rekey_if_needed(s: Session, say: Progress) -> None:
-    """Stored keys made under older key definitions are made again (once, after an upgrade)."""
+def _rekey_if_needed(s: Session, spec: ModelSpec, say: Progress) -> None:
+    """Stored keys made under other key definitions are made again (once, after a change)."""
     model = latest_model(s)
-    if model is None or model.key_version == KEY_VERSION:
+    if model is None or model.keys_digest == spec.keys_digest():
         return
-    say("recomputing stored blocking keys (key definitions changed)")
+    say("recomputing stored blocking keys (the spec's blocking keys changed)")
     ids = [int(i) for i in s.execute(select(PersonRecord.record_id)).scalars()]
-    for chunk in _chunks(ids):
-        frame = build_frame(_read_records(s, chunk))
-        keys = block_keys(frame)
+    for chunk in chunks(ids):
+        frame = build_frame(read_records(s, chunk))
+        keys = block_keys(frame, spec)
         rows = []
         for rid, key_row in zip(frame["record_id"], keys.to_dict("records"), strict=True):
-            rows.append({"record_id": int(rid), **_stored_keys(key_row)})
+            rows.append({"record_id": int(rid), **stored_keys(key_row)})
         s.execute(update(PersonRecord), rows)
-    model.key_version = KEY_VERSION
+    model.keys_digest = spec.keys_digest()
     s.add(LinkModel(kind=model.kind, params=model.to_params()))
     s.flush()
 
@@ -329,157 +190,176 @@ def same_family_words(levels: dict[str, int]) -> str:
     return text
 
 
+@dataclass
+class _Batch:
+    """The records one run links (new ones first) and the stored records they may meet,
+    with the persons those belong to and reviewers' decisions between them."""
+
+    frame: pd.DataFrame
+    keys: pd.DataFrame
+    n_new: int
+    stored: dict[int, str]  # stored record id -> its person
+    decided: dict[tuple[int, int], str]  # position pairs (low, high) -> same / different
+
+    @property
+    def is_new(self) -> np.ndarray:
+        flags = np.zeros(len(self.frame), dtype=bool)
+        flags[: self.n_new] = True
+        return flags
+
+    def initial(self) -> np.ndarray:
+        """The stored persons as starting labels (-1: a new record)."""
+        rid = self.frame["record_id"].tolist()
+        codes: dict[str, int] = {}
+        out = np.full(len(self.frame), -1, dtype=np.int64)
+        for i in range(self.n_new, len(self.frame)):
+            out[i] = codes.setdefault(self.stored[int(rid[i])], len(codes))
+        return out
+
+
+def _new_records(s: Session, rebuild: bool, old_assignment: dict[int, str]) -> pd.DataFrame:
+    """Every record on a rebuild; else the unlinked ones and those a decision detached."""
+    if rebuild:
+        stmt = select(*[getattr(Record, c) for c in RECORD_COLUMNS])
+        return in_content_order(pd.read_sql(stmt, s.connection()))
+    records = read_records(s, None)
+    detached = sorted(set(old_assignment) - set(records["id"].tolist()))
+    if detached:  # records a reviewer's decision unlinked, from deliveries linked before
+        parts = [p for p in (records, read_records(s, detached)) if not p.empty]
+        records = pd.concat(parts, ignore_index=True) if parts else records
+    return records
+
+
+def _gather(s: Session, spec: ModelSpec, rebuild: bool, old_assignment: dict[int, str]) -> _Batch | None:
+    """The batch this run links, or None when there is nothing new."""
+    new_records = _new_records(s, rebuild, old_assignment)
+    if new_records.empty:
+        return None
+    new_frame = build_frame(new_records)
+    new_keys = block_keys(new_frame, spec)
+    stored = {} if rebuild else stored_candidates(s, new_keys)
+    new_ids = set(new_frame["record_id"].tolist())
+    pairs = decisions(s, new_ids)
+    for a, b, _d in pairs:  # a decided partner must be in the frame to apply
+        for rid in (a, b):
+            if rid not in new_ids and rid not in stored:
+                pid = s.execute(
+                    select(PersonRecord.person_id).where(PersonRecord.record_id == rid)
+                ).scalar_one_or_none()
+                if pid:
+                    stored[rid] = pid
+    frame, keys = new_frame, new_keys
+    if stored:
+        old_frame = build_frame(read_records(s, sorted(stored)))
+        frame = pd.concat([new_frame, old_frame], ignore_index=True)
+        keys = pd.concat([new_keys, block_keys(old_frame, spec)], ignore_index=True)
+    pos_of = {int(r): i for i, r in enumerate(frame["record_id"].tolist())}
+    decided = {tuple(sorted((pos_of[a], pos_of[b]))): d for a, b, d in pairs if a in pos_of and b in pos_of}
+    return _Batch(frame, keys, len(new_frame), stored, decided)  # type: ignore[arg-type]
+
+
+def _stored_model(
+    s: Session, settings: Settings, spec: ModelSpec, batch: _Batch, rebuild: bool, refit: bool, say: Progress
+) -> tuple[MatchModel | None, str]:
+    """The weights to score with, and what became of them. None: fit them on the batch's
+    own candidates (a first run or a rebuild: the batch is the whole store)."""
+    model = None if (rebuild or refit) else latest_model(s)
+    why = "asked" if refit else "rebuild" if rebuild else "first run"
+    if model is not None and (reason := _refit_reason(s, model, settings, spec)):
+        model, why = None, reason
+    if model is not None:
+        return model, "reused"
+    say(f"fitting match weights ({why})")
+    if rebuild or not batch.stored and not _count_linked(s):
+        return None, f"fitted ({why})"
+    everything = build_frame(read_records(s, _all_record_ids(s)))
+    return engine.fit(everything, spec, same=_same_positions(s, everything)), f"fitted ({why})"
+
+
+class _Laps:
+    """Seconds per phase of a run, into the summary."""
+
+    def __init__(self, summary: LinkSummary) -> None:
+        self.summary, self.clock = summary, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.summary.seconds[name] = self.summary.seconds.get(name, 0.0) + now - self.clock
+        self.clock = now
+
+
 @one_at_a_time("link", "linking")  # two links at once would race for person ids: the second waits
 def link(
     settings: Settings, rebuild: bool = False, refit: bool = False, progress: Progress | None = None
 ) -> LinkSummary:
     """Link every unlinked record (or, with rebuild, every record) into persons."""
     say = progress or (lambda _msg: None)
+    spec = spec_for(settings)
     summary = LinkSummary()
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        summary.seconds[name] = summary.seconds.get(name, 0.0) + now - clock
-        clock = now
-
+    lap = _Laps(summary)
     with session_scope(settings) as s:
         say("applying reviewers' decisions")
         old_assignment, old_events = _detach(s, rebuild)
         if not rebuild:
-            _rekey_if_needed(s, say)
+            _rekey_if_needed(s, spec, say)
         say("reading new records")
-        if rebuild:
-            new_records = in_content_order(
-                pd.read_sql(select(*[getattr(Record, c) for c in RECORD_COLUMNS]), s.connection())
-            )
-        else:
-            new_records = _read_records(s, None)
-            detached = sorted(set(old_assignment) - set(new_records["id"].tolist()))
-            if detached:  # records a reviewer's decision unlinked, from deliveries linked before
-                parts = [p for p in (new_records, _read_records(s, detached)) if not p.empty]
-                new_records = pd.concat(parts, ignore_index=True) if parts else new_records
-        if new_records.empty:
+        batch = _gather(s, spec, rebuild, old_assignment)
+        if batch is None:
             summary.model = "no new records"
             return summary
-        new_frame = build_frame(new_records)
-        new_keys = block_keys(new_frame)
-        stored = {} if rebuild else _stored_candidates(s, new_keys)
-        new_ids = set(new_frame["record_id"].tolist())
-        decisions = _decisions(s, new_ids)
-        for a, b, _d in decisions:  # a decided partner must be in the frame to apply
-            for rid in (a, b):
-                if rid not in new_ids and rid not in stored:
-                    pid = s.execute(
-                        select(PersonRecord.person_id).where(PersonRecord.record_id == rid)
-                    ).scalar_one_or_none()
-                    if pid:
-                        stored[rid] = pid
-        if stored:
-            old_frame = build_frame(_read_records(s, sorted(stored)))
-            frame = pd.concat([new_frame, old_frame], ignore_index=True)
-            keys = pd.concat([new_keys, block_keys(old_frame)], ignore_index=True)
-        else:
-            old_frame, frame, keys = new_frame.iloc[0:0], new_frame, new_keys
-        is_new = np.zeros(len(frame), dtype=bool)
-        is_new[: len(new_frame)] = True
+        model, summary.model = _stored_model(s, settings, spec, batch, rebuild, refit, say)
         lap("read")
-
-        say(f"blocking {len(new_frame)} new against {len(old_frame)} stored records")
-        left, right, summary.blocking = candidate_pairs(keys, is_new, settings.max_block_size)
-        lap("block")
-
-        say(f"comparing {len(left)} candidate pairs")
-        levels = compare(frame, left, right)
-        summary.pairs_compared = len(left)
-        lap("compare")
-
-        model = None if (rebuild or refit) else latest_model(s)
-        why = "asked" if refit else "rebuild" if rebuild else "first run"
-        if model is not None and (reason := _refit_reason(s, model, settings)):
-            model, why = None, reason
-        if model is None:
-            say(f"fitting match weights ({why})")
-            if rebuild or not stored and not _count_linked(s):
-                model = fit_model(
-                    frame, keys, settings, (left, right, levels, summary.blocking), _same_positions(s, frame)
-                )
-            else:
-                everything = build_frame(_read_records(s, _all_record_ids(s)))
-                model = fit_model(
-                    everything, block_keys(everything), settings, same=_same_positions(s, everything)
-                )
-            s.add(LinkModel(kind=model.kind, params=model.to_params()))
-            summary.model = f"fitted ({why})"
-        else:
-            summary.model = "reused"
-        forget_views(frame)
-        lap("fit")
-
-        total, prob = model.score_levels(levels, frame, settings.family_margin_bits)
-        lap("score")
-
-        say("clustering into persons")
-        rid = frame["record_id"].to_numpy()
-        pos_of = {int(r): i for i, r in enumerate(rid)}
-        same, different = [], []
-        decided: dict[tuple[int, int], str] = {}
-        for a, b, d in decisions:
-            if a in pos_of and b in pos_of:
-                pa, pb = sorted((pos_of[a], pos_of[b]))
-                (same if d == "same" else different).append((pa, pb))
-                decided[(pa, pb)] = d
-        if decided:
-            codes = left.astype(np.int64) * len(frame) + right  # sorted: candidate_pairs returns them so
-            for (pa, pb), d in decided.items():
-                k = int(np.searchsorted(codes, pa * len(frame) + pb))
-                if k < len(codes) and codes[k] == pa * len(frame) + pb:
-                    prob[k] = 1.0 if d == "same" else 0.0
-                    total[k] = 100.0 if d == "same" else -100.0
-        person_codes: dict[str, int] = {}
-        initial = np.full(len(frame), -1, dtype=np.int64)
-        for i in range(len(new_frame), len(frame)):
-            initial[i] = person_codes.setdefault(stored[int(rid[i])], len(person_codes))
-        outcome = cluster(
-            len(frame),
-            left,
-            right,
-            prob,
-            settings.link_threshold,
-            settings.max_cluster_size,
-            initial=initial,
-            same=same,
-            different=different,
-            weight=total,
-            one_list=one_list_one_return(levels),
-            identity=Identity.of(frame),
+        say(f"linking {batch.n_new} new records with {len(batch.frame) - batch.n_new} stored ones")
+        linked = engine.link_frame(
+            batch.frame,
+            spec,
+            batch.keys,
+            model,
+            batch.is_new,
+            batch.initial(),
+            engine.Decisions.at_positions(batch.decided),
+            same_for_fit=_same_positions(s, batch.frame) if model is None else None,
+            lap=lap,
         )
-        summary.links_refused = len(outcome.refused)
-        lap("cluster")
-
-        say("assigning permanent ids")
-        affected = _assign_persons(
-            s, frame, is_new, outcome.labels, stored, old_assignment, new_keys, summary
-        )
-        lap("persons")
-
-        say("grouping returns")
-        summary.events_created = _regroup_events(s, affected, settings.event_window_days, old_events)
-        lap("events")
-
-        summary.pairs_linked, summary.pairs_for_review = _store_pairs(
-            s, model, frame, levels, total, prob, outcome, settings, decided
-        )
-        _supersede_settled_reviews(s, None if rebuild else affected)
-        s.execute(
-            update(Delivery)
-            .where(Delivery.sha256.in_(new_frame["delivery"].unique().tolist()))
-            .values(linked_at=utcnow())
-        )
-        audit(s, "link", None, **{k: v for k, v in summary.as_dict().items() if k != "seconds"})
-        lap("store")
+        if summary.model.startswith("fitted"):
+            s.add(LinkModel(kind=linked.model.kind, params=linked.model.to_params()))
+        summary.blocking = linked.candidates.stats
+        summary.pairs_compared = len(linked.candidates)
+        summary.links_refused = len(linked.outcome.refused)
+        _persist(s, settings, batch, linked, old_assignment, old_events, rebuild, summary, say, lap)
     return summary
+
+
+def _persist(
+    s: Session,
+    settings: Settings,
+    batch: _Batch,
+    linked: engine.Linked,
+    old_assignment: dict[int, str],
+    old_events: dict[int, str],
+    rebuild: bool,
+    summary: LinkSummary,
+    say: Progress,
+    lap: _Laps,
+) -> None:
+    """Persons, return events and the review queue of a run, into the store."""
+    say("assigning permanent ids")
+    new_keys = batch.keys.iloc[: batch.n_new]
+    affected = _assign_persons(
+        s, batch.frame, batch.is_new, linked.labels, batch.stored, old_assignment, new_keys, summary
+    )
+    lap("persons")
+    say("grouping returns")
+    summary.events_created = _regroup_events(s, affected, settings.event_window_days, old_events)
+    lap("events")
+    summary.pairs_linked, summary.pairs_for_review = _store_pairs(
+        s, batch.frame, linked, settings.link_threshold, batch.decided
+    )
+    _supersede_settled_reviews(s, None if rebuild else affected)
+    delivered = batch.frame["delivery"].iloc[: batch.n_new].unique().tolist()
+    s.execute(update(Delivery).where(Delivery.sha256.in_(delivered)).values(linked_at=utcnow()))
+    audit(s, "link", None, **{k: v for k, v in summary.as_dict().items() if k != "seconds"})
+    lap("store")
 
 
 def _detach(s: Session, everything: bool) -> tuple[dict[int, str], dict[int, str]]:
@@ -514,7 +394,7 @@ def _detach(s: Session, everything: bool) -> tuple[dict[int, str], dict[int, str
     if persons is None:
         s.execute(delete(PersonRecord))
     else:
-        for chunk in _chunks(sorted(assignment)):
+        for chunk in chunks(sorted(assignment)):
             s.execute(delete(PersonRecord).where(PersonRecord.record_id.in_(chunk)))
     return assignment, events
 
@@ -574,9 +454,9 @@ def _assign_persons(
     key_rows = new_keys.to_dict("records")
     for i in np.flatnonzero(is_new):
         row = {"record_id": int(rid[i]), "person_id": chosen[int(labels[i])], "linked_at": now}
-        row.update(_stored_keys(key_rows[i]))
+        row.update(stored_keys(key_rows[i]))
         new_rows.append(row)
-    for chunk in _chunks(new_rows):
+    for chunk in chunks(new_rows):
         s.execute(insert(PersonRecord), chunk)
     summary.records_linked = len(new_rows)
 
@@ -602,7 +482,7 @@ def _assign_persons(
         .where(PersonRecord.person_id == Person.person_id)
         .scalar_subquery()
     )
-    for chunk in _chunks(sorted(affected)):
+    for chunk in chunks(sorted(affected)):
         s.execute(
             update(Person)
             .where(Person.person_id.in_(chunk))
@@ -621,7 +501,7 @@ def _regroup_events(s: Session, persons: set[str], window_days: int, old_events:
     now = utcnow()
     claimed: set[str] = set()
     previous_ids: set[str] = set()
-    for chunk in _chunks(sorted(persons)):
+    for chunk in chunks(sorted(persons)):
         rows = s.execute(
             select(
                 PersonRecord.person_id,
@@ -679,19 +559,19 @@ def _regroup_events(s: Session, persons: set[str], window_days: int, old_events:
             updates += [{"record_id": r, "event_id": row["event_id"]} for r in g.record_ids]
         created += len(inserts)
         existing = set()
-        for ids in _chunks([r["event_id"] for r in changes]):
+        for ids in chunks([r["event_id"] for r in changes]):
             existing.update(
                 s.execute(select(ReturnEvent.event_id).where(ReturnEvent.event_id.in_(ids))).scalars()
             )
         inserts += [r for r in changes if r["event_id"] not in existing]  # kept ids from a rebuild
         changes = [r for r in changes if r["event_id"] in existing]
-        for chunk in _chunks(inserts):
+        for chunk in chunks(inserts):
             s.execute(insert(ReturnEvent), [{**r, "created_at": now} for r in chunk])
         if changes:
             s.execute(update(ReturnEvent), changes)
         if updates:
             s.execute(update(PersonRecord), updates)
-    for chunk in _chunks(sorted(previous_ids - claimed)):
+    for chunk in chunks(sorted(previous_ids - claimed)):
         s.execute(
             update(ReturnEvent)
             .where(ReturnEvent.event_id.in_(chunk))
@@ -716,34 +596,26 @@ def _supersede_settled_reviews(s: Session, persons: set[str] | None = None) -> N
     if persons is None or len(persons) > _WHOLE_SCAN_PERSONS:
         s.execute(update(CandidatePair).where(CandidatePair.id.in_(settled)).values(status="superseded"))
         return
-    for chunk in _chunks(sorted(persons)):
+    for chunk in chunks(sorted(persons)):
         ids = select(settled.where(a.c.person_id.in_(chunk)).subquery().c.id)
         s.execute(update(CandidatePair).where(CandidatePair.id.in_(ids)).values(status="superseded"))
 
 
 def _store_pairs(
     s: Session,
-    model: MatchModel,
     frame: pd.DataFrame,
-    levels: pd.DataFrame,
-    total: np.ndarray,
-    prob: np.ndarray,
-    outcome: Any,
-    settings: Settings,
+    linked: engine.Linked,
+    link_threshold: float,
     decided: dict[tuple[int, int], str],
 ) -> tuple[int, int]:
-    """Keep review-band pairs (for people to decide); count the links.
+    """Keep the review queue's pairs (for people to decide); count the links.
 
     Links are not stored: `explain` recomputes them for one person with the stored model.
     """
-    labels = outcome.labels
-    left = levels.index.get_level_values(0).to_numpy()
-    right = levels.index.get_level_values(1).to_numpy()
-    together = labels[left] == labels[right]
-    n_link = int((together & (prob >= settings.link_threshold)).sum())
-    review_idx = review_pairs(
-        outcome, left, right, prob, total, settings.review_threshold, settings.link_threshold
-    )
+    model, labels, review_idx = linked.model, linked.labels, linked.review
+    left, right, levels = linked.candidates.left, linked.candidates.right, linked.candidates.levels
+    total, prob = linked.scores.total, linked.scores.prob
+    n_link = int(((labels[left] == labels[right]) & (prob >= link_threshold)).sum())
     rid = frame["record_id"].to_numpy()
     sub = levels.iloc[review_idx]
     lv_arr = sub[FEATURES].to_numpy()
@@ -773,7 +645,7 @@ def _store_pairs(
                 "created_at": utcnow(),
             }
         )
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         pairs = [(r["record_a"], r["record_b"]) for r in chunk]
         existing = {
             (a, b)

@@ -28,8 +28,6 @@ from linkage.match.compare import FEATURES, LEVELS, MISSING
 
 # A probability is never taken as 0 or 1: one odd record must not veto or force a match.
 _EPS = 1e-4
-# m never falls below this: a moved home or a mistyped ID must weigh against, not veto.
-_M_FLOOR = 2e-3
 # One man's name is written past recognition on about one list in a hundred (a nickname,
 # another romaniser, a character dropped): EM alone drives its m to nothing, because the
 # family class and namesakes take the pairs whose names differ, and then a misspelt name
@@ -130,8 +128,8 @@ class MatchModel:
     iterations: int = 0
     records: int = 0  # how many records the weights were fitted on
     sources: list[str] = field(default_factory=list)
-    key_version: int = 0  # blocking key definitions the stored keys were made with
-    compare_version: int = 0  # what the comparison levels meant when the weights were fitted
+    keys_digest: str = ""  # the spec's blocking keys the stored keys were made with
+    weights_digest: str = ""  # the spec's features and sessions the weights were fitted under
     decisions: int = 0  # reviewers' "same" decisions the m-probabilities learned from
 
     # ---- fitting -------------------------------------------------------------------
@@ -361,8 +359,8 @@ class MatchModel:
             "iterations": self.iterations,
             "records": self.records,
             "sources": self.sources,
-            "key_version": self.key_version,
-            "compare_version": self.compare_version,
+            "keys_digest": self.keys_digest,
+            "weights_digest": self.weights_digest,
             "decisions": self.decisions,
         }
 
@@ -379,8 +377,9 @@ class MatchModel:
             iterations=int(p.get("iterations", 0)),
             records=int(p.get("records", 0)),
             sources=list(p.get("sources", [])),
-            key_version=int(p.get("key_version", 0)),
-            compare_version=int(p.get("compare_version", 0)),
+            # weights from before the spec (numbered versions) are fitted and keyed again
+            keys_digest=str(p.get("keys_digest", "")),
+            weights_digest=str(p.get("weights_digest", "")),
             decisions=int(p.get("decisions", 0)),
         )
 

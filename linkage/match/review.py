@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from linkage.match.spec import ModelSpec, spec_for
 from linkage.settings import Settings
 from linkage.store.db import audit, current_actor, session_scope
 from linkage.store.models import (
@@ -135,10 +136,10 @@ def _queue_rank(a_flagged: bool, b_flagged: bool) -> int:
 
 def _flagged_records(s: Session, record_ids: list[int]) -> set[int]:
     """Which of these records belong to a person with an open flag."""
-    from linkage.match.linker import _chunks
+    from linkage.match.stored import chunks
 
     out: set[int] = set()
-    for chunk in _chunks(record_ids):
+    for chunk in chunks(record_ids):
         stmt = (
             select(PersonRecord.record_id)
             .join(Flag, Flag.person_id == PersonRecord.person_id)
@@ -197,32 +198,36 @@ def resolve_person(s: Session, person_id: str) -> str:
     return current
 
 
-def _pairs_within(s: Session, ids: list[int], family_margin: float) -> list[dict[str, Any]]:
+def _pairs_within(s: Session, ids: list[int], spec: ModelSpec) -> list[dict[str, Any]]:
     """Every pair of a person's records, scored now with the stored weights."""
+    from linkage.match import engine
+    from linkage.match.blocking import BlockingStats
     from linkage.match.compare import FEATURES, compare
     from linkage.match.frame import build_frame
-    from linkage.match.linker import _read_records, explanation, latest_model
+    from linkage.match.linker import explanation, latest_model
+    from linkage.match.stored import read_records
 
     model = latest_model(s)
     if model is None or len(ids) < 2:
         return []
-    frame = build_frame(_read_records(s, ids))
-    left, right = np.triu_indices(len(frame), k=1)
-    levels = compare(frame, left.astype(np.int64), right.astype(np.int64))
+    frame = build_frame(read_records(s, ids))
+    left, right = (x.astype(np.int64) for x in np.triu_indices(len(frame), k=1))
+    pairs = engine.Candidates(left, right, compare(frame, left, right, spec), BlockingStats())
+    levels = pairs.levels
     weights = model.feature_weights(levels, frame)
-    total, prob = model.score_levels(levels, frame, family_margin)
+    scores = engine.score(model, pairs, frame, spec)
     family = model.family_odds(levels)
     rid = frame["record_id"].to_numpy()
     out = []
-    for k in np.argsort(-prob, kind="stable"):
+    for k in np.argsort(-scores.prob, kind="stable"):
         out.append(
             {
                 "pair": None,
                 "a": int(rid[left[k]]),
                 "b": int(rid[right[k]]),
                 "band": "scored now",
-                "probability": float(prob[k]),
-                "weight": float(total[k]),
+                "probability": float(scores.prob[k]),
+                "weight": float(scores.total[k]),
                 "explanation": explanation(
                     {f: int(levels[f].iloc[k]) for f in FEATURES},
                     {f: float(weights[f].iloc[k]) for f in FEATURES},
@@ -246,7 +251,7 @@ def explain_person(settings: Settings, person_id: str, show_values: bool = False
             ).scalars()
         ]
         refs = _refs(s, ids, show_values)
-        within = _pairs_within(s, sorted(ids), settings.family_margin_bits)
+        within = _pairs_within(s, sorted(ids), spec_for(settings))
         pairs = (
             s.execute(
                 select(CandidatePair)

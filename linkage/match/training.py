@@ -15,30 +15,41 @@ import copy
 import numpy as np
 import pandas as pd
 
-from linkage.match.blocking import KEY_VERSION, BlockingStats, candidate_pairs
-from linkage.match.compare import COMPARE_VERSION, FEATURES, LEVELS, compare
+from linkage.match.blocking import BlockingStats, candidate_pairs
+from linkage.match.compare import FEATURES, LEVELS, compare
 from linkage.match.model import MatchModel, random_pairs
-from linkage.settings import Settings
+from linkage.match.spec import ModelSpec, SessionSpec
 
-NAME_FEATURES = {"family_name", "given_name"}
-ID_FEATURES = {"phone", "id_document"}
+
+def _session_pairs(levels: pd.DataFrame, stats: BlockingStats, session: SessionSpec) -> pd.DataFrame:
+    """The candidate pairs a session learns from: found by its passes, at its least levels."""
+    chosen = levels[stats.found_by(*session.passes)]
+    for feature, level in session.at_least.items():
+        chosen = chosen[chosen[feature] >= level]
+    return chosen
 
 
 def _family_sessions(
-    start: MatchModel, shared: pd.DataFrame, levels: pd.DataFrame, stats: BlockingStats, families: bool
+    start: MatchModel,
+    shared: pd.DataFrame,
+    levels: pd.DataFrame,
+    stats: BlockingStats,
+    session: SessionSpec,
+    families: bool,
 ) -> MatchModel:
     """The EM sessions after the name session, on a copy of `start`, with or without the
     family class."""
     model = copy.deepcopy(start)
+    ignored = set(session.ignore)
     # Pairs sharing a phone or an ID are one man or brothers (a family shares one phone):
     # the family class learns how brothers' names, births and places compare.
-    family = set(FEATURES) - ID_FEATURES if families else None
-    model.fit_em(shared, ignore=ID_FEATURES, family=family)
+    family = set(FEATURES) - ignored if families else None
+    model.fit_em(shared, ignore=ignored, family=family)
     model.prior = 0.1
     # On every candidate: the shares of the classes, and how often brothers share a phone
     # or a document (which the session above cannot see: there they agree by construction).
     model.fit_em(
-        levels, update=set(), unseen_different=stats.refined_away, family=ID_FEATURES if families else None
+        levels, update=set(), unseen_different=stats.refined_away, family=ignored if families else None
     )
     return model
 
@@ -46,7 +57,7 @@ def _family_sessions(
 def fit_model(
     frame: pd.DataFrame,
     keys: pd.DataFrame,
-    settings: Settings,
+    spec: ModelSpec,
     candidates: tuple[np.ndarray, np.ndarray, pd.DataFrame, BlockingStats] | None = None,
     same: list[tuple[int, int]] | None = None,
 ) -> MatchModel:
@@ -57,41 +68,39 @@ def fit_model(
     same: position pairs reviewers called the same man; from `supervised_min_decisions` of
     them on, the m-probabilities learn from them too (a supervised model).
     """
+    limits = spec.limits
     model = MatchModel(
         records=len(frame),
         sources=sorted(frame["source"].dropna().unique().tolist()),
-        key_version=KEY_VERSION,
-        compare_version=COMPARE_VERSION,
+        keys_digest=spec.keys_digest(),
+        weights_digest=spec.weights_digest(),
     )
     n = len(frame)
     if n < 2:  # nothing to learn from: uninformative chance agreement
         model.u = {f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()}
         return model
-    ra, rb = random_pairs(n, settings.u_sample_pairs, seed=0)
-    model.fit_u(compare(frame, ra, rb))
+    ra, rb = random_pairs(n, limits.u_sample_pairs, seed=0)
+    model.fit_u(compare(frame, ra, rb, spec))
     model.fit_tf(frame)
 
     if candidates is None:
-        left, right, stats = candidate_pairs(keys, max_block=settings.max_block_size)
-        candidates = (left, right, compare(frame, left, right), stats)
+        left, right, stats = candidate_pairs(keys, max_block=limits.max_block_size, spec=spec)
+        candidates = (left, right, compare(frame, left, right, spec), stats)
     _left, _right, levels, stats = candidates
 
-    def session(*passes: str) -> pd.DataFrame:
-        return levels[stats.found_by(*passes)]
-
-    by_name = session("name_token_year")  # a name key, the birth year, the other initial
-    by_name = by_name[(by_name["family_name"] >= 3) & (by_name["given_name"] >= 3)]  # both names sound alike
     # what else agrees for one man: every feature used here is learned here (one used but
     # held at its starting value would steer what the others learn)
+    names = spec.name_session
     model.fit_em(
-        by_name, ignore=NAME_FEATURES | {"birth"}, update=ID_FEATURES | {"father", "context", "lists"}
+        _session_pairs(levels, stats, names), ignore=set(names.ignore), update=set(names.update) or None
     )
-    shared = session("phone", "id_or_document")
-    fitted = _family_sessions(model, shared, levels, stats, families=True)
+    shared_session = spec.shared_session
+    shared = _session_pairs(levels, stats, shared_session)
+    fitted = _family_sessions(model, shared, levels, stats, shared_session, families=True)
     if not fitted.family_is_a_family():  # lists without brothers (FEBRL): two classes, as before
-        fitted = _family_sessions(model, shared, levels, stats, families=False)
+        fitted = _family_sessions(model, shared, levels, stats, shared_session, families=False)
     model = fitted
-    if same and len(same) >= settings.supervised_min_decisions:
+    if same and len(same) >= limits.supervised_min_decisions:
         a, b = (np.array(x, dtype=np.int64) for x in zip(*(sorted(p) for p in same), strict=True))
-        model.fit_supervised(compare(frame, a, b), settings.supervised_pseudo_pairs)
+        model.fit_supervised(compare(frame, a, b, spec), limits.supervised_pseudo_pairs)
     return model

@@ -1,0 +1,206 @@
+"""The linking engine: block, compare, fit, score, cluster and pick the review queue, on
+frames and a model spec, with no store.
+
+Why one engine: the incremental linker, `evaluate` and review all run these steps, and
+each used to assemble them itself. Here they are once; the linker (linker.py) wraps them
+with the store: what to read, which stored persons to start from, what to write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from linkage.match.blocking import BlockingStats, block_keys, candidate_pairs
+from linkage.match.cluster import ClusterOutcome, cluster, review_pairs
+from linkage.match.coherence import Identity
+from linkage.match.compare import compare, forget_views, one_list_one_return
+from linkage.match.frame import build_frame
+from linkage.match.model import MatchModel
+from linkage.match.spec import ModelSpec
+from linkage.match.training import fit_model
+
+# A reviewer's decision forces its pair's score past any the model gives.
+_FORCED_BITS = 100.0
+
+
+@dataclass
+class Candidates:
+    """The pairs blocking proposed (positions into the frame, left < right, sorted) and
+    their comparison levels."""
+
+    left: np.ndarray
+    right: np.ndarray
+    levels: pd.DataFrame
+    stats: BlockingStats
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def as_tuple(self) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, BlockingStats]:
+        return self.left, self.right, self.levels, self.stats
+
+    def find(self, a: int, b: int, n: int) -> int | None:
+        """Where the pair (a, b) of an n-record frame is, or None if it was not proposed."""
+        codes = self.left.astype(np.int64) * n + self.right
+        lo, hi = min(a, b), max(a, b)
+        k = int(np.searchsorted(codes, lo * n + hi))
+        return k if k < len(codes) and codes[k] == lo * n + hi else None
+
+
+@dataclass
+class Scores:
+    """Per candidate pair: log2 match weight (against chance and a brother) and probability."""
+
+    total: np.ndarray
+    prob: np.ndarray
+
+
+@dataclass
+class Decisions:
+    """Reviewers' decisions between records of a frame, as position pairs (low, high)."""
+
+    same: list[tuple[int, int]] = field(default_factory=list)
+    different: list[tuple[int, int]] = field(default_factory=list)
+
+    @classmethod
+    def at_positions(cls, decided: Mapping[tuple[int, int], str]) -> Decisions:
+        out = cls()
+        for pair, d in decided.items():
+            (out.same if d == "same" else out.different).append(tuple(sorted(pair)))  # type: ignore[arg-type]
+        return out
+
+    def items(self) -> list[tuple[tuple[int, int], str]]:
+        return [(p, "same") for p in self.same] + [(p, "different") for p in self.different]
+
+
+@dataclass
+class Linked:
+    """What the engine made of a frame."""
+
+    candidates: Candidates
+    model: MatchModel
+    scores: Scores
+    outcome: ClusterOutcome
+    review: np.ndarray  # positions into the candidate pairs of those people are asked to decide
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.outcome.labels
+
+
+def propose(
+    frame: pd.DataFrame, keys: pd.DataFrame, spec: ModelSpec, is_new: np.ndarray | None = None
+) -> Candidates:
+    """Blocking and comparison: the candidate pairs (at least one side new) and their levels."""
+    left, right, stats = candidate_pairs(keys, is_new, spec.limits.max_block_size, spec=spec)
+    return Candidates(left, right, compare(frame, left, right, spec), stats)
+
+
+def fit(
+    frame: pd.DataFrame,
+    spec: ModelSpec,
+    candidates: Candidates | None = None,
+    same: list[tuple[int, int]] | None = None,
+) -> MatchModel:
+    """Weights learned from these records (their candidates, when the caller has them)."""
+    keys = block_keys(frame, spec) if candidates is None else pd.DataFrame()
+    return fit_model(frame, keys, spec, candidates.as_tuple() if candidates else None, same)
+
+
+def score(model: MatchModel, candidates: Candidates, frame: pd.DataFrame, spec: ModelSpec) -> Scores:
+    total, prob = model.score_levels(candidates.levels, frame, spec.limits.family_margin_bits)
+    return Scores(total, prob)
+
+
+def force(candidates: Candidates, scores: Scores, decisions: Decisions, n: int) -> None:
+    """Reviewers' decisions override the scores of the pairs they decided."""
+    for (a, b), d in decisions.items():
+        k = candidates.find(a, b, n)
+        if k is not None:
+            scores.prob[k] = 1.0 if d == "same" else 0.0
+            scores.total[k] = _FORCED_BITS if d == "same" else -_FORCED_BITS
+
+
+def group(
+    frame: pd.DataFrame,
+    candidates: Candidates,
+    scores: Scores,
+    spec: ModelSpec,
+    initial: np.ndarray | None = None,
+    decisions: Decisions | None = None,
+) -> ClusterOutcome:
+    """Persons: the constrained clustering of the scored pairs (stored persons as `initial`)."""
+    decisions = decisions or Decisions()
+    return cluster(
+        len(frame),
+        candidates.left,
+        candidates.right,
+        scores.prob,
+        spec.limits.link_threshold,
+        spec.limits.max_cluster_size,
+        initial=initial,
+        same=decisions.same,
+        different=decisions.different,
+        weight=scores.total,
+        one_list=one_list_one_return(candidates.levels),
+        identity=Identity.of(frame, spec),
+        rules=spec.cluster,
+    )
+
+
+def review_queue(
+    outcome: ClusterOutcome, candidates: Candidates, scores: Scores, spec: ModelSpec
+) -> np.ndarray:
+    """The candidate pairs whose decision would change a person (cluster.review_pairs)."""
+    return review_pairs(
+        outcome,
+        candidates.left,
+        candidates.right,
+        scores.prob,
+        scores.total,
+        spec.limits.review_threshold,
+        spec.limits.link_threshold,
+        spec.cluster.ambiguity_bits,
+    )
+
+
+def link_frame(
+    frame: pd.DataFrame,
+    spec: ModelSpec,
+    keys: pd.DataFrame | None = None,
+    model: MatchModel | None = None,
+    is_new: np.ndarray | None = None,
+    initial: np.ndarray | None = None,
+    decisions: Decisions | None = None,
+    same_for_fit: list[tuple[int, int]] | None = None,
+    lap: Callable[[str], None] = lambda _phase: None,
+) -> Linked:
+    """Every step on one frame. Without a model, the weights are fitted on this frame's
+    own candidates (no pair is compared twice); `same_for_fit` are reviewers' "same" pairs
+    the weights may learn from. `lap` is told when each phase ends (for timings)."""
+    keys = block_keys(frame, spec) if keys is None else keys
+    left, right, stats = candidate_pairs(keys, is_new, spec.limits.max_block_size, spec=spec)
+    lap("block")
+    candidates = Candidates(left, right, compare(frame, left, right, spec), stats)
+    lap("compare")
+    if model is None:
+        model = fit(frame, spec, candidates, same_for_fit)
+    forget_views(frame)
+    lap("fit")
+    scores = score(model, candidates, frame, spec)
+    if decisions is not None:
+        force(candidates, scores, decisions, len(frame))
+    lap("score")
+    outcome = group(frame, candidates, scores, spec, initial, decisions)
+    review = review_queue(outcome, candidates, scores, spec)
+    lap("cluster")
+    return Linked(candidates, model, scores, outcome, review)
+
+
+def link_records(records: pd.DataFrame, spec: ModelSpec) -> Linked:
+    """The engine on a DataFrame of record columns (evaluation, benchmarks)."""
+    return link_frame(build_frame(records.reset_index(drop=True)), spec)

@@ -1,0 +1,277 @@
+"""The match model's design as data (linkage/data/model.yaml), validated on load.
+
+Why a spec: levels, cut points, blocking passes, EM sessions and cluster limits were
+constants spread through the code, and a change had to be matched by a hand-bumped
+version number. Now they live in one file; the digest of what the weights depend on is
+saved with them (a change refits) and the digest of the blocking keys with the stored keys
+(a change makes them again). Thresholds and caps that are settings join the spec through
+`for_settings`, so `survivor-link model show` shows the whole design in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SPEC_FILE = Path(__file__).resolve().parent.parent / "data" / "model.yaml"
+
+# The parts a blocking key can be built from (blocking.key_parts makes each).
+KEY_PARTS = frozenset(
+    {
+        "fam", "giv", "fam_initial", "giv_initial", "single_name", "names_low", "names_high",
+        "year", "birth_date", "birth_bucket", "birth_bucket_next", "return", "return_bucket",
+        "return_bucket_next", "province", "district", "commune", "phone", "id_or_document", "father",
+    }
+)  # fmt: skip
+PLACES = ("province", "district", "commune")
+
+
+class SpecError(ValueError):
+    """The model spec (file or settings) is not usable; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One compared feature: its levels (lowest first) and named cut points."""
+
+    name: str
+    levels: tuple[str, ...]
+    cuts: Mapping[str, float] = field(default_factory=dict)
+    # a joint feature's parts (context: home x return), each lowest first
+    parts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PassSpec:
+    """One blocking pass: its keys (name -> parts), and the place that splits big blocks.
+    A probe pass pairs records by their `probe` keys with everyone's `keys` (the build side)."""
+
+    name: str
+    keys: Mapping[str, tuple[str, ...]]
+    split_by: str | None = None
+    probe: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """An EM session: on pairs these passes found (and at least these levels), learn m of
+    `update` (empty: every feature not ignored), ignoring `ignore`."""
+
+    passes: tuple[str, ...]
+    ignore: tuple[str, ...] = ()
+    update: tuple[str, ...] = ()
+    at_least: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """What may join into one person (see cluster.py and coherence.py)."""
+
+    against: float
+    veto: float
+    ambiguity_bits: float
+    max_birth_gap_years: int
+    different_given_below: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The thresholds and caps that are settings (they apply without a refit)."""
+
+    link_threshold: float = 0.99994
+    family_link_threshold: float = 0.95
+    review_threshold: float = 0.99
+    max_block_size: int = 400
+    max_cluster_size: int = 30
+    u_sample_pairs: int = 300_000
+    supervised_min_decisions: int = 20
+    supervised_pseudo_pairs: float = 50.0
+
+    @property
+    def family_margin_bits(self) -> float:
+        """How many more bits the link threshold asks against chance than against a brother."""
+        return max(0.0, _bits(self.link_threshold) - _bits(self.family_link_threshold))
+
+
+def _bits(p: float) -> float:
+    return math.log2(p / (1 - p))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The whole design of the match model."""
+
+    features: Mapping[str, FeatureSpec]
+    passes: Mapping[str, PassSpec]
+    refine_above: int
+    birth_bucket_years: int
+    return_bucket_days: int
+    name_session: SessionSpec
+    shared_session: SessionSpec
+    cluster: ClusterSpec
+    limits: Limits = field(default_factory=Limits)
+
+    def cut(self, feature: str, name: str) -> float:
+        return float(self.features[feature].cuts[name])
+
+    def key_columns(self) -> list[str]:
+        """Every stored key column, in pass order (probe keys, then build keys)."""
+        out: list[str] = []
+        for p in self.passes.values():
+            out += [*p.probe, *p.keys]
+        return out
+
+    def split_places(self) -> list[str]:
+        return sorted({p.split_by for p in self.passes.values() if p.split_by})
+
+    def _digest(self, part: Any) -> str:
+        text = json.dumps(part, sort_keys=True, default=list)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def weights_digest(self) -> str:
+        """What fitted weights depend on: the features and the training sessions."""
+        d = asdict(self)
+        return self._digest({k: d[k] for k in ("features", "name_session", "shared_session")})
+
+    def keys_digest(self) -> str:
+        """What stored blocking keys depend on: the passes' keys and bucket widths."""
+        d = asdict(self)
+        return self._digest({k: d[k] for k in ("passes", "birth_bucket_years", "return_bucket_days")})
+
+    def for_settings(self, settings: Any) -> ModelSpec:
+        """This spec with the thresholds and caps of these settings, validated."""
+        limits = Limits(**{f: getattr(settings, f) for f in asdict(Limits()) if hasattr(settings, f)})
+        spec = replace(self, limits=limits)
+        spec.validate()
+        return spec
+
+    def validate(self) -> None:
+        """Raise SpecError naming the first thing that makes this spec unusable."""
+        _check_limits(self.limits)
+        for f in self.features.values():
+            values = [float(v) for v in f.cuts.values()]
+            if any(not v > 0 for v in values):
+                raise SpecError(f"model spec: feature {f.name}: cut points must be positive")
+        known = set(self.features)
+        for p in self.passes.values():
+            if not p.keys:
+                raise SpecError(f"model spec: blocking pass {p.name} has no keys")
+            for key, parts in {**p.keys, **p.probe}.items():
+                bad = set(parts) - KEY_PARTS
+                if bad or not parts:
+                    raise SpecError(
+                        f"model spec: blocking pass {p.name}, key {key}: unknown parts {sorted(bad)}"
+                        f" (known: {', '.join(sorted(KEY_PARTS))})"
+                    )
+            if p.split_by is not None and p.split_by not in PLACES:
+                raise SpecError(f"model spec: blocking pass {p.name}: split_by must be one of {PLACES}")
+        columns = self.key_columns()
+        if len(columns) != len(set(columns)):
+            raise SpecError("model spec: two blocking keys share a name")
+        for label, s in (("name_session", self.name_session), ("shared_session", self.shared_session)):
+            missing = set(s.passes) - set(self.passes)
+            unknown = (set(s.ignore) | set(s.update) | set(s.at_least)) - known
+            if missing or unknown:
+                raise SpecError(
+                    f"model spec: training {label}: unknown passes {sorted(missing)}"
+                    f" or features {sorted(unknown)}"
+                )
+        if self.refine_above < 2 or self.birth_bucket_years < 1 or self.return_bucket_days < 1:
+            raise SpecError("model spec: refine_above must be >= 2 and bucket widths >= 1")
+
+
+def _check_limits(lim: Limits) -> None:
+    for name in ("link_threshold", "family_link_threshold", "review_threshold"):
+        v = getattr(lim, name)
+        if not 0.0 < v < 1.0:
+            raise SpecError(f"{name} must lie strictly between 0 and 1 (it is {v})")
+    if lim.link_threshold < lim.review_threshold:
+        raise SpecError(
+            f"link_threshold ({lim.link_threshold}) is below review_threshold ({lim.review_threshold}):"
+            " pairs would link before anyone could review them;"
+            " raise link_threshold or lower review_threshold"
+        )
+    for name in ("max_block_size", "max_cluster_size", "u_sample_pairs"):
+        if getattr(lim, name) < 2:
+            raise SpecError(f"{name} must be at least 2 (it is {getattr(lim, name)})")
+
+
+def _parts(raw: Mapping[str, Any], where: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"model spec: {where}: expected key name -> list of parts")
+    return {str(k): tuple(str(p) for p in v) for k, v in raw.items()}
+
+
+def _session(raw: Mapping[str, Any], where: str) -> SessionSpec:
+    try:
+        return SessionSpec(
+            passes=tuple(raw["passes"]),
+            ignore=tuple(raw.get("ignore", ())),
+            update=tuple(raw.get("update", ())),
+            at_least={str(k): int(v) for k, v in (raw.get("at_least") or {}).items()},
+        )
+    except (KeyError, TypeError) as e:
+        raise SpecError(f"model spec: training {where}: {e}") from e
+
+
+def parse_spec(raw: Mapping[str, Any], where: str = "model spec") -> ModelSpec:
+    """A ModelSpec from the YAML's mapping, validated."""
+    try:
+        features: dict[str, FeatureSpec] = {}
+        for name, f in raw["features"].items():
+            parts: dict[str, tuple[str, ...]] = {}
+            if "levels" in f:
+                levels = tuple(f["levels"])
+            else:  # the joint context feature: every home level (or unknown) x every return level
+                parts = {"home": tuple(f["home_levels"]), "return": tuple(f["return_levels"])}
+                home = ["home unknown", *("home: " + h for h in parts["home"])]
+                ret = ["return unknown", *("return: " + r for r in parts["return"])]
+                levels = tuple(f"{h}; {r}" for h in home for r in ret)
+            features[name] = FeatureSpec(name, levels, dict(f.get("cuts") or {}), parts)
+        b = raw["blocking"]
+        passes = {
+            name: PassSpec(name, _parts(p["keys"], f"pass {name}"), p.get("split_by"))
+            for name, p in b["passes"].items()
+        }
+        for name, p in (b.get("probe_passes") or {}).items():
+            passes[name] = PassSpec(
+                name, _parts(p["build"], f"pass {name}"), None, _parts(p["probe"], f"pass {name}")
+            )
+        t, c = raw["training"], raw["cluster"]
+        spec = ModelSpec(
+            features=features,
+            passes=passes,
+            refine_above=int(b["refine_above"]),
+            birth_bucket_years=int(b["birth_bucket_years"]),
+            return_bucket_days=int(b["return_bucket_days"]),
+            name_session=_session(t["name_session"], "name_session"),
+            shared_session=_session(t["shared_session"], "shared_session"),
+            cluster=ClusterSpec(**c),
+        )
+    except (KeyError, TypeError, AttributeError) as e:
+        raise SpecError(f"{where}: missing or malformed entry ({e})") from e
+    spec.validate()
+    return spec
+
+
+@cache
+def default_spec() -> ModelSpec:
+    """The spec of linkage/data/model.yaml (read once)."""
+    try:
+        raw = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise SpecError(f"{SPEC_FILE}: not valid YAML ({e})") from e
+    return parse_spec(raw, str(SPEC_FILE))
+
+
+def spec_for(settings: Any) -> ModelSpec:
+    """The default spec with these settings' thresholds and caps (SpecError if they clash)."""
+    return default_spec().for_settings(settings)
