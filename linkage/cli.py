@@ -488,6 +488,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code or cmd_link(args) or cmd_flag(args)
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    from linkage.match.linker import latest_model
+    from linkage.match.model_view import blocking_table, feature_table, rules_table, weights_table
+    from linkage.match.spec import spec_for
+    from linkage.store.db import session_scope
+
+    settings = _settings(args)
+    spec = spec_for(settings)
+    for table in (feature_table(spec), blocking_table(spec), rules_table(spec)):
+        console.print(table)
+    with session_scope(settings) as s:
+        model = latest_model(s)
+    if model is None:
+        console.print("No weights fitted yet: `survivor-link link` fits them on the first run.")
+        return 0
+    console.print(weights_table(model))
+    if model.weights_digest != spec.weights_digest():
+        console.print("[yellow]Weights fitted under another spec: the next link fits them again[/]")
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     console.print(f"store is at the newest schema: {settings.database_url.split('@')[-1]}")
@@ -594,6 +615,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--as-of", help="flag as of this date (YYYY-MM-DD; default today)")
     s.set_defaults(func=cmd_run)
 
+    s = sub.add_parser("model", help="the match model: its design (linkage/data/model.yaml) and weights")
+    msub = s.add_subparsers(dest="model_command", required=True)
+    m = msub.add_parser("show", help="features, blocking passes, rules, thresholds and fitted weights")
+    m.set_defaults(func=cmd_model)
+
     s = sub.add_parser("migrate", help="create or upgrade the store's tables")
     s.set_defaults(func=cmd_migrate)
     return p
@@ -602,11 +628,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from sqlalchemy.exc import DBAPIError
 
+    from linkage.match.spec import SpecError
     from linkage.store.db import StoreError, store_error
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except SpecError as exc:  # the model spec or its thresholds: which, and how to fix it
+        console.print(f"[red]{escape(str(exc))}[/]; nothing was changed")
+        return 2
     except (StoreError, DBAPIError) as exc:  # the store is down or refused: our words, no values
         err = exc if isinstance(exc, StoreError) else store_error(exc, "cannot be used")
         console.print(f"[red]{escape(str(err))}[/]; nothing was half-written: run the command again")

@@ -172,6 +172,15 @@ def test_cli_link_review_explain(settings: Settings, synth_dir: Path, monkeypatc
     out = capsys.readouterr().out
     assert f"Person {pid}" in out and "weight (bits)" in out and "given_name" in out
     assert main(["explain", "SL9999999"]) == 2
+    capsys.readouterr()
+    assert main(["model", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "Blocking passes" in out and "names_province_birth" in out and "Fitted weights" in out
+    assert "fitted under another spec" not in out
+    # thresholds that contradict each other are refused, in words, before anything runs
+    monkeypatch.setenv("SURVIVOR_LINK_LINK_THRESHOLD", "0.95")
+    assert main(["link"]) == 2
+    assert "link_threshold (0.95) is below review_threshold (0.99)" in capsys.readouterr().out
 
 
 def test_linkage_on_postgresql(pg_settings: Settings, synth_dir: Path) -> None:

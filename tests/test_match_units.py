@@ -625,3 +625,49 @@ def test_a_pair_a_brother_explains_better_says_so_in_words() -> None:
     assert "phone" in words and "home" in words
     assert "given names differ" in words and "births differ" in words
     assert "summary" not in explanation(row, dict.fromkeys(LEVELS, 0.0), False, family_bits=-3.0)
+
+
+def test_the_model_spec_refuses_what_it_cannot_run() -> None:
+    import copy
+
+    import yaml
+
+    from linkage.match.spec import SPEC_FILE, SpecError, parse_spec
+
+    raw = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    spec = parse_spec(raw)
+    assert "names_province_birth" in spec.passes and spec.passes["name_token_year"].split_by == "province"
+
+    def broken(change) -> str:
+        bad = copy.deepcopy(raw)
+        change(bad)
+        with pytest.raises(SpecError) as e:
+            parse_spec(bad)
+        return str(e.value)
+
+    passes = lambda r: r["blocking"]["passes"]  # noqa: E731
+    unknown_part = broken(lambda r: passes(r)["phone"].update(keys={"k_phone": ["surname"]}))
+    assert "unknown parts ['surname']" in unknown_part
+    assert "split_by" in broken(lambda r: passes(r)["phone"].update(split_by="village"))
+    assert "unknown passes ['by_name']" in broken(
+        lambda r: r["training"]["name_session"].update(passes=["by_name"])
+    )
+    assert "two blocking keys share a name" in broken(
+        lambda r: passes(r)["phone"].update(keys={"k_id": ["phone"]})
+    )
+    assert "missing or malformed" in broken(lambda r: r.pop("cluster"))
+    # a new pass is data: its keys are made and it proposes pairs, with no code change
+    extra = copy.deepcopy(raw)
+    passes(extra)["phone_year"] = {"keys": {"k_phone_year": ["phone", "year"]}}
+    with_extra = parse_spec(extra)
+    one_phone = {"birth_year": 1990, "phone": "012345678"}
+    frame = build_frame(
+        records(
+            {"family_name": "SOK", "given_name": "DARA", **one_phone},
+            {"family_name": "KEO", "given_name": "VISAL", **one_phone},
+        )
+    )
+    keys = block_keys(frame, with_extra)
+    assert keys["k_phone_year"].notna().all()
+    _l, _r, stats = candidate_pairs(keys, passes=("phone_year",), spec=with_extra)
+    assert stats.pairs_by_pass == {"phone_year": 1}
