@@ -141,6 +141,42 @@ def block_keys(frame: pd.DataFrame, spec: ModelSpec | None = None) -> pd.DataFra
     return pd.DataFrame({k: v.array for k, v in keys.items()}, index=frame.index)
 
 
+NO_KEY = np.iinfo(np.int64).min  # a missing key, as an int64
+
+
+def salted(keys: np.ndarray, pass_name: str) -> np.ndarray:
+    """Keys as the store keeps them: mixed with their pass, so that in the one table of
+    keys a key of one pass never meets another pass's (int64 in, int64 out)."""
+    salt = pd.util.hash_array(np.array([pass_name], dtype=object), hash_key=_HASH_KEY)[0]
+    with np.errstate(over="ignore"):
+        h = (keys.view(np.uint64) * _MIX) ^ salt
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xC4CEB9FE1A85EC53)
+        h ^= h >> np.uint64(33)
+    return h.view(np.int64)
+
+
+def keys_fingerprint(spec: ModelSpec | None = None) -> str:
+    """What stored keys depend on: the spec's passes and buckets, and how keys are hashed
+    (a probe record's keys, so a change in the hashing itself is seen too, with no version
+    number to bump)."""
+    import hashlib
+
+    spec = spec or _SPEC
+    probe = pd.DataFrame(
+        {
+            "fam_key": ["SOK"], "giv_key": ["DARA"], "birth_year": [1990],
+            "birth_date": pd.to_datetime(["1990-01-02"]), "return_date": pd.to_datetime(["2025-06-01"]),
+            "province": ["01"], "district": ["0102"], "commune": ["010203"], "phone": ["85512345678"],
+            "national_id": ["N1"], "travel_doc": [None], "father_key": ["SAN"],
+        }
+    )  # fmt: skip
+    keys = block_keys(probe, spec)
+    sample = [int(salted(keys[c].to_numpy(dtype=np.int64, na_value=NO_KEY), c)[0]) for c in keys.columns]
+    text = spec.keys_digest() + repr(sample)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 @dataclass
 class BlockingStats:
     """What each pass contributed; shown to users and used for blocking recall."""
@@ -166,7 +202,7 @@ class BlockingStats:
 
 # Pairs made at once within blocks: bounds the transient arrays (about 50 bytes a pair).
 _PAIR_CHUNK = 5_000_000
-_NO_KEY = np.iinfo(np.int64).min
+_NO_KEY = NO_KEY
 
 
 def _key_positions(keys: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:

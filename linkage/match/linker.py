@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from linkage.match import engine
-from linkage.match.blocking import BlockingStats, block_keys
+from linkage.match.blocking import BlockingStats, block_keys, keys_fingerprint
 from linkage.match.compare import FEATURES, HOME_LEVELS, LEVELS, RETURN_LEVELS
 from linkage.match.events import EventRow, group_returns
 from linkage.match.frame import RECORD_COLUMNS, build_frame
@@ -31,15 +31,19 @@ from linkage.match.spec import ModelSpec, spec_for
 from linkage.match.stored import (
     chunks,
     decisions,
+    forget_keys,
     in_content_order,
+    key_rows,
     read_records,
     stored_candidates,
-    stored_keys,
+    write_keys,
 )
 from linkage.settings import Settings
+from linkage.store.bulk import insert_rows, update_rows
 from linkage.store.db import audit, session_scope
 from linkage.store.locks import one_at_a_time
 from linkage.store.models import (
+    BlockingKey,
     CandidatePair,
     Delivery,
     LinkModel,
@@ -121,21 +125,37 @@ def _same_positions(session: Session, frame: pd.DataFrame) -> list[tuple[int, in
     return [(pos_of[a], pos_of[b]) for a, b in rows if a in pos_of and b in pos_of]
 
 
+# Linked records whose keys are made again at once (after a spec change or the upgrade).
+_REKEY_CHUNK = 200_000
+
+
 def _rekey_if_needed(s: Session, spec: ModelSpec, say: Progress) -> None:
-    """Stored keys made under other key definitions are made again (once, after a change)."""
+    """Stored keys made under other key definitions, or missing (the upgrade that moved
+    them into blocking_key), are made again from the records (once)."""
     model = latest_model(s)
-    if model is None or model.keys_digest == spec.keys_digest():
+    if model is None:
         return
-    say("recomputing stored blocking keys (the spec's blocking keys changed)")
-    ids = [int(i) for i in s.execute(select(PersonRecord.record_id)).scalars()]
-    for chunk in chunks(ids):
-        frame = build_frame(read_records(s, chunk))
-        keys = block_keys(frame, spec)
-        rows = []
-        for rid, key_row in zip(frame["record_id"], keys.to_dict("records"), strict=True):
-            rows.append({"record_id": int(rid), **stored_keys(key_row)})
-        s.execute(update(PersonRecord), rows)
-    model.keys_digest = spec.keys_digest()
+    fingerprint = keys_fingerprint(spec)
+    linked = s.scalar(select(PersonRecord.record_id).limit(1)) is not None
+    keyed = s.scalar(select(BlockingKey.key).limit(1)) is not None
+    if model.keys_digest == fingerprint and (keyed or not linked):
+        return
+    say("making the stored records' blocking keys again (the spec's blocking keys changed)")
+    forget_keys(s, None)
+    last = -1
+    while True:
+        ids = s.scalars(
+            select(PersonRecord.record_id)
+            .where(PersonRecord.record_id > last)
+            .order_by(PersonRecord.record_id)
+            .limit(_REKEY_CHUNK)
+        ).all()
+        if not ids:
+            break
+        last = int(ids[-1])
+        frame = build_frame(read_records(s, [int(i) for i in ids]))
+        write_keys(s, key_rows(block_keys(frame, spec), frame["record_id"].to_numpy(), spec))
+    model.keys_digest = fingerprint
     s.add(LinkModel(kind=model.kind, params=model.to_params()))
     s.flush()
 
@@ -237,7 +257,8 @@ def _gather(s: Session, spec: ModelSpec, rebuild: bool, old_assignment: dict[int
         return None
     new_frame = build_frame(new_records)
     new_keys = block_keys(new_frame, spec)
-    stored = {} if rebuild else stored_candidates(s, new_keys)
+    first = s.scalar(select(BlockingKey.key).limit(1)) is None  # nothing stored to meet
+    stored = {} if rebuild or first else stored_candidates(s, new_keys, spec)
     new_ids = set(new_frame["record_id"].tolist())
     pairs = decisions(s, new_ids)
     for a, b, _d in pairs:  # a decided partner must be in the frame to apply
@@ -326,13 +347,14 @@ def link(
         summary.blocking = linked.candidates.stats
         summary.pairs_compared = len(linked.candidates)
         summary.links_refused = len(linked.outcome.refused)
-        _persist(s, settings, batch, linked, old_assignment, old_events, rebuild, summary, say, lap)
+        _persist(s, settings, spec, batch, linked, old_assignment, old_events, rebuild, summary, say, lap)
     return summary
 
 
 def _persist(
     s: Session,
     settings: Settings,
+    spec: ModelSpec,
     batch: _Batch,
     linked: engine.Linked,
     old_assignment: dict[int, str],
@@ -346,7 +368,7 @@ def _persist(
     say("assigning permanent ids")
     new_keys = batch.keys.iloc[: batch.n_new]
     affected = _assign_persons(
-        s, batch.frame, batch.is_new, linked.labels, batch.stored, old_assignment, new_keys, summary
+        s, batch.frame, batch.is_new, linked.labels, batch.stored, old_assignment, new_keys, summary, spec
     )
     lap("persons")
     say("grouping returns")
@@ -393,6 +415,7 @@ def _detach(s: Session, everything: bool) -> tuple[dict[int, str], dict[int, str
             events[int(rid)] = eid
     if persons is None:
         s.execute(delete(PersonRecord))
+        forget_keys(s, None)
     else:
         for chunk in chunks(sorted(assignment)):
             s.execute(delete(PersonRecord).where(PersonRecord.record_id.in_(chunk)))
@@ -408,8 +431,10 @@ def _assign_persons(
     old_assignment: dict[int, str],
     new_keys: pd.DataFrame,
     summary: LinkSummary,
+    spec: ModelSpec,
 ) -> set[str]:
-    """Give each cluster a permanent id; merged persons become aliases of the oldest."""
+    """Give each cluster a permanent id; merged persons become aliases of the oldest.
+    Links the new records and keeps their blocking keys."""
     rid = frame["record_id"].to_numpy()
     clusters: dict[int, list[int]] = {}
     for i, lab in enumerate(labels.tolist()):
@@ -439,9 +464,16 @@ def _assign_persons(
     fresh = [
         lab for lab, members in clusters.items() if lab not in chosen and any(is_new[i] for i in members)
     ]
-    for lab, pid in zip(fresh, allocate(s, "person", len(fresh)), strict=True):
-        chosen[lab] = pid
-        s.add(Person(person_id=pid, created_at=now, updated_at=now))
+    s.flush()  # what the session holds goes first: the rows below bypass it
+    fresh_ids = allocate(s, "person", len(fresh))
+    chosen.update(zip(fresh, fresh_ids, strict=True))
+    # a fresh person holds only new records (a stored one would have given him its id)
+    insert_rows(
+        s,
+        Person.__table__,
+        ("person_id", "created_at", "updated_at", "status", "record_count"),
+        ((pid, now, now, "active", len(clusters[lab])) for lab, pid in zip(fresh, fresh_ids, strict=True)),
+    )
     summary.persons_created = len(fresh)
     # 3. A previous id that no cluster kept resolves to where most of its records went.
     label_of = {int(rid[i]): int(labels[i]) for i in range(len(rid))}
@@ -450,15 +482,19 @@ def _assign_persons(
         if where:
             merges[p] = chosen[where.most_common(1)[0][0]]
 
-    new_rows = []
-    key_rows = new_keys.to_dict("records")
-    for i in np.flatnonzero(is_new):
-        row = {"record_id": int(rid[i]), "person_id": chosen[int(labels[i])], "linked_at": now}
-        row.update(stored_keys(key_rows[i]))
-        new_rows.append(row)
-    for chunk in chunks(new_rows):
-        s.execute(insert(PersonRecord), chunk)
-    summary.records_linked = len(new_rows)
+    new_pos = np.flatnonzero(is_new)
+    new_ids = rid[new_pos].astype(np.int64)
+    summary.records_linked = insert_rows(
+        s,
+        PersonRecord.__table__,
+        ("record_id", "person_id", "linked_at"),
+        ((int(r), chosen[int(labels[i])], now) for r, i in zip(new_ids, new_pos, strict=True)),
+    )
+    keys = key_rows(new_keys, new_ids, spec)
+    again = keys["record_id"].isin(list(old_assignment))  # detached: their keys are still stored
+    if again.any():
+        forget_keys(s, keys[again])
+    write_keys(s, keys)
 
     for old, survivor in merges.items():
         s.execute(update(PersonRecord).where(PersonRecord.person_id == old).values(person_id=survivor))
@@ -482,13 +518,68 @@ def _assign_persons(
         .where(PersonRecord.person_id == Person.person_id)
         .scalar_subquery()
     )
-    for chunk in chunks(sorted(affected)):
+    for chunk in chunks(sorted(affected - set(fresh_ids))):  # fresh ones were written counted
         s.execute(
             update(Person)
             .where(Person.person_id.in_(chunk))
             .values(record_count=count, status="active", merged_into=None, updated_at=now)
         )
     return affected
+
+
+_EVENT_COLUMNS = (
+    PersonRecord.person_id,
+    PersonRecord.record_id,
+    PersonRecord.event_id,
+    Record.return_date,
+    Record.country,
+    Record.point_of_entry,
+    Record.intake_date,
+    Record.loaded_at,
+)
+# Persons whose events are regrouped at once when every person's are (a first link).
+_EVENT_BATCH = 20_000
+
+
+def _event_rows(
+    s: Session, persons: set[str], old_events: dict[int, str]
+) -> Iterator[dict[str, list[EventRow]]]:
+    """The changed persons' records as EventRows, a batch of persons at a time, in id order.
+
+    Few persons: looked up by id. Many (a first link or a rebuild): one scan of person_record
+    in person order, read whole before anything is written, so a million persons cost one
+    query, not a thousand.
+    """
+
+    def row(*values: Any) -> EventRow:
+        rid, eid, ret, country, poe, intake, loaded = values
+        return EventRow(
+            record_id=int(rid),
+            return_date=ret,
+            country=country,
+            point_of_entry=poe,
+            other_date=intake or (loaded.date() if loaded else None),
+            previous_event=eid or old_events.get(int(rid)),
+        )
+
+    query = select(*_EVENT_COLUMNS).join(Record, Record.id == PersonRecord.record_id)
+    if len(persons) <= _WHOLE_SCAN_PERSONS:
+        for chunk in chunks(sorted(persons)):
+            by_person: dict[str, list[EventRow]] = {}
+            for pid, *rest in s.execute(query.where(PersonRecord.person_id.in_(chunk))).all():
+                by_person.setdefault(pid, []).append(row(*rest))
+            yield by_person
+        return
+    batch: dict[str, list[EventRow]] = {}
+    for pid, *rest in s.execute(query.order_by(PersonRecord.person_id)).all():
+        if pid not in persons:
+            continue
+        if pid not in batch and len(batch) >= _EVENT_BATCH:
+            yield batch
+            batch = {}
+        batch.setdefault(pid, []).append(row(*rest))
+    if batch:
+        yield batch
 
 
 def _regroup_events(s: Session, persons: set[str], window_days: int, old_events: dict[int, str]) -> int:
@@ -501,34 +592,7 @@ def _regroup_events(s: Session, persons: set[str], window_days: int, old_events:
     now = utcnow()
     claimed: set[str] = set()
     previous_ids: set[str] = set()
-    for chunk in chunks(sorted(persons)):
-        rows = s.execute(
-            select(
-                PersonRecord.person_id,
-                PersonRecord.record_id,
-                PersonRecord.event_id,
-                Record.return_date,
-                Record.country,
-                Record.point_of_entry,
-                Record.intake_date,
-                Record.loaded_at,
-            )
-            .join(Record, Record.id == PersonRecord.record_id)
-            .where(PersonRecord.person_id.in_(chunk))
-        ).all()
-        by_person: dict[str, list[EventRow]] = {}
-        for pid, rid, eid, ret, country, poe, intake, loaded in rows:
-            by_person.setdefault(pid, []).append(
-                EventRow(
-                    record_id=int(rid),
-                    return_date=ret,
-                    country=country,
-                    point_of_entry=poe,
-                    other_date=intake or (loaded.date() if loaded else None),
-                    previous_event=eid or old_events.get(int(rid)),
-                )
-            )
-        updates: list[dict[str, Any]] = []
+    for by_person in _event_rows(s, persons, old_events):
         planned: list[tuple[str, Any, str | None]] = []  # (person, group, kept id or None)
         for pid in sorted(by_person, key=id_number):
             recs = by_person[pid]
@@ -541,36 +605,7 @@ def _regroup_events(s: Session, persons: set[str], window_days: int, old_events:
                 if pick:
                     claimed.add(pick)
                 planned.append((pid, g, pick))
-        fresh = iter(allocate(s, "event", sum(1 for *_x, pick in planned if pick is None)))
-        inserts, changes = [], []
-        for pid, g, pick in planned:
-            row = {
-                "event_id": pick or next(fresh),
-                "person_id": pid,
-                "return_date": g.return_date,
-                "country": g.country,
-                "point_of_entry": g.point_of_entry,
-                "record_count": len(g.record_ids),
-                "status": "active",
-                "updated_at": now,
-            }
-            claimed.add(row["event_id"])
-            (changes if pick else inserts).append(row)
-            updates += [{"record_id": r, "event_id": row["event_id"]} for r in g.record_ids]
-        created += len(inserts)
-        existing = set()
-        for ids in chunks([r["event_id"] for r in changes]):
-            existing.update(
-                s.execute(select(ReturnEvent.event_id).where(ReturnEvent.event_id.in_(ids))).scalars()
-            )
-        inserts += [r for r in changes if r["event_id"] not in existing]  # kept ids from a rebuild
-        changes = [r for r in changes if r["event_id"] in existing]
-        for chunk in chunks(inserts):
-            s.execute(insert(ReturnEvent), [{**r, "created_at": now} for r in chunk])
-        if changes:
-            s.execute(update(ReturnEvent), changes)
-        if updates:
-            s.execute(update(PersonRecord), updates)
+        created += _write_events(s, planned, claimed, now)
     for chunk in chunks(sorted(previous_ids - claimed)):
         s.execute(
             update(ReturnEvent)
@@ -578,6 +613,51 @@ def _regroup_events(s: Session, persons: set[str], window_days: int, old_events:
             .values(status="retired", updated_at=now)
         )
     return created
+
+
+def _write_events(s: Session, planned: list[tuple[str, Any, str | None]], claimed: set[str], now: Any) -> int:
+    """Events of planned groups into the store (new ids for groups that kept none), and each
+    record's event; how many events are new."""
+    fresh = iter(allocate(s, "event", sum(1 for *_x, pick in planned if pick is None)))
+    inserts, changes, links = [], [], []
+    for pid, g, pick in planned:
+        row = {
+            "event_id": pick or next(fresh),
+            "person_id": pid,
+            "return_date": g.return_date,
+            "country": g.country,
+            "point_of_entry": g.point_of_entry,
+            "record_count": len(g.record_ids),
+            "status": "active",
+            "updated_at": now,
+        }
+        claimed.add(row["event_id"])
+        (changes if pick else inserts).append(row)
+        links += [(r, row["event_id"]) for r in g.record_ids]
+    existing = set()
+    for ids in chunks([r["event_id"] for r in changes]):
+        existing.update(s.execute(select(ReturnEvent.event_id).where(ReturnEvent.event_id.in_(ids))).scalars())
+    inserts += [r for r in changes if r["event_id"] not in existing]  # kept ids from a rebuild
+    changes = [r for r in changes if r["event_id"] in existing]
+    if changes:
+        s.execute(update(ReturnEvent), changes)
+    s.flush()
+    columns = (*_EVENT_FIELDS, "created_at")
+    insert_rows(s, ReturnEvent.__table__, columns, ((*(r[c] for c in _EVENT_FIELDS), now) for r in inserts))
+    update_rows(s, PersonRecord.__table__, "record_id", ("event_id",), links)
+    return len(inserts)
+
+
+_EVENT_FIELDS = (
+    "event_id",
+    "person_id",
+    "return_date",
+    "country",
+    "point_of_entry",
+    "record_count",
+    "status",
+    "updated_at",
+)
 
 
 def _supersede_settled_reviews(s: Session, persons: set[str] | None = None) -> None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from linkage.match.blocking import PASSES, PROBE_PASSES, REFINE, REFINE_ABOVE, STORED_KEY_COLUMNS
+from linkage.match.blocking import NO_KEY, salted
 from linkage.match.frame import RECORD_COLUMNS
-from linkage.store.models import Delivery, MatchDecision, PersonRecord, Record
+from linkage.match.spec import ModelSpec
+from linkage.store.bulk import insert_rows
+from linkage.store.models import BlockingKey, Delivery, MatchDecision, PersonRecord, Record
 
 CHUNK = 900  # bound parameters per IN list, safe on SQLite and PostgreSQL
 
@@ -55,73 +58,122 @@ def in_content_order(records: pd.DataFrame) -> pd.DataFrame:
     return records.sort_values(["source", "delivery_sha256", "line"], ignore_index=True, kind="stable")
 
 
-def stored_candidates(session: Session, new_keys: pd.DataFrame) -> dict[int, str]:
+def key_rows(keys: pd.DataFrame, record_ids: np.ndarray, spec: ModelSpec) -> pd.DataFrame:
+    """The rows of blocking_key for records with these keys (block_keys' frame): one per
+    key given, salted by its pass, with the splitting place where the pass splits; distinct,
+    sorted by key (the table's order, so a first load appends)."""
+    parts = []
+    for p in spec.passes.values():
+        place = keys[f"r_{p.split_by}"].to_numpy(dtype=np.int64, na_value=NO_KEY) if p.split_by else None
+        for probe, columns in ((False, p.keys), (True, p.probe)):
+            for c in columns:
+                k = keys[c].to_numpy(dtype=np.int64, na_value=NO_KEY)
+                given = k != NO_KEY
+                parts.append(
+                    (
+                        salted(k[given], p.name),
+                        record_ids[given].astype(np.int64),
+                        np.full(int(given.sum()), probe),
+                        place[given] if place is not None else np.full(int(given.sum()), NO_KEY),
+                    )
+                )
+    key, rid, probe, place = (np.concatenate(x) for x in zip(*parts, strict=True)) if parts else ([],) * 4
+    order = np.lexsort((probe, rid, key))
+    key, rid, probe, place = key[order], rid[order], probe[order], place[order]
+    dup = np.r_[False, (key[1:] == key[:-1]) & (rid[1:] == rid[:-1]) & (probe[1:] == probe[:-1])]
+    return pd.DataFrame({"key": key, "record_id": rid, "probe": probe, "place": place})[~dup]
+
+
+def write_keys(session: Session, rows: pd.DataFrame) -> int:
+    """Key rows into blocking_key, in bulk."""
+    place = [None if v == NO_KEY else v for v in rows["place"].tolist()]
+    values = zip(rows["key"].tolist(), rows["record_id"].tolist(), rows["probe"].tolist(), place, strict=True)
+    return insert_rows(session, BlockingKey.__table__, ("key", "record_id", "probe", "place"), values)
+
+
+def forget_keys(session: Session, rows: pd.DataFrame | None) -> None:
+    """Delete these key rows (None: every key); by primary key, so no scan."""
+    if rows is None:
+        session.execute(delete(BlockingKey))
+        return
+    table = BlockingKey.__table__
+    for start in range(0, len(rows), 50_000):
+        part = rows.iloc[start : start + 50_000]
+        session.execute(
+            delete(table).where(
+                table.c.key == bindparam("k"),
+                table.c.record_id == bindparam("r"),
+                table.c.probe == bindparam("p"),
+            ),
+            [
+                {"k": k, "r": r, "p": p}
+                for k, r, p in zip(
+                    part["key"].tolist(), part["record_id"].tolist(), part["probe"].tolist(), strict=True
+                )
+            ],
+        )
+
+
+def _wanted(keys: pd.DataFrame, spec: ModelSpec) -> tuple[dict[int, tuple[str, bool]], dict[int, set]]:
+    """Each salted key of the new records -> (its pass, from the probe side), and for keys
+    of a splitting pass, the new records' places and positions under the key."""
+    wanted: dict[int, tuple[str, bool]] = {}
+    members: dict[int, set] = {}
+    for p in spec.passes.values():
+        place = keys[f"r_{p.split_by}"].tolist() if p.split_by else None
+        for probe, columns in ((False, p.keys), (True, p.probe)):
+            for c in columns:
+                k = keys[c].to_numpy(dtype=np.int64, na_value=NO_KEY)
+                given = np.flatnonzero(k != NO_KEY)
+                for i, sk in zip(given.tolist(), salted(k[given], p.name).tolist(), strict=True):
+                    wanted[sk] = (p.name, probe)
+                    if place is not None:
+                        v = place[i]
+                        members.setdefault(sk, set()).add(("new", i, None if pd.isna(v) else int(v)))
+    return wanted, members
+
+
+def stored_candidates(session: Session, new_keys: pd.DataFrame, spec: ModelSpec) -> dict[int, str]:
     """Stored records sharing a blocking key with a new record -> their person_id.
 
-    A block that blocking will split by place (REFINE) brings only the stored records of
-    the places its new records come from: at a million records "Sok, born 1990, D" holds
-    hundreds of men across the country, and reading them all would cost more than the rest
-    of the link.
+    One pass over the new records' keys through the primary key of blocking_key. A block
+    that blocking will split by place (a pass with split_by) brings only the stored records
+    of the places its new records come from, once it holds more than refine_above records
+    new and stored: at a million records "Sok, born 1990, D" holds hundreds of men across
+    the country, and reading them all would cost more than the rest of the link. Block sizes
+    count every stored record with the key, so the split is the one a full rebuild makes.
+    (One difference remains: a stored record of another place brought in by another pass,
+    a shared phone say, sits in the smaller block blocking then sees, which may not be
+    split, so a delivery can meet a few more stored records than a rebuild would compare it
+    with; never fewer.) An asymmetric pass meets across its sides only.
     """
-    found: dict[int, str] = {}
-
-    def lookup(from_cols: tuple[str, ...], in_cols: tuple[str, ...]) -> None:
-        values = [int(v) for v in pd.unique(pd.concat([new_keys[c] for c in from_cols]).dropna())]
-        for col in in_cols:
-            column = getattr(PersonRecord, col)
-            for chunk in chunks(values):
-                rows = session.execute(
-                    select(PersonRecord.record_id, PersonRecord.person_id).where(column.in_(chunk))
-                ).all()
-                found.update((int(r), p) for r, p in rows)
-
-    for name, cols in PASSES.items():
-        if name in REFINE:
-            found.update(_refined_lookup(session, new_keys, cols, REFINE[name]))
-        else:
-            lookup(cols, cols)
-    for probe, build in PROBE_PASSES.values():
-        lookup(probe, build)
-        lookup(build, probe)
-    return found
-
-
-def _refined_lookup(
-    session: Session, new_keys: pd.DataFrame, cols: tuple[str, ...], place: str
-) -> dict[int, str]:
-    """Stored records of a refined pass that blocking will pair with a new record.
-
-    A block (a key over the pass's columns) of at most REFINE_ABOVE records, new and stored,
-    comes whole; a larger one only with the stored records whose place (missing counts as
-    a place) is one of its new records'. Block sizes count every stored record with the key,
-    so the split is the one a full rebuild makes. (One difference remains: a stored record
-    of another place brought in by another pass, a shared phone say, sits in the smaller
-    block blocking then sees, which may not be split, so a delivery can meet a few more
-    stored records than a rebuild would compare it with; never fewer.) Keys, places and
-    record ids come from the index alone on SQLite; only the records kept are looked up for
-    their person.
-    """
-    place_col = f"r_{place}"
-    new_place = [None if pd.isna(v) else int(v) for v in new_keys[place_col].tolist()]
+    wanted, members = _wanted(new_keys, spec)
+    table = BlockingKey.__table__
+    found: set[int] = set()
+    split: list[tuple[int, int, int | None]] = []
+    for chunk in chunks(sorted(wanted)):
+        stmt = select(table.c.key, table.c.record_id, table.c.probe, table.c.place).where(
+            table.c.key.in_(chunk)
+        )
+        for key, rid, probe, place in session.execute(stmt).all():
+            name, new_probe = wanted[key]
+            if spec.passes[name].probe:
+                if bool(probe) != new_probe:
+                    found.add(int(rid))
+            elif key in members:
+                split.append((int(key), int(rid), place))
+                members[key].add(("stored", int(rid), None))
+            else:
+                found.add(int(rid))
     places: dict[int, set[int | None]] = {}
-    members: dict[int, set[tuple[str, int]]] = {}
-    for c in cols:
-        for i, k in enumerate(new_keys[c].tolist()):
-            if not pd.isna(k):
-                places.setdefault(int(k), set()).add(new_place[i])
-                members.setdefault(int(k), set()).add(("new", i))
-    stored: list[tuple[int, int, int | None]] = []
-    stored_place = getattr(PersonRecord, place_col)
-    for c in cols:
-        column = getattr(PersonRecord, c)
-        for chunk in chunks(sorted(places)):
-            stmt = select(PersonRecord.record_id, column, stored_place).where(column.in_(chunk))
-            stored.extend((int(r), int(k), p) for r, k, p in session.execute(stmt).all())
-    for rid, key, _p in stored:
-        members[key].add(("stored", rid))
-    keep = sorted({rid for rid, key, p in stored if len(members[key]) <= REFINE_ABOVE or p in places[key]})
+    for key, rid, place in split:
+        block = members[key]
+        if key not in places:
+            places[key] = {m[2] for m in block if m[0] == "new"}
+        if len(block) <= spec.refine_above or place in places[key]:
+            found.add(rid)
     out: dict[int, str] = {}
-    for chunk in chunks(keep):
+    for chunk in chunks(sorted(found)):
         rows = session.execute(
             select(PersonRecord.record_id, PersonRecord.person_id).where(PersonRecord.record_id.in_(chunk))
         ).all()
@@ -129,19 +181,22 @@ def _refined_lookup(
     return out
 
 
-def stored_keys(key_row: dict[str, Any]) -> dict[str, int | None]:
-    """A record's blocking keys and split places as PersonRecord stores them."""
-    return {c: None if pd.isna(key_row[c]) else int(key_row[c]) for c in STORED_KEY_COLUMNS}
-
-
 def decisions(session: Session, record_ids: set[int]) -> list[tuple[int, int, str]]:
-    ids = sorted(record_ids)
+    """Reviewers' decisions on pairs with a record among these (the latest per pair).
+
+    Many records (a first link): every decision is read once and filtered here, since
+    decisions are what people made by hand (thousands, not millions) and a thousand IN
+    lists of record ids cost seconds for nothing."""
+    cols = select(MatchDecision.record_a, MatchDecision.record_b, MatchDecision.decision)
+    if len(record_ids) > 20 * CHUNK:
+        rows = session.execute(cols.order_by(MatchDecision.id)).all()
+        rows = [r for r in rows if r[0] in record_ids or r[1] in record_ids]
+    else:
+        rows = []
+        for chunk in chunks(sorted(record_ids)):
+            where = (MatchDecision.record_a.in_(chunk)) | (MatchDecision.record_b.in_(chunk))
+            rows += session.execute(cols.where(where).order_by(MatchDecision.id)).all()
     out: dict[tuple[int, int], str] = {}
-    for chunk in chunks(ids):
-        rows = session.execute(
-            select(MatchDecision.record_a, MatchDecision.record_b, MatchDecision.decision).where(
-                (MatchDecision.record_a.in_(chunk)) | (MatchDecision.record_b.in_(chunk))
-            )
-        ).all()
-        out.update(((int(a), int(b)), d) for a, b, d in rows)
+    for a, b, d in rows:
+        out[(int(a), int(b))] = d
     return [(a, b, d) for (a, b), d in out.items()]

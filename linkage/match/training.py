@@ -15,7 +15,7 @@ import copy
 import numpy as np
 import pandas as pd
 
-from linkage.match.blocking import BlockingStats, candidate_pairs
+from linkage.match.blocking import BlockingStats, candidate_pairs, keys_fingerprint
 from linkage.match.compare import FEATURES, LEVELS, compare
 from linkage.match.model import MatchModel, random_pairs
 from linkage.match.spec import ModelSpec, SessionSpec
@@ -72,7 +72,7 @@ def fit_model(
     model = MatchModel(
         records=len(frame),
         sources=sorted(frame["source"].dropna().unique().tolist()),
-        keys_digest=spec.keys_digest(),
+        keys_digest=keys_fingerprint(spec),
         weights_digest=spec.weights_digest(),
     )
     n = len(frame)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -198,52 +199,35 @@ class PersonAlias(Base):
 
 
 class PersonRecord(Base):
-    """Which person and return event a record belongs to, plus its blocking keys.
-
-    Why the keys live here: linking a new delivery looks up stored records by key with an
-    index, so its cost grows with the delivery, not with the store. Keys are 64-bit
-    hashes, so the index holds no name, phone or ID in clear.
-    """
+    """Which person and return event a record belongs to."""
 
     __tablename__ = "person_record"
-    # a name block split by place is looked up by key and place together, from the index
-    # alone (the record id is in every SQLite index entry)
-    __table_args__ = (
-        Index("ix_person_record_k_fam_year_place", "k_fam_year", "r_province"),
-        Index("ix_person_record_k_giv_year_place", "k_giv_year", "r_province"),
-        Index("ix_person_record_k_fam_district_place", "k_fam_district", "r_commune"),
-        Index("ix_person_record_k_giv_district_place", "k_giv_district", "r_commune"),
-    )
 
     record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True)
     person_id: Mapped[str] = mapped_column(String(16), index=True)
     event_id: Mapped[str | None] = mapped_column(String(16), index=True)
     linked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    k_fam_year: Mapped[int | None] = mapped_column(BigInteger)
-    k_giv_year: Mapped[int | None] = mapped_column(BigInteger)
-    k_one_year: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_fam_year_any: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_giv_year_any: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_fam_district: Mapped[int | None] = mapped_column(BigInteger)
-    k_giv_district: Mapped[int | None] = mapped_column(BigInteger)
-    k_fam_commune: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_giv_commune: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_phone: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_father: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_return_fam: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_return_giv: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_dob_district: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_dob_commune: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_dob_fam: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_dob_giv: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_names_birth0: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_names_birth1: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_names_return0: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    k_names_return1: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    # the places (hashed) that split large name blocks (see blocking.REFINE)
-    r_province: Mapped[int | None] = mapped_column(BigInteger)
-    r_commune: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class BlockingKey(Base):
+    """A linked record's blocking keys, one row per key: (key, record, side, place).
+
+    Why a table of keys: linking a new delivery looks up stored records by key through the
+    primary key's index, so its cost grows with the delivery, not with the store; and a new
+    blocking pass in the model spec is new rows, not a new column and a migration. Keys are
+    64-bit hashes salted by their pass (one pass's keys never meet another's), so the index
+    holds no name, phone or ID in clear. `probe` marks the probing side of an asymmetric
+    pass (records with one name); `place` is the hashed place that splits the pass's large
+    blocks, where the pass splits them. Without rowid on SQLite: the rows are the index.
+    """
+
+    __tablename__ = "blocking_key"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    record_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    probe: Mapped[bool] = mapped_column(Boolean, primary_key=True, default=False)
+    place: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ReturnEvent(Base):
