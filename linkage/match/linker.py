@@ -422,6 +422,45 @@ def _detach(s: Session, everything: bool) -> tuple[dict[int, str], dict[int, str
     return assignment, events
 
 
+@dataclass
+class _Choice:
+    """Which permanent id each cluster gets, and which persons merge into which."""
+
+    clusters: dict[int, list[int]]
+    chosen: dict[int, str] = field(default_factory=dict)  # cluster label -> person id
+    merges: dict[str, str] = field(default_factory=dict)  # merged id -> surviving id
+    taken: set[str] = field(default_factory=set)
+
+
+def _choose_ids(
+    rid: np.ndarray, is_new: np.ndarray, labels: np.ndarray, stored: dict[int, str], old: dict[int, str]
+) -> _Choice:
+    """Ids kept: a cluster holding stored records keeps the oldest of their persons' ids
+    (the others merge into it); detached records (a rebuild, or a reviewer's decision) get
+    back the id they had, by largest overlap, older ids first, each id to one cluster only."""
+    clusters: dict[int, list[int]] = {}
+    for i, lab in enumerate(labels.tolist()):
+        clusters.setdefault(lab, []).append(i)
+    c = _Choice(clusters)
+    for lab, members in clusters.items():
+        olds = sorted({stored[int(rid[i])] for i in members if not is_new[i]}, key=id_number)
+        if olds:
+            c.chosen[lab] = olds[0]
+            c.merges.update((p, olds[0]) for p in olds[1:])
+    c.taken = set(c.chosen.values()) | set(c.merges)
+    ranked = []
+    for lab, members in clusters.items():
+        if lab in c.chosen:
+            continue
+        counts = Counter(old.get(int(rid[i])) for i in members)
+        ranked += [(-n, id_number(p), lab, p) for p, n in counts.items() if p and p not in c.taken]
+    for _n, _num, lab, p in sorted(ranked):
+        if lab not in c.chosen and p not in c.taken:
+            c.chosen[lab] = p
+            c.taken.add(p)
+    return c
+
+
 def _assign_persons(
     s: Session,
     frame: pd.DataFrame,
@@ -436,66 +475,66 @@ def _assign_persons(
     """Give each cluster a permanent id; merged persons become aliases of the oldest.
     Links the new records and keeps their blocking keys."""
     rid = frame["record_id"].to_numpy()
-    clusters: dict[int, list[int]] = {}
-    for i, lab in enumerate(labels.tolist()):
-        clusters.setdefault(lab, []).append(i)
     now = utcnow()
-    chosen: dict[int, str] = {}
-    merges: dict[str, str] = {}  # merged id -> surviving id
-    # 1. A cluster holding stored records keeps the oldest of their persons' ids.
-    for lab, members in clusters.items():
-        olds = sorted({stored[int(rid[i])] for i in members if not is_new[i]}, key=id_number)
-        if olds:
-            chosen[lab] = olds[0]
-            merges.update((p, olds[0]) for p in olds[1:])
-    # 2. Detached records (rebuild, or a reviewer's decision) get back the id they had,
-    #    by largest overlap, older ids first; each id goes to one cluster only.
-    taken = set(chosen.values()) | set(merges)
-    ranked = []
-    for lab, members in clusters.items():
-        if lab in chosen:
-            continue
-        counts = Counter(old_assignment.get(int(rid[i])) for i in members)
-        ranked += [(-n, id_number(p), lab, p) for p, n in counts.items() if p and p not in taken]
-    for _n, _num, lab, p in sorted(ranked):
-        if lab not in chosen and p not in taken:
-            chosen[lab] = p
-            taken.add(p)
-    fresh = [
-        lab for lab, members in clusters.items() if lab not in chosen and any(is_new[i] for i in members)
-    ]
+    c = _choose_ids(rid, is_new, labels, stored, old_assignment)
+    fresh = [lab for lab, at in c.clusters.items() if lab not in c.chosen and any(is_new[i] for i in at)]
     s.flush()  # what the session holds goes first: the rows below bypass it
     fresh_ids = allocate(s, "person", len(fresh))
-    chosen.update(zip(fresh, fresh_ids, strict=True))
+    c.chosen.update(zip(fresh, fresh_ids, strict=True))
     # a fresh person holds only new records (a stored one would have given him its id)
     insert_rows(
         s,
         Person.__table__,
         ("person_id", "created_at", "updated_at", "status", "record_count"),
-        ((pid, now, now, "active", len(clusters[lab])) for lab, pid in zip(fresh, fresh_ids, strict=True)),
+        ((pid, now, now, "active", len(c.clusters[lab])) for lab, pid in zip(fresh, fresh_ids, strict=True)),
     )
     summary.persons_created = len(fresh)
-    # 3. A previous id that no cluster kept resolves to where most of its records went.
+    # A previous id that no cluster kept resolves to where most of its records went.
     label_of = {int(rid[i]): int(labels[i]) for i in range(len(rid))}
-    for p in sorted(set(old_assignment.values()) - taken, key=id_number):
+    for p in sorted(set(old_assignment.values()) - c.taken, key=id_number):
         where = Counter(label_of[r] for r, q in old_assignment.items() if q == p and r in label_of)
         if where:
-            merges[p] = chosen[where.most_common(1)[0][0]]
-
+            c.merges[p] = c.chosen[where.most_common(1)[0][0]]
     new_pos = np.flatnonzero(is_new)
-    new_ids = rid[new_pos].astype(np.int64)
-    summary.records_linked = insert_rows(
+    summary.records_linked = _link_new_records(
+        s, rid[new_pos].astype(np.int64), [c.chosen[int(labels[i])] for i in new_pos], new_keys,
+        old_assignment, spec, now,
+    )  # fmt: skip
+    _merge_persons(s, c.merges, now)
+    summary.persons_merged = len(c.merges)
+    linked_to = {c.chosen[int(labels[i])] for i in new_pos}
+    summary.persons_grown = len(linked_to - set(fresh_ids))
+    affected = linked_to | set(c.merges.values())
+    _recount(s, affected - set(fresh_ids), now)  # fresh ones were written counted
+    return affected
+
+
+def _link_new_records(
+    s: Session,
+    record_ids: np.ndarray,
+    persons: list[str],
+    keys: pd.DataFrame,
+    old_assignment: dict[int, str],
+    spec: ModelSpec,
+    now: Any,
+) -> int:
+    """person_record rows of the new records, and their blocking keys; how many."""
+    n = insert_rows(
         s,
         PersonRecord.__table__,
         ("record_id", "person_id", "linked_at"),
-        ((int(r), chosen[int(labels[i])], now) for r, i in zip(new_ids, new_pos, strict=True)),
+        ((int(r), p, now) for r, p in zip(record_ids.tolist(), persons, strict=True)),
     )
-    keys = key_rows(new_keys, new_ids, spec)
-    again = keys["record_id"].isin(list(old_assignment))  # detached: their keys are still stored
+    rows = key_rows(keys, record_ids, spec)
+    again = rows["record_id"].isin(list(old_assignment))  # detached: their keys are still stored
     if again.any():
-        forget_keys(s, keys[again])
-    write_keys(s, keys)
+        forget_keys(s, rows[again])
+    write_keys(s, rows)
+    return n
 
+
+def _merge_persons(s: Session, merges: dict[str, str], now: Any) -> None:
+    """Each merged person's records and aliases move to the survivor; his id stays an alias."""
     for old, survivor in merges.items():
         s.execute(update(PersonRecord).where(PersonRecord.person_id == old).values(person_id=survivor))
         s.execute(update(PersonAlias).where(PersonAlias.person_id == old).values(person_id=survivor))
@@ -506,25 +545,23 @@ def _assign_persons(
         )
         if s.get(PersonAlias, old) is None:
             s.add(PersonAlias(alias_id=old, person_id=survivor, created_at=now))
-    summary.persons_merged = len(merges)
-
-    affected = {chosen[int(labels[i])] for i in np.flatnonzero(is_new)} | set(merges.values())
-    grown = {chosen[int(labels[i])] for i in np.flatnonzero(is_new)} - set(chosen[lab] for lab in fresh)
-    summary.persons_grown = len(grown)
     s.flush()
+
+
+def _recount(s: Session, persons: set[str], now: Any) -> None:
+    """These persons' record counts from the store (they hold stored records too)."""
     count = (
         select(func.count())
         .select_from(PersonRecord)
         .where(PersonRecord.person_id == Person.person_id)
         .scalar_subquery()
     )
-    for chunk in chunks(sorted(affected - set(fresh_ids))):  # fresh ones were written counted
+    for chunk in chunks(sorted(persons)):
         s.execute(
             update(Person)
             .where(Person.person_id.in_(chunk))
             .values(record_count=count, status="active", merged_into=None, updated_at=now)
         )
-    return affected
 
 
 _EVENT_COLUMNS = (
