@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,10 @@ class SourceMapping:
     # record fields whose values identify a row when its id does not (a row number that moves
     # when a list is re-saved): the record key is their hash, so a re-saved list adds nothing
     content_key: tuple[str, ...] = ()
+    # whose address the place columns hold: "origin" (the village he left: return lists) or
+    # "current" (where he lives now: case files); a current address that differs from a
+    # home of origin says nothing against one man
+    address: str = "origin"
 
     @property
     def known_headers(self) -> set[str]:
@@ -135,6 +140,9 @@ def load_mapping(path: Path) -> SourceMapping:
     order = data.get("name_order", "family_given")
     if order not in ("family_given", "given_family"):
         raise MappingError(f"{path.name}: name_order must be family_given or given_family")
+    address = str(data.get("address", "origin"))
+    if address not in ("origin", "current"):
+        raise MappingError(f"{path.name}: address must be origin or current")
     return SourceMapping(
         source=source,
         title=str(data.get("title", source)),
@@ -150,6 +158,7 @@ def load_mapping(path: Path) -> SourceMapping:
         version=hashlib.sha256(raw_bytes).hexdigest()[:12],
         options=dict(data.get("options") or {}),
         content_key=content_key,
+        address=address,
     )
 
 
@@ -161,3 +170,20 @@ def load_mappings(sources_dir: Path) -> dict[str, SourceMapping]:
             raise MappingError(f"{path.name}: source '{m.source}' is mapped twice")
         mappings[m.source] = m
     return mappings
+
+
+@cache
+def current_address_sources(sources_dir: Path | None = None) -> frozenset[str]:
+    """Sources whose place columns hold a current address (the shipped mappings by default)."""
+    from linkage.settings import PROJECT_ROOT
+
+    folder = sources_dir or PROJECT_ROOT / "sources"
+    found = set()
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            m = load_mapping(path)
+        except MappingError:  # a broken mapping is reported where it is loaded to ingest
+            continue
+        if m.address == "current":
+            found.add(m.source)
+    return frozenset(found)

@@ -671,3 +671,42 @@ def test_the_model_spec_refuses_what_it_cannot_run() -> None:
     assert keys["k_phone_year"].notna().all()
     _l, _r, stats = candidate_pairs(keys, passes=("phone_year",), spec=with_extra)
     assert stats.pairs_by_pass == {"phone_year": 1}
+
+
+def test_a_district_that_moved_to_a_new_province_is_one_home_with_the_old_province() -> None:
+    """Tboung Khmum was made from Kampong Cham in 2013; lists still say Kampong Cham."""
+    from linkage.normalise.places import resolve_place
+
+    moved = resolve_place("Kampong Cham", "Memot")
+    assert moved.province_code == "25" and moved.district_code and moved.district_code.startswith("25")
+    assert resolve_place("Kampong Cham", "Kampong Siem").province_code == "03"  # still Kampong Cham
+    lv = levels_of(
+        {"family_name": "EK", "given_name": "VIREAK", "province_code": "03"},  # old province, no district
+        {"family_name": "EK", "given_name": "VIREAK", "province_code": "25", "district_code": "2503"},
+        {"family_name": "EK", "given_name": "VIREAK", "province_code": "04", "district_code": "0401"},
+    )
+    homes = [level("context", v).split("; ")[0] for v in lv["context"]]
+    assert homes[0] == "home: same province, a district unknown"  # 03 and 25 were one province
+    assert homes[1] == "home: other province" and homes[2] == "home: other province"
+    # and they meet in the passes that need no district
+    frame = build_frame(records(
+        {"family_name": "EK", "given_name": "VIREAK", "province_code": "03", "birth_year": 1990},
+        {"family_name": "EK", "given_name": "VIREAK", "province_code": "25", "birth_year": 1991},
+    ))  # fmt: skip
+    left, _r, _stats = candidate_pairs(block_keys(frame), passes=("names_province_birth",))
+    assert len(left) == 1
+
+
+def test_a_case_files_current_address_that_differs_is_unknown_not_another_home() -> None:
+    """NGO case files keep where a man lives now (sources' `address: current`)."""
+    home = {"family_name": "MEAS", "given_name": "RATHA", "province_code": "02", "district_code": "0207"}
+    lv = levels_of(
+        home,
+        {**home, "source": "ngo-hagar", "province_code": "20", "district_code": "2001"},  # moved
+        {**home, "source": "ngo-hagar"},  # lives where he comes from
+        {**home, "province_code": "20", "district_code": "2001"},  # a return list: another home
+    )
+    homes = [level("context", v).split("; ")[0] for v in lv["context"]]
+    # pairs in order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3)
+    assert homes[0] == "home unknown" and homes[1] == "home: same district"
+    assert homes[2] == "home: other province"

@@ -109,6 +109,8 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         "return_bucket": bucket(days, 0),
         "return_bucket_next": bucket(days, 1),
         "province": lambda: _part(frame["province"]),
+        # the province before newer ones were made from it: old and new meet
+        "province_then": lambda: _part(frame["province_then"]),
         "district": lambda: _part(frame["district"]),
         "commune": lambda: _part(frame["commune"]),
         "phone": lambda: _part(frame["phone"]),
@@ -167,7 +169,8 @@ def keys_fingerprint(spec: ModelSpec | None = None) -> str:
         {
             "fam_key": ["SOK"], "giv_key": ["DARA"], "birth_year": [1990],
             "birth_date": pd.to_datetime(["1990-01-02"]), "return_date": pd.to_datetime(["2025-06-01"]),
-            "province": ["01"], "district": ["0102"], "commune": ["010203"], "phone": ["85512345678"],
+            "province": ["01"], "province_then": ["01"], "district": ["0102"], "commune": ["010203"],
+            "phone": ["85512345678"],
             "national_id": ["N1"], "travel_doc": [None], "father_key": ["SAN"],
         }
     )  # fmt: skip

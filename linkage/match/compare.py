@@ -226,24 +226,31 @@ class HomeFeature(BaseCompareFeature):
     commune is evidence against, where a missing one is not. Likewise a blank district is
     unknown, not another district: the same province with a district unknown on one side
     is its own level, above "same province" (where both districts are given and differ).
+    A province made from part of another (Tboung Khmum from Kampong Cham) is the same
+    province as the old one here: lists still give the old one. A case file's address is
+    where he lives now: where it agrees with a home it counts, where it differs it is
+    unknown (a man who moved is no other man).
     """
 
     name = "home"
 
     def __init__(self) -> None:
-        cols = ["province", "district", "commune"]
+        cols = ["province", "province_then", "district", "commune", "address_now"]
         super().__init__(cols, cols, label="home")
 
-    def _compute_vectorized(self, pa, da, ca, pb, db, cb):  # type: ignore[override]
-        pa, da, ca, pb, db, cb = map(_s, (pa, da, ca, pb, db, cb))
+    def _compute_vectorized(self, pa, ta, da, ca, na, pb, tb, db, cb, nb):  # type: ignore[override]
+        pa, ta, da, ca, pb, tb, db, cb = map(_s, (pa, ta, da, ca, pb, tb, db, cb))
         level = np.zeros(len(pa), dtype=np.int8)
-        level[pa == pb] = 1
-        level[(pa == pb) & ~(_known(da) & _known(db))] = 2
+        one_province = (pa == pb) | (_known(ta) & (ta == tb))
+        level[one_province] = 1
+        level[one_province & ~(_known(da) & _known(db))] = 2
         same_district = _known(da) & (da == db)
         level[same_district] = 4
         level[same_district & _known(ca) & _known(cb) & (ca != cb)] = 3
         level[_known(ca) & (ca == cb)] = 5
         level[~(_known(pa) & _known(pb))] = MISSING
+        moved = (_num(na) > 0) | (_num(nb) > 0)
+        level[moved & (level < 3)] = MISSING
         return level
 
 
@@ -379,7 +386,7 @@ def comparator(spec: ModelSpec | None = None) -> rl.Compare:
 _CODED = (
     ("fam_text", "giv_text"),
     ("fam_kh", "giv_kh"),
-    ("province",),
+    ("province", "province_then"),
     ("district",),
     ("commune",),
     ("phone",),

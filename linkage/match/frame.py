@@ -15,7 +15,9 @@ from linkage.normalise.khmer import has_khmer
 from linkage.normalise.name_tables import conventional_spelling
 from linkage.normalise.names import tidy_khmer_name, tidy_latin
 from linkage.normalise.phonetic import phonetic_key
+from linkage.normalise.places import former_province
 from linkage.normalise.romanise import romanise
+from linkage.sources import current_address_sources
 
 # Record columns the frame is built from (never more: the frame is the privacy boundary
 # of matching, and nothing from it is logged).
@@ -140,6 +142,11 @@ def build_frame(records: pd.DataFrame) -> pd.DataFrame:
         ("village_code", "village"),
     ):
         f[short] = _blank_to_na(r[col])
+    # the province as it was before newer ones were made from it (Tboung Khmum from Kampong
+    # Cham): lists still give the old one for a district that moved
+    f["province_then"] = _map_unique(f["province"], former_province).astype("string")
+    # a case file's place is where he lives now, not the home he left (sources' `address`)
+    f["address_now"] = f["source"].isin(current_address_sources()).astype("int8")
     f["phone"] = _blank_to_na(r["phone"])
     f["national_id"] = _blank_to_na(r["national_id"])
     f["travel_doc"] = _blank_to_na(r["travel_doc_no"]).str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)

@@ -28,10 +28,11 @@ KEY_PARTS = frozenset(
     {
         "fam", "giv", "fam_initial", "giv_initial", "single_name", "names_low", "names_high",
         "year", "birth_date", "birth_bucket", "birth_bucket_next", "return", "return_bucket",
-        "return_bucket_next", "province", "district", "commune", "phone", "id_or_document", "father",
+        "return_bucket_next", "province", "province_then", "district", "commune", "phone", "id_or_document",
+        "father",
     }
 )  # fmt: skip
-PLACES = ("province", "district", "commune")
+PLACES = ("province", "province_then", "district", "commune")
 
 
 class SpecError(ValueError):

@@ -165,6 +165,22 @@ def _code_in(text: str, width: int) -> str | None:
     return None
 
 
+@cache
+def _history() -> dict[str, str]:
+    """Province code -> the province it was made from (linkage/data/province_history.yaml)."""
+    return {str(row["code"]): str(row["from"]) for row in load_table("province_history.yaml")}
+
+
+def former_province(code: str | None) -> str | None:
+    """The province a province was part of before it was made (itself if it is not new)."""
+    return _history().get(code, code) if code else code
+
+
+def successors(code: str) -> list[str]:
+    """Provinces made from part of this one."""
+    return [new for new, old in _history().items() if old == code]
+
+
 @lru_cache(maxsize=100_000)
 def resolve_place(
     province: str | None, district: str | None = None, commune: str | None = None, village: str | None = None
@@ -182,10 +198,18 @@ def resolve_place(
         p = _code_in(province, 2) or idx.find("province", "", province)
     if district:
         d = _code_in(district, 4)
-        if d is None:
-            d = idx.find("district", p, district) if p else idx.find("district", "", district)
+        if d is None and p:
+            d = idx.find("district", p, district, fuzzy=False)
+            for newer in () if d else successors(p):  # the district moved to a newer province
+                if found := idx.find("district", newer, district, fuzzy=False):
+                    p, d = newer, found
+                    break
+            d = d or idx.find("district", p, district)
+        elif d is None:
+            d = idx.find("district", "", district)
         if d and p and not d.startswith(p):
-            d = None
+            d = d if former_province(d[:2]) == p else None  # a new code under the old province
+            p = d[:2] if d else p
         if d and not p:
             p = d[:2]
     if p and not district:
