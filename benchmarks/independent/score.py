@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -63,7 +64,8 @@ def _has(tags: set[str], keys: tuple[str, ...]) -> bool:
 
 
 def run_pipeline(data: Path, home: Path) -> dict[str, float]:
-    """ingest then link through the command line into a scratch home; seconds per phase."""
+    """ingest then link through the command line into a scratch home; seconds per phase and
+    the peak memory of the largest step (GiB)."""
     env = dict(os.environ, SURVIVOR_LINK_HOME=str(home), SURVIVOR_LINK_DATA_DOCS="0", SURVIVOR_LINK_DB_URL="")
     env.pop("SURVIVOR_LINK_CONFIG", None)
     times = {}
@@ -75,6 +77,7 @@ def run_pipeline(data: Path, home: Path) -> dict[str, float]:
         if done.returncode != 0:
             sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])
             raise SystemExit(f"survivor-link {phase} failed with exit code {done.returncode}")
+    times["peak_gib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     return times
 
 
@@ -137,10 +140,12 @@ def score(data: Path, home: Path, examples: int) -> None:
     true_pairs = sum(len(v) * (len(v) - 1) // 2 for v in by_true.values())
     pred_pairs = sum(len(v) * (len(v) - 1) // 2 for v in by_pred.values())
     false_links: list[tuple[str, tuple, tuple]] = []
+    in_big = 0  # false pairs inside persons of three or more records (chained through a third)
     for members in by_pred.values():
         for a, b in combinations(members, 2):
             if truth[a]["person_id"] != truth[b]["person_id"]:
                 false_links.append((pair_relation(truth[a], truth[b], persons), a, b))
+                in_big += len(members) >= 3
     tp = pred_pairs - len(false_links)
     missed: list[tuple[str, tuple, tuple]] = []
     habit_all: Counter[str] = Counter()
@@ -173,8 +178,11 @@ def score(data: Path, home: Path, examples: int) -> None:
     print(f"false links {len(false_links):,}, missed links {true_pairs - tp:,}, "
           f"review queue {queue:,} open pairs ({queue / max(1, len(stored)):.1%} of records)")
     print(f"time: ingest {times['ingest']:.1f} s, link {times['link']:.1f} s "
-          "(command line, SQLite, data docs off)")
+          f"(command line, SQLite, data docs off); peak memory {times['peak_gib']:.2f} GiB")
 
+    mixed = sum(1 for m in by_pred.values() if len({truth[k]["person_id"] for k in m}) > 1)
+    print(f"persons holding more than one man {mixed:,}; false pairs inside persons of 3+ records "
+          f"{in_big:,} of {len(false_links):,}")
     print("\nfalse links by how the two men are related")
     fl = Counter(k for k, _a, _b in false_links)
     for kind, n in fl.most_common():
