@@ -1,0 +1,93 @@
+"""The independent generator's own promises (benchmarks/independent/, issue 18), not linkage scores.
+
+Every row it writes has exactly one truth row, its files are read by the real ingest with
+nothing rejected or quarantined, and the same seed writes the same lists.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from linkage.ingest.load import Ingestor
+from linkage.settings import load_settings
+from linkage.store.db import dispose_engines, migrate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "independent"))
+
+from generate import generate  # noqa: E402
+
+KH_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+
+
+def _record_ids(path: Path) -> list[str]:
+    """The record ids a list file holds, read as a person would (no product code)."""
+    if path.suffix == ".xlsx":
+        ws = openpyxl.load_workbook(path, read_only=True).active
+        rows = list(ws.iter_rows(values_only=True))
+        start = next(i for i, r in enumerate(rows) if r and r[0] == "ល.រ") + 1
+        return [str(r[0]).translate(KH_DIGITS) for r in rows[start:] if r and r[0] is not None]
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    column = "iom_case_no" if "iom_case_no" in rows[0] else "client_id"
+    return [r[column] for r in rows]
+
+
+@pytest.fixture(scope="module")
+def lists(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("indep")
+    generate(out, records=160, seed=7, by_year=False)
+    return out
+
+
+def _truth(out: Path) -> list[dict[str, str]]:
+    with (out / "truth.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_truth_covers_every_row_once(lists: Path) -> None:
+    truth = _truth(lists)
+    in_files = Counter()
+    for path in sorted((lists / "landing").rglob("*.*")):
+        for rid in _record_ids(path):
+            in_files[(path.parent.name, path.name, rid)] += 1
+    in_truth = Counter((t["source"], t["file"], t["record_id"]) for t in truth)
+    assert in_files == in_truth
+    assert max(in_files.values()) == 1  # a record id is unique within its file
+    persons = {r["person_id"] for r in csv.DictReader((lists / "persons.csv").open(encoding="utf-8"))}
+    assert {t["person_id"] for t in truth} <= persons
+    assert {t["source"] for t in truth} == {"iom", "mosvy", "ngo-hagar", "ngo-lscw"}
+    # The habits the test bed exists for are in it, even at this size.
+    tags = Counter(tag for t in truth for tag in t["tags"].split(";") if tag)
+    for habit in ("district_blank", "romanisation", "registered_later", "age_only", "phone_relative"):
+        assert tags[habit] > 0, habit
+
+
+def test_files_ingest_without_rejection(lists: Path, tmp_path: Path) -> None:
+    settings = load_settings(home=tmp_path / "home", db_url="", data_docs=False)
+    migrate(settings)
+    expected = Counter(t["file"] for t in _truth(lists))
+    try:
+        with Ingestor(settings) as ingestor:
+            results = [ingestor.ingest_path(p) for p in sorted((lists / "landing").rglob("*.*"))]
+    finally:
+        dispose_engines()
+    assert len(results) == 4
+    for r in results:
+        assert (r.status, r.rows_quarantined, r.reason) == ("ingested", 0, None), r.file_name
+        assert r.rows_loaded == expected[r.file_name], r.file_name
+
+
+def test_same_seed_same_lists(lists: Path, tmp_path: Path) -> None:
+    generate(tmp_path, records=160, seed=7, by_year=False)
+    for name in ("truth.csv", "persons.csv"):
+        assert (tmp_path / name).read_bytes() == (lists / name).read_bytes()
+    for path in (lists / "landing").rglob("*.csv"):
+        assert (tmp_path / path.relative_to(lists)).read_bytes() == path.read_bytes()
+    generate(tmp_path, records=160, seed=8, by_year=False)
+    assert (tmp_path / "truth.csv").read_bytes() != (lists / "truth.csv").read_bytes()
