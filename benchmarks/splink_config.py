@@ -21,6 +21,8 @@ way someone who knows these lists would. What such a user does (issue 19):
 from __future__ import annotations
 
 import re
+import time
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -273,19 +275,31 @@ def train(linker, tight: bool) -> None:
         linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_pairs)
 
 
-def run_splink(
-    records: pd.DataFrame, thresholds: tuple[float, ...], tight: bool | None = None
-) -> dict[float, np.ndarray]:
+class SplinkRun(NamedTuple):
+    labels: dict[float, np.ndarray]  # cluster label per record, per match-probability threshold
+    extra_seconds: float  # clustering at the thresholds beyond one, which a user would not run
+
+
+def run_splink(records: pd.DataFrame, thresholds: tuple[float, ...], tight: bool | None = None) -> SplinkRun:
     """Cluster labels per match-probability threshold, one prediction for all of them."""
     from splink import Linker
     from splink.backends.duckdb import DuckDBAPI
 
     if tight is None:
         tight = len(records) >= TIGHT_FROM_RECORDS
+    clock = [time.perf_counter()]
+
+    def lap() -> str:
+        clock.append(time.perf_counter())
+        return f"{clock[-1] - clock[-2]:.1f} s"
+
     df = splink_input(records)
+    steps = [f"input {lap()}"]
     linker = Linker(DuckDBAPI().register(df), settings(tight), log_level=40)
     train(linker, tight)
+    steps.append(f"training {lap()}")
     predictions = linker.inference.predict(threshold_match_probability=min(thresholds))
+    steps.append(f"predict {lap()} ({predictions.as_duckdbpyrelation().shape[0]:,} pairs kept)")
     out = {}
     for t in thresholds:
         clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
@@ -293,4 +307,7 @@ def run_splink(
         ).as_pandas_dataframe()
         by_id = dict(zip(clusters["unique_id"], clusters["cluster_id"], strict=True))
         out[t] = np.array([by_id.get(i, f"single-{i}") for i in df["unique_id"]], dtype=object)
-    return out
+    steps.append(f"clustering at {len(thresholds)} thresholds {lap()}")
+    print(f"splink ({'tight' if tight else 'standard'} rules): " + ", ".join(steps), flush=True)
+    clustering = clock[-1] - clock[-2]
+    return SplinkRun(out, clustering * (len(thresholds) - 1) / len(thresholds))
