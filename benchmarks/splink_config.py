@@ -10,17 +10,18 @@ way someone who knows these lists would. What such a user does (issue 19):
   adjustments, Jaro-Winkler levels at 0.92 and 0.85 and a "one part equal" level;
 - birth by exact date, same year when one side only has a year, within 1 and 2 years;
   phone exact; home as one hierarchical comparison (district, else province); return date
-  by absolute difference (3 and 60 days);
+  by absolute difference (3 and 60 days), an NGO's intake date standing in where a list has
+  no return (without it F1 at 36,084 records is 0.8491 instead of 0.8806);
 - blocks predictions on the name key, phone, birth date, birth year with initials, district
   with initials and district with birth year, tightened at a million records (see
   `prediction_rules`);
 - estimates u by random sampling and m by EM on the name key, on district with birth year
-  and on phone.
+  and on phone. u from 10 million pairs: 100 million (Splink's advice for a final model)
+  took five times as long at 36,084 records for the same F1 (0.8800).
 """
 
 from __future__ import annotations
 
-import re
 import time
 from typing import NamedTuple
 
@@ -33,9 +34,8 @@ from linkage.normalise.names import tidy_latin
 from linkage.normalise.phonetic import phonetic_key
 from linkage.normalise.romanise import romanise
 
-# At this many records and more, the district-wide rules are tightened (see prediction_rules).
+# From this many records the nationwide rules are narrowed (see prediction_rules).
 TIGHT_FROM_RECORDS = 500_000
-_SPACES = re.compile(r"[\s\-]+")
 
 
 def _spelling(text: object) -> str | None:
