@@ -177,6 +177,11 @@ def test_cli_link_review_explain(settings: Settings, synth_dir: Path, monkeypatc
     out = capsys.readouterr().out
     assert "Blocking passes" in out and "names_province_birth" in out and "Fitted weights" in out
     assert "fitted under another spec" not in out
+    from linkage.match.linker import latest_model
+    from linkage.match.spec import spec_for
+
+    with session_scope(settings) as s:  # the spec is saved whole with the weights fitted under it
+        assert latest_model(s).spec == spec_for(settings).as_dict()
     # thresholds that contradict each other are refused, in words, before anything runs
     monkeypatch.setenv("SURVIVOR_LINK_LINK_THRESHOLD", "0.95")
     assert main(["link"]) == 2

@@ -130,6 +130,7 @@ class MatchModel:
     sources: list[str] = field(default_factory=list)
     keys_digest: str = ""  # the spec's blocking keys the stored keys were made with
     weights_digest: str = ""  # the spec's features and sessions the weights were fitted under
+    spec: dict[str, Any] = field(default_factory=dict)  # the whole spec they were fitted under
     decisions: int = 0  # reviewers' "same" decisions the m-probabilities learned from
 
     # ---- fitting -------------------------------------------------------------------
@@ -361,6 +362,7 @@ class MatchModel:
             "sources": self.sources,
             "keys_digest": self.keys_digest,
             "weights_digest": self.weights_digest,
+            "spec": self.spec,
             "decisions": self.decisions,
         }
 
@@ -380,6 +382,7 @@ class MatchModel:
             # weights from before the spec (numbered versions) are fitted and keyed again
             keys_digest=str(p.get("keys_digest", "")),
             weights_digest=str(p.get("weights_digest", "")),
+            spec=dict(p.get("spec") or {}),
             decisions=int(p.get("decisions", 0)),
         )
 

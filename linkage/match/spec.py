@@ -120,6 +120,10 @@ class ModelSpec:
     cluster: ClusterSpec
     limits: Limits = field(default_factory=Limits)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The spec as plain data (JSON-ready), as it is saved with the weights fitted under it."""
+        return json.loads(json.dumps(asdict(self), default=list))
+
     def cut(self, feature: str, name: str) -> float:
         return float(self.features[feature].cuts[name])
 

@@ -74,6 +74,7 @@ def fit_model(
         sources=sorted(frame["source"].dropna().unique().tolist()),
         keys_digest=keys_fingerprint(spec),
         weights_digest=spec.weights_digest(),
+        spec=spec.as_dict(),
     )
     n = len(frame)
     if n < 2:  # nothing to learn from: uninformative chance agreement
