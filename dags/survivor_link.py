@@ -27,7 +27,6 @@ from airflow.sdk.exceptions import AirflowFailException
 from landing_trigger import LandingFolderTrigger
 
 from linkage.settings import load_settings
-from linkage.sources import load_mappings
 
 log = logging.getLogger(__name__)
 RECORDS = Asset("survivor-link://store/records")
@@ -207,8 +206,63 @@ def ingest_dag(source: str):
     return ingest()
 
 
-for _source in sorted(load_mappings(load_settings().sources_dir)):
-    globals()[_dag_id(_source)] = ingest_dag(_source)
+def mapping_problem(exc: Exception, path) -> str:
+    """A broken mapping in words: the file, the line when YAML says it, and what is wrong."""
+    cause = exc.__cause__ if exc.__cause__ is not None else exc
+    mark = getattr(cause, "problem_mark", None)
+    where = f"{path.name} line {mark.line + 1}" if mark is not None else path.name
+    problem = getattr(cause, "problem", None) or str(exc).removeprefix(f"{path.name}: ")
+    return f"{where}: {problem}"
+
+
+def broken_mapping_dag(path, problem: str):
+    """A source whose mapping cannot be read keeps a DAG that says so, and takes nothing in.
+
+    Why not an import error: Airflow keeps import errors per DAG file, and one file holds every
+    DAG, so raising would remove link and weekly_report too. This DAG has no watcher (the
+    source's files wait in its landing folder, nothing is lost), starts paused, and fails
+    with the problem if run; the other sources, link and the report go on.
+    """
+    log.error("sources/%s cannot be read, its ingest DAG is disabled: %s", path.name, problem)
+
+    @dag(
+        dag_id=_dag_id(path.stem),
+        schedule=None,
+        catchup=False,
+        is_paused_upon_creation=True,
+        tags=["survivor-link", "ingest", "broken mapping"],
+        description=f"DISABLED: sources/{problem}"[:250],
+        doc_md=f"### The mapping `sources/{path.name}` cannot be read\n\n**{problem}**\n\n"
+        f"Fix the file; this DAG comes back on the next parse. Files dropped into the landing "
+        f"folder meanwhile wait there, unread.",
+    )
+    def broken():
+        @task(retries=0)
+        def mapping_is_broken() -> None:
+            raise AirflowFailException(f"sources/{problem}; fix the file, then drop the list again")
+
+        mapping_is_broken()
+
+    return broken()
+
+
+def _ingest_dags() -> None:
+    from linkage.sources import load_mapping
+
+    seen: set[str] = set()
+    for path in sorted(load_settings().sources_dir.glob("*.yaml")):
+        try:
+            source = load_mapping(path).source
+            if source in seen:
+                raise ValueError(f"source '{source}' is mapped twice")
+        except Exception as exc:  # any problem in one mapping stays with that mapping
+            globals()[_dag_id(path.stem)] = broken_mapping_dag(path, mapping_problem(exc, path))
+            continue
+        seen.add(source)
+        globals()[_dag_id(source)] = ingest_dag(source)
+
+
+_ingest_dags()
 
 
 @dag(

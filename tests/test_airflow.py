@@ -92,6 +92,22 @@ def test_one_ingest_dag_per_source_and_no_import_errors(airflow_home: Path) -> N
     assert report.timetable.expression == "0 7 * * 1" and str(report.timetable.timezone) == "Asia/Phnom_Penh"
 
 
+def test_a_broken_mapping_disables_only_its_own_dag(airflow_home: Path, tmp_path: Path, monkeypatch) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(ROOT / "sources", sources)
+    text = (sources / "ngo-lscw.yaml").read_text().splitlines()
+    text.insert(3, "  : [unclosed")  # a typo on line 4
+    (sources / "ngo-lscw.yaml").write_text("\n".join(text))
+    monkeypatch.setenv("SURVIVOR_LINK_SOURCES_DIR", str(sources))
+    bag = dagbag()
+    assert bag.import_errors == {}
+    assert {"ingest_iom", "ingest_mosvy", "ingest_ngo_hagar", "link", "weekly_report"} <= set(bag.dag_ids)
+    broken = bag.dags["ingest_ngo_lscw"]
+    assert "broken mapping" in broken.tags and type(broken.timetable).__name__ == "NullTimetable"
+    assert "ngo-lscw.yaml line 4" in broken.doc_md and broken.description.startswith("DISABLED")
+    assert [t.task_id for t in broken.tasks] == ["mapping_is_broken"]
+
+
 def test_trigger_claims_only_finished_files(airflow_home: Path, settings: Settings, monkeypatch) -> None:
     monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
     from landing_trigger import LandingFolderTrigger
