@@ -22,13 +22,16 @@ from airflow.api_fastapi.core_api.security import get_user
 from fastapi import Depends, HTTPException, status
 
 
-def may_use(user) -> bool:
-    return bool(get_auth_manager().is_authorized_dag(method="PUT", details=DagDetails(id="link"), user=user))
+def may_use(user, manager=None) -> bool:
+    """May use the view: may edit the link DAG (manager: the process's auth manager by default)."""
+    manager = manager or get_auth_manager()
+    return bool(manager.is_authorized_dag(method="PUT", details=DagDetails(id="link"), user=user))
 
 
-def may_see_values(user) -> bool:
+def may_see_values(user, manager=None) -> bool:
+    """May see values: may answer the weekly report's approval."""
     return bool(
-        get_auth_manager().is_authorized_dag(
+        (manager or get_auth_manager()).is_authorized_dag(
             method="PUT",
             access_entity=DagAccessEntity.HITL_DETAIL,
             details=DagDetails(id="weekly_report"),
