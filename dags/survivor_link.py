@@ -113,6 +113,14 @@ def send_report_email(report_id: int) -> int:
     return sent
 
 
+def log_at_true_levels() -> None:
+    """recordlinkage writes its INFO lines through a stderr handler of its own, which Airflow
+    shows as ERROR; without it they reach Airflow's own handler at their level."""
+    from recordlinkage import rl_logging
+
+    rl_logging._logger.removeHandler(rl_logging._handler)
+
+
 def _send_mail(to: list[str], sender: str, subject: str, html: str, files: list[str] | None = None) -> int:
     """Send through Airflow's smtp_default connection when there is one; how many it went to."""
     from airflow.sdk import BaseHook
@@ -301,6 +309,7 @@ def link_dag():
     def link_and_flag() -> dict:
         from linkage.pipeline import link_and_flag as run
 
+        log_at_true_levels()
         counts = run(load_settings())
         log.info("linkage and flags: %s", counts)
         context = get_current_context()
