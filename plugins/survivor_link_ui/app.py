@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
@@ -299,7 +299,7 @@ def create_app() -> FastAPI:
         )
 
     @app.get("/report", response_class=HTMLResponse)
-    def report(user: Officer):
+    def report(user: Officer, message: str | None = None, error: str | None = None):
         from linkage.officer.reports import list_reports
         from survivor_link_ui.waiting import waiting_reports
 
@@ -312,7 +312,58 @@ def create_app() -> FastAPI:
             page="report",
             reports=reports,
             can_see_values=may_see_values(user),
+            message=error or message,
+            message_kind="error" if error else "ok",
         )
+
+    @app.post("/report/{report_id}/answer")
+    def answer(
+        report_id: int,
+        request: Request,
+        user: Officer,
+        option: Annotated[str, Form()],
+        note: Annotated[str, Form(max_length=500)] = "",
+    ):
+        """Answer the report's approval as the officer: through Airflow's own HITL API, with the
+        officer's own token, so Airflow checks who may answer and records who did."""
+        from urllib.parse import quote
+
+        import httpx
+
+        from survivor_link_ui.waiting import waiting_reports
+
+        back = f"{BASE}/report?"
+        note = note.strip()
+        if option not in ("Approve", "Reject"):
+            raise HTTPException(400, "option must be Approve or Reject")
+        if option == "Reject" and not note:
+            return RedirectResponse(
+                back + "error=" + quote("Say why you reject it: the note is required."), 303
+            )
+        run_id = waiting_reports().get(report_id)
+        if run_id is None:
+            return RedirectResponse(
+                back + "error=" + quote("This report no longer waits for an answer."), 303
+            )
+        token = request.cookies.get("_token") or request.headers.get("authorization", "").removeprefix(
+            "Bearer "
+        )
+        reply = httpx.patch(
+            f"{request.url.scheme}://{request.url.netloc}/api/v2/dags/weekly_report/dagRuns/"
+            f"{quote(run_id, safe='')}/taskInstances/approve/-1/hitlDetails",
+            json={"chosen_options": [option], "params_input": {"note": note or None}},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+        if reply.status_code != 200:
+            failed = f"Airflow refused the answer ({reply.status_code})."
+            return RedirectResponse(back + "error=" + quote(failed), 303)
+        said = (
+            "Approved: it is being delivered."
+            if option == "Approve"
+            else "Rejected: it will not be delivered."
+        )
+        return RedirectResponse(back + "message=" + quote(said), 303)
 
     @app.get("/report/{report_id}/workbook")
     def workbook(report_id: int, user: Officer):

@@ -6,11 +6,18 @@ which run, is Airflow's to say; the build task's XCom names the report it built.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+
+# An answer given while the executor has not yet seen the approval task's pause end is lost:
+# the scheduler takes the resumed task for one changed behind its back and retries it, which
+# asks again (seen under load in `airflow standalone`, 6 s after the pause). So the form is
+# offered once the question has waited this long.
+SETTLE = dt.timedelta(seconds=30)
 
 
 def waiting_reports() -> dict[int, str]:
-    """report_id -> the weekly_report run id whose approval waits for an answer."""
+    """report_id -> the weekly_report run id whose approval waits (settled) for an answer."""
     from airflow.models.hitl import HITLDetail
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.xcom import XComModel
@@ -26,6 +33,8 @@ def waiting_reports() -> dict[int, str]:
                 TaskInstance.dag_id == "weekly_report",
                 TaskInstance.task_id == "approve",
                 HITLDetail.responded_at.is_(None),
+                TaskInstance.state.in_(("awaiting_input", "deferred")),
+                HITLDetail.created_at < dt.datetime.now(dt.UTC) - SETTLE,
             )
         ).scalars()
         for run_id in runs:
