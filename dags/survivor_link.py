@@ -13,11 +13,20 @@ import logging
 import re
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
-from airflow.sdk import Asset, AssetWatcher, CronTriggerTimetable, Param, PokeReturnValue, dag, task
+from airflow.sdk import (
+    Asset,
+    AssetWatcher,
+    CronTriggerTimetable,
+    Param,
+    PokeReturnValue,
+    dag,
+    get_current_context,
+    task,
+)
+from airflow.sdk.exceptions import AirflowFailException
 from landing_trigger import LandingFolderTrigger
 
 from linkage.settings import load_settings
-from linkage.sources import load_mappings
 
 log = logging.getLogger(__name__)
 RECORDS = Asset("survivor-link://store/records")
@@ -27,6 +36,52 @@ DEFAULT_ARGS = {
     "retry_delay": dt.timedelta(minutes=1),
     "on_failure_callback": lambda context: notify_failure(context),
 }
+
+INGEST_DOC = """
+### Ingest `{source}` lists
+
+**Runs on:** a file settling in `landing/{source}/` (the landing-folder watcher claims it
+and wakes this DAG). The run's note names each file and what became of it.
+
+**Does:** reads each file (CSV or Excel), maps its columns with `sources/{source}.yaml`,
+checks every row; good rows are loaded, bad rows are quarantined with line, column, rule
+and reason. Then the `link` DAG runs.
+
+**When it fails:** `no_file_rejected` failed means a whole file was rejected; its log and
+the run's note say which file and why. The other files of the run were loaded. Open
+**survivor-link > Deliveries**, fix the file and drop it again, or fix the mapping and
+press **Replay**. Any other failed task: open its log (it never shows personal data) and
+tell the maintainers.
+"""
+
+LINK_DOC = """
+### Link records into persons
+
+**Runs on:** records loaded by an ingest run (or triggered by hand after review decisions).
+
+**Does:** waits while other lists are still being ingested, then compares the new records
+with the store, links them into persons with permanent ids, applies reviewers'
+decisions, and opens or closes referral flags. When nothing new was loaded and no
+decision waits, `anything_to_link` stops the run and `link_and_flag` shows as skipped.
+
+**When it fails:** the store is left as before the run; it retries twice. Open the log of
+`link_and_flag` (counts only) and tell the maintainers. Pairs it could not decide wait
+under **survivor-link > Review**.
+"""
+
+REPORT_DOC = """
+### Weekly report for MoSVY
+
+**Runs on:** Mondays 07:00 Phnom Penh time.
+
+**Does:** builds the workbook of unreferred survivors, then waits (up to 3 days) for a
+data officer. Preview and download it under **survivor-link > Weekly report**, then
+approve it (a note is optional) or reject it (say why). Approved: copied to the outbox and
+e-mailed when SMTP is configured. Rejected: not delivered; the note is kept with it.
+
+**When it fails:** `build` failed: open its log and tell the maintainers. `deliver` failed:
+the report stays approved; clear the task to try again.
+"""
 
 
 def notify_failure(context: dict) -> None:
@@ -56,6 +111,14 @@ def send_report_email(report_id: int) -> int:
     else:
         log.info("report %s: not e-mailed (no report_email or no smtp_default connection)", report_id)
     return sent
+
+
+def log_at_true_levels() -> None:
+    """recordlinkage writes its INFO lines through a stderr handler of its own, which Airflow
+    shows as ERROR; without it they reach Airflow's own handler at their level."""
+    from recordlinkage import rl_logging
+
+    rl_logging._logger.removeHandler(rl_logging._handler)
 
 
 def _send_mail(to: list[str], sender: str, subject: str, html: str, files: list[str] | None = None) -> int:
@@ -94,15 +157,17 @@ def ingest_dag(source: str):
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["survivor-link", "ingest", source],
-        doc_md=f"Ingests every pending `{source}` list: validated rows load, bad rows are quarantined "
-        "with reasons (see `survivor-link quarantine`).",
+        description=f"Takes in every {source} list dropped into landing/{source}/",
+        doc_md=INGEST_DOC.format(source=source),
     )
     def ingest():
         @task(outlets=[RECORDS])
         def ingest_pending() -> dict:
+            from linkage.officer.deliveries import run_note
             from linkage.pipeline import ingest_pending as run
 
-            counts = run(load_settings(), source)
+            settings = load_settings()
+            counts = run(settings, source)
             # A file that cannot be read is rejected (with its reason in the store) and the
             # task goes on: one bad file never blocks its source's landing folder.
             log.info(
@@ -115,15 +180,97 @@ def ingest_dag(source: str):
                 counts["rows_quarantined"],
                 counts["quarantined_by_rule"],
             )
+            context = get_current_context()
+            note = run_note(settings, counts["sha256"])
+            context["ti"].xcom_push(key="note", value=note)  # the run's note (plugins/run_notes.py)
+            # The asset event is the delivery ledger's line: counts and file hashes, no values.
+            context["outlet_events"][RECORDS].extra = {
+                k: counts[k]
+                for k in ("source", "deliveries", "ingested", "rejected", "duplicate", "rows_loaded")
+            } | {"rows_quarantined": counts["rows_quarantined"], "files": note.splitlines()[:20]}
             return counts
 
-        ingest_pending()
+        @task(retries=0)
+        def no_file_rejected(counts: dict) -> None:
+            """Fails the run, once and without retries, when a file was rejected: say which and why."""
+            from linkage.officer.deliveries import list_deliveries
+
+            rejected = [
+                d for d in list_deliveries(load_settings(), counts["sha256"]) if d.status == "rejected"
+            ]
+            if not rejected:
+                return
+            for d in rejected:
+                log.error("%s was rejected: %s. %s", d.file_name, d.reason, d.next_step)
+            raise AirflowFailException(
+                f"{len(rejected)} file(s) rejected: "
+                + "; ".join(f"{d.file_name}: {d.reason}" for d in rejected)
+                + ". The other files were loaded. "
+                + rejected[0].next_step
+            )
+
+        no_file_rejected(ingest_pending())
 
     return ingest()
 
 
-for _source in sorted(load_mappings(load_settings().sources_dir)):
-    globals()[_dag_id(_source)] = ingest_dag(_source)
+def mapping_problem(exc: Exception, path) -> str:
+    """A broken mapping in words: the file, the line when YAML says it, and what is wrong."""
+    cause = exc.__cause__ if exc.__cause__ is not None else exc
+    mark = getattr(cause, "problem_mark", None)
+    where = f"{path.name} line {mark.line + 1}" if mark is not None else path.name
+    problem = getattr(cause, "problem", None) or str(exc).removeprefix(f"{path.name}: ")
+    return f"{where}: {problem}"
+
+
+def broken_mapping_dag(path, problem: str):
+    """A source whose mapping cannot be read keeps a DAG that says so, and takes nothing in.
+
+    Why not an import error: Airflow keeps import errors per DAG file, and one file holds every
+    DAG, so raising would remove link and weekly_report too. This DAG has no watcher (the
+    source's files wait in its landing folder, nothing is lost), starts paused, and fails
+    with the problem if run; the other sources, link and the report go on.
+    """
+    log.error("sources/%s cannot be read, its ingest DAG is disabled: %s", path.name, problem)
+
+    @dag(
+        dag_id=_dag_id(path.stem),
+        schedule=None,
+        catchup=False,
+        is_paused_upon_creation=True,
+        tags=["survivor-link", "ingest", "broken mapping"],
+        description=f"DISABLED: sources/{problem}"[:250],
+        doc_md=f"### The mapping `sources/{path.name}` cannot be read\n\n**{problem}**\n\n"
+        f"Fix the file; this DAG comes back on the next parse. Files dropped into the landing "
+        f"folder meanwhile wait there, unread.",
+    )
+    def broken():
+        @task(retries=0)
+        def mapping_is_broken() -> None:
+            raise AirflowFailException(f"sources/{problem}; fix the file, then drop the list again")
+
+        mapping_is_broken()
+
+    return broken()
+
+
+def _ingest_dags() -> None:
+    from linkage.sources import load_mapping
+
+    seen: set[str] = set()
+    for path in sorted(load_settings().sources_dir.glob("*.yaml")):
+        try:
+            source = load_mapping(path).source
+            if source in seen:
+                raise ValueError(f"source '{source}' is mapped twice")
+        except Exception as exc:  # any problem in one mapping stays with that mapping
+            globals()[_dag_id(path.stem)] = broken_mapping_dag(path, mapping_problem(exc, path))
+            continue
+        seen.add(source)
+        globals()[_dag_id(source)] = ingest_dag(source)
+
+
+_ingest_dags()
 
 
 @dag(
@@ -133,7 +280,8 @@ for _source in sorted(load_mappings(load_settings().sources_dir)):
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["survivor-link", "linkage"],
-    doc_md="Links new records into persons and updates referral flags.",
+    description="Links new records into persons and brings the referral flags up to date",
+    doc_md=LINK_DOC,
 )
 def link_dag():
     @task.sensor(poke_interval=5, timeout=1800, mode="reschedule")
@@ -145,16 +293,37 @@ def link_dag():
         log.info("deliveries still being ingested: %s", in_flight)
         return PokeReturnValue(is_done=in_flight == 0)
 
+    @task.short_circuit(trigger_rule="all_done")
+    def anything_to_link() -> bool:
+        """Stops here (link skipped) when no record waits and no decision is unapplied."""
+        from linkage.officer.linking import link_work
+
+        work = link_work(load_settings())
+        log.info("waiting to be linked: %s", work)
+        if not any(work.values()):
+            get_current_context()["ti"].xcom_push(key="note", value="nothing new to link")
+        return any(work.values())
+
     # all_done: a delivery stuck in flight (its ingest failed for good) must not stop linkage.
     @task(outlets=[FLAGS], trigger_rule="all_done")
     def link_and_flag() -> dict:
         from linkage.pipeline import link_and_flag as run
 
+        log_at_true_levels()
         counts = run(load_settings())
         log.info("linkage and flags: %s", counts)
+        context = get_current_context()
+        context["outlet_events"][FLAGS].extra = counts
+        context["ti"].xcom_push(
+            key="note",
+            value=f"{counts['records_linked']} records linked, {counts['persons_created']} new persons, "
+            f"{counts['persons_merged']} merged, {counts['pairs_for_review']} pairs for review; "
+            f"flags opened {counts['flags_opened']}, closed {counts['flags_closed']}, "
+            f"open {counts['flags_open']}",
+        )
         return counts
 
-    ingests_settled() >> link_and_flag()
+    ingests_settled() >> anything_to_link() >> link_and_flag()
 
 
 link = link_dag()
@@ -189,8 +358,8 @@ class ReportApproval(ApprovalOperator):
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["survivor-link", "report"],
-    doc_md="Builds the weekly report of unreferred survivors, waits for a data officer's "
-    "approval, then delivers it to the outbox (and by e-mail when SMTP is configured).",
+    description="Weekly report for MoSVY: built Monday 07:00 Phnom Penh, delivered once approved",
+    doc_md=REPORT_DOC,
 )
 def weekly_report_dag():
     @task
@@ -208,8 +377,11 @@ def weekly_report_dag():
         subject="Weekly report of unreferred survivors: approve delivery to MoSVY?",
         body="Report {{ ti.xcom_pull('build')['week'] }}: {{ ti.xcom_pull('build')['open_flags'] }} open "
         "flags, {{ ti.xcom_pull('build')['new_this_week'] }} new this week. Open the workbook under the "
-        "reports folder before approving; to reject, say why in the note.",
-        params={"note": Param("", type="string", description="why (required to reject)")},
+        "survivor-link view (Weekly report) before approving; a note is optional to approve, "
+        "and to reject say why.",
+        params={
+            "note": Param(None, type=["null", "string"], description="optional to approve; why, to reject")
+        },
         response_timeout=dt.timedelta(days=3),
     )
 

@@ -42,6 +42,7 @@ def environment() -> dict[str, str]:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Phnom_Penh",
             "AIRFLOW__API_AUTH__JWT_SECRET": secret_file.read_text().strip(),
             "SURVIVOR_LINK_HOME": str(HOME),
             # standalone starts its components as `airflow ...`: the venv's, first on PATH

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the tests need on this machine, installed or started if missing: PostgreSQL, Redis,
-# LibreOffice Calc with Khmer fonts, and poppler (pdftotext, pdfinfo) for the report's PDF test.
+# LibreOffice Calc with Khmer fonts, poppler (pdftotext, pdfinfo) for the report's PDF test, and
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; no browser download).
 # Safe to run again: silent when everything is already up. Called by `make test`.
 set -euo pipefail
 
@@ -16,6 +17,7 @@ packages=()
 command -v soffice >/dev/null 2>&1 || packages+=(libreoffice-calc-nogui)
 installed fonts-khmeros || fc-list 2>/dev/null | grep -qi "khmer os" || packages+=(fonts-khmeros)
 command -v pdftotext >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1 || packages+=(poppler-utils)
+[ -x /usr/bin/chromium ] || packages+=(chromium chromium-driver)
 if [ ${#packages[@]} -gt 0 ]; then
   need_root "${packages[*]}"
   echo "test_services: installing ${packages[*]}"

@@ -92,6 +92,22 @@ def test_one_ingest_dag_per_source_and_no_import_errors(airflow_home: Path) -> N
     assert report.timetable.expression == "0 7 * * 1" and str(report.timetable.timezone) == "Asia/Phnom_Penh"
 
 
+def test_a_broken_mapping_disables_only_its_own_dag(airflow_home: Path, tmp_path: Path, monkeypatch) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(ROOT / "sources", sources)
+    text = (sources / "ngo-lscw.yaml").read_text().splitlines()
+    text.insert(3, "  : [unclosed")  # a typo on line 4
+    (sources / "ngo-lscw.yaml").write_text("\n".join(text))
+    monkeypatch.setenv("SURVIVOR_LINK_SOURCES_DIR", str(sources))
+    bag = dagbag()
+    assert bag.import_errors == {}
+    assert {"ingest_iom", "ingest_mosvy", "ingest_ngo_hagar", "link", "weekly_report"} <= set(bag.dag_ids)
+    broken = bag.dags["ingest_ngo_lscw"]
+    assert "broken mapping" in broken.tags and type(broken.timetable).__name__ == "NullTimetable"
+    assert "ngo-lscw.yaml line 4" in broken.doc_md and broken.description.startswith("DISABLED")
+    assert [t.task_id for t in broken.tasks] == ["mapping_is_broken"]
+
+
 def test_trigger_claims_only_finished_files(airflow_home: Path, settings: Settings, monkeypatch) -> None:
     monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
     from landing_trigger import LandingFolderTrigger
@@ -284,13 +300,17 @@ def test_weekly_report_waits_for_approval_then_delivers_and_mails_or_records_rej
     assert canaries_in_metadata(airflow_home) == []
 
 
-def test_a_file_that_fails_never_fails_the_ingest_task_nor_leaks(
+def test_a_rejected_file_fails_its_run_once_saying_why_while_the_rest_loads_and_links(
     airflow_home: Path, settings: Settings, monkeypatch, caplog
 ) -> None:
     """One landing folder: a file our reader fails on (its exception quotes a cell), a file with
-    a NUL in a name and markup in its header, and a good one. The ingest task succeeds,
-    rejects the first with where it failed, loads the rest; the link task runs; no canary
-    reaches Airflow's logs or metadata."""
+    a NUL in a name and markup in its header, and a good one. The ingest task loads the good
+    rows and its asset event carries the counts; `no_file_rejected` fails once (no retries)
+    naming the rejected file and why; the run's note says what became of each file; the link
+    task runs, and a second link with nothing new stops before linking. No canary reaches
+    Airflow's logs or metadata."""
+    import json
+
     import linkage.ingest.load as load_module
 
     monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
@@ -308,8 +328,16 @@ def test_a_file_that_fails_never_fails_the_ingest_task_nor_leaks(
 
     monkeypatch.setattr(load_module, "read_table", failing)
     bag = dagbag()
-    for dag_id in ("ingest_iom", "link"):
-        assert bag.dags[dag_id].test().state == "success", dag_id
+    ingest = bag.dags["ingest_iom"].test()
+    assert ingest.state == "failed"
+    tis = {ti.task_id: ti for ti in ingest.get_task_instances()}
+    assert tis["ingest_pending"].state == "success"
+    assert tis["no_file_rejected"].state == "failed" and tis["no_file_rejected"].try_number == 1
+    linked = bag.dags["link"].test()
+    assert linked.state == "success"
+    assert {ti.task_id: ti.state for ti in linked.get_task_instances()}["link_and_flag"] == "success"
+    again = bag.dags["link"].test()  # nothing loaded since: stops before linking
+    assert {ti.task_id: ti.state for ti in again.get_task_instances()}["link_and_flag"] == "skipped"
     with session_scope(settings) as s:
         status = {
             d.file_name: (d.status, d.rows_loaded, d.rows_quarantined) for d in s.scalars(select(Delivery))
@@ -319,8 +347,29 @@ def test_a_file_that_fails_never_fails_the_ingest_task_nor_leaks(
         "b-nul.csv": ("ingested", 1, 1),
         "c-good.csv": ("ingested", 1, 0),
     }
+    with sqlite3.connect(airflow_home / "airflow.db") as con:
+        notes = dict(
+            con.execute(
+                "select r.run_id, n.content from dag_run r join dag_run_note n on n.dag_run_id = r.id"
+            ).fetchall()
+        )
+        extras = [
+            json.loads(e)
+            for (e,) in con.execute(
+                "select e.extra from asset_event e join asset a on a.id = e.asset_id where a.uri = ?",
+                ("survivor-link://store/records",),
+            )
+        ]
+    note = notes[ingest.run_id]
+    assert "a-fails.csv: rejected (could not be read: an internal error (ValueError at load.py" in note
+    assert "b-nul.csv: 2 read, 1 loaded, 1 quarantined (1 nul_character)" in note
+    assert "c-good.csv: 1 read, 1 loaded" in note and note.endswith("the DAG's docs say what to do.")
+    assert "records linked" in notes[linked.run_id] and notes[again.run_id] == "nothing new to link"
+    ledger = extras[-1]
+    assert (ledger["rows_loaded"], ledger["rows_quarantined"], ledger["rejected"]) == (2, 1, 1)
     found = canaries_in_metadata(airflow_home)
     log_text = caplog.text + "".join(p.read_text(errors="ignore") for p in airflow_home.rglob("*.log"))
     found += [("logs", c) for c in CANARIES if c in log_text]
     assert found == []
     assert "could not be read: ValueError at" in log_text  # the failure is in the log, by kind
+    assert "a-fails.csv was rejected" in log_text and "drop it again into landing/iom/" in log_text

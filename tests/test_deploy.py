@@ -86,3 +86,7 @@ def test_fab_roles_let_officers_approve_and_trigger_but_not_administer(tmp_path:
     assert not officer["edit_connections"] and not officer["edit_variables"]
     assert viewer["see_approvals"] and viewer["read_logs"]
     assert not viewer["approve_report"] and not viewer["trigger_run"]
+    # The survivor-link view (plugins/survivor_link_ui/access.py): officers use it and may ask for
+    # values; a viewer is refused it altogether.
+    assert officer["use_survivor_link_view"] and officer["see_survivor_link_values"]
+    assert not viewer["use_survivor_link_view"] and not viewer["see_survivor_link_values"]

@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -137,9 +138,22 @@ def session_scope(settings: Settings) -> Iterator[Session]:
         session.close()
 
 
+_ACTOR: ContextVar[str | None] = ContextVar("survivor_link_actor", default=None)
+
+
+@contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    """Who acts inside this block (a web request's user); one request cannot leak into another."""
+    token = _ACTOR.set(actor)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
+
+
 def current_actor() -> str:
-    """Who is acting: the Airflow task or the person at the command line."""
-    return os.environ.get("SURVIVOR_LINK_ACTOR") or f"cli:{getpass.getuser()}"
+    """Who is acting: a web user (acting_as), the Airflow task or the person at the command line."""
+    return _ACTOR.get() or os.environ.get("SURVIVOR_LINK_ACTOR") or f"cli:{getpass.getuser()}"
 
 
 def audit(session: Session, action: str, subject: str | None = None, **details: Any) -> None:

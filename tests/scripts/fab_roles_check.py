@@ -6,6 +6,7 @@ A separate process, because Airflow reads its auth manager once per process. Pri
 import json
 import sys
 from argparse import Namespace
+from pathlib import Path
 
 from airflow.api_fastapi.auth.managers.models.resource_details import (
     ConnectionDetails,
@@ -17,6 +18,9 @@ from airflow.providers.fab.auth_manager.cli_commands.role_command import roles_i
 from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
 from airflow.providers.fab.auth_manager.fab_auth_manager import FabAuthManager
 from airflow.utils.db import initdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
+from survivor_link_ui import access  # noqa: E402 (the view's own checks, after the plugins path)
 
 initdb()
 roles_import(Namespace(file=sys.argv[1], verbose=False))
@@ -45,6 +49,8 @@ with get_application_builder() as ab:
         "edit_connections": lambda u: manager.is_authorized_connection(
             method="PUT", details=ConnectionDetails(conn_id="smtp_default"), user=u
         ),
+        "use_survivor_link_view": lambda u: access.may_use(u, manager),
+        "see_survivor_link_values": lambda u: access.may_see_values(u, manager),
         "edit_variables": lambda u: manager.is_authorized_variable(
             method="PUT", details=VariableDetails(key="anything"), user=u
         ),

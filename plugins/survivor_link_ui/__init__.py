@@ -1,0 +1,1 @@
+"""The survivor-link view inside Airflow: pages over linkage.officer, behind Airflow's own auth."""
