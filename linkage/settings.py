@@ -25,6 +25,9 @@ class Settings:
 
     home: Path = Path("var")
     db_url: str = ""  # empty: sqlite file under home
+    # The master key file (0600); empty: <home>/keys/master.key, made on first use.
+    # SURVIVOR_LINK_MASTER_KEY (base64 of 32 bytes) wins over any file.
+    master_key_file: Path = Path("")
     sources_dir: Path = PROJECT_ROOT / "sources"
     expectations_dir: Path = PROJECT_ROOT / "expectations"
     # Ingest guards

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from linkage.seal.blind import blind_hash
+
 # pass name -> the PersonRecord columns holding its keys. A pass with two columns pools
 # them: a family-name key of one record meets the given-name key of another, so records
 # whose list swapped the name order still meet.
@@ -68,7 +70,7 @@ STORED_KEY_COLUMNS = KEY_COLUMNS + [f"r_{c}" for c in sorted(set(REFINE.values()
 
 DEFAULT_MAX_BLOCK = 400
 # Bump when a key's definition changes: stored keys are then recomputed before linking.
-KEY_VERSION = 9
+KEY_VERSION = 10
 # Width of the buckets of the tolerant passes: two records whose values lie within one
 # width always share a bucket key (each record has its bucket and the next).
 BIRTH_BUCKET_YEARS = 2
@@ -77,7 +79,6 @@ RETURN_BUCKET_DAYS = 14
 
 # Keys are stored hashed: blocking needs only equality, and the store's index then holds
 # no phone, ID or name in clear. 64-bit hashes: collisions only add a candidate pair.
-_HASH_KEY = "survivorlinkkeys"
 _MIX = np.uint64(0x100000001B3)
 
 
@@ -86,7 +87,7 @@ def _part(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     where it is missing."""
     text = values.astype("string")
     missing = text.isna().to_numpy()
-    hashed = pd.util.hash_array(text.fillna("").to_numpy(dtype=object), hash_key=_HASH_KEY, categorize=True)
+    hashed = blind_hash(text.fillna("").to_numpy(dtype=object))
     return hashed, missing
 
 

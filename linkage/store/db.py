@@ -17,6 +17,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
+from linkage.seal import keyring
+from linkage.seal.files import private_dir, private_file
 from linkage.settings import Settings
 from linkage.store.models import AuditLog
 
@@ -53,8 +55,10 @@ def get_engine(settings: Settings) -> Engine:
     """
     url = settings.database_url
     if url not in _engines:
+        private_dir(settings.home)  # the home holds the archive, reports and Data Docs: 0700
         if url.startswith("sqlite"):
-            settings.home.mkdir(parents=True, exist_ok=True)
+            if not settings.db_url:  # our own file: 0600 before SQLite makes it (its -wal and -shm follow)
+                private_file(settings.home / "survivor-link.db")
             engine = create_engine(
                 url, connect_args={"timeout": 30}, json_serializer=_to_json, hide_parameters=True
             )
@@ -75,6 +79,7 @@ def alembic_config(settings: Settings) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
+    cfg.attributes["settings"] = settings  # migration 0014 seals clear values with its master key
     return cfg
 
 
@@ -120,7 +125,9 @@ def session_scope(settings: Settings) -> Iterator[Session]:
 
     A driver error leaves as a StoreError with our own message and no chained cause, so
     no traceback prints the driver's text (which can quote a row's values)."""
-    factory = sessionmaker(bind=get_engine(settings), expire_on_commit=False)
+    engine = get_engine(settings)
+    keyring.activate(engine, settings)  # sealed columns seal and open with this store's keys
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
     session = factory()
     try:
         yield session
