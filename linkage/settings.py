@@ -78,6 +78,11 @@ class Settings:
     # The named list withholds phones, village, commune and father of a man whose records all
     # lack consent to share; on, they are shown (and still marked).
     report_contacts_without_consent: bool = False
+    # The weekly report's password (Office encryption of the workbook; AES zip of the CSVs):
+    # SURVIVOR_LINK_REPORT_PASSWORD, else the first line of this file. The four CSVs: "zip"
+    # (inside an AES zip; not written without a password), "plain" (asked for), or "none".
+    report_password_file: Path = Path("")
+    report_csv: str = "zip"
     report_email: tuple[str, ...] = ()  # who receives the approved weekly report
     report_from_email: str = "survivor-link@localhost"
     alert_email: tuple[str, ...] = ()  # who hears of a task that failed after its retries
