@@ -22,16 +22,18 @@ def private_dir(path: Path) -> Path:
 
 
 def write_private(path: Path, data: bytes, exclusive: bool = False) -> Path:
-    """Write bytes to a new 0600 file atomically (a temporary beside it, then renamed)."""
-    if exclusive:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        return path
+    """Write bytes to a 0600 file atomically (a temporary beside it, then renamed; with
+    `exclusive`, linked into place only when no file has that name)."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, FILE_MODE)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+    if exclusive:  # only if absent, and never seen half-written: FileExistsError otherwise
+        try:
+            os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+        return path
     os.replace(tmp, path)
     return path
 
