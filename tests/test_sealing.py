@@ -185,3 +185,28 @@ def test_blocking_keys_are_keyed_by_each_store(settings: Settings, tmp_path: Pat
                 sorted(s.scalars(select(PersonRecord.k_fam_year).where(PersonRecord.k_fam_year.is_not(None))))
             )
     assert len(keys[0]) == 2 and not set(keys[0]) & set(keys[1])
+
+
+def test_a_linked_store_from_before_sealing_is_sealed_on_upgrade(settings: Settings, tmp_path: Path) -> None:
+    """Migrated down to 0012 (values in clear, as the code before stored them) and up again:
+    every value sealed, the archive too, persons and birth dates as they were."""
+    from linkage.match.linker import link
+    from linkage.store.db import migrate
+
+    r = Ingestor(settings).ingest_path(_canary_list(tmp_path), "iom")
+    link(settings)
+    with session_scope(settings) as s:
+        before = sorted((x.full_name, x.birth_date) for x in s.scalars(select(Record)))
+        linked = s.scalar(select(func.count()).select_from(PersonRecord))
+    migrate(settings, "0012")
+    keyring.forget()
+    with get_engine(settings).connect() as conn:
+        clear = sorted(tuple(row) for row in conn.execute(text("SELECT full_name, birth_date FROM record")))
+    assert clear == sorted((n, d.isoformat()) for n, d in before)
+    assert CANARY_NAME.encode() in (settings.archive_dir / r.sha256[:2] / r.sha256).read_bytes()
+    migrate(settings)
+    dispose_engines()
+    assert _leaks(_store_files(settings)) == []
+    with session_scope(settings) as s:
+        assert sorted((x.full_name, x.birth_date) for x in s.scalars(select(Record))) == before
+        assert s.scalar(select(func.count()).select_from(PersonRecord)) == linked == 2

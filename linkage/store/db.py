@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
@@ -83,13 +84,39 @@ def alembic_config(settings: Settings) -> Config:
     return cfg
 
 
-def migrate(settings: Settings) -> None:
-    """Bring the store's schema to the newest migration (idempotent)."""
+def migrate(settings: Settings, revision: str = "head") -> None:
+    """Bring the store's schema to the newest migration (idempotent), or down to `revision`
+    when it is older than the store's."""
     engine = get_engine(settings)
     cfg = alembic_config(settings)
-    with engine.begin() as connection:
+
+    def run(connection: Any) -> None:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+        current = MigrationContext.configure(connection).get_current_revision()
+        if revision != "head" and current is not None and current > revision:
+            command.downgrade(cfg, revision)
+        else:
+            command.upgrade(cfg, revision)
+
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            run(connection)
+        return
+    # SQLite changes a column's type by rebuilding its table, which foreign keys pointing at
+    # it forbid while they are enforced; they are off for the migration (a pragma that only
+    # takes effect outside a transaction) and checked whole before it commits.
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # (SQLAlchemy began a transaction; pysqlite did not)
+        try:
+            with connection.begin():
+                run(connection)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    raise StoreError(f"a migration left a broken reference in table {broken[0]}", "migration")
+        finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 class StoreError(RuntimeError):

@@ -88,7 +88,10 @@ def _retype(to_text: bool) -> None:
                     f'ALTER TABLE {table} ALTER COLUMN "{column}" TYPE {kind} USING "{column}"::{kind}'
                 )
         return
-    op.execute("PRAGMA defer_foreign_keys=ON")  # the record table is rebuilt under its children
+    if not to_text:
+        return  # SQLite's copy would CAST a birth date text to a number; its text columns read as before
+    # the record table is rebuilt under its children: linkage.store.db.migrate runs this with
+    # foreign keys off and checks them before committing
     for table, columns in by_table.items():
         with op.batch_alter_table(table) as batch:
             for column in columns:
