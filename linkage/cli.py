@@ -515,6 +515,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    from linkage.seal.command import cmd_keys as keys
+
+    return keys(args, _settings(args), console)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from linkage.seal.command import cmd_audit as audit_list
+
+    return audit_list(args, _settings(args), console)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="survivor-link", description=__doc__.splitlines()[0])
     p.add_argument("--config", help="settings YAML file (else SURVIVOR_LINK_CONFIG)")
@@ -622,6 +634,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("migrate", help="create or upgrade the store's tables")
     s.set_defaults(func=cmd_migrate)
+
+    from linkage.seal.command import add_parsers
+
+    add_parsers(sub)
+    sub.choices["keys"].set_defaults(func=cmd_keys)
+    sub.choices["audit"].set_defaults(func=cmd_audit)
     return p
 
 
@@ -629,6 +647,7 @@ def main(argv: list[str] | None = None) -> int:
     from sqlalchemy.exc import DBAPIError
 
     from linkage.match.spec import SpecError
+    from linkage.seal.errors import KeyError_
     from linkage.store.db import StoreError, store_error
 
     args = build_parser().parse_args(argv)
@@ -637,6 +656,9 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:  # the model spec or its thresholds: which, and how to fix it
         console.print(f"[red]{escape(str(exc))}[/]; nothing was changed")
         return 2
+    except KeyError_ as exc:  # a key missing or wrong: said plainly, nothing read or written
+        console.print(f"[red]key problem:[/] {escape(str(exc))}")
+        return 4
     except (StoreError, DBAPIError) as exc:  # the store is down or refused: our words, no values
         err = exc if isinstance(exc, StoreError) else store_error(exc, "cannot be used")
         console.print(f"[red]{escape(str(err))}[/]; nothing was half-written: run the command again")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from linkage.report.protect import open_private
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
 from linkage.store.models import Delivery, PersonRecord, Record
@@ -53,9 +54,8 @@ RECORD_EXPORT_COLUMNS = [
 
 def export_records(settings: Settings, out: Path) -> int:
     """One row per stored record, with its person and return event (blank until linked)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with session_scope(settings) as s, out.open("w", encoding="utf-8-sig", newline="") as fh:
+    with session_scope(settings) as s, open_private(out) as fh:  # 0600; a new folder 0700
         w = csv.writer(fh)
         w.writerow(RECORD_EXPORT_COLUMNS)
         rows = s.execute(

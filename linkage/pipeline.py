@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from linkage.ingest.files import RefusedFile, read_regular
 from linkage.landing import claim_settled, original_name, pending, refuse_links
+from linkage.seal.files import private_dir
 from linkage.settings import Settings
 from linkage.store.db import audit, current_actor, session_scope
 from linkage.store.models import Delivery, Report, utcnow
@@ -120,8 +121,12 @@ def deliver_report(settings: Settings, report_id: int) -> dict[str, Any]:
             raise ValueError(f"report {report_id} is not approved; nothing delivered")
         workbook = Path(report.path)
         outbox = settings.home / "outbox"
-        outbox.mkdir(parents=True, exist_ok=True)
-        files = [workbook, *sorted(workbook.parent.glob(workbook.stem + "_*.csv"))]
+        private_dir(outbox)
+        extra = [
+            *workbook.parent.glob(workbook.stem + "_*.csv"),
+            *workbook.parent.glob(workbook.stem + "_csv.zip"),
+        ]
+        files = [workbook, *sorted(extra)]
         for f in files:
             shutil.copy2(f, outbox / f.name)
         report.status = "delivered"

@@ -25,6 +25,9 @@ class Settings:
 
     home: Path = Path("var")
     db_url: str = ""  # empty: sqlite file under home
+    # The master key file (0600); empty: <home>/keys/master.key, made on first use.
+    # SURVIVOR_LINK_MASTER_KEY (base64 of 32 bytes) wins over any file.
+    master_key_file: Path = Path("")
     sources_dir: Path = PROJECT_ROOT / "sources"
     expectations_dir: Path = PROJECT_ROOT / "expectations"
     # Ingest guards
@@ -75,6 +78,11 @@ class Settings:
     # The named list withholds phones, village, commune and father of a man whose records all
     # lack consent to share; on, they are shown (and still marked).
     report_contacts_without_consent: bool = False
+    # The weekly report's password (Office encryption of the workbook; AES zip of the CSVs):
+    # SURVIVOR_LINK_REPORT_PASSWORD, else the first line of this file. The four CSVs: "zip"
+    # (inside an AES zip; not written without a password), "plain" (asked for), or "none".
+    report_password_file: Path = Path("")
+    report_csv: str = "zip"
     report_email: tuple[str, ...] = ()  # who receives the approved weekly report
     report_from_email: str = "survivor-link@localhost"
     alert_email: tuple[str, ...] = ()  # who hears of a task that failed after its retries

@@ -152,6 +152,7 @@ def main() -> None:
     print(" (why: survivor-link quarantine)")
     print(f"records: {st['records']}, persons: {st['persons']}, open flags: {st['open_flags']}")
     print(f"validation pages (Great Expectations Data Docs): {HOME / 'data_docs' / 'index.html'}")
+    print(f"master key of the sealed store (keep a copy apart from it): {HOME / 'keys' / 'master.key'}")
     print(f"weekly report: triggered; approve it in the UI (Browse > Required actions); reports in {HOME}")
     print(f"Airflow UI: {URL}  login: {', '.join(f'{u} / {p}' for u, p in login.items()) or 'see the log'}")
     if "--exit" in sys.argv[1:] or os.environ.get("DEMO_EXIT") == "1":

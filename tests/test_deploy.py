@@ -84,9 +84,92 @@ def test_fab_roles_let_officers_approve_and_trigger_but_not_administer(tmp_path:
     officer, viewer = allowed["officer"], allowed["viewer"]
     assert officer["approve_report"] and officer["trigger_run"] and officer["read_logs"]
     assert not officer["edit_connections"] and not officer["edit_variables"]
+    for secret in ("read_connections", "read_variables", "read_config"):  # only an admin's
+        assert allowed["admin"][secret] and not officer[secret] and not viewer[secret]
     assert viewer["see_approvals"] and viewer["read_logs"]
     assert not viewer["approve_report"] and not viewer["trigger_run"]
     # The survivor-link view (plugins/survivor_link_ui/access.py): officers use it and may ask for
     # values; a viewer is refused it altogether.
     assert officer["use_survivor_link_view"] and officer["see_survivor_link_values"]
     assert not viewer["use_survivor_link_view"] and not viewer["see_survivor_link_values"]
+
+
+def test_compose_has_no_default_password_binds_loopback_and_gives_the_keys_as_secrets() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert ":-airflow}" not in text  # no password falls back to a default
+    compose = yaml.safe_load(text)
+    services = compose["services"]
+    env = services["airflow-worker"]["environment"]
+    assert env["SURVIVOR_LINK_DB_URL"].startswith(
+        "postgresql+psycopg://survivor_link:${SURVIVOR_LINK_DB_PASSWORD:?"
+    )
+    assert services["airflow-apiserver"]["ports"] == ["${API_BIND:-127.0.0.1}:8080:8080"]
+    assert env["SURVIVOR_LINK_MASTER_KEY_FILE"] == "/run/secrets/survivor_link_master_key"
+    assert set(compose["secrets"]) == {"survivor_link_master_key", "survivor_link_report_password"}
+    for name in ("airflow-worker", "airflow-triggerer", "airflow-init"):
+        assert "survivor_link_master_key" in services[name]["secrets"]
+    assert "survivor_link_owner" in " ".join(services["airflow-init"]["command"])  # migrations as owner
+
+
+def test_the_store_role_reads_and_writes_rows_and_may_not_change_tables(tmp_path: Path) -> None:
+    """deploy/postgres-init.sh run against the test server (other names): migrations as the
+    owner, then ingest and link as the store's role, which may not create or drop tables."""
+    import os
+    import uuid
+
+    import pytest
+    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy.exc import ProgrammingError
+
+    from linkage.ingest.load import Ingestor
+    from linkage.match.linker import link
+    from linkage.settings import load_settings
+    from linkage.store.db import dispose_engines, migrate
+    from tests.conftest import PG_ADMIN_URL, write
+    from tests.helpers import iom_csv, iom_row
+
+    tag = uuid.uuid4().hex[:8]
+    db, owner, app = f"sl_role_{tag}", f"sl_owner_{tag}", f"sl_app_{tag}"
+    admin_url = make_url(PG_ADMIN_URL)
+    env = {
+        **os.environ,
+        "POSTGRES_USER": admin_url.username or "postgres",
+        "PGHOST": admin_url.host or "127.0.0.1",
+        "PGPORT": str(admin_url.port or 5432),
+        "SURVIVOR_LINK_DB_NAME": db,
+        "SURVIVOR_LINK_OWNER_ROLE": owner,
+        "SURVIVOR_LINK_APP_ROLE": app,
+        "SURVIVOR_LINK_OWNER_PASSWORD": f"o-{tag}",
+        "SURVIVOR_LINK_DB_PASSWORD": f"a-{tag}",
+    }
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        done = subprocess.run(
+            ["bash", str(ROOT / "deploy" / "postgres-init.sh")], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        url = admin_url.set(database=db)
+        owner_url = url.set(username=owner, password=f"o-{tag}").render_as_string(hide_password=False)
+        app_url = url.set(username=app, password=f"a-{tag}").render_as_string(hide_password=False)
+        migrate(load_settings(home=tmp_path / "home", db_url=owner_url))
+        settings = load_settings(home=tmp_path / "home", db_url=app_url)
+        rows = [iom_row("R1", name="SOK DARA"), iom_row("R2", name="CHEA VIBOL")]
+        result = Ingestor(settings).ingest_path(write(tmp_path / "l" / "iom" / "a.csv", iom_csv(rows)), "iom")
+        assert result.rows_loaded == 2
+        assert link(settings).records_linked == 2
+        with create_engine(app_url).connect() as conn:
+            for ddl in (
+                "CREATE TABLE intruder (i int)",
+                "DROP TABLE record",
+                "ALTER TABLE record ADD COLUMN x int",
+            ):
+                with pytest.raises(ProgrammingError):
+                    conn.execute(text(ddl))
+                conn.rollback()
+    finally:
+        dispose_engines()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            for role in (app, owner):
+                c.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()

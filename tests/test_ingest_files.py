@@ -149,13 +149,20 @@ def test_formulas_behind_spaces_and_signs_quarantined_phones_kept(settings: Sett
 
 
 def test_rows_stored_as_compact_utf8_json(settings: Settings, tmp_path: Path) -> None:
-    """Each row as received is stored as JSON text that keeps Khmer as it is (escaped, it
+    """Each row as received is sealed as JSON text that keeps Khmer as it is (escaped, it
     takes twice the bytes) and reads back to the same cells."""
+    from linkage.seal import current
+
     row = iom_row("J1", name="សុខ ដារា", unknown_col="ក, ខ")
     ingest(settings, write(tmp_path / "j.csv", iom_csv([row], [*IOM_HEADER, "unknown_col"])))
     with session_scope(settings) as s:
-        text = s.connection().exec_driver_sql("SELECT raw, extra FROM record").one()
+        sealed = s.connection().exec_driver_sql("SELECT raw, extra FROM record").one()
         stored = s.scalars(select(Record.raw)).one()
+    assert "ដារា" not in sealed[0] and "ក, ខ" not in sealed[1]  # at rest: ciphertext
+    text = [
+        current.ring().open(v, f"record.{c}".encode(), c).decode()
+        for v, c in zip(sealed, ("raw", "extra"), strict=True)
+    ]
     assert "សុខ ដារា" in text[0] and "\\u" not in text[0] and '", "' not in text[0]
     assert text[1] == '{"unknown_col":"ក, ខ"}'
     with session_scope(settings) as s:  # a column no row of the delivery fills: left out, NULL

@@ -47,17 +47,23 @@ def test_the_same_list_resaved_adds_nothing(settings: Settings, tmp_path: Path) 
     assert (_count(settings, Person), counts["persons_created"], counts["persons_merged"]) == (persons, 0, 0)
 
 
+def _one_named(s, given_name_kh: str) -> Record:
+    """The one record with this Khmer given name (a sealed column cannot be searched in SQL)."""
+    (found,) = [r for r in s.scalars(select(Record)) if r.given_name_kh == given_name_kh]
+    return found
+
+
 def test_a_corrected_row_replaces_its_record_and_keeps_the_old_values(
     settings: Settings, tmp_path: Path
 ) -> None:
     ingestor = Ingestor(settings)
     ingestor.ingest_path(mosvy_xlsx(tmp_path / "a.xlsx", _rows(phone_of_third="012 345 678")), "mosvy")
     with session_scope(settings) as s:
-        before = s.scalars(select(Record).where(Record.given_name_kh == "សម្បត្តិ")).one()
+        before = _one_named(s, "សម្បត្តិ")  # sealed: found in Python, not by SQL
     r = ingestor.ingest_path(mosvy_xlsx(tmp_path / "b.xlsx", _rows(phone_of_third="097 123 4567")), "mosvy")
     assert (r.status, r.rows_loaded) == ("ingested", 5)
     with session_scope(settings) as s:
-        after = s.scalars(select(Record).where(Record.given_name_kh == "សម្បត្តិ")).one()
+        after = _one_named(s, "សម្បត្តិ")  # sealed: found in Python, not by SQL
         version = s.scalars(select(RecordVersion)).one()
         assert _count(settings, Record) == 5
         assert (after.id, after.phone, after.delivery_sha256) == (before.id, "+855971234567", r.sha256)

@@ -65,6 +65,12 @@ def test_canaries_never_leave_the_store(settings: Settings, tmp_path: Path) -> N
     assert persons  # linkage really ran
     for pid in persons:
         cli("explain", pid)
+    # what leaves the store on purpose (an export) is 0600 and audited; the store
+    # itself, its archive and everything else under its home hold no canary (checked below)
+    out = tmp_path / "out"
+    cli("export", "records", "-o", str(out / "records.csv"))
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert written and all(p.stat().st_mode & 0o077 == 0 for p in written)
     with session_scope(settings) as s:
         stored = [d.reason or "" for d in s.scalars(select(Delivery))]
         quarantined = list(s.scalars(select(Quarantine)))
@@ -89,6 +95,20 @@ def test_canaries_never_leave_the_store(settings: Settings, tmp_path: Path) -> N
     text = "\n".join(outputs + stored)
     leaks = [c for c in CANARIES if c in text]
     assert leaks == [], f"personal values leaked: {leaks}"
+    # at rest: the SQLite file (and its WAL), the sealed archive, the locks, the Data Docs
+    from linkage.seal.master import key_path
+    from linkage.store.db import dispose_engines
+
+    dispose_engines()
+    at_rest = b"".join(
+        p.read_bytes() for p in settings.home.rglob("*") if p.is_file() and p != key_path(settings)
+    )
+    assert b"SQLite format 3" in at_rest and len(list(settings.archive_dir.rglob("*"))) >= 2
+    leaks = [c for c in CANARIES if c.encode() in at_rest]
+    assert leaks == [], f"personal values at rest in clear: {leaks}"
+    with session_scope(settings) as s:
+        actions = {a.action for a in s.scalars(select(AuditLog))}
+    assert "export.records" in actions  # a decryption for export is audited
     # the quarantined rows themselves keep the values, for replay, inside the store
     assert any(CANARY_NAME in json.dumps(q.raw) for q in quarantined)
 

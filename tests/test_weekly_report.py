@@ -42,7 +42,7 @@ def _dmy(day: dt.date) -> str:
 def linked_synth(settings: Settings, synth_dir: Path) -> Settings:
     ingest_dir(settings, synth_dir / "landing")
     link(settings)
-    return settings
+    return dataclasses.replace(settings, report_csv="plain")  # the CSVs in clear, asked for: read here
 
 
 @pytest.fixture
@@ -390,3 +390,42 @@ def test_completeness_panel_lists_every_delivery_and_the_review_queue(
         r for r in ws.iter_rows() if str(r[0].value).endswith("waiting for a data officer's decision")
     )
     assert review[4].value == waiting
+
+
+def test_with_a_password_the_workbook_is_encrypted_and_the_csvs_only_zipped(
+    linked_synth: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Office's own encryption on the workbook, the four CSVs inside one AES zip, all 0600;
+    without a password the CSVs are not written at all (unless asked in clear)."""
+    import io
+
+    import msoffcrypto
+    import pyzipper
+
+    from linkage.report.weekly import _write_csvs
+
+    password = "kep-the-list-7"
+    monkeypatch.setenv("SURVIVOR_LINK_REPORT_PASSWORD", password)
+    settings = dataclasses.replace(linked_synth, report_csv="zip")
+    report = build_weekly_report(settings, SYNTH_AS_OF, tmp_path / "out")
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == [report.workbook.name, f"{report.workbook.stem}_csv.zip"]  # no loose CSV
+    assert all(p.stat().st_mode & 0o077 == 0 for p in (tmp_path / "out").iterdir())
+    with pytest.raises(zipfile.BadZipFile):  # not a workbook without the password
+        openpyxl.load_workbook(report.workbook)
+    office = msoffcrypto.OfficeFile(report.workbook.open("rb"))
+    assert office.is_encrypted()
+    office.load_key(password=password)
+    opened = io.BytesIO()
+    office.decrypt(opened)
+    assert "Summary" in " ".join(openpyxl.load_workbook(opened).sheetnames)
+    (archive,) = report.csv_files
+    with zipfile.ZipFile(archive) as plain, pytest.raises(RuntimeError):  # encrypted members
+        plain.read(plain.namelist()[0])
+    with pyzipper.AESZipFile(archive) as zf:
+        zf.setpassword(password.encode())
+        assert len(zf.namelist()) == 4
+        contacts = zf.read(f"{report.workbook.stem}_unreferred.csv").decode("utf-8-sig")
+    assert contacts.startswith("priority") or "iom_case_no" in contacts.splitlines()[0]
+    monkeypatch.delenv("SURVIVOR_LINK_REPORT_PASSWORD")
+    assert _write_csvs(settings, None, None, tmp_path / "none", "x", None) == []

@@ -4,7 +4,8 @@ Why not a plain SQLAlchemy executemany: it builds and processes a parameter dict
 row, which cost more than mapping and inserting together (about 45 us a row). Here each
 column's values go through SQLAlchemy's own bind processors once, column by column, and the
 rows reach the driver's executemany as plain tuples, so what is stored is exactly what
-SQLAlchemy would have stored, on SQLite and on PostgreSQL.
+SQLAlchemy would have stored, on SQLite and on PostgreSQL: personal fields sealed by their
+column types (linkage/seal/types.py), each cell with a nonce of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import JSON, Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from linkage.ingest.canonical import spread
+from linkage.seal.types import Sealed
 from linkage.sources import SourceMapping
 from linkage.store.models import Record, RecordVersion, utcnow
 
@@ -168,13 +170,16 @@ def _insert_new(conn: Connection, names: list[str], values: dict[str, list[Any]]
     dialect = conn.dialect
     table = Record.__table__
     names = [n for n in names if isinstance(table.c[n].type, JSON) or values[n].count(None) < len(values[n])]
+    # (a sealed column no row fills is left out too: NULL, nothing sealed)
     compiled = insert(table).compile(dialect=dialect, column_keys=names)
     order = list(compiled.positiontup) if dialect.positional else names
     for name in names:
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if process is None:
             continue
-        if isinstance(table.c[name].type, JSON):  # dictionaries, one per row, or mostly None
+        if isinstance(table.c[name].type, Sealed):  # every cell sealed on its own (a fresh nonce)
+            values[name] = [None if v is None else process(v) for v in values[name]]
+        elif isinstance(table.c[name].type, JSON):  # dictionaries, one per row, or mostly None
             none = process(None)
             values[name] = [none if v is None else process(v) for v in values[name]]
         else:  # dates and times repeat: each distinct value once

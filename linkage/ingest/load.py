@@ -33,6 +33,8 @@ from linkage.ingest.insert import upsert_records
 from linkage.ingest.readers import read_table
 from linkage.ingest.safe_text import os_name
 from linkage.ingest.validate import check_frame, warm_up
+from linkage.seal.archive import read_sealed, write_sealed
+from linkage.seal.files import private_dir
 from linkage.settings import Settings
 from linkage.sources import MappingError, SourceMapping, load_mappings
 from linkage.store.db import StoreError, audit, session_scope
@@ -96,21 +98,22 @@ def source_from_path(path: Path, mappings: dict[str, SourceMapping]) -> str | No
     return None
 
 
+def archive_path(settings: Settings, sha: str) -> Path:
+    return settings.archive_dir / sha[:2] / sha
+
+
 def archive_bytes(settings: Settings, sha: str, data: bytes) -> Path:
-    """Keep the raw bytes immutably under their hash (never under the sender's name)."""
-    target = settings.archive_dir / sha[:2] / sha
+    """Keep the raw bytes immutably under their hash (never under the sender's name),
+    sealed with the store's data key in a 0400 file (linkage/seal/archive.py)."""
+    target = archive_path(settings, sha)
     if target.exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.chmod(tmp, 0o444)
-    os.replace(tmp, target)
-    return target
+    private_dir(settings.archive_dir)
+    return write_sealed(settings, target, data)
 
 
 def read_archived(settings: Settings, sha: str) -> bytes:
-    return (settings.archive_dir / sha[:2] / sha).read_bytes()
+    return read_sealed(settings, archive_path(settings, sha))
 
 
 def _duplicates(columns: dict[str, list[Any]]) -> list[Issue]:
@@ -500,7 +503,7 @@ class Ingestor:
             hashes = list(s.scalars(q))
         results = []
         for digest in hashes:
-            path = self.settings.archive_dir / digest[:2] / digest
+            path = archive_path(self.settings, digest)
             if not path.exists():
                 continue
             with store_lock(self.settings, ingest_lock_name(self.settings, digest), "ingesting it", log.info):
@@ -525,9 +528,10 @@ class Ingestor:
             return None
         mapping = self.mappings[d.source]
         if d.status in ("rejected", "claimed"):
-            return self._process(sha, path.read_bytes(), d.file_name, mapping, None)
+            return self._process(sha, read_sealed(self.settings, path), d.file_name, mapping, None)
         if d.status == "ingested" and open_lines:
-            return self._process(sha, path.read_bytes(), d.file_name, mapping, None, only_lines=open_lines)
+            data = read_sealed(self.settings, path)
+            return self._process(sha, data, d.file_name, mapping, None, only_lines=open_lines)
         return None
 
 

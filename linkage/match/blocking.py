@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.match.spec import Limits, ModelSpec, default_spec
+from linkage.seal.blind import blind_hash
 
 _SPEC = default_spec()
 # pass name -> the stored key columns holding its keys (linkage/data/model.yaml). A pass
@@ -47,8 +48,10 @@ STORED_KEY_COLUMNS = KEY_COLUMNS + [f"r_{c}" for c in _SPEC.split_places()]
 DEFAULT_MAX_BLOCK = Limits().max_block_size
 
 
-# Keys are stored hashed: blocking needs only equality, and the store's index then holds
-# no phone, ID or name in clear. 64-bit hashes: collisions only add a candidate pair.
+# Keys are stored hashed, keyed by the store's blind key (linkage/seal/blind.py): blocking
+# needs only equality, and the store's index then holds no phone, ID or name in clear, nor
+# a hash anyone without the key could recompute. 64-bit hashes: collisions only add a
+# candidate pair. Pass names are mixed in with a public salt (they are no secret).
 _HASH_KEY = "survivorlinkkeys"
 _MIX = np.uint64(0x100000001B3)
 
@@ -58,7 +61,7 @@ def _part(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     where it is missing."""
     text = values.astype("string")
     missing = text.isna().to_numpy()
-    hashed = pd.util.hash_array(text.fillna("").to_numpy(dtype=object), hash_key=_HASH_KEY, categorize=True)
+    hashed = blind_hash(text.fillna("").to_numpy(dtype=object))
     return hashed, missing
 
 

@@ -55,6 +55,7 @@ from linkage.store.models import (
     ReturnEvent,
     utcnow,
 )
+from linkage.store.sealed import read_records_frame
 
 Progress = Callable[[str], None]
 # Above this many changed persons, settled review pairs are found by one scan of all open pairs.
@@ -241,7 +242,7 @@ def _new_records(s: Session, rebuild: bool, old_assignment: dict[int, str]) -> p
     """Every record on a rebuild; else the unlinked ones and those a decision detached."""
     if rebuild:
         stmt = select(*[getattr(Record, c) for c in RECORD_COLUMNS])
-        return in_content_order(pd.read_sql(stmt, s.connection()))
+        return in_content_order(read_records_frame(s.connection(), stmt))
     records = read_records(s, None)
     detached = sorted(set(old_assignment) - set(records["id"].tolist()))
     if detached:  # records a reviewer's decision unlinked, from deliveries linked before

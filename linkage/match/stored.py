@@ -20,6 +20,7 @@ from linkage.match.frame import RECORD_COLUMNS
 from linkage.match.spec import ModelSpec
 from linkage.store.bulk import insert_rows
 from linkage.store.models import BlockingKey, Delivery, MatchDecision, PersonRecord, Record
+from linkage.store.sealed import read_records_frame
 
 CHUNK = 900  # bound parameters per IN list, safe on SQLite and PostgreSQL
 
@@ -41,8 +42,8 @@ def read_records(session: Session, ids: list[int] | None) -> pd.DataFrame:
         fresh = select(Delivery.sha256).where(Delivery.linked_at.is_(None))
         linked = select(PersonRecord.record_id).where(PersonRecord.record_id == Record.id).exists()
         stmt = select(*cols).where(Record.delivery_sha256.in_(fresh), ~linked)
-        return in_content_order(pd.read_sql(stmt, conn))
-    frames = [pd.read_sql(select(*cols).where(Record.id.in_(chunk)), conn) for chunk in chunks(ids)]
+        return in_content_order(read_records_frame(conn, stmt))
+    frames = [read_records_frame(conn, select(*cols).where(Record.id.in_(chunk))) for chunk in chunks(ids)]
     if not frames:
         return pd.DataFrame(columns=RECORD_COLUMNS)
     return in_content_order(pd.concat(frames, ignore_index=True))

@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 from linkage.referral.flags import event_status, flagged, load_event_records
+from linkage.report.protect import open_private
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
 
@@ -34,14 +35,13 @@ def records_path(out: Path) -> Path:
 
 def export_flags(settings: Settings, as_of: dt.date, out: Path) -> tuple[int, int]:
     """Write FILE (one row per open flag) and FILE_records (its records); return both counts."""
-    out.parent.mkdir(parents=True, exist_ok=True)
     with session_scope(settings) as s:
         flags = flagged(event_status(s, settings, as_of))
         records = load_event_records(s)
         rows = records[records["event_id"].isin(set(flags["event_id"]))].sort_values(
             ["event_id", "source", "file", "source_record_id"]
         )
-        with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        with open_private(out) as fh:  # 0600; a new folder 0700
             w = csv.writer(fh)
             w.writerow(FLAG_COLUMNS)
             for f in flags.itertuples():
@@ -58,7 +58,7 @@ def export_flags(settings: Settings, as_of: dt.date, out: Path) -> tuple[int, in
                         "yes" if f.partial else "no",
                     ]
                 )
-        with records_path(out).open("w", encoding="utf-8-sig", newline="") as fh:
+        with open_private(records_path(out)) as fh:
             w = csv.writer(fh)
             w.writerow(FLAG_RECORD_COLUMNS)
             for r in rows.itertuples():

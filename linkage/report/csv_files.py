@@ -18,6 +18,7 @@ from linkage.report.cells import csv_safe
 from linkage.report.contact_sheet import why_terms
 from linkage.report.contacts import ContactRow
 from linkage.report.glossary import Term
+from linkage.report.protect import open_private
 
 
 def _ids(r: ContactRow, source: Callable[[str], bool]) -> str:
@@ -70,7 +71,7 @@ CONTACT_FIELDS: list[tuple[str, Callable[[ContactRow], Any]]] = [
 
 
 def _write(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    with open_private(path) as fh:  # 0600: the list names survivors
         w = csv.writer(fh)
         w.writerow(header)
         for row in rows:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import os
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +37,9 @@ from linkage.report.estimate_sheet import SHEET as ESTIMATE_SHEET
 from linkage.report.estimate_sheet import add_estimate_sheet
 from linkage.report.glossary import Term, term
 from linkage.report.printing import print_ready, use_font
+from linkage.report.protect import CSV_MODES, encrypt_workbook, private_output, report_password, zip_encrypted
 from linkage.report.summary import SummaryFigures, figures, write_summary, write_trend
+from linkage.seal.files import private_dir, write_private
 from linkage.settings import Settings
 from linkage.store.db import audit, current_actor, session_scope
 from linkage.store.models import Report
@@ -269,6 +273,31 @@ def report_counts(data: WeekData) -> dict[str, Any]:
     }
 
 
+def _write_csvs(
+    settings: Settings, data: Any, shown: Any, out_dir: Path, base: str, password: str | None
+) -> list[Path]:
+    """The four CSVs: in clear only when report_csv is "plain"; else inside one AES zip when a
+    report password is set, or not written at all. The files written."""
+    names = [f"{base}_unreferred.csv", f"{base}_new.csv", f"{base}_closed.csv", f"{base}_summary.csv"]
+    mode = settings.report_csv
+    if mode not in CSV_MODES:
+        raise ValueError(f"report_csv must be one of {', '.join(CSV_MODES)}")
+    if mode == "none" or (mode == "zip" and not password):
+        return []
+    folder = out_dir if mode == "plain" else private_dir(out_dir / f".{base}.csv-{os.getpid()}")
+    paths = [folder / n for n in names]
+    write_contacts_csv(paths[0], data.rows)
+    write_contacts_csv(paths[1], data.new)
+    write_closed_csv(paths[2], data.closed)
+    write_summary_csv(paths[3], shown)
+    if mode == "plain":
+        return paths
+    assert password is not None
+    archive = zip_encrypted(out_dir / f"{base}_csv.zip", {p.name: p.read_bytes() for p in paths}, password)
+    shutil.rmtree(folder)
+    return [archive]
+
+
 def build_weekly_report(settings: Settings, as_of: dt.date, out_dir: Path) -> WeeklyReport:
     """Write the workbook and CSVs for the week of as_of, and record (and audit) the report."""
     data = gather(settings, as_of)
@@ -285,20 +314,12 @@ def build_weekly_report(settings: Settings, as_of: dt.date, out_dir: Path) -> We
     wb.save(buf)
     content = _deterministic_zip(buf.getvalue(), stamp)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_output(out_dir / "x")
     base = f"survivor-link_weekly_{week}"
     workbook = out_dir / f"{base}.xlsx"
-    workbook.write_bytes(content)
-    csvs = [
-        out_dir / f"{base}_unreferred.csv",
-        out_dir / f"{base}_new.csv",
-        out_dir / f"{base}_closed.csv",
-        out_dir / f"{base}_summary.csv",
-    ]
-    write_contacts_csv(csvs[0], data.rows)
-    write_contacts_csv(csvs[1], data.new)
-    write_closed_csv(csvs[2], data.closed)
-    write_summary_csv(csvs[3], shown)
+    password = report_password(settings)
+    write_private(workbook, encrypt_workbook(content, password) if password else content)
+    csvs = _write_csvs(settings, data, shown, out_dir, base, password)
     sha = hashlib.sha256(content).hexdigest()
     report = WeeklyReport(week, as_of, workbook, csvs, sha, counts)
     with session_scope(settings) as s:

@@ -14,10 +14,13 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
+from linkage.seal import keyring
+from linkage.seal.files import private_dir, private_file
 from linkage.settings import Settings
 from linkage.store.models import AuditLog
 
@@ -56,8 +59,10 @@ def get_engine(settings: Settings) -> Engine:
     """
     url = settings.database_url
     if url not in _engines:
+        private_dir(settings.home)  # the home holds the archive, reports and Data Docs: 0700
         if url.startswith("sqlite"):
-            settings.home.mkdir(parents=True, exist_ok=True)
+            if not settings.db_url:  # our own file: 0600 before SQLite makes it (its -wal and -shm follow)
+                private_file(settings.home / "survivor-link.db")
             engine = create_engine(
                 url, connect_args={"timeout": 30}, json_serializer=_to_json, hide_parameters=True
             )
@@ -78,16 +83,43 @@ def alembic_config(settings: Settings) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
+    cfg.attributes["settings"] = settings  # migration 0014 seals clear values with its master key
     return cfg
 
 
-def migrate(settings: Settings) -> None:
-    """Bring the store's schema to the newest migration (idempotent)."""
+def migrate(settings: Settings, revision: str = "head") -> None:
+    """Bring the store's schema to the newest migration (idempotent), or down to `revision`
+    when it is older than the store's."""
     engine = get_engine(settings)
     cfg = alembic_config(settings)
-    with engine.begin() as connection:
+
+    def run(connection: Any) -> None:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+        current = MigrationContext.configure(connection).get_current_revision()
+        if revision != "head" and current is not None and current > revision:
+            command.downgrade(cfg, revision)
+        else:
+            command.upgrade(cfg, revision)
+
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            run(connection)
+        return
+    # SQLite changes a column's type by rebuilding its table, which foreign keys pointing at
+    # it forbid while they are enforced; they are off for the migration (a pragma that only
+    # takes effect outside a transaction) and checked whole before it commits.
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # (SQLAlchemy began a transaction; pysqlite did not)
+        try:
+            with connection.begin():
+                run(connection)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    raise StoreError(f"a migration left a broken reference in table {broken[0]}", "migration")
+        finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 class StoreError(RuntimeError):
@@ -123,7 +155,9 @@ def session_scope(settings: Settings) -> Iterator[Session]:
 
     A driver error leaves as a StoreError with our own message and no chained cause, so
     no traceback prints the driver's text (which can quote a row's values)."""
-    factory = sessionmaker(bind=get_engine(settings), expire_on_commit=False)
+    engine = get_engine(settings)
+    keyring.activate(engine, settings)  # sealed columns seal and open with this store's keys
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
     session = factory()
     try:
         yield session

@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from linkage.seal.types import SealedDate, SealedJSON, SealedText
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -74,17 +76,17 @@ class Record(Base):
     line: Mapped[int] = mapped_column(Integer)
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     # names
-    full_name: Mapped[str | None] = mapped_column(String(256))
-    family_name: Mapped[str | None] = mapped_column(String(128))
-    given_name: Mapped[str | None] = mapped_column(String(128))
-    name_latin: Mapped[str | None] = mapped_column(String(256))
-    name_kh: Mapped[str | None] = mapped_column(String(256))
-    family_name_kh: Mapped[str | None] = mapped_column(String(128))
-    given_name_kh: Mapped[str | None] = mapped_column(String(128))
+    full_name: Mapped[str | None] = mapped_column(SealedText("record.full_name"))
+    family_name: Mapped[str | None] = mapped_column(SealedText("record.family_name"))
+    given_name: Mapped[str | None] = mapped_column(SealedText("record.given_name"))
+    name_latin: Mapped[str | None] = mapped_column(SealedText("record.name_latin"))
+    name_kh: Mapped[str | None] = mapped_column(SealedText("record.name_kh"))
+    family_name_kh: Mapped[str | None] = mapped_column(SealedText("record.family_name_kh"))
+    given_name_kh: Mapped[str | None] = mapped_column(SealedText("record.given_name_kh"))
     name_order: Mapped[str | None] = mapped_column(String(16))
     sex: Mapped[str | None] = mapped_column(String(1))
     # birth
-    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    birth_date: Mapped[dt.date | None] = mapped_column(SealedDate("record.birth_date"))
     birth_year: Mapped[int | None] = mapped_column(Integer)
     birth_precision: Mapped[str | None] = mapped_column(String(16))
     age: Mapped[int | None] = mapped_column(Integer)
@@ -104,10 +106,10 @@ class Record(Base):
     point_of_entry: Mapped[str | None] = mapped_column(String(64))
     batch_id: Mapped[str | None] = mapped_column(String(64))
     # identifiers
-    phone: Mapped[str | None] = mapped_column(String(20))
-    national_id: Mapped[str | None] = mapped_column(String(16))
-    travel_doc_no: Mapped[str | None] = mapped_column(String(32))
-    father_name: Mapped[str | None] = mapped_column(String(128))
+    phone: Mapped[str | None] = mapped_column(SealedText("record.phone"))
+    national_id: Mapped[str | None] = mapped_column(SealedText("record.national_id"))
+    travel_doc_no: Mapped[str | None] = mapped_column(SealedText("record.travel_doc_no"))
+    father_name: Mapped[str | None] = mapped_column(SealedText("record.father_name"))
     # referral and case
     referred_to: Mapped[str | None] = mapped_column(String(128))
     referral_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -118,9 +120,9 @@ class Record(Base):
     services: Mapped[str | None] = mapped_column(String(256))
     last_follow_up_date: Mapped[dt.date | None] = mapped_column(Date)
     consent: Mapped[str | None] = mapped_column(String(1))
-    remarks: Mapped[str | None] = mapped_column(Text)
-    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    remarks: Mapped[str | None] = mapped_column(SealedText("record.remarks"))
+    extra: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON("record.extra"))
+    raw: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON("record.raw"))
 
 
 class RecordVersion(Base):
@@ -139,7 +141,7 @@ class RecordVersion(Base):
     replaced_by_sha256: Mapped[str] = mapped_column(String(64))
     replaced_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     changed: Mapped[list[Any]] = mapped_column(JSON)  # the fields that changed
-    values: Mapped[dict[str, Any]] = mapped_column(JSON)  # the old values of those fields
+    values: Mapped[dict[str, Any]] = mapped_column(SealedJSON("record_version.values"))  # old values
 
 
 class Quarantine(Base):
@@ -156,10 +158,27 @@ class Quarantine(Base):
     rule: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     issues: Mapped[list[Any] | None] = mapped_column(JSON)
-    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON("quarantine.raw"))  # as received
     status: Mapped[str] = mapped_column(String(16), default="open")  # open|replayed
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class StoreKey(Base):
+    """A data key of the store, wrapped by one master key (linkage/seal/keyring.py).
+
+    Why (key, master) as the key: during a rotation a key is wrapped by the old and the new
+    master key at once, so processes with either keep working until the old one is dropped.
+    """
+
+    __tablename__ = "store_key"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    master_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(8))  # data|blind
+    status: Mapped[str] = mapped_column(String(8))  # current|retiring (a data key being replaced)
+    wrapped: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class AuditLog(Base):

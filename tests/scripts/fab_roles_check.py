@@ -54,5 +54,13 @@ with get_application_builder() as ab:
         "edit_variables": lambda u: manager.is_authorized_variable(
             method="PUT", details=VariableDetails(key="anything"), user=u
         ),
+        # what only an admin should read: connection passwords (SMTP), variables, the config
+        "read_connections": lambda u: manager.is_authorized_connection(
+            method="GET", details=ConnectionDetails(conn_id="smtp_default"), user=u
+        ),
+        "read_variables": lambda u: manager.is_authorized_variable(
+            method="GET", details=VariableDetails(key="anything"), user=u
+        ),
+        "read_config": lambda u: manager.is_authorized_configuration(method="GET", user=u),
     }
     print(json.dumps({name: {c: bool(f(u)) for c, f in checks.items()} for name, u in users.items()}))

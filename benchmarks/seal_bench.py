@@ -1,0 +1,94 @@
+"""What sealing costs (not a test): ingest, reading records for comparison, and a full link
+with every store write, in wall and CPU seconds, on lists generated once and kept.
+
+Run it with this tree and with a tree from before sealing (the same script, its own code on
+PYTHONPATH), one after the other, several times: on a machine shared with other work the CPU
+seconds of the process move less than the wall clock.
+
+    .venv/bin/python benchmarks/seal_bench.py --persons 100000 --lists /tmp/l100k
+    PYTHONPATH=/old/tree .venv/bin/python benchmarks/seal_bench.py --persons 100000 --lists /tmp/l100k
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Lap:
+    """Wall and CPU seconds of a block."""
+
+    def __enter__(self) -> Lap:
+        self.wall, self.cpu = time.perf_counter(), _cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, _cpu() - self.cpu
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--persons", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=3)
+    p.add_argument("--lists", type=Path, required=True, help="where the generated lists are kept")
+    p.add_argument("--link", action="store_true", help="also a full link with every store write")
+    args = p.parse_args()
+
+    import pandas as pd
+    from sqlalchemy import select
+
+    import linkage
+    from linkage.ingest.load import Ingestor
+    from linkage.ingest.validate import warm_up
+    from linkage.match.frame import RECORD_COLUMNS
+    from linkage.settings import load_settings
+    from linkage.store.db import migrate, session_scope
+    from linkage.store.models import Record
+    from linkage.synth.writers import generate
+
+    if not (args.lists / "landing").exists():
+        generate(args.lists, args.persons, args.seed)
+    files = sorted((args.lists / "landing").rglob("*.*"))
+    sealed = (Path(linkage.__file__).parent / "seal").exists()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(home=Path(tmp) / "home", db_url="")
+        migrate(settings)
+        warm_up()
+        rows = 0
+        with Lap() as ingest, Ingestor(settings) as ingestor:
+            for f in files:
+                rows += ingestor.ingest_path(f).rows_read
+        with Lap() as read, session_scope(settings) as s:
+            frame = pd.read_sql(select(*(getattr(Record, c) for c in RECORD_COLUMNS)), s.connection())
+        out = {
+            "code": "sealed" if sealed else "before sealing",
+            "rows": rows,
+            "ingest_s": round(ingest.wall, 2),
+            "ingest_cpu_s": round(ingest.cpu, 2),
+            "ingest_rows_per_s": round(rows / ingest.wall),
+            "ingest_rows_per_cpu_s": round(rows / ingest.cpu),
+            "read_records": len(frame),
+            "read_s": round(read.wall, 2),
+            "read_cpu_s": round(read.cpu, 2),
+        }
+        if args.link:
+            from linkage.match.linker import link
+
+            with Lap() as linked:
+                link(settings)
+            out.update(link_s=round(linked.wall, 1), link_cpu_s=round(linked.cpu, 1))
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Rewrite every sealed value of a store: seal what is clear, re-seal under a new data key,
+or open everything (a downgrade). In batches by primary key, each batch committed on its own
+when asked, so an interrupted rotation goes on where it stopped: what is done is known from
+the values themselves (each names its data key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from linkage.seal import cipher
+
+# (table, primary key, columns): every column the models declare with a Sealed type
+SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "record": (
+        "full_name",
+        "family_name",
+        "given_name",
+        "name_latin",
+        "name_kh",
+        "family_name_kh",
+        "given_name_kh",
+        "birth_date",
+        "phone",
+        "national_id",
+        "travel_doc_no",
+        "father_name",
+        "remarks",
+        "extra",
+        "raw",
+    ),
+    "record_version": ("values",),
+    "quarantine": ("raw",),
+}
+JSON_COLUMNS = {("record", "extra"), ("record", "raw"), ("record_version", "values"), ("quarantine", "raw")}
+BATCH = 2_000
+
+# A value transform: (table, column, stored text) -> new stored text, or None to leave it
+Transform = Callable[[str, str, str], str | None]
+
+
+@dataclass
+class Counts:
+    rows: int = 0
+    values: int = 0
+
+
+def _batches(conn: Connection, table: str, columns: tuple[str, ...]) -> Iterator[list[sa.Row]]:
+    cols = ", ".join(f'"{c}"' for c in columns)
+    last = -1
+    while True:
+        rows = list(
+            conn.execute(
+                sa.text(f'SELECT id, {cols} FROM "{table}" WHERE id > :last ORDER BY id LIMIT {BATCH}'),
+                {"last": last},
+            )
+        )
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+def rewrite(conn: Connection, transform: Transform, commit: Callable[[], None] | None = None) -> Counts:
+    """Apply `transform` to every sealed column's value; `commit` after each batch, if given."""
+    counts = Counts()
+    for table, columns in SEALED_COLUMNS.items():
+        for rows in _batches(conn, table, columns):
+            updates = []
+            for row in rows:
+                new = {}
+                for column, value in zip(columns, row[1:], strict=True):
+                    if value is None:
+                        continue
+                    changed = transform(table, column, value if isinstance(value, str) else str(value))
+                    if changed is not None:
+                        new[column] = changed
+                if new:
+                    updates.append((row[0], new))
+            for row_id, new in updates:
+                sets = ", ".join(f'"{c}" = :{c}' for c in new)
+                conn.execute(sa.text(f'UPDATE "{table}" SET {sets} WHERE id = :_id'), {"_id": row_id, **new})
+                counts.rows += 1
+                counts.values += len(new)
+            if commit is not None:
+                commit()
+    return counts
+
+
+def is_sealed(value: str) -> bool:
+    return cipher.key_id_of(value) is not None

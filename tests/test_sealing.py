@@ -1,0 +1,211 @@
+"""Sealed at rest: the store file, a pg_dump and the archive hold no personal value; the
+keys are envelope keys that rotate; a missing or wrong key stops with a clear error and
+loses nothing; blocking keys are keyed per store."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from linkage.ingest.load import Ingestor, read_archived
+from linkage.seal import keyring
+from linkage.seal.errors import MasterKeyMissing, SealBroken, WrongMasterKey
+from linkage.seal.master import create_master_key, key_path, read_key_file
+from linkage.settings import Settings
+from linkage.store.db import dispose_engines, get_engine, session_scope
+from linkage.store.models import PersonRecord, Quarantine, Record
+from tests.conftest import write
+from tests.helpers import iom_csv, iom_row
+from tests.test_privacy import CANARIES, CANARY_DOB, CANARY_ID, CANARY_NAME, CANARY_PHONE_DIGITS
+
+
+def _canary_list(tmp_path: Path) -> Path:
+    rows = [
+        iom_row(
+            "S1",
+            name=f"{CANARY_NAME} SOK",
+            dob=CANARY_DOB,
+            phone=f"0{CANARY_PHONE_DIGITS}",
+            travel_doc_no=CANARY_ID,
+        ),
+        iom_row("S2", name=f"{CANARY_NAME} CHEA", dob="17/07/2077"),  # future birth: quarantined
+        iom_row("S3", name=f"SOK {CANARY_NAME}", dob=CANARY_DOB),
+    ]
+    return write(tmp_path / "landing" / "iom" / "canary.csv", iom_csv(rows))
+
+
+def _leaks(blob: bytes) -> list[str]:
+    return [c for c in CANARIES if c.encode() in blob]
+
+
+def _store_files(settings: Settings) -> bytes:
+    """Every byte the store's home holds but the key file: database, -wal, archive, docs."""
+    return b"".join(
+        p.read_bytes() for p in settings.home.rglob("*") if p.is_file() and p != key_path(settings)
+    )
+
+
+def test_no_canary_at_rest_and_files_are_private(settings: Settings, tmp_path: Path) -> None:
+    from linkage.match.linker import link
+
+    r = Ingestor(settings).ingest_path(_canary_list(tmp_path), "iom")
+    assert (r.rows_loaded, r.rows_quarantined) == (2, 1)
+    link(settings)
+    with session_scope(settings) as s:  # through the store the values read back
+        names = sorted(s.scalars(select(Record.full_name)))
+        assert names == [f"SOK {CANARY_NAME}", f"{CANARY_NAME} SOK"]
+        assert CANARY_NAME in str(s.scalars(select(Quarantine.raw)).one())
+        assert s.scalar(select(func.count()).select_from(PersonRecord)) == 2
+    assert CANARY_NAME.encode() in read_archived(settings, r.sha256)  # replay still reads it
+    dispose_engines()  # the WAL checkpointed into the file
+    assert _leaks(_store_files(settings)) == []
+    for p in [settings.home, *(p for p in settings.home.rglob("*") if p.is_dir() and "archive" in p.parts)]:
+        assert p.stat().st_mode & 0o077 == 0, p  # 0700 folders
+    for p in [settings.home / "survivor-link.db", key_path(settings), *settings.archive_dir.rglob("*")]:
+        if p.is_file():
+            assert p.stat().st_mode & 0o077 == 0, p  # 0600 (archive 0400)
+
+
+def test_no_canary_in_a_pg_dump(pg_settings: Settings, tmp_path: Path) -> None:
+    Ingestor(pg_settings).ingest_path(_canary_list(tmp_path), "iom")
+    dump = subprocess.run(
+        ["pg_dump", "--data-only", pg_settings.database_url.replace("+psycopg", "")],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    assert b"COPY public.record" in dump and b"s1:" in dump  # the records are there, sealed
+    assert _leaks(dump) == []
+    with session_scope(pg_settings) as s:
+        assert f"{CANARY_NAME} SOK" in set(s.scalars(select(Record.full_name)))
+
+
+def _cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "SURVIVOR_LINK_HOME": str(settings.home), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "linkage.cli", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_missing_or_wrong_key_is_a_clear_error_that_loses_nothing(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linkage.match.linker import link
+
+    Ingestor(settings).ingest_path(_canary_list(tmp_path), "iom")
+    key = key_path(settings)
+    saved = tmp_path / "saved.key"
+    shutil.move(key, saved)
+    keyring.forget()
+    dispose_engines()
+    before = (settings.home / "survivor-link.db").read_bytes()
+    gone = _cli(settings, "export", "records", "-o", str(tmp_path / "out.csv"))
+    assert gone.returncode == 4, gone.stderr[-2000:]
+    assert "no master key is configured" in gone.stdout and str(key) in gone.stdout.replace("\n", "")
+    assert "Traceback" not in gone.stderr and not (tmp_path / "out.csv").exists()
+    assert _leaks((gone.stdout + gone.stderr).encode()) == []
+    with pytest.raises(MasterKeyMissing), session_scope(settings):
+        pass
+    other = create_master_key(settings, tmp_path / "other.key")
+    monkeypatch.setenv("SURVIVOR_LINK_MASTER_KEY", base64.b64encode(other.key).decode())
+    with pytest.raises(WrongMasterKey, match="is not this store's"), session_scope(settings):
+        pass
+    assert not key.exists()  # nothing made a new key in the old one's place
+    assert (settings.home / "survivor-link.db").read_bytes() == before  # nothing written
+    monkeypatch.delenv("SURVIVOR_LINK_MASTER_KEY")
+    shutil.move(saved, key)
+    keyring.forget()
+    again = Ingestor(settings).ingest_path(_canary_list(tmp_path), "iom")  # the same list: a duplicate
+    assert again.status == "duplicate"
+    link(settings)
+    with session_scope(settings) as s:
+        assert s.scalar(select(func.count()).select_from(Record)) == 2
+        assert s.scalar(select(func.count()).select_from(PersonRecord)) == 2
+
+
+def test_rotation_reseals_everything_and_resumes(settings: Settings, tmp_path: Path) -> None:
+    from linkage.seal import rotate as rotation
+
+    r = Ingestor(settings).ingest_path(_canary_list(tmp_path), "iom")
+    old = read_key_file(key_path(settings))
+    new = create_master_key(settings, tmp_path / "new.key")
+    assert old is not None
+    fresh, resumed = rotation._start(settings, old, new)  # step 1 only: as if killed after it
+    assert not resumed
+    done = rotation.rotate(settings, new, say=lambda _m: None)  # run again: it goes on
+    assert done.resumed and done.data_key == fresh and done.values > 0 and done.files == 1
+    with get_engine(settings).connect() as conn:
+        sealed = conn.execute(text("SELECT full_name, raw FROM record")).all()
+        assert all(v.startswith(f"s1:{fresh}:") for row in sealed for v in row)
+        with pytest.raises(WrongMasterKey):  # the old master key opens nothing any more
+            keyring.load_keyring(conn, settings, create=False)
+    assert rotation.install_new_key(settings, tmp_path / "new.key").startswith("the new master key is now")
+    keyring.forget()
+    with session_scope(settings) as s:
+        assert f"{CANARY_NAME} SOK" in set(s.scalars(select(Record.full_name)))
+    assert CANARY_NAME.encode() in read_archived(settings, r.sha256)
+    assert read_key_file(key_path(settings)).key_id == new.key_id  # type: ignore[union-attr]
+
+
+def test_a_value_moved_to_another_column_does_not_open(settings: Settings, tmp_path: Path) -> None:
+    Ingestor(settings).ingest_path(_canary_list(tmp_path), "iom")
+    with session_scope(settings) as s:
+        s.execute(text("UPDATE record SET father_name = full_name"))
+    with pytest.raises(SealBroken, match="record.father_name"), session_scope(settings) as s:
+        list(s.scalars(select(Record.father_name)))
+
+
+def test_blocking_keys_are_keyed_by_each_store(settings: Settings, tmp_path: Path) -> None:
+    """The same records in two stores get other blocking keys: an index is no dictionary."""
+    import dataclasses
+
+    from linkage.match.linker import link
+    from linkage.store.models import BlockingKey
+
+    other = dataclasses.replace(settings, home=tmp_path / "other")
+    keys = []
+    for store in (settings, other):
+        from linkage.store.db import migrate
+
+        migrate(store)
+        Ingestor(store).ingest_path(_canary_list(tmp_path), "iom")
+        link(store)
+        with session_scope(store) as s:
+            keys.append(sorted(s.scalars(select(BlockingKey.key))))
+    assert len(keys[0]) >= 10 and len(keys[0]) == len(keys[1]) and not set(keys[0]) & set(keys[1])
+
+
+def test_a_linked_store_from_before_sealing_is_sealed_on_upgrade(settings: Settings, tmp_path: Path) -> None:
+    """Migrated down to 0012 (values in clear, as the code before stored them) and up again:
+    every value sealed, the archive too, persons and birth dates as they were."""
+    from linkage.match.linker import link
+    from linkage.store.db import migrate
+
+    r = Ingestor(settings).ingest_path(_canary_list(tmp_path), "iom")
+    link(settings)
+    with session_scope(settings) as s:
+        before = sorted((x.full_name, x.birth_date) for x in s.scalars(select(Record)))
+        linked = s.scalar(select(func.count()).select_from(PersonRecord))
+    migrate(settings, "0012")
+    keyring.forget()
+    with get_engine(settings).connect() as conn:
+        clear = sorted(tuple(row) for row in conn.execute(text("SELECT full_name, birth_date FROM record")))
+    assert clear == sorted((n, d.isoformat()) for n, d in before)
+    assert CANARY_NAME.encode() in (settings.archive_dir / r.sha256[:2] / r.sha256).read_bytes()
+    migrate(settings)
+    dispose_engines()
+    assert _leaks(_store_files(settings)) == []
+    with session_scope(settings) as s:
+        assert sorted((x.full_name, x.birth_date) for x in s.scalars(select(Record))) == before
+        assert s.scalar(select(func.count()).select_from(PersonRecord)) == linked == 2
