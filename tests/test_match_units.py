@@ -710,3 +710,15 @@ def test_a_case_files_current_address_that_differs_is_unknown_not_another_home()
     # pairs in order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3)
     assert homes[0] == "home unknown" and homes[1] == "home: same district"
     assert homes[2] == "home: other province"
+
+
+def test_the_engine_links_records_that_no_pass_pairs() -> None:
+    """Two records with nothing in common: no candidate pair, each his own person."""
+    from linkage.match import engine
+    from linkage.match.spec import default_spec
+
+    done = engine.link_records(
+        records({"family_name": "SOK", "given_name": "DARA"}, {"family_name": "KEO", "given_name": "VISAL"}),
+        default_spec(),
+    )
+    assert len(done.candidates) == 0 and len(set(done.labels.tolist())) == 2

@@ -107,8 +107,10 @@ def fit(
     same: list[tuple[int, int]] | None = None,
 ) -> MatchModel:
     """Weights learned from these records (their candidates, when the caller has them)."""
-    keys = block_keys(frame, spec) if candidates is None else pd.DataFrame()
-    return fit_model(frame, keys, spec, candidates.as_tuple() if candidates else None, same)
+    if candidates is None:
+        return fit_model(frame, block_keys(frame, spec), spec, None, same)
+    # (no truth test on candidates: none proposed is still candidates, of length 0)
+    return fit_model(frame, pd.DataFrame(), spec, candidates.as_tuple(), same)
 
 
 def score(model: MatchModel, candidates: Candidates, frame: pd.DataFrame, spec: ModelSpec) -> Scores:
