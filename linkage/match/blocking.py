@@ -25,26 +25,16 @@ from linkage.match.spec import Limits, ModelSpec, default_spec
 from linkage.seal.blind import blind_hash
 
 _SPEC = default_spec()
-# pass name -> the stored key columns holding its keys (linkage/data/model.yaml). A pass
-# with two columns pools them: a family-name key of one record meets the given-name key of
-# another, so records whose list swapped the name order still meet.
-PASSES: dict[str, tuple[str, ...]] = {n: tuple(p.keys) for n, p in _SPEC.passes.items() if not p.probe}
-# Asymmetric passes: records with only one name (the list gave one, or the split failed)
-# probe the name keys of everyone, by birth year. Few records probe, so blocks stay small.
-PROBE_PASSES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    n: (tuple(p.probe), tuple(p.keys)) for n, p in _SPEC.passes.items() if p.probe
-}
-KEY_COLUMNS = _SPEC.key_columns()
-# A block of a pass named here that holds more records than REFINE_ABOVE is split by the
-# frame column's value (hashed into key column "r_<column>"): at a million records, "Sok,
-# born 1990, given name D" holds hundreds of men across the country; within one province
-# it holds a few. Small blocks stay whole, so a man who moved still meets himself wherever
-# names are rarer; the cut depends only on a block's own size, which the store's index
-# gives, so linking a delivery splits a block as a full rebuild does (stored._refined_lookup).
-REFINE: dict[str, str] = {n: p.split_by for n, p in _SPEC.passes.items() if p.split_by}
+# The passes, their keys and the places that split them are the spec's
+# (linkage/data/model.yaml). A pass with two keys pools them: a family-name key of one
+# record meets the given-name key of another, so records whose list swapped the name order
+# still meet. A block of a pass with `split_by` that holds more records than refine_above is
+# split by that place (hashed into key column "r_<place>"): at a million records, "Sok,
+# born 1990, given name D" holds hundreds of men across the country; within one province it
+# holds a few. Small blocks stay whole, so a man who moved still meets himself wherever
+# names are rarer; the cut depends only on a block's own size, which the store's key table
+# gives, so linking a delivery splits a block as a full rebuild does (stored.stored_candidates).
 REFINE_ABOVE = _SPEC.refine_above
-# Key columns kept per record in the store: the passes' keys and the places that split.
-STORED_KEY_COLUMNS = KEY_COLUMNS + [f"r_{c}" for c in _SPEC.split_places()]
 DEFAULT_MAX_BLOCK = Limits().max_block_size
 
 

@@ -93,11 +93,18 @@ class Linked:
 
 
 def propose(
-    frame: pd.DataFrame, keys: pd.DataFrame, spec: ModelSpec, is_new: np.ndarray | None = None
+    frame: pd.DataFrame,
+    keys: pd.DataFrame,
+    spec: ModelSpec,
+    is_new: np.ndarray | None = None,
+    lap: Callable[[str], None] = lambda _phase: None,
 ) -> Candidates:
     """Blocking and comparison: the candidate pairs (at least one side new) and their levels."""
     left, right, stats = candidate_pairs(keys, is_new, spec.limits.max_block_size, spec=spec)
-    return Candidates(left, right, compare(frame, left, right, spec), stats)
+    lap("block")
+    candidates = Candidates(left, right, compare(frame, left, right, spec), stats)
+    lap("compare")
+    return candidates
 
 
 def fit(
@@ -185,10 +192,7 @@ def link_frame(
     own candidates (no pair is compared twice); `same_for_fit` are reviewers' "same" pairs
     the weights may learn from. `lap` is told when each phase ends (for timings)."""
     keys = block_keys(frame, spec) if keys is None else keys
-    left, right, stats = candidate_pairs(keys, is_new, spec.limits.max_block_size, spec=spec)
-    lap("block")
-    candidates = Candidates(left, right, compare(frame, left, right, spec), stats)
-    lap("compare")
+    candidates = propose(frame, keys, spec, is_new, lap)
     if model is None:
         model = fit(frame, spec, candidates, same_for_fit)
     forget_views(frame)

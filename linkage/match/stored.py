@@ -7,7 +7,7 @@ lookups are where the cost of a small delivery against a large store lies.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -59,25 +59,39 @@ def in_content_order(records: pd.DataFrame) -> pd.DataFrame:
     return records.sort_values(["source", "delivery_sha256", "line"], ignore_index=True, kind="stable")
 
 
-def key_rows(keys: pd.DataFrame, record_ids: np.ndarray, spec: ModelSpec) -> pd.DataFrame:
-    """The rows of blocking_key for records with these keys (block_keys' frame): one per
-    key given, salted by its pass, with the splitting place where the pass splits; distinct,
-    sorted by key (the table's order, so a first load appends)."""
-    parts = []
+def _salted(
+    keys: pd.DataFrame, spec: ModelSpec
+) -> Iterator[tuple[str, bool, np.ndarray, np.ndarray, np.ndarray | None]]:
+    """Per key column of every pass: (pass, probe side, positions of the records that have
+    the key, their keys salted by the pass, their splitting places or None)."""
     for p in spec.passes.values():
         place = keys[f"r_{p.split_by}"].to_numpy(dtype=np.int64, na_value=NO_KEY) if p.split_by else None
         for probe, columns in ((False, p.keys), (True, p.probe)):
             for c in columns:
                 k = keys[c].to_numpy(dtype=np.int64, na_value=NO_KEY)
-                given = k != NO_KEY
-                parts.append(
-                    (
-                        salted(k[given], p.name),
-                        record_ids[given].astype(np.int64),
-                        np.full(int(given.sum()), probe),
-                        place[given] if place is not None else np.full(int(given.sum()), NO_KEY),
-                    )
+                given = np.flatnonzero(k != NO_KEY)
+                yield (
+                    p.name,
+                    probe,
+                    given,
+                    salted(k[given], p.name),
+                    place[given] if place is not None else None,
                 )
+
+
+def key_rows(keys: pd.DataFrame, record_ids: np.ndarray, spec: ModelSpec) -> pd.DataFrame:
+    """The rows of blocking_key for records with these keys (block_keys' frame): one per
+    key given, salted by its pass, with the splitting place where the pass splits; distinct,
+    sorted by key (the table's order, so a first load appends)."""
+    parts = [
+        (
+            sk,
+            record_ids[at].astype(np.int64),
+            np.full(len(at), probe),
+            places if places is not None else np.full(len(at), NO_KEY),
+        )
+        for _name, probe, at, sk, places in _salted(keys, spec)
+    ]
     key, rid, probe, place = (np.concatenate(x) for x in zip(*parts, strict=True)) if parts else ([],) * 4
     order = np.lexsort((probe, rid, key))
     key, rid, probe, place = key[order], rid[order], probe[order], place[order]
@@ -120,17 +134,12 @@ def _wanted(keys: pd.DataFrame, spec: ModelSpec) -> tuple[dict[int, tuple[str, b
     of a splitting pass, the new records' places and positions under the key."""
     wanted: dict[int, tuple[str, bool]] = {}
     members: dict[int, set] = {}
-    for p in spec.passes.values():
-        place = keys[f"r_{p.split_by}"].tolist() if p.split_by else None
-        for probe, columns in ((False, p.keys), (True, p.probe)):
-            for c in columns:
-                k = keys[c].to_numpy(dtype=np.int64, na_value=NO_KEY)
-                given = np.flatnonzero(k != NO_KEY)
-                for i, sk in zip(given.tolist(), salted(k[given], p.name).tolist(), strict=True):
-                    wanted[sk] = (p.name, probe)
-                    if place is not None:
-                        v = place[i]
-                        members.setdefault(sk, set()).add(("new", i, None if pd.isna(v) else int(v)))
+    for name, probe, at, sk, places in _salted(keys, spec):
+        for j, (i, key) in enumerate(zip(at.tolist(), sk.tolist(), strict=True)):
+            wanted[key] = (name, probe)
+            if places is not None:
+                v = int(places[j])
+                members.setdefault(key, set()).add(("new", i, None if v == NO_KEY else v))
     return wanted, members
 
 
