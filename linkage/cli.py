@@ -1,26 +1,23 @@
 """survivor-link command line: every step of the pipeline, without Airflow.
 
 Why a CLI for everything: a data officer or engineer can run, re-run and inspect each step
-on one machine; the Airflow DAGs call the same functions.
+on one machine. The commands only parse arguments, call linkage.pipeline (which the Airflow
+DAGs call too) or a query of the store, and print (linkage/cli_view.py draws the bars and
+tables); the sequence of steps is the pipeline's alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from linkage.cli_view import ConsoleView, console, delivery_table, report_table
 from linkage.settings import Settings, load_settings
-
-# Tables wider than a pipe's default 80 columns stay readable when output goes to a file or CI log.
-console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -31,127 +28,47 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _files(paths: list[str]) -> tuple[list[Path], list]:
-    """The files to ingest, and what was refused (links, non-files) with why."""
-    from linkage.ingest.files import files_under
-
-    out: list[Path] = []
-    refused: list = []
-    for p in map(Path, paths):
-        if p.is_dir() and not p.is_symlink():
-            found, not_read = files_under(p)
-            out.extend(found)
-            refused.extend(not_read)
-        elif p.exists() or p.is_symlink():
-            out.append(p)  # a link given by name is refused when it is ingested
-        else:
-            raise SystemExit(f"no such file or folder: {p}")
-    return out, refused
-
-
-def _delivery_table(results: list) -> Table:
-    t = Table(title="Deliveries", show_lines=False)
-    for col in ("file", "source", "status", "read", "loaded", "quarantined", "why / by reason", "warnings"):
-        t.add_column(col, overflow="fold")
-    for r in results:
-        why = r.reason or ", ".join(f"{k}: {v}" for k, v in sorted(r.quarantined_by_rule.items()))
-        if r.unknown_columns:
-            why += ("; " if why else "") + f"unknown columns kept: {', '.join(r.unknown_columns)}"
-        warn = ", ".join(f"{k}: {v}" for k, v in sorted(r.warnings_by_rule.items()))
-        if r.notes:
-            warn += ("; " if warn else "") + "; ".join(r.notes)
-        style = {"rejected": "red", "refused": "red", "duplicate": "dim"}.get(r.status, "")
-        t.add_row(  # text from a sender's file is escaped: "[/]" in a header is not markup
-            escape(r.file_name),
-            escape(r.source),
-            f"[{style}]{r.status}[/]" if style else r.status,
-            str(r.rows_read),
-            str(r.rows_loaded),
-            str(r.rows_quarantined),
-            escape(why),
-            escape(warn),
-        )
-    return t
-
-
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from linkage.ingest.load import Ingestor, refused, safe_file_name
+    from linkage.pipeline import ingest_paths
 
     settings = _settings(args)
-    files, not_read = _files(args.paths)
-    results = [refused(r.path, args.source, r.reason) for r in not_read]
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        overall = bar.add_task("files", total=len(files))
-        rows_task = bar.add_task("rows", total=None)
-
-        def progress(name: str, done: int, total: int) -> None:
-            bar.update(rows_task, description=f"rows of {escape(name)}", completed=done, total=total)
-
-        with Ingestor(settings, progress=progress) as ingestor:
-            for f in files:
-                bar.update(overall, description=f"ingesting {escape(safe_file_name(f.name))}")
-                results.append(ingestor.ingest_path(f, args.source))
-                bar.advance(overall)
-            bar.update(overall, description="rendering the validation pages (Data Docs)")
-    console.print(_delivery_table(results))
-    return 1 if any(r.status in ("rejected", "refused") for r in results) and args.strict else 0
+    with ConsoleView() as view:
+        run = ingest_paths(settings, [Path(p) for p in args.paths], args.source, view)
+    return 1 if run.any_rejected and args.strict else 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from linkage.ingest.load import Ingestor
+    from linkage.pipeline import replay
 
-    settings = _settings(args)
-    with Ingestor(settings) as ingestor:
-        results = ingestor.replay(args.delivery)
-    if not results:
+    run = replay(_settings(args), args.delivery)
+    if not run.results:
         console.print("nothing to replay: no open quarantined rows or rejected deliveries")
         return 0
-    console.print(_delivery_table(results))
+    console.print(delivery_table(run.results))
     return 0
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
+    from linkage.ingest.quarantine import quarantine_listing
 
-    from linkage.store.db import audit, session_scope
-    from linkage.store.models import Delivery, Quarantine
-
-    settings = _settings(args)
-    with session_scope(settings) as s:
-        q = (
-            select(Quarantine, Delivery.file_name)
-            .join(Delivery, Delivery.sha256 == Quarantine.delivery_sha256)
-            .order_by(Delivery.file_name, Quarantine.line)
-        )
-        if not args.all:
-            q = q.where(Quarantine.status == "open")
-        rows = s.execute(q).all()
-        t = Table(title=f"Quarantined rows ({len(rows)})")
-        for col in ("file", "source", "line", "column", "rule", "reason", "status"):
-            t.add_column(col, overflow="fold")
+    rows, rejected = quarantine_listing(_settings(args), args.all, args.show_values)
+    t = Table(title=f"Quarantined rows ({len(rows)})")
+    for col in ("file", "source", "line", "column", "rule", "reason", "status"):
+        t.add_column(col, overflow="fold")
+    if args.show_values:
+        t.add_column("row as received", overflow="fold")
+    for q in rows:
+        cells = [q.file_name, q.source, str(q.line), q.column, q.rule, q.reason, q.status]
         if args.show_values:
-            t.add_column("row as received", overflow="fold")
-            audit(s, "quarantine.values_shown", None, rows=len(rows))
-        for qr, file_name in rows:
-            cells = [file_name, qr.source, str(qr.line), qr.column or "", qr.rule, qr.reason, qr.status]
-            if args.show_values:
-                cells.append("; ".join(f"{k}={v}" for k, v in (qr.raw or {}).items() if v))
-            t.add_row(*map(escape, cells))
-        rejected = list(s.scalars(select(Delivery).where(Delivery.status == "rejected")))
+            cells.append(q.values or "")
+        t.add_row(*map(escape, cells))
     console.print(t)
     if rejected:
         rt = Table(title=f"Rejected deliveries ({len(rejected)})")
         for col in ("file", "source", "sha256", "reason"):
             rt.add_column(col, overflow="fold")
         for d in rejected:
-            rt.add_row(escape(d.file_name), d.source, d.sha256[:12], escape(d.reason or ""))
+            rt.add_row(escape(d.file_name), d.source, d.sha256[:12], escape(d.reason))
         console.print(rt)
     return 0
 
@@ -190,73 +107,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _flag_table(run) -> Table:
-    t = Table(title=f"Referral flags as of {run.as_of:%d/%m/%Y}", show_header=False)
-    t.add_column("what")
-    t.add_column("count", justify="right")
-    c = run.counts
-    for label, value in (
-        ("returns on record", c["returns"]),
-        ("referred to case management", c["returns_referred"]),
-        ("unreferred, still within the grace period", c["returns_within_grace"]),
-        ("[bold]unreferred past the grace period (open flags)[/]", run.open),
-        ("  of which an NGO case closed without referral", c["flagged_partial_assistance"]),
-        ("flags opened by this run", run.opened),
-        ("flags closed by this run", run.closed),
-        ("returns known only from an NGO intake date", c["returns_without_date"]),
-    ):
-        t.add_row(label, str(value))
-    return t
-
-
 def cmd_flag(args: argparse.Namespace) -> int:
-    from linkage.referral.history import update_flags
+    from linkage.pipeline import flag_returns
 
     settings = _settings(args)
-    with console.status("checking every return for a referral"):
-        run = update_flags(settings, _as_of(args))
-    console.print(_flag_table(run))
+    with ConsoleView() as view:
+        flag_returns(settings, _as_of(args), view)
     return 0
 
 
-def _link_table(summary) -> Table:
-    t = Table(title="Linkage", show_header=False)
-    t.add_column("what")
-    t.add_column("count", justify="right")
-    for label, value in (
-        ("records linked", summary.records_linked),
-        ("persons created", summary.persons_created),
-        ("persons grown", summary.persons_grown),
-        ("persons merged (old ids kept as aliases)", summary.persons_merged),
-        ("return events created", summary.events_created),
-        ("candidate pairs compared", summary.pairs_compared),
-        ("pairs sent to review", summary.pairs_for_review),
-        ("links refused by the cluster checks", summary.links_refused),
-        ("match weights", summary.model),
-    ):
-        t.add_row(label, str(value))
-    return t
-
-
 def cmd_link(args: argparse.Namespace) -> int:
-    from linkage.match.linker import link
-    from linkage.store.locks import WAITING
+    from linkage.pipeline import link_records
 
     settings = _settings(args)
-    with console.status("linking") as status:
-
-        def progress(msg: str) -> None:
-            if msg.startswith(WAITING):  # another link holds the store's lock: say so, then wait
-                console.print(msg)
-            status.update(msg)
-
-        summary = link(
-            settings,
-            rebuild=getattr(args, "rebuild", False),
-            refit=getattr(args, "refit", False),
-            progress=progress,
-        )
-    console.print(_link_table(summary))
+    with ConsoleView() as view:
+        link_records(settings, rebuild=args.rebuild, refit=args.refit, observer=view)
     return 0
 
 
@@ -440,26 +305,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from linkage.report.weekly import build_weekly_report
+    from linkage.pipeline import write_report
 
     settings = _settings(args)
     with console.status("building the weekly report"):
-        report = build_weekly_report(settings, _as_of(args), Path(args.output))
-    t = Table(title=f"Weekly report {report.week} (as of {report.as_of:%d/%m/%Y})", show_header=False)
-    t.add_column("what")
-    t.add_column("value", overflow="fold")
-    for label, value in (
-        ("workbook (for MoSVY only: names survivors)", str(report.workbook)),
-        ("the same lists as CSV", ", ".join(p.name for p in report.csv_files)),
-        ("SHA-256 of the workbook", report.sha256),
-        ("returns on record", report.counts["returns"]),
-        ("referred to case management", report.counts["returns_referred"]),
-        ("open flags", report.counts["open_flags"]),
-        ("opened this week", report.counts["new_this_week"]),
-        ("closed this week", report.counts["closed_this_week"]),
-    ):
-        t.add_row(label, str(value))
-    console.print(t)
+        report = write_report(settings, _as_of(args), Path(args.output))
+    console.print(report_table(report))
     return 0
 
 
@@ -480,12 +331,12 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    root = Path(args.dir)
-    landing = root / "landing" if (root / "landing").is_dir() else root
-    args.paths, args.source, args.strict = [str(landing)], None, False
-    code = cmd_ingest(args)
-    args.rebuild = args.refit = False
-    return code or cmd_link(args) or cmd_flag(args)
+    from linkage.pipeline import run_folder
+
+    settings = _settings(args)
+    with ConsoleView() as view:
+        run_folder(settings, Path(args.dir), _as_of(args), view)
+    return 0
 
 
 def cmd_model(args: argparse.Namespace) -> int:
@@ -527,10 +378,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return audit_list(args, _settings(args), console)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="survivor-link", description=__doc__.splitlines()[0])
-    p.add_argument("--config", help="settings YAML file (else SURVIVOR_LINK_CONFIG)")
-    sub = p.add_subparsers(dest="command", required=True)
+def _add_intake(sub: argparse._SubParsersAction) -> None:
+    """Commands that take lists in: ingest, replay, quarantine, synth."""
 
     s = sub.add_parser("ingest", help="ingest list files (CSV, XLSX) or folders of them")
     s.add_argument("paths", nargs="+")
@@ -556,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--out", required=True)
     s.set_defaults(func=cmd_synth)
 
+
+def _add_steps(sub: argparse._SubParsersAction) -> None:
+    """The pipeline's later steps one by one: export, flag, link, report."""
     s = sub.add_parser("export", help="export stored records, or open flags with their records, as CSV")
     s.add_argument("what", choices=["records", "flags"])
     s.add_argument("-o", "--output", required=True)
@@ -579,6 +431,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, help="folder for the workbook and CSV files")
     s.set_defaults(func=cmd_report)
 
+
+def _add_inspection(sub: argparse._SubParsersAction) -> None:
+    """Commands that look into linkage: review, explain, evaluate."""
     s = sub.add_parser("review", help="list pairs that need a person's decision, or decide one")
     rsub = s.add_subparsers(dest="action", required=True)
     r = rsub.add_parser("list", help="undecided pairs, most uncertain first")
@@ -606,6 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--as-of", help="score flags as of this date (YYYY-MM-DD; default today)")
     s.set_defaults(func=cmd_evaluate)
 
+
+def _add_job(sub: argparse._SubParsersAction) -> None:
+    """The whole job and the store: estimate, run, model, migrate."""
     s = sub.add_parser("estimate", help="how many returns are on no list: multiple systems estimation")
     s.add_argument("--as-of", help="returns on or before this date (YYYY-MM-DD; default today)")
     s.add_argument(
@@ -635,6 +493,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("migrate", help="create or upgrade the store's tables")
     s.set_defaults(func=cmd_migrate)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="survivor-link", description=__doc__.splitlines()[0])
+    p.add_argument("--config", help="settings YAML file (else SURVIVOR_LINK_CONFIG)")
+    sub = p.add_subparsers(dest="command", required=True)
+    for add in (_add_intake, _add_steps, _add_inspection, _add_job):
+        add(sub)
+
     from linkage.seal.command import add_parsers
 
     add_parsers(sub)
@@ -647,12 +513,15 @@ def main(argv: list[str] | None = None) -> int:
     from sqlalchemy.exc import DBAPIError
 
     from linkage.match.spec import SpecError
+    from linkage.pipeline.ingest import NoSuchPath
     from linkage.seal.errors import KeyError_
     from linkage.store.db import StoreError, store_error
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except NoSuchPath as exc:  # a path given to ingest or run that is not there: nothing was read
+        raise SystemExit(str(exc)) from None
     except SpecError as exc:  # the model spec or its thresholds: which, and how to fix it
         console.print(f"[red]{escape(str(exc))}[/]; nothing was changed")
         return 2

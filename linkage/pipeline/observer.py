@@ -1,0 +1,55 @@
+"""What a pipeline step says while it runs, to whoever watches: the CLI's bars, or no one.
+
+Why an observer and not return values alone: `survivor-link run` shows each step's table as
+the step ends (a million-record ingest should not wait for linkage to show its files), yet
+the sequence of steps lives in the pipeline only. The default observer says nothing;
+Airflow tasks log the counts the steps return.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Observer:
+    """Hooks called by the pipeline's steps, in order; each does nothing unless overridden.
+
+    They receive names of files, counts and the steps' results (dataclasses of counts), never
+    a record's values.
+    """
+
+    def ingest_started(self, files: int) -> None:
+        """An ingest of this many files begins."""
+
+    def file_started(self, name: str) -> None:
+        """One file (its safe name) is being read."""
+
+    def rows_mapped(self, name: str, done: int, total: int) -> None:
+        """Rows of the file mapped so far."""
+
+    def file_done(self, result: Any) -> None:
+        """One file is done (a DeliveryResult)."""
+
+    def docs_started(self) -> None:
+        """The validation pages (Data Docs) of the batch are being rendered."""
+
+    def ingest_done(self, run: Any) -> None:
+        """The ingest is over (an IngestRun)."""
+
+    def link_started(self) -> None:
+        """Linking begins."""
+
+    def link_progress(self, message: str) -> None:
+        """What linking is doing now (a phase, or that it waits for another link's lock)."""
+
+    def link_done(self, summary: Any) -> None:
+        """Linking is over (a LinkSummary)."""
+
+    def flag_started(self) -> None:
+        """Every return is being checked for a referral."""
+
+    def flag_done(self, run: Any) -> None:
+        """Flags are up to date (a FlagRun)."""
+
+
+QUIET = Observer()
