@@ -163,7 +163,7 @@ def ingest_dag(source: str):
     def ingest():
         @task(outlets=[RECORDS])
         def ingest_pending() -> dict:
-            from linkage.officer.deliveries import run_note
+            from linkage.pipeline import ingest_note, records_event
             from linkage.pipeline import ingest_pending as run
 
             settings = load_settings()
@@ -181,33 +181,23 @@ def ingest_dag(source: str):
                 counts["quarantined_by_rule"],
             )
             context = get_current_context()
-            note = run_note(settings, counts["sha256"])
+            note = ingest_note(settings, counts)
             context["ti"].xcom_push(key="note", value=note)  # the run's note (plugins/run_notes.py)
             # The asset event is the delivery ledger's line: counts and file hashes, no values.
-            context["outlet_events"][RECORDS].extra = {
-                k: counts[k]
-                for k in ("source", "deliveries", "ingested", "rejected", "duplicate", "rows_loaded")
-            } | {"rows_quarantined": counts["rows_quarantined"], "files": note.splitlines()[:20]}
+            context["outlet_events"][RECORDS].extra = records_event(counts, note)
             return counts
 
         @task(retries=0)
         def no_file_rejected(counts: dict) -> None:
             """Fails the run, once and without retries, when a file was rejected: say which and why."""
-            from linkage.officer.deliveries import list_deliveries
+            from linkage.pipeline import rejections
 
-            rejected = [
-                d for d in list_deliveries(load_settings(), counts["sha256"]) if d.status == "rejected"
-            ]
-            if not rejected:
+            rejected = rejections(load_settings(), counts["sha256"])
+            if rejected is None:
                 return
-            for d in rejected:
-                log.error("%s was rejected: %s. %s", d.file_name, d.reason, d.next_step)
-            raise AirflowFailException(
-                f"{len(rejected)} file(s) rejected: "
-                + "; ".join(f"{d.file_name}: {d.reason}" for d in rejected)
-                + ". The other files were loaded. "
-                + rejected[0].next_step
-            )
+            for line in rejected.lines:
+                log.error("%s", line)
+            raise AirflowFailException(rejected.message)
 
         no_file_rejected(ingest_pending())
 
@@ -296,7 +286,7 @@ def link_dag():
     @task.short_circuit(trigger_rule="all_done")
     def anything_to_link() -> bool:
         """Stops here (link skipped) when no record waits and no decision is unapplied."""
-        from linkage.officer.linking import link_work
+        from linkage.pipeline import link_work
 
         work = link_work(load_settings())
         log.info("waiting to be linked: %s", work)
@@ -308,19 +298,14 @@ def link_dag():
     @task(outlets=[FLAGS], trigger_rule="all_done")
     def link_and_flag() -> dict:
         from linkage.pipeline import link_and_flag as run
+        from linkage.pipeline import link_note
 
         log_at_true_levels()
         counts = run(load_settings())
         log.info("linkage and flags: %s", counts)
         context = get_current_context()
         context["outlet_events"][FLAGS].extra = counts
-        context["ti"].xcom_push(
-            key="note",
-            value=f"{counts['records_linked']} records linked, {counts['persons_created']} new persons, "
-            f"{counts['persons_merged']} merged, {counts['pairs_for_review']} pairs for review; "
-            f"flags opened {counts['flags_opened']}, closed {counts['flags_closed']}, "
-            f"open {counts['flags_open']}",
-        )
+        context["ti"].xcom_push(key="note", value=link_note(counts))
         return counts
 
     ingests_settled() >> anything_to_link() >> link_and_flag()
@@ -392,23 +377,18 @@ def weekly_report_dag():
     @task
     def deliver(report: dict, ti=None) -> dict:
         """Runs only when approved (a rejection skips it)."""
-        from linkage.pipeline import decide_report, deliver_report
+        from linkage.pipeline import deliver_decided
 
-        approved, by, note = _response(ti)
-        decide_report(load_settings(), report["report_id"], approved, by, note)
-        delivered = deliver_report(load_settings(), report["report_id"])
+        delivered = deliver_decided(load_settings(), report["report_id"], *_response(ti))
         delivered["emailed_to"] = send_report_email(report["report_id"])
         return delivered
 
     @task(trigger_rule="all_done")
     def record_rejection(report: dict, ti=None) -> dict:
         """A rejection (or no answer in time) stops delivery; record it and why."""
-        from linkage.pipeline import decide_report
+        from linkage.pipeline import record_rejection as run
 
-        approved, by, note = _response(ti)
-        if not approved:
-            decide_report(load_settings(), report["report_id"], False, by, note or "no approval given")
-        return {"report_id": report["report_id"], "approved": approved}
+        return run(load_settings(), report["report_id"], *_response(ti))
 
     delivered = deliver(built)
     built >> approve >> delivered >> record_rejection(built)
