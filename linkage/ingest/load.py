@@ -358,21 +358,7 @@ class Ingestor:
         today = today or today_phnom_penh()
         result = DeliveryResult(sha, file_name, mapping.source, "ingested")
         try:
-            table = read_table(
-                data,
-                mapping.known_headers,
-                self.settings.header_search_rows,
-                self.settings.xlsx_max_uncompressed_bytes,
-                self.settings.xlsx_max_ratio,
-            )
-            positions = mapping.column_for(table.header)
-            missing = [f for f in mapping.required_columns if f not in positions]
-            if missing:
-                wanted = "; ".join(f"{f} (one of: {', '.join(mapping.fields[f])})" for f in missing)
-                raise DeliveryRejected(
-                    "missing_columns",
-                    f"required column(s) missing from the header on line {table.header_line}: {wanted}",
-                )
+            table = self._read_table(data, mapping)
         except DeliveryRejected as exc:
             self._mark_rejected(sha, exc)
             result.status, result.reason = "rejected", exc.reason
@@ -386,13 +372,7 @@ class Ingestor:
         where = self.settings.expectations_dir
         issues.extend(check_frame(mapped.columns, mapping.source, where, pd.Timestamp(today), gx_results))
         issues.extend(_duplicates(mapped.columns))
-        errors: dict[int, list[Issue]] = {}
-        warnings: Counter[str] = Counter()
-        for i in issues:
-            if i.severity == "error":
-                errors.setdefault(i.line, []).append(i)
-            else:
-                warnings[i.rule] += 1
+        errors, warnings = _by_severity(issues)
         wanted = [
             (r, line) for r, line in enumerate(mapped.lines) if only_lines is None or line in only_lines
         ]
@@ -414,6 +394,25 @@ class Ingestor:
                 self.publish_docs()
         return result
 
+    def _read_table(self, data: bytes, mapping: SourceMapping) -> Any:
+        """The file's table, found under its header; rejected when a required column is missing."""
+        table = read_table(
+            data,
+            mapping.known_headers,
+            self.settings.header_search_rows,
+            self.settings.xlsx_max_uncompressed_bytes,
+            self.settings.xlsx_max_ratio,
+        )
+        positions = mapping.column_for(table.header)
+        missing = [f for f in mapping.required_columns if f not in positions]
+        if missing:
+            wanted = "; ".join(f"{f} (one of: {', '.join(mapping.fields[f])})" for f in missing)
+            raise DeliveryRejected(
+                "missing_columns",
+                f"required column(s) missing from the header on line {table.header_line}: {wanted}",
+            )
+        return table
+
     def _mark_rejected(self, sha: str, exc: DeliveryRejected) -> None:
         with session_scope(self.settings) as s:
             d = s.get(Delivery, sha)
@@ -433,7 +432,7 @@ class Ingestor:
         replay: bool,
     ) -> None:
         """Records, quarantined rows and the delivery's new status, in one transaction."""
-        lines, raw = mapped.lines, mapped.columns["raw"]
+        lines = mapped.lines
         with session_scope(self.settings) as s:
             corrected = upsert_records(s, sha, mapping, mapped.columns, good)
             if replay and good:
@@ -442,44 +441,11 @@ class Ingestor:
                     .where(Quarantine.delivery_sha256 == sha, Quarantine.line.in_([lines[r] for r in good]))
                     .values(status="replayed", resolved_at=utcnow())
                 )
-            held = {q.line: q for q in s.scalars(select(Quarantine).where(Quarantine.delivery_sha256 == sha))}
-            for r in bad:
-                row_errors = errors[lines[r]]
-                payload = dict(
-                    delivery_sha256=sha,
-                    source=mapping.source,
-                    line=lines[r],
-                    column=row_errors[0].column,
-                    rule=row_errors[0].rule,
-                    reason=row_errors[0].reason,
-                    issues=[{"column": i.column, "rule": i.rule, "reason": i.reason} for i in row_errors],
-                    raw=raw[r],
-                    status="open",
-                )
-                existing = held.get(lines[r])
-                if existing is None:
-                    s.add(Quarantine(**payload))
-                else:
-                    for k, v in payload.items():
-                        setattr(existing, k, v)
+            _hold_back(s, sha, mapping.source, mapped, bad, errors)
             if os.environ.get("SURVIVOR_LINK_TEST_CRASH_POINT") == "before_commit":
                 s.flush()
                 os._exit(70)  # fault injection for the crash test: die with the transaction open
-            d = s.get(Delivery, sha)
-            if replay:
-                d.rows_loaded += len(good)
-                d.rows_quarantined = s.query(Quarantine).filter_by(delivery_sha256=sha, status="open").count()
-                d.status, d.reason = "ingested", None
-            else:
-                d.rows_loaded, d.rows_quarantined = len(good), len(bad)
-            d.status = "ingested"
-            d.reason = None
-            d.ingested_at = utcnow()
-            d.encoding, d.header_line = table.encoding, table.header_line
-            d.rows_read, d.blank_rows = result.rows_read, result.blank_rows
-            d.unknown_columns = result.unknown_columns or None
-            d.mapping_version = mapping.version
-            d.linked_at = None
+            _mark_ingested(s, sha, mapping, table, result, len(good), len(bad), replay)
             audit(
                 s,
                 "delivery.replayed" if replay else "delivery.ingested",
@@ -533,6 +499,72 @@ class Ingestor:
             data = read_sealed(self.settings, path)
             return self._process(sha, data, d.file_name, mapping, None, only_lines=open_lines)
         return None
+
+
+def _by_severity(issues: list[Issue]) -> tuple[dict[int, list[Issue]], Counter[str]]:
+    """Errors by line (the row is quarantined), warnings counted by rule (the row loads)."""
+    errors: dict[int, list[Issue]] = {}
+    warnings: Counter[str] = Counter()
+    for i in issues:
+        if i.severity == "error":
+            errors.setdefault(i.line, []).append(i)
+        else:
+            warnings[i.rule] += 1
+    return errors, warnings
+
+
+def _hold_back(
+    s: Any, sha: str, source: str, mapped: MappedRows, bad: list[int], errors: dict[int, list[Issue]]
+) -> None:
+    """Quarantine the bad rows, whole and with why; a row quarantined before is updated in place."""
+    lines, raw = mapped.lines, mapped.columns["raw"]
+    held = {q.line: q for q in s.scalars(select(Quarantine).where(Quarantine.delivery_sha256 == sha))}
+    for r in bad:
+        row_errors = errors[lines[r]]
+        payload = dict(
+            delivery_sha256=sha,
+            source=source,
+            line=lines[r],
+            column=row_errors[0].column,
+            rule=row_errors[0].rule,
+            reason=row_errors[0].reason,
+            issues=[{"column": i.column, "rule": i.rule, "reason": i.reason} for i in row_errors],
+            raw=raw[r],
+            status="open",
+        )
+        existing = held.get(lines[r])
+        if existing is None:
+            s.add(Quarantine(**payload))
+        else:
+            for k, v in payload.items():
+                setattr(existing, k, v)
+
+
+def _mark_ingested(
+    s: Any,
+    sha: str,
+    mapping: SourceMapping,
+    table: Any,
+    result: DeliveryResult,
+    loaded: int,
+    quarantined: int,
+    replay: bool,
+) -> None:
+    """The delivery's row: ingested, with its counts (a replay adds to what was loaded before)."""
+    d = s.get(Delivery, sha)
+    if replay:
+        d.rows_loaded += loaded
+        d.rows_quarantined = s.query(Quarantine).filter_by(delivery_sha256=sha, status="open").count()
+    else:
+        d.rows_loaded, d.rows_quarantined = loaded, quarantined
+    d.status = "ingested"
+    d.reason = None
+    d.ingested_at = utcnow()
+    d.encoding, d.header_line = table.encoding, table.header_line
+    d.rows_read, d.blank_rows = result.rows_read, result.blank_rows
+    d.unknown_columns = result.unknown_columns or None
+    d.mapping_version = mapping.version
+    d.linked_at = None
 
 
 def pending_mapping_errors(settings: Settings) -> str | None:
