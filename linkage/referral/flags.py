@@ -236,6 +236,29 @@ def event_status(
         empty = pd.DataFrame(columns=STATUS_COLUMNS)
         return empty.astype({"flagged": bool, "referred": bool, "partial": bool, "referred_before": bool})
     cutoff = pd.Timestamp(as_of)
+    events = _returns_until(records, cutoff)
+    evidence = referral_evidence(records, rules)
+    evidence = evidence[evidence["date"].isna() | (evidence["date"] <= cutoff)]
+    events = _with_referrals(events, evidence, records)
+    events = _with_flags(events, cutoff, settings.grace_days)
+    waiting = _awaiting_review(session, records, evidence)
+    events["review_pairs"] = [sorted(waiting.get(p, [])) for p in events["person_id"]]
+    events["reason"] = [
+        _reason(src, part, bool(before), pairs if flagged else [])
+        for src, part, before, pairs, flagged in zip(
+            events["sources"],
+            events["partial"],
+            events["referred_before"],
+            events["review_pairs"],
+            events["flagged"],
+            strict=True,
+        )
+    ]
+    return events.sort_values(["flagged", "days_since_return"], ascending=[False, False], ignore_index=True)
+
+
+def _returns_until(records: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """One row per return event on or before the cutoff (or with no date at all)."""
     events = (
         records.groupby("event_id")
         .agg(
@@ -252,9 +275,12 @@ def event_status(
     # stands in for the return date (marked as not known), so a closed case still flags.
     events["return_known"] = events["return_date"].notna()
     events["return_date"] = events["return_date"].fillna(events["first_intake"])
-    events = events[events["return_date"].isna() | (events["return_date"] <= cutoff)]
-    evidence = referral_evidence(records, rules)
-    evidence = evidence[evidence["date"].isna() | (evidence["date"] <= cutoff)]
+    return events[events["return_date"].isna() | (events["return_date"] <= cutoff)]
+
+
+def _with_referrals(events: pd.DataFrame, evidence: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """Each return's first referral (how, when), whether an NGO case closed without one, and
+    whether the man was referred for an earlier return."""
     assigned = _assign_to_events(evidence, records, events)
     referred = assigned[assigned["kind"] == "referral"].sort_values("date")
     first_ref = (
@@ -269,28 +295,20 @@ def event_status(
     earlier = events["person_id"].map(first_referred) < events["return_date"]
     events["partial"] = events["event_id"].isin(partial) & ~events["referred"]
     events["referred_before"] = earlier.fillna(False).astype(bool)
+    return events
+
+
+def _with_flags(events: pd.DataFrame, cutoff: pd.Timestamp, grace_days: int) -> pd.DataFrame:
+    """Days since return, flagged when unreferred past the grace period, its band and lists."""
     days = (cutoff - events["return_date"]).dt.days
     events["days_since_return"] = days.astype("Int64")
-    events["flagged"] = ~events["referred"] & days.gt(settings.grace_days).fillna(False)
+    events["flagged"] = ~events["referred"] & days.gt(grace_days).fillna(False)
     events["band"] = [
-        days_band(int(d), settings.grace_days) if f else ""
+        days_band(int(d), grace_days) if f else ""
         for d, f in zip(days.fillna(0), events["flagged"], strict=True)
     ]
     events["lists"] = events["sources"].map(lambda s: ", ".join(source_label(x) for x in s))
-    waiting = _awaiting_review(session, records, evidence)
-    events["review_pairs"] = [sorted(waiting.get(p, [])) for p in events["person_id"]]
-    events["reason"] = [
-        _reason(src, part, bool(before), pairs if flagged else [])
-        for src, part, before, pairs, flagged in zip(
-            events["sources"],
-            events["partial"],
-            earlier.fillna(False),
-            events["review_pairs"],
-            events["flagged"],
-            strict=True,
-        )
-    ]
-    return events.sort_values(["flagged", "days_since_return"], ascending=[False, False], ignore_index=True)
+    return events
 
 
 STATUS_COLUMNS = [
