@@ -168,6 +168,22 @@ def write_summary(
 ) -> list[tuple[str, str, int | str | float]]:
     """The Summary sheet: headline counts that add up, then the breakdowns; returns what it shows."""
     out: list[tuple[str, str, int | str | float]] = []
+    r = _headline(ws, f, as_of, grace_days, t, out)
+    r = _by_province(ws, r, f, t, out)
+    r = _one_way(ws, r, term("summary.by_band"), f.by_band, t, total=True, out=out)
+    r = _one_way(ws, r, term("summary.by_priority"), f.by_priority, t, total=True, out=out)
+    r = _one_way(ws, r, term("summary.by_list"), f.by_list, t, total=False, out=out)
+    _label(ws, r, term("summary.hidden", t=t))
+    for col in (1, 2):
+        ws.cell(r, col).font = Font(italic=True, size=9)
+    for col, width in zip("ABCDEFG", (44, 40, 13, 13, 13, 11, 13), strict=True):
+        ws.column_dimensions[col].width = width
+    return out
+
+
+def _headline(ws: Worksheet, f: SummaryFigures, as_of: dt.date, grace_days: int, t: int, out: list) -> int:
+    """The title and the counts that add up (returns = referred + flagged + grace + undated);
+    the next free row."""
     c = put(ws.cell(1, 1), both("summary.title", "  /  ", date=as_of))
     c.font = Font(bold=True, size=13)
     ws.merge_cells("A1:G1")
@@ -193,9 +209,12 @@ def write_summary(
     _label(ws, r, term("summary.adds_up", days=grace_days))
     for col in (1, 2):
         ws.cell(r, col).font = Font(italic=True, size=9)
-    r += 2
+    return r + 2
 
-    # referral rate by province: each column's hidden counts are protected against its total
+
+def _by_province(ws: Worksheet, r: int, f: SummaryFigures, t: int, out: list) -> int:
+    """Referral rate by province: each column's hidden counts are protected against its total;
+    the next free row."""
     _label(ws, r, term("summary.by_province"), bold=True)
     heads = [
         term("summary.province"),
@@ -232,16 +251,7 @@ def write_summary(
         for j, name in enumerate(("men", "returns", "referred", "open flags")):
             out.append(("Referral rate by province", f"Total: {name}", total_shown(list(cols[j]), t)))
         r += 1
-    r += 1
-    r = _one_way(ws, r, term("summary.by_band"), f.by_band, t, total=True, out=out)
-    r = _one_way(ws, r, term("summary.by_priority"), f.by_priority, t, total=True, out=out)
-    r = _one_way(ws, r, term("summary.by_list"), f.by_list, t, total=False, out=out)
-    _label(ws, r, term("summary.hidden", t=t))
-    for col in (1, 2):
-        ws.cell(r, col).font = Font(italic=True, size=9)
-    for col, width in zip("ABCDEFG", (44, 40, 13, 13, 13, 11, 13), strict=True):
-        ws.column_dimensions[col].width = width
-    return out
+    return r + 1
 
 
 def write_trend(ws: Worksheet, f: SummaryFigures, t: int) -> list[tuple[str, str, int | str]]:
