@@ -8,7 +8,13 @@ Airflow tasks log the counts the steps return.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from linkage.ingest.load import DeliveryResult
+    from linkage.match.linker import LinkSummary
+    from linkage.pipeline.ingest import IngestRun
+    from linkage.referral.history import FlagRun
 
 
 class Observer:
@@ -27,14 +33,14 @@ class Observer:
     def rows_mapped(self, name: str, done: int, total: int) -> None:
         """Rows of the file mapped so far."""
 
-    def file_done(self, result: Any) -> None:
-        """One file is done (a DeliveryResult)."""
+    def file_done(self, result: DeliveryResult) -> None:
+        """One file is done."""
 
     def docs_started(self) -> None:
         """The validation pages (Data Docs) of the batch are being rendered."""
 
-    def ingest_done(self, run: Any) -> None:
-        """The ingest is over (an IngestRun)."""
+    def ingest_done(self, run: IngestRun) -> None:
+        """The ingest is over."""
 
     def link_started(self) -> None:
         """Linking begins."""
@@ -42,14 +48,14 @@ class Observer:
     def link_progress(self, message: str) -> None:
         """What linking is doing now (a phase, or that it waits for another link's lock)."""
 
-    def link_done(self, summary: Any) -> None:
-        """Linking is over (a LinkSummary)."""
+    def link_done(self, summary: LinkSummary) -> None:
+        """Linking is over."""
 
     def flag_started(self) -> None:
         """Every return is being checked for a referral."""
 
-    def flag_done(self, run: Any) -> None:
-        """Flags are up to date (a FlagRun)."""
+    def flag_done(self, run: FlagRun) -> None:
+        """Flags are up to date."""
 
 
 QUIET = Observer()
