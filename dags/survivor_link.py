@@ -85,17 +85,16 @@ the report stays approved; clear the task to try again.
 
 
 def notify_failure(context: dict) -> None:
-    """Final failure: say which task failed (ids only), and e-mail when SMTP is set up."""
+    """Final failure: say which task failed (ids only), and e-mail when SMTP is set up; a
+    rejected file's e-mail names it and why (linkage.officer.alerts)."""
+    from linkage.officer.alerts import failure_email
+
     ti = context.get("ti")
     what = f"{ti.dag_id}.{ti.task_id} run {ti.run_id}" if ti else "a survivor-link task"
     log.error("survivor-link: %s failed after its retries", what)
-    settings = load_settings()
-    sent = _send_mail(
-        list(settings.alert_email),
-        settings.report_from_email,
-        f"survivor-link: {what} failed",
-        f"<p>{what} failed after its retries. Open its log in the Airflow UI.</p>",
-    )
+    took = ti.xcom_pull(task_ids="ingest_pending") if ti and ti.task_id == "no_file_rejected" else None
+    mail = failure_email(load_settings(), what, (took or {}).get("sha256"))
+    sent = _send_mail(mail["to"], mail["from"], mail["subject"], mail["html"])
     if not sent:
         log.info("no failure e-mail sent (no alert_email or no smtp_default connection)")
 

@@ -187,6 +187,25 @@ class _Mailbox:
         return "250 OK"
 
 
+def _smtp_server(monkeypatch) -> tuple:
+    """A real SMTP server on a free loopback port, set as Airflow's smtp_default; (server, mailbox)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = _Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_DEFAULT",
+        f"smtp://127.0.0.1:{port}?disable_tls=true&disable_ssl=true&retry_limit=0",
+    )
+    return smtp, mailbox
+
+
 def _answer_when_asked(answer: str, note: str, outcome: dict) -> None:
     """What a data officer does in the UI: find the waiting approval, answer it (the real API)."""
     import time
@@ -215,10 +234,7 @@ def test_weekly_report_waits_for_approval_then_delivers_and_mails_or_records_rej
     airflow_home: Path, settings: Settings, synth_dir: Path, monkeypatch
 ) -> None:
     import datetime as dt
-    import socket
     import threading
-
-    from aiosmtpd.controller import Controller
 
     from linkage.pipeline import ingest_pending, link_and_flag
     from linkage.store.models import Report
@@ -234,16 +250,7 @@ def test_weekly_report_waits_for_approval_then_delivers_and_mails_or_records_rej
         ingest_pending(settings, folder.name)
     link_and_flag(settings, dt.date(2026, 11, 23))
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    mailbox = _Mailbox()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_SMTP_DEFAULT",
-        f"smtp://127.0.0.1:{port}?disable_tls=true&disable_ssl=true&retry_limit=0",
-    )
+    smtp, mailbox = _smtp_server(monkeypatch)
     monkeypatch.setenv("SURVIVOR_LINK_REPORT_EMAIL", "case-lead@mosvy.example")
     dag = dagbag().dags["weekly_report"]
     try:
@@ -327,9 +334,25 @@ def test_a_rejected_file_fails_its_run_once_saying_why_while_the_rest_loads_and_
         return real(data, *args)
 
     monkeypatch.setattr(load_module, "read_table", failing)
+    smtp, mailbox = _smtp_server(monkeypatch)
+    monkeypatch.setenv("SURVIVOR_LINK_ALERT_EMAIL", "officers@mosvy.example")
     bag = dagbag()
-    ingest = bag.dags["ingest_iom"].test()
+    try:
+        ingest = bag.dags["ingest_iom"].test()
+    finally:
+        smtp.stop()
     assert ingest.state == "failed"
+    # The failure callback e-mailed the officers: the file and why, what to do, no value.
+    assert len(mailbox.messages) == 1
+    to, alert = mailbox.messages[0]
+    assert to == ["officers@mosvy.example"]
+    assert alert["Subject"] == "survivor-link: 1 file(s) rejected from iom: a-fails.csv"
+    html = next(p for p in alert.walk() if p.get_content_type() == "text/html")
+    body = html.get_payload(decode=True).decode()
+    assert "a-fails.csv (iom) was rejected: could not be read: an internal error" in body
+    assert "ValueError at load.py" in body
+    assert "drop it again into landing/iom/" in body and "b-nul.csv" not in body
+    assert [c for c in CANARIES if c in alert.as_string()] == []
     tis = {ti.task_id: ti for ti in ingest.get_task_instances()}
     assert tis["ingest_pending"].state == "success"
     assert tis["no_file_rejected"].state == "failed" and tis["no_file_rejected"].try_number == 1

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from linkage.cli import main
@@ -258,36 +257,13 @@ def test_data_docs_of_a_batch_render_once_when_it_ends(settings: Settings, tmp_p
         )
         for n in (1, 2)
     ]
-    docs = settings.home / "data_docs" / "validations"
+    docs = settings.home / "data_docs" / "deliveries"
     with Ingestor(settings) as ingestor:
         for f in files:
             assert ingestor.ingest_path(f).status == "ingested"
         assert not docs.exists()  # held back while the batch runs
-    pages = {p.parent.name for p in docs.rglob("*.html")}  # one folder per delivery
+    pages = {p.name for p in docs.glob("*.html")}  # one page per delivery
     assert len(pages) == 2, pages
     bare = write(tmp_path / "landing" / "iom" / "l3.csv", iom_csv([iom_row("KH-IOM-2024-3000")]))
     Ingestor(settings).ingest_path(bare)  # used bare: its pages come at once
-    assert len({p.parent.name for p in docs.rglob("*.html")}) == 3
-
-
-def test_data_docs_index_lists_the_newest_validations_and_keeps_every_page(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each build reads every validation its index lists, so the index is capped at the newest;
-    a store made before the cap gets it, and no delivery's page is deleted."""
-    from linkage.ingest import data_docs
-
-    def deliver(n: int) -> str:
-        f = write(tmp_path / "landing" / "iom" / f"d{n}.csv", iom_csv([iom_row(f"KH-IOM-2024-{n}000")]))
-        return Ingestor(settings).ingest_path(f).sha256
-
-    monkeypatch.setattr(data_docs, "INDEX_LIMIT", None)  # a store as they were made before the cap
-    first = deliver(1)
-    data_docs._context.cache_clear()  # a new process, with the cap
-    monkeypatch.setattr(data_docs, "INDEX_LIMIT", 2)  # the two suites of one delivery
-    second, third = deliver(2), deliver(3)
-    index = (settings.home / "data_docs" / "index.html").read_text(encoding="utf-8")
-    assert f"iom-{third[:12]}" in index
-    assert f"iom-{second[:12]}" not in index and f"iom-{first[:12]}" not in index
-    pages = {p.parent.parent.name for p in (settings.home / "data_docs" / "validations").rglob("*.html")}
-    assert {f"iom-{sha[:12]}" for sha in (first, second, third)} <= pages
+    assert len(list(docs.glob("*.html"))) == 3

@@ -82,12 +82,12 @@ def test_canaries_never_leave_the_store(settings: Settings, tmp_path: Path) -> N
         ]
         stored += [json.dumps(p.explanation, ensure_ascii=False) for p in s.scalars(select(CandidatePair))]
     assert len(quarantined) >= 4  # the bad rows really were exercised
-    # Great Expectations' Data Docs and its stored results: the pages are there, the values are not.
+    # The validation pages and GX's stored results: the pages are there, the values are not.
     docs = settings.home / "data_docs"
     assert (docs / "index.html").exists()
-    pages = list((docs / "validations").rglob("*.html"))
-    assert len(pages) >= 4  # canonical and source suite, for each of the two lists
-    assert any("unexpected" in p.read_text(errors="ignore") for p in pages)  # failures are shown
+    pages = list((docs / "deliveries").rglob("*.html"))
+    assert len(pages) == 2  # one for each of the two lists
+    assert any("did not pass: quarantined" in p.read_text(errors="ignore") for p in pages)  # shown
     for folder in (docs, settings.home / "gx"):
         stored += [p.read_text(errors="ignore") for p in folder.rglob("*") if p.is_file()]
     assert not [p for p in pages if "2077-07-17" in p.read_text(errors="ignore")]  # the future birth date

@@ -1,8 +1,9 @@
-"""Great Expectations Data Docs: a page per validated delivery that an officer can open.
+"""Validation pages (our Data Docs): a page per validated delivery that an officer can open.
 
-GX keeps results in a file-backed context under `<home>/gx/`, and renders them to
-`<home>/data_docs/index.html`. What it is given is stripped first: a GX result can carry the
-failing values themselves (a wrong birth date, a phone), so only the counts and shares stay.
+GX keeps its results in a file-backed context under `<home>/gx/` (GX's own record, readable
+with its tools); the pages under `<home>/data_docs/` are ours (validation_pages.py says why:
+GX's own pages are blank offline). What either is given is stripped first: a GX result can
+carry the failing values themselves (a wrong birth date, a phone), so only the counts stay.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from linkage.ingest.validation_pages import page_name, write_index, write_page
 from linkage.settings import Settings
 
 log = logging.getLogger(__name__)
-SITE = "survivor_link"  # not "local_site", which GX builds under uncommitted/ by default
 KEEP = frozenset(
     {
         "element_count",
@@ -57,40 +58,11 @@ def _raised(info: dict) -> bool:
     return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
 
 
-# The index page lists this many of the newest validations (two per delivery: 200
-# deliveries). Each build reads every result its index lists again: uncapped, a build took
-# 1.5 ms longer per delivery ever stored (0.64 s after 400); capped at 100 it took 0.34 s
-# there, the rest being GX listing the folders. Every page stays, under
-# data_docs/validations/<suite>/<source>-<first 12 of the delivery's SHA-256>/.
-INDEX_LIMIT = 400
-
-
-def _site_config(home: str) -> dict[str, Any]:
-    """Our Data Docs site: pages under <home>/data_docs, an index of the newest validations."""
-    return {
-        "class_name": "SiteBuilder",
-        "store_backend": {
-            "class_name": "TupleFilesystemStoreBackend",
-            "base_directory": str(Path(home) / "data_docs"),
-        },
-        "site_index_builder": {
-            "class_name": "DefaultSiteIndexBuilder",
-            "validation_results_limit": INDEX_LIMIT,
-        },
-    }
-
-
 @cache
 def _context(home: str) -> Any:
     import great_expectations as gx
 
-    ctx = gx.get_context(mode="file", project_root_dir=home)
-    sites = ctx.get_config().data_docs_sites or {}
-    if SITE not in sites:
-        ctx.add_data_docs_site(SITE, _site_config(home))
-    elif sites[SITE] != _site_config(home):  # a store made before the index was limited
-        ctx.update_data_docs_site(SITE, _site_config(home))
-    return ctx
+    return gx.get_context(mode="file", project_root_dir=home)
 
 
 def publish(settings: Settings, deliveries: list[tuple[list[Any], str, str]]) -> Path | None:
@@ -111,7 +83,6 @@ def publish(settings: Settings, deliveries: list[tuple[list[Any], str, str]]) ->
 
         settings.home.mkdir(parents=True, exist_ok=True)
         ctx = _context(str(settings.home.resolve()))
-        keys = []
         for results, source, sha in deliveries:
             run = RunIdentifier(run_name=f"{source}-{sha[:12]}", run_time=dt.datetime.now(dt.UTC))
             for result in results:
@@ -121,9 +92,28 @@ def publish(settings: Settings, deliveries: list[tuple[list[Any], str, str]]) ->
                     batch_identifier=sha[:16],
                 )
                 ctx.validation_results_store.set(key, strip_values(result))
-                keys.append(key)
-        ctx.build_data_docs(site_names=[SITE], resource_identifiers=keys)
+        _render(settings, [(results, sha) for results, _source, sha in deliveries])
     except Exception as exc:  # noqa: BLE001 - a view, not the data: say so and go on
         log.warning("Data Docs not updated (last delivery %s): %s", sha[:12], type(exc).__name__)
         return None
     return docs_dir(settings) / "index.html"
+
+
+def _render(settings: Settings, validated: list[tuple[list[Any], str]]) -> None:
+    """Our pages (validation_pages.py): one per delivery just validated, then the index."""
+    from linkage.officer.deliveries import list_deliveries
+
+    docs = docs_dir(settings)
+    now = dt.datetime.now(dt.UTC)
+    views = {d.sha256: d for d in list_deliveries(settings, [sha for _, sha in validated])}
+    for results, sha in validated:
+        if sha in views:
+            write_page(docs, views[sha], results, now)
+    write_index(docs, list_deliveries(settings))
+
+
+def page_for(settings: Settings, sha256: str) -> Path | None:
+    """A delivery's validation page, when it has one (a file rejected before its rows were
+    checked has none)."""
+    path = docs_dir(settings) / page_name(sha256)
+    return path if path.is_file() else None

@@ -108,6 +108,80 @@ def _value_for(field: str, ref) -> str:
     return "" if key is None else str(ref.values.get(key) or "")
 
 
+def _checked(settings, d) -> dict[str, Any]:
+    """A delivery with what became of it in words and the link to its validation page, if any."""
+    from linkage.ingest.data_docs import page_for
+    from linkage.ingest.validation_pages import outcome, page_name
+
+    link = f"{BASE}/data-docs/{page_name(d.sha256)}" if page_for(settings, d.sha256) else None
+    return {"d": d, "outcome": outcome(d), "checks": link}
+
+
+def _both_persons(settings, user, pair: dict | None, show: bool) -> dict[str, dict | None]:
+    """The rest of each side's person (other records, returns, flags); one lookup when both
+    records are already one person."""
+    from linkage.officer.person import person_context
+    from linkage.store.db import acting_as
+
+    out: dict[str, dict | None] = {}
+    if pair is None:
+        return out
+    for side in ("a", "b"):
+        ref = pair[side]
+        if ref is None or not ref.person_id:
+            out[side] = None
+        elif side == "b" and out.get("a") and out["a"]["person_id"] == ref.person_id:
+            out[side] = out["a"] | {"same_as_a": True}
+        else:
+            with acting_as(user_name(user)):
+                out[side] = person_context(settings, ref.person_id, ref.record_id, show)
+    return out
+
+
+# Where delivery is, by the state of the run's `deliver` task.
+_DELIVER_STEP = {
+    "none": "the approval task resumes",
+    "scheduled": "the deliver task starts",
+    "queued": "the deliver task starts",
+    "running": "copying to the outbox",
+}
+
+
+def _phase(r: dict[str, Any], asked: dict[str, Any] | None) -> dict[str, Any]:
+    """Where a report stands in words, from the store's status and Airflow's approval task.
+
+    Why both: the store hears of an answer only when `deliver` or `record_rejection` runs (two
+    task starts after it), while Airflow knows at once; so the page says "delivering…" from
+    the moment the officer approves, and polls until the store says delivered.
+    """
+    status, a = r["status"], asked or {}
+    tasks = a.get("tasks", {})
+    waiting = bool(a.get("waiting"))
+    ready_in = int(a.get("ready_in", 0)) if waiting else 0
+    if status in ("delivered", "rejected"):
+        phase, text = status, status
+    elif status == "approved" or a.get("answer") == "Approve":
+        who = a.get("by") or r.get("decided_by") or "an officer"
+        step = _DELIVER_STEP.get(tasks.get("deliver", "none"), "copying to the outbox")
+        phase, text = "delivering", f"approved by {who}: delivering… ({step})"
+    elif a.get("answer") == "Reject":
+        phase, text = "rejecting", f"rejected by {a.get('by') or 'an officer'}: recording why…"
+    elif waiting and ready_in:
+        asked_at = _local(a.get("asked_at"))
+        phase, text = "settling", f"approval asked {asked_at}: the form opens in {ready_in} s"
+    elif waiting:
+        phase, text = "waiting", "waiting for your approval"
+    else:
+        phase, text = "built", status
+    return {
+        "phase": phase,
+        "state_text": text,
+        "ready_in": ready_in,
+        "waiting": a.get("run_id") if phase == "waiting" else None,
+        "polling": phase in ("settling", "delivering", "rejecting"),
+    }
+
+
 class Decision(BaseModel):
     """A reviewer's verdict on a pair, as the review page posts it."""
 
@@ -133,7 +207,7 @@ def create_app() -> FastAPI:
             user,
             title="Deliveries",
             page="deliveries",
-            deliveries=list_deliveries(settings),
+            deliveries=[_checked(settings, d) for d in list_deliveries(settings)],
             data_docs=docs,
             message=message,
         )
@@ -157,6 +231,7 @@ def create_app() -> FastAPI:
             title=d.file_name,
             page="deliveries",
             d=d,
+            checks=_checked(settings, d)["checks"],
             rows=rows,
             show_values=show,
             can_see_values=may_see_values(user),
@@ -229,6 +304,7 @@ def create_app() -> FastAPI:
                     current,
                 )
         fields = _fields(current["explanation"], current["a"], current["b"]) if current else []
+        persons = _both_persons(settings, user, current, show)
         message = f"Pair {decided} recorded; the next link applies it." if decided else None
         if undone:
             message = f"Decision on pair {undone} taken back; it waits again."
@@ -238,6 +314,7 @@ def create_app() -> FastAPI:
             title="Review",
             page="review",
             pair=current,
+            persons=persons,
             index=i,
             waiting=waiting,
             fields=fields,
@@ -301,10 +378,10 @@ def create_app() -> FastAPI:
     @app.get("/report", response_class=HTMLResponse)
     def report(user: Officer, message: str | None = None, error: str | None = None):
         from linkage.officer.reports import list_reports
-        from survivor_link_ui.waiting import waiting_reports
+        from survivor_link_ui.waiting import approvals
 
-        waiting = waiting_reports()
-        reports = [r | {"waiting": waiting.get(r["report_id"])} for r in list_reports(_settings())]
+        asked = approvals()
+        reports = [r | _phase(r, asked.get(r["report_id"])) for r in list_reports(_settings())]
         return _page(
             "report.html",
             user,
@@ -364,6 +441,20 @@ def create_app() -> FastAPI:
             else "Rejected: it will not be delivered."
         )
         return RedirectResponse(back + "message=" + quote(said), 303)
+
+    @app.get("/report/{report_id}/state")
+    def report_state(report_id: int, user: Officer) -> dict[str, Any]:
+        """Where the report stands, for the page to poll while it settles or is delivered."""
+        from linkage.officer.reports import list_reports
+        from survivor_link_ui.waiting import approvals
+
+        r = next((r for r in list_reports(_settings()) if r["report_id"] == report_id), None)
+        if r is None:
+            raise HTTPException(404, "no such report")
+        phase = _phase(r, approvals().get(report_id))
+        return {"report_id": report_id, "status": r["status"]} | {
+            k: phase[k] for k in ("phase", "state_text", "ready_in", "polling")
+        }
 
     @app.get("/report/{report_id}/workbook")
     def workbook(report_id: int, user: Officer):
