@@ -722,3 +722,31 @@ def test_the_engine_links_records_that_no_pass_pairs() -> None:
         default_spec(),
     )
     assert len(done.candidates) == 0 and len(set(done.labels.tolist())) == 2
+
+
+def test_returns_compare_by_how_far_apart_they_are() -> None:
+    man = {"family_name": "SOK", "given_name": "DARA", "district_code": "0607", "country": "TH"}
+    lv = levels_of(
+        {**man, "return_date": dt.date(2025, 3, 1)},
+        {**man, "return_date": dt.date(2025, 3, 4)},  # the border and the province, 3 days apart
+        {**man, "return_date": dt.date(2025, 3, 12)},  # registered 11 days later
+        {**man, "return_date": dt.date(2025, 8, 1)},  # five months later: rarely one man again
+        {**man, "return_date": dt.date(2028, 1, 1)},  # years later: trafficked again
+        {**man, "return_date": None},  # no date: unknown, whatever the country says
+    )
+    got = [level("context", v).split("; ")[1] for v in lv["context"].iloc[:5]]
+    assert got == [
+        "return: same return",
+        "return: within a month",
+        "return: same country, months apart",
+        "return: same country, years apart",
+        "return unknown",
+    ]
+
+
+@pytest.mark.parametrize(("one", "both"), [("SOKHA", "SOKHA SOPHAL"), ("SOPHAL", "SOKHA SOPHAL")])
+def test_one_of_two_given_names_alone_is_close(one: str, both: str) -> None:
+    names = (one, both, "SOKHA", "DARA")
+    lv = levels_of(*({"family_name": "CHHIM", "given_name": g} for g in names))
+    assert level("given_name", lv["given_name"].iloc[0]) == "same consonants"
+    assert level("given_name", lv["given_name"].iloc[4]) in ("different", "similar")  # SOKHA SOPHAL, DARA

@@ -25,7 +25,7 @@ _SPEC = default_spec()
 # The levels each feature's code below assigns (the spec names them): a spec whose level
 # count differs from the code's would weigh pairs under wrong names.
 _CODED_LEVELS = {
-    "family_name": 5, "given_name": 5, "birth": 6, "context": 35,
+    "family_name": 5, "given_name": 5, "birth": 6, "context": 49,
     "phone": 2, "id_document": 2, "father": 3, "lists": 3,
 }  # fmt: skip
 if {f: len(v.levels) for f, v in _SPEC.features.items()} != _CODED_LEVELS:
@@ -130,6 +130,8 @@ class NameFeature(BaseCompareFeature):
         "giv_skel",
         "fam_letters",
         "giv_letters",
+        "fam_parts",
+        "giv_parts",
     ]
     CODES = ["fam_code", "giv_code"]
 
@@ -143,10 +145,10 @@ class NameFeature(BaseCompareFeature):
     def _compute_vectorized(self, *args):  # type: ignore[override]
         half = len(args) // 2
         a, b = args[:half], args[half:]
-        fa, ga, fka, gka, fta, gta, fsa, gsa, fla, gla = (_s(x) for x in a[:10])
-        fb, gb, fkb, gkb, ftb, gtb, fsb, gsb, flb, glb = (_s(x) for x in b[:10])
-        fca, gca = (_num(x) for x in a[10:])
-        fcb, gcb = (_num(x) for x in b[10:])
+        fa, ga, fka, gka, fta, gta, fsa, gsa, fla, gla, fpa, gpa = (_s(x) for x in a[:12])
+        fb, gb, fkb, gkb, ftb, gtb, fsb, gsb, flb, glb, fpb, gpb = (_s(x) for x in b[:12])
+        fca, gca = (_num(x) for x in a[12:])
+        fcb, gcb = (_num(x) for x in b[12:])
         ff, gg = _jw(fa, fb, fca, fcb), _jw(ga, gb, gca, gcb)
         fg, gf = _jw(fa, gb, fca, gcb), _jw(ga, fb, gca, fcb)
         swapped = (fg + gf) > (ff + gg) + 1e-9
@@ -174,6 +176,16 @@ class NameFeature(BaseCompareFeature):
             if len(low):
                 by_letters = np.minimum(_bands(_jw(ta[low], tb[low]), cuts), 2)
                 level[low] = np.maximum(level[low], by_letters)
+        # One of his two given names alone (Sokha for Sokha Sophal) is as close as a
+        # spelling that keeps the consonants: the rest of the record decides.
+        gb_o, gpb_o = np.where(swapped, fb, gb), np.where(swapped, fpb, gpb)
+        low = np.flatnonzero((giv_level < 2) & ((gpa != "") | (gpb_o != "")))
+        if len(low):
+            one = [
+                (kb != "" and f"|{kb}|" in pa) or (ka != "" and f"|{ka}|" in pb)
+                for ka, kb, pa, pb in zip(ga[low], gb_o[low], gpa[low], gpb_o[low], strict=True)
+            ]
+            giv_level[low[np.asarray(one, dtype=bool)]] = 2
         # Same spelling, or the same Khmer script (unambiguous about which part is which).
         fam_same = _known(fta) & np.where(swapped, fta == gtb, fta == ftb)
         giv_same = _known(gta) & np.where(swapped, gta == ftb, gta == gtb)
@@ -303,13 +315,16 @@ class FatherFeature(BaseCompareFeature):
 
 
 class ReturnFeature(BaseCompareFeature):
-    """The return: same date (a week's slack) and country; an NGO's intake soon after the
-    other record's return; or only the country.
+    """The return: same date (a week's slack) or within a month, and country; an NGO's intake
+    soon after the other record's return; else how far apart the two returns are.
 
     Why the intake: an NGO takes a man into case management weeks after he came home, so
     an intake list says nothing of the return itself but dates it. Two namesakes of one
     district rarely both came home in the months before one intake; an intake long after,
     or before, a return says nothing (he may have come home twice), so it is no evidence.
+    Why months apart is its own level: one man comes home twice only when trafficked again,
+    which takes longer than the months that often part two namesakes' returns. Why within a
+    month: a province registers a man days after the border did, sometimes over a week.
     """
 
     name = "return"
@@ -319,6 +334,8 @@ class ReturnFeature(BaseCompareFeature):
         super().__init__(cols, cols, label="return")
         spec = spec or _SPEC
         self.window_days = spec.cut("context", "same_return_days")
+        self.month_days = spec.cut("context", "same_month_days")
+        self.year_days = spec.cut("context", "same_year_days")
         self.intake_days = spec.cut("context", "intake_days")
 
     def _compute_vectorized(self, ra, ca, ia, rb, cb, ib):  # type: ignore[override]
@@ -328,12 +345,14 @@ class ReturnFeature(BaseCompareFeature):
         days = np.abs((ra - rb) / day)
         country_known = _known(ca) & _known(cb)
         other_country = country_known & (ca != cb)
-        level = np.where(country_known & (ca == cb), 1, 0).astype(np.int8)
-        level[np.isnan(days) & ~country_known] = MISSING
-        limit = self.intake_days
-        soon = _within((ia - rb) / day, limit) | _within((ib - ra) / day, limit)
-        level[soon & ~other_country] = 2
-        level[(days <= self.window_days) & ~other_country] = 3
+        level = np.full(len(ca), MISSING, dtype=np.int8)
+        level[days > self.year_days] = 1
+        level[days <= self.year_days] = 2
+        soon = _within((ia - rb) / day, self.intake_days) | _within((ib - ra) / day, self.intake_days)
+        level[soon] = 3
+        level[days <= self.month_days] = 4
+        level[days <= self.window_days] = 5
+        level[other_country] = 0
         return level
 
 

@@ -72,6 +72,22 @@ def _name_key(text: object) -> str:
     return phonetic_key(conventional_spelling().get(joined, joined))
 
 
+def _part_keys(text: object) -> str:
+    """The phonetic key of each word of a name of two or more words, as '|A|B|' ('' else).
+
+    Why: a man with two given names (Sokha Sophal) is often listed by one of them alone
+    (Sokha); the joined key of both is far from the key of one, the key of a word is not.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    latin = romanise(text) if has_khmer(text) else text
+    words = [w for w in re.split(r"[\s\-]+", latin.upper()) if len(w) >= 2]
+    if len(words) < 2:
+        return ""
+    spelling = conventional_spelling()
+    return "|" + "|".join(phonetic_key(spelling.get(w, w)) for w in words) + "|"
+
+
 def _latin_text(text: object) -> str:
     """The spelling as written (tidied, spaces out), for the same-spelling level."""
     if not isinstance(text, str) or not text.strip():
@@ -107,6 +123,8 @@ def build_frame(records: pd.DataFrame) -> pd.DataFrame:
     giv = r["given_name"].where(r["given_name"].notna(), r["given_name_kh"])
     f["fam_key"] = _map_unique(fam, _name_key).fillna("").astype(str)
     f["giv_key"] = _map_unique(giv, _name_key).fillna("").astype(str)
+    f["fam_parts"] = _map_unique(fam, _part_keys).fillna("").astype(str)
+    f["giv_parts"] = _map_unique(giv, _part_keys).fillna("").astype(str)
     # consonant skeletons (Rotana/Ratana), and one shared code per distinct name key
     f["fam_skel"] = f["fam_key"].str.translate(_VOWELS)
     f["giv_skel"] = f["giv_key"].str.translate(_VOWELS)
@@ -165,6 +183,8 @@ def build_frame(records: pd.DataFrame) -> pd.DataFrame:
         "fam_kh",
         "giv_kh",
         "father_key",
+        "fam_parts",
+        "giv_parts",
     ):
         f[col] = f[col].astype("string").mask(f[col] == "", pd.NA)
     # the same spellings, kept as text for letter similarity (fam_text is coded for equality)
