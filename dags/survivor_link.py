@@ -92,8 +92,13 @@ def notify_failure(context: dict) -> None:
     ti = context.get("ti")
     what = f"{ti.dag_id}.{ti.task_id} run {ti.run_id}" if ti else "a survivor-link task"
     log.error("survivor-link: %s failed after its retries", what)
-    took = ti.xcom_pull(task_ids="ingest_pending") if ti and ti.task_id == "no_file_rejected" else None
-    mail = failure_email(load_settings(), what, (took or {}).get("sha256"))
+    settings = load_settings()
+    try:  # the rejected files' names and reasons come from the store ...
+        took = ti.xcom_pull(task_ids="ingest_pending") if ti and ti.task_id == "no_file_rejected" else None
+        mail = failure_email(settings, what, (took or {}).get("sha256"))
+    except Exception as exc:  # ... which may be what failed: then the ids-only alert still goes
+        log.warning("failure e-mail without the files' reasons (%s)", type(exc).__name__)
+        mail = failure_email(settings, what)
     sent = _send_mail(mail["to"], mail["from"], mail["subject"], mail["html"])
     if not sent:
         log.info("no failure e-mail sent (no alert_email or no smtp_default connection)")

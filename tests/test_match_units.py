@@ -738,8 +738,8 @@ def test_returns_compare_by_how_far_apart_they_are() -> None:
     assert got == [
         "return: same return",
         "return: within a month",
-        "return: same country, months apart",
-        "return: same country, years apart",
+        "return: other return, months apart",
+        "return: other return, years apart",
         "return unknown",
     ]
 

@@ -147,6 +147,18 @@ _DELIVER_STEP = {
 }
 
 
+_FAILED = ("failed", "upstream_failed")
+
+
+def _failed_step(tasks: dict[str, str]) -> str | None:
+    """The delivering or rejecting task that failed, if one did: the page must not keep
+    saying "delivering…" over a task that will not run again by itself."""
+    for task, what in (("deliver", "delivering the report"), ("record_rejection", "recording the rejection")):
+        if tasks.get(task) in _FAILED:
+            return what
+    return None
+
+
 def _phase(r: dict[str, Any], asked: dict[str, Any] | None) -> dict[str, Any]:
     """Where a report stands in words, from the store's status and Airflow's approval task.
 
@@ -160,6 +172,8 @@ def _phase(r: dict[str, Any], asked: dict[str, Any] | None) -> dict[str, Any]:
     ready_in = int(a.get("ready_in", 0)) if waiting else 0
     if status in ("delivered", "rejected"):
         phase, text = status, status
+    elif (failed := _failed_step(tasks)) is not None:
+        phase, text = "failed", f"{failed} failed: clear that task in Airflow (Browse, Task Instances) to try again"
     elif status == "approved" or a.get("answer") == "Approve":
         who = a.get("by") or r.get("decided_by") or "an officer"
         step = _DELIVER_STEP.get(tasks.get("deliver", "none"), "copying to the outbox")
