@@ -8,12 +8,14 @@ from survivor_link_ui.app import _phase
 
 @pytest.mark.parametrize("state", ["failed", "upstream_failed"])
 def test_a_failed_delivery_says_so_and_stops_polling(state: str) -> None:
-    got = _phase({"status": "approved", "decided_by": "officer"}, {"answer": "Approve", "tasks": {"deliver": state}})
+    asked = {"answer": "Approve", "tasks": {"deliver": state}}
+    got = _phase({"status": "approved", "decided_by": "officer"}, asked)
     assert got["phase"] == "failed" and not got["polling"]
     assert "delivering the report failed" in got["state_text"] and "clear that task" in got["state_text"]
 
 
 def test_a_running_delivery_polls() -> None:
-    got = _phase({"status": "approved"}, {"answer": "Approve", "by": "officer", "tasks": {"deliver": "running"}})
+    asked = {"answer": "Approve", "by": "officer", "tasks": {"deliver": "running"}}
+    got = _phase({"status": "approved"}, asked)
     assert got["phase"] == "delivering" and got["polling"]
     assert got["state_text"] == "approved by officer: delivering… (copying to the outbox)"

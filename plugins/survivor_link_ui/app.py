@@ -173,7 +173,8 @@ def _phase(r: dict[str, Any], asked: dict[str, Any] | None) -> dict[str, Any]:
     if status in ("delivered", "rejected"):
         phase, text = status, status
     elif (failed := _failed_step(tasks)) is not None:
-        phase, text = "failed", f"{failed} failed: clear that task in Airflow (Browse, Task Instances) to try again"
+        phase = "failed"
+        text = f"{failed} failed: clear that task in Airflow (Browse, Task Instances) to try again"
     elif status == "approved" or a.get("answer") == "Approve":
         who = a.get("by") or r.get("decided_by") or "an officer"
         step = _DELIVER_STEP.get(tasks.get("deliver", "none"), "copying to the outbox")
