@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 
+# pytest-xdist's workers (execnet) set COLUMNS=80 and LINES=24 for a terminal they do not
+# have: the command line's output must wrap in the suite as it does outside it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 from linkage.settings import Settings, load_settings
 from linkage.store.db import dispose_engines, migrate
 
@@ -73,3 +79,23 @@ def linked_store(settings: Settings, synth_dir: Path) -> Settings:
         ingestor.ingest_path(f)
     link(settings)
     return settings
+
+
+# The longest modules first (each starts Airflow or a cluster): with `-n 2 --dist loadfile`
+# a worker takes whole files in this order, so the long ones run beside the many short ones
+# instead of last and alone.
+_LONG_FIRST = (
+    "tests/test_celery_cluster.py",
+    "tests/browser/test_officer_ui.py",
+    "tests/test_airflow.py",
+    "tests/test_privacy.py",
+    "tests/test_weekly_report.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return _LONG_FIRST.index(path) if path in _LONG_FIRST else len(_LONG_FIRST)
+
+    items.sort(key=rank)  # stable: the order inside each file stays as written
