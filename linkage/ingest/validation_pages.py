@@ -81,7 +81,8 @@ older pages stay under deliveries/){% endif %}. Open a file for its checks.</p>
 """
 
 
-def _local(value: Any) -> str:
+def local_time(value: Any) -> str:
+    """A stored UTC time (naive or aware) as Phnom Penh time, as officers read it."""
     if not isinstance(value, dt.datetime):
         return "" if value is None else str(value)
     if value.tzinfo is None:
@@ -89,12 +90,13 @@ def _local(value: Any) -> str:
     return value.astimezone(PHNOM_PENH).strftime("%d/%m/%Y %H:%M")
 
 
-def _rules(by_rule: dict[str, int]) -> str:
+def rules_text(by_rule: dict[str, int]) -> str:
+    """Quarantined rows by rule, commonest first: "3 date_format, 1 phone"."""
     return ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 _env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-_env.filters.update(local=_local, rules=_rules)
+_env.filters.update(local=local_time, rules=rules_text)
 
 
 def page_name(sha256: str) -> str:
@@ -113,7 +115,7 @@ def outcome(d: Any) -> dict[str, str]:
             "kind": "warn",
             "title": "Loaded with quarantined rows",
             "text": f"{d.rows_loaded} of {d.rows_read} rows loaded, {d.open_quarantined} quarantined "
-            f"({_rules(d.by_rule)})",
+            f"({rules_text(d.by_rule)})",
         }
     if d.rows_quarantined:
         return {

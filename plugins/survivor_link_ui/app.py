@@ -8,39 +8,24 @@ asking is audited in the store.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
 
+from linkage.ingest.validation_pages import local_time, rules_text
 from survivor_link_ui.access import Officer, may_see_values, user_name, values_allowed
 
 BASE = "/survivor-link"
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
 
 
-def _local(value: Any) -> str:
-    """A stored UTC time (naive or aware) as Phnom Penh time."""
-    if not isinstance(value, dt.datetime):
-        return "" if value is None else str(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(PHNOM_PENH).strftime("%d/%m/%Y %H:%M")
-
-
-def _rules(by_rule: dict[str, int]) -> str:
-    return ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items(), key=lambda kv: -kv[1]))
-
-
-templates.filters.update(local=_local, rules=_rules)
+templates.filters.update(local=local_time, rules=rules_text)
 
 
 def _settings():
@@ -182,7 +167,7 @@ def _phase(r: dict[str, Any], asked: dict[str, Any] | None) -> dict[str, Any]:
     elif a.get("answer") == "Reject":
         phase, text = "rejecting", f"rejected by {a.get('by') or 'an officer'}: recording why…"
     elif waiting and ready_in:
-        asked_at = _local(a.get("asked_at"))
+        asked_at = local_time(a.get("asked_at"))
         phase, text = "settling", f"approval asked {asked_at}: the form opens in {ready_in} s"
     elif waiting:
         phase, text = "waiting", "waiting for your approval"
