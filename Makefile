@@ -30,7 +30,7 @@ demo-cli: setup
 test: setup
 	@scripts/test_services.sh
 	$(VENV)/bin/ruff check linkage dags plugins tests benchmarks scripts
-	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 bench: setup
 	$(UV) sync --frozen --all-extras --group bench

@@ -81,8 +81,9 @@ def linked_store(settings: Settings, synth_dir: Path) -> Settings:
     return settings
 
 
-# The longest modules first (each starts Airflow or a cluster): with `-n 2 --dist loadfile`
-# a worker takes whole files in this order, so the long ones run beside the many short ones
+# The longest modules first (each starts Airflow or a cluster): with `-n 2 --dist loadfile
+# --no-loadscope-reorder` (xdist would otherwise put files with more tests first) a worker
+# takes whole files in this order, so the long ones run beside the many short ones
 # instead of last and alone.
 _LONG_FIRST = (
     "tests/test_celery_cluster.py",
