@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from survivor_link_ui.app import _phase
+from survivor_link_ui.report_state import _phase
 
 
 @pytest.mark.parametrize("state", ["failed", "upstream_failed"])
