@@ -84,8 +84,7 @@ def _part_keys(text: object) -> str:
     words = [w for w in re.split(r"[\s\-]+", latin.upper()) if len(w) >= 2]
     if len(words) < 2:
         return ""
-    spelling = conventional_spelling()
-    return "|" + "|".join(phonetic_key(spelling.get(w, w)) for w in words) + "|"
+    return "|" + "|".join(_name_key(w) for w in words) + "|"
 
 
 def _latin_text(text: object) -> str:
