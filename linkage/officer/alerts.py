@@ -11,14 +11,14 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from linkage.officer.deliveries import list_deliveries
+from linkage.officer.deliveries import rejected_deliveries
 from linkage.settings import Settings
 
 
 def failure_email(settings: Settings, what: str, hashes: list[str] | None = None) -> dict[str, Any]:
     """The alert for `what` (dag.task run id) that failed; when it failed because files were
     rejected (hashes: the files its run took in), it names each rejected file and why."""
-    rejected = [d for d in list_deliveries(settings, hashes) if d.status == "rejected"] if hashes else []
+    rejected = rejected_deliveries(settings, hashes)
     if rejected:
         names = ", ".join(d.file_name for d in rejected[:3]) + (" and more" if len(rejected) > 3 else "")
         subject = f"survivor-link: {len(rejected)} file(s) rejected from {rejected[0].source}: {names}"

@@ -92,6 +92,13 @@ def list_deliveries(settings: Settings, hashes: list[str] | None = None) -> list
     ]
 
 
+
+def rejected_deliveries(settings: Settings, hashes: list[str] | None) -> list[DeliveryView]:
+    """The rejected ones among these deliveries; none when no delivery is named."""
+    if not hashes:
+        return []
+    return [d for d in list_deliveries(settings, hashes) if d.status == "rejected"]
+
 def run_note(settings: Settings, hashes: list[str]) -> str:
     """The note of an ingest run: one line per file it took in, or that it found nothing."""
     views = list_deliveries(settings, hashes)

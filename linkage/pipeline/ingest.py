@@ -153,11 +153,8 @@ def ingest_note(settings: Settings, counts: dict[str, Any]) -> str:
 
 def records_event(counts: dict[str, Any], note: str) -> dict[str, Any]:
     """The records asset event's extra: the delivery ledger's line, counts and file lines only."""
-    keys = ("source", "deliveries", "ingested", "rejected", "duplicate", "rows_loaded")
-    return {k: counts[k] for k in keys} | {
-        "rows_quarantined": counts["rows_quarantined"],
-        "files": note.splitlines()[:20],
-    }
+    keys = ("source", "deliveries", "ingested", "rejected", "duplicate", "rows_loaded", "rows_quarantined")
+    return {k: counts[k] for k in keys} | {"files": note.splitlines()[:20]}
 
 
 @dataclass(frozen=True)
@@ -170,9 +167,9 @@ class Rejections:
 
 def rejections(settings: Settings, hashes: list[str]) -> Rejections | None:
     """Which of these deliveries were rejected, why, and what to do; None when none was."""
-    from linkage.officer.deliveries import list_deliveries
+    from linkage.officer.deliveries import rejected_deliveries
 
-    rejected = [d for d in list_deliveries(settings, hashes) if d.status == "rejected"]
+    rejected = rejected_deliveries(settings, hashes)
     if not rejected:
         return None
     return Rejections(
