@@ -105,11 +105,12 @@ def _render(settings: Settings, validated: list[tuple[list[Any], str]]) -> None:
 
     docs = docs_dir(settings)
     now = dt.datetime.now(dt.UTC)
-    views = {d.sha256: d for d in list_deliveries(settings, [sha for _, sha in validated])}
+    every = list_deliveries(settings)  # the index lists them all; the new pages need a few
+    views = {d.sha256: d for d in every}
     for results, sha in validated:
         if sha in views:
             write_page(docs, views[sha], results, now)
-    write_index(docs, list_deliveries(settings))
+    write_index(docs, every)
 
 
 def page_for(settings: Settings, sha256: str) -> Path | None:

@@ -182,8 +182,8 @@ def write_page(docs: Path, delivery: Any, results: list[Any], checked: dt.dateti
 def write_index(docs: Path, deliveries: list[Any]) -> Path:
     """The index of the deliveries (DeliveryViews, newest first) that have a page."""
     folder = docs / "deliveries"
-    have = set(os.listdir(folder)) if folder.is_dir() else set()
-    listed = [d for d in deliveries if f"{d.sha256[:16]}.html" in have]
+    have = {f"deliveries/{name}" for name in os.listdir(folder)} if folder.is_dir() else set()
+    listed = [d for d in deliveries if page_name(d.sha256) in have]
     rows = [(d, outcome(d)) for d in listed[:INDEX_LIMIT]]
     html = _env.from_string(_INDEX).render(
         style=_STYLE, rows=rows, capped=len(listed) > INDEX_LIMIT, limit=INDEX_LIMIT
