@@ -52,7 +52,7 @@ class RecordRef:
     values: dict[str, Any] | None = None
 
 
-def _refs(s: Session, ids: list[int], show_values: bool) -> dict[int, RecordRef]:
+def record_refs(s: Session, ids: list[int], show_values: bool) -> dict[int, RecordRef]:
     rows = s.execute(
         select(Record, Delivery.file_name, PersonRecord.person_id, PersonRecord.event_id)
         .join(Delivery, Delivery.sha256 == Record.delivery_sha256)
@@ -113,7 +113,8 @@ def open_pairs(settings: Settings, limit: int = 50, show_values: bool = False) -
         )[:limit]
         chosen = [r.id for r in ranked]
         pairs = {p.id: p for p in s.scalars(select(CandidatePair).where(CandidatePair.id.in_(chosen)))}
-        refs = _refs(s, sorted({r.record_a for r in ranked} | {r.record_b for r in ranked}), show_values)
+        ids = sorted({r.record_a for r in ranked} | {r.record_b for r in ranked})
+        refs = record_refs(s, ids, show_values)
         if show_values and ranked:
             audit(s, "review.show_values", None, pairs=len(ranked))
         return [
@@ -250,7 +251,7 @@ def explain_person(settings: Settings, person_id: str, show_values: bool = False
                 select(PersonRecord.record_id).where(PersonRecord.person_id == current)
             ).scalars()
         ]
-        refs = _refs(s, ids, show_values)
+        refs = record_refs(s, ids, show_values)
         within = _pairs_within(s, sorted(ids), spec_for(settings))
         pairs = (
             s.execute(

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from linkage.match.review import explain_person, resolve_person
+from linkage.match.review import explain_person, record_refs, resolve_person
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
 from linkage.store.models import Flag, PersonRecord, ReturnEvent
@@ -43,13 +43,11 @@ def person_context(
     Why not person_page: that scores every pair of his records again, which a reviewer
     moving through the queue by keyboard should not wait for; this is three lookups.
     """
-    from linkage.match.review import _refs  # the records as the pair itself shows them
-
     with session_scope(settings) as s:
         current = resolve_person(s, person_id)
         ids = list(s.scalars(select(PersonRecord.record_id).where(PersonRecord.person_id == current)))
         others = sorted(int(i) for i in ids if i != except_record)
-        refs = _refs(s, others, show_values)
+        refs = record_refs(s, others, show_values)
         events = s.scalars(
             select(ReturnEvent)
             .where(ReturnEvent.person_id == current, ReturnEvent.status == "active")
