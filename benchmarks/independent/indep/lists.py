@@ -269,7 +269,7 @@ def mosvy_row(ep: Episode, n: int, sheet: dict[str, bool], rng: random.Random,
     if rng.random() < r["mosvy_columns_swapped"]:
         family, given = given, family
         tags.append("order_columns_swapped")
-    lag = 0 if rng.random() < r["mosvy_same_day"] else rng.randint(1, 10)
+    lag = 0 if rng.random() < r["mosvy_same_day"] else rng.randint(1, int(r["mosvy_lag_max"]))
     if lag:
         tags.append("registered_later")
     ret = b.date + dt.timedelta(days=lag)

@@ -69,6 +69,9 @@ DEFAULT_RATES: dict[str, float] = {
     "phone_changed": 0.3,  # a man back a second time has another number
     "mosvy_id": 0.5,  # of men with an ID card, the share the ministry writes down
     "mosvy_same_day": 0.35,  # the ministry registers him the day IOM received him; else 1-10 days later
+    # the most days after IOM a ministry (or provincial DoSVY) registration comes; a provincial
+    # office that registers weeks later is a habit to try with --rate mosvy_lag_max=30
+    "mosvy_lag_max": 10,
     "return_date_typo": 0.01,
 }
 
