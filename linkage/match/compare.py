@@ -25,7 +25,7 @@ _SPEC = default_spec()
 # The levels each feature's code below assigns (the spec names them): a spec whose level
 # count differs from the code's would weigh pairs under wrong names.
 _CODED_LEVELS = {
-    "family_name": 5, "given_name": 5, "birth": 6, "context": 49,
+    "family_name": 5, "given_name": 5, "birth": 7, "context": 49,
     "phone": 2, "id_document": 2, "father": 3, "lists": 3,
 }  # fmt: skip
 if {f: len(v.levels) for f, v in _SPEC.features.items()} != _CODED_LEVELS:
@@ -203,9 +203,12 @@ class NameFeature(BaseCompareFeature):
 class BirthFeature(BaseCompareFeature):
     """Birth date when both know the day, else birth year (stated or from age at return).
 
-    Two dates known to the day that differ, within two years, are their own level: a year
-    from an age is a guess to a year either way, a stated date is not, so one man's two
-    dates differ only by a typing slip, which the data's own rate of slips weighs.
+    Two dates known to the day that differ are told apart by how: one man's two dates
+    differ by a typing slip (one digit, two digits swapped, day and month swapped, the
+    year alone), two men's dates differ anyhow. So a slip is its own level, whatever the
+    years say (1985 typed 1995 is one digit), and dates within two years that differ
+    otherwise are another, which namesakes of one age fall in. A year from an age is a
+    guess to a year either way; a stated date is not.
     """
 
     name = "birth"
@@ -220,14 +223,42 @@ class BirthFeature(BaseCompareFeature):
         diff = np.abs(ya - yb)
         level = np.full(len(ya), 0, dtype=np.int8)
         level[diff <= self.far] = 1
-        level[diff <= self.near] = 3
-        level[diff == 0] = 4
+        level[diff <= self.near] = 4
+        level[diff == 0] = 5
         da, db = _dates(da), _dates(db)
         both_days = ~np.isnat(da) & ~np.isnat(db)
         level[both_days & (diff <= self.near)] = 2
-        level[both_days & (da == db)] = 5
+        if both_days.any():
+            at = np.flatnonzero(both_days)
+            level[at[_slips(da[at], db[at])]] = 3
+        level[both_days & (da == db)] = 6
         level[np.isnan(diff)] = MISSING
         return level
+
+
+def _slips(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether each pair of different dates is one date mistyped: one digit of YYYYMMDD
+    changed, two neighbouring digits swapped, the day and month swapped, or the year alone
+    other."""
+    sa = np.char.replace(np.datetime_as_string(a, unit="D"), "-", "")
+    sb = np.char.replace(np.datetime_as_string(b, unit="D"), "-", "")
+    da = np.array([list(x) for x in sa.tolist()]).reshape(len(sa), 8)
+    db = np.array([list(x) for x in sb.tolist()]).reshape(len(sb), 8)
+    differ = da != db
+    one_digit = differ.sum(axis=1) == 1
+    j = np.argmax(differ, axis=1).clip(max=6)
+    rows = np.arange(len(sa))
+    neighbours = (
+        (differ.sum(axis=1) == 2)
+        & differ[rows, j + 1]
+        & (da[rows, j] == db[rows, j + 1])
+        & (da[rows, j + 1] == db[rows, j])
+    )
+    month_day = (da[:, :4] == db[:, :4]).all(axis=1) & (da[:, 4:6] == db[:, 6:8]).all(axis=1) & (
+        da[:, 6:8] == db[:, 4:6]
+    ).all(axis=1)
+    year_alone = (da[:, 4:] == db[:, 4:]).all(axis=1)
+    return (one_digit | neighbours | month_day | year_alone) & (sa != sb)
 
 
 class HomeFeature(BaseCompareFeature):

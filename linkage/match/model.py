@@ -79,7 +79,7 @@ def _default_f() -> dict[str, np.ndarray]:
     not on given name, birth or document (EM moves every one of these)."""
     f = _default_m()
     f["given_name"] = np.array([0.8, 0.1, 0.05, 0.03, 0.02])
-    f["birth"] = np.array([0.2, 0.4, 0.1, 0.25, 0.04, 0.01])
+    f["birth"] = np.array([0.2, 0.4, 0.1, 0.01, 0.24, 0.04, 0.01])
     f["id_document"] = np.array([0.99, 0.01])
     f["lists"] = np.array([0.2, 0.2, 0.6])  # brothers often come home in one batch
     return f
@@ -209,11 +209,15 @@ class MatchModel:
         """Whether EM's third class is what it is meant to be: other men who share a family
         name (mostly), with given names that mostly differ where one man's mostly agree.
         On lists without brothers EM fills it with whatever else it finds, true pairs with
-        typing errors say, and the class would then hide matches."""
+        typing errors say, and the class would then hide matches (FEBRL 4 does this)."""
         if self.prior_family <= 0:
             return False
         fam, giv = self.f["family_name"], self.f["given_name"]
-        return bool(fam[-2:].sum() >= 0.5 and giv[0] >= 0.5 and self.m["given_name"][0] <= 0.1)
+        names = fam[-2:].sum() >= 0.5 and giv[0] >= 0.5 and self.m["given_name"][0] <= 0.1
+        # brothers are born years apart (twins are few of them): a class whose pairs share
+        # a birth date about as often as one man's do holds one man with his name changed
+        births = self.f["birth"][-1] < 0.5 * self.m["birth"][-1]
+        return bool(names and births)
 
     def _posteriors(
         self, pattern: Mapping[str, np.ndarray], used: list[str], log_u: np.ndarray
