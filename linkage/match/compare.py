@@ -254,9 +254,11 @@ def _slips(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         & (da[rows, j] == db[rows, j + 1])
         & (da[rows, j + 1] == db[rows, j])
     )
-    month_day = (da[:, :4] == db[:, :4]).all(axis=1) & (da[:, 4:6] == db[:, 6:8]).all(axis=1) & (
-        da[:, 6:8] == db[:, 4:6]
-    ).all(axis=1)
+    month_day = (
+        (da[:, :4] == db[:, :4]).all(axis=1)
+        & (da[:, 4:6] == db[:, 6:8]).all(axis=1)
+        & (da[:, 6:8] == db[:, 4:6]).all(axis=1)
+    )
     year_alone = (da[:, 4:] == db[:, 4:]).all(axis=1)
     return (one_digit | neighbours | month_day | year_alone) & (sa != sb)
 
