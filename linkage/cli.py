@@ -340,22 +340,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from linkage.match.linker import latest_model
     from linkage.match.model_view import blocking_table, feature_table, rules_table, weights_table
-    from linkage.match.spec import spec_for
-    from linkage.store.db import session_scope
+    from linkage.pipeline import model_state
 
-    settings = _settings(args)
-    spec = spec_for(settings)
-    for table in (feature_table(spec), blocking_table(spec), rules_table(spec)):
+    state = model_state(_settings(args))
+    for table in (feature_table(state.spec), blocking_table(state.spec), rules_table(state.spec)):
         console.print(table)
-    with session_scope(settings) as s:
-        model = latest_model(s)
-    if model is None:
+    if state.model is None:
         console.print("No weights fitted yet: `survivor-link link` fits them on the first run.")
         return 0
-    console.print(weights_table(model))
-    if model.weights_digest != spec.weights_digest():
+    console.print(weights_table(state.model))
+    if state.refits:
         console.print("[yellow]Weights fitted under another spec: the next link fits them again[/]")
     return 0
 

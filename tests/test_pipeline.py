@@ -80,3 +80,22 @@ def test_run_and_the_dag_steps_give_the_same_persons_and_flags(
         ("unreferred past the grace period (open flags)", "flags_open"),
     ):
         assert re.search(rf"{re.escape(label)}\s*│\s*{counts[key]}\s*│", printed), label
+
+
+def test_model_state_reads_the_spec_and_the_newest_weights_and_says_when_they_refit(
+    settings: Settings,
+) -> None:
+    from linkage.match.model import MatchModel
+    from linkage.pipeline import model_state
+    from linkage.store.models import LinkModel
+
+    state = model_state(settings)
+    assert state.model is None and not state.refits  # nothing fitted yet
+    digest = state.spec.weights_digest()
+    with session_scope(settings) as s:  # weights from another spec, then from this one
+        s.add(LinkModel(kind="em", params=MatchModel(weights_digest="other", records=7).to_params()))
+    assert model_state(settings).model.records == 7 and model_state(settings).refits
+    with session_scope(settings) as s:
+        s.add(LinkModel(kind="em", params=MatchModel(weights_digest=digest, records=9).to_params()))
+    state = model_state(settings)
+    assert state.model.records == 9 and not state.refits

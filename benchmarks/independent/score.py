@@ -115,7 +115,7 @@ def pair_relation(a: dict, b: dict, persons: dict[str, dict]) -> str:
     return "other"
 
 
-def score(data: Path, home: Path, examples: int) -> None:
+def score(data: Path, home: Path, examples: int) -> None:  # noqa: C901 (a report printed top to bottom)
     truth_rows = read_csv(data / "truth.csv")
     persons = {p["person_id"]: p for p in read_csv(data / "persons.csv")}
     truth = {(t["source"], t["file"], t["record_id"]): t for t in truth_rows}

@@ -351,6 +351,26 @@ class RowMapper:
         text = {f: texts[p] for f, p in self.positions.items()}
         out: dict[str, list[Any]] = {"line": lines}
         out["source_record_id"] = spread(cell.get("source_record_id", nones), _record_id)
+        self._khmer(cell, text, lines, issues)
+        self._names(text, blank_texts, out)
+        if progress:
+            progress(n // 3)
+        self._dates(cell, text.get("age", blank_texts), out, lines, issues)
+        self._places(text, blank_texts, out, lines, issues)
+        if progress:
+            progress(2 * n // 3)
+        self._simple(text, blank_texts, out, lines, issues)
+        self._required(out, text, lines, issues)
+        self._raw_and_extra(texts, out, n)
+        issues.sort(key=lambda i: i.line)
+        if progress:
+            progress(n)
+        return MappedRows(out, issues)
+
+    def _khmer(
+        self, cell: dict[str, list[Cell]], text: dict[str, list[str]], lines: list[int], issues: list[Issue]
+    ) -> None:
+        """Legacy-font (Limon) Khmer fields converted in place, when every word is known."""
         for f in self.mapping.khmer_fields:
             if f not in text:
                 continue
@@ -358,14 +378,24 @@ class RowMapper:
             if any(c is not None for c in found):  # every word known: read as converted
                 text[f] = [t if c is None else c for t, c in zip(text[f], found, strict=True)]
                 cell[f] = text[f]
+
+    def _names(self, text: dict[str, list[str]], blank_texts: list[str], out: dict[str, list[Any]]) -> None:
+        """Family and given names split in the source's name order, and the father's name."""
         name_keys = list(zip(*(text.get(f, blank_texts) for f in NAME_FIELDS), strict=True))
         names = spread(name_keys, lambda k: _name_parts(k, self.mapping.name_order))
         for i, f in enumerate(NAME_OUTPUTS):
             out[f] = [x[i] for x in names]
         out["father_name"] = spread(text.get("father_name", blank_texts), _father)
-        if progress:
-            progress(n // 3)
-        self._dates(cell, text.get("age", blank_texts), out, lines, issues)
+
+    def _places(
+        self,
+        text: dict[str, list[str]],
+        blank_texts: list[str],
+        out: dict[str, list[Any]],
+        lines: list[int],
+        issues: list[Issue],
+    ) -> None:
+        """Province, district and commune: the text as given and the code it resolves to."""
         places = spread_checked(
             list(zip(*(text.get(f, blank_texts) for f in PLACE_FIELDS), strict=True)),
             lambda k: _place(tuple(t or None for t in k)),
@@ -376,10 +406,10 @@ class RowMapper:
             out[f"{f}_text"] = [t or None for t in text.get(f, blank_texts)]
         for i, f in enumerate(PLACE_FIELDS):
             out[f"{f}_code"] = [codes[i] for codes in places]
-        if progress:
-            progress(2 * n // 3)
-        self._simple(text, blank_texts, out, lines, issues)
-        self._required(out, text, lines, issues)
+
+    def _raw_and_extra(self, texts: list[list[str]], out: dict[str, list[Any]], n: int) -> None:
+        """Each row as received (named columns), and its unmapped columns that hold something."""
+        header = self.table.header
         named = [(h, texts[i]) for i, h in enumerate(header) if h]
         raw_names = [h for h, _ in named]
         by_row = zip(*(t for _, t in named), strict=True) if named else [()] * n
@@ -389,10 +419,6 @@ class RowMapper:
         out["extra"] = (
             [{h: t[r] for h, t in unknown if t[r]} or None for r in range(n)] if unknown else [None] * n
         )
-        issues.sort(key=lambda i: i.line)
-        if progress:
-            progress(n)
-        return MappedRows(out, issues)
 
     def _reader_problems(self, issues: list[Issue]) -> None:
         """Rows the reader found broken (a quote left open, a line csv cannot parse)."""

@@ -730,10 +730,20 @@ def _store_pairs(
 
     Links are not stored: `explain` recomputes them for one person with the stored model.
     """
-    model, labels, review_idx = linked.model, linked.labels, linked.review
+    labels, left, right = linked.labels, linked.candidates.left, linked.candidates.right
+    n_link = int(((labels[left] == labels[right]) & (linked.scores.prob >= link_threshold)).sum())
+    rows = _review_rows(frame, linked, decided)
+    _upsert_pairs(s, rows)
+    return n_link, len(rows)
+
+
+def _review_rows(
+    frame: pd.DataFrame, linked: engine.Linked, decided: dict[tuple[int, int], str]
+) -> list[dict[str, Any]]:
+    """The review queue's pairs not yet decided, as candidate_pair rows with their explanation."""
+    model, review_idx = linked.model, linked.review
     left, right, levels = linked.candidates.left, linked.candidates.right, linked.candidates.levels
     total, prob = linked.scores.total, linked.scores.prob
-    n_link = int(((labels[left] == labels[right]) & (prob >= link_threshold)).sum())
     rid = frame["record_id"].to_numpy()
     sub = levels.iloc[review_idx]
     lv_arr = sub[FEATURES].to_numpy()
@@ -763,6 +773,11 @@ def _store_pairs(
                 "created_at": utcnow(),
             }
         )
+    return rows
+
+
+def _upsert_pairs(s: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert the pairs not stored yet; a pair already stored gets the new score and explanation."""
     for chunk in chunks(rows):
         pairs = [(r["record_a"], r["record_b"]) for r in chunk]
         existing = {
@@ -783,4 +798,3 @@ def _store_pairs(
                 .where(CandidatePair.record_a == r["record_a"], CandidatePair.record_b == r["record_b"])
                 .values({k: v for k, v in r.items() if k not in {"record_a", "record_b"}})
             )
-    return n_link, len(rows)

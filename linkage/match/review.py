@@ -253,21 +253,9 @@ def explain_person(settings: Settings, person_id: str, show_values: bool = False
         ]
         refs = record_refs(s, ids, show_values)
         within = _pairs_within(s, sorted(ids), spec_for(settings))
-        pairs = (
-            s.execute(
-                select(CandidatePair)
-                .where(or_(CandidatePair.record_a.in_(ids), CandidatePair.record_b.in_(ids)))
-                .order_by(CandidatePair.probability.desc())
-            )
-            .scalars()
-            .all()
-        )
-        decisions = s.execute(
-            select(MatchDecision).where(or_(MatchDecision.record_a.in_(ids), MatchDecision.record_b.in_(ids)))
-        ).scalars()
-        events = s.execute(
-            select(ReturnEvent).where(ReturnEvent.person_id == current, ReturnEvent.status == "active")
-        )
+        stored = _stored_pairs(s, ids, refs)
+        decisions = _decisions(s, ids)
+        events = _active_events(s, current)
         aliases = (
             s.execute(select(PersonAlias.alias_id).where(PersonAlias.person_id == current)).scalars().all()
         )
@@ -278,37 +266,57 @@ def explain_person(settings: Settings, person_id: str, show_values: bool = False
             "asked": person_id,
             "aliases": sorted(aliases),
             "records": [refs[i] for i in sorted(refs)],
-            "events": [
-                {
-                    "event_id": e.event_id,
-                    "return_date": e.return_date,
-                    "country": e.country,
-                    "records": e.record_count,
-                }
-                for e in events.scalars()
-            ],
-            "pairs": within
-            + [
-                {
-                    "pair": p.id,
-                    "a": p.record_a,
-                    "b": p.record_b,
-                    "band": p.band,
-                    "probability": p.probability,
-                    "weight": p.weight,
-                    "explanation": p.explanation or {},
-                    "inside": p.record_a in refs and p.record_b in refs,
-                }
-                for p in pairs
-            ],
-            "decisions": [
-                {
-                    "a": d.record_a,
-                    "b": d.record_b,
-                    "decision": d.decision,
-                    "by": d.decided_by,
-                    "at": d.decided_at,
-                }
-                for d in decisions
-            ],
+            "events": events,
+            "pairs": within + stored,
+            "decisions": decisions,
         }
+
+
+def _stored_pairs(s: Session, ids: list[int], refs: dict[int, RecordRef]) -> list[dict[str, Any]]:
+    """The stored candidate pairs touching these records, likeliest first; `inside` when both
+    records are the person's."""
+    pairs = s.execute(
+        select(CandidatePair)
+        .where(or_(CandidatePair.record_a.in_(ids), CandidatePair.record_b.in_(ids)))
+        .order_by(CandidatePair.probability.desc())
+    ).scalars()
+    return [
+        {
+            "pair": p.id,
+            "a": p.record_a,
+            "b": p.record_b,
+            "band": p.band,
+            "probability": p.probability,
+            "weight": p.weight,
+            "explanation": p.explanation or {},
+            "inside": p.record_a in refs and p.record_b in refs,
+        }
+        for p in pairs
+    ]
+
+
+def _decisions(s: Session, ids: list[int]) -> list[dict[str, Any]]:
+    """Reviewers' decisions on pairs touching these records, with who took them and when."""
+    decisions = s.execute(
+        select(MatchDecision).where(or_(MatchDecision.record_a.in_(ids), MatchDecision.record_b.in_(ids)))
+    ).scalars()
+    return [
+        {"a": d.record_a, "b": d.record_b, "decision": d.decision, "by": d.decided_by, "at": d.decided_at}
+        for d in decisions
+    ]
+
+
+def _active_events(s: Session, person_id: str) -> list[dict[str, Any]]:
+    """The person's active return events: when, where to, and from how many records."""
+    events = s.execute(
+        select(ReturnEvent).where(ReturnEvent.person_id == person_id, ReturnEvent.status == "active")
+    ).scalars()
+    return [
+        {
+            "event_id": e.event_id,
+            "return_date": e.return_date,
+            "country": e.country,
+            "records": e.record_count,
+        }
+        for e in events
+    ]

@@ -193,43 +193,62 @@ def resolve_place(
     would invent a district the list never gave.
     """
     idx = gazetteer()
-    p = d = c = v = None
-    if province:
-        p = _code_in(province, 2) or idx.find("province", "", province)
+    p = (_code_in(province, 2) or idx.find("province", "", province)) if province else None
+    d = c = v = None
     if district:
-        d = _code_in(district, 4)
-        if d is None and p:
-            d = idx.find("district", p, district, fuzzy=False)
-            for newer in () if d else successors(p):  # the district moved to a newer province
-                if found := idx.find("district", newer, district, fuzzy=False):
-                    p, d = newer, found
-                    break
-            d = d or idx.find("district", p, district)
-        elif d is None:
-            d = idx.find("district", "", district)
-        if d and p and not d.startswith(p):
-            d = d if former_province(d[:2]) == p else None  # a new code under the old province
-            p = d[:2] if d else p
-        if d and not p:
-            p = d[:2]
+        p, d = _district(idx, p, district)
     if p and not district:
-        found = None
-        if commune:
-            found = idx.find("commune in province", p, commune, fuzzy=False)
-        if found is None and village:
-            found = idx.find("village in province", p, village, fuzzy=False)
+        found = _below_unnamed_district(idx, p, commune, village)
         if found is not None:
-            d = found[:4]
-            c = found[:6]
-            v = found if len(found) == 8 else None
-            if v is None and village:
-                v = idx.find("village", c, village)
-            return Place(p, d, c, v)
+            return found
     if commune and d:
         c = _code_in(commune, 6) or idx.find("commune", d, commune)
     if village and c:
         v = _code_in(village, 8) or idx.find("village", c, village)
     return Place(p, d, c, v)
+
+
+def _district(idx: _Index, p: str | None, district: str) -> tuple[str | None, str | None]:
+    """The district named (and the province, which a district can correct or give).
+
+    In the province first, exactly; then in a province made from part of it (the district
+    moved); then the closest name in the province; with no province, anywhere. A district
+    whose code is under another province stands only when that province was part of the
+    one named before it was made.
+    """
+    d = _code_in(district, 4)
+    if d is None and p:
+        d = idx.find("district", p, district, fuzzy=False)
+        for newer in () if d else successors(p):  # the district moved to a newer province
+            if found := idx.find("district", newer, district, fuzzy=False):
+                p, d = newer, found
+                break
+        d = d or idx.find("district", p, district)
+    elif d is None:
+        d = idx.find("district", "", district)
+    if d and p and not d.startswith(p):
+        d = d if former_province(d[:2]) == p else None  # a new code under the old province
+        p = d[:2] if d else p
+    if d and not p:
+        p = d[:2]
+    return p, d
+
+
+def _below_unnamed_district(idx: _Index, p: str, commune: str | None, village: str | None) -> Place | None:
+    """With the district blank: the place a commune (else village) name gives, when only one
+    commune (village) of the province has that exact name; None when none does."""
+    found = None
+    if commune:
+        found = idx.find("commune in province", p, commune, fuzzy=False)
+    if found is None and village:
+        found = idx.find("village in province", p, village, fuzzy=False)
+    if found is None:
+        return None
+    c = found[:6]
+    v = found if len(found) == 8 else None
+    if v is None and village:
+        v = idx.find("village", c, village)
+    return Place(p, found[:4], c, v)
 
 
 @cache

@@ -32,6 +32,7 @@ from linkage.pipeline.link import (
     link_then_flag,
     link_work,
 )
+from linkage.pipeline.model import ModelState, model_state
 from linkage.pipeline.observer import QUIET, Observer
 from linkage.pipeline.report import (
     build_report,
@@ -48,6 +49,7 @@ __all__ = [
     "QUIET",
     "IngestRun",
     "Linked",
+    "ModelState",
     "NoSuchPath",
     "Observer",
     "Rejections",
@@ -69,6 +71,7 @@ __all__ = [
     "link_records",
     "link_then_flag",
     "link_work",
+    "model_state",
     "record_rejection",
     "records_event",
     "rejections",

@@ -8,6 +8,7 @@ waiting for a reviewer are men the report may be missing or counting twice.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -114,6 +115,23 @@ def completeness(session: Session, flagged_records: set[int]) -> Completeness:
 def write_completeness(ws: Worksheet, c: Completeness) -> None:
     """The data-completeness panel, one row per list."""
     put(ws.cell(1, 1), both("complete.title", "  /  ")).font = Font(bold=True, size=13)
+    r = _sources_table(ws, c.sources)
+    r = _review_and_note(ws, c, r + 1)
+    _files_table(ws, c.deliveries, r + 2)
+    for col, width in zip("ABCDEFG", (26, 16, 16, 14, 20, 18, 18), strict=True):
+        ws.column_dimensions[col].width = width
+
+
+def _heads(ws: Worksheet, row: int, columns: Iterable[int], keys: list[str]) -> None:
+    """A table's bold, filled, wrapped header cells in both languages."""
+    for j, key in zip(columns, keys, strict=True):
+        cell = put(ws.cell(row, j), both(key))
+        cell.font, cell.fill = Font(bold=True), HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _sources_table(ws: Worksheet, sources: list[SourceCompleteness]) -> int:
+    """One row per list from row 3 on (its header); returns the row after the last."""
     heads = [
         "complete.source",
         "complete.deliveries",
@@ -123,13 +141,10 @@ def write_completeness(ws: Worksheet, c: Completeness) -> None:
         "complete.last_arrived",
         "complete.latest_return",
     ]
-    for j, key in enumerate(heads, start=1):
-        cell = put(ws.cell(3, j), both(key))
-        cell.font, cell.fill = Font(bold=True), HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _heads(ws, 3, range(1, len(heads) + 1), heads)
     ws.row_dimensions[3].height = 62
     r = 4
-    for s in c.sources:
+    for s in sources:
         put(ws.cell(r, 1), list_term(s.source).both(" / "))
         for j, v in enumerate((s.deliveries, s.rejected, s.rows_loaded, s.quarantined), start=2):
             put(ws.cell(r, j), v)
@@ -137,7 +152,11 @@ def write_completeness(ws: Worksheet, c: Completeness) -> None:
             cell = ws.cell(r, j, d)
             cell.number_format = "DD/MM/YYYY"
         r += 1
-    r += 1
+    return r
+
+
+def _review_and_note(ws: Worksheet, c: Completeness, r: int) -> int:
+    """The review counts from row r, then the panel's note; returns the note's row."""
     for key, value in (
         ("complete.review", c.review_open),
         ("complete.review_flagged", c.review_touching_flags),
@@ -153,18 +172,19 @@ def write_completeness(ws: Worksheet, c: Completeness) -> None:
     put(ws.cell(r, 1), f"{note.km}\n{note.en}").alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=7)
     ws.row_dimensions[r].height = 30
-    r += 2
+    return r
+
+
+def _files_table(ws: Worksheet, deliveries: list[DeliveryLine], r: int) -> None:
+    """The files of the period from row r: its title, header, then one row per file."""
     put(ws.cell(r, 1), both("complete.files", "  /  ")).font = Font(bold=True)
     r += 1
     heads = ["complete.source", "complete.file", "complete.received", "complete.status", "complete.rows"]
     heads.append("complete.file_quarantined")
-    for j, key in zip((1, 2, 4, 5, 6, 7), heads, strict=True):  # the file name spans B:C
-        cell = put(ws.cell(r, j), both(key))
-        cell.font, cell.fill = Font(bold=True), HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _heads(ws, r, (1, 2, 4, 5, 6, 7), heads)  # the file name spans B:C
     ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=3)
     ws.row_dimensions[r].height = 32
-    for d in c.deliveries:
+    for d in deliveries:
         r += 1
         put(ws.cell(r, 1), list_term(d.source).both(" / "))
         put(ws.cell(r, 2), d.file_name)
@@ -174,5 +194,3 @@ def write_completeness(ws: Worksheet, c: Completeness) -> None:
         put(ws.cell(r, 5), both(key, " / ") if has(key) else d.status)
         put(ws.cell(r, 6), d.rows_loaded)
         put(ws.cell(r, 7), d.rows_quarantined)
-    for col, width in zip("ABCDEFG", (26, 16, 16, 14, 20, 18, 18), strict=True):
-        ws.column_dimensions[col].width = width

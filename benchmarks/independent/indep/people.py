@@ -154,7 +154,7 @@ def _brother_given(rng: random.Random, taken: list[Name], similar: bool) -> Name
     return rng.choices(pool, [GIVEN_WEIGHTS[GIVEN.index(g)] for g in pool])[0]
 
 
-def generate_population(n_persons: int, rates: dict[str, float], rng: random.Random) -> Population:
+def generate_population(n_persons: int, rates: dict[str, float], rng: random.Random) -> Population:  # noqa: C901 (one random stream: a split must keep every draw in order)
     """Families filled into return batches until n_persons men exist; some return again."""
     persons: list[Person] = []
     batches: list[Batch] = []
