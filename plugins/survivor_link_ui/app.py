@@ -142,6 +142,7 @@ def create_app() -> FastAPI:
     @app.get("/deliveries", response_class=HTMLResponse)
     def deliveries(user: Officer, message: str | None = None):
         from linkage.officer.deliveries import list_deliveries
+        from linkage.officer.waiting import unclaimed_files, waiting_by_delivery
 
         settings = _settings()
         docs = (settings.home / "data_docs" / "index.html").exists()
@@ -151,6 +152,8 @@ def create_app() -> FastAPI:
             title="Deliveries",
             page="deliveries",
             deliveries=[_checked(settings, d) for d in list_deliveries(settings)],
+            waiting=waiting_by_delivery(settings),
+            unclaimed=unclaimed_files(settings),
             data_docs=docs,
             message=message,
         )
