@@ -353,7 +353,7 @@ def create_app() -> FastAPI:
 
         import httpx
 
-        from survivor_link_ui.waiting import waiting_reports
+        from survivor_link_ui.waiting import ready_to_answer
 
         back = f"{BASE}/report?"
         note = note.strip()
@@ -363,7 +363,7 @@ def create_app() -> FastAPI:
             return RedirectResponse(
                 back + "error=" + quote("Say why you reject it: the note is required."), 303
             )
-        run_id = waiting_reports().get(report_id)
+        run_id = ready_to_answer(report_id)  # waits while Airflow settles the pause (settle.py)
         if run_id is None:
             return RedirectResponse(
                 back + "error=" + quote("This report no longer waits for an answer."), 303
