@@ -11,6 +11,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import pytest
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from linkage.ingest.validation_pages import local_time, rules_text
@@ -27,6 +28,7 @@ from linkage.officer.waiting import (
 )
 from linkage.pipeline import ingest_pending
 from linkage.settings import Settings
+from linkage.store.locks import lock_held, store_lock
 from tests.conftest import write
 from tests.helpers import iom_csv, iom_row
 
@@ -57,6 +59,8 @@ def test_a_claimed_drop_no_ingest_took_waits_then_one_no_link_took(settings: Set
     assert (w.sha256, w.state, w.unlinked) == (claimed.sha256, NO_LINK, 2)
     assert "link DAG paused" in w.next_step and "2 records" in w.next_step
 
+    with store_lock(settings, "link", "linking"):  # a link under way: nothing said to wait for one
+        assert waiting_deliveries(settings, _now() + LATER) == []
     link(settings)
     assert waiting_deliveries(settings, _now() + LATER) == []
 
@@ -110,3 +114,14 @@ def test_the_deliveries_page_marks_the_waiting_drop(settings: Settings) -> None:
         base="", user="o", page="deliveries", deliveries=[], waiting={}, unclaimed=[], data_docs=False
     )
     assert 'id="waiting"' not in quiet
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_a_held_lock_is_seen_without_waiting_and_left_free(store: str, request) -> None:
+    settings = request.getfixturevalue("settings" if store == "sqlite" else "pg_settings")
+    assert lock_held(settings, "link") is False
+    with store_lock(settings, "link", "linking"):
+        assert lock_held(settings, "link") is True
+    assert lock_held(settings, "link") is False  # the look took nothing away
+    with store_lock(settings, "link", "linking"):  # and left nothing held
+        pass

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from linkage.landing import is_candidate
 from linkage.settings import Settings
 from linkage.store.db import session_scope
+from linkage.store.locks import lock_held
 from linkage.store.models import Delivery, PersonRecord, Record
 
 # A run normally takes a drop up within seconds; past this it is said to wait. Longer than a
@@ -78,9 +79,11 @@ def waiting_deliveries(
     """Deliveries received but not ingested, or ingested but not linked, for longer than grace.
 
     Not linked means records of the delivery that belong to no person: a delivery whose
-    rows were all already in the store has none, and does not wait for a link.
+    rows were all already in the store has none, and does not wait for a link. None waits for
+    a link while one runs (it holds the store's link lock): a big link takes minutes.
     """
     cutoff = _naive_utc(now) - grace
+    linking = lock_held(settings, "link")
     with session_scope(settings) as s:
         landed = s.execute(
             select(Delivery.sha256, Delivery.source, Delivery.received_at).where(
@@ -100,7 +103,7 @@ def waiting_deliveries(
             .group_by(Delivery.sha256, Delivery.source, Delivery.ingested_at)
         ).all()
     out = [Waiting(sha, src, at, NO_INGEST) for sha, src, at in landed]
-    out += [Waiting(sha, src, at, NO_LINK, int(n)) for sha, src, at, n in unlinked]
+    out += [] if linking else [Waiting(sha, src, at, NO_LINK, int(n)) for sha, src, at, n in unlinked]
     return sorted(out, key=lambda w: w.since)
 
 
