@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from linkage.ingest.validation_pages import local_time, rules_text
 from linkage.landing import claim_settled
 from linkage.match.linker import link
-from linkage.officer.deliveries import list_deliveries
+from linkage.officer.deliveries import NOTHING_NEW, list_deliveries
 from linkage.officer.waiting import (
     GRACE,
     NO_INGEST,
@@ -26,7 +26,7 @@ from linkage.officer.waiting import (
     waiting_by_delivery,
     waiting_deliveries,
 )
-from linkage.pipeline import ingest_pending
+from linkage.pipeline import ingest_note, ingest_pending
 from linkage.settings import Settings
 from linkage.store.locks import lock_held, store_lock
 from tests.conftest import write
@@ -63,6 +63,17 @@ def test_a_claimed_drop_no_ingest_took_waits_then_one_no_link_took(settings: Set
         assert waiting_deliveries(settings, _now() + LATER) == []
     link(settings)
     assert waiting_deliveries(settings, _now() + LATER) == []
+
+
+def test_two_drops_one_run_the_next_run_says_it_found_them_taken(settings: Settings) -> None:
+    """Two drops' events, one run (the second event wakes a run that finds nothing)."""
+    _drop(settings, "iom_a.csv", ["KH-IOM-2024-0001"])
+    _drop(settings, "iom_b.csv", ["KH-IOM-2024-0002"])
+    claim_settled(settings, "iom")  # the watcher claims both: two asset events
+    first = ingest_pending(settings, "iom")
+    note = ingest_note(settings, first)
+    assert "iom_a.csv: 1 read, 1 loaded" in note and "iom_b.csv: 1 read, 1 loaded" in note
+    assert ingest_note(settings, ingest_pending(settings, "iom")) == NOTHING_NEW
 
 
 def test_a_rejected_drop_or_one_with_nothing_new_does_not_wait_for_link(settings: Settings) -> None:
