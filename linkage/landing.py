@@ -47,7 +47,7 @@ def inbox_folder(settings: Settings, source: str) -> Path:
     return settings.home / "inbox" / source
 
 
-def _is_candidate(path: Path) -> bool:
+def is_candidate(path: Path) -> bool:
     """A regular file that is not being written; a link is never a candidate (never followed)."""
     name = path.name
     if path.is_symlink() or name.startswith(SKIP_PREFIXES) or name.lower().endswith(SKIP_SUFFIXES):
@@ -89,7 +89,7 @@ def settled_files(
     ready = []
     present = set()
     for path in sorted(folder.iterdir()):
-        if not _is_candidate(path):
+        if not is_candidate(path):
             continue
         present.add(path)
         st = path.stat()
@@ -152,7 +152,7 @@ def claim_settled(settings: Settings, source: str, settle_seconds: float = 0.0) 
     if not folder.is_dir():
         return []
     if settle_seconds <= 0:
-        ready = [p for p in sorted(folder.iterdir()) if _is_candidate(p)]
+        ready = [p for p in sorted(folder.iterdir()) if is_candidate(p)]
     else:
         seen: dict[Path, tuple[int, int, float]] = {}
         settled_files(folder, settle_seconds, seen)

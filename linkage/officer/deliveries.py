@@ -92,17 +92,25 @@ def list_deliveries(settings: Settings, hashes: list[str] | None = None) -> list
     ]
 
 
-
 def rejected_deliveries(settings: Settings, hashes: list[str] | None) -> list[DeliveryView]:
     """The rejected ones among these deliveries; none when no delivery is named."""
     if not hashes:
         return []
     return [d for d in list_deliveries(settings, hashes) if d.status == "rejected"]
 
+
+# An ingest run takes in everything waiting, so a run woken by a drop that the run before it
+# already took finds nothing; Airflow still lists that drop's event as what triggered it.
+NOTHING_NEW = (
+    "no new file: nothing waited in the landing folder (a drop whose event woke this run "
+    "was taken in by the run before it)"
+)
+
+
 def run_note(settings: Settings, hashes: list[str]) -> str:
     """The note of an ingest run: one line per file it took in, or that it found nothing."""
     views = list_deliveries(settings, hashes)
-    return "\n".join(v.summary() for v in views) or "no new file"
+    return "\n".join(v.summary() for v in views) or NOTHING_NEW
 
 
 def find_delivery(settings: Settings, sha_prefix: str) -> DeliveryView | None:

@@ -98,6 +98,31 @@ def _file_lock(settings: Settings, name: str, what: str, say: Say | None) -> Ite
         os.close(fd)
 
 
+def lock_held(settings: Settings, name: str) -> bool:
+    """Whether another process (or another holder here) holds the lock `name` now: taken
+    without waiting and let go at once, for a page to say that a job is under way."""
+    if settings.database_url.startswith("postgresql"):
+        key = _pg_key(name)
+        with get_engine(settings).connect() as conn:
+            free = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+            if free:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
+        return not free
+    import fcntl
+
+    fd = os.open(_lock_file(settings, name), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def ingest_lock_name(settings: Settings, sha256: str) -> str:
     """One lock per delivery on PostgreSQL; on SQLite one of 256 files, by the hash's first
     byte (two different files that share it only wait for each other, briefly)."""

@@ -50,7 +50,11 @@ def _phase(r: dict[str, Any], asked: dict[str, Any] | None) -> dict[str, Any]:
         phase, text = "rejecting", f"rejected by {a.get('by') or 'an officer'}: recording why…"
     elif waiting and ready_in:
         asked_at = local_time(a.get("asked_at"))
-        phase, text = "settling", f"approval asked {asked_at}: the form opens in {ready_in} s"
+        phase = "settling"
+        text = (
+            f"approval asked {asked_at}: the form opens once Airflow is ready for the answer "
+            f"({ready_in} s at most)"
+        )
     elif waiting:
         phase, text = "waiting", "waiting for your approval"
     else:

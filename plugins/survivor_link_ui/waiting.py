@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
-# Why the form waits: the approval task pauses (awaiting_input) and its process exits; the
-# executor reports that exit a few seconds later. An answer given before that report has
-# been handled makes the scheduler queue the resumed task under the same key as the exited
-# process, whose late "finished" then removes the new one from the executor's running set;
-# the scheduler takes the resumed task for one killed externally and retries it, which asks
-# again and loses the answer (seen under load in `airflow standalone`, 6 s after the pause).
-# Nothing in Airflow's tables shows that report, so the form is offered once the question
-# has waited this long; until then the page counts down.
-SETTLE = dt.timedelta(seconds=30)
+from survivor_link_ui.settle import SETTLE, WATCH, busy_here
+
+# Why the form waits, and for what: settle.py (a race in Airflow 3.3.2's scheduler).
 RECENT_RUNS = 20
 
 
@@ -43,13 +38,24 @@ def approvals(now: dt.datetime | None = None) -> dict[int, dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
     with create_session() as session:
         asked = session.execute(
-            select(TaskInstance.run_id, TaskInstance.state, HITLDetail)
+            select(
+                TaskInstance.id,
+                TaskInstance.run_id,
+                TaskInstance.state,
+                TaskInstance.hostname,
+                TaskInstance.queued_by_job_id,
+                TaskInstance.external_executor_id,
+                HITLDetail,
+            )
             .join(HITLDetail, HITLDetail.ti_id == TaskInstance.id)
             .where(TaskInstance.dag_id == "weekly_report", TaskInstance.task_id == "approve")
             .order_by(HITLDetail.created_at.desc())
             .limit(RECENT_RUNS)
         ).all()
-        for run_id, state, hitl in asked:
+        WATCH.keep_only({str(row.id) for row in asked})
+        for row in asked:
+            ti, hitl = row, row.HITLDetail
+            run_id, state = ti.run_id, ti.state
             built = session.scalar(
                 select(XComModel.value).where(
                     XComModel.dag_id == "weekly_report",
@@ -71,12 +77,17 @@ def approvals(now: dt.datetime | None = None) -> dict[int, dict[str, Any]]:
             )
             created = _utc(hitl.created_at)
             answered = hitl.responded_at is not None
-            parked = str(state) in ("awaiting_input", "deferred")
+            waiting = str(state) in ("awaiting_input", "deferred") and not answered
+            ready_in = (
+                WATCH.ready_in(str(ti.id), created, _ended(session, ti, now), _beat(session, ti), now)
+                if waiting
+                else 0
+            )
             out[int(built["report_id"])] = {
                 "run_id": run_id,
                 "asked_at": created,
-                "ready_in": max(0, int((created + SETTLE - now).total_seconds() + 0.999)),
-                "waiting": parked and not answered,
+                "ready_in": ready_in,
+                "waiting": waiting,
                 "answered_at": _utc(hitl.responded_at),
                 "answer": (hitl.chosen_options or [None])[0] if answered else None,
                 "by": (hitl.responded_by or {}).get("name") if answered else None,
@@ -85,8 +96,49 @@ def approvals(now: dt.datetime | None = None) -> dict[int, dict[str, Any]]:
     return out
 
 
-def waiting_reports(now: dt.datetime | None = None) -> dict[int, str]:
-    """report_id -> the weekly_report run id whose approval waits (settled) for an answer."""
-    return {
-        rid: a["run_id"] for rid, a in approvals(now).items() if a["waiting"] and a["ready_in"] == 0
-    }
+def _ended(session, ti, now: dt.datetime) -> dt.datetime | None:
+    """When the paused try's worker is known to have ended (now, if it is seen ended only now);
+    None while it runs or when that cannot be seen from here."""
+    from sqlalchemy import text
+
+    if ti.external_executor_id:  # Celery: its result backend, in Airflow's database (compose)
+        try:
+            with session.begin_nested():
+                done = session.execute(
+                    text("select status, date_done from celery_taskmeta where task_id = :id"),
+                    {"id": ti.external_executor_id},
+                ).first()
+        except Exception:  # no such table: another backend, or another executor
+            done = None
+        if done is not None and done[0] in ("SUCCESS", "FAILURE"):
+            at = dt.datetime.fromisoformat(done[1]) if isinstance(done[1], str) else done[1]
+            return _utc(at) or now
+    from airflow.utils.net import get_hostname
+
+    if ti.hostname and ti.hostname == get_hostname() and busy_here(str(ti.id)) is False:
+        return now
+    return None
+
+
+def _beat(session, ti) -> dt.datetime | None:
+    """The latest heartbeat of the scheduler that queued the try (the one whose executor ran it)."""
+    from airflow.jobs.job import Job
+
+    job = session.get(Job, ti.queued_by_job_id) if ti.queued_by_job_id else None
+    return _utc(job.latest_heartbeat) if job is not None else None
+
+
+def ready_to_answer(report_id: int, timeout: dt.timedelta = SETTLE) -> str | None:
+    """The run whose approval of this report may be answered now, waiting (polling, up to
+    timeout) while it is parked but the scheduler has not yet heard the pause end; None when
+    it does not wait for an answer."""
+    deadline = time.monotonic() + timeout.total_seconds()
+    while True:
+        a = approvals().get(report_id)
+        if a is None or not a["waiting"]:
+            return None
+        if a["ready_in"] == 0:
+            return a["run_id"]
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.5)

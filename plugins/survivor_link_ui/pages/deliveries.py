@@ -53,6 +53,7 @@ def home(user: Officer):
 @router.get("/deliveries", response_class=HTMLResponse)
 def deliveries(user: Officer, message: str | None = None):
     from linkage.officer.deliveries import list_deliveries
+    from linkage.officer.waiting import unclaimed_files, waiting_by_delivery
 
     s = settings()
     docs = (s.home / "data_docs" / "index.html").exists()
@@ -62,6 +63,8 @@ def deliveries(user: Officer, message: str | None = None):
         title="Deliveries",
         page="deliveries",
         deliveries=[_checked(s, d) for d in list_deliveries(s)],
+        waiting=waiting_by_delivery(s),
+        unclaimed=unclaimed_files(s),
         data_docs=docs,
         message=message,
     )

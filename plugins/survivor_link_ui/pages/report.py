@@ -64,7 +64,7 @@ def answer(
 ):
     """Answer the report's approval as the officer: through Airflow's own HITL API, with the
     officer's own token, so Airflow checks who may answer and records who did."""
-    from survivor_link_ui.waiting import waiting_reports
+    from survivor_link_ui.waiting import ready_to_answer
 
     back = f"{BASE}/report?"
     note = note.strip()
@@ -72,7 +72,7 @@ def answer(
         raise HTTPException(400, "option must be Approve or Reject")
     if option == "Reject" and not note:
         return RedirectResponse(back + "error=" + quote("Say why you reject it: the note is required."), 303)
-    run_id = waiting_reports().get(report_id)
+    run_id = ready_to_answer(report_id)  # waits while Airflow settles the pause (settle.py)
     if run_id is None:
         return RedirectResponse(back + "error=" + quote("This report no longer waits for an answer."), 303)
     reply = _hitl_answer(request, run_id, option, note)
