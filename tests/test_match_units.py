@@ -637,10 +637,18 @@ def test_a_person_stays_coherent_when_a_third_record_links_two_brothers() -> Non
 def test_a_pair_a_brother_explains_better_says_so_in_words() -> None:
     from linkage.match.linker import explanation
 
-    family = {"family_name": "CHEA", "father_name": "KIM", "province_code": "06", "district_code": "0607",
-              "commune_code": "060701", "phone": "012345678"}
-    lv = levels_of({**family, "given_name": "SOPHEAP", "birth_year": 1990},
-                   {**family, "given_name": "VIBOL", "birth_year": 1995})
+    family = {
+        "family_name": "CHEA",
+        "father_name": "KIM",
+        "province_code": "06",
+        "district_code": "0607",
+        "commune_code": "060701",
+        "phone": "012345678",
+    }
+    lv = levels_of(
+        {**family, "given_name": "SOPHEAP", "birth_year": 1990},
+        {**family, "given_name": "VIBOL", "birth_year": 1995},
+    )
     row = {f: int(lv[f].iloc[0]) for f in LEVELS}
     words = explanation(row, dict.fromkeys(LEVELS, 0.0), False, family_bits=3.0)["summary"]
     assert words.startswith("same family, likely another man: shares family name")
@@ -788,3 +796,32 @@ def test_a_family_class_whose_pairs_share_birth_dates_is_one_man_renamed() -> No
     assert MatchModel(m=m, f=dict(f), prior=0.1, prior_family=0.05).family_is_a_family()
     f["birth"] = m["birth"].copy()  # born on one day as often as one man is
     assert not MatchModel(m=m, f=dict(f), prior=0.1, prior_family=0.05).family_is_a_family()
+
+
+@pytest.mark.parametrize(
+    ("typed", "slip"),
+    [
+        ("KOE", True),  # two neighbours swapped
+        ("KWO", True),  # W is beside E
+        ("KEOO", True),  # a key pressed twice
+        ("KEM", False),  # M is nowhere near O: another name, or another slip
+        ("KE", False),  # too short to tell
+    ],
+)
+def test_a_typing_slip_in_a_name_is_the_same_name(typed: str, slip: bool) -> None:
+    from linkage.match.compare import _typing_slip
+
+    assert _typing_slip("KEO", typed) is slip
+    man = {"given_name": "SOPHEAP", "birth_year": 1990, "district_code": "0607"}
+    lv = levels_of({**man, "family_name": "KEO"}, {**man, "family_name": typed})
+    if slip:
+        assert level("family_name", lv["family_name"].iloc[0]) in ("same sound", "same spelling")
+
+
+def test_a_typing_slip_in_a_given_name_lifts_it_to_the_same_sound() -> None:
+    man = {"family_name": "HONG", "birth_year": 1990, "district_code": "0607"}
+    lv = levels_of(
+        {**man, "given_name": "DARA"}, {**man, "given_name": "DARQ"}, {**man, "given_name": "DARY"}
+    )
+    assert level("given_name", lv["given_name"].iloc[0]) == "same sound"  # Q is beside A
+    assert level("given_name", lv["given_name"].iloc[1]) != "same sound"  # Dary is another name

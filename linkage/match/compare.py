@@ -176,6 +176,12 @@ class NameFeature(BaseCompareFeature):
             if len(low):
                 by_letters = np.minimum(_bands(_jw(ta[low], tb[low]), cuts), 2)
                 level[low] = np.maximum(level[low], by_letters)
+        # A typing slip (KEO typed KOE, VANNA typed VSNNA, DARA typed DARQ) leaves the
+        # same name: a slip on a keyboard is no other name, however far it moves the key.
+        for level, ta, tb in ((fam_level, fla, fam_lb), (giv_level, gla, giv_lb)):
+            low = np.flatnonzero((level < 3) & (ta != "") & (tb != ""))
+            if len(low):
+                level[low[_typing_slips(ta[low], tb[low])]] = 3
         # One of his two given names alone (Sokha for Sokha Sophal) is as close as a
         # spelling that keeps the consonants: the rest of the record decides.
         gb_o, gpb_o = np.where(swapped, fb, gb), np.where(swapped, fpb, gpb)
@@ -198,6 +204,57 @@ class NameFeature(BaseCompareFeature):
         fam_level[fam_missing] = MISSING
         giv_level[giv_missing] = MISSING
         return pd.DataFrame({"family_name": fam_level, "given_name": giv_level, "swapped": swapped})
+
+
+_KEYBOARD = ("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
+
+
+def _keyboard_neighbours() -> dict[str, set[str]]:
+    """Letters one key apart on a QWERTY keyboard: the same row, and the rows above and below."""
+    near: dict[str, set[str]] = {}
+    for r, row in enumerate(_KEYBOARD):
+        for c, ch in enumerate(row):
+            rows = [_KEYBOARD[k] for k in (r - 1, r + 1) if 0 <= k < len(_KEYBOARD)]
+            near[ch] = {row[j] for j in (c - 1, c + 1) if 0 <= j < len(row)}
+            near[ch] |= {other[j] for other in rows for j in (c - 1, c, c + 1) if 0 <= j < len(other)}
+    return near
+
+
+_NEIGHBOURS = _keyboard_neighbours()
+
+
+def _typing_slip(a: str, b: str) -> bool:
+    """Whether b is a typed with one slip: a key beside the right one, two neighbouring
+    letters swapped, or a key beside its neighbour pressed too. Names under three letters
+    are too short to tell a slip from another name."""
+    if a == b or min(len(a), len(b)) < 3:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diff) == 1:
+            return b[diff[0]] in _NEIGHBOURS.get(a[diff[0]], ())
+        i = diff[0]
+        return len(diff) == 2 and diff[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    if len(long_) - len(short) != 1:
+        return False
+    i = next((k for k, (x, y) in enumerate(zip(short, long_, strict=False)) if x != y), len(short))
+    if short[i:] != long_[i + 1 :]:
+        return False
+    extra, near = long_[i], _NEIGHBOURS.get(long_[i], set())
+    return any(0 <= j < len(long_) and long_[j] in near | {extra} for j in (i - 1, i + 1))
+
+
+def _typing_slips(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """_typing_slip per pair, once per distinct pair of spellings."""
+    seen: dict[tuple[str, str], bool] = {}
+    out = np.zeros(len(a), dtype=bool)
+    for k, pair in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        hit = seen.get(pair)
+        if hit is None:
+            hit = seen[pair] = _typing_slip(*pair)
+        out[k] = hit
+    return out
 
 
 class BirthFeature(BaseCompareFeature):
