@@ -182,16 +182,16 @@ class NameFeature(BaseCompareFeature):
             low = np.flatnonzero((level < 3) & (ta != "") & (tb != ""))
             if len(low):
                 level[low[_typing_slips(ta[low], tb[low])]] = 3
-        # One of his two given names alone (Sokha for Sokha Sophal) is as close as a
-        # spelling that keeps the consonants: the rest of the record decides.
+        # One of his two given names alone (Sokha for Sokha Sophal) is his name, as a
+        # spelling of the same sound is: brothers do not share a whole given name.
         gb_o, gpb_o = np.where(swapped, fb, gb), np.where(swapped, fpb, gpb)
-        low = np.flatnonzero((giv_level < 2) & ((gpa != "") | (gpb_o != "")))
+        low = np.flatnonzero((giv_level < 3) & ((gpa != "") | (gpb_o != "")))
         if len(low):
             one = [
                 (kb != "" and f"|{kb}|" in pa) or (ka != "" and f"|{ka}|" in pb)
                 for ka, kb, pa, pb in zip(ga[low], gb_o[low], gpa[low], gpb_o[low], strict=True)
             ]
-            giv_level[low[np.asarray(one, dtype=bool)]] = 2
+            giv_level[low[np.asarray(one, dtype=bool)]] = 3
         # Same spelling, or the same Khmer script (unambiguous about which part is which).
         fam_same = _known(fta) & np.where(swapped, fta == gtb, fta == ftb)
         giv_same = _known(gta) & np.where(swapped, gta == ftb, gta == gtb)
