@@ -44,6 +44,7 @@ MISS_CAUSES: list[tuple[str, tuple[str, ...]]] = [
     ("family/given columns swapped", ("order_columns_swapped",)),
     ("blank district", ("district_blank",)),
     ("NGO has his current address", ("moved",)),
+    ("IOM wrote the entry point as home", ("home_is_entry",)),
     ("old province for the district", ("old_province",)),
     ("Khmer-script typo", ("typo_khmer_",)),
     ("Latin typo", ("typo_latin",)),

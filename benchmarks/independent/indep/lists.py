@@ -17,6 +17,7 @@ from pathlib import Path
 
 import openpyxl
 from indep import places
+from indep.name_data import KH_RETURN_POINTS
 from indep.people import END, START, Episode, Name, Person, Population
 from indep.spelling import khmer_digits, khmer_typo, latin_typo, romanise_variant, split_compound
 
@@ -187,6 +188,35 @@ def province_code_for(p: Person, rng: random.Random, r: dict[str, float], tags: 
 # --- the three lists ----------------------------------------------------------------------
 
 
+def _entry_province(point: str) -> str | None:
+    """The province code of a border checkpoint or airport, as IOM names it."""
+    for name, variants, code, _other_side in KH_RETURN_POINTS:
+        if point == name or point in variants:
+            return code
+    return None
+
+
+def _iom_place(p: Person, rng: random.Random, r: dict[str, float], tags: list[str]) -> tuple[str, str, str]:
+    """IOM's district, commune and village of origin (a fifth of districts left blank)."""
+    district = commune = village = ""
+    if rng.random() < r["iom_district_blank"]:
+        tags.append("district_blank")
+        if rng.random() < r["blank_keeps_commune"]:
+            commune = p.home.commune.name_en
+            tags.append("commune_kept")
+        if rng.random() < r["blank_keeps_village"]:
+            village = p.home.village.name_en
+    else:
+        district, varied = places.district_latin(p.home.district, rng, r["district_variant"])
+        if varied:
+            tags.append("district_variant")
+        if rng.random() < 0.6:
+            commune = p.home.commune.name_en
+        if rng.random() < 0.4:
+            village = p.home.village.name_en
+    return district, commune, village
+
+
 def iom_row(ep: Episode, case_no: str, rng: random.Random, r: dict[str, float]) -> tuple[dict, list[str]]:
     p, b = ep.person, ep.batch
     tags: list[str] = []
@@ -214,23 +244,15 @@ def iom_row(ep: Episode, case_no: str, rng: random.Random, r: dict[str, float]) 
     else:
         tags.append("birth_blank")
     pcode = province_code_for(p, rng, r, tags)
-    province = places.province_latin(pcode, rng, r["province_variant"])
-    district = commune = village = ""
-    if rng.random() < r["iom_district_blank"]:
-        tags.append("district_blank")
-        if rng.random() < r["blank_keeps_commune"]:
-            commune = p.home.commune.name_en
-            tags.append("commune_kept")
-        if rng.random() < r["blank_keeps_village"]:
-            village = p.home.village.name_en
+    entry = _entry_province(b.point_of_entry)
+    # (drawn only when the rate is set, so the default lists stay as they were)
+    if r["iom_home_is_entry"] and entry and entry != pcode and rng.random() < r["iom_home_is_entry"]:
+        tags.append("home_is_entry")
+        province = places.province_latin(entry, rng, r["province_variant"])
+        district = commune = village = ""
     else:
-        district, varied = places.district_latin(p.home.district, rng, r["district_variant"])
-        if varied:
-            tags.append("district_variant")
-        if rng.random() < 0.6:
-            commune = p.home.commune.name_en
-        if rng.random() < 0.4:
-            village = p.home.village.name_en
+        province = places.province_latin(pcode, rng, r["province_variant"])
+        district, commune, village = _iom_place(p, rng, r, tags)
     ret = b.date
     if rng.random() < r["return_date_typo"]:
         ret = ret + dt.timedelta(days=rng.choice([-10, 10, 1, -1, 30]))

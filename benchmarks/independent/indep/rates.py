@@ -61,6 +61,9 @@ DEFAULT_RATES: dict[str, float] = {
     "province_variant": 0.3,
     "old_units": 0.5,  # a Tboung Khmum district written under Kampong Cham
     "ngo_moved": 0.08,  # the NGO has his current address, not the village he left
+    # IOM's reception desk writes the province he crossed into (Banteay Meanchey for Poipet,
+    # Phnom Penh for the airport) as his home; 0 by default, try --rate iom_home_is_entry=0.05
+    "iom_home_is_entry": 0.0,
     # contact and return
     "iom_phone": 0.7,
     "mosvy_phone": 0.45,
