@@ -825,3 +825,25 @@ def test_a_typing_slip_in_a_given_name_lifts_it_to_the_same_sound() -> None:
     )
     assert level("given_name", lv["given_name"].iloc[0]) == "same sound"  # Q is beside A
     assert level("given_name", lv["given_name"].iloc[1]) != "same sound"  # Dary is another name
+
+
+def test_a_home_that_is_only_where_he_crossed_is_unknown_where_it_differs() -> None:
+    """IOM's desk at Poipet wrote Banteay Meanchey (01) for a man from Prey Veng (14): a
+    province alone that is his point of entry's is no evidence either way, and the pass that
+    needs no place still brings the two rows together (the others split by province)."""
+    man = {"family_name": "CHEA", "given_name": "SOKLY", "birth_year": 1990, "point_of_entry": "POIPET"}
+    rows = (
+        {**man, "province_code": "01"},  # the entry point's province, no district
+        {**man, "province_code": "14", "district_code": "1404"},  # his home
+        {**man, "province_code": "01", "district_code": "0102"},  # a man of Banteay Meanchey
+        {**man, "province_code": "12", "point_of_entry": "PNH_AIRPORT"},  # Phnom Penh, no district
+    )
+    lv = levels_of(*rows)
+    # pairs in order: (0,1) (0,2) (0,3) (1,2) (1,3) (2,3)
+    home = [level("context", v).split("; ")[0] for v in lv["context"]]
+    assert home[0] == "home unknown"  # 01 by the desk against 14: unknown
+    assert home[1] == "home unknown"  # nor for: the desk writes 01 for everyone at Poipet
+    assert home[4] == "home unknown"  # Phnom Penh's airport: the desk wrote 12
+    assert home[3] == "home: other province"  # two stated homes that differ still differ
+    keys = block_keys(build_frame(records(*rows)))
+    assert keys["k_names_any_birth0"].nunique() == 1  # one key for all four, wherever they live

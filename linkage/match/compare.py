@@ -331,16 +331,17 @@ class HomeFeature(BaseCompareFeature):
     A province made from part of another (Tboung Khmum from Kampong Cham) is the same
     province as the old one here: lists still give the old one. A case file's address is
     where he lives now: where it agrees with a home it counts, where it differs it is
-    unknown (a man who moved is no other man).
+    unknown (a man who moved is no other man). A province alone that is the one his point
+    of entry lies in says nothing (a reception desk writes where he crossed: Poipet's).
     """
 
     name = "home"
 
     def __init__(self) -> None:
-        cols = ["province", "province_then", "district", "commune", "address_now"]
+        cols = ["province", "province_then", "district", "commune", "address_now", "home_at_entry"]
         super().__init__(cols, cols, label="home")
 
-    def _compute_vectorized(self, pa, ta, da, ca, na, pb, tb, db, cb, nb):  # type: ignore[override]
+    def _compute_vectorized(self, pa, ta, da, ca, na, ea, pb, tb, db, cb, nb, eb):  # type: ignore[override]
         pa, ta, da, ca, pb, tb, db, cb = map(_s, (pa, ta, da, ca, pb, tb, db, cb))
         level = np.zeros(len(pa), dtype=np.int8)
         one_province = (pa == pb) | (_known(ta) & (ta == tb))
@@ -351,7 +352,7 @@ class HomeFeature(BaseCompareFeature):
         level[same_district & _known(ca) & _known(cb) & (ca != cb)] = 3
         level[_known(ca) & (ca == cb)] = 5
         level[~(_known(pa) & _known(pb))] = MISSING
-        moved = (_num(na) > 0) | (_num(nb) > 0)
+        moved = (_num(na) > 0) | (_num(nb) > 0) | (_num(ea) > 0) | (_num(eb) > 0)
         level[moved & (level < 3)] = MISSING
         return level
 

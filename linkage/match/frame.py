@@ -15,7 +15,7 @@ from linkage.normalise.khmer import has_khmer
 from linkage.normalise.name_tables import conventional_spelling
 from linkage.normalise.names import tidy_khmer_name, tidy_latin
 from linkage.normalise.phonetic import phonetic_key
-from linkage.normalise.places import former_province
+from linkage.normalise.places import entry_provinces, former_province
 from linkage.normalise.romanise import romanise
 from linkage.sources import current_address_sources
 
@@ -171,6 +171,10 @@ def build_frame(records: pd.DataFrame) -> pd.DataFrame:
     f["intake_date"] = pd.to_datetime(r["intake_date"], errors="coerce")
     f["country"] = _blank_to_na(r["country"])
     f["point_of_entry"] = _blank_to_na(r["point_of_entry"])
+    # a reception desk may write the province a man crossed into (Poipet's, the airport's) as
+    # his home: a province alone that is the one he entered by may be no home of his
+    entered = f["point_of_entry"].map(entry_provinces()).astype("string")
+    f["home_at_entry"] = ((f["province"] == entered) & f["district"].isna()).fillna(False).astype("int8")
     f["batch"] = _blank_to_na(r["batch_id"])
     for col in (
         "fam_key",

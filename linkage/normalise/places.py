@@ -176,6 +176,12 @@ def former_province(code: str | None) -> str | None:
     return _history().get(code, code) if code else code
 
 
+@cache
+def entry_provinces() -> dict[str, str]:
+    """Each point of entry's code to the province it lies in (Poipet: Banteay Meanchey)."""
+    return {row["code"]: str(row["province_code"]).zfill(2) for row in load_table("points_of_entry.yaml")}
+
+
 def successors(code: str) -> list[str]:
     """Provinces made from part of this one."""
     return [new for new, old in _history().items() if old == code]
