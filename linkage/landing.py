@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from linkage.ingest.files import LINK
+from linkage.privacy import file_label
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
 from linkage.store.locks import ingest_lock_name, store_lock
@@ -37,6 +38,10 @@ class Claimed:
     file_name: str
     inbox_path: str
     new: bool
+
+    @property
+    def label(self) -> str:
+        return file_label(self.file_name, self.source, self.sha256)
 
 
 def landing_folder(settings: Settings, source: str) -> Path:
@@ -74,7 +79,7 @@ def refuse_links(settings: Settings, source: str) -> list[str]:
         why = LINK if path.is_symlink() else "not a regular file: refused"
         os.replace(path, aside / f"{time.strftime('%Y%m%dT%H%M%S')}__{path.name}")
         with session_scope(settings) as s:
-            audit(s, "landing.refused", None, source=source, file_name=name, reason=why)
+            audit(s, "landing.refused", None, source=source, file=file_label(name, source, ""), reason=why)
         moved.append(name)
     return moved
 

@@ -173,9 +173,9 @@ def rejections(settings: Settings, hashes: list[str]) -> Rejections | None:
     if not rejected:
         return None
     return Rejections(
-        [f"{d.file_name} was rejected: {d.reason}. {d.next_step}" for d in rejected],
+        [f"{d.label} was rejected: {d.reason}. {d.next_step}" for d in rejected],
         f"{len(rejected)} file(s) rejected: "
-        + "; ".join(f"{d.file_name}: {d.reason}" for d in rejected)
+        + "; ".join(f"{d.label}: {d.reason}" for d in rejected)
         + ". The other files were loaded. "
         + rejected[0].next_step,
     )
