@@ -27,6 +27,15 @@ PERSONAL_FIELDS: tuple[str, ...] = (
     "remarks",
 )
 
+# Every stored column that holds personal values, by table. Sealed at rest (the models give
+# each a Sealed type) and re-sealed by a key rotation (linkage/seal/reseal.py reads this).
+PERSONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "record": (*PERSONAL_FIELDS, "extra", "raw"),  # extra: unmapped columns; raw: the row as received
+    "record_version": ("values",),  # a corrected record's old values
+    "quarantine": ("raw",),  # a failed row as received
+    "delivery": ("file_name",),  # a sender may name a file after the man it is about
+}
+
 REDACTED = "«redacted»"
 
 # Words a delivery's file name may consist of (with digits and punctuation) and still be

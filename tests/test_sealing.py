@@ -212,6 +212,24 @@ def test_a_linked_store_from_before_sealing_is_sealed_on_upgrade(settings: Setti
         assert s.scalar(select(func.count()).select_from(PersonRecord)) == linked == 2
 
 
+def test_every_personal_field_is_sealed_and_resealed() -> None:
+    """The reseal list is privacy.py's, and the models seal exactly those columns."""
+    from linkage.privacy import PERSONAL_COLUMNS, PERSONAL_FIELDS
+    from linkage.seal.reseal import SEALED_COLUMNS
+    from linkage.seal.types import Sealed
+    from linkage.store.models import Base
+
+    assert set(PERSONAL_FIELDS) <= set(SEALED_COLUMNS["record"])
+    assert SEALED_COLUMNS == PERSONAL_COLUMNS
+    declared = {
+        (table.name, column.name)
+        for table in Base.metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, Sealed)
+    }
+    assert declared == {(t, c) for t, columns in SEALED_COLUMNS.items() for c in columns}
+
+
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 def test_a_file_name_is_sealed_and_sealed_on_upgrade(
     store: str, request: pytest.FixtureRequest, tmp_path: Path

@@ -12,31 +12,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from linkage.privacy import PERSONAL_COLUMNS
 from linkage.seal import cipher
 
-# (table -> columns): every column the models declare with a Sealed type
-SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "record": (
-        "full_name",
-        "family_name",
-        "given_name",
-        "name_latin",
-        "name_kh",
-        "family_name_kh",
-        "given_name_kh",
-        "birth_date",
-        "phone",
-        "national_id",
-        "travel_doc_no",
-        "father_name",
-        "remarks",
-        "extra",
-        "raw",
-    ),
-    "record_version": ("values",),
-    "quarantine": ("raw",),
-    "delivery": ("file_name",),
-}
+# (table -> columns): every personal column of linkage/privacy.py, which the models seal
+SEALED_COLUMNS: dict[str, tuple[str, ...]] = PERSONAL_COLUMNS
 # a table's primary key, where it is not `id`
 _KEYS = {"delivery": "sha256"}
 BATCH = 2_000
