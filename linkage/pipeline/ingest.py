@@ -116,7 +116,7 @@ def ingest_landing(settings: Settings, source: str, observer: Observer = QUIET) 
     observer.ingest_started(len(todo))
     with Ingestor(settings, progress=observer.rows_mapped) as ingestor:
         for path in todo:
-            name = original_name(path)
+            name = original_name(settings, path)
             observer.file_started(name)
             try:
                 data = read_regular(path)
