@@ -230,6 +230,24 @@ def test_every_personal_field_is_sealed_and_resealed() -> None:
     assert declared == {(t, c) for t, columns in SEALED_COLUMNS.items() for c in columns}
 
 
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("iom_returns_2025_06.csv", "iom_returns_2025_06.csv"),  # every word known: shown
+        ("MoSVY list 2026-11 (v2).xlsx", "MoSVY list 2026-11 (v2).xlsx"),
+        ("sok_dara_intake.xlsx", "mosvy delivery 3fa2c1d9e0b1"),  # two names: withheld
+        ("returns_dara.csv", "mosvy delivery 3fa2c1d9e0b1"),  # one unknown word is enough
+        ("បញ្ជី.xlsx", "mosvy delivery 3fa2c1d9e0b1"),  # Khmer: no word of it is known
+        ("", "mosvy delivery 3fa2c1d9e0b1"),
+    ],
+)
+def test_a_file_is_named_by_its_name_only_when_no_word_of_it_can_be_a_name(name: str, label: str) -> None:
+    from linkage.privacy import file_label
+
+    assert file_label(name, "mosvy", "3fa2c1d9e0b1" + "0" * 52) == label
+    assert file_label("sok.csv", "iom", "") == "iom file (name withheld)"  # refused unread: no hash
+
+
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 def test_a_file_name_is_sealed_and_sealed_on_upgrade(
     store: str, request: pytest.FixtureRequest, tmp_path: Path
