@@ -7,6 +7,11 @@ seconds of the process move less than the wall clock.
 
     .venv/bin/python benchmarks/seal_bench.py --persons 100000 --lists /tmp/l100k
     PYTHONPATH=/old/tree .venv/bin/python benchmarks/seal_bench.py --persons 100000 --lists /tmp/l100k
+
+Or, without an old tree: `--unsealed` runs this tree with sealing switched off in the bench's
+own process (every Sealed column stores its plain text, the archive its plain bytes), so the
+difference is the sealing alone and not whatever else changed since. Blind indexes and record
+keys are keyed either way (the same hash with another key).
 """
 
 from __future__ import annotations
@@ -23,6 +28,23 @@ from pathlib import Path
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def _unseal() -> None:
+    """Sealing off in this process: a Sealed column stores its text as it would be sealed
+    (the same serialisation, no cipher), the archive a file's bytes."""
+    from linkage.seal import archive, types
+
+    def bind(self: types.Sealed, value: object, dialect: object) -> str | None:
+        return None if value is None else self.to_bytes(value).decode("utf-8", "surrogatepass")
+
+    def result(self: types.Sealed, value: str | None, dialect: object) -> object:
+        return None if value is None else self.from_bytes(value.encode("utf-8", "surrogatepass"))
+
+    types.Sealed.process_bind_param = bind  # type: ignore[method-assign]
+    types.Sealed.process_result_value = result  # type: ignore[method-assign]
+    archive.seal_blob = lambda _ring, _name, data: data
+    archive.open_blob = lambda _ring, _name, blob: blob
 
 
 class Lap:
@@ -42,7 +64,10 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=3)
     p.add_argument("--lists", type=Path, required=True, help="where the generated lists are kept")
     p.add_argument("--link", action="store_true", help="also a full link with every store write")
+    p.add_argument("--unsealed", action="store_true", help="this tree with sealing switched off")
     args = p.parse_args()
+    if args.unsealed:
+        _unseal()
 
     import pandas as pd
     from sqlalchemy import select
@@ -59,7 +84,7 @@ def main() -> None:
     if not (args.lists / "landing").exists():
         generate(args.lists, args.persons, args.seed)
     files = sorted((args.lists / "landing").rglob("*.*"))
-    sealed = (Path(linkage.__file__).parent / "seal").exists()
+    sealed = (Path(linkage.__file__).parent / "seal").exists() and not args.unsealed
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(home=Path(tmp) / "home", db_url="")
         migrate(settings)
@@ -71,7 +96,7 @@ def main() -> None:
         with Lap() as read, session_scope(settings) as s:
             frame = pd.read_sql(select(*(getattr(Record, c) for c in RECORD_COLUMNS)), s.connection())
         out = {
-            "code": "sealed" if sealed else "before sealing",
+            "code": "sealed" if sealed else ("sealing off" if args.unsealed else "before sealing"),
             "rows": rows,
             "ingest_s": round(ingest.wall, 2),
             "ingest_cpu_s": round(ingest.cpu, 2),

@@ -58,7 +58,8 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     if args.show_values:
         t.add_column("row as received", overflow="fold")
     for q in rows:
-        cells = [q.file_name, q.source, str(q.line), q.column, q.rule, q.reason, q.status]
+        file = q.file_name if args.show_values else q.label  # a file name may name a survivor
+        cells = [file, q.source, str(q.line), q.column, q.rule, q.reason, q.status]
         if args.show_values:
             cells.append(q.values or "")
         t.add_row(*map(escape, cells))
@@ -68,7 +69,8 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         for col in ("file", "source", "sha256", "reason"):
             rt.add_column(col, overflow="fold")
         for d in rejected:
-            rt.add_row(escape(d.file_name), d.source, d.sha256[:12], escape(d.reason))
+            file = d.file_name if args.show_values else d.label
+            rt.add_row(escape(file), d.source, d.sha256[:12], escape(d.reason))
         console.print(rt)
     return 0
 

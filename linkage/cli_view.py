@@ -36,7 +36,7 @@ def delivery_table(results: list) -> Table:
             warn += ("; " if warn else "") + "; ".join(r.notes)
         style = {"rejected": "red", "refused": "red", "duplicate": "dim"}.get(r.status, "")
         t.add_row(  # text from a sender's file is escaped: "[/]" in a header is not markup
-            escape(r.file_name),
+            escape(r.label),  # the name only when it names no one (linkage.privacy.file_label)
             escape(r.source),
             f"[{style}]{r.status}[/]" if style else r.status,
             str(r.rows_read),

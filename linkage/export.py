@@ -62,7 +62,7 @@ def export_records(settings: Settings, out: Path) -> int:
             select(Record, Delivery.file_name, PersonRecord.person_id, PersonRecord.event_id)
             .join(Delivery, Delivery.sha256 == Record.delivery_sha256)
             .outerjoin(PersonRecord, PersonRecord.record_id == Record.id)
-            .order_by(Record.source, Delivery.file_name, Record.line)
+            .order_by(Record.source, Delivery.received_at, Delivery.sha256, Record.line)
         )
         for rec, file_name, person_id, event_id in rows:
             values = {c: getattr(rec, c, None) for c in RECORD_EXPORT_COLUMNS}

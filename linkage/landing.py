@@ -13,11 +13,13 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from linkage.ingest.files import LINK
+from linkage.privacy import file_label
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
 from linkage.store.locks import ingest_lock_name, store_lock
@@ -37,6 +39,10 @@ class Claimed:
     file_name: str
     inbox_path: str
     new: bool
+
+    @property
+    def label(self) -> str:
+        return file_label(self.file_name, self.source, self.sha256)
 
 
 def landing_folder(settings: Settings, source: str) -> Path:
@@ -74,7 +80,7 @@ def refuse_links(settings: Settings, source: str) -> list[str]:
         why = LINK if path.is_symlink() else "not a regular file: refused"
         os.replace(path, aside / f"{time.strftime('%Y%m%dT%H%M%S')}__{path.name}")
         with session_scope(settings) as s:
-            audit(s, "landing.refused", None, source=source, file_name=name, reason=why)
+            audit(s, "landing.refused", None, source=source, file=file_label(name, source, ""), reason=why)
         moved.append(name)
     return moved
 
@@ -125,7 +131,9 @@ def claim(settings: Settings, path: Path, source: str) -> Claimed:
     name = safe_file_name(path.name)
     inbox = inbox_folder(settings, source)
     inbox.mkdir(parents=True, exist_ok=True)
-    target = inbox / f"{sha[:16]}__{name}"
+    # by hash and a claim number only: the name, which may name a man, is sealed in the store
+    # (the same bytes claimed under two names are two files here, as before)
+    target = inbox / f"{sha[:16]}.{secrets.token_hex(4)}"
     # the same bytes claimed from two folders, or ingested meanwhile: one at a time
     with store_lock(settings, ingest_lock_name(settings, sha), "claiming or ingesting the same file"):
         with session_scope(settings) as s:
@@ -166,5 +174,14 @@ def pending(settings: Settings, source: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
 
 
-def original_name(inbox_path: Path) -> str:
-    return inbox_path.name.split("__", 1)[1] if "__" in inbox_path.name else inbox_path.name
+def original_name(settings: Settings, inbox_path: Path) -> str:
+    """The name a claimed file was sent under: sealed in its delivery row, which the claim
+    wrote before moving the file (a file claimed by an older version has it after "__")."""
+    if "__" in inbox_path.name:
+        return inbox_path.name.split("__", 1)[1]
+    from sqlalchemy import select
+
+    with session_scope(settings) as s:
+        query = select(Delivery).where(Delivery.sha256.startswith(inbox_path.name[:16])).limit(1)
+        found = s.scalars(query).first()
+    return found.file_name if found is not None else inbox_path.name

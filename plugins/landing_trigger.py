@@ -19,7 +19,9 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 
 class LandingFolderTrigger(BaseEventTrigger):
-    """Yields {"source", "sha256", "file_name"} for each fully written file in a folder."""
+    """Yields {"source", "sha256", "file"} for each fully written file in a folder: "file"
+    is the file's label (linkage.privacy.file_label), since an event is kept in Airflow's
+    database, where a survivor's name in a file name would be in clear."""
 
     def __init__(self, source: str, poll_seconds: float = 5.0, settle_seconds: float = 3.0) -> None:
         super().__init__()
@@ -48,9 +50,7 @@ class LandingFolderTrigger(BaseEventTrigger):
                 except FileNotFoundError:  # taken by a task's own claim meanwhile
                     continue
                 self.log.info("claimed a %s delivery %s", self.source, claimed.sha256[:12])
-                yield TriggerEvent(
-                    {"source": self.source, "sha256": claimed.sha256, "file_name": claimed.file_name}
-                )
+                yield TriggerEvent({"source": self.source, "sha256": claimed.sha256, "file": claimed.label})
             await asyncio.sleep(self.poll_seconds)
 
     def __repr__(self) -> str:  # no paths or names in logs beyond the source

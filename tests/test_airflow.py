@@ -126,8 +126,8 @@ def test_trigger_claims_only_finished_files(airflow_home: Path, settings: Settin
             await gen.aclose()
 
     event = asyncio.run(first_event())
-    assert set(event.payload) == {"source", "sha256", "file_name"}
-    assert event.payload["file_name"] == "list.csv"
+    assert set(event.payload) == {"source", "sha256", "file"}
+    assert event.payload["file"] == "list.csv"  # a name of safe words only (linkage.privacy.file_label)
     assert not (landing / "list.csv").exists() and (landing / "upload.csv.part").exists()
     with session_scope(settings) as s:
         assert s.get(Delivery, event.payload["sha256"]).status == "landed"
@@ -315,17 +315,19 @@ def test_a_rejected_file_fails_its_run_once_saying_why_while_the_rest_loads_and_
     rows and its asset event carries the counts; `no_file_rejected` fails once (no retries)
     naming the rejected file and why; the run's note says what became of each file; the link
     task runs, and a second link with nothing new stops before linking. No canary reaches
-    Airflow's logs or metadata."""
+    Airflow's logs or metadata, nor the file name that names the canary man."""
     import json
 
     import linkage.ingest.load as load_module
 
     monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
     landing = settings.landing_dir / "iom"
-    write(landing / "a-fails.csv", iom_csv([iom_row("BAD-1", name=f"{CANARIES[0]} BOOM")]))
+    # names of safe words are shown as they are; one naming a man by his delivery's hash
+    named = f"2_{CANARIES[0]}.csv"
+    write(landing / "1_returns.csv", iom_csv([iom_row("BAD-1", name=f"{CANARIES[0]} BOOM")]))
     nul = iom_csv([iom_row("NUL-1", name=f"{CANARIES[0]}\x00 SOK", dob=CANARIES[3]), iom_row("NUL-2")])
-    write(landing / "b-nul.csv", nul.replace("batch_id", "[/]", 1))
-    write(landing / "c-good.csv", iom_csv([iom_row("OK-1", phone="0" + CANARIES[1])]))
+    write(landing / named, nul.replace("batch_id", "[/]", 1))
+    write(landing / "3_returns.csv", iom_csv([iom_row("OK-1", phone="0" + CANARIES[1])]))
     real = load_module.read_table
 
     def failing(data: bytes, *args: object):
@@ -346,12 +348,12 @@ def test_a_rejected_file_fails_its_run_once_saying_why_while_the_rest_loads_and_
     assert len(mailbox.messages) == 1
     to, alert = mailbox.messages[0]
     assert to == ["officers@mosvy.example"]
-    assert alert["Subject"] == "survivor-link: 1 file(s) rejected from iom: a-fails.csv"
+    assert alert["Subject"] == "survivor-link: 1 file(s) rejected from iom: 1_returns.csv"
     html = next(p for p in alert.walk() if p.get_content_type() == "text/html")
     body = html.get_payload(decode=True).decode()
-    assert "a-fails.csv (iom) was rejected: could not be read: an internal error" in body
+    assert "1_returns.csv (iom) was rejected: could not be read: an internal error" in body
     assert "ValueError at load.py" in body
-    assert "drop it again into landing/iom/" in body and "b-nul.csv" not in body
+    assert "drop it again into landing/iom/" in body and "iom delivery" not in body
     # the body travels base64-encoded: search it decoded, with every header
     parts = [p.get_payload(decode=True) or b"" for p in alert.walk() if not p.is_multipart()]
     said = str(alert["Subject"]) + " ".join(h for _k, h in alert.items()) + b" ".join(parts).decode()
@@ -368,10 +370,11 @@ def test_a_rejected_file_fails_its_run_once_saying_why_while_the_rest_loads_and_
         status = {
             d.file_name: (d.status, d.rows_loaded, d.rows_quarantined) for d in s.scalars(select(Delivery))
         }
+        named_sha = next(d.sha256 for d in s.scalars(select(Delivery)) if d.file_name == named)
     assert status == {
-        "a-fails.csv": ("rejected", 0, 0),
-        "b-nul.csv": ("ingested", 1, 1),
-        "c-good.csv": ("ingested", 1, 0),
+        "1_returns.csv": ("rejected", 0, 0),
+        named: ("ingested", 1, 1),
+        "3_returns.csv": ("ingested", 1, 0),
     }
     with sqlite3.connect(airflow_home / "airflow.db") as con:
         notes = dict(
@@ -387,9 +390,9 @@ def test_a_rejected_file_fails_its_run_once_saying_why_while_the_rest_loads_and_
             )
         ]
     note = notes[ingest.run_id]
-    assert "a-fails.csv: rejected (could not be read: an internal error (ValueError at load.py" in note
-    assert "b-nul.csv: 2 read, 1 loaded, 1 quarantined (1 nul_character)" in note
-    assert "c-good.csv: 1 read, 1 loaded" in note and note.endswith("the DAG's docs say what to do.")
+    assert "1_returns.csv: rejected (could not be read: an internal error (ValueError at load.py" in note
+    assert f"iom delivery {named_sha[:12]}: 2 read, 1 loaded, 1 quarantined (1 nul_character)" in note
+    assert "3_returns.csv: 1 read, 1 loaded" in note and note.endswith("the DAG's docs say what to do.")
     assert "records linked" in notes[linked.run_id] and notes[again.run_id] == "nothing new to link"
     ledger = extras[-1]
     assert (ledger["rows_loaded"], ledger["rows_quarantined"], ledger["rejected"]) == (2, 1, 1)
@@ -398,4 +401,4 @@ def test_a_rejected_file_fails_its_run_once_saying_why_while_the_rest_loads_and_
     found += [("logs", c) for c in CANARIES if c in log_text]
     assert found == []
     assert "could not be read: ValueError at" in log_text  # the failure is in the log, by kind
-    assert "a-fails.csv was rejected" in log_text and "drop it again into landing/iom/" in log_text
+    assert "1_returns.csv was rejected" in log_text and "drop it again into landing/iom/" in log_text

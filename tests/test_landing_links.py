@@ -40,7 +40,7 @@ def test_a_link_in_a_landing_folder_is_moved_aside_unread(settings: Settings, tm
     with session_scope(settings) as s:
         assert s.scalars(select(Delivery.file_name)).all() == ["real.csv"]
         refused = s.scalars(select(AuditLog).where(AuditLog.action == "landing.refused")).one()
-        assert refused.details == {"source": "iom", "file_name": "link.csv", "reason": LINK}
+        assert refused.details == {"source": "iom", "file": "iom file (name withheld)", "reason": LINK}
 
 
 def test_the_command_line_refuses_links_and_linked_folders(
@@ -51,15 +51,16 @@ def test_the_command_line_refuses_links_and_linked_folders(
     secret = _private(tmp_path)
     landing = tmp_path / "drop" / "landing" / "iom"
     write(landing / "real.csv", iom_csv([iom_row("R1")]))
-    os.symlink(secret, landing / "link.csv")
-    os.symlink(secret.parent, landing / "linked-folder")
+    # names of safe words only, so the output shows them (linkage.privacy.file_label)
+    os.symlink(secret, landing / "returns_list.csv")
+    os.symlink(secret.parent, landing / "returns-lists")
     monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
     monkeypatch.setenv("COLUMNS", "300")
     assert main(["ingest", str(tmp_path / "drop")]) == 0
     out = capsys.readouterr().out
-    assert "link.csv" in out and "a symbolic link: refused and not followed" in out
-    assert "linked-folder" in out and "a symbolic link to a folder: refused and not followed" in out
-    assert main(["ingest", "--strict", str(landing / "link.csv"), "--source", "iom"]) == 1
+    assert "returns_list.csv" in out and "a symbolic link: refused and not followed" in out
+    assert "returns-lists" in out and "a symbolic link to a folder: refused and not followed" in out
+    assert main(["ingest", "--strict", str(landing / "returns_list.csv"), "--source", "iom"]) == 1
     assert secret.read_bytes() not in _archived(settings)
     with session_scope(settings) as s:
         assert s.scalars(select(Delivery.file_name)).all() == ["real.csv"]

@@ -3,11 +3,14 @@ row corrected outside its key replaces its record, the old values kept as a vers
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from linkage.ingest.insert import _key_text
 from linkage.ingest.load import Ingestor
 from linkage.pipeline import link_and_flag
 from linkage.settings import Settings
@@ -118,7 +121,59 @@ def test_records_stored_under_row_numbers_get_their_content_keys_on_upgrade(
         command.downgrade(cfg, "0011")
     migrate(settings)
     with session_scope(settings) as s:
-        assert all(k.startswith("c:") for k in s.scalars(select(Record.record_key)))
+        assert all(k.startswith("k:") for k in s.scalars(select(Record.record_key)))
         assert sorted(s.scalars(select(Record.id))) == ids
     again = Ingestor(settings).ingest_path(mosvy_xlsx(tmp_path / "b.xlsx", _rows(), titles=0), "mosvy")
     assert (again.rows_loaded, _count(settings, Record), _count(settings, RecordVersion)) == (5, 5, 0)
+
+
+def _unkeyed(settings: Settings) -> set[str]:
+    """The sha256 of what each record's row says, unkeyed: its key as the code before wrote it."""
+    fields = Ingestor(settings).mappings["mosvy"].content_key
+    with session_scope(settings) as s:
+        texts = ["\x1f".join(_key_text(getattr(r, f)) for f in fields) for r in s.scalars(select(Record))]
+    return {hashlib.sha256(t.encode()).hexdigest()[:32] for t in texts}
+
+
+def _keys(settings: Settings) -> dict[int, str]:
+    with session_scope(settings) as s:
+        return {i: k for i, k in s.execute(select(Record.id, Record.record_key))}
+
+
+def test_record_keys_are_keyed_by_the_store(settings: Settings, tmp_path: Path) -> None:
+    """A stored key confirms no guessed name: it is no sha256 of the row, and the same list
+    in another store gets other keys; delivered again, the same rows are still found."""
+    from linkage.store.db import migrate
+
+    rows = [*_rows(), mosvy_row("6", given=GIVEN[0], age="30")]  # 6 says what 1 says: a "#2"
+    other = dataclasses.replace(settings, home=tmp_path / "other")
+    migrate(other)
+    keys = []
+    for store in (settings, other):
+        Ingestor(store).ingest_path(mosvy_xlsx(tmp_path / "a.xlsx", rows), "mosvy")
+        keys.append(set(_keys(store).values()))
+        assert len(keys[-1]) == 6 and all(k.startswith("k:") for k in keys[-1])
+        assert sum(k.endswith("#2") for k in keys[-1]) == 1
+        assert not [k for k in keys[-1] for d in _unkeyed(store) if d in k]  # the canary
+        again = Ingestor(store).ingest_path(mosvy_xlsx(tmp_path / "b.xlsx", rows, titles=0), "mosvy")
+        assert (again.status, again.rows_loaded, _count(store, Record)) == ("ingested", 6, 6)
+    assert not keys[0] & keys[1]
+
+
+def test_unkeyed_record_keys_are_rekeyed_on_upgrade(settings: Settings, tmp_path: Path) -> None:
+    """Down to 0014 the keys are the unkeyed ones the code before wrote; up again, each record
+    has its keyed key back (ids unchanged) and a re-delivered list adds nothing."""
+    from linkage.store.db import migrate
+
+    rows = [*_rows(), mosvy_row("6", given=GIVEN[0], age="30")]
+    Ingestor(settings).ingest_path(mosvy_xlsx(tmp_path / "a.xlsx", rows), "mosvy")
+    keyed = _keys(settings)
+    migrate(settings, "0014")
+    unkeyed = _keys(settings)
+    assert unkeyed.keys() == keyed.keys() and all(k.startswith("c:") for k in unkeyed.values())
+    assert {k[2:].partition("#")[0] for k in unkeyed.values()} == _unkeyed(settings)
+    assert sum(k.endswith("#2") for k in unkeyed.values()) == 1
+    migrate(settings)
+    assert _keys(settings) == keyed
+    again = Ingestor(settings).ingest_path(mosvy_xlsx(tmp_path / "b.xlsx", rows, titles=0), "mosvy")
+    assert (again.rows_loaded, _count(settings, Record), _count(settings, RecordVersion)) == (6, 6, 0)

@@ -33,14 +33,15 @@ def outcome(settings: Settings) -> dict:
             for d in s.scalars(select(Delivery))
         }
         linked = s.execute(
-            select(Record.source, Record.record_key, PersonRecord.person_id, PersonRecord.event_id).join(
+            # a record by where it sits: a content key is keyed by each store's blind key
+            select(Record.delivery_sha256, Record.line, PersonRecord.person_id, PersonRecord.event_id).join(
                 PersonRecord, PersonRecord.record_id == Record.id
             )
         ).all()
         flags = {(f.person_id, f.event_id, f.status, f.reason) for f in s.scalars(select(Flag))}
     return {
         "deliveries": deliveries,
-        "persons": {(src, key): (person, event) for src, key, person, event in linked},
+        "persons": {(sha, line): (person, event) for sha, line, person, event in linked},
         "flags": flags,
     }
 

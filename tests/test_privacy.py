@@ -39,9 +39,11 @@ def test_canaries_never_leave_the_store(settings: Settings, tmp_path: Path) -> N
         iom_row("C4", name=f"={CANARY_NAME}"),  # formula
         iom_row("C5", name=f"SOK {CANARY_NAME}", ret=f"{CANARY_DOB}x"),  # bad date
     ]
-    write(landing / "iom" / "canary.csv", iom_csv(rows))
+    # file names that name a survivor: sealed, and shown by their labels (source and hash)
+    iom_file, mosvy_file = f"{CANARY_NAME}_intake.csv", f"list_{CANARY_KH}.xlsx"
+    write(landing / "iom" / iom_file, iom_csv(rows))
     mosvy_xlsx(
-        landing / "mosvy" / "canary.xlsx",
+        landing / "mosvy" / mosvy_file,
         [
             mosvy_row("1", CANARY_KH, "ដារា", nid=CANARY_ID, phone=f"0{CANARY_PHONE_DIGITS}"),
             mosvy_row("2", "sux", CANARY_NAME.lower()),  # Limon: quarantined
@@ -71,6 +73,7 @@ def test_canaries_never_leave_the_store(settings: Settings, tmp_path: Path) -> N
     cli("export", "records", "-o", str(out / "records.csv"))
     written = [p for p in out.rglob("*") if p.is_file()]
     assert written and all(p.stat().st_mode & 0o077 == 0 for p in written)
+    assert iom_file in (out / "records.csv").read_text()  # the export, audited, names the file
     with session_scope(settings) as s:
         stored = [d.reason or "" for d in s.scalars(select(Delivery))]
         quarantined = list(s.scalars(select(Quarantine)))
@@ -108,6 +111,7 @@ def test_canaries_never_leave_the_store(settings: Settings, tmp_path: Path) -> N
     assert leaks == [], f"personal values at rest in clear: {leaks}"
     with session_scope(settings) as s:
         actions = {a.action for a in s.scalars(select(AuditLog))}
+        assert {d.file_name for d in s.scalars(select(Delivery))} == {iom_file, mosvy_file}  # opened
     assert "export.records" in actions  # a decryption for export is audited
     # the quarantined rows themselves keep the values, for replay, inside the store
     assert any(CANARY_NAME in json.dumps(q.raw) for q in quarantined)

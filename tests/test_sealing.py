@@ -20,7 +20,7 @@ from linkage.seal.errors import MasterKeyMissing, SealBroken, WrongMasterKey
 from linkage.seal.master import create_master_key, key_path, read_key_file
 from linkage.settings import Settings
 from linkage.store.db import dispose_engines, get_engine, session_scope
-from linkage.store.models import PersonRecord, Quarantine, Record
+from linkage.store.models import Delivery, PersonRecord, Quarantine, Record
 from tests.conftest import write
 from tests.helpers import iom_csv, iom_row
 from tests.test_privacy import CANARIES, CANARY_DOB, CANARY_ID, CANARY_NAME, CANARY_PHONE_DIGITS
@@ -147,6 +147,7 @@ def test_rotation_reseals_everything_and_resumes(settings: Settings, tmp_path: P
     assert done.resumed and done.data_key == fresh and done.values > 0 and done.files == 1
     with get_engine(settings).connect() as conn:
         sealed = conn.execute(text("SELECT full_name, raw FROM record")).all()
+        sealed += conn.execute(text("SELECT file_name FROM delivery")).all()  # keyed by sha256
         assert all(v.startswith(f"s1:{fresh}:") for row in sealed for v in row)
         with pytest.raises(WrongMasterKey):  # the old master key opens nothing any more
             keyring.load_keyring(conn, settings, create=False)
@@ -209,3 +210,65 @@ def test_a_linked_store_from_before_sealing_is_sealed_on_upgrade(settings: Setti
     with session_scope(settings) as s:
         assert sorted((x.full_name, x.birth_date) for x in s.scalars(select(Record))) == before
         assert s.scalar(select(func.count()).select_from(PersonRecord)) == linked == 2
+
+
+def test_every_personal_field_is_sealed_and_resealed() -> None:
+    """The reseal list is privacy.py's, and the models seal exactly those columns."""
+    from linkage.privacy import PERSONAL_COLUMNS, PERSONAL_FIELDS
+    from linkage.seal.reseal import SEALED_COLUMNS
+    from linkage.seal.types import Sealed
+    from linkage.store.models import Base
+
+    assert set(PERSONAL_FIELDS) <= set(SEALED_COLUMNS["record"])
+    assert SEALED_COLUMNS == PERSONAL_COLUMNS
+    declared = {
+        (table.name, column.name)
+        for table in Base.metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, Sealed)
+    }
+    assert declared == {(t, c) for t, columns in SEALED_COLUMNS.items() for c in columns}
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("iom_returns_2025_06.csv", "iom_returns_2025_06.csv"),  # every word known: shown
+        ("MoSVY list 2026-11 (v2).xlsx", "MoSVY list 2026-11 (v2).xlsx"),
+        ("sok_dara_intake.xlsx", "mosvy delivery 3fa2c1d9e0b1"),  # two names: withheld
+        ("returns_dara.csv", "mosvy delivery 3fa2c1d9e0b1"),  # one unknown word is enough
+        ("បញ្ជី.xlsx", "mosvy delivery 3fa2c1d9e0b1"),  # Khmer: no word of it is known
+        ("", "mosvy delivery 3fa2c1d9e0b1"),
+    ],
+)
+def test_a_file_is_named_by_its_name_only_when_no_word_of_it_can_be_a_name(name: str, label: str) -> None:
+    from linkage.privacy import file_label
+
+    assert file_label(name, "mosvy", "3fa2c1d9e0b1" + "0" * 52) == label
+    assert file_label("sok.csv", "iom", "") == "iom file (name withheld)"  # refused unread: no hash
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_a_file_name_is_sealed_and_sealed_on_upgrade(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A file name that names a man: ciphertext in the store, opened through it, and a store
+    from before (down to 0015: names in clear) sealed by `migrate`."""
+    from linkage.store.db import migrate
+
+    settings = request.getfixturevalue("settings" if store == "sqlite" else "pg_settings")
+    path = _canary_list(tmp_path).rename(tmp_path / "landing" / "iom" / f"{CANARY_NAME}_intake.csv")
+    r = Ingestor(settings).ingest_path(path, "iom")
+
+    def stored() -> str:
+        with get_engine(settings).connect() as conn:
+            return conn.execute(text("SELECT file_name FROM delivery")).scalar_one()
+
+    assert stored().startswith("s1:") and CANARY_NAME not in stored()
+    migrate(settings, "0015")
+    keyring.forget()
+    assert stored() == path.name  # the downgrade opened it
+    migrate(settings)
+    assert stored().startswith("s1:") and CANARY_NAME not in stored()
+    with session_scope(settings) as s:
+        assert s.get(Delivery, r.sha256).file_name == path.name  # type: ignore[union-attr]

@@ -31,22 +31,27 @@ def test_pages_work_offline_name_the_file_and_say_it_loaded_with_quarantined_row
         landing / "iom_returns_2025_06.csv",
         iom_csv([iom_row("KH-IOM-2025-0001"), iom_row("KH-IOM-2025-0002", dob="17/07/2077")]),
     )
-    clean = write(landing / "clean <i>.csv", iom_csv([iom_row("KH-IOM-2025-0003")]))
+    clean = write(landing / "list <v>.csv", iom_csv([iom_row("KH-IOM-2025-0003")]))
+    named = write(landing / "sok_dara_intake.csv", iom_csv([iom_row("KH-IOM-2025-0004")]))
     with Ingestor(settings) as ingestor:
         first, second = ingestor.ingest_path(mixed), ingestor.ingest_path(clean)
+        third = ingestor.ingest_path(named)
     docs = settings.home / "data_docs"
     pages = sorted((docs / "deliveries").glob("*.html"))
-    assert len(pages) == 2
+    assert len(pages) == 3
     for path in [docs / "index.html", *pages]:
         html = path.read_text(encoding="utf-8")
         assert REMOTE.search(html) is None, (path.name, REMOTE.search(html))
-        assert "Failed" not in html and "clean <i>" not in html  # a name is text, never markup
+        assert "Failed" not in html and "list <v>" not in html  # a name is text, never markup
+        assert "sok" not in html.casefold()  # a name that may name a man is not shown
     page = page_for(settings, first.sha256).read_text(encoding="utf-8")
     assert '<h1 id="file">iom_returns_2025_06.csv</h1>' in page
     assert "Loaded with quarantined rows</b>: 1 of 2 rows loaded, 1 quarantined (1 future_date)" in page
     assert "1 row(s) did not pass: quarantined" in page and "17/07/2077" not in page
     other = page_for(settings, second.sha256).read_text(encoding="utf-8")
-    assert "clean &lt;i&gt;.csv" in other and "<b>Loaded</b>: all 1 rows" in other
+    assert "list &lt;v&gt;.csv" in other and "<b>Loaded</b>: all 1 rows" in other
+    named_page = page_for(settings, third.sha256).read_text(encoding="utf-8")
+    assert f'<h1 id="file">iom delivery {third.sha256[:12]}</h1>' in named_page  # source and hash
     index = (docs / "index.html").read_text(encoding="utf-8")
     link = f'<a href="deliveries/{first.sha256[:16]}.html">iom_returns_2025_06.csv</a>'
     assert link in index and "Loaded with quarantined rows" in index
@@ -59,11 +64,11 @@ def test_the_index_lists_the_newest_and_every_page_stays(
     monkeypatch.setattr(validation_pages, "INDEX_LIMIT", 2)
     shas = []
     for n in (1, 2, 3):
-        f = write(tmp_path / "landing" / "iom" / f"d{n}.csv", iom_csv([iom_row(f"KH-IOM-2024-{n}000")]))
+        f = write(tmp_path / "landing" / "iom" / f"list_{n}.csv", iom_csv([iom_row(f"KH-IOM-2024-{n}000")]))
         shas.append(Ingestor(settings).ingest_path(f).sha256)
-    rejected = write(tmp_path / "landing" / "iom" / "no_names.csv", "iom_case_no,sex\nKH-1,M\n")
+    rejected = write(tmp_path / "landing" / "iom" / "list_0.csv", "iom_case_no,sex\nKH-1,M\n")
     assert Ingestor(settings).ingest_path(rejected).status == "rejected"
     index = (settings.home / "data_docs" / "index.html").read_text(encoding="utf-8")
-    assert "d3.csv" in index and "d2.csv" in index and "d1.csv" not in index
-    assert "no_names.csv" not in index  # rejected before its rows were checked: no page
+    assert "list_3.csv" in index and "list_2.csv" in index and "list_1.csv" not in index
+    assert "list_0.csv" not in index  # rejected before its rows were checked: no page
     assert all(page_for(settings, sha) is not None for sha in shas)

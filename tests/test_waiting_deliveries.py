@@ -67,12 +67,13 @@ def test_a_claimed_drop_no_ingest_took_waits_then_one_no_link_took(settings: Set
 
 def test_two_drops_one_run_the_next_run_says_it_found_them_taken(settings: Settings) -> None:
     """Two drops' events, one run (the second event wakes a run that finds nothing)."""
-    _drop(settings, "iom_a.csv", ["KH-IOM-2024-0001"])
-    _drop(settings, "iom_b.csv", ["KH-IOM-2024-0002"])
+    # names of safe words only, which a note shows (linkage.privacy.file_label)
+    _drop(settings, "iom_returns_1.csv", ["KH-IOM-2024-0001"])
+    _drop(settings, "iom_returns_2.csv", ["KH-IOM-2024-0002"])
     claim_settled(settings, "iom")  # the watcher claims both: two asset events
     first = ingest_pending(settings, "iom")
     note = ingest_note(settings, first)
-    assert "iom_a.csv: 1 read, 1 loaded" in note and "iom_b.csv: 1 read, 1 loaded" in note
+    assert "iom_returns_1.csv: 1 read, 1 loaded" in note and "iom_returns_2.csv: 1 read, 1 loaded" in note
     assert ingest_note(settings, ingest_pending(settings, "iom")) == NOTHING_NEW
 
 

@@ -11,7 +11,6 @@ column types (linkage/seal/types.py), each cell with a nonce of its own.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import sqlite3
 from collections import Counter
 from operator import itemgetter
@@ -21,6 +20,8 @@ from sqlalchemy import JSON, Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from linkage.ingest.canonical import spread
+from linkage.seal import current
+from linkage.seal.blind import content_digest, keyed_record_key
 from linkage.seal.types import Sealed
 from linkage.sources import SourceMapping
 from linkage.store.models import Record, RecordVersion, utcnow
@@ -57,14 +58,15 @@ def content_keys(mapping: SourceMapping, columns: dict[str, list[Any]]) -> list[
     content_key fields): the same cells give the same key whatever the file's bytes or row
     numbers. Rows of one delivery that say exactly the same get #2, #3 in file order
     (namesakes of one return batch stay two records); counted over every row, quarantined
-    ones too, so a replay gives a row the key it would have had."""
+    ones too, so a replay gives a row the key it would have had. Keyed by the open store's
+    blind key (linkage/seal/blind.py): the stored key confirms no guessed name."""
+    blind_key = current.ring().blind_key
     n = len(columns["line"])
     fields = [columns.get(f) or [None] * n for f in mapping.content_key]
     seen: Counter[str] = Counter()
     keys = []
     for parts in zip(*fields, strict=True):
-        text = "\x1f".join(map(_key_text, parts))
-        key = "c:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        key = keyed_record_key(blind_key, content_digest("\x1f".join(map(_key_text, parts))))
         seen[key] += 1
         keys.append(key if seen[key] == 1 else f"{key}#{seen[key]}")
     return keys

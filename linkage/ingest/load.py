@@ -33,6 +33,7 @@ from linkage.ingest.insert import upsert_records
 from linkage.ingest.readers import read_table
 from linkage.ingest.safe_text import os_name
 from linkage.ingest.validate import check_frame, warm_up
+from linkage.privacy import file_label
 from linkage.seal.archive import read_sealed, write_sealed
 from linkage.seal.files import private_dir
 from linkage.settings import Settings
@@ -66,6 +67,11 @@ class DeliveryResult:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    @property
+    def label(self) -> str:
+        """The file as output without values names it (linkage.privacy.file_label)."""
+        return file_label(self.file_name, self.source, self.sha256)
 
 
 def today_phnom_penh() -> dt.date:
@@ -151,7 +157,8 @@ def _already_seen(existing: Delivery, file_name: str) -> DeliveryResult:
         file_name,
         existing.source,
         "duplicate",
-        f"same bytes as '{existing.file_name}', already {existing.status} "
+        f"same bytes as {file_label(existing.file_name, existing.source, existing.sha256)}, "
+        f"already {existing.status} "
         f"on {existing.received_at:%Y-%m-%d %H:%M}",
     )
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from linkage.privacy import file_label
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
 from linkage.store.models import Delivery, Quarantine
@@ -27,6 +28,11 @@ class QuarantinedRow:
     reason: str
     status: str
     values: str | None = None
+    sha256: str = ""
+
+    @property
+    def label(self) -> str:
+        return file_label(self.file_name, self.source, self.sha256)
 
 
 @dataclass(frozen=True)
@@ -36,19 +42,24 @@ class RejectedFile:
     sha256: str
     reason: str
 
+    @property
+    def label(self) -> str:
+        return file_label(self.file_name, self.source, self.sha256)
+
 
 def quarantine_listing(
     settings: Settings, include_replayed: bool = False, show_values: bool = False
 ) -> tuple[list[QuarantinedRow], list[RejectedFile]]:
-    """Open (or all) quarantined rows by file and line, and every rejected delivery.
+    """Open (or all) quarantined rows by delivery and line, and every rejected delivery.
 
-    Showing the rows as received is personal data: it is written to the audit log.
+    Showing the rows as received is personal data: it is written to the audit log. (A file
+    name is given whole too; without values, the listing shows each file's label.)
     """
     with session_scope(settings) as s:
         q = (
             select(Quarantine, Delivery.file_name)
             .join(Delivery, Delivery.sha256 == Quarantine.delivery_sha256)
-            .order_by(Delivery.file_name, Quarantine.line)
+            .order_by(Delivery.received_at, Delivery.sha256, Quarantine.line)  # file_name is sealed
         )
         if not include_replayed:
             q = q.where(Quarantine.status == "open")
@@ -65,6 +76,7 @@ def quarantine_listing(
                 qr.reason,
                 qr.status,
                 "; ".join(f"{k}={v}" for k, v in (qr.raw or {}).items() if v) if show_values else None,
+                qr.delivery_sha256,
             )
             for qr, file_name in found
         ]

@@ -38,10 +38,10 @@ td.num { text-align: right; }
 """
 
 _PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ d.file_name }}: validation</title>
+<html lang="en"><head><meta charset="utf-8"><title>{{ d.label }}: validation</title>
 <style>{{ style }}</style></head><body>
 <p class="muted"><a href="../index.html">All validations</a></p>
-<h1 id="file">{{ d.file_name }}</h1>
+<h1 id="file">{{ d.label }}</h1>
 <p class="muted">{{ d.source }} · received {{ d.received_at | local }} · checked {{ checked | local }}
 · file SHA-256 {{ d.sha256[:16] }}…</p>
 <p id="outcome" class="{{ outcome.kind }}"><b>{{ outcome.title }}</b>: {{ outcome.text }}</p>
@@ -73,7 +73,7 @@ older pages stay under deliveries/){% endif %}. Open a file for its checks.</p>
 <table id="validations"><tr><th>received</th><th>source</th><th>file</th><th>outcome</th>
 <th>read</th><th>loaded</th><th>quarantined</th></tr>
 {% for d, o in rows %}<tr class="validation"><td>{{ d.received_at | local }}</td><td>{{ d.source }}</td>
-<td><a href="deliveries/{{ d.sha256[:16] }}.html">{{ d.file_name }}</a></td>
+<td><a href="deliveries/{{ d.sha256[:16] }}.html">{{ d.label }}</a></td>
 <td class="{{ o.kind }}">{{ o.title }}</td><td class="num">{{ d.rows_read }}</td>
 <td class="num">{{ d.rows_loaded }}</td><td class="num">{{ d.open_quarantined }}</td></tr>
 {% else %}<tr><td colspan="7">No delivery checked yet.</td></tr>{% endfor %}

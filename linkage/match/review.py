@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from linkage.match.spec import ModelSpec, spec_for
+from linkage.privacy import file_label
 from linkage.settings import Settings
 from linkage.store.db import audit, current_actor, session_scope
 from linkage.store.models import (
@@ -62,6 +63,7 @@ def record_refs(s: Session, ids: list[int], show_values: bool) -> dict[int, Reco
     out = {}
     for rec, file_name, pid, eid in rows:
         values = None
+        file = file_name if show_values else file_label(file_name, rec.source, rec.delivery_sha256)
         if show_values:
             values = {
                 "name": rec.name_latin or rec.full_name,
@@ -72,9 +74,7 @@ def record_refs(s: Session, ids: list[int], show_values: bool) -> dict[int, Reco
                 "return": str(rec.return_date or ""),
                 "phone": rec.phone,
             }
-        out[rec.id] = RecordRef(
-            rec.id, rec.source, file_name, rec.line, rec.source_record_id, pid, eid, values
-        )
+        out[rec.id] = RecordRef(rec.id, rec.source, file, rec.line, rec.source_record_id, pid, eid, values)
     return out
 
 

@@ -20,10 +20,10 @@ def failure_email(settings: Settings, what: str, hashes: list[str] | None = None
     rejected (hashes: the files its run took in), it names each rejected file and why."""
     rejected = rejected_deliveries(settings, hashes)
     if rejected:
-        names = ", ".join(d.file_name for d in rejected[:3]) + (" and more" if len(rejected) > 3 else "")
+        names = ", ".join(d.label for d in rejected[:3]) + (" and more" if len(rejected) > 3 else "")
         subject = f"survivor-link: {len(rejected)} file(s) rejected from {rejected[0].source}: {names}"
         lines = [f"{what} failed: {len(rejected)} file(s) could not be loaded at all."]
-        lines += [f"{d.file_name} ({d.source}) was rejected: {d.reason}. {d.next_step}" for d in rejected]
+        lines += [f"{d.label} ({d.source}) was rejected: {d.reason}. {d.next_step}" for d in rejected]
         lines.append(
             "The other files of the run were loaded. Open survivor-link > Deliveries in Airflow "
             "for each file, its reason and Replay."

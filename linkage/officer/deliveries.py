@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from linkage.privacy import file_label
 from linkage.settings import Settings
 from linkage.store.db import audit, session_scope
 from linkage.store.models import Delivery, Quarantine
@@ -45,11 +46,17 @@ class DeliveryView:
             )
         return NEXT_STEP.get(self.status, "").format(source=self.source)
 
+    @property
+    def label(self) -> str:
+        """The file as notes, logs and pages without values name it (its name only when no
+        word of it can be a name: linkage.privacy.file_label)."""
+        return file_label(self.file_name, self.source, self.sha256)
+
     def summary(self) -> str:
         """One line for a run note: the file and what became of it (counts, rules, no values)."""
         if self.status == "rejected":
-            return f"{self.file_name}: rejected ({self.reason or 'no reason recorded'})"
-        text = f"{self.file_name}: {self.rows_read} read, {self.rows_loaded} loaded"
+            return f"{self.label}: rejected ({self.reason or 'no reason recorded'})"
+        text = f"{self.label}: {self.rows_read} read, {self.rows_loaded} loaded"
         if self.rows_quarantined:
             rules = ", ".join(f"{n} {r}" for r, n in sorted(self.by_rule.items(), key=lambda kv: -kv[1]))
             text += f", {self.rows_quarantined} quarantined ({rules})"
@@ -59,7 +66,7 @@ class DeliveryView:
 def list_deliveries(settings: Settings, hashes: list[str] | None = None) -> list[DeliveryView]:
     """Every delivery (or those given), newest first, with quarantined rows counted by rule."""
     with session_scope(settings) as s:
-        q = select(Delivery).order_by(Delivery.received_at.desc(), Delivery.file_name)
+        q = select(Delivery).order_by(Delivery.received_at.desc(), Delivery.sha256)  # file_name is sealed
         if hashes is not None:
             q = q.where(Delivery.sha256.in_(hashes))
         deliveries = list(s.scalars(q))

@@ -116,7 +116,7 @@ def ingest_landing(settings: Settings, source: str, observer: Observer = QUIET) 
     observer.ingest_started(len(todo))
     with Ingestor(settings, progress=observer.rows_mapped) as ingestor:
         for path in todo:
-            name = original_name(path)
+            name = original_name(settings, path)
             observer.file_started(name)
             try:
                 data = read_regular(path)
@@ -173,9 +173,9 @@ def rejections(settings: Settings, hashes: list[str]) -> Rejections | None:
     if not rejected:
         return None
     return Rejections(
-        [f"{d.file_name} was rejected: {d.reason}. {d.next_step}" for d in rejected],
+        [f"{d.label} was rejected: {d.reason}. {d.next_step}" for d in rejected],
         f"{len(rejected)} file(s) rejected: "
-        + "; ".join(f"{d.file_name}: {d.reason}" for d in rejected)
+        + "; ".join(f"{d.label}: {d.reason}" for d in rejected)
         + ". The other files were loaded. "
         + rejected[0].next_step,
     )

@@ -103,10 +103,9 @@ def completeness(session: Session, flagged_records: set[int]) -> Completeness:
             rows_loaded=int(d.rows_loaded or 0),
             rows_quarantined=int(d.rows_quarantined or 0),
         )
-        for d in session.scalars(
-            select(Delivery).order_by(
-                Delivery.source, Delivery.received_at, Delivery.file_name, Delivery.sha256
-            )
+        for d in sorted(  # in Python: the file name is sealed, SQL would order its ciphertext
+            session.scalars(select(Delivery)),
+            key=lambda d: (d.source, d.received_at, d.file_name, d.sha256),
         )
     ]
     return Completeness(sources, len(pairs), touching, files)

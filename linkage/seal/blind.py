@@ -9,12 +9,17 @@ only (benchmarks, FEBRL, unit tests: no store open) are hashed with a public key
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import numpy as np
 import pandas as pd
 
 from linkage.seal import current
 
 PUBLIC_KEY = "survivorlinkkeys"  # for lists in memory only; never what a store's keys use
+# what a record key's HMAC is over, before the content digest: no other keyed hash means it
+_RECORD_KEY_LABEL = b"survivor-link record key\x1f"
 
 
 def _hash_key() -> str:
@@ -25,3 +30,19 @@ def _hash_key() -> str:
 def blind_hash(values: np.ndarray) -> np.ndarray:
     """The 64-bit keyed hash of each text value (uint64), each distinct value hashed once."""
     return pd.util.hash_array(values, hash_key=_hash_key(), categorize=True)
+
+
+def content_digest(text: str) -> str:
+    """The unkeyed digest of a row's content text: an intermediate, never stored."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def keyed_record_key(blind_key: bytes, digest: str) -> str:
+    """A record key from a content digest: ``k:`` and HMAC-SHA256 under the store's blind key.
+
+    Why keyed: an unkeyed hash of what a row says (names, birth date, village) lets anyone
+    with the store confirm a guessed name. Why over the digest, not the text: migration 0015
+    rekeys the stored unkeyed keys without opening a sealed value.
+    """
+    mac = hmac.digest(blind_key, _RECORD_KEY_LABEL + digest.encode("ascii"), "sha256")
+    return "k:" + mac.hex()[:32]

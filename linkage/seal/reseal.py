@@ -12,31 +12,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from linkage.privacy import PERSONAL_COLUMNS
 from linkage.seal import cipher
 
-# (table, primary key, columns): every column the models declare with a Sealed type
-SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "record": (
-        "full_name",
-        "family_name",
-        "given_name",
-        "name_latin",
-        "name_kh",
-        "family_name_kh",
-        "given_name_kh",
-        "birth_date",
-        "phone",
-        "national_id",
-        "travel_doc_no",
-        "father_name",
-        "remarks",
-        "extra",
-        "raw",
-    ),
-    "record_version": ("values",),
-    "quarantine": ("raw",),
-}
-JSON_COLUMNS = {("record", "extra"), ("record", "raw"), ("record_version", "values"), ("quarantine", "raw")}
+# (table -> columns): every personal column of linkage/privacy.py, which the models seal
+SEALED_COLUMNS: dict[str, tuple[str, ...]] = PERSONAL_COLUMNS
+# a table's primary key, where it is not `id`
+_KEYS = {"delivery": "sha256"}
 BATCH = 2_000
 
 # A value transform: (table, column, stored text) -> new stored text, or None to leave it
@@ -50,12 +32,14 @@ class Counts:
 
 
 def _batches(conn: Connection, table: str, columns: tuple[str, ...]) -> Iterator[list[sa.Row]]:
+    key = _KEYS.get(table, "id")
     cols = ", ".join(f'"{c}"' for c in columns)
-    last = -1
+    last = None
     while True:
+        after = "" if last is None else f'WHERE "{key}" > :last '
         rows = list(
             conn.execute(
-                sa.text(f'SELECT id, {cols} FROM "{table}" WHERE id > :last ORDER BY id LIMIT {BATCH}'),
+                sa.text(f'SELECT "{key}", {cols} FROM "{table}" {after}ORDER BY "{key}" LIMIT {BATCH}'),
                 {"last": last},
             )
         )
@@ -65,10 +49,17 @@ def _batches(conn: Connection, table: str, columns: tuple[str, ...]) -> Iterator
         last = rows[-1][0]
 
 
-def rewrite(conn: Connection, transform: Transform, commit: Callable[[], None] | None = None) -> Counts:
-    """Apply `transform` to every sealed column's value; `commit` after each batch, if given."""
+def rewrite(
+    conn: Connection,
+    transform: Transform,
+    commit: Callable[[], None] | None = None,
+    tables: dict[str, tuple[str, ...]] | None = None,
+) -> Counts:
+    """Apply `transform` to every sealed column's value (or only `tables`' columns: what a
+    migration seals is frozen in it); `commit` after each batch, if given."""
     counts = Counts()
-    for table, columns in SEALED_COLUMNS.items():
+    for table, columns in (SEALED_COLUMNS if tables is None else tables).items():
+        key = _KEYS.get(table, "id")
         for rows in _batches(conn, table, columns):
             updates = []
             for row in rows:
@@ -83,7 +74,9 @@ def rewrite(conn: Connection, transform: Transform, commit: Callable[[], None] |
                     updates.append((row[0], new))
             for row_id, new in updates:
                 sets = ", ".join(f'"{c}" = :{c}' for c in new)
-                conn.execute(sa.text(f'UPDATE "{table}" SET {sets} WHERE id = :_id'), {"_id": row_id, **new})
+                conn.execute(
+                    sa.text(f'UPDATE "{table}" SET {sets} WHERE "{key}" = :_id'), {"_id": row_id, **new}
+                )
                 counts.rows += 1
                 counts.values += len(new)
             if commit is not None:

@@ -83,7 +83,7 @@ def alembic_config(settings: Settings) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
-    cfg.attributes["settings"] = settings  # migration 0014 seals clear values with its master key
+    cfg.attributes["settings"] = settings  # 0014 seals with its master key, 0015 rekeys record keys
     return cfg
 
 

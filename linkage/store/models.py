@@ -42,7 +42,9 @@ class Delivery(Base):
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     source: Mapped[str] = mapped_column(String(64), index=True)
-    file_name: Mapped[str] = mapped_column(String(512))
+    # sealed: a sender may name a file after a survivor; shown only where values may be
+    # (elsewhere linkage.privacy.file_label names the delivery)
+    file_name: Mapped[str] = mapped_column(SealedText("delivery.file_name"))
     size_bytes: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), index=True)  # landed|claimed|ingested|rejected
     reason: Mapped[str | None] = mapped_column(Text)

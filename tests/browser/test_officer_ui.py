@@ -12,6 +12,7 @@ var/test-artifacts/screenshots/ (SURVIVOR_LINK_SCREENSHOTS overrides).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -46,6 +47,17 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 CANARIES = ["ZQXUICANARY", "97712399", "17/07/1976", "1976-07-17"]
+# file names of safe words only, which pages without values show (linkage.privacy.file_label)
+BROKEN_FILE, CANARY_FILE = "iom_returns_v1.csv", "iom_returns_v2.csv"
+
+
+def canary_csv() -> str:
+    """The list with the canary man (and a bad date to quarantine), as written to landing."""
+    canary = iom_row("CAN-1", name=f"{CANARIES[0]} SOK", dob=CANARIES[2], phone="0" + CANARIES[1])
+    bad_date = iom_row("CAN-2", name=f"{CANARIES[0]} CHEA", dob="31/02/1990", phone="0" + CANARIES[1])
+    return iom_csv([canary, bad_date])
+
+
 PASSWORDS = {"officer": "officer-pw-" + secrets.token_hex(4), "watcher": "watcher-pw-" + secrets.token_hex(4)}
 SHOTS = Path(os.environ.get("SURVIVOR_LINK_SCREENSHOTS", ROOT / "var" / "test-artifacts" / "screenshots"))
 
@@ -153,10 +165,8 @@ def airflow(tmp_path_factory: pytest.TempPathFactory, synth_dir: Path) -> Iterat
         for folder in (synth_dir / "landing").iterdir():
             shutil.copytree(folder, landing / folder.name, dirs_exist_ok=True)
         broken = [h for h in iom_csv([iom_row("X-1")]).splitlines()[0].split(",") if h != "full_name"]
-        write(landing / "iom" / "iom_returns_broken.csv", iom_csv([iom_row("X-1")], header=broken))
-        canary = iom_row("CAN-1", name=f"{CANARIES[0]} SOK", dob=CANARIES[2], phone="0" + CANARIES[1])
-        bad_date = iom_row("CAN-2", name=f"{CANARIES[0]} CHEA", dob="31/02/1990", phone="0" + CANARIES[1])
-        write(landing / "iom" / "iom_returns_canary.csv", iom_csv([canary, bad_date]))
+        write(landing / "iom" / BROKEN_FILE, iom_csv([iom_row("X-1")], header=broken))
+        write(landing / "iom" / CANARY_FILE, canary_csv())
         files = sum(1 for f in landing.rglob("*") if f.is_file())
         wait_for(
             f"{files} deliveries ingested",
@@ -277,10 +287,10 @@ def test_the_officer_finds_the_rejected_file_and_why(airflow: Airflow, officer) 
     officer.wait_for_timeout(3000)
     officer.screenshot(path=str(SHOTS / "01-airflow-nav.png"))
     html = visit(officer, f"{airflow.url}/survivor-link/deliveries", "02-deliveries")
-    row = officer.locator("tr.delivery", has_text="iom_returns_broken.csv")
+    row = officer.locator("tr.delivery", has_text=BROKEN_FILE)
     assert row.locator("td.status-rejected").inner_text() == "rejected"
     assert "full_name" in row.inner_text()  # the missing column is named
-    assert "iom_returns_canary.csv" in html
+    assert CANARY_FILE in html
     row.locator("a").click()
     officer.wait_for_load_state("networkidle")
     assert "Rejected:" in officer.locator("#reason").inner_text()
@@ -290,11 +300,12 @@ def test_the_officer_finds_the_rejected_file_and_why(airflow: Airflow, officer) 
     # The ingest run that took it failed once, with a note naming it.
     with sqlite3.connect(airflow.home / "airflow.db") as con:
         notes = con.execute("select content from dag_run_note").fetchall()
-    assert any("iom_returns_broken.csv: rejected" in n for (n,) in notes)
+    assert any(BROKEN_FILE + ": rejected" in n for (n,) in notes)
 
 
 def test_quarantined_rows_show_values_only_on_demand_and_audited(airflow: Airflow, officer) -> None:
-    sha = airflow.store("select sha256 from delivery where file_name = 'iom_returns_canary.csv'")[0][0]
+    sha = hashlib.sha256(canary_csv().encode()).hexdigest()  # (file_name is sealed: not in SQL)
+    assert airflow.store("select count(*) from delivery where sha256 = ?", sha) == [(1,)]
     html = visit(officer, f"{airflow.url}/survivor-link/deliveries/{sha}", "04-quarantined-rows")
     rows = officer.locator("tr.qrow")
     assert rows.count() == 1 and "birth" in rows.first.inner_text().lower()
@@ -312,10 +323,10 @@ def test_a_validation_page_opens_offline_named_by_its_file(airflow: Airflow, off
     """Linked from Deliveries; with every request off this Airflow aborted (no network), the
     page and the index show their content, and nothing was even asked of another host."""
     visit(officer, f"{airflow.url}/survivor-link/deliveries")
-    row = officer.locator("tr.delivery", has_text="iom_returns_canary.csv")
+    row = officer.locator("tr.delivery", has_text=CANARY_FILE)
     link = row.locator("a.checks")
     assert link.inner_text() == "Loaded with quarantined rows"  # not "Failed"
-    assert officer.locator("tr.delivery", has_text="iom_returns_broken.csv").locator("a.checks").count() == 0
+    assert officer.locator("tr.delivery", has_text=BROKEN_FILE).locator("a.checks").count() == 0
     aborted: list[str] = []
 
     def offline(route) -> None:
@@ -329,7 +340,7 @@ def test_a_validation_page_opens_offline_named_by_its_file(airflow: Airflow, off
     try:
         link.click()
         officer.wait_for_load_state("networkidle")
-        assert officer.locator("#file").inner_text() == "iom_returns_canary.csv"
+        assert officer.locator("#file").inner_text() == CANARY_FILE
         outcome = officer.locator("#outcome").inner_text()
         assert outcome.startswith("Loaded with quarantined rows: 1 of 2 rows loaded, 1 quarantined")
         assert officer.locator("tr.check").count() >= 5 and officer.locator("#checks").is_visible()
@@ -337,7 +348,7 @@ def test_a_validation_page_opens_offline_named_by_its_file(airflow: Airflow, off
         SEEN.append(officer.content())
         officer.locator("text=All validations").click()
         officer.wait_for_load_state("networkidle")
-        listed = officer.locator("#validations tr.validation", has_text="iom_returns_canary.csv")
+        listed = officer.locator("#validations tr.validation", has_text=CANARY_FILE)
         assert listed.count() == 1 and "Loaded with quarantined rows" in listed.inner_text()
         assert officer.locator("#validations tr.validation").count() >= 6  # every list that loaded
         SEEN.append(officer.content())
