@@ -12,6 +12,7 @@ rarely names a man twice for one return, and two namesakes of a batch are the tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,25 +145,18 @@ def cluster(
     rank = weight if weight is not None else prob
     order = np.argsort(-rank, kind="stable")
     scored = _Scored(left, right, prob, n)
-    listed = scored.with_values(np.where(one_list, prob, 1.0)) if one_list is not None else None
+    checks = _MergeChecks(
+        scored=scored,
+        link_threshold=link_threshold,
+        max_size=max_size,
+        apart=_apart(different),
+        listed=scored.with_values(np.where(one_list, prob, 1.0)) if one_list is not None else None,
+        identity=identity,
+        rules=rules,
+    )
 
     def greedy(p: np.ndarray) -> tuple[_Groups, list[tuple[int, int, str]]]:
-        return _greedy(
-            n,
-            left,
-            right,
-            p,
-            order,
-            scored,
-            link_threshold,
-            max_size,
-            initial,
-            same,
-            different,
-            listed,
-            identity,
-            rules,
-        )
+        return _greedy(_start(n, initial, same), left, right, p, order, checks)
 
     groups, refused = greedy(prob)
     if weight is None:
@@ -172,15 +166,29 @@ def cluster(
     )
     if not ambiguous:
         return ClusterOutcome(labels=groups.labels(), refused=refused)
+    return _leave_alone(ambiguous, n, left, right, prob, link_threshold, greedy)
+
+
+def _leave_alone(
+    ambiguous: set[int],
+    n: int,
+    left: np.ndarray,
+    right: np.ndarray,
+    prob: np.ndarray,
+    link_threshold: float,
+    greedy: Callable[[np.ndarray], tuple[_Groups, list[tuple[int, int, str]]]],
+) -> ClusterOutcome:
+    """Cluster again with every link of the ambiguous records dropped; their strong links
+    are refused (for review) instead, so neither namesake's person takes them."""
     alone = np.zeros(n, dtype=bool)
     alone[list(ambiguous)] = True
     keep = ~(alone[left] | alone[right])
-    groups, refused2 = greedy(np.where(keep, prob, 0.0))
+    groups, refused = greedy(np.where(keep, prob, 0.0))
     extra = [
         (int(left[k]), int(right[k]), "links as strongly to another person")
         for k in np.flatnonzero(~keep & (prob >= link_threshold))
     ]
-    return ClusterOutcome(labels=groups.labels(), refused=refused2 + extra)
+    return ClusterOutcome(labels=groups.labels(), refused=refused + extra)
 
 
 def review_pairs(
@@ -250,22 +258,61 @@ def _ambiguous(
     return out
 
 
-def _greedy(
-    n: int,
-    left: np.ndarray,
-    right: np.ndarray,
-    prob: np.ndarray,
-    order: np.ndarray,
-    scored: _Scored,
-    link_threshold: float,
-    max_size: int,
-    initial: np.ndarray | None,
-    same: list[tuple[int, int]] | None,
-    different: list[tuple[int, int]] | None,
-    listed: _Scored | None = None,
-    identity: Identity | None = None,
-    rules: ClusterSpec = RULES,
-) -> tuple[_Groups, list[tuple[int, int, str]]]:
+@dataclass(frozen=True)
+class _MergeChecks:
+    """Why two groups may not merge: one method per check, each the refusal reason or None.
+
+    Why a class: the checks share the scored pairs and the spec's limits, and `_greedy`'s
+    hot loop then reads as "for each link: why not? else merge".
+    """
+
+    scored: _Scored
+    link_threshold: float
+    max_size: int
+    apart: dict[int, set[int]]  # reviewers' "different", both ways
+    listed: _Scored | None = None  # per pair: its probability if one list for one return, else 1
+    identity: Identity | None = None
+    rules: ClusterSpec = RULES
+
+    def why_not(self, a: int, b: int, ma: list[int], mb: list[int]) -> str | None:
+        """The first check that refuses merging groups ma and mb over link (a, b), if any."""
+        why = self.reviewer(ma, mb) or self.size(ma, mb)
+        if why or (len(ma) == 1 and len(mb) == 1):  # the only pair between them is this link
+            return why
+        return self.coherence(a, b, ma, mb) or self.compared(ma, mb) or self.one_list(ma, mb)
+
+    def reviewer(self, ma: list[int], mb: list[int]) -> str | None:
+        apart = self.apart
+        if apart and any(x in apart and apart[x].intersection(mb) for x in ma):
+            return "a reviewer said different"
+        return None
+
+    def size(self, ma: list[int], mb: list[int]) -> str | None:
+        if len(ma) + len(mb) > self.max_size:
+            return "person would grow past the size cap"
+        return None
+
+    def coherence(self, a: int, b: int, ma: list[int], mb: list[int]) -> str | None:
+        if self.identity is not None and self.identity.apart(ma, mb, linked=(a, b)):
+            return TWO_MEN
+        return None
+
+    def compared(self, ma: list[int], mb: list[int]) -> str | None:
+        q = self.scored.between(ma, mb)
+        links = int((q >= self.link_threshold).sum())
+        against = int((q < self.rules.against).sum())
+        if against >= links or bool((q < self.rules.veto).any()):  # a veto: one pair clearly two men
+            return "most compared pairs between the two say different"
+        return None
+
+    def one_list(self, ma: list[int], mb: list[int]) -> str | None:
+        if self.listed is not None and bool((self.listed.between(ma, mb) < self.rules.against).any()):
+            return ONE_LIST
+        return None
+
+
+def _start(n: int, initial: np.ndarray | None, same: list[tuple[int, int]] | None) -> _Groups:
+    """Groups before any link: stored persons as they are, reviewers' "same" applied."""
     groups = _Groups(n)
     if initial is not None:
         first: dict[int, int] = {}
@@ -276,40 +323,39 @@ def _greedy(
                 groups.union(first[lab], pos)
             else:
                 first[lab] = pos
+    for a, b in same or []:
+        groups.union(a, b)
+    return groups
+
+
+def _apart(different: list[tuple[int, int]] | None) -> dict[int, set[int]]:
+    """Reviewers' "different" pairs as each position's set of positions it is not."""
     apart: dict[int, set[int]] = {}
     for a, b in different or []:
         apart.setdefault(a, set()).add(b)
         apart.setdefault(b, set()).add(a)
-    for a, b in same or []:
-        groups.union(a, b)
+    return apart
 
+
+def _greedy(
+    groups: _Groups,
+    left: np.ndarray,
+    right: np.ndarray,
+    prob: np.ndarray,
+    order: np.ndarray,
+    checks: _MergeChecks,
+) -> tuple[_Groups, list[tuple[int, int, str]]]:
+    """Links at or above the link threshold, strongest first, merged unless a check refuses."""
     refused: list[tuple[int, int, str]] = []
-    links_in_order = order[prob[order] >= link_threshold]
+    links_in_order = order[prob[order] >= checks.link_threshold]
     for a, b in zip(left[links_in_order].tolist(), right[links_in_order].tolist(), strict=True):
         ra, rb = groups.find(a), groups.find(b)
         if ra == rb:
             continue
         ma, mb = groups.group(ra), groups.group(rb)
-        if apart and any(x in apart and apart[x].intersection(mb) for x in ma):
-            refused.append((a, b, "a reviewer said different"))
-            continue
-        if len(ma) + len(mb) > max_size:
-            refused.append((a, b, "person would grow past the size cap"))
-            continue
-        if len(ma) == 1 and len(mb) == 1:  # the only pair between them is this link
+        why = checks.why_not(a, b, ma, mb)
+        if why is None:
             groups.merge(ra, rb, ma, mb)
-            continue
-        if identity is not None and identity.apart(ma, mb, linked=(a, b)):
-            refused.append((a, b, TWO_MEN))
-            continue
-        q = scored.between(ma, mb)
-        links = int((q >= link_threshold).sum())
-        against = int((q < rules.against).sum())
-        if against >= links or bool((q < rules.veto).any()):  # a veto: one pair clearly two men
-            refused.append((a, b, "most compared pairs between the two say different"))
-            continue
-        if listed is not None and bool((listed.between(ma, mb) < rules.against).any()):
-            refused.append((a, b, ONE_LIST))
-            continue
-        groups.merge(ra, rb, ma, mb)
+        else:
+            refused.append((a, b, why))
     return groups, refused

@@ -117,7 +117,35 @@ def build_frame(records: pd.DataFrame) -> pd.DataFrame:
     f["record_id"] = r["id"].astype("int64")
     f["source"] = r["source"].astype("string")
     f["delivery"] = r["delivery_sha256"].astype("string")
+    _add_name_columns(f, r)
+    _add_birth_columns(f, r)
+    _add_place_columns(f, r)
+    _add_contact_and_return_columns(f, r)
+    # the same spellings, kept as text for letter similarity (fam_text is coded for equality)
+    f["fam_letters"], f["giv_letters"] = f["fam_text"], f["giv_text"]
+    return f.reset_index(drop=True)
 
+
+# Name columns held as text, a blank one as missing (so comparing two blanks says nothing).
+_NAME_COLUMNS = (
+    "fam_key",
+    "giv_key",
+    "fam_skel",
+    "giv_skel",
+    "fam_text",
+    "giv_text",
+    "fam_kh",
+    "giv_kh",
+    "father_key",
+    "fam_parts",
+    "giv_parts",
+)
+
+
+def _add_name_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
+    """Phonetic keys, word keys, skeletons, shared key codes and spellings of the names.
+
+    A name missing in Latin letters is taken from its Khmer spelling."""
     fam = r["family_name"].where(r["family_name"].notna(), r["family_name_kh"])
     giv = r["given_name"].where(r["given_name"].notna(), r["given_name_kh"])
     f["fam_key"] = _map_unique(fam, _name_key).fillna("").astype(str)
@@ -137,8 +165,12 @@ def build_frame(records: pd.DataFrame) -> pd.DataFrame:
     f["fam_kh"] = _map_unique(r["family_name_kh"], _khmer).fillna("").astype(str)
     f["giv_kh"] = _map_unique(r["given_name_kh"], _khmer).fillna("").astype(str)
     f["father_key"] = _map_unique(r["father_name"], _name_key).fillna("").astype(str)
+    for col in _NAME_COLUMNS:
+        f[col] = f[col].astype("string").mask(f[col] == "", pd.NA)
 
-    # Birth: exact date when the day is known, else a year (stated or from age at return).
+
+def _add_birth_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
+    """Birth: exact date when the day is known, else a year (stated or from age at return)."""
     bdate = pd.to_datetime(r["birth_date"], errors="coerce")
     day_known = r["birth_precision"].astype("string").eq("day").fillna(False).to_numpy()
     f["birth_date"] = bdate.where(day_known)
@@ -152,6 +184,9 @@ def build_frame(records: pd.DataFrame) -> pd.DataFrame:
     f["birth_year"] = stated.fillna(year_from_age).astype("Int64")
     f["birth_from_age"] = stated.isna() & year_from_age.notna()
 
+
+def _add_place_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
+    """Home place codes, the province before a split, and whether the place is a current address."""
     for col, short in (
         ("province_code", "province"),
         ("district_code", "district"),
@@ -164,6 +199,12 @@ def build_frame(records: pd.DataFrame) -> pd.DataFrame:
     f["province_then"] = _map_unique(f["province"], former_province).astype("string")
     # a case file's place is where he lives now, not the home he left (sources' `address`)
     f["address_now"] = f["source"].isin(current_address_sources()).astype("int8")
+
+
+def _add_contact_and_return_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
+    """Phone and documents, the return (dates, country, point of entry, batch).
+
+    Needs the place columns: whether the home given is the province he entered by."""
     f["phone"] = _blank_to_na(r["phone"])
     f["national_id"] = _blank_to_na(r["national_id"])
     f["travel_doc"] = _blank_to_na(r["travel_doc_no"]).str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)
@@ -176,20 +217,3 @@ def build_frame(records: pd.DataFrame) -> pd.DataFrame:
     entered = f["point_of_entry"].map(entry_provinces()).astype("string")
     f["home_at_entry"] = ((f["province"] == entered) & f["district"].isna()).fillna(False).astype("int8")
     f["batch"] = _blank_to_na(r["batch_id"])
-    for col in (
-        "fam_key",
-        "giv_key",
-        "fam_skel",
-        "giv_skel",
-        "fam_text",
-        "giv_text",
-        "fam_kh",
-        "giv_kh",
-        "father_key",
-        "fam_parts",
-        "giv_parts",
-    ):
-        f[col] = f[col].astype("string").mask(f[col] == "", pd.NA)
-    # the same spellings, kept as text for letter similarity (fam_text is coded for equality)
-    f["fam_letters"], f["giv_letters"] = f["fam_text"], f["giv_text"]
-    return f.reset_index(drop=True)
