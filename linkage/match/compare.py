@@ -165,33 +165,12 @@ class NameFeature(BaseCompareFeature):
         fb_o, fsb_o = np.where(swapped, gb, fb), np.where(swapped, gsb, fsb)
         vowelless = ((fa == fsa) | (fb_o == fsb_o)) & (fsa != "") & (fsa == fsb_o)
         fam_level[vowelless & (fam_level < 2)] = 2
-        # A typing slip (THACH typed THCAH, SOVANN typed SOANN) can move a phonetic key far
-        # (TAK, TCA) while the letters stay close: a name is as close as its letters are.
         fam_lb, giv_lb = np.where(swapped, glb, flb), np.where(swapped, flb, glb)
-        for level, ta, tb, cuts in (
-            (fam_level, fla, fam_lb, self.fam_cuts),
-            (giv_level, gla, giv_lb, self.giv_cuts),
-        ):
-            low = np.flatnonzero((level < 2) & (ta != "") & (tb != ""))
-            if len(low):
-                by_letters = np.minimum(_bands(_jw(ta[low], tb[low]), cuts), 2)
-                level[low] = np.maximum(level[low], by_letters)
-        # A typing slip (KEO typed KOE, VANNA typed VSNNA, DARA typed DARQ) leaves the
-        # same name: a slip on a keyboard is no other name, however far it moves the key.
-        for level, ta, tb in ((fam_level, fla, fam_lb), (giv_level, gla, giv_lb)):
-            low = np.flatnonzero((level < 3) & (ta != "") & (tb != ""))
-            if len(low):
-                level[low[_typing_slips(ta[low], tb[low])]] = 3
+        self._by_letters(fam_level, giv_level, (fla, fam_lb), (gla, giv_lb))
         # One of his two given names alone (Sokha for Sokha Sophal) is his name, as a
         # spelling of the same sound is: brothers do not share a whole given name.
         gb_o, gpb_o = np.where(swapped, fb, gb), np.where(swapped, fpb, gpb)
-        low = np.flatnonzero((giv_level < 3) & ((gpa != "") | (gpb_o != "")))
-        if len(low):
-            one = [
-                (kb != "" and f"|{kb}|" in pa) or (ka != "" and f"|{ka}|" in pb)
-                for ka, kb, pa, pb in zip(ga[low], gb_o[low], gpa[low], gpb_o[low], strict=True)
-            ]
-            giv_level[low[np.asarray(one, dtype=bool)]] = 3
+        _one_of_two(giv_level, ga, gb_o, gpa, gpb_o)
         # Same spelling, or the same Khmer script (unambiguous about which part is which).
         fam_same = _known(fta) & np.where(swapped, fta == gtb, fta == ftb)
         giv_same = _known(gta) & np.where(swapped, gta == ftb, gta == gtb)
@@ -204,6 +183,42 @@ class NameFeature(BaseCompareFeature):
         fam_level[fam_missing] = MISSING
         giv_level[giv_missing] = MISSING
         return pd.DataFrame({"family_name": fam_level, "given_name": giv_level, "swapped": swapped})
+
+    def _by_letters(
+        self,
+        fam_level: np.ndarray,
+        giv_level: np.ndarray,
+        fam: tuple[np.ndarray, np.ndarray],
+        giv: tuple[np.ndarray, np.ndarray],
+    ) -> None:
+        """Levels raised where the letters say more than the phonetic keys (in place)."""
+        # A typing slip (THACH typed THCAH, SOVANN typed SOANN) can move a phonetic key far
+        # (TAK, TCA) while the letters stay close: a name is as close as its letters are.
+        for level, (ta, tb), cuts in ((fam_level, fam, self.fam_cuts), (giv_level, giv, self.giv_cuts)):
+            low = np.flatnonzero((level < 2) & (ta != "") & (tb != ""))
+            if len(low):
+                by_letters = np.minimum(_bands(_jw(ta[low], tb[low]), cuts), 2)
+                level[low] = np.maximum(level[low], by_letters)
+        # A typing slip (KEO typed KOE, VANNA typed VSNNA, DARA typed DARQ) leaves the
+        # same name: a slip on a keyboard is no other name, however far it moves the key.
+        for level, (ta, tb) in ((fam_level, fam), (giv_level, giv)):
+            low = np.flatnonzero((level < 3) & (ta != "") & (tb != ""))
+            if len(low):
+                level[low[_typing_slips(ta[low], tb[low])]] = 3
+
+
+def _one_of_two(
+    giv_level: np.ndarray, ga: np.ndarray, gb: np.ndarray, pa: np.ndarray, pb: np.ndarray
+) -> None:
+    """Given levels raised to the same sound where one side's whole given-name key is one
+    word of the other's two ("|A|B|" part keys), in place."""
+    low = np.flatnonzero((giv_level < 3) & ((pa != "") | (pb != "")))
+    if len(low):
+        one = [
+            (kb != "" and f"|{kb}|" in qa) or (ka != "" and f"|{ka}|" in qb)
+            for ka, kb, qa, qb in zip(ga[low], gb[low], pa[low], pb[low], strict=True)
+        ]
+        giv_level[low[np.asarray(one, dtype=bool)]] = 3
 
 
 _KEYBOARD = ("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")

@@ -28,72 +28,89 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 def approvals(now: dt.datetime | None = None) -> dict[int, dict[str, Any]]:
     """report_id -> where its approval stands: the run, when it was asked, when the form opens
     (ready_in seconds, 0 once settled), the answer and by whom, and the run's task states."""
-    from airflow.models.hitl import HITLDetail
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
-    from sqlalchemy import select
 
     now = now or dt.datetime.now(dt.UTC)
     out: dict[int, dict[str, Any]] = {}
     with create_session() as session:
-        asked = session.execute(
-            select(
-                TaskInstance.id,
-                TaskInstance.run_id,
-                TaskInstance.state,
-                TaskInstance.hostname,
-                TaskInstance.queued_by_job_id,
-                TaskInstance.external_executor_id,
-                HITLDetail,
-            )
-            .join(HITLDetail, HITLDetail.ti_id == TaskInstance.id)
-            .where(TaskInstance.dag_id == "weekly_report", TaskInstance.task_id == "approve")
-            .order_by(HITLDetail.created_at.desc())
-            .limit(RECENT_RUNS)
-        ).all()
+        asked = _asked(session)
         WATCH.keep_only({str(row.id) for row in asked})
         for row in asked:
-            ti, hitl = row, row.HITLDetail
-            run_id, state = ti.run_id, ti.state
-            built = session.scalar(
-                select(XComModel.value).where(
-                    XComModel.dag_id == "weekly_report",
-                    XComModel.run_id == run_id,
-                    XComModel.task_id == "build",
-                    XComModel.key == "return_value",
-                )
-            )
-            if isinstance(built, str | bytes):
-                built = json.loads(built)
-            if not (isinstance(built, dict) and "report_id" in built):
-                continue
-            tasks = dict(
-                session.execute(
-                    select(TaskInstance.task_id, TaskInstance.state).where(
-                        TaskInstance.dag_id == "weekly_report", TaskInstance.run_id == run_id
-                    )
-                ).all()
-            )
-            created = _utc(hitl.created_at)
-            answered = hitl.responded_at is not None
-            waiting = str(state) in ("awaiting_input", "deferred") and not answered
-            ready_in = (
-                WATCH.ready_in(str(ti.id), created, _ended(session, ti, now), _beat(session, ti), now)
-                if waiting
-                else 0
-            )
-            out[int(built["report_id"])] = {
-                "run_id": run_id,
-                "asked_at": created,
-                "ready_in": ready_in,
-                "waiting": waiting,
-                "answered_at": _utc(hitl.responded_at),
-                "answer": (hitl.chosen_options or [None])[0] if answered else None,
-                "by": (hitl.responded_by or {}).get("name") if answered else None,
-                "tasks": {k: str(v) if v is not None else "none" for k, v in tasks.items()},
-            }
+            report_id = _report_of(session, row.run_id)
+            if report_id is not None:
+                out[report_id] = _standing(session, row, row.HITLDetail, now)
     return out
+
+
+def _asked(session) -> list[Any]:
+    """The newest approval questions of the weekly report, with their task instances."""
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from sqlalchemy import select
+
+    return session.execute(
+        select(
+            TaskInstance.id,
+            TaskInstance.run_id,
+            TaskInstance.state,
+            TaskInstance.hostname,
+            TaskInstance.queued_by_job_id,
+            TaskInstance.external_executor_id,
+            HITLDetail,
+        )
+        .join(HITLDetail, HITLDetail.ti_id == TaskInstance.id)
+        .where(TaskInstance.dag_id == "weekly_report", TaskInstance.task_id == "approve")
+        .order_by(HITLDetail.created_at.desc())
+        .limit(RECENT_RUNS)
+    ).all()
+
+
+def _report_of(session, run_id: str) -> int | None:
+    """The report a run built (its build task's return value), or None before it has one."""
+    from airflow.models.xcom import XComModel
+    from sqlalchemy import select
+
+    built = session.scalar(
+        select(XComModel.value).where(
+            XComModel.dag_id == "weekly_report",
+            XComModel.run_id == run_id,
+            XComModel.task_id == "build",
+            XComModel.key == "return_value",
+        )
+    )
+    if isinstance(built, str | bytes):
+        built = json.loads(built)
+    return int(built["report_id"]) if isinstance(built, dict) and "report_id" in built else None
+
+
+def _standing(session, ti, hitl, now: dt.datetime) -> dict[str, Any]:
+    """Where one question stands: asked, ready or answered, and the run's task states."""
+    from airflow.models.taskinstance import TaskInstance
+    from sqlalchemy import select
+
+    tasks = dict(
+        session.execute(
+            select(TaskInstance.task_id, TaskInstance.state).where(
+                TaskInstance.dag_id == "weekly_report", TaskInstance.run_id == ti.run_id
+            )
+        ).all()
+    )
+    created = _utc(hitl.created_at)
+    answered = hitl.responded_at is not None
+    waiting = str(ti.state) in ("awaiting_input", "deferred") and not answered
+    ready_in = 0
+    if waiting:
+        ready_in = WATCH.ready_in(str(ti.id), created, _ended(session, ti, now), _beat(session, ti), now)
+    return {
+        "run_id": ti.run_id,
+        "asked_at": created,
+        "ready_in": ready_in,
+        "waiting": waiting,
+        "answered_at": _utc(hitl.responded_at),
+        "answer": (hitl.chosen_options or [None])[0] if answered else None,
+        "by": (hitl.responded_by or {}).get("name") if answered else None,
+        "tasks": {k: str(v) if v is not None else "none" for k, v in tasks.items()},
+    }
 
 
 def _ended(session, ti, now: dt.datetime) -> dt.datetime | None:
