@@ -239,7 +239,7 @@ _NEIGHBOURS = _keyboard_neighbours()
 
 
 def _typing_slip(a: str, b: str) -> bool:
-    """Whether b is a typed with one slip: a key beside the right one, two neighbouring
+    """Whether b is a, typed with one slip: a key beside the right one, two neighbouring
     letters swapped, or a key beside its neighbour pressed too. Names under three letters
     are too short to tell a slip from another name."""
     if a == b or min(len(a), len(b)) < 3:
@@ -312,14 +312,11 @@ def _slips(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Whether each pair of different dates is one date mistyped: one digit of YYYYMMDD
     changed, two neighbouring digits swapped, the day and month swapped, or the year alone
     other."""
-    sa = np.char.replace(np.datetime_as_string(a, unit="D"), "-", "")
-    sb = np.char.replace(np.datetime_as_string(b, unit="D"), "-", "")
-    da = np.array([list(x) for x in sa.tolist()]).reshape(len(sa), 8)
-    db = np.array([list(x) for x in sb.tolist()]).reshape(len(sb), 8)
+    da, db = _digits(a), _digits(b)
     differ = da != db
     one_digit = differ.sum(axis=1) == 1
     j = np.argmax(differ, axis=1).clip(max=6)
-    rows = np.arange(len(sa))
+    rows = np.arange(len(da))
     neighbours = (
         (differ.sum(axis=1) == 2)
         & differ[rows, j + 1]
@@ -332,7 +329,18 @@ def _slips(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         & (da[:, 6:8] == db[:, 4:6]).all(axis=1)
     )
     year_alone = (da[:, 4:] == db[:, 4:]).all(axis=1)
-    return (one_digit | neighbours | month_day | year_alone) & (sa != sb)
+    return (one_digit | neighbours | month_day | year_alone) & differ.any(axis=1)
+
+
+def _digits(dates: np.ndarray) -> np.ndarray:
+    """The eight digits of each date as written YYYYMMDD (one row per date)."""
+    days = dates.astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    year = months.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = months.astype(np.int64) % 12 + 1
+    day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+    number = year * 10_000 + month * 100 + day
+    return (number[:, None] // 10 ** np.arange(7, -1, -1)) % 10
 
 
 class HomeFeature(BaseCompareFeature):
