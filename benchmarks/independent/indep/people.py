@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from indep.name_data import KH_MALE_GIVEN, KH_SURNAMES
@@ -151,7 +152,8 @@ def _brother_given(rng: random.Random, taken: list[Name], similar: bool) -> Name
         alike = [g for g in pool if g.latin.lower().startswith(head)]
         if alike:
             return rng.choice(alike)
-    return rng.choices(pool, [GIVEN_WEIGHTS[GIVEN.index(g)] for g in pool])[0]
+    weights = [w for g, w in zip(GIVEN, GIVEN_WEIGHTS, strict=True) if g not in taken]
+    return rng.choices(pool, weights)[0]
 
 
 def generate_population(n_persons: int, rates: dict[str, float], rng: random.Random) -> Population:  # noqa: C901 (one random stream: a split must keep every draw in order)
@@ -261,6 +263,7 @@ def generate_population(n_persons: int, rates: dict[str, float], rng: random.Ran
             if rng.random() < 0.15:
                 later.append((p, None))
     by_date = sorted(batches, key=lambda b: b.date)
+    dates = [b.date for b in by_date]  # for bisect: a scan of every batch per man was quadratic
     for p, ref in later:
         if ref is not None:  # a brother or namesake who came home in another batch, near in time
             lo = max(START, p.birth + dt.timedelta(days=365 * 16), ref - dt.timedelta(days=730))
@@ -273,7 +276,7 @@ def generate_population(n_persons: int, rates: dict[str, float], rng: random.Ran
             hi = min(END, lo + dt.timedelta(days=400))
         if lo > hi:
             continue
-        fitting = [b for b in by_date if lo <= b.date <= hi and b.group]
+        fitting = [b for b in by_date[bisect_left(dates, lo) : bisect_right(dates, hi)] if b.group]
         if fitting and rng.random() < 0.7:
             b = rng.choice(fitting)
         else:
