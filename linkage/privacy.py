@@ -49,6 +49,8 @@ _SAFE_WORDS = (
     "updated updates rev revised v version part page sheet file records record survivors",
     "referral referrals referred follow up followup services province provincial office",
     "dept department ministry partner partners and of the to from for",
+    "client clients beneficiary beneficiaries register registry registration repatriation",
+    "repatriated repatriates shelter workers migrants fishermen",
     "q w wk week month year jan feb mar apr may jun jul aug sep sept oct nov dec january",
     "february march april june july august september october november december",
     "csv tsv txt xls xlsx xlsm ods",
