@@ -239,7 +239,7 @@ _NEIGHBOURS = _keyboard_neighbours()
 
 
 def _typing_slip(a: str, b: str) -> bool:
-    """Whether b is a, typed with one slip: a key beside the right one, two neighbouring
+    """Whether one name is the other typed with one slip: a key beside the right one, two neighbouring
     letters swapped, or a key beside its neighbour pressed too. Names under three letters
     are too short to tell a slip from another name."""
     if a == b or min(len(a), len(b)) < 3:
