@@ -565,20 +565,23 @@ def test_a_man_with_no_district_meets_himself_with_a_year_off_or_a_later_return(
     assert len(candidate_pairs(other, passes=("names_province_return",))[0]) == 0
 
 
+# What two brothers share: family name, father, village and one phone.
+BROTHERS_HOME = {
+    "family_name": "CHEA",
+    "father_name": "KIM",
+    "province_code": "06",
+    "district_code": "0607",
+    "commune_code": "060701",
+    "phone": "012345678",
+}
+
+
 def test_the_family_class_keeps_brothers_apart_and_one_man_together() -> None:
     """A model with the family class: brothers (one phone, father, village and return;
     other given names, births five years apart) are not one man; one man spelt two ways is."""
     from linkage.match.model import _default_f
 
-    family = {
-        "family_name": "CHEA",
-        "father_name": "KIM",
-        "province_code": "06",
-        "district_code": "0607",
-        "commune_code": "060701",
-        "phone": "012345678",
-        "return_date": dt.date(2025, 3, 1),
-    }
+    family = {**BROTHERS_HOME, "return_date": dt.date(2025, 3, 1)}
     frame = build_frame(
         records(
             {**family, "given_name": "SOPHEAP", "birth_year": 1990},
@@ -637,14 +640,7 @@ def test_a_person_stays_coherent_when_a_third_record_links_two_brothers() -> Non
 def test_a_pair_a_brother_explains_better_says_so_in_words() -> None:
     from linkage.match.linker import explanation
 
-    family = {
-        "family_name": "CHEA",
-        "father_name": "KIM",
-        "province_code": "06",
-        "district_code": "0607",
-        "commune_code": "060701",
-        "phone": "012345678",
-    }
+    family = BROTHERS_HOME
     lv = levels_of(
         {**family, "given_name": "SOPHEAP", "birth_year": 1990},
         {**family, "given_name": "VIBOL", "birth_year": 1995},

@@ -375,8 +375,9 @@ class HomeFeature(BaseCompareFeature):
         level[same_district & _known(ca) & _known(cb) & (ca != cb)] = 3
         level[_known(ca) & (ca == cb)] = 5
         level[~(_known(pa) & _known(pb))] = MISSING
-        moved = (_num(na) > 0) | (_num(nb) > 0) | (_num(ea) > 0) | (_num(eb) > 0)
-        level[moved & (level < 3)] = MISSING
+        # a current address or the entry point's province: where it differs, nothing is said
+        maybe_not_his = (_num(na) > 0) | (_num(nb) > 0) | (_num(ea) > 0) | (_num(eb) > 0)
+        level[maybe_not_his & (level < 3)] = MISSING
         return level
 
 
