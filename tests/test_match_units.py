@@ -596,10 +596,10 @@ def test_the_family_class_keeps_brothers_apart_and_one_man_together() -> None:
     u["phone"] = np.array([0.9999, 0.0001])
     u["father"] = np.array([0.99, 0.005, 0.005])
     m = MatchModel().m  # fitted-like: one man's given name and birth mostly agree
-    m["given_name"] = np.array([0.02, 0.04, 0.06, 0.38, 0.5])
+    m["given_name"] = np.array([0.02, 0.01, 0.04, 0.05, 0.38, 0.5])
     m["birth"] = np.array([0.01, 0.01, 0.03, 0.02, 0.33, 0.4, 0.2])
     f = _default_f()  # brothers' given names hardly ever sound alike
-    f["given_name"] = np.array([0.9, 0.07, 0.02, 0.008, 0.002])
+    f["given_name"] = np.array([0.85, 0.05, 0.07, 0.02, 0.008, 0.002])
     two = MatchModel(m=m, u=u, prior=0.1)
     three = MatchModel(m=m, u=u, prior=0.1, f=f, prior_family=0.2)
     _, p2 = two.score_levels(lv, frame)
@@ -786,8 +786,8 @@ def test_a_family_class_whose_pairs_share_birth_dates_is_one_man_renamed() -> No
     m = MatchModel().m
     f = _default_f()
     f["family_name"] = np.array([0.02, 0.02, 0.02, 0.04, 0.9])
-    f["given_name"] = np.array([0.95, 0.02, 0.01, 0.01, 0.01])
-    m["given_name"] = np.array([0.02, 0.04, 0.06, 0.38, 0.5])
+    f["given_name"] = np.array([0.9, 0.05, 0.02, 0.01, 0.01, 0.01])
+    m["given_name"] = np.array([0.02, 0.01, 0.04, 0.05, 0.38, 0.5])
     f["birth"] = np.array([0.3, 0.3, 0.1, 0.01, 0.25, 0.03, 0.01])  # brothers: years apart
     assert MatchModel(m=m, f=dict(f), prior=0.1, prior_family=0.05).family_is_a_family()
     f["birth"] = m["birth"].copy()  # born on one day as often as one man is
@@ -840,3 +840,29 @@ def test_a_home_that_is_only_where_he_crossed_is_unknown_where_it_differs() -> N
     assert home[1] == "home unknown"  # nor for: the desk writes 01 for everyone at Poipet
     assert home[4] == "home unknown"  # Phnom Penh's airport: the desk wrote 12
     assert home[3] == "home: other province"  # two stated homes that differ still differ
+
+
+def test_a_one_syllable_given_name_against_another_is_maybe_his_house_name() -> None:
+    """Pov (the youngest), Khmao (dark): a list may write the name a man is called at home.
+    Against his formal name that is "a house name", its own level; two formal names that
+    differ stay "different", and so do two one-syllable names."""
+    man = {"family_name": "BUN", "birth_year": 1990, "district_code": "0607"}
+    lv = levels_of(*({**man, "given_name": g} for g in ("KHMAO", "SOPHAL", "VISAL", "POV")))
+    # pairs in order: (0,1) (0,2) (0,3) (1,2) (1,3) (2,3)
+    got = [level("given_name", v) for v in lv["given_name"]]
+    assert got[0] == got[1] == got[4] == got[5] == "a house name"
+    assert got[2] == "different"  # Khmao, Pov: two house names (or two brothers')
+    assert got[3] in ("different", "similar")  # Sophal, Visal: two formal names
+
+
+def test_a_house_name_probes_his_family_name_in_the_province_and_year() -> None:
+    """No name pass pairs Mom with Vichea (other initials); the house-name pass does, and
+    only for a record whose given name is of one syllable."""
+    from linkage.match.blocking import block_keys, candidate_pairs
+    from linkage.match.frame import build_frame
+
+    man = {"family_name": "KHIEV", "birth_year": 1979, "province_code": "01"}
+    frame = build_frame(records({**man, "given_name": "MOM"}, {**man, "given_name": "VICHEA"},
+                                {**man, "given_name": "SOPHAL"}))
+    left, right, stats = candidate_pairs(block_keys(frame), passes=("house_name_year",))
+    assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1), (0, 2)]

@@ -91,6 +91,8 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         "fam_initial": lambda: _initial(fam),
         "giv_initial": lambda: _initial(giv),
         "single_name": lambda: _part(fam.fillna(giv).mask(~one_name)),
+        # the family name of a record whose given name is of one syllable (maybe a house name)
+        "fam_of_house_name": lambda: _part(fam.mask(giv.str.count(r"[AEIOUY]+").ne(1).fillna(True))),
         # both name keys in either order: the lower and the higher of the two
         "names_low": lambda: _part(fam.where(fam <= giv, giv)),
         "names_high": lambda: _part(giv.where(fam <= giv, fam)),

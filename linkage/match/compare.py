@@ -25,7 +25,7 @@ _SPEC = default_spec()
 # The levels each feature's code below assigns (the spec names them): a spec whose level
 # count differs from the code's would weigh pairs under wrong names.
 _CODED_LEVELS = {
-    "family_name": 5, "given_name": 5, "birth": 7, "context": 49,
+    "family_name": 5, "given_name": 6, "birth": 7, "context": 49,
     "phone": 2, "id_document": 2, "father": 3, "lists": 3,
 }  # fmt: skip
 if {f: len(v.levels) for f, v in _SPEC.features.items()} != _CODED_LEVELS:
@@ -35,6 +35,7 @@ if {f: len(v.levels) for f, v in _SPEC.features.items()} != _CODED_LEVELS:
 # joint feature ("context"): men of one village come home in one batch, so agreeing on
 # both is far likelier for two different men than the product of the two chances.
 LEVELS: dict[str, list[str]] = {f: list(v.levels) for f, v in _SPEC.features.items()}
+_GIVEN_SIMILAR = LEVELS["given_name"].index("similar")
 HOME_LEVELS = list(_SPEC.features["context"].parts["home"])
 RETURN_LEVELS = list(_SPEC.features["context"].parts["return"])
 FEATURES = list(LEVELS)
@@ -133,7 +134,7 @@ class NameFeature(BaseCompareFeature):
         "fam_parts",
         "giv_parts",
     ]
-    CODES = ["fam_code", "giv_code"]
+    CODES = ["fam_code", "giv_code", "fam_one_syllable", "giv_one_syllable"]
 
     def __init__(self, spec: ModelSpec | None = None) -> None:
         cols = self.COLUMNS + self.CODES
@@ -147,8 +148,8 @@ class NameFeature(BaseCompareFeature):
         a, b = args[:half], args[half:]
         fa, ga, fka, gka, fta, gta, fsa, gsa, fla, gla, fpa, gpa = (_s(x) for x in a[:12])
         fb, gb, fkb, gkb, ftb, gtb, fsb, gsb, flb, glb, fpb, gpb = (_s(x) for x in b[:12])
-        fca, gca = (_num(x) for x in a[12:])
-        fcb, gcb = (_num(x) for x in b[12:])
+        fca, gca, f1a, g1a = (_num(x) for x in a[12:])
+        fcb, gcb, f1b, g1b = (_num(x) for x in b[12:])
         ff, gg = _jw(fa, fb, fca, fcb), _jw(ga, gb, gca, gcb)
         fg, gf = _jw(fa, gb, fca, gcb), _jw(ga, fb, gca, fcb)
         swapped = (fg + gf) > (ff + gg) + 1e-9
@@ -180,6 +181,7 @@ class NameFeature(BaseCompareFeature):
         giv_level[giv_same] = 4
         fam_missing = (fa == "") | (fb == "") | np.where(swapped, gb == "", False)
         giv_missing = (ga == "") | (gb == "") | np.where(swapped, fb == "", False)
+        giv_level = _with_house_names(giv_level, g1a == 1, np.where(swapped, f1b, g1b) == 1)
         fam_level[fam_missing] = MISSING
         giv_level[giv_missing] = MISSING
         return pd.DataFrame({"family_name": fam_level, "given_name": giv_level, "swapped": swapped})
@@ -205,6 +207,22 @@ class NameFeature(BaseCompareFeature):
             low = np.flatnonzero((level < 3) & (ta != "") & (tb != ""))
             if len(low):
                 level[low[_typing_slips(ta[low], tb[low])]] = 3
+
+
+def _with_house_names(giv_level: np.ndarray, short_a: np.ndarray, short_b: np.ndarray) -> np.ndarray:
+    """Given levels on the spec's scale, from the scale the code above builds (different,
+    similar, same consonants, same sound, same spelling): one level more above
+    "different", and "different" split in two where one of the names is of one syllable.
+
+    Why: a man is often known by his house name (Pov, the youngest; Touch, small; Khmao,
+    dark) and a list may write it for his given name. Those are one syllable, and most
+    formal given names are two or more, so a one-syllable name against another given
+    name is weaker evidence of two men than two formal names that differ; EM learns how
+    much weaker from the lists themselves.
+    """
+    out = giv_level + (giv_level >= 1)
+    out[(giv_level == 0) & (short_a != short_b)] = 1
+    return out
 
 
 def _one_of_two(
@@ -590,7 +608,7 @@ def _finish(out: pd.DataFrame) -> pd.DataFrame:
     out["context"] = (out["home"].astype(np.int64) + 1) * (len(RETURN_LEVELS) + 1) + out["return"] + 1
     # One father and two given names are brothers, not one man: a shared father counts only
     # when the given names agree at least closely (else it is left out, neither for nor against).
-    brothers = (out["given_name"].to_numpy() <= 1) & (out["given_name"].to_numpy() != MISSING)
+    brothers = (out["given_name"].to_numpy() <= _GIVEN_SIMILAR) & (out["given_name"].to_numpy() != MISSING)
     out.loc[brothers & (out["father"].to_numpy() > 0), "father"] = MISSING
     for f in [*FEATURES, "home", "return"]:
         out[f] = out[f].astype(np.int8)

@@ -101,6 +101,13 @@ def _khmer(text: object) -> str:
     return tidy_khmer_name(text).replace(" ", "")
 
 
+def _one_syllable(keys: pd.Series) -> pd.Series:
+    """1.0 where a phonetic key has a single vowel group (one syllable), 0.0 where more,
+    NaN where blank."""
+    groups = keys.str.count(r"[AEIOUY]+").astype("float64")
+    return groups.eq(1).astype("float64").where(keys != "")
+
+
 def _blank_to_na(series: pd.Series) -> pd.Series:
     """Text stripped, blank as missing; each distinct value once (codes repeat: a province
     column of a million rows holds 25 values)."""
@@ -160,6 +167,10 @@ def _add_name_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
     )
     f["fam_code"] = codes[: len(f)].astype("float64")
     f["giv_code"] = codes[len(f) :].astype("float64")
+    # a name of one syllable (Pov, Touch, Khmao, Mom): house names are, formal given names
+    # mostly are not
+    f["fam_one_syllable"] = _one_syllable(f["fam_key"])
+    f["giv_one_syllable"] = _one_syllable(f["giv_key"])
     f["fam_text"] = _map_unique(fam, _latin_text).fillna("").astype(str)
     f["giv_text"] = _map_unique(giv, _latin_text).fillna("").astype(str)
     f["fam_kh"] = _map_unique(r["family_name_kh"], _khmer).fillna("").astype(str)

@@ -78,7 +78,7 @@ def _default_f() -> dict[str, np.ndarray]:
     """A starting point for EM's "same family" class: agreeing on what families share,
     not on given name, birth or document (EM moves every one of these)."""
     f = _default_m()
-    f["given_name"] = np.array([0.8, 0.1, 0.05, 0.03, 0.02])
+    f["given_name"] = np.array([0.75, 0.05, 0.1, 0.05, 0.03, 0.02])
     f["birth"] = np.array([0.2, 0.4, 0.1, 0.01, 0.24, 0.04, 0.01])
     f["id_document"] = np.array([0.99, 0.01])
     f["lists"] = np.array([0.2, 0.2, 0.6])  # brothers often come home in one batch
@@ -213,7 +213,10 @@ class MatchModel:
         if self.prior_family <= 0:
             return False
         fam, giv = self.f["family_name"], self.f["given_name"]
-        names = fam[-2:].sum() >= 0.5 and giv[0] >= 0.5 and self.m["given_name"][0] <= 0.1
+        # "different" and "a house name" both say the given names differ
+        differ = LEVELS["given_name"].index("similar")
+        names = fam[-2:].sum() >= 0.5 and giv[:differ].sum() >= 0.5
+        names = names and self.m["given_name"][:differ].sum() <= 0.1
         # brothers are born years apart (twins are few of them): a class whose pairs share
         # a birth date about as often as one man's do holds one man with his name changed
         births = self.f["birth"][-1] < 0.5 * self.m["birth"][-1]
