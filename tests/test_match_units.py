@@ -866,3 +866,36 @@ def test_a_house_name_probes_his_family_name_in_the_province_and_year() -> None:
                                 {**man, "given_name": "SOPHAL"}))
     left, right, stats = candidate_pairs(block_keys(frame), passes=("house_name_year",))
     assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1), (0, 2)]
+
+
+def test_villages_compare_only_inside_one_commune() -> None:
+    """Namesakes of one commune are most often of two villages: the village says so, but
+    only where both records name one commune, and not against a case file's current
+    address (a man who moved is no other man)."""
+    man = {"family_name": "LIM", "given_name": "DARA", "birth_year": 1998, "province_code": "18",
+           "district_code": "1806", "commune_code": "180602"}
+    lv = levels_of(
+        {**man, "village_code": "18060201"},
+        {**man, "village_code": "18060201"},  # same village
+        {**man, "village_code": "18060203"},  # another village of the commune
+        {**man, "commune_code": "180605", "village_code": "18060501"},  # another commune
+        {**man, "village_code": None},  # no village
+        {**man, "village_code": "18060204", "source": "ngo-hagar"},  # where he lives now
+    )
+    pairs = [(a, b) for a in range(6) for b in range(a + 1, 6)]
+    got = {p: level("village", v) for p, v in zip(pairs, lv["village"], strict=True)}
+    assert got[(0, 1)] == "same village"
+    assert got[(0, 2)] == "other village of the commune"
+    assert got[(0, 3)] == got[(0, 4)] == "missing"
+    assert got[(0, 5)] == "missing"
+
+
+def test_the_chance_of_one_village_counts_pairs_inside_each_commune() -> None:
+    """u of the village: of the pairs of records in one commune, the share in one village
+    (random pairs almost never share a commune, so they cannot measure it)."""
+    from linkage.match.compare import village_chance
+
+    # commune 010101: villages 01, 01, 02 -> 6 ordered pairs, 2 in one village;
+    # commune 010102: villages 01, 01 -> 2 ordered pairs, 2 in one village
+    frame = pd.DataFrame({"village": ["01010101", "01010101", "01010102", "01010201", "01010201", None]})
+    assert village_chance(frame) == pytest.approx([1 - 4 / 8, 4 / 8])

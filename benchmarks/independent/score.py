@@ -56,6 +56,7 @@ MISS_CAUSES: list[tuple[str, tuple[str, ...]]] = [
     ("name order", ("order_family_first", "order_given_first")),
     ("ministry registered days later", ("registered_later",)),
     ("district spelling variant", ("district_variant",)),
+    ("another village of his commune", ("village_slip",)),
     ("duplicate within one list", ("dup_in_list",)),
 ]
 

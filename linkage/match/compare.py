@@ -26,7 +26,7 @@ _SPEC = default_spec()
 # count differs from the code's would weigh pairs under wrong names.
 _CODED_LEVELS = {
     "family_name": 5, "given_name": 6, "birth": 7, "context": 49,
-    "phone": 2, "id_document": 2, "father": 3, "lists": 3,
+    "phone": 2, "id_document": 2, "father": 3, "lists": 3, "village": 2,
 }  # fmt: skip
 if {f: len(v.levels) for f, v in _SPEC.features.items()} != _CODED_LEVELS:
     raise SpecError(f"model spec: features and their level counts must be {_CODED_LEVELS}")
@@ -399,6 +399,46 @@ class HomeFeature(BaseCompareFeature):
         return level
 
 
+class VillageFeature(BaseCompareFeature):
+    """The village, between two records of one commune that both give it.
+
+    Why apart from home: a commune holds a dozen villages, and namesakes of one commune
+    and age are most often of two villages, where one man's lists give one village. Known
+    only where both village codes name the same commune (the code's first six digits), so
+    the weight is "same village" against "another village of his commune" and adds to what
+    the commune already said; a current address that differs says nothing (he moved).
+    """
+
+    name = "village"
+
+    def __init__(self) -> None:
+        cols = ["village", "village_commune", "address_now"]
+        super().__init__(cols, cols, label="village")
+
+    def _compute_vectorized(self, va, ca, na, vb, cb, nb):  # type: ignore[override]
+        va, ca, vb, cb = map(_s, (va, ca, vb, cb))
+        level = (va == vb).astype(np.int8)
+        one_commune = _known(va) & _known(vb) & (ca == cb)
+        moved = (_num(na) > 0) | (_num(nb) > 0)
+        level[~one_commune | (moved & (level == 0))] = MISSING
+        return level
+
+
+def village_chance(frame: pd.DataFrame) -> np.ndarray:
+    """u of the village feature: how often two records of one commune (both giving the
+    village) name one village. Random pairs rarely share a commune (a few hundred of
+    300,000), so this counts it over every such pair of the records instead."""
+    v = frame["village"].dropna().astype(str)
+    communes = v.str[:6]
+    by_commune = communes.value_counts().to_numpy(np.float64)
+    by_village = v.value_counts().to_numpy(np.float64)
+    pairs = (by_commune * (by_commune - 1)).sum()
+    same = (by_village * (by_village - 1)).sum()
+    share = same / pairs if pairs > 0 else 0.5
+    share = min(max(share, 1e-3), 1 - 1e-3)
+    return np.array([1 - share, share])
+
+
 class ExactFeature(BaseCompareFeature):
     """Exact agreement where both sides have a value (blank is missing, not a value)."""
 
@@ -531,6 +571,7 @@ def comparator(spec: ModelSpec | None = None) -> rl.Compare:
     c.add(FatherFeature(spec))
     c.add(ReturnFeature(spec))
     c.add(ListFeature(spec))
+    c.add(VillageFeature())
     return c
 
 
@@ -541,6 +582,8 @@ _CODED = (
     ("province", "province_then"),
     ("district",),
     ("commune",),
+    ("village",),
+    ("village_commune",),
     ("phone",),
     ("national_id",),
     ("travel_doc",),

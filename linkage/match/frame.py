@@ -205,6 +205,8 @@ def _add_place_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
         ("village_code", "village"),
     ):
         f[short] = _blank_to_na(r[col])
+    # the commune a village code lies in (its first six digits), to compare villages within one
+    f["village_commune"] = f["village"].str[:6]
     # the province as it was before newer ones were made from it (Tboung Khmum from Kampong
     # Cham): lists still give the old one for a district that moved
     f["province_then"] = _map_unique(f["province"], former_province).astype("string")

@@ -185,8 +185,17 @@ def explanation(
 
 
 # What a family shares, and what is a man's own, as a reviewer reads them.
-_SHARED_WORDS = {"family_name": "family name", "father": "father", "phone": "phone", "context": "home"}
+_SHARED_WORDS = {
+    "family_name": "family name",
+    "father": "father",
+    "phone": "phone",
+    "context": "home",
+    "village": "village",
+}
 _OWN_WORDS = {"given_name": "given names differ", "birth": "births differ", "id_document": "IDs differ"}
+# the highest level of each at which it still says "differ" (a house name is a given name
+# that differs; births 3-5 years apart differ)
+_OWN_DIFFER_UP_TO = {"given_name": LEVELS["given_name"].index("a house name"), "birth": 1, "id_document": 0}
 
 
 def same_family_words(levels: dict[str, int]) -> str:
@@ -201,7 +210,7 @@ def same_family_words(levels: dict[str, int]) -> str:
                 shared.append(word)
         elif lv >= len(LEVELS[f]) - 2 and lv >= 1:
             shared.append(word)
-    own = [word for f, word in _OWN_WORDS.items() if 0 <= int(levels[f]) <= (1 if f == "birth" else 0)]
+    own = [word for f, word in _OWN_WORDS.items() if 0 <= int(levels[f]) <= _OWN_DIFFER_UP_TO[f]]
     text = "same family, likely another man"
     if shared:
         listed = [", ".join(shared[:-1]), shared[-1]] if len(shared) > 1 else shared

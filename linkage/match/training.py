@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.match.blocking import BlockingStats, candidate_pairs, keys_fingerprint
-from linkage.match.compare import FEATURES, LEVELS, compare
+from linkage.match.compare import FEATURES, LEVELS, compare, village_chance
 from linkage.match.model import MatchModel, random_pairs
 from linkage.match.spec import ModelSpec, SessionSpec
 
@@ -82,6 +82,8 @@ def fit_model(
         return model
     ra, rb = random_pairs(n, limits.u_sample_pairs, seed=0)
     model.fit_u(compare(frame, ra, rb, spec))
+    if "village" in model.u:
+        model.u["village"] = village_chance(frame)
     model.fit_tf(frame)
 
     if candidates is None:

@@ -196,16 +196,27 @@ def _entry_province(point: str) -> str | None:
     return None
 
 
+def _village(
+    home: places.Home, rng: random.Random, r: dict[str, float], tags: list[str]
+) -> places.geo.Village:
+    """The village this list writes for him (another of his commune at rate village_slip)."""
+    village, slipped = places.village_written(home, rng, r["village_slip"])
+    if slipped:
+        tags.append("village_slip")
+    return village
+
+
 def _iom_place(p: Person, rng: random.Random, r: dict[str, float], tags: list[str]) -> tuple[str, str, str]:
     """IOM's district, commune and village of origin (a fifth of districts left blank)."""
     district = commune = village = ""
+    written = _village(p.home, rng, r, tags)
     if rng.random() < r["iom_district_blank"]:
         tags.append("district_blank")
         if rng.random() < r["blank_keeps_commune"]:
             commune = p.home.commune.name_en
             tags.append("commune_kept")
         if rng.random() < r["blank_keeps_village"]:
-            village = p.home.village.name_en
+            village = written.name_en
     else:
         district, varied = places.district_latin(p.home.district, rng, r["district_variant"])
         if varied:
@@ -213,7 +224,7 @@ def _iom_place(p: Person, rng: random.Random, r: dict[str, float], tags: list[st
         if rng.random() < 0.6:
             commune = p.home.commune.name_en
         if rng.random() < 0.4:
-            village = p.home.village.name_en
+            village = written.name_en
     return district, commune, village
 
 
@@ -338,7 +349,7 @@ def mosvy_row(ep: Episode, n: int, sheet: dict[str, bool], rng: random.Random,
         "ល.រ": khmer_digits(str(n)) if sheet["digits"] else n,
         "នាមត្រកូល": family, "នាមខ្លួន": given, "ភេទ": rng.choice(["ប្រុស", "ប្រុស", "ប"]),
         "អាយុ": age, "ថ្ងៃខែឆ្នាំកំណើត": dob,
-        "ភូមិ": places.khmer_place(p.home.village.name_kh, "ភូមិ", rng, 0.2),
+        "ភូមិ": places.khmer_place(_village(p.home, rng, r, tags).name_kh, "ភូមិ", rng, 0.2),
         "ឃុំ/សង្កាត់": places.khmer_place(p.home.commune.name_kh, "ឃុំ", rng, 0.2),
         "ស្រុក/ខណ្ឌ": district,
         "ខេត្ត/រាជធានី": places.khmer_place(prov.name_kh, "ខេត្ត", rng, 0.4),
@@ -383,15 +394,16 @@ def ngo_row(ep: Episode, client_id: str, rng: random.Random, r: dict[str, float]
         tags.append("moved")
     khmer_address = rng.random() < 0.25
     pcode = home.province.code
+    village_of = _village(home, rng, r, tags)
     if khmer_address:
         province, district = home.province.name_kh, home.district.name_kh
-        commune, village = home.commune.name_kh, home.village.name_kh
+        commune, village = home.commune.name_kh, village_of.name_kh
     else:
         province = places.province_latin(pcode, rng, r["province_variant"])
         district, varied = places.district_latin(home.district, rng, r["district_variant"])
         if varied:
             tags.append("district_variant")
-        commune, village = home.commune.name_en, home.village.name_en if rng.random() < 0.6 else ""
+        commune, village = home.commune.name_en, village_of.name_en if rng.random() < 0.6 else ""
     phone = which_phone(p, ep, rng, r, r["ngo_phone"], tags)
     status = rng.choices(NGO_STATUS, [4, 3, 2, 2])[0]
     row = {

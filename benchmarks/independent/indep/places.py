@@ -92,6 +92,20 @@ def neighbour_home(home: Home, rng: random.Random) -> Home:
     return home
 
 
+def village_written(home: Home, rng: random.Random, slip: float) -> tuple[geo.Village, bool]:
+    """The village a list writes: his own, or (at rate `slip`) another of his commune, picked
+    from the commune's list by whoever typed the row. No draw at all when slip is 0, so the
+    default lists stay as they were."""
+    if not slip or rng.random() >= slip:
+        return home.village, False
+    for d, cs in _tree()[home.province.code]:
+        for c, vs in cs if d.code == home.district.code else ():
+            others = [v for v in vs if v.code != home.village.code] if c.code == home.commune.code else []
+            if others:
+                return rng.choice(others), True
+    return home.village, False
+
+
 _PROVINCE_VARIANTS = {code: [en, *variants] for code, _kh, en, variants in KH_PROVINCES}
 
 

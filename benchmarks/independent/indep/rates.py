@@ -64,6 +64,9 @@ DEFAULT_RATES: dict[str, float] = {
     # IOM's reception desk writes the province he crossed into (Banteay Meanchey for Poipet,
     # Phnom Penh for the airport) as his home; 0 by default, try --rate iom_home_is_entry=0.05
     "iom_home_is_entry": 0.0,
+    # a list writes another village of his commune (picked from the commune's list by the
+    # clerk); 0 by default, try --rate village_slip=0.05
+    "village_slip": 0.0,
     # contact and return
     "iom_phone": 0.7,
     "mosvy_phone": 0.45,
