@@ -12,7 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from survivor_link_ui.access import Officer, may_see_values, user_name, values_allowed
+from survivor_link_ui.access import Officer, may_see_values, may_trigger, user_name, values_allowed
 from survivor_link_ui.render import BASE, page, settings
 
 router = APIRouter()
@@ -28,20 +28,44 @@ def _checked(s, d) -> dict[str, Any]:
 
 
 def _replay(user, sha: str | None) -> str:
-    """Replay as the officer (audited under their login), and say what came of it."""
-    from linkage.pipeline import replay
-    from linkage.store.db import acting_as
+    """Start a run of the `replay` DAG for the officer, named by the files it will read again
+    (labels only), and say so; the run's note says what came of each, and link follows it.
 
+    Why a run and not the replay here: re-reading files is a worker's job (the api-server
+    answers pages), and Airflow then keeps who asked, when, and what came of it.
+    """
+    import datetime as dt
+
+    from airflow.api.common.trigger_dag import trigger_dag
+    from airflow.exceptions import DagRunAlreadyExists
+    from airflow.utils.types import DagRunTriggeredByType
+
+    from linkage.officer.deliveries import find_delivery, needs_replay, replayable
+    from linkage.pipeline.run_names import run_id
+
+    if not may_trigger(user, "replay"):
+        raise HTTPException(403, "survivor-link: your role may not start a replay run")
     s = settings()
-    with acting_as(user_name(user)):
-        results = replay(s, sha).results
-    if not results:
+    one = find_delivery(s, sha) if sha else None
+    todo = ([one] if one is not None and needs_replay(one) else []) if sha else replayable(s)
+    if not todo:
         return "Nothing to replay: no open quarantined rows or rejected files."
-    loaded = sum(r.rows_loaded for r in results)
-    still = sum(r.rows_quarantined for r in results)
+    labels = [d.label for d in todo] if sha else ["all", *[d.label for d in todo]]
+    name = run_id("replay", labels, dt.datetime.now(dt.UTC))
+    try:
+        trigger_dag(
+            "replay",
+            run_id=name,
+            conf={"delivery": one.sha256 if one else None},
+            triggered_by=DagRunTriggeredByType.UI,
+            triggering_user_name=user.get_name(),
+            note="asked from survivor-link > Deliveries: " + ", ".join(d.label for d in todo[:5]),
+        )
+    except DagRunAlreadyExists:  # pressed twice in one second: that run does it
+        return f"Replay already started: run {name} of the replay DAG."
     return (
-        f"Replayed {len(results)} file(s): {loaded} rows loaded, {still} still quarantined. "
-        "Run the link DAG (or wait for the next delivery) to link them."
+        f"Replay started: run {name} of the replay DAG ({len(todo)} file(s)). Its note will say "
+        "what came of each file; the link DAG runs after it."
     )
 
 
