@@ -497,6 +497,13 @@ def test_replay_from_the_deliveries_page_starts_a_replay_run_named_by_the_file(
     assert bag.dags["replay"].test(run_conf={"delivery": "00000000"}).state == "success"
     assert _notes_of(airflow_home, "replay")[-1] == "nothing to replay"
     client = TestClient(create_app("core"))
+    # a delivery from before the validation pages: GX kept its checks, it has no page
+    from linkage.ingest.data_docs import page_for
+
+    page_for(settings, sha).unlink()
+    listing = client.get("/survivor-link/deliveries")
+    assert listing.status_code == 200 and "checked before pages were kept" in listing.text
+    assert "Checks: checked before pages were kept." in client.get(f"/survivor-link/deliveries/{sha}").text
     reply = client.post(f"/survivor-link/deliveries/{sha}/replay", follow_redirects=False)
     assert reply.status_code == 303, reply.text
     assert "Replay%20started" in reply.headers["location"]

@@ -18,13 +18,23 @@ from survivor_link_ui.render import BASE, page, settings
 router = APIRouter()
 
 
-def _checked(s, d) -> dict[str, Any]:
-    """A delivery with what became of it in words and the link to its validation page, if any."""
+def _checked(s, d, kept: set[str] | None = None) -> dict[str, Any]:
+    """A delivery with what became of it in words and the link to its validation page, if any;
+    without one, what is true of its checks (kept: linkage.ingest.data_docs.kept_results)."""
     from linkage.ingest.data_docs import page_for
-    from linkage.ingest.validation_pages import outcome, page_name
+    from linkage.ingest.validation_pages import outcome, page_name, without_page
 
     link = f"{BASE}/data-docs/{page_name(d.sha256)}" if page_for(s, d.sha256) else None
-    return {"d": d, "outcome": outcome(d), "checks": link}
+    said = None if link else without_page(d, d.sha256[:16] in (kept or set()))
+    return {"d": d, "outcome": outcome(d), "checks": link, "unchecked": said}
+
+
+def _all_checked(s, deliveries: list) -> list[dict[str, Any]]:
+    """_checked for each, walking GX's kept results once, and only when a page is missing."""
+    from linkage.ingest.data_docs import kept_results, page_for
+
+    kept = kept_results(s) if any(page_for(s, d.sha256) is None for d in deliveries) else set()
+    return [_checked(s, d, kept) for d in deliveries]
 
 
 def _replay(user, sha: str | None) -> str:
@@ -86,7 +96,7 @@ def deliveries(user: Officer, message: str | None = None):
         user,
         title="Deliveries",
         page="deliveries",
-        deliveries=[_checked(s, d) for d in list_deliveries(s)],
+        deliveries=_all_checked(s, list_deliveries(s)),
         waiting=waiting_by_delivery(s),
         unclaimed=unclaimed_files(s),
         data_docs=docs,
@@ -113,7 +123,8 @@ def delivery(sha256: str, user: Officer, show_values: bool = False, message: str
         title=d.file_name if may_see_values(user) else d.label,
         page="deliveries",
         d=d,
-        checks=_checked(s, d)["checks"],
+        checks=(checked := _all_checked(s, [d])[0])["checks"],
+        unchecked=checked["unchecked"],
         rows=rows,
         show_values=show,
         can_see_values=may_see_values(user),
