@@ -1,9 +1,11 @@
-"""survivor-link's DAGs: ingest per source (event-driven), link and flag, weekly report.
+"""survivor-link's DAGs: ingest per source (event-driven), replay, link and flag, weekly report.
 
 A picture of the flow, nothing more: each task calls one function of linkage.pipeline
 and passes ids and counts on. One ingest DAG per source mapping (a new NGO's YAML file
-gives it its own DAG), each woken by a watcher on its landing folder; a records asset
-wakes the link DAG; the weekly report waits for a data officer's approval.
+gives it its own DAG), started by that source's landing DAG, which a watcher on its landing
+folder wakes, under a run id naming the files; replay (the plugin's Replay button) reads
+archived files again; a records asset wakes the link DAG; the weekly report waits for a data
+officer's approval.
 """
 
 from __future__ import annotations

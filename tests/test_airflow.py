@@ -514,4 +514,11 @@ def test_replay_from_the_deliveries_page_starts_a_replay_run_named_by_the_file(
     replayed = bag.dags["replay"].test(run_conf={"delivery": sha})
     assert replayed.state == "success"
     assert _notes_of(airflow_home, "replay")[-1].startswith(f"iom delivery {sha[:12]}: ")
+    from linkage.store.models import AuditLog
+
+    with session_scope(settings) as s:  # under the login that started the run (dag.test's own)
+        actors = s.scalars(
+            select(AuditLog.actor).where(AuditLog.action == "delivery.replayed", AuditLog.subject == sha)
+        ).all()
+    assert actors == ["airflow:dag_test"]
     assert canaries_in_metadata(airflow_home) == []
