@@ -1,18 +1,22 @@
-"""survivor-link's DAGs: ingest per source (event-driven), link and flag, weekly report.
+"""survivor-link's DAGs: ingest per source (event-driven), replay, link and flag, weekly report.
 
 A picture of the flow, nothing more: each task calls one function of linkage.pipeline
 and passes ids and counts on. One ingest DAG per source mapping (a new NGO's YAML file
-gives it its own DAG), each woken by a watcher on its landing folder; a records asset
-wakes the link DAG; the weekly report waits for a data officer's approval.
+gives it its own DAG), started by that source's landing DAG, which a watcher on its landing
+folder wakes, under a run id naming the files; replay (the plugin's Replay button) reads
+archived files again; a records asset wakes the link DAG; the weekly report waits for a data
+officer's approval.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import (
     Asset,
     AssetWatcher,
@@ -40,8 +44,11 @@ DEFAULT_ARGS = {
 INGEST_DOC = """
 ### Ingest `{source}` lists
 
-**Runs on:** a file settling in `landing/{source}/` (the landing-folder watcher claims it
-and wakes this DAG). The run's note names each file and what became of it.
+**Runs on:** a file settling in `landing/{source}/`: the landing-folder watcher claims it and
+wakes `landing_{dag_source}`, which starts this DAG under a run id naming the files waiting,
+by their labels (`ingest__iom_returns_2025_06__20261202T140916`, Phnom Penh time; a file
+whose name may name a man is named by source and hash). The run's note names each file and
+what became of it. Triggered by hand, it takes in whatever waits, under Airflow's own id.
 
 **Does:** reads each file (CSV or Excel), maps its columns with `sources/{source}.yaml`,
 checks every row; good rows are loaded, bad rows are quarantined with line, column, rule
@@ -52,6 +59,34 @@ the run's note say which file and why. The other files of the run were loaded. O
 **survivor-link > Deliveries**, fix the file and drop it again, or fix the mapping and
 press **Replay**. Any other failed task: open its log (it never shows personal data) and
 tell the maintainers.
+"""
+
+LANDING_DOC = """
+### A file landed for `{source}`
+
+**Runs on:** the landing-folder watcher of `landing/{source}/` (Airflow names these runs
+itself, `asset_triggered__<time>`).
+
+**Does:** names the files waiting in `{source}`'s inbox by their labels and starts
+`ingest_{dag_source}` under a run id that says which (`ingest__<file>+<file>+<n>_more__<time>`).
+It starts nothing when no file waits (the run before took it in) or when a run of
+`ingest_{dag_source}` is already queued (that run takes these files in too); its note says so.
+
+**When it fails:** the files wait in the inbox, nothing is lost: trigger `ingest_{dag_source}`
+by hand, and tell the maintainers.
+"""
+
+REPLAY_DOC = """
+### Replay deliveries after a fix
+
+**Runs on:** **Replay** under **survivor-link > Deliveries** (run id `replay__<file>__<time>`,
+or `replay__all__<time>`), or by hand with `delivery` set to a hash (or none: all).
+
+**Does:** reads archived files again with today's mappings: a rejected file whole, a loaded
+one's open quarantined rows. The note says what came of each file; then the `link` DAG runs.
+
+**When it fails:** open its log (counts only, never a value) and tell the maintainers; once
+fixed, press Replay again (a file already loaded is not loaded twice).
 """
 
 LINK_DOC = """
@@ -146,23 +181,79 @@ def _dag_id(source: str) -> str:
     return "ingest_" + re.sub(r"[^0-9a-zA-Z_]+", "_", source)
 
 
-def ingest_dag(source: str):
+def _landing_id(source: str) -> str:
+    return "landing_" + _dag_id(source).removeprefix("ingest_")
+
+
+def landing_dag(source: str):
+    """The landing folder's watcher wakes this DAG, which starts the source's ingest DAG under
+    a run id naming the files waiting (linkage.pipeline.run_names).
+
+    Why a DAG between them: Airflow 3.3's scheduler names an asset-triggered run itself
+    (`asset_triggered__<time>`, not asked of the timetable), so only a run started by a task
+    (TriggerDagRunOperator's trigger_run_id) or by the API can carry the files' names.
+    """
     asset = Asset(
         f"survivor-link://landing/{source}",
         watchers=[
             AssetWatcher(name=f"landing_{_dag_id(source)}", trigger=LandingFolderTrigger(source=source))
         ],
     )
+    ingest_id = _dag_id(source)
 
     @dag(
-        dag_id=_dag_id(source),
+        dag_id=_landing_id(source),
         schedule=[asset],
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["survivor-link", "landing", source],
+        description=f"A file settled in landing/{source}/: starts {ingest_id} under a run id naming it",
+        doc_md=LANDING_DOC.format(source=source, dag_source=ingest_id.removeprefix("ingest_")),
+    )
+    def landing():
+        @task
+        def name_ingest_run() -> dict:
+            """The run id and conf of the ingest run to start; skipped when none is needed."""
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from linkage.pipeline.run_names import run_id, waiting_labels
+
+            labels = waiting_labels(load_settings(), source)
+            ti = get_current_context()["ti"]
+            if not labels:
+                why = "nothing waiting: the ingest run before this one took the file in"
+            elif ti.get_dr_count(dag_id=ingest_id, states=["queued"]):
+                why = f"a queued {ingest_id} run takes these in too: {', '.join(labels[:5])}"
+            else:
+                name = run_id("ingest", labels, dt.datetime.now(dt.UTC))
+                ti.xcom_push(key="note", value=f"started {name}")
+                return {"run_id": name, "files": labels[:50]}
+            ti.xcom_push(key="note", value=why)
+            raise AirflowSkipException(why)
+
+        named = name_ingest_run()
+        named >> TriggerDagRunOperator(
+            task_id="start_ingest",
+            trigger_dag_id=ingest_id,
+            trigger_run_id=named["run_id"],
+            conf=named,
+            skip_when_already_exists=True,  # the same files in the same second: one run
+        )
+
+    return landing()
+
+
+def ingest_dag(source: str):
+    @dag(
+        dag_id=_dag_id(source),
+        schedule=None,  # started by landing_<source> (or by hand)
         catchup=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["survivor-link", "ingest", source],
         description=f"Takes in every {source} list dropped into landing/{source}/",
-        doc_md=INGEST_DOC.format(source=source),
+        doc_md=INGEST_DOC.format(source=source, dag_source=_dag_id(source).removeprefix("ingest_")),
     )
     def ingest():
         @task(outlets=[RECORDS])
@@ -262,6 +353,7 @@ def _ingest_dags() -> None:
             continue
         seen.add(source)
         globals()[_dag_id(source)] = ingest_dag(source)
+        globals()[_landing_id(source)] = landing_dag(source)
 
 
 _ingest_dags()
@@ -316,6 +408,46 @@ def link_dag():
 
 
 link = link_dag()
+
+
+@dag(
+    dag_id="replay",
+    schedule=None,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["survivor-link", "ingest"],
+    description="Reads archived deliveries again after a fix (Replay on the Deliveries page)",
+    doc_md=REPLAY_DOC,
+    params={
+        "delivery": Param(
+            None, type=["null", "string"], description="a delivery's hash or its first 8+ digits; none: all"
+        )
+    },
+)
+def replay_dag():
+    @task(outlets=[RECORDS])
+    def replay_deliveries(params=None, dag_run=None) -> dict:
+        """Replays under the login that asked (Airflow's triggering user, not the run's conf,
+        which anyone who may trigger could write), so the store's audit names the officer."""
+        from linkage.pipeline import ingest_note, records_event, replay
+        from linkage.store.db import acting_as
+
+        settings = load_settings()
+        asked_by = getattr(dag_run, "triggering_user_name", None)
+        with acting_as(f"airflow:{asked_by}") if asked_by else contextlib.nullcontext():
+            counts = replay(settings, (params or {}).get("delivery") or None).counts()
+        note = ingest_note(settings, counts) if counts["sha256"] else "nothing to replay"
+        context = get_current_context()
+        context["ti"].xcom_push(key="note", value=note)
+        context["outlet_events"][RECORDS].extra = records_event(counts, note)
+        log.info("replayed %s deliveries: %s rows loaded", counts["deliveries"], counts["rows_loaded"])
+        return counts
+
+    replay_deliveries()
+
+
+replay_run = replay_dag()
 
 
 class ReportApproval(ApprovalOperator):

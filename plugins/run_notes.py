@@ -15,7 +15,15 @@ import logging
 from airflow.listeners import hookimpl
 
 log = logging.getLogger(__name__)
-NOTE_TASKS = {"ingest_pending", "no_file_rejected", "anything_to_link", "link_and_flag"}
+NOTE_TASKS = {
+    "ingest_pending",
+    "no_file_rejected",
+    "anything_to_link",
+    "link_and_flag",
+    "name_ingest_run",
+    "replay_deliveries",
+}
+NOTED_DAGS = ("ingest_", "landing_", "link", "replay")
 MAX_NOTE = 1000  # Airflow's dag_run_note.content
 
 
@@ -39,7 +47,7 @@ def _notes(dag_run, session) -> list[str]:
 
 
 def _write_note(dag_run, outcome: str) -> None:
-    if not str(dag_run.dag_id).startswith(("ingest_", "link")):
+    if not str(dag_run.dag_id).startswith(NOTED_DAGS):
         return
     from sqlalchemy.orm import object_session
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -76,16 +77,22 @@ def test_one_ingest_dag_per_source_and_no_import_errors(airflow_home: Path) -> N
         "ingest_mosvy",
         "ingest_ngo_hagar",
         "ingest_ngo_lscw",
+        "landing_iom",
+        "landing_ngo_hagar",
         "link",
+        "replay",
         "weekly_report",
     } <= set(bag.dag_ids)
     from landing_trigger import LandingFolderTrigger
 
-    ingest = bag.dags["ingest_iom"]
-    condition = ingest.timetable.asset_condition
+    # the watcher wakes landing_iom, which starts ingest_iom under a run id naming the files
+    landing = bag.dags["landing_iom"]
+    condition = landing.timetable.asset_condition
     assets = list(getattr(condition, "objects", [condition]))
     assert len(assets) == 1 and assets[0].name == "survivor-link://landing/iom"
     assert isinstance(assets[0].watchers[0].trigger, LandingFolderTrigger)
+    assert landing.get_task("start_ingest").trigger_dag_id == "ingest_iom"
+    assert type(bag.dags["ingest_iom"].timetable).__name__ == "NullTimetable"
     report = bag.dags["weekly_report"]
     assert {t.task_id for t in report.tasks} == {"build", "approve", "deliver", "record_rejection"}
     assert report.get_task("record_rejection").trigger_rule == "all_done"
@@ -402,3 +409,116 @@ def test_a_rejected_file_fails_its_run_once_saying_why_while_the_rest_loads_and_
     assert found == []
     assert "could not be read: ValueError at" in log_text  # the failure is in the log, by kind
     assert "1_returns.csv was rejected" in log_text and "drop it again into landing/iom/" in log_text
+
+
+def _runs(airflow_home: Path, dag_id: str) -> list[tuple[str, str, dict]]:
+    """(run id, state, conf) of a DAG's runs, oldest first, as Airflow's database holds them."""
+    import json
+
+    with sqlite3.connect(airflow_home / "airflow.db") as con:
+        rows = con.execute("select run_id, state, conf from dag_run where dag_id = ? order by id", (dag_id,))
+        return [(r, st, json.loads(c) if isinstance(c, str) and c else (c or {})) for r, st, c in rows]
+
+
+def _notes_of(airflow_home: Path, dag_id: str) -> list[str]:
+    with sqlite3.connect(airflow_home / "airflow.db") as con:
+        rows = con.execute(
+            "select n.content from dag_run r join dag_run_note n on n.dag_run_id = r.id "
+            "where r.dag_id = ? order by r.id",
+            (dag_id,),
+        )
+        return [n for (n,) in rows]
+
+
+def test_a_drop_starts_an_ingest_run_named_by_its_files_labels_never_a_name(
+    airflow_home: Path, settings: Settings, monkeypatch
+) -> None:
+    """Two files claimed as the watcher claims them, one named after a man (the canary). The
+    landing DAG starts ingest_iom under an id naming both by label (the safe one by its name,
+    the other by source and hash), and none while that run is queued; once the files are
+    taken in, a late wake-up starts nothing. The canary is nowhere in Airflow."""
+    from linkage.landing import claim_settled
+
+    monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
+    landing = settings.landing_dir / "iom"
+    write(landing / "iom_returns_2025_06.csv", iom_csv([iom_row("RUN-1")]))
+    write(landing / f"{CANARIES[0]}_sok.csv", iom_csv([iom_row("RUN-2")]))
+    named = {c.file_name: c.sha256 for c in claim_settled(settings, "iom")}
+    canary_sha = named[f"{CANARIES[0]}_sok.csv"]
+    bag = dagbag()
+    before = {r for r, _st, _c in _runs(airflow_home, "ingest_iom")}
+    assert bag.dags["landing_iom"].test().state == "success"
+    started = [r for r in _runs(airflow_home, "ingest_iom") if r[0] not in before]
+    assert len(started) == 1
+    run_id, state, conf = started[0]
+    assert state == "queued"
+    assert run_id.startswith("ingest__") and re.search(r"__\d{8}T\d{6}$", run_id)
+    assert "iom_returns_2025_06" in run_id and f"iom_delivery_{canary_sha[:12]}" in run_id
+    assert sorted(conf["files"]) == sorted(["iom_returns_2025_06.csv", f"iom delivery {canary_sha[:12]}"])
+    assert _notes_of(airflow_home, "landing_iom")[-1] == f"started {run_id}"
+    # woken again while that run waits in the queue: it takes these in, so nothing more starts
+    assert bag.dags["landing_iom"].test().state == "success"
+    assert len(_runs(airflow_home, "ingest_iom")) == len(before) + 1
+    assert _notes_of(airflow_home, "landing_iom")[-1].startswith("a queued ingest_iom run takes these in too")
+    _clear_queued(airflow_home, "ingest_iom")  # no scheduler here to run it: the test takes the files in
+    assert bag.dags["ingest_iom"].test().state == "success"
+    assert bag.dags["landing_iom"].test().state == "success"  # a late wake-up: nothing waits
+    assert len(_runs(airflow_home, "ingest_iom")) == len(before) + 2
+    assert _notes_of(airflow_home, "landing_iom")[-1].startswith("nothing waiting")
+    assert canaries_in_metadata(airflow_home) == []
+
+
+def _clear_queued(airflow_home: Path, dag_id: str) -> None:
+    with sqlite3.connect(airflow_home / "airflow.db") as con:
+        con.execute("update dag_run set state = 'failed' where dag_id = ? and state = 'queued'", (dag_id,))
+
+
+def test_replay_from_the_deliveries_page_starts_a_replay_run_named_by_the_file(
+    airflow_home: Path, settings: Settings, monkeypatch
+) -> None:
+    """Replay on the Deliveries page starts a `replay` run under an id naming the delivery by
+    its label (its file is named after a man: source and hash), asked by the login that
+    pressed it; the replay DAG reads the file again and its note says what came of it."""
+    from airflow.api_fastapi.app import create_app
+    from fastapi.testclient import TestClient
+
+    from linkage.pipeline import ingest_pending
+
+    monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
+    write(
+        settings.landing_dir / "iom" / f"{CANARIES[0]}.csv",
+        iom_csv([iom_row("RP-1"), iom_row("RP-2", name=f"{CANARIES[0]} SOK", dob="31/02/1990")]),
+    )
+    sha = ingest_pending(settings, "iom")["sha256"][0]
+    bag = dagbag()
+    # a replay of no delivery (which also puts the DAGs in Airflow's database, as the
+    # dag-processor would) reads nothing and says so
+    assert bag.dags["replay"].test(run_conf={"delivery": "00000000"}).state == "success"
+    assert _notes_of(airflow_home, "replay")[-1] == "nothing to replay"
+    client = TestClient(create_app("core"))
+    # a delivery from before the validation pages: GX kept its checks, it has no page
+    from linkage.ingest.data_docs import page_for
+
+    page_for(settings, sha).unlink()
+    listing = client.get("/survivor-link/deliveries")
+    assert listing.status_code == 200 and "checked before pages were kept" in listing.text
+    assert "Checks: checked before pages were kept." in client.get(f"/survivor-link/deliveries/{sha}").text
+    reply = client.post(f"/survivor-link/deliveries/{sha}/replay", follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    assert "Replay%20started" in reply.headers["location"]
+    run_id, state, conf = _runs(airflow_home, "replay")[-1]
+    assert state == "queued" and conf == {"delivery": sha}
+    assert run_id.startswith(f"replay__iom_delivery_{sha[:12]}__") and CANARIES[0] not in run_id
+    _clear_queued(airflow_home, "replay")
+    replayed = bag.dags["replay"].test(run_conf={"delivery": sha})
+    assert replayed.state == "success"
+    assert _notes_of(airflow_home, "replay")[-1].startswith(f"iom delivery {sha[:12]}: ")
+    from linkage.store.models import AuditLog
+
+    with session_scope(settings) as s:  # under the login that started the run (dag.test's own)
+        actors = s.scalars(
+            select(AuditLog.actor).where(AuditLog.action == "delivery.replayed", AuditLog.subject == sha)
+        ).all()
+    assert actors == ["airflow:dag_test"]
+    assert canaries_in_metadata(airflow_home) == []

@@ -274,6 +274,11 @@ def test_celery_workers_on_postgres_give_the_same_persons_and_flags_as_sqlite(
         ran = c.execute(
             text("select count(*), count(distinct dag_id) from task_instance where state='success'")
         ).one()
+        runs = c.execute(text("select dag_id, run_id from dag_run")).all()
     engine.dispose()
+    ingest_runs = [r for d, r in runs if d.startswith("ingest_")]
     assert ran[1] >= 5  # four ingest DAGs and the link DAG
+    # every ingest run was started by its landing DAG under an id naming its files by label
+    assert ingest_runs and all(r.startswith("ingest__") for r in ingest_runs), ingest_runs
+    print("ingest runs:", *sorted(ingest_runs), sep="\n  ")  # pytest -s shows them
     shutil.rmtree(airflow_home / "logs", ignore_errors=True)

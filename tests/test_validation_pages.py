@@ -72,3 +72,31 @@ def test_the_index_lists_the_newest_and_every_page_stays(
     assert "list_3.csv" in index and "list_2.csv" in index and "list_1.csv" not in index
     assert "list_0.csv" not in index  # rejected before its rows were checked: no page
     assert all(page_for(settings, sha) is not None for sha in shas)
+
+
+def test_a_delivery_checked_before_pages_were_kept_is_not_called_unchecked(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A delivery loaded before our pages existed has GX's kept results and no page: it was
+    checked, and is said to be; a rejected file was not; one with nothing kept is not said to
+    be unchecked either."""
+    from linkage.ingest.data_docs import kept_results
+    from linkage.officer.deliveries import list_deliveries
+
+    landing = tmp_path / "landing" / "iom"
+    with Ingestor(settings) as ingestor:
+        old = ingestor.ingest_path(write(landing / "list_1.csv", iom_csv([iom_row("KH-IOM-2024-1000")])))
+        bare = ingestor.ingest_path(write(landing / "list_2.csv", iom_csv([iom_row("KH-IOM-2024-2000")])))
+        rejected = ingestor.ingest_path(write(landing / "list_0.csv", "iom_case_no,sex\nKH-1,M\n"))
+    for r in (old, bare):  # as before the pages came: GX's results, no page
+        page_for(settings, r.sha256).unlink()
+    for path in (settings.home / "gx").rglob(f"{bare.sha256[:16]}.json"):
+        path.unlink()  # and one whose results are gone too
+    kept = kept_results(settings)
+    assert old.sha256[:16] in kept and bare.sha256[:16] not in kept and rejected.sha256[:16] not in kept
+    said = {
+        d.sha256: validation_pages.without_page(d, d.sha256[:16] in kept) for d in list_deliveries(settings)
+    }
+    assert said[old.sha256] == "checked before pages were kept"
+    assert said[bare.sha256] == "no checks kept"
+    assert said[rejected.sha256] == "not checked: rejected before its rows were"

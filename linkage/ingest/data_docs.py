@@ -118,3 +118,14 @@ def page_for(settings: Settings, sha256: str) -> Path | None:
     checked has none)."""
     path = docs_dir(settings) / page_name(sha256)
     return path if path.is_file() else None
+
+
+def kept_results(settings: Settings) -> set[str]:
+    """The deliveries (first 16 hex digits of their hash) whose checks GX kept under gx/.
+
+    Why: GX's stripped results have been kept since before our validation pages were, so a
+    delivery checked before the pages came has results and no page; the Deliveries page says
+    so instead of "not checked". One walk of GX's folders (suite/run/time/<hash 16>.json).
+    """
+    root = settings.home / "gx" / "uncommitted" / "validations"
+    return {p.stem for p in root.glob("*/*/*/*.json")} if root.is_dir() else set()

@@ -127,6 +127,18 @@ def outcome(d: Any) -> dict[str, str]:
     return {"kind": "ok", "title": "Loaded", "text": f"all {d.rows_loaded} rows"}
 
 
+def without_page(d: Any, results_kept: bool) -> str:
+    """What to say of a delivery that has no validation page, from what the store and GX kept:
+    never "not checked" of a file whose rows were checked."""
+    if results_kept:
+        return "checked before pages were kept"
+    if d.status == "rejected":
+        return "not checked: rejected before its rows were"
+    if d.status in ("landed", "claimed"):
+        return "not checked yet"
+    return "no checks kept"
+
+
 def check_rows(results: list[Any]) -> list[dict[str, Any]]:
     """Each check of each suite as a row: counts and its outcome in words (from stripped results)."""
     rows = []

@@ -120,6 +120,17 @@ def run_note(settings: Settings, hashes: list[str]) -> str:
     return "\n".join(v.summary() for v in views) or NOTHING_NEW
 
 
+def needs_replay(d: DeliveryView) -> bool:
+    """Whether a replay reads it again (as Ingestor.replay picks them): rejected or left
+    claimed, or loaded with rows still quarantined."""
+    return d.status in ("rejected", "claimed") or (d.status == "ingested" and d.open_quarantined > 0)
+
+
+def replayable(settings: Settings) -> list[DeliveryView]:
+    """The deliveries a replay of all would read again, oldest first: what names its run."""
+    return [d for d in list_deliveries(settings) if needs_replay(d)][::-1]
+
+
 def find_delivery(settings: Settings, sha_prefix: str) -> DeliveryView | None:
     """A delivery by its hash or the start of it (at least 8 characters)."""
     if len(sha_prefix) < 8:

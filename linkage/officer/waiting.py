@@ -11,6 +11,7 @@ sources, times and hashes only: the landing folder's file names are not read out
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -29,6 +30,11 @@ NO_INGEST = "waiting: no ingest run started"
 NO_LINK = "waiting: loaded, no link run started"
 
 
+def dag_name(source: str) -> str:
+    """A source as its DAGs name it (ingest_<this>, landing_<this>: dags/survivor_link.py)."""
+    return re.sub(r"[^0-9a-zA-Z_]+", "_", source)
+
+
 @dataclass(frozen=True)
 class Waiting:
     """One delivery no run has taken up: which, since when, and what to do."""
@@ -42,9 +48,10 @@ class Waiting:
     @property
     def next_step(self) -> str:
         if self.state == NO_INGEST:
+            dag = dag_name(self.source)
             return (
-                f"Is the ingest_{self.source} DAG paused, or a run of it still queued? Unpause it or "
-                "trigger it: a run takes in everything waiting."
+                f"Is the landing_{dag} or ingest_{dag} DAG paused, or a run of ingest_{dag} still queued? "
+                f"Unpause them, or trigger ingest_{dag}: a run takes in everything waiting."
             )
         return (
             f"{self.unlinked} records wait to be linked. Is the link DAG paused, or a run of it still "
@@ -63,8 +70,9 @@ class Unclaimed:
     @property
     def next_step(self) -> str:
         return (
-            f"Its watcher has not taken them: is the ingest_{self.source} DAG paused, or Airflow's "
-            "triggerer down? Unpause the DAG (or start the triggerer); they are claimed within seconds."
+            f"Its watcher has not taken them: is the landing_{dag_name(self.source)} DAG paused, or "
+            "Airflow's triggerer down? Unpause the DAG (or start the triggerer); they are claimed within "
+            "seconds."
         )
 
 

@@ -28,6 +28,16 @@ def may_use(user, manager=None) -> bool:
     return bool(manager.is_authorized_dag(method="PUT", details=DagDetails(id="link"), user=user))
 
 
+def may_trigger(user, dag_id: str, manager=None) -> bool:
+    """May start a run of this DAG (Replay starts one of `replay`): Airflow's own right to
+    create its runs, checked here since the view starts it for the officer."""
+    return bool(
+        (manager or get_auth_manager()).is_authorized_dag(
+            method="POST", access_entity=DagAccessEntity.RUN, details=DagDetails(id=dag_id), user=user
+        )
+    )
+
+
 def may_see_values(user, manager=None) -> bool:
     """May see values: may answer the weekly report's approval."""
     return bool(

@@ -12,36 +12,70 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from survivor_link_ui.access import Officer, may_see_values, user_name, values_allowed
+from survivor_link_ui.access import Officer, may_see_values, may_trigger, user_name, values_allowed
 from survivor_link_ui.render import BASE, page, settings
 
 router = APIRouter()
 
 
-def _checked(s, d) -> dict[str, Any]:
-    """A delivery with what became of it in words and the link to its validation page, if any."""
+def _checked(s, d, kept: set[str] | None = None) -> dict[str, Any]:
+    """A delivery with what became of it in words and the link to its validation page, if any;
+    without one, what is true of its checks (kept: linkage.ingest.data_docs.kept_results)."""
     from linkage.ingest.data_docs import page_for
-    from linkage.ingest.validation_pages import outcome, page_name
+    from linkage.ingest.validation_pages import outcome, page_name, without_page
 
     link = f"{BASE}/data-docs/{page_name(d.sha256)}" if page_for(s, d.sha256) else None
-    return {"d": d, "outcome": outcome(d), "checks": link}
+    said = None if link else without_page(d, d.sha256[:16] in (kept or set()))
+    return {"d": d, "outcome": outcome(d), "checks": link, "unchecked": said}
+
+
+def _all_checked(s, deliveries: list) -> list[dict[str, Any]]:
+    """_checked for each, walking GX's kept results once, and only when a page is missing."""
+    from linkage.ingest.data_docs import kept_results, page_for
+
+    kept = kept_results(s) if any(page_for(s, d.sha256) is None for d in deliveries) else set()
+    return [_checked(s, d, kept) for d in deliveries]
 
 
 def _replay(user, sha: str | None) -> str:
-    """Replay as the officer (audited under their login), and say what came of it."""
-    from linkage.pipeline import replay
-    from linkage.store.db import acting_as
+    """Start a run of the `replay` DAG for the officer, named by the files it will read again
+    (labels only), and say so; the run's note says what came of each, and link follows it.
 
+    Why a run and not the replay here: re-reading files is a worker's job (the api-server
+    answers pages), and Airflow then keeps who asked, when, and what came of it.
+    """
+    import datetime as dt
+
+    from airflow.api.common.trigger_dag import trigger_dag
+    from airflow.exceptions import DagRunAlreadyExists
+    from airflow.utils.types import DagRunTriggeredByType
+
+    from linkage.officer.deliveries import find_delivery, needs_replay, replayable
+    from linkage.pipeline.run_names import run_id
+
+    if not may_trigger(user, "replay"):
+        raise HTTPException(403, "survivor-link: your role may not start a replay run")
     s = settings()
-    with acting_as(user_name(user)):
-        results = replay(s, sha).results
-    if not results:
+    one = find_delivery(s, sha) if sha else None
+    todo = ([one] if one is not None and needs_replay(one) else []) if sha else replayable(s)
+    if not todo:
         return "Nothing to replay: no open quarantined rows or rejected files."
-    loaded = sum(r.rows_loaded for r in results)
-    still = sum(r.rows_quarantined for r in results)
+    labels = [d.label for d in todo] if sha else ["all", *[d.label for d in todo]]
+    name = run_id("replay", labels, dt.datetime.now(dt.UTC))
+    try:
+        trigger_dag(
+            "replay",
+            run_id=name,
+            conf={"delivery": one.sha256 if one else None},
+            triggered_by=DagRunTriggeredByType.UI,
+            triggering_user_name=user.get_name(),
+            note="asked from survivor-link > Deliveries: " + ", ".join(d.label for d in todo[:5]),
+        )
+    except DagRunAlreadyExists:  # pressed twice in one second: that run does it
+        return f"Replay already started: run {name} of the replay DAG."
     return (
-        f"Replayed {len(results)} file(s): {loaded} rows loaded, {still} still quarantined. "
-        "Run the link DAG (or wait for the next delivery) to link them."
+        f"Replay started: run {name} of the replay DAG ({len(todo)} file(s)). Its note will say "
+        "what came of each file; the link DAG runs after it."
     )
 
 
@@ -62,7 +96,7 @@ def deliveries(user: Officer, message: str | None = None):
         user,
         title="Deliveries",
         page="deliveries",
-        deliveries=[_checked(s, d) for d in list_deliveries(s)],
+        deliveries=_all_checked(s, list_deliveries(s)),
         waiting=waiting_by_delivery(s),
         unclaimed=unclaimed_files(s),
         data_docs=docs,
@@ -89,7 +123,8 @@ def delivery(sha256: str, user: Officer, show_values: bool = False, message: str
         title=d.file_name if may_see_values(user) else d.label,
         page="deliveries",
         d=d,
-        checks=_checked(s, d)["checks"],
+        checks=(checked := _all_checked(s, [d])[0])["checks"],
+        unchecked=checked["unchecked"],
         rows=rows,
         show_values=show,
         can_see_values=may_see_values(user),
