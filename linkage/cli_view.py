@@ -89,6 +89,7 @@ def link_table(summary) -> Table:
             ("candidate pairs compared", summary.pairs_compared),
             ("pairs sent to review", summary.pairs_for_review),
             ("links refused by the cluster checks", summary.links_refused),
+            ("pairs linked one to one (two lists name each other first)", summary.links_one_to_one),
             ("match weights", summary.model),
         ),
     )

@@ -230,18 +230,22 @@ def test_a_review_pair_whose_men_are_joined_another_way_needs_no_decision(
     before = assignment(settings)
     with session_scope(settings) as s:
         pairs = s.execute(
-            select(CandidatePair.id, CandidatePair.record_a, CandidatePair.record_b).where(
-                CandidatePair.status == "open"
-            )
+            select(CandidatePair.id, CandidatePair.record_a, CandidatePair.record_b)
+            .where(CandidatePair.status == "open")
+            .order_by(CandidatePair.probability.desc(), CandidatePair.id)
         ).all()
         members: dict[str, list[int]] = {}
         for rid, pid in before.items():
             members.setdefault(pid, []).append(rid)
-        # an open pair whose two persons a reviewer joins through two other records
+        # an open pair whose two persons a reviewer joins through two other records (either
+        # side's person may be the one holding another record), the likeliest first: a
+        # reviewer joins the men the model nearly joined, not two it keeps apart
+        # (a man of two records and one alone: nothing else in either person to pull apart)
         chosen = next(
-            (pair_id, a, b)
+            (pair_id, x, y)
             for pair_id, a, b in pairs
-            if len(members[before[a]]) > 1 and before[a] != before[b]
+            for x, y in ((a, b), (b, a))
+            if len(members[before[x]]) == 2 and len(members[before[y]]) == 1
         )
         pair_id, a, b = chosen
         other = next(r for r in members[before[a]] if r != a)

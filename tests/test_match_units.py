@@ -899,3 +899,38 @@ def test_the_chance_of_one_village_counts_pairs_inside_each_commune() -> None:
     # commune 010102: villages 01, 01 -> 2 ordered pairs, 2 in one village
     frame = pd.DataFrame({"village": ["01010101", "01010101", "01010102", "01010201", "01010201", None]})
     assert village_chance(frame) == pytest.approx([1 - 4 / 8, 4 / 8])
+
+
+def _mutual(total: list[float], initial: list[int] | None = None, returns: int = 5) -> list[bool]:
+    """The one-to-one rule on four records: 0 and 1 on IOM's list, 2 and 3 on the ministry's;
+    pairs (0,2) (0,3) (1,2) (1,3) (0,1) with these weights."""
+    from linkage.match.mutual import mutual_best
+    from linkage.match.spec import default_spec
+
+    left, right = np.array([0, 0, 1, 1, 0]), np.array([2, 3, 2, 3, 1])
+    lists = np.array([0, 0, 1, 1])
+    chosen = mutual_best(
+        left, right, np.array(total, dtype=float), lists, np.full(5, returns),
+        default_spec().cluster.mutual_best, 14.0, None if initial is None else np.array(initial),
+    )  # fmt: skip
+    return chosen.tolist()
+
+
+def test_two_lists_that_name_each_other_first_by_a_margin_link() -> None:
+    """IOM's 0 ranks the ministry's 2 first (11 bits against 5), and 2 ranks 0 first (against
+    6): one man on two lists for one return, linked below the link threshold."""
+    assert _mutual([11, 5, 6, 3, 12]) == [True, False, False, False, False]
+
+
+def test_no_one_to_one_link_without_a_margin_a_return_or_the_bits() -> None:
+    assert _mutual([11, 9, 6, 3, 0]) == [False] * 5  # 0's second is 2 bits behind: a namesake?
+    assert _mutual([11, 5, 9, 3, 0]) == [False] * 5  # 2's second is 2 bits behind
+    assert _mutual([9, 3, 2, 1, 0]) == [False] * 5  # too little said for the pair itself
+    assert _mutual([11, 5, 6, 3, 0], returns=0) == [False] * 5  # returns from other countries
+    assert _mutual([15, 5, 6, 3, 0]) == [False] * 5  # links anyway: nothing to lift
+
+
+def test_a_stored_person_that_holds_the_list_already_is_not_linked_one_to_one() -> None:
+    """Record 2 is stored in a person who already has a record of IOM's list (record 1)."""
+    assert _mutual([11, 5, 6, 3, 0], initial=[-1, 0, 0, -1]) == [False] * 5
+    assert _mutual([11, 5, 6, 3, 0], initial=[-1, -1, 0, -1]) == [True, False, False, False, False]

@@ -8,6 +8,7 @@ with the store: what to read, which stored persons to start from, what to write.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from linkage.match.coherence import Identity
 from linkage.match.compare import compare, forget_views, one_list_one_return
 from linkage.match.frame import build_frame
 from linkage.match.model import MatchModel
+from linkage.match.mutual import mutual_best
 from linkage.match.spec import ModelSpec
 from linkage.match.training import fit_model
 
@@ -57,6 +59,8 @@ class Scores:
 
     total: np.ndarray
     prob: np.ndarray
+    # pairs linked as two lists' one man for a return (mutual.py), below the link threshold
+    one_to_one: np.ndarray | None = None
 
 
 @dataclass
@@ -123,6 +127,29 @@ def fit(
 def score(model: MatchModel, candidates: Candidates, frame: pd.DataFrame, spec: ModelSpec) -> Scores:
     total, prob = model.score_levels(candidates.levels, frame, spec.limits.family_margin_bits)
     return Scores(total, prob)
+
+
+def link_one_to_one(
+    frame: pd.DataFrame, candidates: Candidates, scores: Scores, spec: ModelSpec, initial: np.ndarray | None
+) -> int:
+    """Pairs two lists each name as the other's one man for a return link (mutual.py): their
+    probability is lifted to the link threshold, their weight kept. Returns how many."""
+    rule = spec.cluster.mutual_best
+    if len(candidates) == 0:
+        return 0
+    chosen = mutual_best(
+        candidates.left,
+        candidates.right,
+        scores.total,
+        pd.factorize(frame["source"])[0],
+        candidates.levels["return"].to_numpy(),
+        rule,
+        math.log2(spec.limits.link_threshold / (1 - spec.limits.link_threshold)),
+        initial,
+    )
+    scores.prob[chosen] = np.maximum(scores.prob[chosen], spec.limits.link_threshold)
+    scores.one_to_one = chosen
+    return int(chosen.sum())
 
 
 def force(candidates: Candidates, scores: Scores, decisions: Decisions, n: int) -> None:
@@ -198,6 +225,7 @@ def link_frame(
     forget_views(frame)
     lap("fit")
     scores = score(model, candidates, frame, spec)
+    link_one_to_one(frame, candidates, scores, spec, initial)
     if decisions is not None:
         force(candidates, scores, decisions, len(frame))
     lap("score")

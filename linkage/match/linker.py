@@ -75,6 +75,7 @@ class LinkSummary:
     pairs_linked: int = 0
     pairs_for_review: int = 0
     links_refused: int = 0
+    links_one_to_one: int = 0  # pairs linked as two lists' one man for a return (mutual.py)
     model: str = ""
     blocking: BlockingStats = field(default_factory=BlockingStats)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -357,6 +358,8 @@ def link(
         summary.blocking = linked.candidates.stats
         summary.pairs_compared = len(linked.candidates)
         summary.links_refused = len(linked.outcome.refused)
+        one = linked.scores.one_to_one
+        summary.links_one_to_one = 0 if one is None else int(one.sum())
         _persist(s, settings, spec, batch, linked, old_assignment, old_events, rebuild, summary, say, lap)
     return summary
 
@@ -741,16 +744,35 @@ def _store_pairs(
     """
     labels, left, right = linked.labels, linked.candidates.left, linked.candidates.right
     n_link = int(((labels[left] == labels[right]) & (linked.scores.prob >= link_threshold)).sum())
-    rows = _review_rows(frame, linked, decided)
+    rows = _pair_rows(frame, linked, linked.review, decided, "review")
+    n_review = len(rows)
+    # a pair linked one to one (mutual.py) is kept with its reason: explain scores a
+    # person's pairs alone, and alone its weight is below the link threshold
+    one = linked.scores.one_to_one
+    if one is not None and one.any():
+        linked_one = np.flatnonzero(one & (labels[left] == labels[right]))
+        rows += _pair_rows(frame, linked, linked_one, decided, "one-to-one", ONE_TO_ONE_WORDS)
     _upsert_pairs(s, rows)
-    return n_link, len(rows)
+    return n_link, n_review
 
 
-def _review_rows(
-    frame: pd.DataFrame, linked: engine.Linked, decided: dict[tuple[int, int], str]
+ONE_TO_ONE_WORDS = (
+    "linked one to one: two lists each name the other record first for this return, "
+    "clearly ahead of their next candidates"
+)
+
+
+def _pair_rows(
+    frame: pd.DataFrame,
+    linked: engine.Linked,
+    review_idx: np.ndarray,
+    decided: dict[tuple[int, int], str],
+    band: str,
+    summary: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The review queue's pairs not yet decided, as candidate_pair rows with their explanation."""
-    model, review_idx = linked.model, linked.review
+    """These candidate pairs not yet decided, as candidate_pair rows with their explanation
+    (the review queue's: band "review", open)."""
+    model = linked.model
     left, right, levels = linked.candidates.left, linked.candidates.right, linked.candidates.levels
     total, prob = linked.scores.total, linked.scores.prob
     rid = frame["record_id"].to_numpy()
@@ -771,14 +793,15 @@ def _review_rows(
                 "record_b": rb,
                 "probability": float(prob[k]),
                 "weight": float(total[k]),
-                "band": "review",
+                "band": band,
                 "explanation": explanation(
                     dict(zip(FEATURES, lv_arr[j], strict=True)),
                     dict(zip(FEATURES, w_arr[j], strict=True)),
                     bool(swapped[j]),
                     float(family[j]),
-                ),
-                "status": "open",
+                )
+                | ({"summary": summary} if summary else {}),
+                "status": "open" if band == "review" else "linked",
                 "created_at": utcnow(),
             }
         )

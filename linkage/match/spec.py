@@ -74,14 +74,25 @@ class SessionSpec:
 
 
 @dataclass(frozen=True)
+class MutualBest:
+    """Two lists that each name the other's record first, by a margin, for one return
+    (mutual.py): such a pair links from `min_bits`."""
+
+    min_bits: float
+    margin_bits: float
+    return_at_least: str  # a return level's name: the rule applies from it up
+
+
+@dataclass(frozen=True)
 class ClusterSpec:
-    """What may join into one person (see cluster.py and coherence.py)."""
+    """What may join into one person (see cluster.py, coherence.py and mutual.py)."""
 
     against: float
     veto: float
     ambiguity_bits: float
     max_birth_gap_years: int
     different_given_below: float
+    mutual_best: MutualBest
 
 
 @dataclass(frozen=True)
@@ -228,6 +239,14 @@ def _session(raw: Mapping[str, Any], where: str) -> SessionSpec:
         raise SpecError(f"model spec: training {where}: {e}") from e
 
 
+def _cluster(raw: Mapping[str, Any], features: Mapping[str, FeatureSpec]) -> ClusterSpec:
+    c = dict(raw)
+    mutual = MutualBest(**c.pop("mutual_best"))
+    if mutual.return_at_least not in features["context"].parts["return"]:
+        raise SpecError(f"cluster.mutual_best: {mutual.return_at_least!r} is no return level")
+    return ClusterSpec(**c, mutual_best=mutual)
+
+
 def parse_spec(raw: Mapping[str, Any], where: str = "model spec") -> ModelSpec:
     """A ModelSpec from the YAML's mapping, validated."""
     try:
@@ -260,7 +279,7 @@ def parse_spec(raw: Mapping[str, Any], where: str = "model spec") -> ModelSpec:
             return_bucket_days=int(b["return_bucket_days"]),
             name_session=_session(t["name_session"], "name_session"),
             shared_session=_session(t["shared_session"], "shared_session"),
-            cluster=ClusterSpec(**c),
+            cluster=_cluster(c, features),
         )
     except (KeyError, TypeError, AttributeError) as e:
         raise SpecError(f"{where}: missing or malformed entry ({e})") from e

@@ -105,6 +105,9 @@ class ExcelSheet:
             "strings_to_urls": False,
         }
         self._book = xlsxwriter.Workbook(str(path), options)
+        # a fixed creation time (XlsxWriter also stamps the zip entries with it): the same
+        # seed makes the same bytes, so the same file hash and the same persons
+        self._book.set_properties({"created": dt.datetime(2020, 1, 1)})
         self._sheet = self._book.add_worksheet(title)
         self._row = 0
 
