@@ -41,7 +41,11 @@ def _unseal() -> None:
     def result(self: types.Sealed, value: str | None, dialect: object) -> object:
         return None if value is None else self.from_bytes(value.encode("utf-8", "surrogatepass"))
 
+    def column(self: types.Sealed, values: list[object], dialect: object) -> list[object]:
+        return [bind(self, v, dialect) for v in values]
+
     types.Sealed.process_bind_param = bind  # type: ignore[method-assign]
+    types.Sealed.seal_column = column  # type: ignore[method-assign]
     types.Sealed.process_result_value = result  # type: ignore[method-assign]
     archive.seal_blob = lambda _ring, _name, data: data
     archive.open_blob = lambda _ring, _name, blob: blob

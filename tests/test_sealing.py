@@ -273,3 +273,37 @@ def test_a_file_name_is_sealed_and_sealed_on_upgrade(
     assert stored().startswith("s1:") and CANARY_NAME not in stored()
     with session_scope(settings) as s:
         assert s.get(Delivery, r.sha256).file_name == path.name  # type: ignore[union-attr]
+
+
+def test_a_column_sealed_at_once_opens_value_by_value_each_with_its_own_nonce() -> None:
+    """The ingest seals a column in one pass (Sealed.seal_column): each value must still have
+    a nonce of its own and read back through the per-value path every store reads by."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from linkage.seal import current
+    from linkage.seal.types import SealedDate, SealedText
+
+    ring = keyring.Keyring(master_id="m0", current="d0", data_keys={"d0": AESGCM(AESGCM.generate_key(256))})
+    before = current.ring_or_none()
+    current.use(ring)
+    try:
+        texts = SealedText("record.full_name")
+        values = [CANARY_NAME, None, CANARY_NAME, "", 42, "SOK"]
+        sealed = texts.seal_column(values, dialect=None)
+        assert sealed[1] is None and len(sealed) == len(values)
+        bodies = [base64.b64decode(v.split(":", 2)[2]) for v in sealed if v is not None]
+        assert len({b[:12] for b in bodies}) == len(bodies)  # a nonce each
+        assert sealed[0] != sealed[2] and not any(CANARY_NAME in (v or "") for v in sealed)
+        opened = [None if v is None else texts.process_result_value(v, None) for v in sealed]
+        assert opened == [CANARY_NAME, None, CANARY_NAME, "", "42", "SOK"]
+        assert len(sealed[0]) == len(texts.process_bind_param(CANARY_NAME, None))  # the same format
+        dates = SealedDate("record.birth_date")
+        born = [dt.date(1990, 1, 2), None]
+        sealed_dates = dates.seal_column(born, None)
+        assert [dates.process_result_value(v, None) if v else v for v in sealed_dates] == born
+        with pytest.raises(SealBroken):  # the column is authenticated with each value
+            SealedText("record.father_name").process_result_value(sealed[0], None)
+    finally:
+        current.use(before)
