@@ -171,3 +171,30 @@ def test_an_ingests_progress_names_files_by_their_labels(settings: Settings, tmp
     path = write(tmp_path / "drop" / "iom" / "iom_returns_2025_06.csv", iom_csv([iom_row("P3")]))
     ingest_paths(settings, [path], "iom", safe)
     assert safe.started == ["iom_returns_2025_06.csv"] and safe.rows == {"iom_returns_2025_06.csv"}
+
+
+def test_showing_withheld_file_names_is_audited_as_a_decryption(
+    settings: Settings, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """The Deliveries pages show a role that may see values each file's name: who saw how
+    many names their label withholds is audited, and `audit --decryptions` lists it."""
+    from linkage.cli import main
+    from linkage.ingest.load import Ingestor
+    from linkage.officer.deliveries import audit_names_shown, list_deliveries
+    from linkage.store.db import acting_as
+
+    landing = tmp_path / "landing" / "iom"
+    with Ingestor(settings) as ingestor:
+        ingestor.ingest_path(write(landing / f"{CANARY_NAME.lower()}_sok.csv", iom_csv([iom_row("N1")])))
+        ingestor.ingest_path(write(landing / "iom_returns_2025_06.csv", iom_csv([iom_row("N2")])))
+    views = list_deliveries(settings)
+    with acting_as("airflow:officer"):
+        assert audit_names_shown(settings, views) == 1  # the safe name is shown everywhere anyway
+        assert audit_names_shown(settings, [v for v in views if v.label == v.file_name]) == 0
+    with session_scope(settings) as s:
+        shown = s.scalars(select(AuditLog).where(AuditLog.action == "delivery.names_shown")).one()
+    assert (shown.actor, shown.subject, shown.details) == ("airflow:officer", None, {"names": 1})
+    monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
+    assert main(["audit", "--decryptions"]) == 0
+    out = capsys.readouterr().out
+    assert "delivery.names_shown" in out and CANARY_NAME.casefold() not in out.casefold()
