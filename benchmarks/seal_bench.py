@@ -32,7 +32,8 @@ def _cpu() -> float:
 
 def _unseal() -> None:
     """Sealing off in this process: a Sealed column stores its text as it would be sealed
-    (the same serialisation, no cipher), the archive a file's bytes."""
+    (the same serialisation, no cipher; a text column its text as it is, as a plain Text
+    column did before sealing), the archive a file's bytes."""
     from linkage.seal import archive, types
 
     def bind(self: types.Sealed, value: object, dialect: object) -> str | None:
@@ -42,6 +43,8 @@ def _unseal() -> None:
         return None if value is None else self.from_bytes(value.encode("utf-8", "surrogatepass"))
 
     def column(self: types.Sealed, values: list[object], dialect: object) -> list[object]:
+        if isinstance(self, types.SealedText):
+            return [v if v is None or v.__class__ is str else str(v) for v in values]
         return [bind(self, v, dialect) for v in values]
 
     types.Sealed.process_bind_param = bind  # type: ignore[method-assign]

@@ -57,6 +57,20 @@ class Sealed(TypeDecorator[Any]):
         it = iter(sealed)
         return [None if v is None else next(it) for v in values]
 
+    def from_column(self, data: list[bytes]) -> list[Any]:
+        """from_bytes of each opened value: a subclass may do a column faster."""
+        return [self.from_bytes(d) for d in data]
+
+    def open_column(self, values: list[Any]) -> list[Any]:
+        """What the result processor gives for each of `values` (stored text or None), a
+        column in one pass: the counterpart of seal_column for reads of many rows."""
+        present = [v for v in values if v is not None]
+        opened = self.from_column(current.ring().open_many(present, self._aad, self.context))
+        if len(present) == len(values):
+            return opened
+        it = iter(opened)
+        return [None if v is None else next(it) for v in values]
+
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
         if value is None:
             return None
@@ -77,6 +91,9 @@ class SealedText(Sealed):
         # nearly every value is already text: encoded without a method call per value
         to_bytes = self.to_bytes
         return [v.encode("utf-8", "surrogatepass") if v.__class__ is str else to_bytes(v) for v in values]
+
+    def from_column(self, data: list[bytes]) -> list[Any]:
+        return [d.decode("utf-8", "surrogatepass") for d in data]
 
 
 class SealedDate(Sealed):
