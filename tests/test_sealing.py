@@ -309,8 +309,9 @@ def test_a_column_sealed_at_once_opens_value_by_value_each_with_its_own_nonce() 
         current.use(before)
 
 
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 def test_records_read_a_column_at_once_are_the_values_read_one_by_one(
-    settings: Settings, tmp_path: Path
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """The linker reads sealed columns as text and opens each in one pass
     (linkage/store/sealed.py): the frame must be the one SQLAlchemy's per-value processor gives."""
@@ -318,6 +319,8 @@ def test_records_read_a_column_at_once_are_the_values_read_one_by_one(
 
     from linkage.match.frame import RECORD_COLUMNS
     from linkage.store.sealed import read_records_frame
+
+    settings = request.getfixturevalue("settings" if store == "sqlite" else "pg_settings")
 
     Ingestor(settings).ingest_path(_canary_list(tmp_path), "iom")
     stmt = select(*(getattr(Record, c) for c in RECORD_COLUMNS)).order_by(Record.id)
