@@ -32,19 +32,45 @@ def _cpu() -> float:
 
 def _unseal() -> None:
     """Sealing off in this process: a Sealed column stores its text as it would be sealed
-    (the same serialisation, no cipher), the archive a file's bytes."""
+    (the same serialisation, no cipher; a text column its text as it is, as a plain Text
+    column did before sealing), the archive a file's bytes."""
     from linkage.seal import archive, types
 
     def bind(self: types.Sealed, value: object, dialect: object) -> str | None:
         return None if value is None else self.to_bytes(value).decode("utf-8", "surrogatepass")
 
     def result(self: types.Sealed, value: str | None, dialect: object) -> object:
-        return None if value is None else self.from_bytes(value.encode("utf-8", "surrogatepass"))
+        if value is None or isinstance(self, types.SealedText):
+            return value
+        return self.from_bytes(value.encode("utf-8", "surrogatepass"))
+
+    def column(self: types.Sealed, values: list[object], dialect: object) -> list[object]:
+        if isinstance(self, types.SealedText):
+            return [v if v is None or v.__class__ is str else str(v) for v in values]
+        return [bind(self, v, dialect) for v in values]
+
+    def opened(self: types.Sealed, values: list[str | None]) -> list[object]:
+        if isinstance(self, types.SealedText):
+            return values
+        return [result(self, v, None) for v in values]
 
     types.Sealed.process_bind_param = bind  # type: ignore[method-assign]
+    types.Sealed.seal_column = column  # type: ignore[method-assign]
+    types.Sealed.open_column = opened  # type: ignore[method-assign]
     types.Sealed.process_result_value = result  # type: ignore[method-assign]
     archive.seal_blob = lambda _ring, _name, data: data
     archive.open_blob = lambda _ring, _name, blob: blob
+
+
+def _records_reader():  # type: ignore[no-untyped-def]
+    """What the linker reads records by; in a tree from before sealing, pandas' read_sql."""
+    try:
+        from linkage.store.sealed import read_records_frame
+    except ImportError:
+        import pandas as pd
+
+        return lambda conn, stmt: pd.read_sql(stmt, conn)
+    return read_records_frame
 
 
 class Lap:
@@ -69,7 +95,6 @@ def main() -> None:
     if args.unsealed:
         _unseal()
 
-    import pandas as pd
     from sqlalchemy import select
 
     import linkage
@@ -79,6 +104,9 @@ def main() -> None:
     from linkage.settings import load_settings
     from linkage.store.db import migrate, session_scope
     from linkage.store.models import Record
+
+    read_records_frame = _records_reader()
+
     from linkage.synth.writers import generate
 
     if not (args.lists / "landing").exists():
@@ -94,7 +122,7 @@ def main() -> None:
             for f in files:
                 rows += ingestor.ingest_path(f).rows_read
         with Lap() as read, session_scope(settings) as s:
-            frame = pd.read_sql(select(*(getattr(Record, c) for c in RECORD_COLUMNS)), s.connection())
+            frame = read_records_frame(s.connection(), select(*(getattr(Record, c) for c in RECORD_COLUMNS)))
         out = {
             "code": "sealed" if sealed else ("sealing off" if args.unsealed else "before sealing"),
             "rows": rows,

@@ -159,13 +159,13 @@ class ConsoleView(Observer):
         self._rows = self._bar.add_task("rows", total=None)
         self._bar.start()
 
-    def file_started(self, name: str) -> None:
+    def file_started(self, label: str) -> None:
         if self._bar is not None:
-            self._bar.update(self._files, description=f"ingesting {escape(name)}")
+            self._bar.update(self._files, description=f"ingesting {escape(label)}")
 
-    def rows_mapped(self, name: str, done: int, total: int) -> None:
+    def rows_mapped(self, label: str, done: int, total: int) -> None:
         if self._bar is not None:
-            self._bar.update(self._rows, description=f"rows of {escape(name)}", completed=done, total=total)
+            self._bar.update(self._rows, description=f"rows of {escape(label)}", completed=done, total=total)
 
     def file_done(self, result: Any) -> None:
         if self._bar is not None:

@@ -64,7 +64,7 @@ def is_candidate(path: Path) -> bool:
 def refuse_links(settings: Settings, source: str) -> list[str]:
     """Move every link (and anything else that is not a regular file or a folder) out of the
     source's landing folder into <home>/refused/<source>/, unread, with an audit entry; the
-    names of what was moved. The link itself is moved, never what it points at."""
+    labels of what was moved (refused_label). The link itself is moved, never what it points at."""
     folder = landing_folder(settings, source)
     if not folder.is_dir():
         return []
@@ -72,17 +72,38 @@ def refuse_links(settings: Settings, source: str) -> list[str]:
     for path in sorted(folder.iterdir()):
         if not (path.is_symlink() or not (path.is_file() or path.is_dir())):
             continue
-        aside = settings.home / "refused" / source
-        aside.mkdir(parents=True, exist_ok=True)
-        from linkage.ingest.load import safe_file_name
-
-        name = safe_file_name(path.name)
         why = LINK if path.is_symlink() else "not a regular file: refused"
-        os.replace(path, aside / f"{time.strftime('%Y%m%dT%H%M%S')}__{path.name}")
-        with session_scope(settings) as s:
-            audit(s, "landing.refused", None, source=source, file=file_label(name, source, ""), reason=why)
-        moved.append(name)
+        with session_scope(settings) as s:  # the store's keys open: the label's digest is keyed
+            label = refused_label(path.name, source)
+            os.replace(path, _aside(settings, source, label))
+            audit(s, "landing.refused", None, source=source, file=label, reason=why)
+        moved.append(label)
     return moved
+
+
+def refused_label(name: str, source: str) -> str:
+    """What a file refused unread is called in <home>/refused/, the audit log and the run's
+    table: its name when no word of it can be a name (linkage.privacy.file_label), else its
+    source and a digest of its name keyed by the store (it has no bytes to hash)."""
+    from linkage.ingest.load import safe_file_name
+    from linkage.seal import current
+    from linkage.seal.blind import keyed_name_digest
+
+    name = safe_file_name(name)
+    return file_label(name, source, keyed_name_digest(current.ring().blind_key, name))
+
+
+def _aside(settings: Settings, source: str, label: str) -> Path:
+    """A free path in <home>/refused/<source>/ (0700) named by the time and the label."""
+    from linkage.seal.files import private_dir
+
+    aside = private_dir(settings.home / "refused" / source)
+    stem = f"{time.strftime('%Y%m%dT%H%M%S')}__{label.replace(' ', '_')}"
+    target, n = aside / stem, 1
+    while target.exists() or target.is_symlink():  # the same name refused again this second
+        n += 1
+        target = aside / f"{stem}.{n}"
+    return target
 
 
 def settled_files(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from sqlalchemy import select
@@ -30,17 +31,29 @@ def test_a_link_in_a_landing_folder_is_moved_aside_unread(settings: Settings, tm
     secret = _private(tmp_path)
     landing = settings.landing_dir / "iom"
     write(landing / "real.csv", iom_csv([iom_row("R1")]))
-    os.symlink(secret, landing / "link.csv")
+    link = landing / "zqxcanary_sok_intake.csv"  # a sender named it after the man
+    os.symlink(secret, link)
     counts = ingest_pending(settings, "iom")
     assert (counts["refused"], counts["claimed"], counts["ingested"]) == (1, 1, 1)
-    assert not (landing / "link.csv").exists() and not (landing / "link.csv").is_symlink()
-    aside = list((settings.home / "refused" / "iom").iterdir())
+    assert not link.exists() and not link.is_symlink()
+    folder = settings.home / "refused" / "iom"
+    aside = list(folder.iterdir())
     assert len(aside) == 1 and aside[0].is_symlink() and secret.exists()  # the link moved, not its file
     assert secret.read_bytes() not in _archived(settings)
+    assert folder.stat().st_mode & 0o077 == 0  # 0700
     with session_scope(settings) as s:
         assert s.scalars(select(Delivery.file_name)).all() == ["real.csv"]
         refused = s.scalars(select(AuditLog).where(AuditLog.action == "landing.refused")).one()
-        assert refused.details == {"source": "iom", "file": "iom file (name withheld)", "reason": LINK}
+    label = refused.details["file"]
+    assert re.fullmatch(r"iom delivery [0-9a-f]{12}", label), label  # a keyed digest of the name
+    assert refused.details == {"source": "iom", "file": label, "reason": LINK}
+    # the folder names it by time and label, as the audit entry does: never by the name sent
+    assert re.fullmatch(r"\d{8}T\d{6}__" + label.replace(" ", "_"), aside[0].name), aside[0].name
+    os.symlink(secret, link)  # the same name again: the same label, another file beside it
+    ingest_pending(settings, "iom")
+    again = sorted(p.name for p in folder.iterdir())
+    assert len(again) == 2 and all(label.replace(" ", "_") in n for n in again)
+    assert not any("zqxcanary" in n.casefold() for n in again)
 
 
 def test_the_command_line_refuses_links_and_linked_folders(

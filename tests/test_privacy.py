@@ -140,3 +140,61 @@ def test_show_values_is_opt_in_and_audited(settings: Settings, tmp_path: Path) -
     with session_scope(settings) as s:
         actions = [a.action for a in s.scalars(select(AuditLog))]
     assert "quarantine.values_shown" in actions
+
+
+def test_an_ingests_progress_names_files_by_their_labels(settings: Settings, tmp_path: Path) -> None:
+    """The CLI's bars show what the observer is given: a file named after a man shows as its
+    source and hash (no hash before it is read), both for files given by path and claimed."""
+    from linkage.pipeline.ingest import ingest_landing, ingest_paths
+    from linkage.pipeline.observer import Observer
+
+    class Seen(Observer):
+        def __init__(self) -> None:
+            self.started: list[str] = []
+            self.rows: set[str] = set()
+
+        def file_started(self, label: str) -> None:
+            self.started.append(label)
+
+        def rows_mapped(self, label: str, done: int, total: int) -> None:
+            self.rows.add(label)
+
+    name = f"{CANARY_NAME.lower()}_sok_intake.csv"
+    given, landed = Seen(), Seen()
+    path = write(tmp_path / "drop" / "iom" / name, iom_csv([iom_row("P1")]))
+    sha = ingest_paths(settings, [path], "iom", given).results[0].sha256
+    assert given.started == ["iom file (name withheld)"] and given.rows == {f"iom delivery {sha[:12]}"}
+    write(settings.landing_dir / "iom" / name, iom_csv([iom_row("P2")]))
+    sha = ingest_landing(settings, "iom", landed).results[0].sha256
+    assert landed.started == [f"iom delivery {sha[:12]}"] and landed.rows == {f"iom delivery {sha[:12]}"}
+    safe = Seen()
+    path = write(tmp_path / "drop" / "iom" / "iom_returns_2025_06.csv", iom_csv([iom_row("P3")]))
+    ingest_paths(settings, [path], "iom", safe)
+    assert safe.started == ["iom_returns_2025_06.csv"] and safe.rows == {"iom_returns_2025_06.csv"}
+
+
+def test_showing_withheld_file_names_is_audited_as_a_decryption(
+    settings: Settings, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """The Deliveries pages show a role that may see values each file's name: who saw how
+    many names their label withholds is audited, and `audit --decryptions` lists it."""
+    from linkage.cli import main
+    from linkage.ingest.load import Ingestor
+    from linkage.officer.deliveries import audit_names_shown, list_deliveries
+    from linkage.store.db import acting_as
+
+    landing = tmp_path / "landing" / "iom"
+    with Ingestor(settings) as ingestor:
+        ingestor.ingest_path(write(landing / f"{CANARY_NAME.lower()}_sok.csv", iom_csv([iom_row("N1")])))
+        ingestor.ingest_path(write(landing / "iom_returns_2025_06.csv", iom_csv([iom_row("N2")])))
+    views = list_deliveries(settings)
+    with acting_as("airflow:officer"):
+        assert audit_names_shown(settings, views) == 1  # the safe name is shown everywhere anyway
+        assert audit_names_shown(settings, [v for v in views if v.label == v.file_name]) == 0
+    with session_scope(settings) as s:
+        shown = s.scalars(select(AuditLog).where(AuditLog.action == "delivery.names_shown")).one()
+    assert (shown.actor, shown.subject, shown.details) == ("airflow:officer", None, {"names": 1})
+    monkeypatch.setenv("SURVIVOR_LINK_HOME", str(settings.home))
+    assert main(["audit", "--decryptions"]) == 0
+    out = capsys.readouterr().out
+    assert "delivery.names_shown" in out and CANARY_NAME.casefold() not in out.casefold()

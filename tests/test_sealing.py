@@ -273,3 +273,81 @@ def test_a_file_name_is_sealed_and_sealed_on_upgrade(
     assert stored().startswith("s1:") and CANARY_NAME not in stored()
     with session_scope(settings) as s:
         assert s.get(Delivery, r.sha256).file_name == path.name  # type: ignore[union-attr]
+
+
+def test_a_column_sealed_at_once_opens_value_by_value_each_with_its_own_nonce() -> None:
+    """The ingest seals a column in one pass (Sealed.seal_column): each value must still have
+    a nonce of its own and read back through the per-value path every store reads by."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from linkage.seal import current
+    from linkage.seal.types import SealedDate, SealedText
+
+    ring = keyring.Keyring(master_id="m0", current="d0", data_keys={"d0": AESGCM(AESGCM.generate_key(256))})
+    before = current.ring_or_none()
+    current.use(ring)
+    try:
+        texts = SealedText("record.full_name")
+        values = [CANARY_NAME, None, CANARY_NAME, "", 42, "SOK"]
+        sealed = texts.seal_column(values, dialect=None)
+        assert sealed[1] is None and len(sealed) == len(values)
+        bodies = [base64.b64decode(v.split(":", 2)[2]) for v in sealed if v is not None]
+        assert len({b[:12] for b in bodies}) == len(bodies)  # a nonce each
+        assert sealed[0] != sealed[2] and not any(CANARY_NAME in (v or "") for v in sealed)
+        opened = [None if v is None else texts.process_result_value(v, None) for v in sealed]
+        assert opened == [CANARY_NAME, None, CANARY_NAME, "", "42", "SOK"]
+        assert len(sealed[0]) == len(texts.process_bind_param(CANARY_NAME, None))  # the same format
+        dates = SealedDate("record.birth_date")
+        born = [dt.date(1990, 1, 2), None]
+        sealed_dates = dates.seal_column(born, None)
+        assert [dates.process_result_value(v, None) if v else v for v in sealed_dates] == born
+        with pytest.raises(SealBroken):  # the column is authenticated with each value
+            SealedText("record.father_name").process_result_value(sealed[0], None)
+    finally:
+        current.use(before)
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_records_read_a_column_at_once_are_the_values_read_one_by_one(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The linker reads sealed columns as text and opens each in one pass
+    (linkage/store/sealed.py): the frame must be the one SQLAlchemy's per-value processor gives."""
+    import pandas as pd
+
+    from linkage.match.frame import RECORD_COLUMNS
+    from linkage.store.sealed import read_records_frame
+
+    settings = request.getfixturevalue("settings" if store == "sqlite" else "pg_settings")
+
+    Ingestor(settings).ingest_path(_canary_list(tmp_path), "iom")
+    stmt = select(*(getattr(Record, c) for c in RECORD_COLUMNS)).order_by(Record.id)
+    with session_scope(settings) as s:
+        one_by_one = pd.read_sql(stmt, s.connection())
+        at_once = read_records_frame(s.connection(), stmt)
+    assert at_once.equals(one_by_one) and list(at_once.dtypes) == list(one_by_one.dtypes)
+    assert CANARY_NAME in " ".join(at_once["given_name"] + at_once["family_name"])
+    assert at_once["father_name"].isna().all() and at_once["birth_date"].notna().all()
+
+
+def test_a_column_under_two_data_keys_opens_and_a_bad_value_says_where() -> None:
+    """Midway through a rotation a column holds values under the old and the new data key."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from linkage.seal import cipher
+
+    keys = {kid: AESGCM(AESGCM.generate_key(256)) for kid in ("d0", "d1")}
+    ring = keyring.Keyring(master_id="m0", current="d1", data_keys=keys)
+    old = cipher.seal_many(keys["d0"], "d0", [b"SOK", b"DARA"], b"record.full_name")
+    new = ring.seal_many([CANARY_NAME.encode()], b"record.full_name")
+    assert ring.open_many(new, b"record.full_name", "record.full_name") == [CANARY_NAME.encode()]
+    mixed = ring.open_many([old[0], *new, old[1]], b"record.full_name", "record.full_name")
+    assert mixed == [b"SOK", CANARY_NAME.encode(), b"DARA"]
+    body = new[0].rsplit(":", 1)
+    altered = f"{body[0]}:{'A' if body[1][0] != 'A' else 'B'}{body[1][1:]}"
+    with pytest.raises(SealBroken, match="record.full_name"):
+        ring.open_many([old[0], altered], b"record.full_name", "record.full_name")
+    with pytest.raises(SealBroken):  # authenticated with its column
+        ring.open_many(new, b"record.father_name", "record.father_name")

@@ -5,7 +5,7 @@ row, which cost more than mapping and inserting together (about 45 us a row). He
 column's values go through SQLAlchemy's own bind processors once, column by column, and the
 rows reach the driver's executemany as plain tuples, so what is stored is exactly what
 SQLAlchemy would have stored, on SQLite and on PostgreSQL: personal fields sealed by their
-column types (linkage/seal/types.py), each cell with a nonce of its own.
+column types (linkage/seal/types.py), a column in one pass, each cell with a nonce of its own.
 """
 
 from __future__ import annotations
@@ -176,12 +176,14 @@ def _insert_new(conn: Connection, names: list[str], values: dict[str, list[Any]]
     compiled = insert(table).compile(dialect=dialect, column_keys=names)
     order = list(compiled.positiontup) if dialect.positional else names
     for name in names:
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        kind = table.c[name].type
+        if isinstance(kind, Sealed):  # every cell sealed on its own (a fresh nonce), a column at once
+            values[name] = kind.seal_column(values[name], dialect)
+            continue
+        process = kind.dialect_impl(dialect).bind_processor(dialect)
         if process is None:
             continue
-        if isinstance(table.c[name].type, Sealed):  # every cell sealed on its own (a fresh nonce)
-            values[name] = [None if v is None else process(v) for v in values[name]]
-        elif isinstance(table.c[name].type, JSON):  # dictionaries, one per row, or mostly None
+        if isinstance(kind, JSON):  # dictionaries, one per row, or mostly None
             none = process(None)
             values[name] = [none if v is None else process(v) for v in values[name]]
         else:  # dates and times repeat: each distinct value once

@@ -372,8 +372,8 @@ class Ingestor:
             return result
         mapper = RowMapper(mapping, table, today)
         total = len(table.rows)
-        progress = self.progress
-        mapped = mapper.map_rows(table.rows, (lambda n: progress(file_name, n, total)) if progress else None)
+        progress, label = self.progress, result.label  # a bar shows the label, never the name
+        mapped = mapper.map_rows(table.rows, (lambda n: progress(label, n, total)) if progress else None)
         issues = mapped.issues
         gx_results: list[Any] | None = [] if self.settings.data_docs else None
         where = self.settings.expectations_dir

@@ -131,6 +131,18 @@ def replayable(settings: Settings) -> list[DeliveryView]:
     return [d for d in list_deliveries(settings) if needs_replay(d)][::-1]
 
 
+def audit_names_shown(settings: Settings, views: list[DeliveryView], subject: str | None = None) -> int:
+    """Record that a person was shown these deliveries' file names (who: the actor of
+    acting_as; what: the page's delivery, or none for the list; how many): a name is sealed
+    like the values, so showing it is a decryption for display. Only names their label
+    withholds count (linkage.privacy.file_label): a name of safe words shows everywhere."""
+    withheld = sum(1 for v in views if v.label != v.file_name)
+    if withheld:
+        with session_scope(settings) as s:
+            audit(s, "delivery.names_shown", subject, names=withheld)
+    return withheld
+
+
 def find_delivery(settings: Settings, sha_prefix: str) -> DeliveryView | None:
     """A delivery by its hash or the start of it (at least 8 characters)."""
     if len(sha_prefix) < 8:

@@ -87,14 +87,17 @@ def ingest_paths(
 
     The source is the one given, else the landing/<source>/ folder a file sits in.
     """
-    from linkage.ingest.load import Ingestor, refused, safe_file_name
+    from linkage.ingest.load import Ingestor, refused, safe_file_name, source_from_path
+    from linkage.privacy import file_label
 
     files, not_read = files_to_ingest(paths)
     run = IngestRun([refused(r.path, source, r.reason) for r in not_read], source)
     observer.ingest_started(len(files))
     with Ingestor(settings, progress=observer.rows_mapped) as ingestor:
         for f in files:
-            observer.file_started(safe_file_name(f.name))
+            # not read yet, so no hash: a name that may name a man is withheld until its rows show
+            where = source or source_from_path(f, ingestor.mappings) or "unknown"
+            observer.file_started(file_label(safe_file_name(f.name), where, ""))
             run.results.append(ingestor.ingest_path(f, source))
             observer.file_done(run.results[-1])
         observer.docs_started()  # rendered as the batch closes
@@ -109,6 +112,7 @@ def ingest_landing(settings: Settings, source: str, observer: Observer = QUIET) 
     under their hash. Links are moved aside unread, never followed.
     """
     from linkage.ingest.load import Ingestor, refused
+    from linkage.privacy import file_label
 
     links = refuse_links(settings, source)
     run = IngestRun(source=source, claimed=len(claim_settled(settings, source)), links_moved=len(links))
@@ -117,7 +121,7 @@ def ingest_landing(settings: Settings, source: str, observer: Observer = QUIET) 
     with Ingestor(settings, progress=observer.rows_mapped) as ingestor:
         for path in todo:
             name = original_name(settings, path)
-            observer.file_started(name)
+            observer.file_started(file_label(name, source, path.name[:16]))  # named by its hash
             try:
                 data = read_regular(path)
             except RefusedFile as exc:  # not ours to read (a link, a pipe): left where it is

@@ -20,18 +20,19 @@ if TYPE_CHECKING:
 class Observer:
     """Hooks called by the pipeline's steps, in order; each does nothing unless overridden.
 
-    They receive names of files, counts and the steps' results (dataclasses of counts), never
-    a record's values.
+    They receive labels of files (linkage.privacy.file_label: a sender's file name may name
+    the man it is about), counts and the steps' results (dataclasses of counts), never a
+    record's values.
     """
 
     def ingest_started(self, files: int) -> None:
         """An ingest of this many files begins."""
 
-    def file_started(self, name: str) -> None:
-        """One file (its safe name) is being read."""
+    def file_started(self, label: str) -> None:
+        """One file (its label, without the hash when it is not read yet) is being read."""
 
-    def rows_mapped(self, name: str, done: int, total: int) -> None:
-        """Rows of the file mapped so far."""
+    def rows_mapped(self, label: str, done: int, total: int) -> None:
+        """Rows of the file (its label, with the hash) mapped so far."""
 
     def file_done(self, result: DeliveryResult) -> None:
         """One file is done."""

@@ -20,6 +20,7 @@ from linkage.seal import current
 PUBLIC_KEY = "survivorlinkkeys"  # for lists in memory only; never what a store's keys use
 # what a record key's HMAC is over, before the content digest: no other keyed hash means it
 _RECORD_KEY_LABEL = b"survivor-link record key\x1f"
+_FILE_NAME_LABEL = b"survivor-link file name\x1f"
 
 
 def _hash_key() -> str:
@@ -46,3 +47,14 @@ def keyed_record_key(blind_key: bytes, digest: str) -> str:
     """
     mac = hmac.digest(blind_key, _RECORD_KEY_LABEL + digest.encode("ascii"), "sha256")
     return "k:" + mac.hex()[:32]
+
+
+def keyed_name_digest(blind_key: bytes, name: str) -> str:
+    """12 hex digits of HMAC-SHA256 of a file name under the store's blind key.
+
+    Why: a file refused unread (a link) has no bytes to hash, yet the officer must tell it
+    apart where its name may not show (`<home>/refused/`, the audit log); an unkeyed hash of
+    the name would let anyone confirm a guessed name, and the same name keeps its digest.
+    """
+    mac = hmac.digest(blind_key, _FILE_NAME_LABEL + name.encode("utf-8", "surrogatepass"), "sha256")
+    return mac.hex()[:12]

@@ -18,6 +18,7 @@ from linkage.settings import Settings
 
 # audit actions that opened sealed values for a person to see or take away
 DECRYPTING_ACTIONS = (
+    "delivery.names_shown",
     "quarantine.values_shown",
     "review.show_values",
     "explain.show_values",

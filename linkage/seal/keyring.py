@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from linkage.seal import cipher, current
-from linkage.seal.errors import MasterKeyMissing, WrongMasterKey
+from linkage.seal.errors import MasterKeyMissing, SealBroken, WrongMasterKey
 from linkage.seal.master import MasterKey, create_master_key, key_path, read_master_key
 from linkage.settings import Settings
 from linkage.store.models import StoreKey, utcnow
@@ -44,6 +44,19 @@ class Keyring:
 
     def seal(self, data: bytes, context: bytes) -> str:
         return cipher.seal_bytes(self.data_keys[self.current], self.current, data, context)
+
+    def seal_many(self, data: list[bytes], context: bytes) -> list[str]:
+        """Each of `data` sealed on its own (a nonce each) under the current data key."""
+        return cipher.seal_many(self.data_keys[self.current], self.current, data, context)
+
+    def open_many(self, sealed: list[str], context: bytes, where: str) -> list[bytes]:
+        """Each of `sealed` opened: a column under the current data key (the usual case) in
+        one pass; if any value is not (a rotation under way), each by the key it names, which
+        also says which key or value is at fault."""
+        try:
+            return cipher.open_many(self.data_keys[self.current], self.current, sealed, context, where)
+        except SealBroken:
+            return [self.open(v, context, where) for v in sealed]
 
     def open(self, sealed: str, context: bytes, where: str) -> bytes:
         key_id = cipher.key_id_of(sealed)

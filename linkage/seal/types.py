@@ -36,6 +36,41 @@ class Sealed(TypeDecorator[Any]):
     def from_bytes(self, data: bytes) -> Any:
         return data.decode("utf-8", "surrogatepass")
 
+    def column_bytes(self, values: list[Any]) -> list[bytes]:
+        """to_bytes of each value (none None): a subclass may do a column faster."""
+        return [self.to_bytes(v) for v in values]
+
+    def seal_column(self, values: list[Any], dialect: Any) -> list[Any]:
+        """What the bind processor gives for each of `values`, a column in one pass.
+
+        Why: the ingest writes a delivery column by column (linkage/ingest/insert.py), and
+        sealing a column at once (Keyring.seal_many) costs about half of sealing it value
+        by value through SQLAlchemy's processor; every value still has a nonce of its own.
+        """
+        present = [v for v in values if v is not None]
+        sealed: list[Any] = current.ring().seal_many(self.column_bytes(present), self._aad)
+        after = self.impl_instance.bind_processor(dialect)
+        if after is not None:
+            sealed = [after(v) for v in sealed]
+        if len(present) == len(values):
+            return sealed
+        it = iter(sealed)
+        return [None if v is None else next(it) for v in values]
+
+    def from_column(self, data: list[bytes]) -> list[Any]:
+        """from_bytes of each opened value: a subclass may do a column faster."""
+        return [self.from_bytes(d) for d in data]
+
+    def open_column(self, values: list[Any]) -> list[Any]:
+        """What the result processor gives for each of `values` (stored text or None), a
+        column in one pass: the counterpart of seal_column for reads of many rows."""
+        present = [v for v in values if v is not None]
+        opened = self.from_column(current.ring().open_many(present, self._aad, self.context))
+        if len(present) == len(values):
+            return opened
+        it = iter(opened)
+        return [None if v is None else next(it) for v in values]
+
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
         if value is None:
             return None
@@ -51,6 +86,14 @@ class SealedText(Sealed):
     """A personal text field (name, phone, ID number, remarks)."""
 
     cache_ok = True
+
+    def column_bytes(self, values: list[Any]) -> list[bytes]:
+        # nearly every value is already text: encoded without a method call per value
+        to_bytes = self.to_bytes
+        return [v.encode("utf-8", "surrogatepass") if v.__class__ is str else to_bytes(v) for v in values]
+
+    def from_column(self, data: list[bytes]) -> list[Any]:
+        return [d.decode("utf-8", "surrogatepass") for d in data]
 
 
 class SealedDate(Sealed):

@@ -86,28 +86,34 @@ def home(user: Officer):
 
 @router.get("/deliveries", response_class=HTMLResponse)
 def deliveries(user: Officer, message: str | None = None):
-    from linkage.officer.deliveries import list_deliveries
+    from linkage.officer.deliveries import audit_names_shown, list_deliveries
     from linkage.officer.waiting import unclaimed_files, waiting_by_delivery
+    from linkage.store.db import acting_as
 
     s = settings()
     docs = (s.home / "data_docs" / "index.html").exists()
+    views = list_deliveries(s)
+    names = may_see_values(user)  # file names: a sender may name a file after a man
+    if names:
+        with acting_as(user_name(user)):
+            audit_names_shown(s, views)
     return page(
         "deliveries.html",
         user,
         title="Deliveries",
         page="deliveries",
-        deliveries=_all_checked(s, list_deliveries(s)),
+        deliveries=_all_checked(s, views),
         waiting=waiting_by_delivery(s),
         unclaimed=unclaimed_files(s),
         data_docs=docs,
-        can_see_values=may_see_values(user),  # file names: a sender may name a file after a man
+        can_see_values=names,
         message=message,
     )
 
 
 @router.get("/deliveries/{sha256}", response_class=HTMLResponse)
 def delivery(sha256: str, user: Officer, show_values: bool = False, message: str | None = None):
-    from linkage.officer.deliveries import find_delivery, quarantined_rows
+    from linkage.officer.deliveries import audit_names_shown, find_delivery, quarantined_rows
     from linkage.store.db import acting_as
 
     s = settings()
@@ -115,19 +121,22 @@ def delivery(sha256: str, user: Officer, show_values: bool = False, message: str
     if d is None:
         raise HTTPException(404, "no such delivery")
     show = values_allowed(user, show_values)
+    names = may_see_values(user)
     with acting_as(user_name(user)):
         rows = quarantined_rows(s, d.sha256, show)
+        if names:
+            audit_names_shown(s, [d], d.sha256)
     return page(
         "delivery.html",
         user,
-        title=d.file_name if may_see_values(user) else d.label,
+        title=d.file_name if names else d.label,
         page="deliveries",
         d=d,
         checks=(checked := _all_checked(s, [d])[0])["checks"],
         unchecked=checked["unchecked"],
         rows=rows,
         show_values=show,
-        can_see_values=may_see_values(user),
+        can_see_values=names,
         message=message,
     )
 
