@@ -57,6 +57,7 @@ HABITS: dict[str, dict] = {
     "relatives_phones": {"iom_relative_phone": 0.5},
     "agency_lag": {"mosvy_lag_share": 0.8, "mosvy_lag_days": 21},
     "age_years": {"age_off_by_one": 0.8},
+    "house_names": {"house_name": 0.1},
 }
 HABITS["habits_all"] = {k: v for rates in HABITS.values() for k, v in rates.items()}
 VOWEL_SWAP = {"a": "e", "e": "a", "o": "u", "u": "o", "i": "y", "y": "i"}

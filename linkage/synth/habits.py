@@ -34,6 +34,9 @@ class Habits:
     mosvy_lag_days: int = 10
     # An age at return stated a year off (so the year derived from it is off by one more).
     age_off_by_one: float = 0.4
+    # A list writes the name he is called at home (Pov, Touch, Khmao) for his given name;
+    # 0 by default (the default lists stay as they were), the robustness bench turns it up.
+    house_name: float = 0.0
 
     @classmethod
     def none(cls) -> Habits:

@@ -119,6 +119,17 @@ class ExcelSheet:
         self._book.close()
 
 
+# Names men are called at home (ឈ្មោះហៅក្រៅ): the youngest, small, big, dark, fair...
+HOUSE_NAMES = (
+    {"kh": "ពៅ", "latin": "POV", "variants": ["PEOU", "POW"]},
+    {"kh": "តូច", "latin": "TOUCH", "variants": ["TOCH", "TOUCH"]},
+    {"kh": "ធំ", "latin": "THOM", "variants": ["THOM", "TOM"]},
+    {"kh": "ខ្មៅ", "latin": "KHMAO", "variants": ["KHMAU", "KMAO"]},
+    {"kh": "ស", "latin": "SAR", "variants": ["SA"]},
+    {"kh": "ណយ", "latin": "NOY", "variants": ["NOI"]},
+)
+
+
 def _messy_date(rng: random.Random, date: dt.date) -> str:
     """Mostly DD/MM/YYYY; now and then a date no calendar has, as typing errors make."""
     if rng.random() < 0.005:
@@ -191,7 +202,7 @@ class ListWriter:
                     n += 1
                     rid = f"KH-IOM-{e.return_date.year}-{n:04d}"
                     fam = latin_variant(rng, p.family)
-                    giv = latin_variant(rng, p.given)
+                    giv = latin_variant(rng, self._given(p))
                     full = f"{giv} {fam}" if rng.random() < 0.7 else f"{fam} {giv}"
                     full = full.upper() if rng.random() < 0.7 else full
                     off = self.habits.age_off_by_one
@@ -225,6 +236,15 @@ class ListWriter:
                         ]
                     )
                     self._truth("iom", name, rid, p, e)
+
+    def _given(self, p: Person) -> dict:
+        """The given name this row writes: his own, or (at the house_name rate) the name he
+        is called at home, the same one on every list that uses it. No draw at all when the
+        rate is 0, so the default lists stay as they were."""
+        rate = self.habits.house_name
+        if not rate or self.rng.random() >= rate:
+            return p.given
+        return HOUSE_NAMES[int(p.person_id[1:]) % len(HOUSE_NAMES)]
 
     def _iom_place(self, p: Person) -> tuple[str, str, str]:
         """District, commune and village as IOM writes them: the district sometimes blank,
@@ -290,7 +310,7 @@ class ListWriter:
                         LIMON_EXAMPLES[i % len(LIMON_EXAMPLES)]
                         if rng.random() < 0.01
                         else khmer_variant(rng, p.family["kh"]),
-                        khmer_variant(rng, p.given["kh"]),
+                        khmer_variant(rng, self._given(p)["kh"]),
                         "ប្រុស",
                         conv(age),
                         conv(dob),
@@ -334,8 +354,9 @@ class ListWriter:
                     }.get(e.referral_kind or "", "Closed")
                     # Khmer writes words together: a space, a zero-width space, or nothing
                     sep = rng.choices([" ", "\u200b", ""], weights=[75, 15, 10])[0]
-                    kh = khmer_variant(rng, f"{p.family['kh']}{sep}{p.given['kh']}")
-                    en = f"{latin_variant(rng, p.family)} {latin_variant(rng, p.given)}"
+                    given = self._given(p)
+                    kh = khmer_variant(rng, f"{p.family['kh']}{sep}{given['kh']}")
+                    en = f"{latin_variant(rng, p.family)} {latin_variant(rng, given)}"
                     r = rng.random()
                     name_kh, name_en = (kh, "") if r < 0.25 else ("", en) if r < 0.45 else (kh, en)
                     dob, _age = dob_text(
