@@ -951,3 +951,20 @@ def test_a_family_class_stays_when_lists_write_house_names() -> None:
     assert MatchModel(m=m, f=f, prior=0.1, prior_family=0.05).family_is_a_family()
     m["given_name"] = np.array([0.16, 0.02, 0.02, 0.05, 0.35, 0.4])  # wholly other names: no
     assert not MatchModel(m=m, f=f, prior=0.1, prior_family=0.05).family_is_a_family()
+
+
+def test_a_house_name_with_no_birth_year_probes_his_family_name_in_the_district() -> None:
+    """An NGO intake wrote KHMAO and no birth date: it meets the Ouch of his district."""
+    from linkage.match.blocking import block_keys, candidate_pairs
+    from linkage.match.frame import build_frame
+
+    man = {"family_name": "OUCH", "province_code": "15", "district_code": "1506"}
+    frame = build_frame(
+        records(
+            {**man, "given_name": "KHMAO"},
+            {**man, "given_name": "VATTANA", "birth_year": 1975},
+            {**man, "given_name": "SOPHAL", "district_code": "1501", "birth_year": 1975},
+        )
+    )
+    left, right, _stats = candidate_pairs(block_keys(frame), passes=("house_name_district",))
+    assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1)]

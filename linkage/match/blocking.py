@@ -82,6 +82,8 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     days = (frame["return_date"] - pd.Timestamp("1970-01-01")).dt.days // spec.return_bucket_days
     ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
 
+    house_name_unlikely = giv.str.count(r"[AEIOUY]+").ne(1).fillna(True).to_numpy()
+
     def bucket(values: pd.Series, shift: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
         return lambda: _part((values + shift).astype("Int64").astype("string"))
 
@@ -92,7 +94,11 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         "giv_initial": lambda: _initial(giv),
         "single_name": lambda: _part(fam.fillna(giv).mask(~one_name)),
         # the family name of a record whose given name is of one syllable (maybe a house name)
-        "fam_of_house_name": lambda: _part(fam.mask(giv.str.count(r"[AEIOUY]+").ne(1).fillna(True))),
+        "fam_of_house_name": lambda: _part(fam.mask(house_name_unlikely)),
+        # the same with no birth year given (an NGO intake often has none)
+        "fam_of_house_name_no_birth": lambda: _part(
+            fam.mask(house_name_unlikely | frame["birth_year"].notna().to_numpy())
+        ),
         # both name keys in either order: the lower and the higher of the two
         "names_low": lambda: _part(fam.where(fam <= giv, giv)),
         "names_high": lambda: _part(giv.where(fam <= giv, fam)),
