@@ -251,15 +251,19 @@ def _new_records(s: Session, rebuild: bool, old_assignment: dict[int, str]) -> p
     return records
 
 
-def _gather(s: Session, spec: ModelSpec, rebuild: bool, old_assignment: dict[int, str]) -> _Batch | None:
+def _gather(
+    s: Session, spec: ModelSpec, rebuild: bool, old_assignment: dict[int, str], lap: Callable[[str], None]
+) -> _Batch | None:
     """The batch this run links, or None when there is nothing new."""
     new_records = _new_records(s, rebuild, old_assignment)
+    lap("read new")
     if new_records.empty:
         return None
     new_frame = build_frame(new_records)
     new_keys = block_keys(new_frame, spec)
     first = s.scalar(select(BlockingKey.key).limit(1)) is None  # nothing stored to meet
     stored = {} if rebuild or first else stored_candidates(s, new_keys, spec)
+    lap("find stored")
     new_ids = set(new_frame["record_id"].tolist())
     pairs = decisions(s, new_ids)
     for a, b, _d in pairs:  # a decided partner must be in the frame to apply
@@ -275,6 +279,7 @@ def _gather(s: Session, spec: ModelSpec, rebuild: bool, old_assignment: dict[int
         old_frame = build_frame(read_records(s, sorted(stored)))
         frame = pd.concat([new_frame, old_frame], ignore_index=True)
         keys = pd.concat([new_keys, block_keys(old_frame, spec)], ignore_index=True)
+    lap("read stored")
     pos_of = {int(r): i for i, r in enumerate(frame["record_id"].tolist())}
     decided = {tuple(sorted((pos_of[a], pos_of[b]))): d for a, b, d in pairs if a in pos_of and b in pos_of}
     return _Batch(frame, keys, len(new_frame), stored, decided)  # type: ignore[arg-type]
@@ -320,17 +325,19 @@ def link(
     summary = LinkSummary()
     lap = _Laps(summary)
     with session_scope(settings) as s:
+        lap("open")
         say("applying reviewers' decisions")
         old_assignment, old_events = _detach(s, rebuild)
         if not rebuild:
             _rekey_if_needed(s, spec, say)
+        lap("detach")
         say("reading new records")
-        batch = _gather(s, spec, rebuild, old_assignment)
+        batch = _gather(s, spec, rebuild, old_assignment, lap)
         if batch is None:
             summary.model = "no new records"
             return summary
         model, summary.model = _stored_model(s, settings, spec, batch, rebuild, refit, say)
-        lap("read")
+        lap("model")
         say(f"linking {batch.n_new} new records with {len(batch.frame) - batch.n_new} stored ones")
         linked = engine.link_frame(
             batch.frame,
@@ -349,6 +356,7 @@ def link(
         summary.pairs_compared = len(linked.candidates)
         summary.links_refused = len(linked.outcome.refused)
         _persist(s, settings, spec, batch, linked, old_assignment, old_events, rebuild, summary, say, lap)
+    lap("commit")
     return summary
 
 
@@ -378,7 +386,9 @@ def _persist(
     summary.pairs_linked, summary.pairs_for_review = _store_pairs(
         s, batch.frame, linked, settings.link_threshold, batch.decided
     )
+    lap("pairs")
     _supersede_settled_reviews(s, None if rebuild else affected)
+    lap("settled")
     delivered = batch.frame["delivery"].iloc[: batch.n_new].unique().tolist()
     s.execute(update(Delivery).where(Delivery.sha256.in_(delivered)).values(linked_at=utcnow()))
     audit(s, "link", None, **{k: v for k, v in summary.as_dict().items() if k != "seconds"})
