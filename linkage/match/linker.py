@@ -39,7 +39,7 @@ from linkage.match.stored import (
     write_keys,
 )
 from linkage.settings import Settings
-from linkage.store.bulk import insert_rows, update_rows
+from linkage.store.bulk import indexes_deferred, insert_rows, update_rows
 from linkage.store.db import audit, session_scope
 from linkage.store.locks import one_at_a_time
 from linkage.store.models import (
@@ -261,6 +261,7 @@ def _gather(
         return None
     new_frame = build_frame(new_records)
     new_keys = block_keys(new_frame, spec)
+    lap("frame and keys")
     first = s.scalar(select(BlockingKey.key).limit(1)) is None  # nothing stored to meet
     stored = {} if rebuild or first else stored_candidates(s, new_keys, spec)
     lap("find stored")
@@ -376,13 +377,15 @@ def _persist(
     """Persons, return events and the review queue of a run, into the store."""
     say("assigning permanent ids")
     new_keys = batch.keys.iloc[: batch.n_new]
-    affected = _assign_persons(
-        s, batch.frame, batch.is_new, linked.labels, batch.stored, old_assignment, new_keys, summary, spec
-    )
-    lap("persons")
-    say("grouping returns")
-    summary.events_created = _regroup_events(s, affected, settings.event_window_days, old_events)
-    lap("events")
+    with indexes_deferred(s, (PersonRecord.__table__, ReturnEvent.__table__)):
+        affected = _assign_persons(
+            s, batch.frame, batch.is_new, linked.labels, batch.stored, old_assignment, new_keys, summary, spec
+        )
+        lap("persons")
+        say("grouping returns")
+        summary.events_created = _regroup_events(s, affected, settings.event_window_days, old_events)
+        lap("events")
+    lap("indexes")
     summary.pairs_linked, summary.pairs_for_review = _store_pairs(
         s, batch.frame, linked, settings.link_threshold, batch.decided
     )
