@@ -39,7 +39,7 @@ from linkage.match.stored import (
     write_keys,
 )
 from linkage.settings import Settings
-from linkage.store.bulk import indexes_deferred, insert_rows, update_rows
+from linkage.store.bulk import analyze, indexes_deferred, insert_rows, update_rows
 from linkage.store.db import audit, session_scope
 from linkage.store.locks import one_at_a_time
 from linkage.store.models import (
@@ -377,7 +377,8 @@ def _persist(
     """Persons, return events and the review queue of a run, into the store."""
     say("assigning permanent ids")
     new_keys = batch.keys.iloc[: batch.n_new]
-    with indexes_deferred(s, (PersonRecord.__table__, ReturnEvent.__table__)):
+    loaded = (PersonRecord.__table__, ReturnEvent.__table__)
+    with indexes_deferred(s, loaded) as first_load:
         affected = _assign_persons(
             s, batch.frame, batch.is_new, linked.labels, batch.stored, old_assignment, new_keys, summary, spec
         )
@@ -385,6 +386,8 @@ def _persist(
         say("grouping returns")
         summary.events_created = _regroup_events(s, affected, settings.event_window_days, old_events)
         lap("events")
+    if first_load:
+        analyze(s, (*loaded, Person.__table__, BlockingKey.__table__))
     lap("indexes")
     summary.pairs_linked, summary.pairs_for_review = _store_pairs(
         s, batch.frame, linked, settings.link_threshold, batch.decided
