@@ -39,7 +39,7 @@ from linkage.match.stored import (
     write_keys,
 )
 from linkage.settings import Settings
-from linkage.store.bulk import insert_rows, update_rows
+from linkage.store.bulk import analyze, indexes_deferred, insert_rows, update_rows
 from linkage.store.db import audit, session_scope
 from linkage.store.locks import one_at_a_time
 from linkage.store.models import (
@@ -261,15 +261,20 @@ def _new_records(s: Session, rebuild: bool, old_assignment: dict[int, str]) -> p
     return records
 
 
-def _gather(s: Session, spec: ModelSpec, rebuild: bool, old_assignment: dict[int, str]) -> _Batch | None:
+def _gather(
+    s: Session, spec: ModelSpec, rebuild: bool, old_assignment: dict[int, str], lap: Callable[[str], None]
+) -> _Batch | None:
     """The batch this run links, or None when there is nothing new."""
     new_records = _new_records(s, rebuild, old_assignment)
+    lap("read new")
     if new_records.empty:
         return None
     new_frame = build_frame(new_records)
     new_keys = block_keys(new_frame, spec)
+    lap("frame and keys")
     first = s.scalar(select(BlockingKey.key).limit(1)) is None  # nothing stored to meet
     stored = {} if rebuild or first else stored_candidates(s, new_keys, spec)
+    lap("find stored")
     new_ids = set(new_frame["record_id"].tolist())
     pairs = decisions(s, new_ids)
     for a, b, _d in pairs:  # a decided partner must be in the frame to apply
@@ -285,6 +290,7 @@ def _gather(s: Session, spec: ModelSpec, rebuild: bool, old_assignment: dict[int
         old_frame = build_frame(read_records(s, sorted(stored)))
         frame = pd.concat([new_frame, old_frame], ignore_index=True)
         keys = pd.concat([new_keys, block_keys(old_frame, spec)], ignore_index=True)
+    lap("read stored")
     pos_of = {int(r): i for i, r in enumerate(frame["record_id"].tolist())}
     decided = {tuple(sorted((pos_of[a], pos_of[b]))): d for a, b, d in pairs if a in pos_of and b in pos_of}
     return _Batch(frame, keys, len(new_frame), stored, decided)  # type: ignore[arg-type]
@@ -330,17 +336,19 @@ def link(
     summary = LinkSummary()
     lap = _Laps(summary)
     with session_scope(settings) as s:
+        lap("open")
         say("applying reviewers' decisions")
         old_assignment, old_events = _detach(s, rebuild)
         if not rebuild:
             _rekey_if_needed(s, spec, say)
+        lap("detach")
         say("reading new records")
-        batch = _gather(s, spec, rebuild, old_assignment)
+        batch = _gather(s, spec, rebuild, old_assignment, lap)
         if batch is None:
             summary.model = "no new records"
             return summary
         model, summary.model = _stored_model(s, settings, spec, batch, rebuild, refit, say)
-        lap("read")
+        lap("model")
         say(f"linking {batch.n_new} new records with {len(batch.frame) - batch.n_new} stored ones")
         linked = engine.link_frame(
             batch.frame,
@@ -361,6 +369,7 @@ def link(
         one = linked.scores.one_to_one
         summary.links_one_to_one = 0 if one is None else int(one.sum())
         _persist(s, settings, spec, batch, linked, old_assignment, old_events, rebuild, summary, say, lap)
+    lap("commit")
     return summary
 
 
@@ -380,17 +389,24 @@ def _persist(
     """Persons, return events and the review queue of a run, into the store."""
     say("assigning permanent ids")
     new_keys = batch.keys.iloc[: batch.n_new]
-    affected = _assign_persons(
-        s, batch.frame, batch.is_new, linked.labels, batch.stored, old_assignment, new_keys, summary, spec
-    )
-    lap("persons")
-    say("grouping returns")
-    summary.events_created = _regroup_events(s, affected, settings.event_window_days, old_events)
-    lap("events")
+    loaded = (PersonRecord.__table__, ReturnEvent.__table__)
+    with indexes_deferred(s, loaded) as first_load:
+        affected = _assign_persons(
+            s, batch.frame, batch.is_new, linked.labels, batch.stored, old_assignment, new_keys, summary, spec
+        )
+        lap("persons")
+        say("grouping returns")
+        summary.events_created = _regroup_events(s, affected, settings.event_window_days, old_events)
+        lap("events")
+    if first_load:
+        analyze(s, (*loaded, Person.__table__, BlockingKey.__table__))
+    lap("indexes")
     summary.pairs_linked, summary.pairs_for_review = _store_pairs(
         s, batch.frame, linked, settings.link_threshold, batch.decided
     )
+    lap("pairs")
     _supersede_settled_reviews(s, None if rebuild else affected)
+    lap("settled")
     delivered = batch.frame["delivery"].iloc[: batch.n_new].unique().tolist()
     s.execute(update(Delivery).where(Delivery.sha256.in_(delivered)).values(linked_at=utcnow()))
     audit(s, "link", None, **{k: v for k, v in summary.as_dict().items() if k != "seconds"})

@@ -1,0 +1,92 @@
+"""Bulk writes: many-row INSERTs read back as written, and indexes deferred on a first load
+(dropped while the tables are empty, built again, never lost on an error). Real SQLite and
+PostgreSQL stores, no mocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import inspect, select
+
+from linkage.settings import Settings
+from linkage.store.bulk import indexes_deferred, insert_rows
+from linkage.store.db import session_scope
+from linkage.store.models import BlockingKey, Person, PersonRecord, ReturnEvent
+
+TABLES = (PersonRecord.__table__, ReturnEvent.__table__)
+INDEXES = {"ix_person_record_person_id", "ix_person_record_event_id", "ix_return_event_person_id"}
+
+
+def _indexes(settings: Settings) -> set[str]:
+    with session_scope(settings) as s:
+        conn = s.connection()
+        return {ix["name"] for t in TABLES for ix in inspect(conn).get_indexes(t.name)}
+
+
+def _persons(n: int) -> list[tuple]:
+    now = dt.datetime(2026, 12, 1, 8, 30)
+    return [(f"P{i:07d}", now, now, "active", 1) for i in range(n)]
+
+
+@pytest.mark.parametrize("n", [0, 1, 49, 50, 51, 123])
+def test_many_row_inserts_keep_every_row_in_order(settings: Settings, n: int) -> None:
+    # 50 rows a statement: counts around the statement's size, and a remainder
+    keys = [(k * 7 - 300, k, k % 2 == 0, None if k % 3 else k) for k in range(n)]
+    with session_scope(settings) as s:
+        assert insert_rows(s, BlockingKey.__table__, ("key", "record_id", "probe", "place"), keys) == n
+        written = insert_rows(
+            s,
+            Person.__table__,
+            ("person_id", "created_at", "updated_at", "status", "record_count"),
+            _persons(n),
+        )
+        assert written == n
+    with session_scope(settings) as s:
+        back = s.execute(select(BlockingKey.key, BlockingKey.record_id, BlockingKey.probe, BlockingKey.place))
+        assert sorted(back.all()) == sorted(keys)
+        people = s.execute(select(Person.person_id, Person.created_at).order_by(Person.person_id)).all()
+        assert [(p, c) for p, c, *_ in _persons(n)] == people
+
+
+def test_indexes_are_dropped_on_a_first_load_and_built_again(settings: Settings) -> None:
+    assert _indexes(settings) >= INDEXES
+    with session_scope(settings) as s, indexes_deferred(s, TABLES) as deferred:
+        assert deferred
+        assert not INDEXES & {
+            ix["name"] for t in TABLES for ix in inspect(s.connection()).get_indexes(t.name)
+        }
+    assert _indexes(settings) >= INDEXES
+
+
+def test_indexes_stay_when_the_first_table_holds_rows(settings: Settings) -> None:
+    # a later link (the store holds events): the indexes serve its lookups and stay
+    with session_scope(settings) as s:
+        s.execute(ReturnEvent.__table__.insert().values(event_id="E0000001", person_id="P0000001"))
+    with (
+        session_scope(settings) as s,
+        indexes_deferred(s, (ReturnEvent.__table__, PersonRecord.__table__)) as d,
+    ):
+        assert not d
+        assert {ix["name"] for t in TABLES for ix in inspect(s.connection()).get_indexes(t.name)} >= INDEXES
+
+
+def test_an_error_inside_leaves_the_indexes_in_place(settings: Settings) -> None:
+    with pytest.raises(RuntimeError), session_scope(settings) as s, indexes_deferred(s, TABLES):
+        raise RuntimeError("the link failed half-way")
+    assert _indexes(settings) >= INDEXES
+
+
+def test_indexes_deferred_on_postgresql(pg_settings: Settings) -> None:
+    assert _indexes(pg_settings) >= INDEXES
+    with (
+        pytest.raises(RuntimeError),
+        session_scope(pg_settings) as s,
+        indexes_deferred(s, TABLES) as deferred,
+    ):
+        assert deferred
+        raise RuntimeError("the link failed half-way")
+    assert _indexes(pg_settings) >= INDEXES
+    with session_scope(pg_settings) as s, indexes_deferred(s, TABLES):
+        pass
+    assert _indexes(pg_settings) >= INDEXES
