@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer, String, Table, inspect, select
+from sqlalchemy import Boolean, Float, Integer, String, Table, inspect, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, DropIndex
 
@@ -136,6 +136,9 @@ def indexes_deferred(session: Session, tables: Sequence[Table]) -> Iterator[bool
     if conn.execute(select(first.c[next(iter(first.primary_key.columns)).name]).limit(1)).first() is not None:
         yield False
         return
+    if not _may_change(conn, tables):  # a least-privilege role (docker-compose's) writes rows only
+        yield False
+        return
     raw = conn.connection.dbapi_connection
     if conn.dialect.name == "sqlite" and not raw.in_transaction:
         raw.execute("BEGIN")  # pysqlite leaves DDL outside a transaction: the drops must roll back
@@ -147,6 +150,18 @@ def indexes_deferred(session: Session, tables: Sequence[Table]) -> Iterator[bool
     session.flush()
     for ix in dropped:
         conn.execute(CreateIndex(ix))
+
+
+def _may_change(conn: Any, tables: Sequence[Table]) -> bool:
+    """Whether this connection's role may drop and create these tables' indexes: on
+    PostgreSQL only their owner (or a member of its role) may; SQLite has no roles."""
+    if conn.dialect.name != "postgresql":
+        return True
+    sql = text(
+        "select bool_and(pg_has_role(current_user, tableowner, 'MEMBER')) from pg_tables "
+        "where schemaname = current_schema() and tablename = any(:names)"
+    )
+    return bool(conn.execute(sql, {"names": [t.name for t in tables]}).scalar())
 
 
 def analyze(session: Session, tables: Sequence[Table]) -> None:
@@ -161,5 +176,7 @@ def analyze(session: Session, tables: Sequence[Table]) -> None:
     if conn.dialect.name != "postgresql":
         return
     session.flush()
+    if not _may_change(conn, tables):  # only an owner may; the operator's guide says when to
+        return
     for table in tables:
         conn.exec_driver_sql(f"ANALYZE {table.name}")
