@@ -221,8 +221,10 @@ def cmd_review(args: argparse.Namespace) -> int:
         )
         return 0
     pairs = open_pairs(settings, args.limit, args.show_values)
-    waiting = pairs[0]["waiting"] if pairs else 0
-    t = Table(title=f"Pairs waiting for review (showing {len(pairs)} of {waiting})", show_lines=True)
+    waiting, in_band = (pairs[0]["waiting"], pairs[0]["in_band"]) if pairs else (0, 0)
+    title = f"Pairs waiting for review (showing {len(pairs)} of {waiting}"
+    behind = f"; {in_band - waiting} more in the review band, not queued)" if in_band > waiting else ")"
+    t = Table(title=title + behind, show_lines=True)
     for col in ("pair", "first because", "match probability", "record A", "record B", "agrees", "disagrees"):
         t.add_column(col, overflow="fold")
     for p in pairs:

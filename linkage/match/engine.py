@@ -20,6 +20,8 @@ from linkage.match.coherence import Identity
 from linkage.match.compare import compare, forget_views, one_list_one_return
 from linkage.match.frame import build_frame
 from linkage.match.model import MatchModel
+from linkage.match.queue import Queue
+from linkage.match.queue import review_queue as _queue_of
 from linkage.match.spec import ModelSpec
 from linkage.match.training import fit_model
 
@@ -85,7 +87,9 @@ class Linked:
     model: MatchModel
     scores: Scores
     outcome: ClusterOutcome
-    review: np.ndarray  # positions into the candidate pairs of those people are asked to decide
+    review: np.ndarray  # positions into the candidate pairs of the queue officers are shown
+    band: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # all kept for review
+    queue: Queue = field(default_factory=Queue.empty)  # `review` with each question's chance and value
 
     @property
     def labels(self) -> np.ndarray:
@@ -161,10 +165,11 @@ def group(
     )
 
 
-def review_queue(
+def review_band(
     outcome: ClusterOutcome, candidates: Candidates, scores: Scores, spec: ModelSpec
 ) -> np.ndarray:
-    """The candidate pairs whose decision would change a person (cluster.review_pairs)."""
+    """The candidate pairs whose decision could change a person (cluster.review_pairs): all
+    of them are kept in the store."""
     return review_pairs(
         outcome,
         candidates.left,
@@ -174,6 +179,29 @@ def review_queue(
         spec.limits.review_threshold,
         spec.limits.link_threshold,
         spec.cluster.ambiguity_bits,
+    )
+
+
+def review_queue(
+    outcome: ClusterOutcome,
+    candidates: Candidates,
+    scores: Scores,
+    spec: ModelSpec,
+    band: np.ndarray | None = None,
+) -> Queue:
+    """Of the band, the questions officers are shown, most valuable first (queue.py)."""
+    band = review_band(outcome, candidates, scores, spec) if band is None else band
+    lim = spec.limits
+    return _queue_of(
+        outcome.labels,
+        candidates.left,
+        candidates.right,
+        scores.total,
+        band,
+        outcome.refused,
+        float(np.log2(lim.link_threshold / (1.0 - lim.link_threshold))),
+        lim.review_min_chance,
+        lim.review_queue_max,
     )
 
 
@@ -202,9 +230,10 @@ def link_frame(
         force(candidates, scores, decisions, len(frame))
     lap("score")
     outcome = group(frame, candidates, scores, spec, initial, decisions)
-    review = review_queue(outcome, candidates, scores, spec)
+    band = review_band(outcome, candidates, scores, spec)
+    queue = review_queue(outcome, candidates, scores, spec, band)
     lap("cluster")
-    return Linked(candidates, model, scores, outcome, review)
+    return Linked(candidates, model, scores, outcome, queue.pairs, band, queue)
 
 
 def link_records(records: pd.DataFrame, spec: ModelSpec) -> Linked:

@@ -73,7 +73,8 @@ class LinkSummary:
     events_created: int = 0
     pairs_compared: int = 0
     pairs_linked: int = 0
-    pairs_for_review: int = 0
+    pairs_for_review: int = 0  # put in the queue officers are shown (match/queue.py)
+    pairs_in_band: int = 0  # kept for review in all (the queue's and those waiting behind it)
     links_refused: int = 0
     model: str = ""
     blocking: BlockingStats = field(default_factory=BlockingStats)
@@ -384,7 +385,7 @@ def _persist(
     say("grouping returns")
     summary.events_created = _regroup_events(s, affected, settings.event_window_days, old_events)
     lap("events")
-    summary.pairs_linked, summary.pairs_for_review = _store_pairs(
+    summary.pairs_linked, summary.pairs_in_band, summary.pairs_for_review = _store_pairs(
         s, batch.frame, linked, settings.link_threshold, batch.decided
     )
     _supersede_settled_reviews(s, None if rebuild else affected)
@@ -734,8 +735,9 @@ def _store_pairs(
     linked: engine.Linked,
     link_threshold: float,
     decided: dict[tuple[int, int], str],
-) -> tuple[int, int]:
-    """Keep the review queue's pairs (for people to decide); count the links.
+) -> tuple[int, int, int]:
+    """Keep the review band's pairs, the queue's marked with its value; count the links, the
+    band's pairs stored and the queue's.
 
     Links are not stored: `explain` recomputes them for one person with the stored model.
     """
@@ -743,28 +745,32 @@ def _store_pairs(
     n_link = int(((labels[left] == labels[right]) & (linked.scores.prob >= link_threshold)).sum())
     rows = _review_rows(frame, linked, decided)
     _upsert_pairs(s, rows)
-    return n_link, len(rows)
+    return n_link, len(rows), sum(r["queue_value"] is not None for r in rows)
 
 
 def _review_rows(
     frame: pd.DataFrame, linked: engine.Linked, decided: dict[tuple[int, int], str]
 ) -> list[dict[str, Any]]:
-    """The review queue's pairs not yet decided, as candidate_pair rows with their explanation."""
-    model, review_idx = linked.model, linked.review
+    """The band's pairs not yet decided, as candidate_pair rows with their explanation; those
+    of the queue with their expected value (the rest None: in the band, not shown)."""
+    band = linked.band
+    queued = dict(zip(linked.queue.pairs.tolist(), linked.queue.value.tolist(), strict=True))
+    model = linked.model
     left, right, levels = linked.candidates.left, linked.candidates.right, linked.candidates.levels
     total, prob = linked.scores.total, linked.scores.prob
     rid = frame["record_id"].to_numpy()
-    sub = levels.iloc[review_idx]
+    sub = levels.iloc[band]
     lv_arr = sub[FEATURES].to_numpy()
     w_arr = model.feature_weights(sub, frame)[FEATURES].to_numpy()
     family = model.family_odds(sub)
     swapped = sub["swapped"].to_numpy()
     rows = []
-    for j, k in enumerate(review_idx):
+    for j, k in enumerate(band.tolist()):
         a, b = int(left[k]), int(right[k])
         if (a, b) in decided:
             continue
         ra, rb = sorted((int(rid[a]), int(rid[b])))
+        value = queued.get(k)
         rows.append(
             {
                 "record_a": ra,
@@ -779,6 +785,7 @@ def _review_rows(
                     float(family[j]),
                 ),
                 "status": "open",
+                "queue_value": None if value is None else round(float(value), 4),
                 "created_at": utcnow(),
             }
         )
