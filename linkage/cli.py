@@ -435,7 +435,7 @@ def _add_inspection(sub: argparse._SubParsersAction) -> None:
     """Commands that look into linkage: review, explain, evaluate."""
     s = sub.add_parser("review", help="list pairs that need a person's decision, or decide one")
     rsub = s.add_subparsers(dest="action", required=True)
-    r = rsub.add_parser("list", help="undecided pairs, most uncertain first")
+    r = rsub.add_parser("list", help="the review queue: undecided pairs, those that change a flag first")
     r.add_argument("--limit", type=int, default=50)
     r.add_argument(
         "--show-values", action="store_true", help="also show names and dates (personal data; audited)"
