@@ -64,3 +64,20 @@ def test_unlikely_questions_wait_and_the_limit_keeps_the_most_valuable() -> None
     assert queue_of(labels, pairs, weights, limit=1).pairs.tolist() == [0]
     assert len(queue_of(labels, pairs, weights, min_chance=0.0)) == 3
     assert len(queue_of(labels, [], [])) == 0
+
+
+def test_decisions_force_their_pairs_and_no_other() -> None:
+    """Reviewers' decisions are found among the candidates all at once: a decided pair scores
+    past any the model gives, a pair nobody proposed is ignored."""
+    from linkage.match.blocking import BlockingStats
+    from linkage.match.engine import Candidates, Decisions, Scores, force
+
+    left, right = np.array([0, 0, 1, 2], dtype=np.int64), np.array([1, 3, 2, 3], dtype=np.int64)
+    candidates = Candidates(left, right, None, BlockingStats())  # type: ignore[arg-type]
+    scores = Scores(np.full(4, 8.0), np.full(4, 0.995))
+    decisions = Decisions(same=[(3, 0)], different=[(1, 2), (1, 3)])  # (1, 3) was never proposed
+    force(candidates, scores, decisions, n=4)
+    assert scores.prob.tolist() == [0.995, 1.0, 0.0, 0.995]
+    assert scores.total.tolist() == [8.0, 100.0, -100.0, 8.0]
+    force(candidates, scores, Decisions(), n=4)  # nothing decided: nothing changes
+    assert scores.prob.tolist() == [0.995, 1.0, 0.0, 0.995]
