@@ -172,7 +172,7 @@ def test_the_engine_queue_is_part_of_the_band_and_leaves_the_persons_as_they_wer
     assert 0 < len(done.review) <= len(done.band)
     assert set(done.review.tolist()) <= set(done.band.tolist())
     assert (done.queue.chance >= spec.limits.review_min_chance).all()
-    assert (done.queue.value[:-1] >= done.queue.value[1:]).all()  # the most valuable first
+    assert (done.queue.chance[:-1] >= done.queue.chance[1:]).all()  # the likeliest "same" first
     labels, left, right = done.labels, done.candidates.left, done.candidates.right
     assert (labels[left[done.review]] != labels[right[done.review]]).all()
     nothing_queued = dataclasses.replace(spec, limits=dataclasses.replace(spec.limits, review_queue_max=0))

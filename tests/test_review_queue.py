@@ -33,7 +33,7 @@ def test_two_persons_are_asked_about_once_by_their_strongest_pair() -> None:
     q = queue_of([0, 0, 0, 3], [(0, 3), (1, 3), (2, 3)], [12.0, 13.0, 10.0])
     assert q.pairs.tolist() == [1]
     assert q.chance[0] == pytest.approx(0.5 / 1.5)  # 13 bits: half the threshold's odds, against "none"
-    assert q.value[0] == pytest.approx(3 * 0.5 / 1.5)  # a "same" makes three pairs one man's
+    assert q.made[0] == 3  # a "same" makes three pairs of records one man's
 
 
 def test_a_record_between_two_namesakes_is_asked_about_both_and_each_gets_its_share() -> None:
@@ -53,17 +53,19 @@ def test_refusals_the_checks_judged_two_men_wait_in_the_band(why: str) -> None:
     assert refused_strong.pairs.tolist() == [0]
 
 
-def test_unlikely_questions_wait_and_the_limit_keeps_the_most_valuable() -> None:
+def test_unlikely_questions_wait_and_the_limit_keeps_the_likeliest() -> None:
     labels = [0, 0, 0, 3, 4, 5, 6, 7]
     pairs = [(0, 3), (4, 5), (6, 7)]  # a record joining a man of three; two lone pairs
     weights = [13.0, 14.0, 8.0]
     q = queue_of(labels, pairs, weights)
-    assert q.pairs.tolist() == [0, 1]  # 8 bits: a chance of 1 in 65, left in the band
-    assert q.value.tolist() == sorted(q.value.tolist(), reverse=True)
-    assert q.value[0] == pytest.approx(3 / 3) and q.value[1] == pytest.approx(0.5)
-    assert queue_of(labels, pairs, weights, limit=1).pairs.tolist() == [0]
+    assert q.pairs.tolist() == [1, 0]  # 8 bits: a chance of 1 in 65, left in the band
+    assert q.chance.tolist() == pytest.approx([0.5, 1 / 3])  # the likeliest "same" first
+    assert queue_of(labels, pairs, weights, limit=1).pairs.tolist() == [1]
     assert len(queue_of(labels, pairs, weights, min_chance=0.0)) == 3
     assert len(queue_of(labels, [], [])) == 0
+    # as likely: the one that makes more pairs of records one man's first
+    tie = queue_of(labels, [(4, 5), (0, 3)], [13.0, 13.0])
+    assert tie.pairs.tolist() == [1, 0] and tie.made.tolist() == [3, 1]
 
 
 def test_decisions_force_their_pairs_and_no_other() -> None:

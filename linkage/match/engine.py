@@ -89,7 +89,7 @@ class Linked:
     outcome: ClusterOutcome
     review: np.ndarray  # positions into the candidate pairs of the queue officers are shown
     band: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # all kept for review
-    queue: Queue = field(default_factory=Queue.empty)  # `review` with each question's chance and value
+    queue: Queue = field(default_factory=Queue.empty)  # `review`, each question's chance of "same"
 
     @property
     def labels(self) -> np.ndarray:

@@ -736,7 +736,7 @@ def _store_pairs(
     link_threshold: float,
     decided: dict[tuple[int, int], str],
 ) -> tuple[int, int, int]:
-    """Keep the review band's pairs, the queue's marked with its value; count the links, the
+    """Keep the review band's pairs, the queue's marked with its chance of "same"; count the links, the
     band's pairs stored and the queue's.
 
     Links are not stored: `explain` recomputes them for one person with the stored model.
@@ -752,9 +752,9 @@ def _review_rows(
     frame: pd.DataFrame, linked: engine.Linked, decided: dict[tuple[int, int], str]
 ) -> list[dict[str, Any]]:
     """The band's pairs not yet decided, as candidate_pair rows with their explanation; those
-    of the queue with their expected value (the rest None: in the band, not shown)."""
+    of the queue with their chance of "same" (the rest None: in the band, not shown)."""
     band = linked.band
-    queued = dict(zip(linked.queue.pairs.tolist(), linked.queue.value.tolist(), strict=True))
+    queued = dict(zip(linked.queue.pairs.tolist(), linked.queue.chance.tolist(), strict=True))
     model = linked.model
     left, right, levels = linked.candidates.left, linked.candidates.right, linked.candidates.levels
     total, prob = linked.scores.total, linked.scores.prob

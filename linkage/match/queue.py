@@ -20,8 +20,11 @@ estimate takes it as links and as non-links, flags name the pairs that may close
   threshold's weight, and each candidate gets its share of 2 ** weight. Questions below
   `min_chance` wait in the band: there the model gives the pair about the same weight as
   a namesake of the same block gets (1 in 10 was one man at 40k).
-- Ranked by expected value: the chance times the pairs of records a "same" makes one man
-  (a record joining a person of five settles five pairs, a record joining a record one).
+- Ranked by that chance, the likeliest "same" first (ties: the pairs of records it makes one
+  man's). Each question settles one record whichever man it joins, so its expected value to
+  the officer is its chance; ranking by chance times the pairs made instead put large persons
+  with poor chances first: at 981k records the first 5,000 were "same" for 36% against 64%,
+  and a perfect reviewer deciding them gained F1 +0.0040 against +0.0043.
   At most `limit` are shown: officers decide pairs by the hundred, not by the hundred
   thousand; what is left waits in the band and is asked again by a later run.
 """
@@ -47,12 +50,12 @@ _MAX_BITS = 200.0
 
 @dataclass
 class Queue:
-    """Positions into the candidate pairs of the questions shown, most valuable first, and
-    per question the chance a "same" is right and its expected value (pairs made one man)."""
+    """Positions into the candidate pairs of the questions shown, likeliest "same" first, and
+    per question that chance and the pairs of records a "same" makes one man's."""
 
     pairs: np.ndarray
     chance: np.ndarray
-    value: np.ndarray
+    made: np.ndarray
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -85,11 +88,11 @@ def review_queue(
         return Queue.empty()
     chance = _chance(labels, left[asked], right[asked], weight[asked], link_bits)
     size = np.bincount(labels, minlength=len(labels))
-    value = chance * size[labels[left[asked]]] * size[labels[right[asked]]]
+    made = size[labels[left[asked]]] * size[labels[right[asked]]]
     keep = chance >= min_chance
-    asked, chance, value = asked[keep], chance[keep], value[keep]
-    order = np.lexsort((asked, -value))[:limit]  # ties: pair order, so runs repeat
-    return Queue(asked[order], chance[order], value[order])
+    asked, chance, made = asked[keep], chance[keep], made[keep]
+    order = np.lexsort((asked, -made, -chance))[:limit]  # last ties: pair order, so runs repeat
+    return Queue(asked[order], chance[order], made[order])
 
 
 def _not_judged(

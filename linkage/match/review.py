@@ -92,8 +92,8 @@ def open_pairs(settings: Settings, limit: int = 50, show_values: bool = False) -
     Why this order: a queue people can finish starts with the pairs that change what the
     weekly report says. Two persons both flagged are likely one man counted twice; a pair
     with one side flagged may carry the referral that closes it (or move the flag to the
-    right man); a pair no flag depends on can wait. Within each, the pair a "same" is
-    expected to make most records one man first (linkage/match/queue.py).
+    right man); a pair no flag depends on can wait. Within each, the likeliest "same"
+    first (linkage/match/queue.py).
 
     Only the queue is listed: the rest of the review band stays stored (the estimate and the
     flags count it, `explain` shows it) but is not worth a person's time yet; "in_band" says

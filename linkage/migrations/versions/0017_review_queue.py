@@ -6,7 +6,7 @@ Create Date: 2026-12-03
 
 Every review-band pair stays stored (the estimate takes the band as links and as non-links,
 flags name the pairs that may close them); the queue is the part worth a person's time
-(linkage/match/queue.py), marked by its expected value. Open pairs stored before this revision
+(linkage/match/queue.py), marked by the chance that "same" is right (its order). Open pairs stored before this revision
 stay in the queue, with value 0 (behind every pair a run has ranked): an officer's queue does
 not empty itself on an upgrade, and a link run that meets them again ranks them anew.
 """
