@@ -86,7 +86,9 @@ QUEUE_REASONS = (
 )
 
 
-def open_pairs(settings: Settings, limit: int = 50, show_values: bool = False) -> list[dict[str, Any]]:
+def open_pairs(
+    settings: Settings, limit: int = 50, show_values: bool = False, include: int | None = None
+) -> list[dict[str, Any]]:
     """The review queue's pairs nobody has decided yet, those whose decision changes a flag first.
 
     Why this order: a queue people can finish starts with the pairs that change what the
@@ -97,7 +99,8 @@ def open_pairs(settings: Settings, limit: int = 50, show_values: bool = False) -
 
     Only the queue is listed: the rest of the review band stays stored (the estimate and the
     flags count it, `explain` shows it) but is not worth a person's time yet; "in_band" says
-    how many such pairs wait behind the queue.
+    how many open pairs the band holds in all. `include`: one band pair to list even if it is
+    not queued (a flag names the pair it waits on, and an officer opens it from there).
     """
     with session_scope(settings) as s:
         is_open = (CandidatePair.band == "review") & (CandidatePair.status == "open")
@@ -105,14 +108,19 @@ def open_pairs(settings: Settings, limit: int = 50, show_values: bool = False) -
             select(
                 CandidatePair.id, CandidatePair.record_a, CandidatePair.record_b, CandidatePair.queue_value
             )
-            .where(is_open, CandidatePair.queue_value.is_not(None))
+            .where(is_open, CandidatePair.queue_value.is_not(None) | (CandidatePair.id == include))
             .order_by(CandidatePair.id)
         ).all()
         in_band = int(s.scalar(select(func.count()).select_from(CandidatePair).where(is_open)) or 0)
         flagged = _flagged_records(s, sorted({r.record_a for r in rows} | {r.record_b for r in rows}))
+        queued = sum(r.queue_value is not None for r in rows)
         ranked = sorted(
             rows,
-            key=lambda r: (_queue_rank(r.record_a in flagged, r.record_b in flagged), -r.queue_value, r.id),
+            key=lambda r: (
+                _queue_rank(r.record_a in flagged, r.record_b in flagged),
+                -(r.queue_value or 0.0),  # the likeliest "same" first; a pair asked for by id last
+                r.id,
+            ),
         )[:limit]
         chosen = [r.id for r in ranked]
         pairs = {p.id: p for p in s.scalars(select(CandidatePair).where(CandidatePair.id.in_(chosen)))}
@@ -128,7 +136,7 @@ def open_pairs(settings: Settings, limit: int = 50, show_values: bool = False) -
                 "b": refs.get(r.record_b),
                 "explanation": pairs[r.id].explanation or {},
                 "first_because": QUEUE_REASONS[_queue_rank(r.record_a in flagged, r.record_b in flagged)],
-                "waiting": len(rows),
+                "waiting": queued,
                 "in_band": in_band,
             }
             for r in ranked
