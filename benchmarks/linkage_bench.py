@@ -118,7 +118,11 @@ def prepare(persons: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
 def run_ours(records: pd.DataFrame) -> np.ndarray:
     done = link_records(records, load_settings())
     share = done.review_queue / max(len(records), 1)
-    print(f"ours: {done.review_queue:,} pairs would wait for review ({share:.2%} of the records)", flush=True)
+    print(
+        f"ours: review queue {done.review_queue:,} pairs ({share:.2%} of the records), "
+        f"review band {done.review_band:,}",
+        flush=True,
+    )
     return done.labels
 
 

@@ -221,8 +221,10 @@ def cmd_review(args: argparse.Namespace) -> int:
         )
         return 0
     pairs = open_pairs(settings, args.limit, args.show_values)
-    waiting = pairs[0]["waiting"] if pairs else 0
-    t = Table(title=f"Pairs waiting for review (showing {len(pairs)} of {waiting})", show_lines=True)
+    waiting, in_band = (pairs[0]["waiting"], pairs[0]["in_band"]) if pairs else (0, 0)
+    title = f"Pairs waiting for review (showing {len(pairs)} of {waiting}"
+    behind = f"; {in_band - waiting} more in the review band, not queued)" if in_band > waiting else ")"
+    t = Table(title=title + behind, show_lines=True)
     for col in ("pair", "first because", "match probability", "record A", "record B", "agrees", "disagrees"):
         t.add_column(col, overflow="fold")
     for p in pairs:
@@ -433,7 +435,7 @@ def _add_inspection(sub: argparse._SubParsersAction) -> None:
     """Commands that look into linkage: review, explain, evaluate."""
     s = sub.add_parser("review", help="list pairs that need a person's decision, or decide one")
     rsub = s.add_subparsers(dest="action", required=True)
-    r = rsub.add_parser("list", help="undecided pairs, most uncertain first")
+    r = rsub.add_parser("list", help="the review queue: undecided pairs, those that change a flag first")
     r.add_argument("--limit", type=int, default=50)
     r.add_argument(
         "--show-values", action="store_true", help="also show names and dates (personal data; audited)"

@@ -64,6 +64,10 @@ class Settings:
     # MatchModel.score_levels and coherence.py, which keeps brothers apart across a person)
     family_link_threshold: float = 0.95
     review_threshold: float = 0.99
+    # Review queue: of the review band, the questions officers are shown (linkage/match/queue.py):
+    # those with at least this chance that "same" is right, at most this many, most valuable first
+    review_min_chance: float = 0.2
+    review_queue_max: int = 5000
     max_block_size: int = 400
     max_cluster_size: int = 30
     u_sample_pairs: int = 300_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -149,6 +150,48 @@ def test_review_queue_holds_uncertain_pairs_without_values(settings: Settings, s
         assert settings.review_threshold <= p["probability"] < 1.0
         assert set(p["explanation"]) >= {"family_name", "given_name", "birth", "context"}
         assert p["a"].values is None  # values only with --show-values
+    # the queue is what officers are shown; the whole band stays stored behind it
+    assert pairs[0]["in_band"] == summary.pairs_in_band >= summary.pairs_for_review
+    person_of = assignment(settings)
+    asked = [frozenset((person_of[p["a"].record_id], person_of[p["b"].record_id])) for p in pairs]
+    assert all(len(two) == 2 for two in asked) and len(set(asked)) == len(asked)  # once per two persons
+    # a pair of the band that is not queued is not listed, unless asked for by id (from a flag)
+    held = pairs[0]["pair"]
+    with session_scope(settings) as s:
+        s.get(CandidatePair, held).queue_value = None
+    assert held not in {p["pair"] for p in open_pairs(settings, limit=1000)}
+    again = open_pairs(settings, limit=1000, include=held)
+    assert again[-1]["pair"] == held and again[-1]["waiting"] == len(pairs) - 1
+
+
+def test_the_engine_queue_is_part_of_the_band_and_leaves_the_persons_as_they_were(
+    settings: Settings, synth_dir: Path
+) -> None:
+    from linkage.match import engine
+    from linkage.match.spec import spec_for
+    from linkage.match.stored import read_records
+
+    ingest(settings, lists(synth_dir))
+    with session_scope(settings) as s:
+        recs = read_records(s, sorted(assignment_ids(s)))
+    spec = spec_for(settings)
+    done = engine.link_records(recs, spec)
+    assert 0 < len(done.review) <= len(done.band)
+    assert set(done.review.tolist()) <= set(done.band.tolist())
+    assert (done.queue.chance >= spec.limits.review_min_chance).all()
+    assert (done.queue.chance[:-1] >= done.queue.chance[1:]).all()  # the likeliest "same" first
+    labels, left, right = done.labels, done.candidates.left, done.candidates.right
+    assert (labels[left[done.review]] != labels[right[done.review]]).all()
+    nothing_queued = dataclasses.replace(spec, limits=dataclasses.replace(spec.limits, review_queue_max=0))
+    quiet = engine.link_records(recs, nothing_queued)
+    assert len(quiet.review) == 0 and len(quiet.band) == len(done.band)
+    assert (quiet.labels == done.labels).all()  # the queue decides nothing about who links
+
+
+def assignment_ids(s) -> list[int]:
+    from linkage.store.models import Record
+
+    return [int(i) for i in s.execute(select(Record.id)).scalars()]
 
 
 def test_cli_link_review_explain(settings: Settings, synth_dir: Path, monkeypatch, capsys) -> None:

@@ -66,12 +66,13 @@ def _has(tags: set[str], keys: tuple[str, ...]) -> bool:
 
 
 def run_pipeline(data: Path, home: Path) -> dict[str, float]:
-    """ingest then link through the command line into a scratch home; seconds per phase and
+    """ingest, link and flag through the command line into a scratch home; seconds per phase and
     the peak memory of the largest step (GiB)."""
     env = dict(os.environ, SURVIVOR_LINK_HOME=str(home), SURVIVOR_LINK_DATA_DOCS="0", SURVIVOR_LINK_DB_URL="")
     env.pop("SURVIVOR_LINK_CONFIG", None)
     times = {}
     for phase, args in (("ingest", ["ingest", str(data / "landing")]), ("link", ["link"]),
+                        ("flag", ["flag"]),  # so the review queue's tiers can be counted
                         ("export", ["export", "records", "-o", str(home / "records.csv")])):
         t = time.perf_counter()
         done = subprocess.run([str(CLI), *args], env=env, capture_output=True, text=True)
@@ -88,10 +89,33 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def review_queue(home: Path) -> int:
+def review_sizes(home: Path) -> tuple[int, int]:
+    """Open pairs in the review queue officers are shown, and in the whole review band."""
     with sqlite3.connect(home / "survivor-link.db") as db:
-        sql = "select count(*) from candidate_pair where band = 'review' and status = 'open'"
-        return db.execute(sql).fetchone()[0]
+        sql = ("select count(*), count(queue_value) from candidate_pair"
+               " where band = 'review' and status = 'open'")
+        band, queue = db.execute(sql).fetchone()
+        return int(queue), int(band)
+
+
+# The queue's tiers as `review list` orders them (linkage.match.review.QUEUE_REASONS): both
+# records' persons flagged, one, none.
+_TIERS_SQL = """
+with flagged as (select distinct pr.record_id from person_record pr
+                 join flag f on f.person_id = pr.person_id and f.status = 'open')
+select (p.record_a in (select record_id from flagged)) + (p.record_b in (select record_id from flagged)),
+       count(*)
+from candidate_pair p where p.band = 'review' and p.status = 'open' and p.queue_value is not null
+group by 1
+"""
+
+
+def queue_tiers(home: Path) -> dict[str, int]:
+    """How many queued pairs join two flagged persons, touch one, or no flag."""
+    names = {2: "two flagged persons", 1: "one flagged", 0: "no flag"}
+    with sqlite3.connect(home / "survivor-link.db") as db:
+        got = dict(db.execute(_TIERS_SQL).fetchall())
+    return {names[k]: int(got.get(k, 0)) for k in (2, 1, 0)}
 
 
 def pair_relation(a: dict, b: dict, persons: dict[str, dict]) -> str:
@@ -176,9 +200,11 @@ def score(data: Path, home: Path, examples: int) -> None:  # noqa: C901 (a repor
           f"true men {len(by_true):,}, persons made {len(by_pred):,}")
     print(f"pairwise precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}  "
           f"(true pairs {true_pairs:,}, linked pairs {pred_pairs:,}, right {tp:,})")
-    queue = review_queue(home)
+    queue, band = review_sizes(home)
     print(f"false links {len(false_links):,}, missed links {true_pairs - tp:,}, "
-          f"review queue {queue:,} open pairs ({queue / max(1, len(stored)):.1%} of records)")
+          f"review queue {queue:,} open pairs ({queue / max(1, len(stored)):.2%} of records), "
+          f"review band {band:,} ({band / max(1, len(stored)):.2%})")
+    print("review queue by tier: " + ", ".join(f"{k} {v:,}" for k, v in queue_tiers(home).items()))
     print(f"time: ingest {times['ingest']:.1f} s, link {times['link']:.1f} s "
           f"(command line, SQLite, data docs off); peak memory {times['peak_gib']:.2f} GiB")
 

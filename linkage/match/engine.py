@@ -22,6 +22,8 @@ from linkage.match.compare import compare, forget_views, one_list_one_return
 from linkage.match.frame import build_frame
 from linkage.match.model import MatchModel
 from linkage.match.mutual import mutual_best
+from linkage.match.queue import Queue
+from linkage.match.queue import review_queue as _queue_of
 from linkage.match.spec import ModelSpec
 from linkage.match.training import fit_model
 
@@ -89,7 +91,9 @@ class Linked:
     model: MatchModel
     scores: Scores
     outcome: ClusterOutcome
-    review: np.ndarray  # positions into the candidate pairs of those people are asked to decide
+    review: np.ndarray  # positions into the candidate pairs of the queue officers are shown
+    band: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # all kept for review
+    queue: Queue = field(default_factory=Queue.empty)  # `review`, each question's chance of "same"
 
     @property
     def labels(self) -> np.ndarray:
@@ -153,12 +157,22 @@ def link_one_to_one(
 
 
 def force(candidates: Candidates, scores: Scores, decisions: Decisions, n: int) -> None:
-    """Reviewers' decisions override the scores of the pairs they decided."""
-    for (a, b), d in decisions.items():
-        k = candidates.find(a, b, n)
-        if k is not None:
-            scores.prob[k] = 1.0 if d == "same" else 0.0
-            scores.total[k] = _FORCED_BITS if d == "same" else -_FORCED_BITS
+    """Reviewers' decisions override the scores of the pairs they decided.
+
+    The pairs are found by one search of all decisions at once: looking them up one by one
+    re-coded every candidate pair per decision (minutes for thousands of decisions at a
+    million records)."""
+    items = decisions.items()
+    if not items or not len(candidates):
+        return
+    codes = candidates.left.astype(np.int64) * n + candidates.right
+    asked = np.array([min(a, b) * n + max(a, b) for (a, b), _ in items], dtype=np.int64)
+    same = np.array([d == "same" for _, d in items], dtype=bool)
+    k = np.minimum(np.searchsorted(codes, asked), len(codes) - 1)
+    hit = codes[k] == asked
+    k, same = k[hit], same[hit]
+    scores.prob[k] = np.where(same, 1.0, 0.0)
+    scores.total[k] = np.where(same, _FORCED_BITS, -_FORCED_BITS)
 
 
 def group(
@@ -188,10 +202,11 @@ def group(
     )
 
 
-def review_queue(
+def review_band(
     outcome: ClusterOutcome, candidates: Candidates, scores: Scores, spec: ModelSpec
 ) -> np.ndarray:
-    """The candidate pairs whose decision would change a person (cluster.review_pairs)."""
+    """The candidate pairs whose decision could change a person (cluster.review_pairs): all
+    of them are kept in the store."""
     return review_pairs(
         outcome,
         candidates.left,
@@ -201,6 +216,29 @@ def review_queue(
         spec.limits.review_threshold,
         spec.limits.link_threshold,
         spec.cluster.ambiguity_bits,
+    )
+
+
+def review_queue(
+    outcome: ClusterOutcome,
+    candidates: Candidates,
+    scores: Scores,
+    spec: ModelSpec,
+    band: np.ndarray | None = None,
+) -> Queue:
+    """Of the band, the questions officers are shown, most valuable first (queue.py)."""
+    band = review_band(outcome, candidates, scores, spec) if band is None else band
+    lim = spec.limits
+    return _queue_of(
+        outcome.labels,
+        candidates.left,
+        candidates.right,
+        scores.total,
+        band,
+        outcome.refused,
+        float(np.log2(lim.link_threshold / (1.0 - lim.link_threshold))),
+        lim.review_min_chance,
+        lim.review_queue_max,
     )
 
 
@@ -230,9 +268,10 @@ def link_frame(
         force(candidates, scores, decisions, len(frame))
     lap("score")
     outcome = group(frame, candidates, scores, spec, initial, decisions)
-    review = review_queue(outcome, candidates, scores, spec)
+    band = review_band(outcome, candidates, scores, spec)
+    queue = review_queue(outcome, candidates, scores, spec, band)
     lap("cluster")
-    return Linked(candidates, model, scores, outcome, review)
+    return Linked(candidates, model, scores, outcome, queue.pairs, band, queue)
 
 
 def link_records(records: pd.DataFrame, spec: ModelSpec) -> Linked:

@@ -158,18 +158,22 @@ def _febrl_records(df: pd.DataFrame, delivery: str) -> pd.DataFrame:
 @dataclass
 class InMemoryLink:
     """What the linker's steps make of a frame: a cluster label per record, the candidate
-    pairs compared, and how many pairs would wait for a reviewer."""
+    pairs compared, how many pairs officers would be shown (the queue) and how many would
+    be kept for review in all (the band)."""
 
     labels: np.ndarray
     left: np.ndarray
     right: np.ndarray
     review_queue: int
+    review_band: int = 0
 
 
 def link_records(records: pd.DataFrame, settings: Settings) -> InMemoryLink:
     """The linker's steps on a DataFrame, without the store."""
     done = engine.link_records(records, spec_for(settings))
-    return InMemoryLink(done.labels, done.candidates.left, done.candidates.right, len(done.review))
+    return InMemoryLink(
+        done.labels, done.candidates.left, done.candidates.right, len(done.review), len(done.band)
+    )
 
 
 def link_in_memory(records: pd.DataFrame, settings: Settings) -> np.ndarray:

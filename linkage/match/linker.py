@@ -73,7 +73,8 @@ class LinkSummary:
     events_created: int = 0
     pairs_compared: int = 0
     pairs_linked: int = 0
-    pairs_for_review: int = 0
+    pairs_for_review: int = 0  # put in the queue officers are shown (match/queue.py)
+    pairs_in_band: int = 0  # kept for review in all (the queue's and those waiting behind it)
     links_refused: int = 0
     links_one_to_one: int = 0  # pairs linked as two lists' one man for a return (mutual.py)
     model: str = ""
@@ -401,7 +402,7 @@ def _persist(
     if first_load:
         analyze(s, (*loaded, Person.__table__, BlockingKey.__table__))
     lap("indexes")
-    summary.pairs_linked, summary.pairs_for_review = _store_pairs(
+    summary.pairs_linked, summary.pairs_in_band, summary.pairs_for_review = _store_pairs(
         s, batch.frame, linked, settings.link_threshold, batch.decided
     )
     lap("pairs")
@@ -753,15 +754,17 @@ def _store_pairs(
     linked: engine.Linked,
     link_threshold: float,
     decided: dict[tuple[int, int], str],
-) -> tuple[int, int]:
-    """Keep the review queue's pairs (for people to decide); count the links.
+) -> tuple[int, int, int]:
+    """Keep the review band's pairs, the queue's marked with its chance of "same"; count the links, the
+    band's pairs stored and the queue's.
 
     Links are not stored: `explain` recomputes them for one person with the stored model.
     """
     labels, left, right = linked.labels, linked.candidates.left, linked.candidates.right
     n_link = int(((labels[left] == labels[right]) & (linked.scores.prob >= link_threshold)).sum())
-    rows = _pair_rows(frame, linked, linked.review, decided, "review")
-    n_review = len(rows)
+    queued = dict(zip(linked.queue.pairs.tolist(), linked.queue.chance.tolist(), strict=True))
+    rows = _pair_rows(frame, linked, linked.band, decided, "review", queued=queued)
+    n_band, n_queue = len(rows), sum(r["queue_value"] is not None for r in rows)
     # a pair linked one to one (mutual.py) is kept with its reason: explain scores a
     # person's pairs alone, and alone its weight is below the link threshold
     one = linked.scores.one_to_one
@@ -769,7 +772,7 @@ def _store_pairs(
         linked_one = np.flatnonzero(one & (labels[left] == labels[right]))
         rows += _pair_rows(frame, linked, linked_one, decided, "one-to-one", ONE_TO_ONE_WORDS)
     _upsert_pairs(s, rows)
-    return n_link, n_review
+    return n_link, n_band, n_queue
 
 
 ONE_TO_ONE_WORDS = (
@@ -781,28 +784,32 @@ ONE_TO_ONE_WORDS = (
 def _pair_rows(
     frame: pd.DataFrame,
     linked: engine.Linked,
-    review_idx: np.ndarray,
+    pairs: np.ndarray,
     decided: dict[tuple[int, int], str],
     band: str,
     summary: str | None = None,
+    queued: dict[int, float] | None = None,
 ) -> list[dict[str, Any]]:
-    """These candidate pairs not yet decided, as candidate_pair rows with their explanation
-    (the review queue's: band "review", open)."""
+    """These candidate pairs not yet decided, as candidate_pair rows with their explanation:
+    the review band's (open; the queue's with their chance of "same", the rest None: in
+    the band, not shown), or the one-to-one links (with their reason)."""
+    queued = queued or {}
     model = linked.model
     left, right, levels = linked.candidates.left, linked.candidates.right, linked.candidates.levels
     total, prob = linked.scores.total, linked.scores.prob
     rid = frame["record_id"].to_numpy()
-    sub = levels.iloc[review_idx]
+    sub = levels.iloc[pairs]
     lv_arr = sub[FEATURES].to_numpy()
     w_arr = model.feature_weights(sub, frame)[FEATURES].to_numpy()
     family = model.family_odds(sub)
     swapped = sub["swapped"].to_numpy()
     rows = []
-    for j, k in enumerate(review_idx):
+    for j, k in enumerate(np.asarray(pairs).tolist()):
         a, b = int(left[k]), int(right[k])
         if (a, b) in decided:
             continue
         ra, rb = sorted((int(rid[a]), int(rid[b])))
+        value = queued.get(k)
         rows.append(
             {
                 "record_a": ra,
@@ -818,6 +825,7 @@ def _pair_rows(
                 )
                 | ({"summary": summary} if summary else {}),
                 "status": "open" if band == "review" else "linked",
+                "queue_value": None if value is None else round(float(value), 4),
                 "created_at": utcnow(),
             }
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from linkage.match.spec import ModelSpec, spec_for
@@ -86,28 +86,39 @@ QUEUE_REASONS = (
 )
 
 
-def open_pairs(settings: Settings, limit: int = 50, show_values: bool = False) -> list[dict[str, Any]]:
-    """Review-band pairs nobody has decided yet, those whose decision changes a flag first.
+def open_pairs(
+    settings: Settings, limit: int = 50, show_values: bool = False, include: int | None = None
+) -> list[dict[str, Any]]:
+    """The review queue's pairs nobody has decided yet, those whose decision changes a flag first.
 
     Why this order: a queue people can finish starts with the pairs that change what the
     weekly report says. Two persons both flagged are likely one man counted twice; a pair
     with one side flagged may carry the referral that closes it (or move the flag to the
-    right man); a pair no flag depends on can wait. Within each, the most uncertain first.
+    right man); a pair no flag depends on can wait. Within each, the likeliest "same"
+    first (linkage/match/queue.py).
+
+    Only the queue is listed: the rest of the review band stays stored (the estimate and the
+    flags count it, `explain` shows it) but is not worth a person's time yet; "in_band" says
+    how many open pairs the band holds in all. `include`: one band pair to list even if it is
+    not queued (a flag names the pair it waits on, and an officer opens it from there).
     """
     with session_scope(settings) as s:
+        is_open = (CandidatePair.band == "review") & (CandidatePair.status == "open")
         rows = s.execute(
             select(
-                CandidatePair.id, CandidatePair.record_a, CandidatePair.record_b, CandidatePair.probability
+                CandidatePair.id, CandidatePair.record_a, CandidatePair.record_b, CandidatePair.queue_value
             )
-            .where(CandidatePair.band == "review", CandidatePair.status == "open")
+            .where(is_open, CandidatePair.queue_value.is_not(None) | (CandidatePair.id == include))
             .order_by(CandidatePair.id)
         ).all()
+        in_band = int(s.scalar(select(func.count()).select_from(CandidatePair).where(is_open)) or 0)
         flagged = _flagged_records(s, sorted({r.record_a for r in rows} | {r.record_b for r in rows}))
+        queued = sum(r.queue_value is not None for r in rows)
         ranked = sorted(
             rows,
             key=lambda r: (
                 _queue_rank(r.record_a in flagged, r.record_b in flagged),
-                (r.probability - 0.5) ** 2,
+                -(r.queue_value or 0.0),  # the likeliest "same" first; a pair asked for by id last
                 r.id,
             ),
         )[:limit]
@@ -120,12 +131,13 @@ def open_pairs(settings: Settings, limit: int = 50, show_values: bool = False) -
         return [
             {
                 "pair": r.id,
-                "probability": r.probability,
+                "probability": pairs[r.id].probability,
                 "a": refs.get(r.record_a),
                 "b": refs.get(r.record_b),
                 "explanation": pairs[r.id].explanation or {},
                 "first_because": QUEUE_REASONS[_queue_rank(r.record_a in flagged, r.record_b in flagged)],
-                "waiting": len(rows),
+                "waiting": queued,
+                "in_band": in_band,
             }
             for r in ranked
         ]

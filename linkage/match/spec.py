@@ -102,6 +102,10 @@ class Limits:
     link_threshold: float = 0.99994
     family_link_threshold: float = 0.95
     review_threshold: float = 0.99
+    # the review queue (queue.py): a question below this chance of "same" waits in the band;
+    # at most this many are shown after a run
+    review_min_chance: float = 0.2
+    review_queue_max: int = 5000
     max_block_size: int = 400
     max_cluster_size: int = 30
     u_sample_pairs: int = 300_000
@@ -216,6 +220,10 @@ def _check_limits(lim: Limits) -> None:
             " pairs would link before anyone could review them;"
             " raise link_threshold or lower review_threshold"
         )
+    if not 0.0 <= lim.review_min_chance < 1.0:
+        raise SpecError(f"review_min_chance must lie in [0, 1) (it is {lim.review_min_chance})")
+    if lim.review_queue_max < 0:
+        raise SpecError(f"review_queue_max must not be negative (it is {lim.review_queue_max})")
     for name in ("max_block_size", "max_cluster_size", "u_sample_pairs"):
         if getattr(lim, name) < 2:
             raise SpecError(f"{name} must be at least 2 (it is {getattr(lim, name)})")

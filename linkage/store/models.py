@@ -281,6 +281,9 @@ class CandidatePair(Base):
     band: Mapped[str] = mapped_column(String(16), index=True)  # link|review|nonlink
     explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open|decided|superseded
+    # In the queue officers are shown (linkage/match/queue.py): the chance a "same" is right,
+    # the queue's order; None: kept in the band only (estimate, flags, explain)
+    queue_value: Mapped[float | None] = mapped_column(index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

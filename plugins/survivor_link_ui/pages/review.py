@@ -49,7 +49,7 @@ def _current(s, user, i: int, pair: int | None, show: bool) -> tuple[dict | None
     from linkage.store.db import acting_as
 
     with acting_as(user_name(user)):
-        queue = open_pairs(s, limit=10_000, show_values=False)
+        queue = open_pairs(s, limit=10_000, show_values=False, include=pair)
     waiting = queue[0]["waiting"] if queue else 0
     if pair is not None:
         i = next((n for n, p in enumerate(queue) if p["pair"] == pair), i)
@@ -57,7 +57,11 @@ def _current(s, user, i: int, pair: int | None, show: bool) -> tuple[dict | None
     if current is not None and show:
         with acting_as(user_name(user)):  # values of this one pair only, audited
             current = next(
-                (p for p in open_pairs(s, limit=10_000, show_values=True) if p["pair"] == current["pair"]),
+                (
+                    p
+                    for p in open_pairs(s, limit=10_000, show_values=True, include=pair)
+                    if p["pair"] == current["pair"]
+                ),
                 current,
             )
     return current, i, waiting
