@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from linkage.match.frame import one_syllable
 from linkage.match.spec import Limits, ModelSpec, default_spec
 from linkage.seal.blind import blind_hash
 
@@ -82,7 +83,7 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     days = (frame["return_date"] - pd.Timestamp("1970-01-01")).dt.days // spec.return_bucket_days
     ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
 
-    house_name_unlikely = giv.str.count(r"[AEIOUY]+").ne(1).fillna(True).to_numpy()
+    house_name_unlikely = one_syllable(giv).ne(1).to_numpy()
 
     def bucket(values: pd.Series, shift: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
         return lambda: _part((values + shift).astype("Int64").astype("string"))

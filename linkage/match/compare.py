@@ -428,10 +428,9 @@ def village_chance(frame: pd.DataFrame) -> np.ndarray:
     """u of the village feature: how often two records of one commune (both giving the
     village) name one village. Random pairs rarely share a commune (a few hundred of
     300,000), so this counts it over every such pair of the records instead."""
-    v = frame["village"].dropna().astype(str)
-    communes = v.str[:6]
-    by_commune = communes.value_counts().to_numpy(np.float64)
-    by_village = v.value_counts().to_numpy(np.float64)
+    given = frame["village"].notna()
+    by_commune = frame.loc[given, "village_commune"].value_counts().to_numpy(np.float64)
+    by_village = frame.loc[given, "village"].value_counts().to_numpy(np.float64)
     pairs = (by_commune * (by_commune - 1)).sum()
     same = (by_village * (by_village - 1)).sum()
     share = same / pairs if pairs > 0 else 0.5

@@ -101,9 +101,10 @@ def _khmer(text: object) -> str:
     return tidy_khmer_name(text).replace(" ", "")
 
 
-def _one_syllable(keys: pd.Series) -> pd.Series:
+def one_syllable(keys: pd.Series) -> pd.Series:
     """1.0 where a phonetic key has a single vowel group (one syllable), 0.0 where more,
-    NaN where blank."""
+    NaN where blank (or missing)."""
+    keys = keys.fillna("")
     groups = keys.str.count(r"[AEIOUY]+").astype("float64")
     return groups.eq(1).astype("float64").where(keys != "")
 
@@ -169,8 +170,8 @@ def _add_name_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
     f["giv_code"] = codes[len(f) :].astype("float64")
     # a name of one syllable (Pov, Touch, Khmao, Mom): house names are, formal given names
     # mostly are not
-    f["fam_one_syllable"] = _one_syllable(f["fam_key"])
-    f["giv_one_syllable"] = _one_syllable(f["giv_key"])
+    f["fam_one_syllable"] = one_syllable(f["fam_key"])
+    f["giv_one_syllable"] = one_syllable(f["giv_key"])
     f["fam_text"] = _map_unique(fam, _latin_text).fillna("").astype(str)
     f["giv_text"] = _map_unique(giv, _latin_text).fillna("").astype(str)
     f["fam_kh"] = _map_unique(r["family_name_kh"], _khmer).fillna("").astype(str)
