@@ -530,6 +530,21 @@ def test_a_blank_district_is_unknown_not_another_district() -> None:
     assert pairs[(0, 1)] > pairs[(1, 2)]  # unknown is closer than a stated other district
 
 
+def test_one_list_for_one_return_is_never_evidence_for_one_man() -> None:
+    """However rarely two random rows share a list and a return, such a pair of one name
+    is as often two namesakes of a batch: the level's weight is held at 0 bits at most,
+    while the other levels keep what EM learned."""
+    lists = LEVELS["lists"]
+    lv = pd.DataFrame({"lists": np.arange(len(lists)), "swapped": False})
+    model = MatchModel()
+    model.u["lists"] = np.array([0.002, 0.034, 0.964])  # chance: rare
+    model.m["lists"] = np.array([0.030, 0.002, 0.968])  # one man's duplicates: more often
+    w = model.feature_weights(lv, features=("lists",))["lists"].to_numpy()
+    assert w[lists.index("same list, same return")] == 0.0
+    assert w[lists.index("same list")] < -4  # learnt, not held
+    assert w[lists.index("different lists")] == pytest.approx(np.log2(0.968 / 0.964))
+
+
 def test_a_man_with_no_district_meets_himself_with_a_year_off_or_a_later_return() -> None:
     """IOM leaves the district blank; its year from an age is a year or two off; MoSVY
     registers him days later. Both name keys and the province still bring them together."""
@@ -682,6 +697,9 @@ def test_the_model_spec_refuses_what_it_cannot_run() -> None:
         lambda r: passes(r)["phone"].update(keys={"k_id": ["phone"]})
     )
     assert "missing or malformed" in broken(lambda r: r.pop("cluster"))
+    assert "no_evidence_for names no level" in broken(
+        lambda r: r["features"]["lists"].update(no_evidence_for=["same batch"])
+    )
     # a new pass is data: its keys are made and it proposes pairs, with no code change
     extra = copy.deepcopy(raw)
     passes(extra)["phone_year"] = {"keys": {"k_phone_year": ["phone", "year"]}}
@@ -723,8 +741,10 @@ def test_a_district_that_moved_to_a_new_province_is_one_home_with_the_old_provin
     assert len(left) == 1
 
 
-def test_a_case_files_current_address_that_differs_is_unknown_not_another_home() -> None:
-    """NGO case files keep where a man lives now (sources' `address: current`)."""
+def test_a_case_files_current_address_elsewhere_is_its_own_level_not_another_home() -> None:
+    """NGO case files keep where a man lives now (sources' `address: current`): in another
+    district it is "lives elsewhere now" (a man who moved, or another man: EM weighs it),
+    not "other province" (another man's home), and where it agrees it counts as home."""
     home = {"family_name": "MEAS", "given_name": "RATHA", "province_code": "02", "district_code": "0207"}
     lv = levels_of(
         home,
@@ -734,7 +754,7 @@ def test_a_case_files_current_address_that_differs_is_unknown_not_another_home()
     )
     homes = [level("context", v).split("; ")[0] for v in lv["context"]]
     # pairs in order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3)
-    assert homes[0] == "home unknown" and homes[1] == "home: same district"
+    assert homes[0] == "home: lives elsewhere now" and homes[1] == "home: same district"
     assert homes[2] == "home: other province"
 
 

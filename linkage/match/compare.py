@@ -25,7 +25,7 @@ _SPEC = default_spec()
 # The levels each feature's code below assigns (the spec names them): a spec whose level
 # count differs from the code's would weigh pairs under wrong names.
 _CODED_LEVELS = {
-    "family_name": 5, "given_name": 6, "birth": 7, "context": 49,
+    "family_name": 5, "given_name": 6, "birth": 7, "context": 56,
     "phone": 2, "id_document": 2, "father": 3, "lists": 3, "village": 2,
 }  # fmt: skip
 if {f: len(v.levels) for f, v in _SPEC.features.items()} != _CODED_LEVELS:
@@ -371,8 +371,9 @@ class HomeFeature(BaseCompareFeature):
     is its own level, above "same province" (where both districts are given and differ).
     A province made from part of another (Tboung Khmum from Kampong Cham) is the same
     province as the old one here: lists still give the old one. A case file's address is
-    where he lives now: where it agrees with a home it counts, where it differs it is
-    unknown (a man who moved is no other man). A province alone that is the one his point
+    where he lives now: where it agrees with a home it counts, where it lies in another
+    district it is its own level, "lives elsewhere now" (a man who moved, or another man:
+    how often each is learnt, not assumed). A province alone that is the one his point
     of entry lies in says nothing (a reception desk writes where he crossed: Poipet's).
     """
 
@@ -384,18 +385,20 @@ class HomeFeature(BaseCompareFeature):
 
     def _compute_vectorized(self, pa, ta, da, ca, na, ea, pb, tb, db, cb, nb, eb):  # type: ignore[override]
         pa, ta, da, ca, pb, tb, db, cb = map(_s, (pa, ta, da, ca, pb, tb, db, cb))
-        level = np.zeros(len(pa), dtype=np.int8)
+        level = np.ones(len(pa), dtype=np.int8)
         one_province = (pa == pb) | (_known(ta) & (ta == tb))
-        level[one_province] = 1
-        level[one_province & ~(_known(da) & _known(db))] = 2
+        level[one_province] = 2
+        level[one_province & ~(_known(da) & _known(db))] = 3
         same_district = _known(da) & (da == db)
-        level[same_district] = 4
-        level[same_district & _known(ca) & _known(cb) & (ca != cb)] = 3
-        level[_known(ca) & (ca == cb)] = 5
+        level[same_district] = 5
+        level[same_district & _known(ca) & _known(cb) & (ca != cb)] = 4
+        level[_known(ca) & (ca == cb)] = 6
         level[~(_known(pa) & _known(pb))] = MISSING
-        # a current address or the entry point's province: where it differs, nothing is said
-        maybe_not_his = (_num(na) > 0) | (_num(nb) > 0) | (_num(ea) > 0) | (_num(eb) > 0)
-        level[maybe_not_his & (level < 3)] = MISSING
+        # the entry point's province for a home says nothing; a current address in another
+        # district than his home is its own level
+        vague = (level >= 1) & (level <= 3)
+        level[vague & ((_num(na) > 0) | (_num(nb) > 0)) & (level <= 2)] = 0
+        level[vague & ((_num(ea) > 0) | (_num(eb) > 0))] = MISSING
         return level
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.match.compare import FEATURES, LEVELS, MISSING
+from linkage.match.spec import default_spec
 
 # A probability is never taken as 0 or 1: one odd record must not veto or force a match.
 _EPS = 1e-4
@@ -34,6 +35,15 @@ _EPS = 1e-4
 # could never link however much else agrees.
 _NAME_M_FLOOR = 0.01
 _FLOORS = {"family_name": _NAME_M_FLOOR, "given_name": _NAME_M_FLOOR}
+# levels never evidence for one man (model.yaml's no_evidence_for), by feature: their
+# positions. EM still learns their m (what one man's records show); only the weight a pair
+# gets from them is held at 0 bits at most. Why not in EM: holding m there moves the
+# other features' m as well (same-return pairs then read as other men: recall fell 0.013)
+_NO_EVIDENCE_FOR = {
+    f.name: [f.levels.index(level) for level in f.no_evidence_for]
+    for f in default_spec().features.values()
+    if f.no_evidence_for
+}
 
 
 def _floored(feature: str, shares: np.ndarray) -> np.ndarray:
@@ -278,6 +288,8 @@ class MatchModel:
         for f in features:
             lv = levels[f].to_numpy(np.int64)
             bf = np.log2(self.m[f]) - np.log2(self.u[f])
+            if f in _NO_EVIDENCE_FOR:
+                bf[_NO_EVIDENCE_FOR[f]] = np.minimum(bf[_NO_EVIDENCE_FOR[f]], 0.0)
             w = np.where(lv == MISSING, 0.0, bf[np.clip(lv, 0, None)])
             if f in TF_FEATURES and frame is not None and f in self.tf:
                 w = self._tf_adjust(f, lv, w, levels, frame)

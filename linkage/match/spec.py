@@ -49,6 +49,9 @@ class FeatureSpec:
     cuts: Mapping[str, float] = field(default_factory=dict)
     # a joint feature's parts (context: home x return), each lowest first
     parts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # levels that are never evidence for one man, whatever chance agreement says: their
+    # m is held at most at their u (0 bits at best)
+    no_evidence_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -268,7 +271,10 @@ def parse_spec(raw: Mapping[str, Any], where: str = "model spec") -> ModelSpec:
                 home = ["home unknown", *("home: " + h for h in parts["home"])]
                 ret = ["return unknown", *("return: " + r for r in parts["return"])]
                 levels = tuple(f"{h}; {r}" for h in home for r in ret)
-            features[name] = FeatureSpec(name, levels, dict(f.get("cuts") or {}), parts)
+            capped = tuple(f.get("no_evidence_for") or ())
+            if set(capped) - set(levels):
+                raise SpecError(f"{where}: feature {name}: no_evidence_for names no level of it")
+            features[name] = FeatureSpec(name, levels, dict(f.get("cuts") or {}), parts, capped)
         b = raw["blocking"]
         passes = {
             name: PassSpec(name, _parts(p["keys"], f"pass {name}"), p.get("split_by"))
