@@ -54,6 +54,8 @@ def _floored(feature: str, shares: np.ndarray) -> np.ndarray:
         return shares
     shares = np.maximum(shares, floor)
     return shares / shares.sum()
+
+
 TF_FEATURES = {"family_name": "fam_key", "given_name": "giv_key"}
 _TF_MAX_BITS = 4.0
 
