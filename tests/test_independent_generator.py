@@ -91,3 +91,21 @@ def test_same_seed_same_lists(lists: Path, tmp_path: Path) -> None:
         assert (tmp_path / path.relative_to(lists)).read_bytes() == path.read_bytes()
     generate(tmp_path, records=160, seed=8, by_year=False)
     assert (tmp_path / "truth.csv").read_bytes() != (lists / "truth.csv").read_bytes()
+
+
+def test_episodes_say_which_returns_were_referred(lists: Path) -> None:
+    """episodes.csv holds each written return once, referred exactly when one of its rows
+    shows a referral (truth.csv's referral column)."""
+    truth = _truth(lists)
+    with (lists / "episodes.csv").open(encoding="utf-8", newline="") as fh:
+        episodes = {e["episode_id"]: e for e in csv.DictReader(fh)}
+    assert set(episodes) == {t["episode_id"] for t in truth}
+    shown: dict[str, set[str]] = {}
+    for t in truth:
+        shown.setdefault(t["episode_id"], set()).add(t["referral"])
+    for eid, kinds in shown.items():
+        referred = kinds & {"iom", "ngo", "remark"}
+        assert episodes[eid]["referred"] == str(int(bool(referred))), eid
+        assert episodes[eid]["referral_kinds"] == ";".join(sorted(referred))
+    assert {"0", "1"} <= {e["referred"] for e in episodes.values()}
+
