@@ -9,20 +9,21 @@ the history (opened, closed, why) of what these computations found.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linkage.referral.rules import ReferralRules, status_key
 from linkage.settings import Settings
-from linkage.sources import load_mappings
 from linkage.store.models import CandidatePair, Delivery, PersonRecord, Record, ReturnEvent
 
-# A referral dated a little before the recorded return still follows it (lists disagree
-# on the return date by a few days).
+# An NGO intake dated a little before the recorded return still follows it (lists disagree
+# on the return date by a few days, and a return may be registered a day or two late).
 SLACK_DAYS = 7
+# An intake dated before his first recorded return counts for it when that return was
+# registered at most this many days after the intake.
+REGISTERED_LATE_DAYS = 30
 SOURCE_LABELS = {"iom": "IOM", "mosvy": "MoSVY"}
 
 
@@ -32,13 +33,6 @@ def source_label(source: str) -> str:
     if source.startswith("ngo-"):
         return f"NGO {source[4:]}"
     return source
-
-
-def _status_key(text: object) -> str:
-    """'Closed - Referred', 'closed_referred', 'Follow up' -> 'closed-referred', 'follow-up'."""
-    if not isinstance(text, str):
-        return ""
-    return re.sub(r"[\s_\-]+", "-", text.strip().lower()).strip("-")
 
 
 def days_band(days: int, grace_days: int) -> str:
@@ -54,36 +48,6 @@ def days_band(days: int, grace_days: int) -> str:
 
 def band_order(grace_days: int) -> list[str]:
     return [f"{grace_days + 1}-90", "91-180", "181-365", "over 365"]
-
-
-@dataclass(frozen=True)
-class ReferralRules:
-    """What counts as a referral to long-term case management (all settings)."""
-
-    organisations: tuple[str, ...]
-    non_referral_values: tuple[str, ...]
-    statuses: tuple[str, ...]
-    partial_statuses: tuple[str, ...]
-    remark_patterns: dict[str, tuple[str, ...]]
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ReferralRules:
-        mappings = load_mappings(settings.sources_dir)
-        return cls(
-            organisations=tuple(o.lower() for o in settings.referral_organisations),
-            non_referral_values=tuple(v.lower() for v in settings.non_referral_values),
-            statuses=tuple(_status_key(s) for s in settings.referral_statuses),
-            partial_statuses=tuple(_status_key(s) for s in settings.partial_statuses),
-            remark_patterns={m.source: m.referral_remarks for m in mappings.values() if m.referral_remarks},
-        )
-
-    def counts_as_referral(self, referred_to: object) -> bool:
-        if not isinstance(referred_to, str) or not referred_to.strip():
-            return False
-        org = referred_to.strip().lower()
-        if org in self.non_referral_values:
-            return False
-        return "*" in self.organisations or any(o in org for o in self.organisations)
 
 
 def load_event_records(session: Session) -> pd.DataFrame:
@@ -131,7 +95,7 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
             }
         )
     )
-    status = records["case_status"].map(_status_key)
+    status = records["case_status"].map(status_key)
     case = records[status.isin(rules.statuses)]
     rows.append(
         pd.DataFrame(
@@ -154,9 +118,10 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
             }
         )
     )
-    for source, patterns in rules.remark_patterns.items():
-        regex = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-        sub = records[(records["source"] == source) & records["remarks"].fillna("").str.contains(regex)]
+    for source, (yes, no) in rules.remark_regexes().items():
+        remarks = records["remarks"].where(records["source"] == source).fillna("")
+        said = remarks.map(lambda t, yes=yes, no=no: bool(yes.search(t)) and not (no and no.search(t)))
+        sub = records[said.astype(bool)]
         rows.append(
             pd.DataFrame(
                 {
@@ -173,26 +138,41 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
 
 
 def _assign_to_events(evidence: pd.DataFrame, records: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
-    """Evidence counts for the return it follows: the latest return on or before its date.
+    """Evidence counts for the return it follows.
 
-    Undated evidence counts for the return its record belongs to.
+    A referral on a return's own row (IOM's referred_to beside its date of return, a remark
+    on the ministry's row) is that return's, whatever its date: a referral dated before the
+    return it sits beside is a slip in one of the two dates. An NGO intake, which gives no
+    return date, counts for the latest return on or before its date (or, dated before his
+    first return, for that return if it came at most REGISTERED_LATE_DAYS later); undated,
+    for the return its record belongs to.
     """
-    ev = evidence.merge(records[["record_id", "person_id", "event_id"]], on="record_id", how="left")
-    dated = ev[ev["date"].notna()].copy()
-    undated = ev[ev["date"].isna()].copy()
-    ev_sorted = events[["person_id", "event_id", "return_date"]].dropna(subset=["return_date"])
-    ev_sorted = ev_sorted.assign(start=ev_sorted["return_date"] - pd.Timedelta(days=SLACK_DAYS))
-    ev_sorted = ev_sorted.sort_values("start")
-    dated = dated.sort_values("date")
-    matched = pd.merge_asof(
-        dated.drop(columns=["event_id"]),
-        ev_sorted[["person_id", "event_id", "start"]],
-        left_on="date",
-        right_on="start",
-        by="person_id",
-        direction="backward",
-    ).drop(columns=["start"])
-    return pd.concat([matched, undated], ignore_index=True)
+    ev = evidence.merge(
+        records[["record_id", "person_id", "event_id", "return_date"]], on="record_id", how="left"
+    )
+    own = ev["date"].isna() | ev["return_date"].notna()
+    dated = ev[~own].drop(columns=["return_date"]).copy()
+    at_own = ev[own].drop(columns=["return_date"])
+    returns = events[["person_id", "event_id", "return_date"]].dropna(subset=["return_date"])
+    returns = returns.assign(start=returns["return_date"] - pd.Timedelta(days=SLACK_DAYS))
+    returns = returns.sort_values("start")[["person_id", "event_id", "start"]]
+    dated = dated.sort_values("date").drop(columns=["event_id"])
+    by_date = dict(left_on="date", right_on="start", by="person_id")
+    matched = pd.merge_asof(dated, returns, direction="backward", **by_date)
+    # Before his first return: the return was registered late (a provincial office weeks
+    # after the border); the intake follows that return if it comes soon enough.
+    early = matched["event_id"].isna()
+    if early.any():
+        first = pd.merge_asof(
+            matched[early].drop(columns=["event_id"]),
+            returns,
+            direction="forward",
+            tolerance=pd.Timedelta(days=REGISTERED_LATE_DAYS - SLACK_DAYS),
+            **by_date,
+        )
+        matched = pd.concat([matched[~early], first], ignore_index=True)
+    matched = matched.drop(columns=["start"])
+    return pd.concat([matched, at_own], ignore_index=True)
 
 
 def _awaiting_review(session: Session, records: pd.DataFrame, evidence: pd.DataFrame) -> dict[str, list[int]]:
