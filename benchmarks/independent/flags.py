@@ -40,6 +40,7 @@ from indep.rates import parse_rates  # noqa: E402
 KH_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 CLI = Path(sys.executable).with_name("survivor-link")
 AS_OF = dt.date(2026, 1, 1)  # after every return and intake the generator writes, plus the grace
+REGISTERED_LATE_DAYS = 30  # linkage.referral.flags: an intake this close before a return follows it
 REFERRAL_TAGS = (
     "referral_org_variant",
     "referral_date_format",
@@ -50,15 +51,6 @@ REFERRAL_TAGS = (
     "remark_not_referred",
 )
 WHAT = {"iom": "IOM referred_to", "ngo": "NGO case status", "remark": "ministry remark"}
-# Why a true referral did not reach the flagged event, nearest to working first.
-FP_ORDER = [
-    "not read as a referral",
-    "referral dated before the return",
-    "counted for another return of his",
-    "his return split into two events",
-    "linkage split him from the record with the referral",
-    "the record with the referral is not stored",
-]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -169,9 +161,11 @@ def score(data: Path, store: Store) -> Scores:  # noqa: C901 (one pass over the 
     flagged = store.status["flagged"]
     ev_person = store.status["person_id"].to_dict()
     ev_episodes: dict[str, set[str]] = defaultdict(set)
+    where: dict[str, set[str]] = defaultdict(set)
     for r, e in rid_event.items():
         if r in rid_truth:
             ev_episodes[e].add(rid_truth[r]["episode_id"])
+            where[rid_truth[r]["episode_id"]].add(rid_person[r])
     ep_records: dict[str, list[dict[str, str]]] = defaultdict(list)
     for t in truth:
         ep_records[t["episode_id"]].append(t)
@@ -194,7 +188,7 @@ def score(data: Path, store: Store) -> Scores:  # noqa: C901 (one pass over the 
             kind = "tp"
         elif unreferred:
             kind = "fn"
-            sc.fn_kinds[_why_missing(eid, ep, events, refs_of_event, rid_truth, flagged)] += 1
+            sc.fn_kinds[_why_missing(eid, ep, events, refs_of_event, rid_truth, where)] += 1
         elif hit:
             kind = "fp"
             sc.fp_kinds[
@@ -246,13 +240,8 @@ def _why_flagged(
         elif rid_person[r] != person:
             misses.append((4, f"{what}: linkage split him from the record with the referral"))
         elif not isinstance(read[r][1], str):
-            misses.append(
-                (
-                    1,
-                    f"{what}: referral dated before his first return in the store"
-                    + (f" ({tag})" if tag else ""),
-                )
-            )
+            early = f"{what}: dated over {REGISTERED_LATE_DAYS} days before his first return in the store"
+            misses.append((1, early + (f" ({tag})" if tag else "")))
         else:
             own = eid in ev_episodes[read[r][1]]
             misses.append(
@@ -264,9 +253,11 @@ def _why_flagged(
 
 
 def _why_missing(
-    eid: str, ep: dict[str, str], events: list[str], refs_of_event: dict, rid_truth: dict, flagged: pd.Series
+    eid: str, ep: dict[str, str], events: list[str], refs_of_event: dict, rid_truth: dict, where: dict
 ) -> str:
-    """Why an unreferred return is not flagged: whose referral covered the event(s) it is in."""
+    """Why an unreferred return is not flagged: whose referral covered the event(s) it is in.
+
+    where: each true return -> the store persons its records are in."""
     reasons = []
     for e in events:
         refs = refs_of_event.get(e, [])
@@ -284,8 +275,13 @@ def _why_missing(
                     0,
                     f"a no-referral value read as a referral ({t['source']}{', ' + tag if tag else ''})",
                 )
+            elif t["person_id"] == ep["person_id"] and len(where[t["episode_id"]]) > 1:
+                cand = (1, "his other return's referral (linkage split that return) counted for this one")
             elif t["person_id"] == ep["person_id"]:
-                cand = (1, "his other return's referral counted for this one")
+                cand = (
+                    1,
+                    "his other return's referral (that return has no event of its own) counted for this one",
+                )
             else:
                 cand = (2, "merged with another man's referral")
             best = min(best, cand)
@@ -315,10 +311,10 @@ def report(sc: Scores, data: Path, seconds: float | None) -> None:
     )
     print("\nflagged though referred, by why the referral did not reach the flag")
     for k, n in sc.fp_kinds.most_common():
-        print(f"  {k:<80} {n:>6,}  {n / max(1, sc.fp):6.1%}")
+        print(f"  {k:<90} {n:>6,}  {n / max(1, sc.fp):6.1%}")
     print("\nnot flagged though unreferred, by whose referral covered it")
     for k, n in sc.fn_kinds.most_common():
-        print(f"  {k:<80} {n:>6,}  {n / max(1, sc.fn):6.1%}")
+        print(f"  {k:<90} {n:>6,}  {n / max(1, sc.fn):6.1%}")
     print("\nby kind of return")
     for g in sorted(sc.by_return, key=lambda g: (g != "all returns", g)):
         print(sc.line(g, sc.by_return[g]))
