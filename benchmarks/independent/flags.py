@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
 from indep.rates import parse_rates  # noqa: E402
+from score import MISS_CAUSES, _has, pair_relation  # noqa: E402
 
 KH_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 CLI = Path(sys.executable).with_name("survivor-link")
@@ -125,6 +126,8 @@ class Scores:
     flags_right: int = 0
     duplicate_flags: int = 0
     fp_kinds: Counter = field(default_factory=Counter)
+    split_habits: Counter = field(default_factory=Counter)  # linkage splits: the rows' first habit
+    merged_with: Counter = field(default_factory=Counter)  # merges: how the two men are related
     fn_kinds: Counter = field(default_factory=Counter)
     by_return: dict = field(default_factory=lambda: defaultdict(Counter))
 
@@ -142,6 +145,7 @@ class Scores:
 def score(data: Path, store: Store) -> Scores:  # noqa: C901 (one pass over the true returns)
     truth = read_csv(data / "truth.csv")
     episodes = {e["episode_id"]: e for e in read_csv(data / "episodes.csv")}
+    persons = {p["person_id"]: p for p in read_csv(data / "persons.csv")}
     by_key = {(t["source"], t["file"], t["record_id"]): t for t in truth}
     rec = store.record
     stored = dict(zip(rec["key"], rec["record_id"], strict=True))
@@ -188,12 +192,17 @@ def score(data: Path, store: Store) -> Scores:  # noqa: C901 (one pass over the 
             kind = "tp"
         elif unreferred:
             kind = "fn"
-            sc.fn_kinds[_why_missing(eid, ep, events, refs_of_event, rid_truth, where)] += 1
+            why, other = _why_missing(eid, ep, events, refs_of_event, rid_truth, where)
+            sc.fn_kinds[why] += 1
+            if other is not None:
+                sc.merged_with[pair_relation(rows[0], other, persons)] += 1
         elif hit:
             kind = "fp"
-            sc.fp_kinds[
-                _why_flagged(rows, ev_person[hit[0]], stored, read, rid_person, ev_episodes, eid)
-            ] += 1
+            why, habits = _why_flagged(rows, ev_person[hit[0]], stored, read, rid_person, ev_episodes, eid)
+            sc.fp_kinds[why] += 1
+            if habits:
+                cause = next((name for name, ks in MISS_CAUSES if _has(habits, ks)), "none of the habits")
+                sc.split_habits[cause] += 1
         else:
             kind = "tn"
         setattr(sc, kind, getattr(sc, kind) + 1)
@@ -214,6 +223,10 @@ def score(data: Path, store: Store) -> Scores:  # noqa: C901 (one pass over the 
     return sc
 
 
+def _key(t: dict[str, str]) -> tuple[str, str, str]:
+    return t["source"], t["file"], t["record_id"]
+
+
 def _why_flagged(
     rows: list[dict[str, str]],
     person: str,
@@ -222,23 +235,28 @@ def _why_flagged(
     rid_person: dict,
     ev_episodes: dict[str, set[str]],
     eid: str,
-) -> str:
+) -> tuple[str, set[str]]:
     """Why a referred return is flagged (in an event of `person`): the nearest miss among the
-    rows that show the referral."""
+    rows that show the referral, and for a linkage split the habits of the referral's row and
+    of his rows it was not joined to."""
+    here = set().union(
+        *(set(t["tags"].split(";")) for t in rows if rid_person.get(stored.get(_key(t))) == person)
+    )
     misses = []
+    split_tags: set[str] = set()
     for t in rows:
         if t["referral"] not in WHAT:
             continue
         what = WHAT[t["referral"]]
         tag = next((x for x in t["tags"].split(";") if x in REFERRAL_TAGS), "")
-        k = (t["source"], t["file"], t["record_id"])
-        r = stored.get(k)
+        r = stored.get(_key(t))
         if r is None:
             misses.append((5, f"{what}: the record with the referral is not stored"))
         elif r not in read:
             misses.append((0, f"{what}: not read as a referral" + (f" ({tag})" if tag else "")))
         elif rid_person[r] != person:
             misses.append((4, f"{what}: linkage split him from the record with the referral"))
+            split_tags = here | set(t["tags"].split(";"))
         elif not isinstance(read[r][1], str):
             early = f"{what}: dated over {REGISTERED_LATE_DAYS} days before his first return in the store"
             misses.append((1, early + (f" ({tag})" if tag else "")))
@@ -249,7 +267,10 @@ def _why_flagged(
                 if own
                 else (2, f"{what}: counted for another return of his")
             )
-    return min(misses)[1] if misses else "no row shows the referral (truth)"
+    if not misses:
+        return "no row shows the referral (truth)", set()
+    best = min(misses)[1]
+    return best, split_tags if best.endswith("the record with the referral") else set()
 
 
 def _why_missing(
@@ -257,36 +278,44 @@ def _why_missing(
 ) -> str:
     """Why an unreferred return is not flagged: whose referral covered the event(s) it is in.
 
-    where: each true return -> the store persons its records are in."""
+    where: each true return -> the store persons its records are in. With the reason, the
+    truth row of the other man whose referral covered it (for how the two are related)."""
     reasons = []
     for e in events:
         refs = refs_of_event.get(e, [])
         if not refs:
-            reasons.append((3, "not past the grace period, or no date"))
+            reasons.append((3, "not past the grace period, or no date", None))
             continue
-        best = (9, "")
+        best: tuple[int, str, dict | None] = (9, "", None)
         for r in refs:
             t = rid_truth.get(r)
             if t is None:
-                cand = (8, "a referral on a record the truth does not know")
+                cand = (8, "a referral on a record the truth does not know", None)
             elif t["episode_id"] == eid:
                 tag = next((x for x in t["tags"].split(";") if x in REFERRAL_TAGS), "")
                 cand = (
                     0,
                     f"a no-referral value read as a referral ({t['source']}{', ' + tag if tag else ''})",
+                    None,
                 )
             elif t["person_id"] == ep["person_id"] and len(where[t["episode_id"]]) > 1:
-                cand = (1, "his other return's referral (linkage split that return) counted for this one")
+                cand = (
+                    1,
+                    "his other return's referral (linkage split that return) counted for this one",
+                    None,
+                )
             elif t["person_id"] == ep["person_id"]:
                 cand = (
                     1,
                     "his other return's referral (that return has no event of its own) counted for this one",
+                    None,
                 )
             else:
-                cand = (2, "merged with another man's referral")
-            best = min(best, cand)
+                cand = (2, "merged with another man's referral", t)
+            best = min(best, cand, key=lambda c: c[0])
         reasons.append(best)
-    return max(reasons)[1]
+    worst = max(reasons, key=lambda c: c[0])
+    return worst[1], worst[2]
 
 
 def report(sc: Scores, data: Path, seconds: float | None) -> None:
@@ -315,6 +344,12 @@ def report(sc: Scores, data: Path, seconds: float | None) -> None:
     print("\nnot flagged though unreferred, by whose referral covered it")
     for k, n in sc.fn_kinds.most_common():
         print(f"  {k:<90} {n:>6,}  {n / max(1, sc.fn):6.1%}")
+    print("\nwrong flags from a linkage split, by the first habit his rows show (as score.py's missed links)")
+    for k, n in sc.split_habits.most_common():
+        print(f"  {k:<90} {n:>6,}")
+    print("\nmissing flags from a merge, by how he and the man whose referral covered him are related")
+    for k, n in sc.merged_with.most_common():
+        print(f"  {k:<90} {n:>6,}")
     print("\nby kind of return")
     for g in sorted(sc.by_return, key=lambda g: (g != "all returns", g)):
         print(sc.line(g, sc.by_return[g]))
