@@ -140,7 +140,8 @@ def test_ngo_statuses_typed_another_way(store: Settings, tmp_path: Path) -> None
 
 def test_ministry_remarks_of_a_referral_and_of_none(store: Settings, tmp_path: Path) -> None:
     """A remark that he was sent on to an organisation is a referral; one that says not yet
-    (មិនទាន់...បញ្ជូន), that he was sent home (បញ្ជូនមកវិញ) or nothing of it is not."""
+    (មិនទាន់...បញ្ជូន, pending), that he was sent home (បញ្ជូនមកវិញ), a reference number or
+    nothing of it is not."""
     khmer = [
         ("ហាក់", "សុគុណ"),
         ("ឡេង", "សាមឿន"),
@@ -148,9 +149,13 @@ def test_ministry_remarks_of_a_referral_and_of_none(store: Settings, tmp_path: P
         ("ចេង", "សារ៉ាត់"),
         ("ម៉ែន", "ម៉េងលី"),
         ("ឈុន", "ហេងលី"),
+        ("ខន", "ស៊ីថា"),
+        ("ស្រេង", "ពុទ្ធី"),
+        ("ផល", "រស្មី"),
     ]
-    said = ["បានបញ្ជូនទៅអង្គការហាកា", "Referred to LSCW", "មិនទាន់បញ្ជូន", "មិនទាន់បានបញ្ជូនទៅអង្គការ",
-            "ត្រូវបានបញ្ជូនមកវិញ", "សុខភាពខ្សោយ"]  # fmt: skip
+    said = ["បានបញ្ជូនទៅអង្គការហាកា", "Referred to LSCW", "ref. Hagar", "មិនទាន់បញ្ជូន",
+            "មិនទាន់បានបញ្ជូនទៅអង្គការ", "ត្រូវបានបញ្ជូនមកវិញ", "សុខភាពខ្សោយ", "ref KH-IOM-2015-0457",
+            "referral pending"]  # fmt: skip
     rows = [
         mosvy_row(
             str(i + 1), fam, giv, "១០/០៣/២០២៥", age=str(25 + 3 * i), phone=f"01{i} 77{i} 88{i}", remarks=r
@@ -162,9 +167,9 @@ def test_ministry_remarks_of_a_referral_and_of_none(store: Settings, tmp_path: P
     st = statuses(store, "list.xlsx")
     assert len({s["person_id"] for s in st.values()}) == len(said)
     referred = {rid for rid, s in st.items() if s["referred"]}
-    assert len(referred) == 2
+    assert referred == {"1", "2", "3"}
     assert all(st[r]["referral_how"] == "remark on the list" for r in referred)
-    assert len(flagged(store, "list.xlsx")) == 4
+    assert flagged(store, "list.xlsx") == {"4", "5", "6", "7", "8", "9"}
 
 
 def test_a_referral_beside_its_return_counts_for_it_whatever_its_date(
