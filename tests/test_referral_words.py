@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from linkage.ingest.load import Ingestor
 from linkage.match.linker import link
-from linkage.referral.flags import event_status
+from linkage.referral.flags import event_status, summary_counts
 from linkage.settings import Settings, load_settings
 from linkage.sources import MappingError, load_mapping
 from linkage.store.db import dispose_engines, migrate, session_scope
@@ -116,26 +116,27 @@ def test_referred_to_in_other_words_and_words_for_none(store: Settings, tmp_path
 def test_ngo_statuses_typed_another_way(store: Settings, tmp_path: Path) -> None:
     """'Closed (Referred)', 'closed/referred', 'Under follow-up', 'Referred' and Khmer
     statuses (សកម្ម active, បិទ-បញ្ជូនបន្ត closed and referred on) keep the case; 'Case
-    closed' and 'បិទ' (closed) are partial assistance, flagged with that reason."""
+    closed' and 'បិទ' (closed) are partial assistance, flagged with that reason; a status no
+    setting names ('On hold') is flagged, and the reason and the counts say so."""
     said = ["Closed (Referred)", "closed/referred", "Under follow-up", "Referred", "សកម្ម",
-            "បិទ-បញ្ជូនបន្ត", "Case closed", "បិទ"]  # fmt: skip
+            "បិទ-បញ្ជូនបន្ត", "Case closed", "បិទ", "On hold"]  # fmt: skip
+    men = ["OUDOM LOCH", "PANHA YI", "BUNTHAN NOP", "SAMPHORS SUON", "KIMLENG HONG", "SOKLY EK",
+           "CHANNA OM", "VATHANA LAY", "SOCHEAT TAN"]  # fmt: skip
     rows = [
         ngo_row(
-            f"N{i}",
-            name,
-            "-".join(reversed(dob.split("/"))),
-            "2025-04-02",
-            status,
-            phone=f"088 {i}{i}{i} 45{i}{i}",
+            f"N{i}", name, f"19{80 + i}-0{1 + i}-1{i}", "2025-04-02", status, phone=f"088 {i}{i}{i} 45{i}{i}"
         )
-        for i, ((name, dob), status) in enumerate(zip(MEN, said, strict=False))
+        for i, (name, status) in enumerate(zip(men, said, strict=True))
     ]
     write(tmp_path / "l" / "ngo-hagar" / "cases.csv", ngo_csv(rows))
     load(store, tmp_path / "l")
     st = statuses(store, "cases.csv")
     assert len({s["person_id"] for s in st.values()}) == len(said)
-    assert flagged(store, "cases.csv") == {"N6", "N7"}
+    assert flagged(store, "cases.csv") == {"N6", "N7", "N8"}
     assert all("NGO case closed without referral" in st[r]["reason"] for r in ("N6", "N7"))
+    assert "an NGO case status here is none the settings name" in st["N8"]["reason"]
+    with session_scope(store) as s:
+        assert summary_counts(event_status(s, store, AS_OF))["flagged_status_unknown"] == 1
 
 
 def test_ministry_remarks_of_a_referral_and_of_none(store: Settings, tmp_path: Path) -> None:

@@ -118,6 +118,19 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
             }
         )
     )
+    # A status no setting names ('Open', 'On hold', a new NGO's words) counts for nothing,
+    # and says so: a list we did not make must not turn its referrals into flags unseen.
+    unknown = records[status.ne("") & ~status.isin(rules.statuses + rules.partial_statuses)]
+    rows.append(
+        pd.DataFrame(
+            {
+                "record_id": unknown["record_id"],
+                "kind": "unknown_status",
+                "how": "NGO case status the settings do not name",
+                "date": unknown["intake_date"],
+            }
+        )
+    )
     for source, (yes, no) in rules.remark_regexes().items():
         remarks = records["remarks"].where(records["source"] == source).fillna("")
         said = remarks.map(lambda t, yes=yes, no=no: bool(yes.search(t)) and not (no and no.search(t)))
@@ -214,7 +227,8 @@ def event_status(
         records = load_event_records(session)
     if records.empty:
         empty = pd.DataFrame(columns=STATUS_COLUMNS)
-        return empty.astype({"flagged": bool, "referred": bool, "partial": bool, "referred_before": bool})
+        flags = ("flagged", "referred", "partial", "status_unknown", "referred_before")
+        return empty.astype(dict.fromkeys(flags, bool))
     cutoff = pd.Timestamp(as_of)
     events = _returns_until(records, cutoff)
     evidence = referral_evidence(records, rules)
@@ -224,13 +238,14 @@ def event_status(
     waiting = _awaiting_review(session, records, evidence)
     events["review_pairs"] = [sorted(waiting.get(p, [])) for p in events["person_id"]]
     events["reason"] = [
-        _reason(src, part, bool(before), pairs if flagged else [])
-        for src, part, before, pairs, flagged in zip(
+        _reason(src, part, bool(before), pairs if flagged else [], bool(unknown))
+        for src, part, before, pairs, flagged, unknown in zip(
             events["sources"],
             events["partial"],
             events["referred_before"],
             events["review_pairs"],
             events["flagged"],
+            events["status_unknown"],
             strict=True,
         )
     ]
@@ -269,11 +284,13 @@ def _with_referrals(events: pd.DataFrame, evidence: pd.DataFrame, records: pd.Da
         .agg(referral_how=("how", "first"), referral_date=("date", "first"))
     )
     partial = set(assigned.loc[assigned["kind"] == "partial", "event_id"].dropna())
+    unknown = set(assigned.loc[assigned["kind"] == "unknown_status", "event_id"].dropna())
     events = events.merge(first_ref, left_on="event_id", right_index=True, how="left")
     events["referred"] = events["referral_how"].notna()
     first_referred = events[events["referred"]].groupby("person_id")["return_date"].min()
     earlier = events["person_id"].map(first_referred) < events["return_date"]
     events["partial"] = events["event_id"].isin(partial) & ~events["referred"]
+    events["status_unknown"] = events["event_id"].isin(unknown) & ~events["referred"]
     events["referred_before"] = earlier.fillna(False).astype(bool)
     return events
 
@@ -304,6 +321,7 @@ STATUS_COLUMNS = [
     "referral_date",
     "referred",
     "partial",
+    "status_unknown",
     "referred_before",
     "days_since_return",
     "flagged",
@@ -321,7 +339,13 @@ def _lists_phrase(sources: list[str]) -> str:
     return "on " + ", ".join(labels[:-1]) + f" and {labels[-1]} lists"
 
 
-def _reason(sources: list[str], partial: bool, referred_before: bool, review_pairs: list[int]) -> str:
+def _reason(
+    sources: list[str],
+    partial: bool,
+    referred_before: bool,
+    review_pairs: list[int],
+    status_unknown: bool = False,
+) -> str:
     where = _lists_phrase(sources)
     if partial:
         why = f"{where}; NGO case closed without referral"
@@ -329,6 +353,8 @@ def _reason(sources: list[str], partial: bool, referred_before: bool, review_pai
         why = f"{where}; referred after an earlier return, not after this one"
     else:
         why = f"{where}; no referral found in any list"
+    if status_unknown:
+        why += "; an NGO case status here is none the settings name (referral_statuses, partial_statuses)"
     if review_pairs:
         which = ", ".join(str(p) for p in review_pairs)
         why += f"; a referral on another record may be his: review pair {which} awaits a decision"
@@ -361,5 +387,6 @@ def summary_counts(status: pd.DataFrame) -> dict[str, int]:
         "returns_without_date": int((~status["return_known"]).sum()),
         "flagged": int(status["flagged"].sum()),
         "flagged_partial_assistance": int((status["flagged"] & status["partial"]).sum()),
+        "flagged_status_unknown": int((status["flagged"] & status["status_unknown"]).sum()),
         "persons_flagged": int(status.loc[status["flagged"], "person_id"].nunique()),
     }
