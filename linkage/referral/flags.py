@@ -132,9 +132,9 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
         )
     )
     for source, (yes, no) in rules.remark_regexes().items():
-        remarks = records["remarks"].where(records["source"] == source).fillna("")
+        remarks = records.loc[records["source"] == source, "remarks"].dropna()
         said = remarks.map(lambda t, yes=yes, no=no: bool(yes.search(t)) and not (no and no.search(t)))
-        sub = records[said.astype(bool)]
+        sub = records.loc[said.index[said.astype(bool)]]
         rows.append(
             pd.DataFrame(
                 {

@@ -4,7 +4,7 @@ Why a module of its own: every desk writes a referral its own way ('Closed (Refe
 'closed/referred', 'សកម្ម'; 'N/A', '--', 'ទេ' or 'No referral' for none; a ministry remark
 'បានបញ្ជូនទៅអង្គការ...' or 'មិនទាន់បញ្ជូន', not yet), and a flag is wrong whenever one of
 them is misread. The words are settings and mappings; the reading (case, separators, word
-order, a negation) is here, once, for the flags and the report alike.
+order, a negation) is here, once, for every flag and so for the weekly report.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def words(text: object) -> list[str]:
 
 
 def status_key(text: object) -> str:
-    """A case status as its words in order, fillers dropped: 'Closed - Referred',
+    """A case status as its words, sorted, fillers dropped: 'Closed - Referred',
     'closed_referred', 'Closed (Referred)', 'Referred/Closed' -> 'closed-referred'."""
     return "-".join(sorted(w for w in words(text) if w not in _STATUS_FILLERS))
 
