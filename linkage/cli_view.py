@@ -70,6 +70,7 @@ def flag_table(run) -> Table:
             ("unreferred, still within the grace period", c["returns_within_grace"]),
             ("[bold]unreferred past the grace period (open flags)[/]", run.open),
             ("  of which an NGO case closed without referral", c["flagged_partial_assistance"]),
+            ("  of which an NGO case status no setting names", c["flagged_status_unknown"]),
             ("flags opened by this run", run.opened),
             ("flags closed by this run", run.closed),
             ("returns known only from an NGO intake date", c["returns_without_date"]),

@@ -38,10 +38,24 @@ class Settings:
     data_docs: bool = True  # render each validation into <home>/data_docs/ (values stripped)
     # Referral flags
     grace_days: int = 30
-    referral_statuses: tuple[str, ...] = ("active", "follow-up", "closed-referred")
-    partial_statuses: tuple[str, ...] = ("closed",)
+    # NGO case statuses, read without case, punctuation, word order or 'case'/'under' around
+    # them (linkage/referral/rules.py): 'Closed (Referred)' is closed-referred; Khmer too
+    # (សកម្ម active, តាមដាន follow-up, បិទ-បញ្ជូនបន្ត closed and referred on, បិទ closed)
+    referral_statuses: tuple[str, ...] = (
+        "active",
+        "follow-up",
+        "closed-referred",
+        "referred",
+        "សកម្ម",
+        "តាមដាន",
+        "បិទ-បញ្ជូនបន្ត",
+        "បញ្ជូនបន្ត",
+    )
+    partial_statuses: tuple[str, ...] = ("closed", "បិទ")
     # IOM referred_to: "*" counts any organisation named; else substrings that count.
     referral_organisations: tuple[str, ...] = ("*",)
+    # ... except these words for none (read without case or punctuation: 'N/A' is 'n/a'), and
+    # any value that starts with a negation (no, not, non, nil, never; មិន, គ្មាន, អត់)
     non_referral_values: tuple[str, ...] = (
         "none",
         "n/a",
@@ -55,6 +69,8 @@ class Settings:
         "refused",
         "declined",
         "unknown",
+        "ទេ",  # no
+        "រង់ចាំ",  # waiting
     )
     # Linkage: bands by match probability, blocking and clustering caps, return window
     link_threshold: float = 0.99994  # about 14 bits of evidence against chance

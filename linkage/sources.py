@@ -77,6 +77,8 @@ class SourceMapping:
     # record fields whose values identify a row when its id does not (a row number that moves
     # when a list is re-saved): the record key is their hash, so a re-saved list adds nothing
     content_key: tuple[str, ...] = ()
+    # remark patterns that say there was no referral (yet): they win over referral_remarks
+    non_referral_remarks: tuple[str, ...] = ()
     # whose address the place columns hold: "origin" (the village he left: return lists) or
     # "current" (where he lives now: case files); a current address that differs from a
     # home of origin says nothing against one man
@@ -131,6 +133,14 @@ def load_mapping(path: Path) -> SourceMapping:
         missing = sorted(set(_as_tuple(data.get(key))) - set(fields))
         if missing:
             raise MappingError(f"{path.name}: {key} names fields not mapped: {missing}")
+    for key in ("referral_remarks", "non_referral_remarks"):
+        for pattern in _as_tuple(data.get(key)):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise MappingError(
+                    f"{path.name}: {key} holds a pattern that is no regular expression ({exc.msg})"
+                ) from exc
     content_key = _as_tuple(data.get("content_key"))
     from linkage.store.models import Record  # the fields a key can use are the record's
 
@@ -154,6 +164,7 @@ def load_mapping(path: Path) -> SourceMapping:
         name_order=order,
         khmer_fields=_as_tuple(data.get("khmer_fields")),
         referral_remarks=_as_tuple(data.get("referral_remarks")),
+        non_referral_remarks=_as_tuple(data.get("non_referral_remarks")),
         path=path,
         version=hashlib.sha256(raw_bytes).hexdigest()[:12],
         options=dict(data.get("options") or {}),

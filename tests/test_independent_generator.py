@@ -91,3 +91,41 @@ def test_same_seed_same_lists(lists: Path, tmp_path: Path) -> None:
         assert (tmp_path / path.relative_to(lists)).read_bytes() == path.read_bytes()
     generate(tmp_path, records=160, seed=8, by_year=False)
     assert (tmp_path / "truth.csv").read_bytes() != (lists / "truth.csv").read_bytes()
+
+
+def test_episodes_say_which_returns_were_referred(lists: Path) -> None:
+    """episodes.csv holds each written return once, referred exactly when one of its rows
+    shows a referral (truth.csv's referral column)."""
+    truth = _truth(lists)
+    with (lists / "episodes.csv").open(encoding="utf-8", newline="") as fh:
+        episodes = {e["episode_id"]: e for e in csv.DictReader(fh)}
+    assert set(episodes) == {t["episode_id"] for t in truth}
+    shown: dict[str, set[str]] = {}
+    for t in truth:
+        shown.setdefault(t["episode_id"], set()).add(t["referral"])
+    for eid, kinds in shown.items():
+        referred = kinds & {"iom", "ngo", "remark"}
+        assert episodes[eid]["referred"] == str(int(bool(referred))), eid
+        assert episodes[eid]["referral_kinds"] == ";".join(sorted(referred))
+    assert {"0", "1"} <= {e["referred"] for e in episodes.values()}
+
+
+def test_referral_variants_ingest_without_quarantine(tmp_path: Path) -> None:
+    """Referrals written the other desks' ways ('--', Khmer, dates in other formats, other
+    statuses) are all read by the real ingest: the variation costs flags, never rows."""
+    from indep.rates import parse_rates
+
+    out = tmp_path / "lists"
+    generate(out, records=300, seed=5, rates=parse_rates(["referral_variant=0.6"]), by_year=False)
+    tags = Counter(tag for t in _truth(out) for tag in t["tags"].split(";") if tag)
+    for habit in ("referral_org_variant", "referral_date_format", "no_referral_word", "status_variant"):
+        assert tags[habit] > 0, habit
+    settings = load_settings(home=tmp_path / "home", db_url="", data_docs=False)
+    migrate(settings)
+    try:
+        with Ingestor(settings) as ingestor:
+            results = [ingestor.ingest_path(p) for p in sorted((out / "landing").rglob("*.*"))]
+    finally:
+        dispose_engines()
+    for r in results:
+        assert (r.status, r.rows_quarantined) == ("ingested", 0), r.file_name

@@ -135,16 +135,17 @@ def test_formula_cell_quarantined(settings: Settings, tmp_path: Path) -> None:
 
 def test_formulas_behind_spaces_and_signs_quarantined_phones_kept(settings: Settings, tmp_path: Path) -> None:
     """A formula may hide behind white space (a non-breaking space too); a phone starting
-    with + and a digit is a value, not a formula."""
+    with + and a digit is a value, not a formula, and so is '--' written for "no referral"."""
     rows = [
         iom_row("G1", name="  =1+1"),
         iom_row("G2", name="\u00a0@SUM(A1)"),
         iom_row("G3", name="-A1"),
         iom_row("G4", phone="+855 12 345 678"),
         iom_row("G5", name="DARA SOK"),
+        iom_row("G6", referred_to="--"),
     ]
     r = ingest(settings, write(tmp_path / "g.csv", iom_csv(rows)))
-    assert (r.rows_loaded, r.rows_quarantined) == (2, 3)
+    assert (r.rows_loaded, r.rows_quarantined) == (3, 3)
     assert quarantine_rules(settings) == {2: "formula", 3: "formula", 4: "formula"}
 
 

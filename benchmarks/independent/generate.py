@@ -8,7 +8,8 @@ domain notes only, to be a test bed we did not tune against (issue 18).
     .venv/bin/python benchmarks/independent/generate.py --records 40000 --rate brothers=0.3 -o ...
 
 Writes <out>/landing/<source>/* (ready for `survivor-link run <out>`), <out>/truth.csv (record
--> true person, return, family, batch and the habits that shaped the row) and <out>/persons.csv.
+-> true person, return, family, batch, the habits that shaped the row and the referral it
+shows), <out>/persons.csv and <out>/episodes.csv (each return: referred or not, from its rows).
 Seeded and deterministic: the same arguments give the same rows (CSV files byte for byte;
 a workbook's zip entries carry the time they were written).
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from indep.lists import write_lists, write_persons, write_truth  # noqa: E402
+from indep.lists import write_episodes, write_lists, write_persons, write_truth  # noqa: E402
 from indep.people import generate_population  # noqa: E402
 from indep.rates import DEFAULT_RATES, parse_rates  # noqa: E402
 
@@ -50,6 +51,7 @@ def generate(out: Path, records: int, seed: int, rates: dict[str, float] | None 
     written = write_lists(pop, out, rng, r, by_year)
     write_truth(written, out)
     write_persons(pop, out)
+    write_episodes(pop, written, out)
     return {
         "records": len(written),
         "persons": len({w.episode.person.pid for w in written}),

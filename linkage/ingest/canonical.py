@@ -129,6 +129,7 @@ PLACE_FIELDS = ("province", "district", "commune", "village")
 PLAIN_FIELDS = ("sector", "batch_id", "referred_to", "referral_source", "case_manager", "services", "remarks")
 _AGE = re.compile(r"^(\d{1,3})(?:\.0+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?$")
 _PLUS_DIGIT = re.compile(r"^\s*\+\d")
+_DASHES = re.compile(r"^\s*-+\s*$")  # '--' written for "none": no formula a spreadsheet would run
 
 
 def spread(values: Sequence[Any], fn: Callable[[Any], Any]) -> list[Any]:
@@ -159,10 +160,10 @@ def _has_surrogate(text: str) -> bool:
 
 
 def _is_formula(text: str) -> bool:
-    """=SUM(..), @.., +A1 or -A1 start a formula; +855.. is a phone number."""
+    """=SUM(..), @.., +A1 or -A1 start a formula; +855.. is a phone number, '--' a blank."""
     if text[:1] not in _FORMULA_FIRST and not text[:1].isspace():  # most cells: no regex needed
         return False
-    return bool(FORMULA_START.match(text)) and not _PLUS_DIGIT.match(text)
+    return bool(FORMULA_START.match(text)) and not _PLUS_DIGIT.match(text) and not _DASHES.match(text)
 
 
 def _name_parts(key: tuple[str, ...], default_order: str) -> tuple[str | None, ...]:

@@ -9,20 +9,21 @@ the history (opened, closed, why) of what these computations found.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linkage.referral.rules import ReferralRules, status_key
 from linkage.settings import Settings
-from linkage.sources import load_mappings
 from linkage.store.models import CandidatePair, Delivery, PersonRecord, Record, ReturnEvent
 
-# A referral dated a little before the recorded return still follows it (lists disagree
-# on the return date by a few days).
+# An NGO intake dated a little before the recorded return still follows it (lists disagree
+# on the return date by a few days, and a return may be registered a day or two late).
 SLACK_DAYS = 7
+# An intake dated before his first recorded return counts for it when that return was
+# registered at most this many days after the intake.
+REGISTERED_LATE_DAYS = 30
 SOURCE_LABELS = {"iom": "IOM", "mosvy": "MoSVY"}
 
 
@@ -32,13 +33,6 @@ def source_label(source: str) -> str:
     if source.startswith("ngo-"):
         return f"NGO {source[4:]}"
     return source
-
-
-def _status_key(text: object) -> str:
-    """'Closed - Referred', 'closed_referred', 'Follow up' -> 'closed-referred', 'follow-up'."""
-    if not isinstance(text, str):
-        return ""
-    return re.sub(r"[\s_\-]+", "-", text.strip().lower()).strip("-")
 
 
 def days_band(days: int, grace_days: int) -> str:
@@ -54,36 +48,6 @@ def days_band(days: int, grace_days: int) -> str:
 
 def band_order(grace_days: int) -> list[str]:
     return [f"{grace_days + 1}-90", "91-180", "181-365", "over 365"]
-
-
-@dataclass(frozen=True)
-class ReferralRules:
-    """What counts as a referral to long-term case management (all settings)."""
-
-    organisations: tuple[str, ...]
-    non_referral_values: tuple[str, ...]
-    statuses: tuple[str, ...]
-    partial_statuses: tuple[str, ...]
-    remark_patterns: dict[str, tuple[str, ...]]
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ReferralRules:
-        mappings = load_mappings(settings.sources_dir)
-        return cls(
-            organisations=tuple(o.lower() for o in settings.referral_organisations),
-            non_referral_values=tuple(v.lower() for v in settings.non_referral_values),
-            statuses=tuple(_status_key(s) for s in settings.referral_statuses),
-            partial_statuses=tuple(_status_key(s) for s in settings.partial_statuses),
-            remark_patterns={m.source: m.referral_remarks for m in mappings.values() if m.referral_remarks},
-        )
-
-    def counts_as_referral(self, referred_to: object) -> bool:
-        if not isinstance(referred_to, str) or not referred_to.strip():
-            return False
-        org = referred_to.strip().lower()
-        if org in self.non_referral_values:
-            return False
-        return "*" in self.organisations or any(o in org for o in self.organisations)
 
 
 def load_event_records(session: Session) -> pd.DataFrame:
@@ -131,7 +95,7 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
             }
         )
     )
-    status = records["case_status"].map(_status_key)
+    status = records["case_status"].map(status_key)
     case = records[status.isin(rules.statuses)]
     rows.append(
         pd.DataFrame(
@@ -154,9 +118,23 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
             }
         )
     )
-    for source, patterns in rules.remark_patterns.items():
-        regex = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-        sub = records[(records["source"] == source) & records["remarks"].fillna("").str.contains(regex)]
+    # A status no setting names ('Open', 'On hold', a new NGO's words) counts for nothing,
+    # and says so: a list we did not make must not turn its referrals into flags unseen.
+    unknown = records[status.ne("") & ~status.isin(rules.statuses + rules.partial_statuses)]
+    rows.append(
+        pd.DataFrame(
+            {
+                "record_id": unknown["record_id"],
+                "kind": "unknown_status",
+                "how": "NGO case status the settings do not name",
+                "date": unknown["intake_date"],
+            }
+        )
+    )
+    for source, (yes, no) in rules.remark_regexes().items():
+        remarks = records.loc[records["source"] == source, "remarks"].dropna()
+        said = remarks.map(lambda t, yes=yes, no=no: bool(yes.search(t)) and not (no and no.search(t)))
+        sub = records.loc[said.index[said.astype(bool)]]
         rows.append(
             pd.DataFrame(
                 {
@@ -173,26 +151,41 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
 
 
 def _assign_to_events(evidence: pd.DataFrame, records: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
-    """Evidence counts for the return it follows: the latest return on or before its date.
+    """Evidence counts for the return it follows.
 
-    Undated evidence counts for the return its record belongs to.
+    A referral on a return's own row (IOM's referred_to beside its date of return, a remark
+    on the ministry's row) is that return's, whatever its date: a referral dated before the
+    return it sits beside is a slip in one of the two dates. An NGO intake, which gives no
+    return date, counts for the latest return on or before its date (or, dated before his
+    first return, for that return if it came at most REGISTERED_LATE_DAYS later); undated,
+    for the return its record belongs to.
     """
-    ev = evidence.merge(records[["record_id", "person_id", "event_id"]], on="record_id", how="left")
-    dated = ev[ev["date"].notna()].copy()
-    undated = ev[ev["date"].isna()].copy()
-    ev_sorted = events[["person_id", "event_id", "return_date"]].dropna(subset=["return_date"])
-    ev_sorted = ev_sorted.assign(start=ev_sorted["return_date"] - pd.Timedelta(days=SLACK_DAYS))
-    ev_sorted = ev_sorted.sort_values("start")
-    dated = dated.sort_values("date")
-    matched = pd.merge_asof(
-        dated.drop(columns=["event_id"]),
-        ev_sorted[["person_id", "event_id", "start"]],
-        left_on="date",
-        right_on="start",
-        by="person_id",
-        direction="backward",
-    ).drop(columns=["start"])
-    return pd.concat([matched, undated], ignore_index=True)
+    ev = evidence.merge(
+        records[["record_id", "person_id", "event_id", "return_date"]], on="record_id", how="left"
+    )
+    own = ev["date"].isna() | ev["return_date"].notna()
+    dated = ev[~own].drop(columns=["return_date"]).copy()
+    at_own = ev[own].drop(columns=["return_date"])
+    returns = events[["person_id", "event_id", "return_date"]].dropna(subset=["return_date"])
+    returns = returns.assign(start=returns["return_date"] - pd.Timedelta(days=SLACK_DAYS))
+    returns = returns.sort_values("start")[["person_id", "event_id", "start"]]
+    dated = dated.sort_values("date").drop(columns=["event_id"])
+    by_date = dict(left_on="date", right_on="start", by="person_id")
+    matched = pd.merge_asof(dated, returns, direction="backward", **by_date)
+    # Before his first return: the return was registered late (a provincial office weeks
+    # after the border); the intake follows that return if it comes soon enough.
+    early = matched["event_id"].isna()
+    if early.any():
+        first = pd.merge_asof(
+            matched[early].drop(columns=["event_id"]),
+            returns,
+            direction="forward",
+            tolerance=pd.Timedelta(days=REGISTERED_LATE_DAYS - SLACK_DAYS),
+            **by_date,
+        )
+        matched = pd.concat([matched[~early], first], ignore_index=True)
+    matched = matched.drop(columns=["start"])
+    return pd.concat([matched, at_own], ignore_index=True)
 
 
 def _awaiting_review(session: Session, records: pd.DataFrame, evidence: pd.DataFrame) -> dict[str, list[int]]:
@@ -234,7 +227,8 @@ def event_status(
         records = load_event_records(session)
     if records.empty:
         empty = pd.DataFrame(columns=STATUS_COLUMNS)
-        return empty.astype({"flagged": bool, "referred": bool, "partial": bool, "referred_before": bool})
+        flags = ("flagged", "referred", "partial", "status_unknown", "referred_before")
+        return empty.astype(dict.fromkeys(flags, bool))
     cutoff = pd.Timestamp(as_of)
     events = _returns_until(records, cutoff)
     evidence = referral_evidence(records, rules)
@@ -244,13 +238,14 @@ def event_status(
     waiting = _awaiting_review(session, records, evidence)
     events["review_pairs"] = [sorted(waiting.get(p, [])) for p in events["person_id"]]
     events["reason"] = [
-        _reason(src, part, bool(before), pairs if flagged else [])
-        for src, part, before, pairs, flagged in zip(
+        _reason(src, part, bool(before), pairs if flagged else [], bool(unknown))
+        for src, part, before, pairs, flagged, unknown in zip(
             events["sources"],
             events["partial"],
             events["referred_before"],
             events["review_pairs"],
             events["flagged"],
+            events["status_unknown"],
             strict=True,
         )
     ]
@@ -289,11 +284,13 @@ def _with_referrals(events: pd.DataFrame, evidence: pd.DataFrame, records: pd.Da
         .agg(referral_how=("how", "first"), referral_date=("date", "first"))
     )
     partial = set(assigned.loc[assigned["kind"] == "partial", "event_id"].dropna())
+    unknown = set(assigned.loc[assigned["kind"] == "unknown_status", "event_id"].dropna())
     events = events.merge(first_ref, left_on="event_id", right_index=True, how="left")
     events["referred"] = events["referral_how"].notna()
     first_referred = events[events["referred"]].groupby("person_id")["return_date"].min()
     earlier = events["person_id"].map(first_referred) < events["return_date"]
     events["partial"] = events["event_id"].isin(partial) & ~events["referred"]
+    events["status_unknown"] = events["event_id"].isin(unknown) & ~events["referred"]
     events["referred_before"] = earlier.fillna(False).astype(bool)
     return events
 
@@ -324,6 +321,7 @@ STATUS_COLUMNS = [
     "referral_date",
     "referred",
     "partial",
+    "status_unknown",
     "referred_before",
     "days_since_return",
     "flagged",
@@ -341,7 +339,13 @@ def _lists_phrase(sources: list[str]) -> str:
     return "on " + ", ".join(labels[:-1]) + f" and {labels[-1]} lists"
 
 
-def _reason(sources: list[str], partial: bool, referred_before: bool, review_pairs: list[int]) -> str:
+def _reason(
+    sources: list[str],
+    partial: bool,
+    referred_before: bool,
+    review_pairs: list[int],
+    status_unknown: bool = False,
+) -> str:
     where = _lists_phrase(sources)
     if partial:
         why = f"{where}; NGO case closed without referral"
@@ -349,6 +353,8 @@ def _reason(sources: list[str], partial: bool, referred_before: bool, review_pai
         why = f"{where}; referred after an earlier return, not after this one"
     else:
         why = f"{where}; no referral found in any list"
+    if status_unknown:
+        why += "; an NGO case status here is none the settings name (referral_statuses, partial_statuses)"
     if review_pairs:
         which = ", ".join(str(p) for p in review_pairs)
         why += f"; a referral on another record may be his: review pair {which} awaits a decision"
@@ -381,5 +387,6 @@ def summary_counts(status: pd.DataFrame) -> dict[str, int]:
         "returns_without_date": int((~status["return_known"]).sum()),
         "flagged": int(status["flagged"].sum()),
         "flagged_partial_assistance": int((status["flagged"] & status["partial"]).sum()),
+        "flagged_status_unknown": int((status["flagged"] & status["status_unknown"]).sum()),
         "persons_flagged": int(status.loc[status["flagged"], "person_id"].nunique()),
     }

@@ -19,6 +19,16 @@ import openpyxl
 from indep import places
 from indep.name_data import KH_RETURN_POINTS
 from indep.people import END, START, Episode, Name, Person, Population
+from indep.referrals import (
+    IOM_NO_REFERRAL,
+    IOM_ORGS,
+    MOSVY_REMARKS,
+    NGO_STATUS,
+    referral_of,
+    vary_iom,
+    vary_mosvy,
+    vary_ngo,
+)
 from indep.spelling import khmer_digits, khmer_typo, latin_typo, romanise_variant, split_compound
 
 IOM_COLUMNS = ["iom_case_no", "full_name", "sex", "dob", "age_at_return", "province_of_origin",
@@ -31,7 +41,10 @@ MOSVY_COLUMNS = ["ល.រ", "នាមត្រកូល", "នាមខ្ល�
 NGO_COLUMNS = ["client_id", "name_kh", "name_en", "dob", "sex", "province", "district", "commune", "village",
                "phone", "intake_date", "referral_source", "case_manager", "case_status", "services",
                "last_follow_up_date", "consent_form_signed"]
-TRUTH_COLUMNS = ["source", "file", "record_id", "person_id", "episode_id", "family_id", "batch_id", "tags"]
+TRUTH_COLUMNS = ["source", "file", "record_id", "person_id", "episode_id", "family_id", "batch_id", "tags",
+                 "referral"]
+EPISODE_COLUMNS = ["episode_id", "person_id", "return_date", "return_number", "returns", "batch_id",
+                   "records", "lists", "referred", "referral_kinds", "partial"]
 
 COUNTRY_EN = {"TH": "Thailand", "ID": "Indonesia", "MY": "Malaysia", "MM": "Myanmar", "LA": "Laos",
               "SA": "Saudi Arabia", "FJ": "Fiji", "ZA": "South Africa", "MU": "Mauritius", "SN": "Senegal",
@@ -41,7 +54,6 @@ COUNTRY_KH = {"TH": "ថៃ", "ID": "ឥណ្ឌូណេស៊ី", "MY": "ម
               "KR": "កូរ៉េខាងត្បូង"}
 ENTRY_KH = {"Poipet": "ប៉ោយប៉ែត", "Phnom Penh Airport": "ព្រលានយន្តហោះភ្នំពេញ", "Bavet": "បាវិត",
             "O'Smach": "អូរស្មាច់", "Cham Yeam": "ចាំយាម", "Daung": "ដូង"}
-NGO_STATUS = ["Active", "Follow-up", "Closed", "Closed-Referred"]
 SERVICES = ["medical", "psychosocial", "vocational", "legal", "cash"]
 CASE_MANAGERS = ["Chan Sreymom", "Keo Sophea", "Lim Dalin", "Heng Sokunthea", "Ouk Ratanak", "Meas Bopha"]
 
@@ -277,12 +289,13 @@ def iom_row(ep: Episode, case_no: str, rng: random.Random, r: dict[str, float]) 
         "country_of_exploitation": COUNTRY_EN[b.country], "sector": b.sector, "date_of_return": dmy(ret),
         "point_of_entry": b.point_of_entry, "travel_doc_no": ep.travel_doc or "",
         "phone": phone_text(phone, rng) if phone else "",
-        "referred_to": rng.choice(["Hagar", "LSCW", "DoSVY", "MoSVY"]) if referred
-        else rng.choice(["", "", "none"]),
+        "referred_to": rng.choice(IOM_ORGS) if referred else rng.choice(IOM_NO_REFERRAL),
         "referral_date": dmy(b.date + dt.timedelta(days=rng.randint(0, 20))) if referred else "",
         "consent_to_share": rng.choice(["Y", "Y", "Y", "N"]),
         "batch_id": f"KH-RET-{b.date:%Y%m%d}-{b.bid[1:]}" if b.group else "",
     }
+    if r["referral_variant"] and rng.random() < r["referral_variant"]:  # (no draw at the default 0)
+        vary_iom(row, ret, rng, tags)
     return row, tags
 
 
@@ -344,7 +357,7 @@ def mosvy_row(ep: Episode, n: int, sheet: dict[str, bool], rng: random.Random,
         phone_txt = khmer_digits(phone_txt)
     remark = ""
     if rng.random() < 0.2:
-        remark = rng.choice(["បានបញ្ជូនទៅអង្គការហាកា", "ត្រឡប់មកជាមួយក្រុម", "គ្មានឯកសារ", "សុខភាពខ្សោយ"])
+        remark = rng.choice(MOSVY_REMARKS)
     row = {
         "ល.រ": khmer_digits(str(n)) if sheet["digits"] else n,
         "នាមត្រកូល": family, "នាមខ្លួន": given, "ភេទ": rng.choice(["ប្រុស", "ប្រុស", "ប"]),
@@ -358,6 +371,8 @@ def mosvy_row(ep: Episode, n: int, sheet: dict[str, bool], rng: random.Random,
         "ច្រកព្រំដែន": ENTRY_KH.get(b.point_of_entry, b.point_of_entry),
         "ឈ្មោះឪពុក": father, "អត្តសញ្ញាណប័ណ្ណ": nid, "លេខទូរស័ព្ទ": phone_txt, "ផ្សេងៗ": remark,
     }
+    if r["referral_variant"] and rng.random() < r["referral_variant"]:
+        vary_mosvy(row, rng, tags)
     return row, tags
 
 
@@ -417,6 +432,8 @@ def ngo_row(ep: Episode, client_id: str, rng: random.Random, r: dict[str, float]
         "last_follow_up_date": (intake + dt.timedelta(days=rng.randint(10, 200))).isoformat(),
         "consent_form_signed": rng.choice(["Y", "Y", "N"]),
     }
+    if r["referral_variant"] and rng.random() < r["referral_variant"]:
+        vary_ngo(row, b.date, rng, tags)
     return row, tags
 
 
@@ -521,7 +538,34 @@ def write_truth(written: list[Written], out: Path) -> Path:
         for rec in written:
             ep = rec.episode
             w.writerow([rec.source, rec.file, rec.record_id, ep.person.pid, ep.eid, ep.person.family_id,
-                        ep.batch.bid, ";".join(dict.fromkeys(rec.tags))])
+                        ep.batch.bid, ";".join(dict.fromkeys(rec.tags)), referral_of(rec.source, rec.row)])
+    return path
+
+
+def write_episodes(pop: Population, written: list[Written], out: Path) -> Path:
+    """episodes.csv: every return some list wrote, and whether its rows show a referral.
+
+    Referred means a row of this return shows one (an organisation IOM names, an NGO case it
+    keeps, a ministry remark); 'partial' an NGO case closed without one. Each list writes of
+    the return it is about, so a referral shown for a return is that return's referral."""
+    rows: dict[str, list[Written]] = {}
+    for rec in written:
+        rows.setdefault(rec.episode.eid, []).append(rec)
+    path = out / "episodes.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(EPISODE_COLUMNS)
+        for p in pop.persons:
+            ordered = sorted(p.episodes, key=lambda e: (e.batch.date, e.eid))
+            for number, ep in enumerate(ordered, start=1):
+                recs = rows.get(ep.eid)
+                if not recs:
+                    continue  # on no list: nobody can flag it
+                kinds = [referral_of(r.source, r.row) for r in recs]
+                referred = sorted({k for k in kinds if k and k != "partial"})
+                w.writerow([ep.eid, p.pid, ep.batch.date.isoformat(), number, len(ordered), ep.batch.bid,
+                            len(recs), ";".join(sorted({r.source for r in recs})), int(bool(referred)),
+                            ";".join(referred), int("partial" in kinds and not referred)])
     return path
 
 

@@ -79,6 +79,11 @@ DEFAULT_RATES: dict[str, float] = {
     # office that registers weeks later is a habit to try with --rate mosvy_lag_max=30
     "mosvy_lag_max": 10,
     "return_date_typo": 0.01,
+    # referrals as other desks write them (indep/referrals.py): an organisation in other words
+    # or Khmer, a date in another format or a day or two before the return, 'N/A' or 'ទេ' for
+    # none, a case status typed another way, a ministry remark of a referral or of none yet;
+    # 0 by default, try --rate referral_variant=0.3
+    "referral_variant": 0.0,
 }
 
 
