@@ -652,6 +652,37 @@ def test_a_person_stays_coherent_when_a_third_record_links_two_brothers() -> Non
     assert len(set(one_id.labels.tolist())) == 1
 
 
+def test_births_far_apart_keep_two_groups_apart_where_the_lists_say_so() -> None:
+    """A father and son of one given name chained through a record with no birth (an NGO
+    intake): births 14 years apart are two men whatever the names, on lists whose one man's
+    births are never that far apart (EM's weight for the level is a veto); a year typed with
+    two digits swapped is not; on lists with dates corrupted at random the check is off."""
+    from linkage.match.coherence import WHY_BIRTHS, Identity
+    from linkage.match.engine import births_decide
+    from linkage.match.spec import default_spec
+
+    man = {"family_name": "SOK", "given_name": "PISETH", "district_code": "0110"}
+    rows = [{**man, "birth_year": 1974}, {**man, "birth_year": 1988}, {**man}]
+    frame = build_frame(records(*rows))
+    left, right, prob = np.array([0, 1]), np.array([2, 2]), np.array([0.999999, 0.99999])
+    on = cluster(3, left, right, prob, 0.999, 30, identity=Identity.of(frame, births_alone=True))
+    assert on.labels[0] != on.labels[1] and [why for *_pair, why in on.refused] == [WHY_BIRTHS]
+    off = cluster(3, left, right, prob, 0.999, 30, identity=Identity.of(frame, births_alone=False))
+    assert len(set(off.labels.tolist())) == 1
+    rows[0]["birth_year"] = 1978  # 1987 typed 1978
+    rows[1]["birth_year"] = 1987
+    typed = Identity.of(build_frame(records(*rows)), births_alone=True)
+    assert typed.two_men(0, 1) is None
+
+    spec, far = default_spec(), LEVELS["birth"].index("over 5 years apart")
+    model = MatchModel()
+    model.u["birth"] = np.full(len(LEVELS["birth"]), 1 / len(LEVELS["birth"]))
+    model.m["birth"] = np.r_[1e-8, np.full(len(LEVELS["birth"]) - 1, (1 - 1e-8) / (len(LEVELS["birth"]) - 1))]
+    assert births_decide(model, spec)  # one man's births never that far apart: -24 bits
+    model.m["birth"][far] = 0.06  # FEBRL's corrupted dates: -4 bits
+    assert not births_decide(model, spec)
+
+
 def test_a_pair_a_brother_explains_better_says_so_in_words() -> None:
     from linkage.match.linker import explanation
 

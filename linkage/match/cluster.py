@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from linkage.match.coherence import WHY as TWO_MEN
 from linkage.match.coherence import Identity
 from linkage.match.spec import ClusterSpec, default_spec
 
@@ -293,9 +292,7 @@ class _MergeChecks:
         return None
 
     def coherence(self, a: int, b: int, ma: list[int], mb: list[int]) -> str | None:
-        if self.identity is not None and self.identity.apart(ma, mb, linked=(a, b)):
-            return TWO_MEN
-        return None
+        return self.identity.apart(ma, mb, linked=(a, b)) if self.identity is not None else None
 
     def compared(self, ma: list[int], mb: list[int]) -> str | None:
         q = self.scored.between(ma, mb)

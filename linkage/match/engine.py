@@ -18,7 +18,7 @@ import pandas as pd
 from linkage.match.blocking import BlockingStats, block_keys, candidate_pairs
 from linkage.match.cluster import ClusterOutcome, cluster, review_pairs
 from linkage.match.coherence import Identity
-from linkage.match.compare import compare, forget_views, one_list_one_return
+from linkage.match.compare import LEVELS, compare, forget_views, one_list_one_return
 from linkage.match.frame import build_frame
 from linkage.match.model import MatchModel
 from linkage.match.mutual import mutual_best
@@ -182,8 +182,11 @@ def group(
     spec: ModelSpec,
     initial: np.ndarray | None = None,
     decisions: Decisions | None = None,
+    model: MatchModel | None = None,
 ) -> ClusterOutcome:
-    """Persons: the constrained clustering of the scored pairs (stored persons as `initial`)."""
+    """Persons: the constrained clustering of the scored pairs (stored persons as `initial`).
+    With the model, births far apart keep two groups apart whatever the names where the
+    lists show one man's births are never that far apart (coherence.py)."""
     decisions = decisions or Decisions()
     return cluster(
         len(frame),
@@ -197,9 +200,19 @@ def group(
         different=decisions.different,
         weight=scores.total,
         one_list=one_list_one_return(candidates.levels),
-        identity=Identity.of(frame, spec),
+        identity=Identity.of(frame, spec, births_alone=model is not None and births_decide(model, spec)),
         rules=spec.cluster,
     )
+
+
+def births_decide(model: MatchModel, spec: ModelSpec) -> bool:
+    """Whether births "over 5 years apart" alone are a veto on these lists: EM learnt that
+    one man's records almost never say so (our lists and the independent ones: -25 bits). On
+    lists whose dates are corrupted at random (FEBRL: -4 bits) they are not, and a person
+    held together by everything else stays whole."""
+    far = LEVELS["birth"].index("over 5 years apart")
+    veto = spec.cluster.veto
+    return bool(model.level_bits("birth", far) <= math.log2(veto / (1 - veto)))
 
 
 def review_band(
@@ -267,7 +280,7 @@ def link_frame(
     if decisions is not None:
         force(candidates, scores, decisions, len(frame))
     lap("score")
-    outcome = group(frame, candidates, scores, spec, initial, decisions)
+    outcome = group(frame, candidates, scores, spec, initial, decisions, model)
     band = review_band(outcome, candidates, scores, spec)
     queue = review_queue(outcome, candidates, scores, spec, band)
     lap("cluster")

@@ -354,6 +354,10 @@ class MatchModel:
         prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
         return total, prob
 
+    def level_bits(self, feature: str, level: int) -> float:
+        """log2 m/u of one level of one feature (its weight before term frequencies)."""
+        return float(np.log2(self.m[feature][level]) - np.log2(self.u[feature][level]))
+
     def family_weights(self, levels: pd.DataFrame, feature: str) -> np.ndarray:
         """log2 m/f of one feature per pair (0 where a side is missing): how much likelier
         one man than two brothers makes this agreement."""

@@ -41,6 +41,7 @@ JUDGED_APART = frozenset(
         "most compared pairs between the two say different",
         "one list names two men here for one return",
         "two clearly different given names, births over two years apart",
+        "births too far apart for one man",
         "a reviewer said different",
     }
 )

@@ -96,6 +96,8 @@ class ClusterSpec:
     max_birth_gap_years: int
     different_given_below: float
     mutual_best: MutualBest
+    # births further apart than this are two men whatever their names say (coherence.py)
+    max_birth_gap_any_name_years: int = 5
 
 
 @dataclass(frozen=True)
