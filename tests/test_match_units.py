@@ -683,6 +683,37 @@ def test_births_far_apart_keep_two_groups_apart_where_the_lists_say_so() -> None
     assert not births_decide(model, spec)
 
 
+def test_one_lists_two_rows_for_one_return_with_other_given_names_are_two_men() -> None:
+    """Twins on IOM's list for one return, each linking strongly to the other's ministry
+    row: one list naming one man twice copies his name, so two given names that do not
+    sound alike there keep the two apart, even as a link of its own; a copy with his name
+    as written, or the same ID, does not."""
+    from linkage.match.compare import one_list_one_return, one_list_other_names
+
+    twin = {"family_name": "HENG", "birth_date": dt.date(1989, 7, 31), "return_date": dt.date(2021, 4, 24)}
+    iom = {"delivery_sha256": "iom-list", "source": "iom"}
+    rows = [
+        {**twin, **iom, "given_name": "VICHET"},
+        {**twin, **iom, "given_name": "VICHHEA"},
+        {**twin, **iom, "given_name": "VICHET"},  # the first row copied
+    ]
+    lv = levels_of(*rows)
+    apart = dict(zip(lv.index.tolist(), one_list_other_names(lv).tolist(), strict=True))
+    assert one_list_one_return(lv).all()
+    assert apart[(0, 1)] and apart[(1, 2)] and not apart[(0, 2)]
+    one_id = levels_of(*[{**r, "national_id": "N0123"} for r in rows])
+    assert not one_list_other_names(one_id).any()
+
+    left, right = np.array([0, 0, 1]), np.array([1, 2, 2])
+    prob = np.full(3, 0.999999)
+    flags = one_list_other_names(lv)
+    kept = cluster(3, left, right, prob, 0.999, 30, one_list=one_list_one_return(lv), one_list_apart=flags)
+    assert kept.labels[0] == kept.labels[2] != kept.labels[1]
+    assert {why for *_pair, why in kept.refused} == {ONE_LIST}
+    plain = cluster(3, left, right, prob, 0.999, 30, one_list=one_list_one_return(lv))
+    assert len(set(plain.labels.tolist())) == 1
+
+
 def test_a_pair_a_brother_explains_better_says_so_in_words() -> None:
     from linkage.match.linker import explanation
 

@@ -123,6 +123,7 @@ def cluster(
     different: list[tuple[int, int]] | None = None,
     weight: np.ndarray | None = None,
     one_list: np.ndarray | None = None,
+    one_list_apart: np.ndarray | None = None,
     identity: Identity | None = None,
     rules: ClusterSpec = RULES,
 ) -> ClusterOutcome:
@@ -133,7 +134,9 @@ def cluster(
     "different" is never merged across.
     weight: log2 match weights (ranks links past where probabilities round to 1).
     one_list: per pair, whether both rows come from one list for one return (the "lists"
-    level "same list, same return"); such a pair below `rules.against` keeps its groups apart.
+    level "same list, same return"); such a pair below `rules.against` keeps its groups apart,
+    and so does one of `one_list_apart` (one list's two rows for one return that are two men
+    by their given names) whatever its probability, even as a link of its own.
     identity: per position, what is a man's own (coherence.Identity): two groups holding
     two records that clearly are two men are kept apart, compared or not.
 
@@ -149,7 +152,7 @@ def cluster(
         link_threshold=link_threshold,
         max_size=max_size,
         apart=_apart(different),
-        listed=scored.with_values(np.where(one_list, prob, 1.0)) if one_list is not None else None,
+        listed=_listed(scored, prob, one_list, one_list_apart),
         identity=identity,
         rules=rules,
     )
@@ -277,7 +280,7 @@ class _MergeChecks:
         """The first check that refuses merging groups ma and mb over link (a, b), if any."""
         why = self.reviewer(ma, mb) or self.size(ma, mb)
         if why or (len(ma) == 1 and len(mb) == 1):  # the only pair between them is this link
-            return why
+            return why or self.one_list(ma, mb)
         return self.coherence(a, b, ma, mb) or self.compared(ma, mb) or self.one_list(ma, mb)
 
     def reviewer(self, ma: list[int], mb: list[int]) -> str | None:
@@ -306,6 +309,19 @@ class _MergeChecks:
         if self.listed is not None and bool((self.listed.between(ma, mb) < self.rules.against).any()):
             return ONE_LIST
         return None
+
+
+def _listed(
+    scored: _Scored, prob: np.ndarray, one_list: np.ndarray | None, apart: np.ndarray | None
+) -> _Scored | None:
+    """Per pair: its probability if both rows are one list's for one return (0 where they are
+    two men by their names), else 1."""
+    if one_list is None:
+        return None
+    values = np.where(one_list, prob, 1.0)
+    if apart is not None:
+        values[apart] = 0.0
+    return scored.with_values(values)
 
 
 def _start(n: int, initial: np.ndarray | None, same: list[tuple[int, int]] | None) -> _Groups:

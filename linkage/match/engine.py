@@ -18,7 +18,7 @@ import pandas as pd
 from linkage.match.blocking import BlockingStats, block_keys, candidate_pairs
 from linkage.match.cluster import ClusterOutcome, cluster, review_pairs
 from linkage.match.coherence import Identity
-from linkage.match.compare import LEVELS, compare, forget_views, one_list_one_return
+from linkage.match.compare import LEVELS, compare, forget_views, one_list_one_return, one_list_other_names
 from linkage.match.frame import build_frame
 from linkage.match.model import MatchModel
 from linkage.match.mutual import mutual_best
@@ -200,6 +200,7 @@ def group(
         different=decisions.different,
         weight=scores.total,
         one_list=one_list_one_return(candidates.levels),
+        one_list_apart=one_list_other_names(candidates.levels),
         identity=Identity.of(frame, spec, births_alone=model is not None and births_decide(model, spec)),
         rules=spec.cluster,
     )
