@@ -129,3 +129,22 @@ def test_referral_variants_ingest_without_quarantine(tmp_path: Path) -> None:
         dispose_engines()
     for r in results:
         assert (r.status, r.rows_quarantined) == ("ingested", 0), r.file_name
+
+
+def test_a_typed_year_is_one_slip_off_and_off_by_default(lists: Path, tmp_path: Path) -> None:
+    """year_typed writes a full birth date's year with two neighbouring digits swapped or one
+    digit a key off; at its default (0) no row carries it and no random draw is spent on it."""
+    import random
+
+    from indep.lists import _typed_year
+    from indep.rates import parse_rates
+
+    rng = random.Random(1)
+    for year in (1987, 1990, 2001):
+        for _ in range(50):
+            typed = str(_typed_year(year, rng))
+            diff = [i for i, (a, b) in enumerate(zip(typed, str(year), strict=True)) if a != b]
+            assert len(diff) in (1, 2) and (len(diff) == 1 or diff[1] == diff[0] + 1)
+    assert not any("year_typed" in t["tags"] for t in _truth(lists))
+    generate(tmp_path, records=160, seed=7, rates=parse_rates(["year_typed=0.5"]), by_year=False)
+    assert any("year_typed" in t["tags"] for t in _truth(tmp_path))

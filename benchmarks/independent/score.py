@@ -48,7 +48,7 @@ MISS_CAUSES: list[tuple[str, tuple[str, ...]]] = [
     ("old province for the district", ("old_province",)),
     ("Khmer-script typo", ("typo_khmer_",)),
     ("Latin typo", ("typo_latin",)),
-    ("birth date slip (wrong year, day/month)", ("dob_wrong_year", "date_swapped")),
+    ("birth date slip (wrong year, day/month)", ("dob_wrong_year", "date_swapped", "year_typed")),
     ("age only / age a year off", ("age_off_by_one", "age_only")),
     ("birth year only or blank", ("birth_year_only", "birth_blank")),
     ("compound name split", ("split_name",)),

@@ -145,12 +145,33 @@ def excel_serial(d: dt.date) -> str:
     return str((d - dt.date(1899, 12, 30)).days)
 
 
+def _typed_year(year: int, rng: random.Random) -> int:
+    """The year as a hurried clerk types it: two neighbouring digits swapped (1987 -> 1978),
+    or one digit one key off (1987 -> 1986, 1997). Never the year itself, never ahead of now."""
+    digits = list(str(year))
+    for _ in range(20):
+        out = digits[:]
+        if rng.random() < 0.5:
+            i = rng.choice([1, 2])  # 19|87: the decade and year digits, or century and decade
+            out[i], out[i + 1] = out[i + 1], out[i]
+        else:
+            i = rng.choice([2, 3])
+            out[i] = str((int(out[i]) + rng.choice([-1, 1])) % 10)
+        typed = int("".join(out))
+        if typed != year and 1930 <= typed <= 2015:
+            return typed
+    return year
+
+
 def birth_text(p: Person, rng: random.Random, r: dict[str, float], tags: list[str], iso: bool = False) -> str:
     """A full birth date with the slips lists make: a wrong year, day and month swapped."""
     d = p.birth
     if rng.random() < r["dob_wrong_year"]:
         d = d.replace(year=d.year + rng.choice([-1, 1]), day=min(d.day, 28))
         tags.append("dob_wrong_year")
+    if r["year_typed"] and rng.random() < r["year_typed"]:  # no draw at 0: default lists unchanged
+        d = d.replace(year=_typed_year(d.year, rng), day=min(d.day, 28))
+        tags.append("year_typed")
     if d.day <= 12 and d.day != d.month and rng.random() < r["date_swapped"]:
         tags.append("date_swapped")
         d = dt.date(d.year, d.day, d.month)

@@ -45,6 +45,9 @@ DEFAULT_RATES: dict[str, float] = {
     "age_off_by_one": 0.3,  # an age estimated at interview, a year off
     "dob_wrong_year": 0.03,
     "date_swapped": 0.04,  # day and month swapped (where both can be months)
+    # a full birth date whose year is typed with two neighbouring digits swapped (1987 ->
+    # 1978) or one digit a key off (1986, 1997); 0 by default, try --rate year_typed=0.05
+    "year_typed": 0.0,
     "excel_serial": 0.02,  # an NGO date cell exported as its Excel serial number
     "buddhist_era": 0.06,  # a ministry date with a Buddhist-era year
     "mosvy_dob": 0.55,  # the ministry has a birth date; else the age
