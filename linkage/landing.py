@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ def refuse_links(settings: Settings, source: str) -> list[str]:
     folder = landing_folder(settings, source)
     if not folder.is_dir():
         return []
+    rename_old_refused(settings, source)
     moved = []
     for path in sorted(folder.iterdir()):
         if not (path.is_symlink() or not (path.is_file() or path.is_dir())):
@@ -93,12 +95,43 @@ def refused_label(name: str, source: str) -> str:
     return file_label(name, source, keyed_name_digest(current.ring().blind_key, name))
 
 
-def _aside(settings: Settings, source: str, label: str) -> Path:
+def rename_old_refused(settings: Settings, source: str) -> int:
+    """What an older version moved to <home>/refused/<source>/ as <time>__<the name sent>
+    (which may name a man) renamed <time>__<label> as refuse_links names it now, once, the
+    folder made 0700; how many were renamed (an audit entry says how many, no name).
+
+    Why here: the folder is only written by refuse_links, so its first call after an
+    upgrade is the first time the store's keys (the label's digest) and the folder meet.
+    """
+    from linkage.seal.files import private_dir
+
+    aside = settings.home / "refused" / source
+    if not aside.is_dir():
+        return 0
+    private_dir(aside)  # an older version made it 0755
+    hashed = re.compile(rf"{re.escape(source)}_delivery_[0-9a-f]{{12}}(\.\d+)?")
+    renamed = 0
+    with session_scope(settings) as s:  # the store's keys open: the label's digest is keyed
+        for path in sorted(aside.iterdir()):
+            when, sep, sent = path.name.partition("__")
+            if not (sep and re.fullmatch(r"\d{8}T\d{6}", when)):
+                when, sent = time.strftime("%Y%m%dT%H%M%S", time.localtime(path.lstat().st_mtime)), path.name
+            label = refused_label(sent, source).replace(" ", "_")
+            if hashed.fullmatch(sent) or label == sent:
+                continue  # named by its label already (a hash, or safe words only)
+            os.replace(path, _aside(settings, source, label, when))
+            renamed += 1
+        if renamed:
+            audit(s, "landing.refused_renamed", None, source=source, files=renamed)
+    return renamed
+
+
+def _aside(settings: Settings, source: str, label: str, when: str | None = None) -> Path:
     """A free path in <home>/refused/<source>/ (0700) named by the time and the label."""
     from linkage.seal.files import private_dir
 
     aside = private_dir(settings.home / "refused" / source)
-    stem = f"{time.strftime('%Y%m%dT%H%M%S')}__{label.replace(' ', '_')}"
+    stem = f"{when or time.strftime('%Y%m%dT%H%M%S')}__{label.replace(' ', '_')}"
     target, n = aside / stem, 1
     while target.exists() or target.is_symlink():  # the same name refused again this second
         n += 1

@@ -150,7 +150,7 @@ def test_formulas_behind_spaces_and_signs_quarantined_phones_kept(settings: Sett
 
 
 def test_rows_stored_as_compact_utf8_json(settings: Settings, tmp_path: Path) -> None:
-    """Each row as received is sealed as JSON text that keeps Khmer as it is (escaped, it
+    """Each row as received is sealed as JSON that keeps Khmer as it is (escaped, it
     takes twice the bytes) and reads back to the same cells."""
     from linkage.seal import current
 
@@ -159,7 +159,7 @@ def test_rows_stored_as_compact_utf8_json(settings: Settings, tmp_path: Path) ->
     with session_scope(settings) as s:
         sealed = s.connection().exec_driver_sql("SELECT raw, extra FROM record").one()
         stored = s.scalars(select(Record.raw)).one()
-    assert "ដារា" not in sealed[0] and "ក, ខ" not in sealed[1]  # at rest: ciphertext
+    assert "ដារា".encode() not in sealed[0] and "ក, ខ".encode() not in sealed[1]  # at rest: ciphertext
     text = [
         current.ring().open(v, f"record.{c}".encode(), c).decode()
         for v, c in zip(sealed, ("raw", "extra"), strict=True)

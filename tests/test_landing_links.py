@@ -106,3 +106,36 @@ def test_a_link_swapped_in_after_the_listing_is_not_claimed(settings: Settings, 
     with session_scope(settings) as s:
         assert s.scalars(select(Delivery)).all() == []
     assert secret.read_bytes() not in _archived(settings)
+
+
+def test_refused_files_named_as_sent_by_an_older_version_are_renamed_by_label(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Before labels, a refused link was kept as <time>__<the name sent>, which may name a
+    man: the next refusal pass renames it <time>__<label> (the label a refusal of that name
+    gets now), leaves names of safe words and labels as they are, and narrows the folder."""
+    from linkage.landing import refuse_links, rename_old_refused
+
+    secret = _private(tmp_path)
+    folder = settings.home / "refused" / "iom"
+    folder.mkdir(parents=True, mode=0o755)
+    folder.chmod(0o755)
+    old = folder / "20261130T120000__zqxcanary_sok_intake.csv"
+    safe = folder / "20261130T120001__iom_returns_v1.csv"
+    os.symlink(secret, old)
+    os.symlink(secret, safe)
+    landing = settings.landing_dir / "iom"
+    landing.mkdir(parents=True)
+    os.symlink(secret, landing / "zqxcanary_sok_intake.csv")  # the same name refused now
+    (label,) = refuse_links(settings, "iom")
+    names = sorted(p.name for p in folder.iterdir())
+    stem = label.replace(" ", "_")
+    assert re.fullmatch(r"iom delivery [0-9a-f]{12}", label), label
+    assert names[:2] == [f"20261130T120000__{stem}", safe.name], names  # its time kept
+    assert len(names) == 3 and names[2].endswith(f"__{stem}") and not any("zqxcanary" in n for n in names)
+    assert all(p.is_symlink() and p.resolve() == secret for p in folder.iterdir())  # moved, unread
+    assert folder.stat().st_mode & 0o077 == 0
+    with session_scope(settings) as s:
+        renamed = s.scalars(select(AuditLog).where(AuditLog.action == "landing.refused_renamed")).one()
+    assert renamed.details == {"source": "iom", "files": 1}
+    assert rename_old_refused(settings, "iom") == 0  # once: labels are left as they are

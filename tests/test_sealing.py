@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from linkage.ingest.load import Ingestor, read_archived
-from linkage.seal import keyring
+from linkage.seal import cipher, keyring
 from linkage.seal.errors import MasterKeyMissing, SealBroken, WrongMasterKey
 from linkage.seal.master import create_master_key, key_path, read_key_file
 from linkage.settings import Settings
@@ -81,7 +81,8 @@ def test_no_canary_in_a_pg_dump(pg_settings: Settings, tmp_path: Path) -> None:
         check=True,
         timeout=120,
     ).stdout
-    assert b"COPY public.record" in dump and b"s1:" in dump  # the records are there, sealed
+    # the records are there, sealed: bytea of the binary format (1, the key id's length, d...)
+    assert b"COPY public.record" in dump and b"\\x010964" in dump
     assert _leaks(dump) == []
     with session_scope(pg_settings) as s:
         assert f"{CANARY_NAME} SOK" in set(s.scalars(select(Record.full_name)))
@@ -148,7 +149,7 @@ def test_rotation_reseals_everything_and_resumes(settings: Settings, tmp_path: P
     with get_engine(settings).connect() as conn:
         sealed = conn.execute(text("SELECT full_name, raw FROM record")).all()
         sealed += conn.execute(text("SELECT file_name FROM delivery")).all()  # keyed by sha256
-        assert all(v.startswith(f"s1:{fresh}:") for row in sealed for v in row)
+        assert all(isinstance(v, bytes) and cipher.key_id_of(v) == fresh for row in sealed for v in row)
         with pytest.raises(WrongMasterKey):  # the old master key opens nothing any more
             keyring.load_keyring(conn, settings, create=False)
     assert rotation.install_new_key(settings, tmp_path / "new.key").startswith("the new master key is now")
@@ -261,16 +262,20 @@ def test_a_file_name_is_sealed_and_sealed_on_upgrade(
     path = _canary_list(tmp_path).rename(tmp_path / "landing" / "iom" / f"{CANARY_NAME}_intake.csv")
     r = Ingestor(settings).ingest_path(path, "iom")
 
-    def stored() -> str:
+    def stored() -> str | bytes:
         with get_engine(settings).connect() as conn:
             return conn.execute(text("SELECT file_name FROM delivery")).scalar_one()
 
-    assert stored().startswith("s1:") and CANARY_NAME not in stored()
+    def sealed(value: str | bytes) -> bool:
+        as_bytes = value.encode() if isinstance(value, str) else value
+        return cipher.key_id_of(value) is not None and CANARY_NAME.encode() not in as_bytes
+
+    assert isinstance(stored(), bytes) and sealed(stored())
     migrate(settings, "0015")
     keyring.forget()
     assert stored() == path.name  # the downgrade opened it
     migrate(settings)
-    assert stored().startswith("s1:") and CANARY_NAME not in stored()
+    assert sealed(stored())  # sealed by 0016 as s1: text, which 0018 keeps
     with session_scope(settings) as s:
         assert s.get(Delivery, r.sha256).file_name == path.name  # type: ignore[union-attr]
 
@@ -293,9 +298,11 @@ def test_a_column_sealed_at_once_opens_value_by_value_each_with_its_own_nonce() 
         values = [CANARY_NAME, None, CANARY_NAME, "", 42, "SOK"]
         sealed = texts.seal_column(values, dialect=None)
         assert sealed[1] is None and len(sealed) == len(values)
-        bodies = [base64.b64decode(v.split(":", 2)[2]) for v in sealed if v is not None]
-        assert len({b[:12] for b in bodies}) == len(bodies)  # a nonce each
-        assert sealed[0] != sealed[2] and not any(CANARY_NAME in (v or "") for v in sealed)
+        head = len(cipher.binary_header("d0"))
+        assert all(v[:head] == cipher.binary_header("d0") for v in sealed if v is not None)
+        nonces = {v[head : head + 12] for v in sealed if v is not None}
+        assert len(nonces) == len(values) - 1  # a nonce each
+        assert sealed[0] != sealed[2] and not any(CANARY_NAME.encode() in (v or b"") for v in sealed)
         opened = [None if v is None else texts.process_result_value(v, None) for v in sealed]
         assert opened == [CANARY_NAME, None, CANARY_NAME, "", "42", "SOK"]
         assert len(sealed[0]) == len(texts.process_bind_param(CANARY_NAME, None))  # the same format
@@ -351,3 +358,81 @@ def test_a_column_under_two_data_keys_opens_and_a_bad_value_says_where() -> None
         ring.open_many([old[0], altered], b"record.full_name", "record.full_name")
     with pytest.raises(SealBroken):  # authenticated with its column
         ring.open_many(new, b"record.father_name", "record.father_name")
+
+
+def test_a_column_of_text_and_binary_values_opens_in_one_call() -> None:
+    """A store sealed before migration 0018 holds s1: text (on PostgreSQL, its bytes) beside
+    the binary values of later deliveries, under one data key or two: each opens."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    keys = {kid: AESGCM(AESGCM.generate_key(256)) for kid in ("d0", "d1")}
+    ring = keyring.Keyring(master_id="m0", current="d1", data_keys=keys)
+    aad = b"record.full_name"
+    text_old = cipher.seal_many(keys["d0"], "d0", [b"SOK"], aad)[0]
+    text_now = ring.seal_many([b"DARA"], aad)[0]
+    binary = ring.seal_many_binary([CANARY_NAME.encode(), b"CHEA"], aad)
+    binary_old = cipher.seal_many_binary(keys["d0"], "d0", [b"KEO"], aad)[0]
+    column = [text_old, binary[0], text_now.encode(), text_now, binary_old, binary[1]]
+    assert ring.open_many(column, aad, "record.full_name") == [
+        b"SOK",
+        CANARY_NAME.encode(),
+        b"DARA",
+        b"DARA",
+        b"KEO",
+        b"CHEA",
+    ]
+    assert ring.open_many(binary, aad, "x") == [CANARY_NAME.encode(), b"CHEA"]  # the one pass
+    assert [cipher.key_id_of(v) for v in column] == ["d0", "d1", "d1", "d1", "d0", "d1"]
+    assert cipher.as_text(binary[0]).startswith("s1:d1:")
+    assert ring.open(cipher.as_text(binary[0]), aad, "x") == CANARY_NAME.encode()  # no key to re-encode
+    altered = binary[0][:-1] + bytes([binary[0][-1] ^ 1])
+    with pytest.raises(SealBroken, match="record.full_name"):
+        ring.open_many([text_old, altered], aad, "record.full_name")
+    with pytest.raises(SealBroken):  # authenticated with its column
+        ring.open_many(binary, b"record.father_name", "record.father_name")
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_a_store_sealed_as_text_reads_after_0018_and_rotates_to_binary(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Down to 0017 (every value s1: text, as stores sealed before hold them) and up again:
+    the old values read beside a later delivery's binary ones, the frame the linker reads is
+    the per-value one, and a rotation leaves every value binary under the new data key."""
+    import pandas as pd
+
+    from linkage.match.frame import RECORD_COLUMNS
+    from linkage.seal import rotate as rotation
+    from linkage.store.db import migrate
+    from linkage.store.sealed import read_records_frame
+
+    settings = request.getfixturevalue("settings" if store == "sqlite" else "pg_settings")
+
+    def values() -> list:
+        with get_engine(settings).connect() as conn:
+            rows = conn.execute(text("SELECT full_name, raw, birth_date FROM record ORDER BY id")).all()
+            return [v for row in rows for v in row] + list(
+                conn.scalars(text("SELECT file_name FROM delivery"))
+            )
+
+    Ingestor(settings).ingest_path(_canary_list(tmp_path), "iom")
+    assert all(isinstance(v, bytes) for v in values())
+    migrate(settings, "0017")
+    assert all(isinstance(v, str) and v.startswith("s1:") for v in values())
+    migrate(settings)
+    later = write(tmp_path / "landing" / "iom" / "later.csv", iom_csv([iom_row("S9", name="KEO SOK")]))
+    assert Ingestor(settings).ingest_path(later, "iom").rows_loaded == 1
+    assert {type(v) for v in values()} == ({str, bytes} if store == "sqlite" else {bytes})
+    stmt = select(*(getattr(Record, c) for c in RECORD_COLUMNS)).order_by(Record.id)
+    with session_scope(settings) as s:
+        one_by_one = pd.read_sql(stmt, s.connection())
+        at_once = read_records_frame(s.connection(), stmt)
+    assert at_once.equals(one_by_one) and len(at_once) == 3
+    assert {CANARY_NAME, "KEO"} <= set(at_once["given_name"]) | set(at_once["family_name"])
+    new = create_master_key(settings, tmp_path / "new.key")
+    done = rotation.rotate(settings, new, say=lambda _m: None)
+    assert all(isinstance(v, bytes) and cipher.key_id_of(v) == done.data_key for v in values())
+    rotation.install_new_key(settings, tmp_path / "new.key")
+    keyring.forget()
+    with session_scope(settings) as s:
+        assert read_records_frame(s.connection(), stmt).equals(one_by_one)

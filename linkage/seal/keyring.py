@@ -43,22 +43,47 @@ class Keyring:
     blind_key: bytes = b""
 
     def seal(self, data: bytes, context: bytes) -> str:
+        """Text format (the archive; migrations 0014 and 0016, frozen before 0018)."""
         return cipher.seal_bytes(self.data_keys[self.current], self.current, data, context)
 
     def seal_many(self, data: list[bytes], context: bytes) -> list[str]:
-        """Each of `data` sealed on its own (a nonce each) under the current data key."""
+        """Each of `data` sealed on its own (a nonce each) under the current data key, text."""
         return cipher.seal_many(self.data_keys[self.current], self.current, data, context)
 
-    def open_many(self, sealed: list[str], context: bytes, where: str) -> list[bytes]:
-        """Each of `sealed` opened: a column under the current data key (the usual case) in
-        one pass; if any value is not (a rotation under way), each by the key it names, which
-        also says which key or value is at fault."""
-        try:
-            return cipher.open_many(self.data_keys[self.current], self.current, sealed, context, where)
-        except SealBroken:
-            return [self.open(v, context, where) for v in sealed]
+    def seal_binary(self, data: bytes, context: bytes) -> bytes:
+        """Binary format: what a store's sealed columns take since migration 0018."""
+        return cipher.seal_binary(self.data_keys[self.current], self.current, data, context)
 
-    def open(self, sealed: str, context: bytes, where: str) -> bytes:
+    def seal_many_binary(self, data: list[bytes], context: bytes) -> list[bytes]:
+        """Each of `data` sealed on its own (a nonce each), binary, a column in one pass."""
+        return cipher.seal_many_binary(self.data_keys[self.current], self.current, data, context)
+
+    def open_many(self, sealed: list[cipher.Stored], context: bytes, where: str) -> list[bytes]:
+        """Each of `sealed` opened: a column all binary (or all text) under the current data
+        key, the usual case, in one pass; if not (a store sealed before 0018 that has had
+        deliveries since: text and binary rows), each format in a pass of its own; a value
+        under another key (a rotation under way) each by the key it names, which also says
+        which key or value is at fault."""
+        aead, kid = self.data_keys[self.current], self.current
+        try:
+            return cipher.open_many_binary(aead, kid, sealed, context, where)  # type: ignore[arg-type]
+        except SealBroken:
+            pass
+        try:
+            return cipher.open_many(aead, kid, sealed, context, where)  # type: ignore[arg-type]
+        except SealBroken:
+            pass
+        binary = [i for i, v in enumerate(sealed) if v.__class__ is bytes and v[:1] == b"\x01"]
+        if 0 < len(binary) < len(sealed):
+            text = sorted(set(range(len(sealed))) - set(binary))
+            out: list[bytes] = [b""] * len(sealed)
+            for part in (binary, text):
+                for i, v in zip(part, self.open_many([sealed[i] for i in part], context, where), strict=True):
+                    out[i] = v
+            return out
+        return [self.open(v, context, where) for v in sealed]
+
+    def open(self, sealed: cipher.Stored, context: bytes, where: str) -> bytes:
         key_id = cipher.key_id_of(sealed)
         aead = self.data_keys.get(key_id or "")
         if aead is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -21,8 +22,10 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = PERSONAL_COLUMNS
 _KEYS = {"delivery": "sha256"}
 BATCH = 2_000
 
-# A value transform: (table, column, stored text) -> new stored text, or None to leave it
-Transform = Callable[[str, str, str], str | None]
+# A value transform: (table, column, value as stored) -> the new stored value, or None to
+# leave it. As stored: text (clear, or sealed before 0018) or bytes (sealed since 0018;
+# on PostgreSQL since 0018 also the bytes of s1: text)
+Transform = Callable[[str, str, Any], Any]
 
 
 @dataclass
@@ -67,7 +70,9 @@ def rewrite(
                 for column, value in zip(columns, row[1:], strict=True):
                     if value is None:
                         continue
-                    changed = transform(table, column, value if isinstance(value, str) else str(value))
+                    if not isinstance(value, str | bytes):  # a number SQLite kept in a text column
+                        value = bytes(value) if isinstance(value, memoryview) else str(value)
+                    changed = transform(table, column, value)
                     if changed is not None:
                         new[column] = changed
                 if new:
@@ -84,5 +89,5 @@ def rewrite(
     return counts
 
 
-def is_sealed(value: str) -> bool:
+def is_sealed(value: cipher.Stored) -> bool:
     return cipher.key_id_of(value) is not None

@@ -84,12 +84,13 @@ def rotate(settings: Settings, new: MasterKey, say: Callable[[str], None] = prin
     result = Rotation(old.key_id, new.key_id, data_key, resumed=resumed)
     say(f"{'resuming' if resumed else 'started'}: new data key {data_key} under master key {new.key_id}")
 
-    def reseal(table: str, column: str, value: str) -> str | None:
-        if cipher.key_id_of(value) == data_key:
+    def reseal(table: str, column: str, value: cipher.Stored) -> bytes | None:
+        key_id = cipher.key_id_of(value)
+        if key_id == data_key:
             return None
         where = f"{table}.{column}"
-        clear = ring.open(value, where.encode(), where) if cipher.key_id_of(value) else value.encode()
-        return ring.seal(clear, where.encode())
+        clear = ring.open(value, where.encode(), where) if key_id else value.encode()
+        return ring.seal_binary(clear, where.encode())  # the format of the columns since 0018
 
     with engine.connect() as conn:
         counts = rewrite(conn, reseal, commit=conn.commit)

@@ -4,6 +4,10 @@ Why column types: every write path (the ingest's executemany, ORM updates, recor
 goes through SQLAlchemy's bind processors, so no path can store a personal value in clear,
 and the code that reads a column gets the value back as before. Each value is sealed on its
 own, with a fresh nonce: equal names do not give equal ciphertexts.
+
+Stored as bytes (linkage/seal/cipher.py's binary format) since migration 0018: bytea on
+PostgreSQL; on SQLite the columns stay declared TEXT, whose affinity keeps a BLOB as it is,
+so no table is rebuilt. Values sealed before as ``s1:`` text still open.
 """
 
 from __future__ import annotations
@@ -13,22 +17,27 @@ import json
 from typing import Any
 
 import orjson
-from sqlalchemy import Text
+from sqlalchemy import LargeBinary, Text
 from sqlalchemy.types import TypeDecorator
 
 from linkage.seal import current
 
 
 class Sealed(TypeDecorator[Any]):
-    """Base: text in the database, ``s1:<key id>:...``; the column's name is authenticated."""
+    """Base: bytes in the database (older values ``s1:<key id>:...`` text); the column's
+    name is authenticated."""
 
-    impl = Text
+    impl = LargeBinary
     cache_ok = True
 
     def __init__(self, context: str) -> None:
         super().__init__()
         self.context = context
         self._aad = context.encode()
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        # SQLite: TEXT as migrations 0014 and 0016 made it (a BLOB keeps its bytes there)
+        return dialect.type_descriptor(Text() if dialect.name == "sqlite" else LargeBinary())
 
     def to_bytes(self, value: Any) -> bytes:
         return str(value).encode("utf-8", "surrogatepass")
@@ -44,14 +53,13 @@ class Sealed(TypeDecorator[Any]):
         """What the bind processor gives for each of `values`, a column in one pass.
 
         Why: the ingest writes a delivery column by column (linkage/ingest/insert.py), and
-        sealing a column at once (Keyring.seal_many) costs about half of sealing it value
-        by value through SQLAlchemy's processor; every value still has a nonce of its own.
+        sealing a column at once (Keyring.seal_many_binary) costs about half of sealing it
+        value by value through SQLAlchemy's processor; every value still has a nonce of its
+        own. The bytes go to the driver as they are (sqlite3 binds them as a BLOB, psycopg
+        as bytea), without the per-value wrapper of LargeBinary's processor.
         """
         present = [v for v in values if v is not None]
-        sealed: list[Any] = current.ring().seal_many(self.column_bytes(present), self._aad)
-        after = self.impl_instance.bind_processor(dialect)
-        if after is not None:
-            sealed = [after(v) for v in sealed]
+        sealed: list[Any] = current.ring().seal_many_binary(self.column_bytes(present), self._aad)
         if len(present) == len(values):
             return sealed
         it = iter(sealed)
@@ -62,7 +70,7 @@ class Sealed(TypeDecorator[Any]):
         return [self.from_bytes(d) for d in data]
 
     def open_column(self, values: list[Any]) -> list[Any]:
-        """What the result processor gives for each of `values` (stored text or None), a
+        """What the result processor gives for each of `values` (as stored, or None), a
         column in one pass: the counterpart of seal_column for reads of many rows."""
         present = [v for v in values if v is not None]
         opened = self.from_column(current.ring().open_many(present, self._aad, self.context))
@@ -71,10 +79,10 @@ class Sealed(TypeDecorator[Any]):
         it = iter(opened)
         return [None if v is None else next(it) for v in values]
 
-    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+    def process_bind_param(self, value: Any, dialect: Any) -> bytes | None:
         if value is None:
             return None
-        return current.ring().seal(self.to_bytes(value), self._aad)
+        return current.ring().seal_binary(self.to_bytes(value), self._aad)
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
         if value is None:

@@ -546,3 +546,47 @@ def test_no_canary_in_any_page_without_values_nor_in_airflow(airflow: Airflow) -
     ]
     levels = {entry.get("level") for entry in link_logs}
     assert "info" in levels and "error" not in levels, [e for e in link_logs if e.get("level") == "error"][:3]
+
+
+def test_file_names_shown_on_the_deliveries_pages_are_audited(airflow: Airflow, officer) -> None:
+    """A file named after a man: the officer (who may see values) sees its name on the
+    Deliveries list and on its page, and each view is audited as delivery.names_shown (who,
+    the page's delivery or none, how many names their label withholds), never the name,
+    which Airflow's database and logs do not hold either. Last: its drop starts runs."""
+    name, named = "sok_dara_intake.csv", "sok_dara"
+    body = iom_csv([iom_row("NAMED-1", name="KEO VUTHY", dob="02/03/1991")])
+    sha = hashlib.sha256(body.encode()).hexdigest()
+    write(airflow.store_home / "landing" / "iom" / name, body)
+    wait_for(
+        "the named file ingested",
+        lambda: airflow.store("select status from delivery where sha256 = ?", sha) == [("ingested",)],
+        600,
+        every=3,
+    )
+
+    def shown() -> list[tuple]:
+        return airflow.store(
+            "select actor, subject, details from audit_log where action = 'delivery.names_shown' order by id"
+        )
+
+    before = len(shown())
+    html = visit(officer, f"{airflow.url}/survivor-link/deliveries")
+    assert name in html
+    listed = shown()[before:]
+    assert [(a, s) for a, s, _ in listed] == [("airflow:officer", None)]
+    assert json.loads(listed[0][2])["names"] >= 1
+    page = visit(officer, f"{airflow.url}/survivor-link/deliveries/{sha}")
+    assert name in page
+    assert [(a, s, json.loads(d)) for a, s, d in shown()[before + 1 :]] == [
+        ("airflow:officer", sha, {"names": 1})
+    ]
+    assert not [row for row in shown() if named in " ".join(map(str, row))]
+    con = sqlite3.connect(airflow.home / "airflow.db")
+    found = [
+        table
+        for (table,) in con.execute("select name from sqlite_master where type='table'")
+        for row in con.execute(f'select * from "{table}"')
+        if named in " ".join(str(v) for v in row if v is not None)
+    ]
+    logs = "".join(p.read_text(errors="ignore") for p in airflow.home.rglob("*.log"))
+    assert found == [] and named not in logs
