@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+import msoffcrypto
+import openpyxl
 from sqlalchemy import select
 
 from linkage.settings import Settings
@@ -74,6 +78,21 @@ def test_canaries_never_leave_the_store(settings: Settings, tmp_path: Path) -> N
     written = [p for p in out.rglob("*") if p.is_file()]
     assert written and all(p.stat().st_mode & 0o077 == 0 for p in written)
     assert iom_file in (out / "records.csv").read_text()  # the export, audited, names the file
+    # the weekly report with a password: the workbook (Office encryption) and the CSVs (an AES
+    # zip) hold no value in clear either, and say nothing of one on the command line
+    env["SURVIVOR_LINK_REPORT_PASSWORD"] = "kep-the-list-7"
+    cli("report", "weekly", "-o", str(out / "report"))
+    reported = [p for p in (out / "report").rglob("*") if p.is_file()]
+    assert reported and all(p.stat().st_mode & 0o077 == 0 for p in reported)
+    (workbook,) = [p for p in reported if p.suffix == ".xlsx"]
+    assert zipfile.is_zipfile(workbook) is False  # not an xlsx (whose text is deflated) but sealed
+    office = msoffcrypto.OfficeFile(workbook.open("rb"))
+    office.load_key(password=env["SURVIVOR_LINK_REPORT_PASSWORD"])
+    opened = io.BytesIO()
+    office.decrypt(opened)
+    sheets = openpyxl.load_workbook(opened)
+    cells = [str(c) for ws in sheets for row in ws.iter_rows(values_only=True) for c in row]
+    assert any(CANARY_NAME in c for c in cells)  # opened with the password, it names him
     with session_scope(settings) as s:
         stored = [d.reason or "" for d in s.scalars(select(Delivery))]
         quarantined = list(s.scalars(select(Quarantine)))
