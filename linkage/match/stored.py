@@ -99,11 +99,25 @@ def key_rows(keys: pd.DataFrame, record_ids: np.ndarray, spec: ModelSpec) -> pd.
     return pd.DataFrame({"key": key, "record_id": rid, "probe": probe, "place": place})[~dup]
 
 
+# Key rows turned into Python values at once: a first link writes some 15 million, and as
+# Python ints all at once they took about 2 GiB (a quarter of that a chunk of this size).
+_KEY_CHUNK = 500_000
+
+
+def _key_values(rows: pd.DataFrame) -> Iterator[tuple[int, int, bool, int | None]]:
+    """The rows as tuples for the driver (a missing place as None), a chunk at a time."""
+    key, rid = rows["key"].to_numpy(), rows["record_id"].to_numpy()
+    probe, place = rows["probe"].to_numpy(), rows["place"].to_numpy()
+    for at in range(0, len(rows), _KEY_CHUNK):
+        part = slice(at, at + _KEY_CHUNK)
+        places = [None if v == NO_KEY else v for v in place[part].tolist()]
+        yield from zip(key[part].tolist(), rid[part].tolist(), probe[part].tolist(), places, strict=True)
+
+
 def write_keys(session: Session, rows: pd.DataFrame) -> int:
-    """Key rows into blocking_key, in bulk."""
-    place = [None if v == NO_KEY else v for v in rows["place"].tolist()]
-    values = zip(rows["key"].tolist(), rows["record_id"].tolist(), rows["probe"].tolist(), place, strict=True)
-    return insert_rows(session, BlockingKey.__table__, ("key", "record_id", "probe", "place"), values)
+    """Key rows into blocking_key, in bulk, in the rows' order."""
+    columns = ("key", "record_id", "probe", "place")
+    return insert_rows(session, BlockingKey.__table__, columns, _key_values(rows))
 
 
 def forget_keys(session: Session, rows: pd.DataFrame | None) -> None:
