@@ -45,14 +45,23 @@ class _Scored:
 
     def __init__(self, left: np.ndarray, right: np.ndarray, prob: np.ndarray, n: int) -> None:
         codes = left.astype(np.int64) * n + right
-        self.order = np.argsort(codes, kind="stable")
-        self.codes, self.prob, self.n = codes[self.order], prob[self.order], n
+        # Blocking gives its pairs sorted already: then the (stable) order is the identity,
+        # and neither it nor sorted copies of every value array are made (at 17 million
+        # pairs each is 136 MB).
+        self.order: np.ndarray | None = None
+        if len(codes) > 1 and not bool((codes[1:] >= codes[:-1]).all()):
+            self.order = np.argsort(codes, kind="stable")
+            codes = codes[self.order]
+        self.codes, self.prob, self.n = codes, self._ordered(prob), n
+
+    def _ordered(self, values: np.ndarray) -> np.ndarray:
+        return values if self.order is None else values[self.order]
 
     def with_values(self, values: np.ndarray) -> _Scored:
         """The same pairs with other values per pair (weights): the sorting is not redone."""
         other = object.__new__(_Scored)
         other.order, other.codes, other.n = self.order, self.codes, self.n
-        other.prob = values[self.order]
+        other.prob = self._ordered(values)
         return other
 
     def between(self, xs: list[int], ys: list[int]) -> np.ndarray:
