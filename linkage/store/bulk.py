@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Boolean, Float, Integer, String, Table, inspect, select, text
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, Table, inspect, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, DropIndex
 
@@ -28,16 +28,53 @@ _PLAIN = (Integer, String, Boolean, Float)
 
 
 def _processors(table: Table, columns: Sequence[str], dialect: Any) -> list[Callable[[Any], Any] | None]:
-    return [
-        None if isinstance(table.c[c].type, _PLAIN) else table.c[c].type._cached_bind_processor(dialect)
-        for c in columns
-    ]
+    """Each column's bind processor (None: the value goes as it is); those of dates and
+    timestamps remember what they made of each value (see _memo). Only those: a sealed
+    column's processor must seal each value anew (a fresh nonce each time)."""
+    out: list[Callable[[Any], Any] | None] = []
+    for c in columns:
+        kind = table.c[c].type
+        proc = None if isinstance(kind, _PLAIN) else kind._cached_bind_processor(dialect)
+        out.append(_memo(proc) if proc is not None and isinstance(kind, (Date, DateTime)) else proc)
+    return out
 
 
-def _processed(rows: Iterable[Sequence[Any]], procs: list[Callable[[Any], Any] | None]) -> Iterable[tuple]:
+# Distinct values whose bound form a column remembers (a link's rows share one timestamp,
+# and return dates repeat): beyond this many, the rest are processed one by one.
+_MEMO = 100_000
+
+
+def _memo(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """proc, remembering what it made of each value. Why: a first link binds one timestamp
+    for two million rows, and SQLite's DateTime processor formats it anew each time."""
+    made: dict[Any, Any] = {}
+
+    def bound(value: Any) -> Any:
+        got = made.get(value, made)
+        if got is made:
+            got = proc(value)
+            if len(made) < _MEMO:
+                made[value] = got
+        return got
+
+    return bound
+
+
+def _processed(rows: Iterable[Sequence[Any]], procs: list[Callable[[Any], Any] | None]) -> Iterable[Sequence]:
+    """Rows with their values in bound form (lists: the driver and the flattening take any
+    sequence)."""
     if not any(procs):
-        return rows  # type: ignore[return-value]  # any sequence: the driver and the flattening take it
-    return (tuple(v if p is None or v is None else p(v) for p, v in zip(procs, r, strict=True)) for r in rows)
+        return rows  # type: ignore[return-value]
+    at = [(i, p) for i, p in enumerate(procs) if p is not None]
+
+    def bind(row: Sequence[Any]) -> list[Any]:
+        out = list(row)
+        for i, p in at:
+            if out[i] is not None:
+                out[i] = p(out[i])
+        return out
+
+    return map(bind, rows)
 
 
 def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -67,8 +104,8 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: It
 _ROWS_PER_STATEMENT = 50
 
 
-def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
-    batch: list[tuple] = []
+def _batches(rows: Iterable[Sequence], size: int) -> Iterator[list[Sequence]]:
+    batch: list[Sequence] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= size:
@@ -78,7 +115,7 @@ def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
         yield batch
 
 
-def _insert_batch(cur: Any, name: str, columns: Sequence[str], batch: list[tuple]) -> None:
+def _insert_batch(cur: Any, name: str, columns: Sequence[str], batch: list[Sequence]) -> None:
     """One batch of rows, as INSERTs of many rows each (then one-row INSERTs for the rest).
 
     Why many rows a statement: SQLite's per-statement work (step, reset, binding) was about
