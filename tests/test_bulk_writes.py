@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 from sqlalchemy import inspect, select
 
 from linkage.settings import Settings
-from linkage.store.bulk import indexes_deferred, insert_rows
+from linkage.store.bulk import indexes_deferred, insert_int_rows, insert_rows
 from linkage.store.db import session_scope
 from linkage.store.models import BlockingKey, Person, PersonRecord, ReturnEvent
 
@@ -47,6 +48,28 @@ def test_many_row_inserts_keep_every_row_in_order(settings: Settings, n: int) ->
         assert sorted(back.all()) == sorted(keys)
         people = s.execute(select(Person.person_id, Person.created_at).order_by(Person.person_id)).all()
         assert [(p, c) for p, c, *_ in _persons(n)] == people
+
+
+@pytest.mark.parametrize(("store", "n"), [("settings", n) for n in (0, 1, 51, 123)] + [("pg_settings", 123)])
+def test_integer_columns_insert_as_rows_with_nulls_where_told(
+    store: str, n: int, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # batches of 40 rows: several batches, each with whole statements of 50 and a remainder
+    import linkage.store.bulk as bulk
+
+    monkeypatch.setattr(bulk, "_BATCH", 40)
+    settings: Settings = request.getfixturevalue(store)
+    no = np.iinfo(np.int64).min
+    keys = [(no if k == 5 else k * 7 - 300, k, k % 2 == 0, None if k % 3 else k) for k in range(n)]
+    columns = [
+        np.array([row[i] if row[i] is not None else no for row in keys], dtype=np.int64) for i in range(4)
+    ]
+    with session_scope(settings) as s:
+        table = BlockingKey.__table__
+        assert insert_int_rows(s, table, ("key", "record_id", "probe", "place"), columns, ("place", no)) == n
+    with session_scope(settings) as s:
+        back = s.execute(select(BlockingKey.key, BlockingKey.record_id, BlockingKey.probe, BlockingKey.place))
+        assert sorted(back.all()) == sorted(keys)  # the missing value of another column is a value
 
 
 def test_indexes_are_dropped_on_a_first_load_and_built_again(settings: Settings) -> None:

@@ -44,14 +44,23 @@ class _Scored:
 
     def __init__(self, left: np.ndarray, right: np.ndarray, prob: np.ndarray, n: int) -> None:
         codes = left.astype(np.int64) * n + right
-        self.order = np.argsort(codes, kind="stable")
-        self.codes, self.prob, self.n = codes[self.order], prob[self.order], n
+        # Blocking gives its pairs sorted already: then the (stable) order is the identity,
+        # and neither it nor sorted copies of every value array are made (at 17 million
+        # pairs each is 136 MB).
+        self.order: np.ndarray | None = None
+        if len(codes) > 1 and not bool((codes[1:] >= codes[:-1]).all()):
+            self.order = np.argsort(codes, kind="stable")
+            codes = codes[self.order]
+        self.codes, self.prob, self.n = codes, self._ordered(prob), n
+
+    def _ordered(self, values: np.ndarray) -> np.ndarray:
+        return values if self.order is None else values[self.order]
 
     def with_values(self, values: np.ndarray) -> _Scored:
         """The same pairs with other values per pair (weights): the sorting is not redone."""
         other = object.__new__(_Scored)
         other.order, other.codes, other.n = self.order, self.codes, self.n
-        other.prob = values[self.order]
+        other.prob = self._ordered(values)
         return other
 
     def between(self, xs: list[int], ys: list[int]) -> np.ndarray:
@@ -217,7 +226,7 @@ def review_pairs(
     refused_codes = np.array(
         sorted({min(a, b) * n + max(a, b) for a, b, _ in outcome.refused}), dtype=np.int64
     )
-    refused = np.isin(left.astype(np.int64) * n + right, refused_codes)
+    refused = _among(left.astype(np.int64) * n + right, refused_codes)
     uncertain = ~together & (prob >= review_threshold) & (prob < link_threshold)
     size = np.bincount(labels, minlength=n)
     alone_l, alone_r = size[labels[left]] == 1, size[labels[right]] == 1
@@ -226,6 +235,22 @@ def review_pairs(
     np.maximum.at(best, right[uncertain & alone_r], weight[uncertain & alone_r])
     close = (alone_l & (weight >= best[left] - bits)) | (alone_r & (weight >= best[right] - bits))
     return np.flatnonzero((~together & refused) | (uncertain & close))
+
+
+def _among(codes: np.ndarray, few: np.ndarray) -> np.ndarray:
+    """np.isin(codes, few) for few sorted codes: when `codes` are sorted too (blocking gives
+    them so), each of the few is looked up in them, instead of sorting all of them again
+    (three arrays of 17 million at a million records)."""
+    if len(codes) < 2 or not bool((codes[1:] >= codes[:-1]).all()):
+        return np.isin(codes, few)
+    out = np.zeros(len(codes), dtype=bool)
+    if len(few) == 0:
+        return out
+    lo = np.searchsorted(codes, few, side="left")
+    hi = np.searchsorted(codes, few, side="right")
+    for a, b in zip(lo[hi > lo].tolist(), hi[hi > lo].tolist(), strict=True):
+        out[a:b] = True
+    return out
 
 
 def _ambiguous(

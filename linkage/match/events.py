@@ -39,6 +39,9 @@ def _mode(values: list[str | None]) -> str | None:
 
 def group_returns(rows: list[EventRow], window_days: int) -> list[EventGroup]:
     """Group one person's records into returns, oldest first."""
+    if len(rows) == 1:  # most persons of a first link: the general case below gives the same
+        r = rows[0]
+        return [EventGroup([r.record_id], r.return_date or None, r.country or None, r.point_of_entry or None)]
     dated = sorted((r for r in rows if r.return_date), key=lambda r: (r.return_date, r.record_id))
     groups: list[list[EventRow]] = []
     for r in dated:

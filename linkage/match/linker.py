@@ -369,7 +369,16 @@ def link(
         summary.links_refused = len(linked.outcome.refused)
         one = linked.scores.one_to_one
         summary.links_one_to_one = 0 if one is None else int(one.sum())
-        _persist(s, settings, spec, batch, linked, old_assignment, old_events, rebuild, summary, say, lap)
+        pairs = _plan_pairs(batch.frame, linked, settings.link_threshold, batch.decided)
+        labels = linked.labels
+        # what is written from here on needs the labels, record ids, deliveries and keys only
+        del linked, one
+        summary.blocking.pass_mask = np.empty(0, np.int32)
+        batch.frame = batch.frame[["record_id", "delivery"]]
+        lap("plan pairs")
+        _persist(
+            s, settings, spec, batch, labels, pairs, old_assignment, old_events, rebuild, summary, say, lap
+        )
     lap("commit")
     return summary
 
@@ -379,7 +388,8 @@ def _persist(
     settings: Settings,
     spec: ModelSpec,
     batch: _Batch,
-    linked: engine.Linked,
+    labels: np.ndarray,
+    pairs: _PairPlan,
     old_assignment: dict[int, str],
     old_events: dict[int, str],
     rebuild: bool,
@@ -393,7 +403,7 @@ def _persist(
     loaded = (PersonRecord.__table__, ReturnEvent.__table__)
     with indexes_deferred(s, loaded) as first_load:
         affected = _assign_persons(
-            s, batch.frame, batch.is_new, linked.labels, batch.stored, old_assignment, new_keys, summary, spec
+            s, batch.frame, batch.is_new, labels, batch.stored, old_assignment, new_keys, summary, spec
         )
         lap("persons")
         say("grouping returns")
@@ -402,9 +412,9 @@ def _persist(
     if first_load:
         analyze(s, (*loaded, Person.__table__, BlockingKey.__table__))
     lap("indexes")
-    summary.pairs_linked, summary.pairs_in_band, summary.pairs_for_review = _store_pairs(
-        s, batch.frame, linked, settings.link_threshold, batch.decided
-    )
+    _upsert_pairs(s, pairs.rows)
+    summary.pairs_linked, summary.pairs_in_band = pairs.linked, pairs.band
+    summary.pairs_for_review = pairs.queued
     lap("pairs")
     _supersede_settled_reviews(s, None if rebuild else affected)
     lap("settled")
@@ -638,7 +648,7 @@ def _event_rows(
             yield by_person
         return
     batch: dict[str, list[EventRow]] = {}
-    for pid, *rest in s.execute(query.order_by(PersonRecord.person_id)).all():
+    for pid, *rest in _all_rows(s, query.order_by(PersonRecord.person_id)):
         if pid not in persons:
             continue
         if pid not in batch and len(batch) >= _EVENT_BATCH:
@@ -647,6 +657,53 @@ def _event_rows(
         batch.setdefault(pid, []).append(row(*rest))
     if batch:
         yield batch
+
+
+def _all_rows(s: Session, query: Any) -> list[tuple]:
+    """Every row of a query without bound parameters, as SQLAlchemy would give its values,
+    read through the driver's cursor with each column's result processor remembering what
+    it made of each stored value.
+
+    Why: a first link reads back a million persons' records to group their returns; as
+    SQLAlchemy rows, with SQLite's date processor parsing three dates a row one by one,
+    that was a third of grouping them (return dates and load times repeat: a few thousand
+    distinct values)."""
+    s.flush()
+    conn = s.connection()
+    compiled = query.compile(dialect=conn.dialect)
+    procs = [c.type._cached_result_processor(conn.dialect, None) for c in query.selected_columns]
+    at = [(i, _remembered(p)) for i, p in enumerate(procs) if p is not None]
+    cur = conn.connection.dbapi_connection.cursor()
+    try:
+        cur.execute(str(compiled))
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    if not at:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, p in at:
+            if values[i] is not None:
+                values[i] = p(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def _remembered(proc: Callable[[Any], Any], most: int = 100_000) -> Callable[[Any], Any]:
+    """proc, remembering what it made of at most `most` distinct values (processors are pure)."""
+    made: dict[Any, Any] = {}
+
+    def run(value: Any) -> Any:
+        got = made.get(value, made)
+        if got is made:
+            got = proc(value)
+            if len(made) < most:
+                made[value] = got
+        return got
+
+    return run
 
 
 def _regroup_events(s: Session, persons: set[str], window_days: int, old_events: dict[int, str]) -> int:
@@ -748,17 +805,30 @@ def _supersede_settled_reviews(s: Session, persons: set[str] | None = None) -> N
         s.execute(update(CandidatePair).where(CandidatePair.id.in_(ids)).values(status="superseded"))
 
 
-def _store_pairs(
-    s: Session,
+@dataclass
+class _PairPlan:
+    """The candidate_pair rows a run keeps and its pair counts, planned before anything is
+    written so that the engine's arrays can go (see `_plan_pairs`)."""
+
+    rows: list[dict[str, Any]]
+    linked: int
+    band: int
+    queued: int
+
+
+def _plan_pairs(
     frame: pd.DataFrame,
     linked: engine.Linked,
     link_threshold: float,
     decided: dict[tuple[int, int], str],
-) -> tuple[int, int, int]:
-    """Keep the review band's pairs, the queue's marked with its chance of "same"; count the links, the
-    band's pairs stored and the queue's.
+) -> _PairPlan:
+    """The review band's pairs to keep, the queue's marked with its chance of "same"; and
+    the count of links, of the band's pairs kept and of the queue's.
 
     Links are not stored: `explain` recomputes them for one person with the stored model.
+    Why planned before the persons are written: the rows need the candidate pairs, their
+    levels and scores (some 2 GiB at a million records), and persons and events need none
+    of it, so the link frees them first.
     """
     labels, left, right = linked.labels, linked.candidates.left, linked.candidates.right
     n_link = int(((labels[left] == labels[right]) & (linked.scores.prob >= link_threshold)).sum())
@@ -771,8 +841,7 @@ def _store_pairs(
     if one is not None and one.any():
         linked_one = np.flatnonzero(one & (labels[left] == labels[right]))
         rows += _pair_rows(frame, linked, linked_one, decided, "one-to-one", ONE_TO_ONE_WORDS)
-    _upsert_pairs(s, rows)
-    return n_link, n_band, n_queue
+    return _PairPlan(rows, n_link, n_band, n_queue)
 
 
 ONE_TO_ONE_WORDS = (

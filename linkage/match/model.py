@@ -286,22 +286,27 @@ class MatchModel:
         features: tuple[str, ...] = tuple(FEATURES),
     ) -> pd.DataFrame:
         """log2 Bayes factor of each feature for each pair; 0 where a side is missing."""
-        out = {}
-        for f in features:
-            lv = levels[f].to_numpy(np.int64)
-            bf = np.log2(self.m[f]) - np.log2(self.u[f])
-            if f in _NO_EVIDENCE_FOR:
-                bf[_NO_EVIDENCE_FOR[f]] = np.minimum(bf[_NO_EVIDENCE_FOR[f]], 0.0)
-            w = np.where(lv == MISSING, 0.0, bf[np.clip(lv, 0, None)])
-            if f in TF_FEATURES and frame is not None and f in self.tf:
-                w = self._tf_adjust(f, lv, w, levels, frame)
-            out[f] = w
-        return pd.DataFrame(out, index=levels.index)
+        return pd.DataFrame({f: self._weight(f, levels, frame) for f in features}, index=levels.index)
+
+    def _weight(self, f: str, levels: pd.DataFrame, frame: pd.DataFrame | None) -> np.ndarray:
+        """One feature's log2 Bayes factor per pair (term frequency included), a new array.
+
+        Why levels as they are stored (int8) and the missing ones zeroed in place: at 17
+        million pairs each int64 or float64 temporary is 136 MB, and scoring made eight."""
+        lv = _small_levels(levels[f])
+        bf = np.log2(self.m[f]) - np.log2(self.u[f])
+        if f in _NO_EVIDENCE_FOR:
+            bf[_NO_EVIDENCE_FOR[f]] = np.minimum(bf[_NO_EVIDENCE_FOR[f]], 0.0)
+        w = bf[np.clip(lv, 0, None)]
+        w[lv == MISSING] = 0.0
+        if f in TF_FEATURES and frame is not None and f in self.tf:
+            w = self._tf_adjust(f, lv, w, levels, frame)
+        return w
 
     def _tf_adjust(
         self, f: str, lv: np.ndarray, w: np.ndarray, levels: pd.DataFrame, frame: pd.DataFrame
     ) -> np.ndarray:
-        """Agreeing on a rare name says more than agreeing on Sok or Chea.
+        """Agreeing on a rare name says more than agreeing on Sok or Chea (w changed in place).
 
         If value v has share t_v, chance agreement on v is u * t_v^2 / sum(t^2), so the
         weight moves by log2(sum(t^2) / t_v): up for rare names, down for common ones.
@@ -312,12 +317,10 @@ class MatchModel:
             return w
         # The agreeing name is the left record's own (its family name meets the right
         # record's family name, or its given name when the right list swapped the order).
-        left = levels.index.get_level_values(0).to_numpy()
         share = frame[TF_FEATURES[f]].map(table).fillna(0.0).to_numpy(dtype=np.float64)
-        shares = share[left][agree]
+        shares = share[_left_positions(levels.index, agree)]
         sum_sq = float(sum(v * v for v in table.values()))
         adjust = np.log2(sum_sq / np.maximum(shares, 1e-5))
-        w = w.copy()
         w[agree] += np.clip(adjust, -_TF_MAX_BITS, _TF_MAX_BITS)
         return w
 
@@ -328,7 +331,8 @@ class MatchModel:
 
         The weights against other families are the features' log2 m/u (term frequency
         included); the family class adds its own odds, log2 m/f, where brothers are at all
-        likely. Summed one feature at a time (no pairs x features table).
+        likely. Summed one feature at a time (no pairs x features table), and the sums
+        turned into odds in place (the same operations in the same order, so the same bits).
 
         family_margin (bits): the odds against brothers count this much more than the odds
         against chance. Why two scales: the link threshold is set high against chance
@@ -341,17 +345,24 @@ class MatchModel:
         against_u = np.zeros(len(levels))
         against_f = np.zeros(len(levels))
         for f in FEATURES:
-            against_u += self.feature_weights(levels[[f, "swapped"]], frame, features=(f,))[f].to_numpy()
+            against_u += self._weight(f, levels, frame)
             if self.prior_family > 0:
                 against_f += self.family_weights(levels, f)
         lm = np.log2(self.prior)
-        lu = np.log2(max(1 - self.prior - self.prior_family, _EPS)) - against_u
+        # total = lm - lu, lu = log2(P(other family)) - against_u
+        total = np.subtract(np.log2(max(1 - self.prior - self.prior_family, _EPS)), against_u, out=against_u)
+        np.subtract(lm, total, out=total)
         if self.prior_family > 0:
-            lf = np.log2(self.prior_family) - against_f
-            total = np.minimum(lm - lu, lm - lf + family_margin)
-        else:
-            total = lm - lu
-        prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+            # and at most lm - lf + margin, lf = log2(P(same family)) - against_f
+            lf = np.subtract(np.log2(self.prior_family), against_f, out=against_f)
+            np.add(np.subtract(lm, lf, out=lf), family_margin, out=lf)
+            np.minimum(total, lf, out=total)
+        del against_f
+        prob = np.clip(total, -60, 60)
+        np.negative(prob, out=prob)
+        np.exp2(prob, out=prob)
+        np.add(1.0, prob, out=prob)
+        np.divide(1.0, prob, out=prob)
         return total, prob
 
     def level_bits(self, feature: str, level: int) -> float:
@@ -361,9 +372,11 @@ class MatchModel:
     def family_weights(self, levels: pd.DataFrame, feature: str) -> np.ndarray:
         """log2 m/f of one feature per pair (0 where a side is missing): how much likelier
         one man than two brothers makes this agreement."""
-        lv = levels[feature].to_numpy(np.int64)
+        lv = _small_levels(levels[feature])
         bf = np.log2(self.m[feature]) - np.log2(self.f[feature])
-        return np.where(lv == MISSING, 0.0, bf[np.clip(lv, 0, None)])
+        w = bf[np.clip(lv, 0, None)]
+        w[lv == MISSING] = 0.0
+        return w
 
     def family_odds(self, levels: pd.DataFrame) -> np.ndarray:
         """log2 odds of "same family, other man" against "same man" per pair (-inf without
@@ -411,6 +424,20 @@ class MatchModel:
             spec=dict(p.get("spec") or {}),
             decisions=int(p.get("decisions", 0)),
         )
+
+
+def _small_levels(values: pd.Series) -> np.ndarray:
+    """A level column as an integer array, int8 as stored (any other integer type as int64)."""
+    lv = values.to_numpy()
+    return lv if lv.dtype.kind == "i" else values.to_numpy(np.int64)
+
+
+def _left_positions(index: pd.Index, where: np.ndarray) -> np.ndarray:
+    """The left positions of the pairs `where` picks, without the whole left column: a
+    MultiIndex holds them as codes into its first level."""
+    if isinstance(index, pd.MultiIndex):
+        return index.levels[0].to_numpy()[index.codes[0][where]]
+    return index.get_level_values(0).to_numpy()[where]
 
 
 def random_pairs(n: int, size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

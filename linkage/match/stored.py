@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from linkage.match.blocking import NO_KEY, salted
 from linkage.match.frame import RECORD_COLUMNS
 from linkage.match.spec import ModelSpec
-from linkage.store.bulk import insert_rows
+from linkage.store.bulk import insert_int_rows
 from linkage.store.models import BlockingKey, Delivery, MatchDecision, PersonRecord, Record
 from linkage.store.sealed import read_records_frame
 
@@ -92,18 +92,28 @@ def key_rows(keys: pd.DataFrame, record_ids: np.ndarray, spec: ModelSpec) -> pd.
         )
         for _name, probe, at, sk, places in _salted(keys, spec)
     ]
-    key, rid, probe, place = (np.concatenate(x) for x in zip(*parts, strict=True)) if parts else ([],) * 4
+    columns = [np.concatenate(x) for x in zip(*parts, strict=True)] if parts else [np.empty(0, np.int64)] * 4
+    del parts
+    key, rid, probe, _place = columns
     order = np.lexsort((probe, rid, key))
-    key, rid, probe, place = key[order], rid[order], probe[order], place[order]
-    dup = np.r_[False, (key[1:] == key[:-1]) & (rid[1:] == rid[:-1]) & (probe[1:] == probe[:-1])]
-    return pd.DataFrame({"key": key, "record_id": rid, "probe": probe, "place": place})[~dup]
+    # one column at a time, each set as its own block: at a million records these are 18
+    # million rows (150 MB a column), and a frame built at once would copy them together
+    for i, c in enumerate(columns):
+        columns[i] = c[order]
+    del order, key, rid, probe, _place
+    key, rid, probe = columns[:3]
+    keep = ~np.r_[False, (key[1:] == key[:-1]) & (rid[1:] == rid[:-1]) & (probe[1:] == probe[:-1])]
+    rows = pd.DataFrame(index=pd.RangeIndex(int(keep.sum())))
+    for name, c in zip(("key", "record_id", "probe", "place"), columns, strict=True):
+        rows[name] = c if keep.all() else c[keep]
+    return rows
 
 
 def write_keys(session: Session, rows: pd.DataFrame) -> int:
-    """Key rows into blocking_key, in bulk."""
-    place = [None if v == NO_KEY else v for v in rows["place"].tolist()]
-    values = zip(rows["key"].tolist(), rows["record_id"].tolist(), rows["probe"].tolist(), place, strict=True)
-    return insert_rows(session, BlockingKey.__table__, ("key", "record_id", "probe", "place"), values)
+    """Key rows into blocking_key, in bulk, in the rows' order (a missing place as NULL)."""
+    columns = ("key", "record_id", "probe", "place")
+    values = [rows[c].to_numpy() for c in columns]
+    return insert_int_rows(session, BlockingKey.__table__, columns, values, ("place", NO_KEY))
 
 
 def forget_keys(session: Session, rows: pd.DataFrame | None) -> None:

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer, String, Table, inspect, select, text
+import numpy as np
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, Table, inspect, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, DropIndex
 
@@ -27,16 +28,53 @@ _PLAIN = (Integer, String, Boolean, Float)
 
 
 def _processors(table: Table, columns: Sequence[str], dialect: Any) -> list[Callable[[Any], Any] | None]:
-    return [
-        None if isinstance(table.c[c].type, _PLAIN) else table.c[c].type._cached_bind_processor(dialect)
-        for c in columns
-    ]
+    """Each column's bind processor (None: the value goes as it is); those of dates and
+    timestamps remember what they made of each value (see _memo). Only those: a sealed
+    column's processor must seal each value anew (a fresh nonce each time)."""
+    out: list[Callable[[Any], Any] | None] = []
+    for c in columns:
+        kind = table.c[c].type
+        proc = None if isinstance(kind, _PLAIN) else kind._cached_bind_processor(dialect)
+        out.append(_memo(proc) if proc is not None and isinstance(kind, (Date, DateTime)) else proc)
+    return out
 
 
-def _processed(rows: Iterable[Sequence[Any]], procs: list[Callable[[Any], Any] | None]) -> Iterable[tuple]:
+# Distinct values whose bound form a column remembers (a link's rows share one timestamp,
+# and return dates repeat): beyond this many, the rest are processed one by one.
+_MEMO = 100_000
+
+
+def _memo(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """proc, remembering what it made of each value. Why: a first link binds one timestamp
+    for two million rows, and SQLite's DateTime processor formats it anew each time."""
+    made: dict[Any, Any] = {}
+
+    def bound(value: Any) -> Any:
+        got = made.get(value, made)
+        if got is made:
+            got = proc(value)
+            if len(made) < _MEMO:
+                made[value] = got
+        return got
+
+    return bound
+
+
+def _processed(rows: Iterable[Sequence[Any]], procs: list[Callable[[Any], Any] | None]) -> Iterable[Sequence]:
+    """Rows with their values in bound form (lists: the driver and the flattening take any
+    sequence)."""
     if not any(procs):
-        return rows  # type: ignore[return-value]  # any sequence: the driver and the flattening take it
-    return (tuple(v if p is None or v is None else p(v) for p, v in zip(procs, r, strict=True)) for r in rows)
+        return rows  # type: ignore[return-value]
+    at = [(i, p) for i, p in enumerate(procs) if p is not None]
+
+    def bind(row: Sequence[Any]) -> list[Any]:
+        out = list(row)
+        for i, p in at:
+            if out[i] is not None:
+                out[i] = p(out[i])
+        return out
+
+    return map(bind, rows)
 
 
 def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -66,8 +104,8 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: It
 _ROWS_PER_STATEMENT = 50
 
 
-def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
-    batch: list[tuple] = []
+def _batches(rows: Iterable[Sequence], size: int) -> Iterator[list[Sequence]]:
+    batch: list[Sequence] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= size:
@@ -77,7 +115,7 @@ def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
         yield batch
 
 
-def _insert_batch(cur: Any, name: str, columns: Sequence[str], batch: list[tuple]) -> None:
+def _insert_batch(cur: Any, name: str, columns: Sequence[str], batch: list[Sequence]) -> None:
     """One batch of rows, as INSERTs of many rows each (then one-row INSERTs for the rest).
 
     Why many rows a statement: SQLite's per-statement work (step, reset, binding) was about
@@ -97,6 +135,62 @@ def _insert_batch(cur: Any, name: str, columns: Sequence[str], batch: list[tuple
         cur.executemany(head + ", ".join([one] * per), groups)
     if full < len(batch):
         cur.executemany(head + one, batch[full:])
+
+
+def insert_int_rows(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    values: Sequence[np.ndarray],
+    missing: tuple[str, int] | None = None,
+) -> int:
+    """Insert rows given as one integer array per column (in `columns` order), with
+    missing = (column, value): that value of that column as NULL; how many were written.
+
+    Why apart from insert_rows: a first link writes some 18 million blocking-key rows, and
+    making a tuple of Python values per row, then flattening the tuples into each
+    statement's parameters, was most of the time; here the parameters of a batch are one
+    `tolist()` of an int64 array (integers the driver binds as they are: SQLite stores a
+    Boolean as the integer 0 or 1 either way). PostgreSQL's COPY takes them as tuples.
+    """
+    n = len(values[0]) if len(values) else 0
+    batches = (_int_batch(values, at) for at in range(0, n, _BATCH))
+    nullable, null = (columns.index(missing[0]), missing[1]) if missing else (-1, 0)
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        rows = (
+            tuple(None if j == nullable and v == null else v for j, v in enumerate(row))
+            for part in batches
+            for row in part.tolist()
+        )
+        return insert_rows(session, table, columns, rows)
+    width = len(columns)
+    per = max(1, min(_ROWS_PER_STATEMENT, 999 // width))
+    one = f"({', '.join('?' for _ in columns)})"
+    head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+    step = per * width
+    cur = conn.connection.dbapi_connection.cursor()
+    try:
+        for part in batches:
+            flat = part.ravel().tolist()
+            if nullable >= 0:
+                for i in (np.flatnonzero(part[:, nullable] == null) * width + nullable).tolist():
+                    flat[i] = None
+            full = len(flat) - len(flat) % step
+            cur.executemany(head + ", ".join([one] * per), (flat[i : i + step] for i in range(0, full, step)))
+            if full < len(flat):
+                cur.executemany(head + one, (flat[i : i + width] for i in range(full, len(flat), width)))
+    finally:
+        cur.close()
+    return n
+
+
+def _int_batch(values: Sequence[np.ndarray], at: int) -> np.ndarray:
+    """Rows at..at+_BATCH of the columns, as one row-major int64 array."""
+    part = np.empty((len(values[0][at : at + _BATCH]), len(values)), dtype=np.int64)
+    for i, column in enumerate(values):
+        part[:, i] = column[at : at + _BATCH]
+    return part
 
 
 def update_rows(
