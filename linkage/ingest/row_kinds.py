@@ -17,6 +17,7 @@ from typing import Any
 
 _KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 _NUMBERED = re.compile(r"^[(\[]?(\d{1,3})[)\].]?$")
+_TOTAL_STARTS = ("t", "g", "s", "ស", " ")
 _TOTAL = re.compile(r"^(total|totals|grand total|sum|សរុប|សរុបរួម|សរុបទាំងអស់)\b", re.IGNORECASE)
 
 
@@ -33,11 +34,6 @@ def repeats_header(cells: Sequence[Any], header_keys: list[str], key: Callable[[
     named = [(i, k) for i, k in enumerate(header_keys) if k]
     same = sum(1 for i, k in named if i < len(cells) and cells[i] is not None and key(cells[i]) == k)
     return same >= 2 and same * 2 >= len(named)
-
-
-def _may_repeat(cells: Sequence[Any], probes: list[tuple[int, str]]) -> bool:
-    """A cheap first look (two cells compared as text) before the header's keys are made."""
-    return all(i < len(cells) and _text(cells[i]).lower() == t for i, t in probes)
 
 
 def numbers_columns(cells: Sequence[Any]) -> bool:
@@ -63,26 +59,34 @@ def is_totals(cells: Sequence[Any]) -> bool:
     return sum(1 for c in cells if _text(c)) <= 3
 
 
+def _first_text(cells: Sequence[Any]) -> str:
+    """The row's first cell when it is text, else its first filled cell's text (a cheap look)."""
+    first = cells[0] if cells else None
+    if first is None or first == "":
+        first = next((c for c in cells if c is not None and c != ""), "")
+    return first if type(first) is str else ""
+
+
 def sort_rows(
     rows: list[tuple[int, list[Any]]], header: Sequence[Any], key: Callable[[Any], str]
 ) -> tuple[list[tuple[int, list[Any]]], list[str], dict[int, str]]:
     """(rows that may be men, notes on the rows that are not read, totals rows by line)."""
     header_keys = [key(h) if h not in (None, "") else "" for h in header]
-    probes = [(i, _text(h).lower()) for i, h in enumerate(header) if header_keys[i]][:2]
-    kept: list[tuple[int, list[Any]]] = []
-    again: list[int] = []
-    numbered: list[int] = []
-    totals: dict[int, str] = {}
-    for n, (line, cells) in enumerate(rows):
-        if len(probes) == 2 and _may_repeat(cells, probes) and repeats_header(cells, header_keys, key):
-            again.append(line)
-            continue
-        if n == 0 and numbers_columns(cells):
-            numbered.append(line)
-            continue
-        if is_totals(cells):
-            totals[line] = "totals_row"
-        kept.append((line, cells))
+    probe, probe_text = next(((i, _text(h).lower()) for i, h in enumerate(header) if header_keys[i]), (0, ""))
+    # cheap looks first, over every row (a list has 100,000); the few rows they pick are checked
+    maybe_header = {
+        n
+        for n, (_, cells) in enumerate(rows)
+        if probe < len(cells) and type(cells[probe]) is str and cells[probe].strip().lower() == probe_text
+    }
+    maybe_total = {n for n, (_, cells) in enumerate(rows) if _first_text(cells)[:1].lower() in _TOTAL_STARTS}
+    drop = {n for n in maybe_header if repeats_header(rows[n][1], header_keys, key)}
+    again = [rows[n][0] for n in sorted(drop)]
+    numbered = [rows[0][0]] if rows and 0 not in drop and numbers_columns(rows[0][1]) else []
+    if numbered:
+        drop.add(0)
+    totals = {rows[n][0]: "totals_row" for n in sorted(maybe_total - drop) if is_totals(rows[n][1])}
+    kept = [r for n, r in enumerate(rows) if n not in drop] if drop else rows
     notes = []
     if again:
         notes.append(f"the header is repeated on line(s) {_lines(again)}: not read as rows")
