@@ -280,3 +280,17 @@ def test_a_totals_row_of_a_csv_is_quarantined_as_one_and_replay_keeps_it(store: 
     again = Ingestor(store).replay()
     assert [(x.rows_loaded, x.rows_quarantined) for x in again] == [(0, 1)]
     assert quarantined(store) == {4: "totals_row"}
+
+
+def test_a_placeholder_for_not_known_is_a_blank_cell(store: Settings) -> None:
+    rows = [
+        iom_row("KH-1", dob="-", phone="N/A"),
+        iom_row("KH-2", name="VANNAK KEO", dob="N/A", age_at_return="?"),
+        iom_row("-", name="SAMBATH CHEA"),  # an id of '-' is no id
+    ]
+    r = ingest(store, iom_csv(rows).encode(), "list.csv", "iom")
+    assert (r.rows_loaded, quarantined(store)) == (2, {4: "required"})
+    assert [(x.birth_date, x.phone, x.age) for x in records(store)] == [
+        (None, None, None),
+        (None, "+85512345678", None),
+    ]

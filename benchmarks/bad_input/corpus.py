@@ -550,6 +550,16 @@ def csv_cases() -> list[Case]:
             edit=lambda rows: [r.update(phone=f'="{r["phone"]}"') for r in rows],
         ),
         _iom(
+            "placeholders",
+            "'-', 'N/A' and '?' typed for an unknown birth date, age or phone",
+            good,
+            edit=lambda rows: (
+                rows[0].update(dob="-", phone="N/A"),
+                rows[1].update(dob="N/A", age_at_return="?"),
+                rows[2].update(dob="?", travel_doc_no="-"),
+            ),
+        ),
+        _iom(
             "spaces-only",
             "required cells holding only spaces",
             good,

@@ -114,14 +114,23 @@ EXCEL_ERRORS = frozenset(
 _LITERAL = re.compile(r'^="([^"]*)"$')  # ="012345678": CSV's way to keep a number's zeros
 
 
+# what clerks type for "not known" in a date, age, phone or id cell: the cell is blank
+PLACEHOLDERS = frozenset(
+    ("-", "--", "---", ".", "?", "n/a", "na", "n.a.", "#n/a", "none", "null", "nil", "unknown")
+    + ("មិនដឹង", "គ្មាន", "មិនស្គាល់", "មិនមាន")
+)
+
+
 def bare(text: str) -> str:
     """A code, number or date without what a spreadsheet or a paste adds around it:
-    invisible characters (zero-width space, soft hyphen, BOM) and Excel's leading apostrophe
-    (its mark for "keep this as text")."""
+    invisible characters (zero-width space, soft hyphen, BOM), Excel's leading apostrophe
+    (its mark for "keep this as text"), and a placeholder for "not known" ("-", "N/A")."""
     if not text.isascii():
         text = _INVISIBLE.sub("", text).strip()
     if text[:1] == "'":
         text = text[1:].strip()
+    if len(text) <= 9 and text.lower() in PLACEHOLDERS:
+        return ""
     return text
 
 
