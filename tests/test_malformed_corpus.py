@@ -304,9 +304,9 @@ FILE_CASES = [
     ),
     Case(
         "utf16-bom-broken",
-        lambda: b"\xff\xfe" + b"a\x00" * 10 + b"\x00\xd8",
+        lambda: b"\xff\xfe" + b"a\x00" * 10 + b"\x00\xd8" * 3,
         status="rejected",
-        reason="the file says UTF-16 but its bytes are not",
+        reason="the file says UTF-16 but 3 of its characters are not valid UTF-16",
     ),
     Case(
         "utf16-no-bom",

@@ -105,12 +105,41 @@ def cell_text(value: Cell) -> str:
     return str(value).strip()
 
 
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+_SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?[eE]\+?\d{1,2}$")
+EXCEL_ERRORS = frozenset(
+    ("#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
+    + ("#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#BUSY!", "#CONNECT!", "#EXTERNAL!")
+)
+_LITERAL = re.compile(r'^="([^"]*)"$')  # ="012345678": CSV's way to keep a number's zeros
+
+
+# what clerks type for "not known" in a date, age, phone or id cell: the cell is blank
+PLACEHOLDERS = frozenset(
+    ("-", "--", "---", ".", "?", "n/a", "na", "n.a.", "#n/a", "none", "null", "nil", "unknown")
+    + ("មិនដឹង", "គ្មាន", "មិនស្គាល់", "មិនមាន")
+)
+
+
+def bare(text: str) -> str:
+    """A code, number or date without what a spreadsheet or a paste adds around it:
+    invisible characters (zero-width space, soft hyphen, BOM), Excel's leading apostrophe
+    (its mark for "keep this as text"), and a placeholder for "not known" ("-", "N/A")."""
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text).strip()
+    if text[:1] == "'":
+        text = text[1:].strip()
+    if len(text) <= 9 and text.lower() in PLACEHOLDERS:
+        return ""
+    return text
+
+
 def _record_id(value: Cell) -> str:
-    return khmer_digits_to_ascii(cell_text(value)).strip()
+    return bare(khmer_digits_to_ascii(cell_text(value)).strip())
 
 
 def _ids(value: str) -> str:
-    return _ID_SEPARATORS.sub("", khmer_digits_to_ascii(value)).upper()
+    return _ID_SEPARATORS.sub("", khmer_digits_to_ascii(bare(value))).upper()
 
 
 Template = tuple[str | None, str, str, str]  # column, rule, reason, severity: an Issue without its line
@@ -237,7 +266,7 @@ def _father(text: str) -> str | None:
 
 
 def _age(text: str) -> tuple[int | None, Template | None]:
-    text = khmer_digits_to_ascii(text)
+    text = khmer_digits_to_ascii(bare(text))
     if not text:
         return None, None
     m = _AGE.match(text.strip())
@@ -263,9 +292,20 @@ def _sex(text: str) -> tuple[str | None, Template | None]:
     return sex, None
 
 
+def _lost_digits(field: str, rule: str) -> Template:
+    why = (
+        f"{field}: written as a spreadsheet number in scientific notation (like 8.55E+10), "
+        "its last digits lost; format the column as text and send again"
+    )
+    return (field, rule, why, "warning")
+
+
 def _phone(text: str) -> tuple[str | None, Template | None]:
+    text = bare(text)
     if not text:
         return None, None
+    if _SCIENTIFIC.match(text):
+        return None, _lost_digits("phone", "phone_format")
     try:
         return normalise_phone(text), None
     except PhoneError as exc:
@@ -273,6 +313,8 @@ def _phone(text: str) -> tuple[str | None, Template | None]:
 
 
 def _national_id(text: str) -> tuple[str | None, Template | None]:
+    if _SCIENTIFIC.match(bare(text)):
+        return None, _lost_digits("national_id", "id_format")
     nid = _ids(text)
     if nid and not re.fullmatch(r"\d{9,10}", nid):
         why = "national_id: a Cambodian ID card number has 9 digits"
@@ -425,7 +467,9 @@ class RowMapper:
         """Rows the reader found broken (a quote left open, a line csv cannot parse)."""
         for line, (rule, position) in sorted(self.table.row_problems.items()):
             where = self.labels[position] if position is not None and position < len(self.labels) else None
-            if rule == "unclosed_quote":
+            if rule == "totals_row":
+                why = "the row looks like a totals row (Total, សរុប), not a person: delete it from the list"
+            elif rule == "unclosed_quote":
                 why = (
                     f"{where or 'a cell'}: a quote opens here and is not closed on this line; "
                     "the lines after it were read as rows of their own"
@@ -487,6 +531,12 @@ class RowMapper:
         the store gets a replacement mark.
         """
         distinct = list(set(col))
+        literals = {
+            v: m[1] for v in distinct if type(v) is str and v[:2] == '="' and (m := _LITERAL.match(v))
+        }
+        if literals:  # ="0123" is the text 0123 (never a formula: quoted, it computes nothing)
+            col[:] = [literals.get(v, v) if type(v) is str else v for v in col]
+            distinct = list(set(col))
         try:  # CSV: every cell is text, stripped in one C-level pass
             stripped: list[str] | None = list(map(str.strip, distinct))
             strings = distinct
@@ -499,11 +549,15 @@ class RowMapper:
         formulas = {v for v in strings if v not in broken and _is_formula(v)} if maybe else ()
         nul = joined.count("\x00") > len(strings)  # more NULs than the ones joining the cells
         overlong = len(joined) >= CELL_MAX and max(map(len, strings)) >= CELL_MAX
-        for r, v in enumerate(col) if broken or formulas or nul or overlong else ():
+        # a date column names its error values itself (a number Excel cannot show as a date)
+        maybe_error = ("\x00#" in joined or "\x00 " in joined) and name not in DATE_FIELDS
+        errors = {v for v in strings if v.strip().upper() in EXCEL_ERRORS} if maybe_error else ()
+        for r, v in enumerate(col) if broken or formulas or nul or overlong or errors else ():
             if type(v) is not str:
                 continue
             if v in broken:
-                issues.append(Issue(lines[r], name, "encoding", f"{name}: bytes that are not valid UTF-8"))
+                why = f"{name}: bytes that are not valid text in the file's encoding"
+                issues.append(Issue(lines[r], name, "encoding", why))
                 col[r] = v = _SURROGATE.sub("\ufffd", v)
             if nul and "\x00" in v:
                 why = f"{name}: a NUL character (zero byte), the mark of a damaged export"
@@ -516,6 +570,9 @@ class RowMapper:
             elif v in formulas:
                 why = f"{name}: the cell holds a spreadsheet formula, not a value"
                 issues.append(Issue(lines[r], name, "formula", why))
+            elif v in errors:
+                why = f"{name}: an Excel error value (#N/A, #REF! ...): the formula behind it failed"
+                issues.append(Issue(lines[r], name, "excel_error", why))
         if broken or nul or stripped is None:
             done = {v: cell_text(v) for v in set(col)}
         else:
@@ -535,7 +592,7 @@ class RowMapper:
         def parse(field: str, raw: Cell) -> tuple[Any, Template | None]:
             if raw is None or cell_text(raw) == "":
                 return None, None
-            return self._date(field, raw.strip() if isinstance(raw, str) else raw)
+            return self._date(field, bare(raw.strip()) if isinstance(raw, str) else raw)
 
         precision: list[str | None] = [None] * n
         for f in DATE_FIELDS:

@@ -23,7 +23,9 @@ from typing import Any
 from charset_normalizer import from_bytes
 
 from linkage.ingest.errors import DeliveryRejected
+from linkage.ingest.row_kinds import sort_rows
 from linkage.ingest.safe_text import label, storable
+from linkage.ingest.sheet_cells import fill_merged_down, formula_cells, merged_ranges, use_saved_values
 from linkage.normalise.khmer import normalise_khmer
 
 Cell = str | int | float | dt.datetime | dt.date | None
@@ -58,12 +60,49 @@ def sniff_kind(data: bytes) -> str:
     if data[:4] == b"PK\x03\x04":
         return "xlsx"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise DeliveryRejected(
-            "old_excel", "this is an Excel 97-2003 (.xls) workbook; save it as .xlsx and send again"
-        )
+        raise _office_container(data)
     if data[:5] in (b"%PDF-",):
         raise DeliveryRejected("not_a_list", "this is a PDF, not a CSV or Excel list")
+    if data[:2] == b"\x1f\x8b":
+        raise DeliveryRejected("not_a_list", "this is a gzip-compressed file; unpack it and send the list")
+    if data[:6] in (b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c"):
+        raise DeliveryRejected("not_a_list", "this is a RAR or 7z archive; unpack it and send the list")
+    if why := _markup_kind(data[:2048]):
+        raise DeliveryRejected("not_a_list", why)
     return "csv"
+
+
+def _office_container(data: bytes) -> DeliveryRejected:
+    """What an OLE2 container (Office's old file format) holds, by the names of its streams
+    (UTF-16 in its directory): a workbook saved with a password, an .xls, or another document."""
+    head = data[: 1 << 20]
+    if "EncryptedPackage".encode("utf-16-le") in head or "EncryptionInfo".encode("utf-16-le") in head:
+        return DeliveryRejected(
+            "password_protected",
+            "the workbook is protected by a password, so it cannot be read; open it, remove the "
+            "password (File > Info > Protect Workbook > Encrypt with Password, clear it), save "
+            "and send again, and give the password to no one by the same channel",
+        )
+    if "WordDocument".encode("utf-16-le") in head:
+        return DeliveryRejected("not_a_list", "this is a Word document (.doc), not a CSV or Excel list")
+    return DeliveryRejected(
+        "old_excel", "this is an Excel 97-2003 (.xls) workbook; save it as .xlsx and send again"
+    )
+
+
+def _markup_kind(head: bytes) -> str | None:
+    """A web page or an Excel 2003 XML sheet, which web systems' 'export to Excel' often send."""
+    text = head.lstrip(codecs.BOM_UTF8).lstrip().lower()
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in head.lower() or (
+        text.startswith(b"<?xml") and b"<workbook" in text
+    ):
+        return "this is an Excel 2003 XML spreadsheet; open it in Excel, save it as .xlsx and send again"
+    if text.startswith((b"<!doctype html", b"<html")) or (text.startswith(b"<") and b"<table" in text):
+        return (
+            "this is a web page (HTML), not a CSV or Excel list, though it may be named .xls; "
+            "open it in Excel, save it as .xlsx and send again"
+        )
+    return None
 
 
 # --- text decoding -----------------------------------------------------------------------
@@ -76,10 +115,7 @@ def decode(data: bytes) -> tuple[str, str, list[int]]:
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: same start
         return _wide(data, "utf-32", "UTF-32")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), "utf-16", []
-        except UnicodeDecodeError as exc:
-            raise DeliveryRejected("encoding", "the file says UTF-16 but its bytes are not") from exc
+        return _wide(data, "utf-16", "UTF-16", says=True)
     sample = data[:4096]
     if sample and sample.count(b"\x00") > len(sample) // 4:
         return _nul_padded(data, sample)
@@ -124,13 +160,34 @@ def _nul_padded(data: bytes, sample: bytes) -> tuple[str, str, list[int]]:
     )
 
 
-def _wide(data: bytes, encoding: str, label: str) -> tuple[str, str, list[int]]:
+def _mark_broken(exc: UnicodeError) -> tuple[str, int]:
+    """A codec error handler: each broken code unit becomes a lone surrogate, which marks its
+    line (like a byte that is not UTF-8) and is stored as U+FFFD."""
+    assert isinstance(exc, UnicodeDecodeError)
+    return "\udcff", exc.end
+
+
+codecs.register_error("survivor_link_mark", _mark_broken)
+
+
+def _wide(data: bytes, encoding: str, label: str, says: bool = False) -> tuple[str, str, list[int]]:
+    """UTF-16 or UTF-32 text. A few broken code units (a copy cut one byte short, a lone
+    surrogate) mark their lines, whose rows are quarantined; the other rows load. Many
+    mean the file is not that encoding at all, and it is refused."""
     try:
         return data.decode(encoding), encoding, []
-    except UnicodeDecodeError as exc:
-        raise DeliveryRejected(
-            "encoding", f"the file looks like {label} text but its bytes are not valid {label}"
-        ) from exc
+    except UnicodeDecodeError:
+        pass
+    cut = encoding.startswith("utf-16") and len(data) % 2 == 1  # a copy cut short by one byte
+    text = data[: len(data) - cut].decode(encoding, errors="survivor_link_mark")
+    if cut:
+        text += "\udcff" if text[-1:] not in ("\n", "\r") else ""  # a row cut short is marked
+    broken = text.count("\udcff")
+    if broken > max(2, len(text) // 1000):
+        what = f"the file says {label}" if says else f"the file looks like {label} text"
+        raise DeliveryRejected("encoding", f"{what} but {broken:,} of its characters are not valid {label}")
+    bad = [i + 1 for i, line in enumerate(text.splitlines()) if "\udcff" in line]
+    return text, encoding, bad
 
 
 def _utf8(data: bytes, name: str) -> tuple[str, str, list[int]]:
@@ -171,6 +228,15 @@ def _check_header(header: list[str], line: int) -> None:
                 "name; rename or remove one and send the file again",
             )
         seen[k] = pos
+
+
+def _set_aside(table: RawTable) -> None:
+    """The header printed again and a row numbering the columns are not read as rows (the
+    notes say where); a totals row is marked, to be quarantined as one (row_kinds.py)."""
+    table.rows, notes, totals = sort_rows(table.rows, table.header, header_key)
+    table.notes.extend(notes)
+    for line, rule in totals.items():
+        table.row_problems.setdefault(line, (rule, None))
 
 
 def _is_blank(row: Iterable[Cell]) -> bool:
@@ -215,8 +281,10 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
             continue
         table.rows.append((first, cells))
     table.row_problems = problems
+    _set_aside(table)
     if bad_lines:
-        table.notes.append(f"{len(bad_lines)} line(s) hold bytes that are not valid UTF-8")
+        what = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()[:6]
+        table.notes.append(f"{len(bad_lines)} line(s) hold bytes that are not valid {what}")
     return table
 
 
@@ -366,6 +434,12 @@ def check_zip(data: bytes, max_uncompressed: int, max_ratio: float) -> None:
     with zf:
         names = zf.namelist()
         if "[Content_Types].xml" not in names:
+            if "mimetype" in names and b"opendocument.spreadsheet" in _member_start(zf, "mimetype"):
+                raise DeliveryRejected(
+                    "not_excel",
+                    "this is an OpenDocument spreadsheet (.ods, LibreOffice's own format); save it as "
+                    ".xlsx and send again",
+                )
             raise DeliveryRejected("not_excel", "a zip file, but not an Excel workbook")
         total = 0
         for info in zf.infolist():
@@ -383,6 +457,15 @@ def check_zip(data: bytes, max_uncompressed: int, max_ratio: float) -> None:
                 f"refused: the workbook expands to {total / 2**20:,.0f} MiB "
                 f"(limit {max_uncompressed / 2**20:,.0f} MiB)",
             )
+
+
+def _member_start(zf: zipfile.ZipFile, name: str) -> bytes:
+    """The first bytes of a zip member, or none when it cannot be read."""
+    try:
+        with zf.open(name) as fh:
+            return fh.read(200)
+    except Exception:  # noqa: BLE001 - a damaged member says nothing about the file's kind
+        return b""
 
 
 def read_xlsx(
@@ -405,6 +488,7 @@ class _Sheet:
     hidden: bool
     rows: list[list[Cell]]
     header_at: int | None  # index of its header row, None when it has none for this source
+    part: str | None = None  # its XML part in the zip
 
     @property
     def name(self) -> str:
@@ -414,6 +498,32 @@ class _Sheet:
     def data_rows(self) -> int:
         start = 0 if self.header_at is None else self.header_at + 1
         return sum(1 for r in self.rows[start:] if not _is_blank(r))
+
+
+def _sheet_rows(ws: Any, number: int) -> list[list[Cell]]:
+    """A sheet's rows, read when asked for (read-only mode): a sheet whose part is damaged
+    (cut XML, a zip member that fails its check) refuses the workbook, naming the sheet."""
+    try:
+        return [list(r) for r in ws.iter_rows(values_only=True)]
+    except Exception as exc:  # noqa: BLE001 - zipfile, zlib, XML parsers and openpyxl raise many types
+        raise DeliveryRejected(
+            "not_excel",
+            f"sheet {number} of the workbook cannot be read: {_damage(exc)}; open and save it "
+            "again in Excel, or export it again",
+        ) from exc
+
+
+def _damage(exc: BaseException) -> str:
+    """What an error opening a workbook says of the file, in words (never its message,
+    which may quote a cell)."""
+    kind = type(exc).__name__
+    if isinstance(exc, zipfile.BadZipFile) or kind == "error" and type(exc).__module__ == "zlib":
+        return "a part of the file is damaged (it fails the zip's check)"
+    if isinstance(exc, KeyError):
+        return "a part the workbook names is missing from the file"
+    if "ParseError" in kind or "XMLSyntaxError" in kind or "ExpatError" in kind:
+        return "a part of the file holds damaged XML"
+    return f"it is damaged or not a workbook ({kind})"
 
 
 def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int) -> RawTable:
@@ -427,25 +537,32 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
-        raise DeliveryRejected("not_excel", f"the workbook cannot be opened: {type(exc).__name__}") from exc
+        raise DeliveryRejected(
+            "not_excel", f"the workbook cannot be opened: {_damage(exc)}; export or save it again"
+        ) from exc
     try:
         epoch_1904 = wb.epoch == dt.datetime(1904, 1, 1) if hasattr(wb, "epoch") else False
         sheets: list[_Sheet] = []
         last_error: DeliveryRejected | None = None
         for number, ws in enumerate(wb.worksheets, 1):
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            rows = _sheet_rows(ws, number)
             hidden = getattr(ws, "sheet_state", "visible") != "visible"
             try:
                 h: int | None = find_header(rows, known, search_rows)
             except DeliveryRejected as exc:
                 last_error, h = exc, None
-            sheets.append(_Sheet(number, str(ws.title), hidden, rows, h))
+            part = getattr(ws, "_worksheet_path", None)
+            sheets.append(_Sheet(number, str(ws.title), hidden, rows, h, part))
     finally:
         wb.close()
     listed = [sh for sh in sheets if sh.header_at is not None]
     with_rows = [sh for sh in listed if sh.data_rows()] or listed[:1]
+    if not with_rows and sheets and all(_is_blank(r) for sh in sheets for r in sh.rows):
+        raise DeliveryRejected("empty_file", "the workbook is empty: its sheets hold no rows")
     if not with_rows:
-        raise last_error or DeliveryRejected("empty_file", "the workbook has no sheets")
+        raise last_error or DeliveryRejected(
+            "empty_file", "the workbook has no sheet that can be read (none, or their parts are missing)"
+        )
     if len(with_rows) > 1:
         where = "; ".join(f"{sh.name}: {sh.data_rows()} rows" for sh in with_rows)
         raise DeliveryRejected(
@@ -459,17 +576,31 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
     header = [storable(str(c)).strip() if c is not None else "" for c in rows[h]]
     _check_header(header, h + 1)
     table = RawTable(header, [], h + 1, "xlsx", "xlsx", epoch_1904=epoch_1904)
+    _sheet_shows(openpyxl, data, sheet, table)
     for i in range(h + 1, len(rows)):
         if _is_blank(rows[i]):
             table.blank_rows += 1
             continue
         table.rows.append((i + 1, rows[i]))
+    _set_aside(table)
     if len(sheets) > 1 or sheet.hidden:
         table.notes.append(f"read {sheet.name}")
     for other in sheets:
         if other is not sheet and (n := other.data_rows()):
             table.notes.append(f"{other.name} not read: {n} rows, no header of this list")
     return table
+
+
+def _sheet_shows(openpyxl: Any, data: bytes, sheet: _Sheet, table: RawTable) -> None:
+    """The rows as the sheet shows them: formulas by their saved values, merged cells filled
+    down (linkage/ingest/sheet_cells.py); each named in the notes."""
+    assert sheet.header_at is not None
+    rows = sheet.rows
+    formulas = formula_cells(rows, sheet.header_at + 1)
+    if n := use_saved_values(openpyxl, data, sheet.number - 1, rows, formulas):
+        table.notes.append(f"{n} formula cell(s) read as the values Excel saved with them")
+    if n := fill_merged_down(rows, merged_ranges(data, sheet.part), sheet.header_at):
+        table.notes.append(f"{n} cell(s) of merged ranges given the value shown at the range's top")
 
 
 def read_table(

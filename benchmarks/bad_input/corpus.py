@@ -1,0 +1,1015 @@
+"""A corpus of malformed deliveries as real senders produce them, each with what it holds.
+
+Why a corpus of our own: the files that break an ingest are the ones officers send
+(Excel's "Unicode text", a workbook with a password, a title row, a totals row, a merged
+province, a phone Excel wrote as 8.55E+10), so each case is built from a good synthetic
+list and damaged in one such way. Every case says how many persons its rows hold
+(`persons`) and how many rows that are no person (`extra`: a totals row, a header printed
+again), so a run can check that none was lost and no non-person was loaded as a man.
+The personal values it holds are listed (`values`), so a run can check no message shows one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+IOM_HEADER = [
+    "iom_case_no",
+    "full_name",
+    "sex",
+    "dob",
+    "age_at_return",
+    "province_of_origin",
+    "district_of_origin",
+    "commune_of_origin",
+    "village_of_origin",
+    "country_of_exploitation",
+    "sector",
+    "date_of_return",
+    "point_of_entry",
+    "travel_doc_no",
+    "phone",
+    "referred_to",
+    "referral_date",
+    "consent_to_share",
+    "batch_id",
+]
+MOSVY_HEADER = [
+    "ល.រ",
+    "នាមត្រកូល",
+    "នាមខ្លួន",
+    "ភេទ",
+    "អាយុ",
+    "ថ្ងៃខែឆ្នាំកំណើត",
+    "ភូមិ",
+    "ឃុំ/សង្កាត់",
+    "ស្រុក/ខណ្ឌ",
+    "ខេត្ត/រាជធានី",
+    "ប្រទេស",
+    "ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ",
+    "ច្រកព្រំដែន",
+    "ឈ្មោះឪពុក",
+    "អត្តសញ្ញាណប័ណ្ណ",
+    "លេខទូរស័ព្ទ",
+    "ផ្សេងៗ",
+]
+NGO_HEADER = [
+    "client_id",
+    "name_kh",
+    "name_en",
+    "dob",
+    "sex",
+    "province",
+    "district",
+    "commune",
+    "village",
+    "phone",
+    "intake_date",
+    "referral_source",
+    "case_manager",
+    "case_status",
+    "services",
+    "last_follow_up_date",
+    "consent_form_signed",
+]
+RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ")
+DOB = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំកំណើត")
+PROV = MOSVY_HEADER.index("ខេត្ត/រាជធានី")
+NID = MOSVY_HEADER.index("អត្តសញ្ញាណប័ណ្ណ")
+PHONE = MOSVY_HEADER.index("លេខទូរស័ព្ទ")
+
+GIVEN = ["VUTHEARA", "SOKUNTHEA", "PHEAKDEY", "RATHANAK", "SOVANNRITH", "CHANTHOEUN", "BUNTHOEUN"]
+FAMILY = ["SOK", "CHEA", "KEO", "NGUON", "THACH", "HENG", "PHAN"]
+KH_FAMILY = ["សុខ", "ជា", "កែវ", "ងួន", "ថាច់", "ហេង", "ផាន"]
+KH_GIVEN = ["វុទ្ធារ៉ា", "សុគន្ធា", "ភក្ដី", "រតនៈ", "សុវណ្ណរិទ្ធ", "ចាន់ធឿន", "ប៊ុនធឿន"]
+
+
+@dataclass
+class Case:
+    """One malformed delivery: its bytes, name and source, and what its rows hold."""
+
+    id: str
+    what: str  # the sender's mistake, in words
+    data: bytes
+    file_name: str
+    source: str
+    persons: int  # rows that are a man each
+    extra: int = 0  # rows that are no man (totals, a header printed again, column numbers)
+    values: list[str] = field(default_factory=list)  # personal values the file holds
+
+
+# --- good lists ------------------------------------------------------------------------------
+
+
+def iom_rows(n: int = 5) -> list[dict[str, str]]:
+    rows = []
+    for i in range(n):
+        rows.append(
+            {
+                "iom_case_no": f"KH-IOM-2024-{7301 + i:04d}",
+                "full_name": f"{GIVEN[i % 7]} {FAMILY[i % 7]}",
+                "sex": "M",
+                "dob": f"{(i % 27) + 1:02d}/0{(i % 9) + 1}/19{80 + i % 19}",
+                "age_at_return": "",
+                "province_of_origin": "Kampong Thom",
+                "district_of_origin": "Sandan",
+                "commune_of_origin": "",
+                "village_of_origin": "",
+                "country_of_exploitation": "Indonesia",
+                "sector": "fishing",
+                "date_of_return": f"{(i % 27) + 1:02d}/06/2024",
+                "point_of_entry": "Phnom Penh Airport",
+                "travel_doc_no": f"N0{4418200 + i}",
+                "phone": f"012 {555000 + i:06d}"[:11],
+                "referred_to": "",
+                "referral_date": "",
+                "consent_to_share": "Y",
+                "batch_id": "B7",
+            }
+        )
+    return rows
+
+
+def personal(rows: list[dict[str, str]]) -> list[str]:
+    keys = ("iom_case_no", "full_name", "dob", "travel_doc_no", "phone", "client_id", "name_en", "name_kh")
+    return [r[k] for r in rows for k in keys if r.get(k)]
+
+
+def csv_text(
+    rows: list[dict[str, str]],
+    header: list[str] = IOM_HEADER,
+    delimiter: str = ",",
+    newline: str = "\r\n",
+) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, header, delimiter=delimiter, extrasaction="ignore", lineterminator=newline)
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def mosvy_rows(n: int = 5) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for i in range(n):
+        rows.append(
+            [
+                str(i + 1),
+                KH_FAMILY[i % 7],
+                KH_GIVEN[i % 7],
+                "ប្រុស",
+                str(25 + i % 20),
+                "",
+                "",
+                "",
+                "សណ្ដាន់",
+                "ខេត្តកំពង់ធំ",
+                "ឥណ្ឌូនេស៊ី",
+                f"{(i % 27) + 1:02d}/06/2024",
+                "ព្រលានយន្តហោះអន្តរជាតិភ្នំពេញ",
+                KH_FAMILY[(i + 3) % 7],
+                f"{110200300 + i}",
+                f"097 {7000000 + i}",
+                "",
+            ]
+        )
+    return rows
+
+
+def mosvy_personal(rows: list[list[object]]) -> list[str]:
+    return [str(r[j]) for r in rows for j in (2, NID, PHONE) if j < len(r) and r[j] not in (None, "")]
+
+
+def workbook(
+    sheets: list[tuple[str, str, list[list[object]]]],
+    merges: list[str] = (),  # type: ignore[assignment]
+    hidden_rows: list[int] = (),  # type: ignore[assignment]
+) -> bytes:
+    """A workbook as openpyxl writes it: (title, state, rows) per sheet; merges on the first."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, state, rows in sheets:
+        ws = wb.create_sheet(title)
+        ws.sheet_state = state
+        for row in rows:
+            ws.append(row)
+    first = wb.worksheets[0]
+    for rng in merges:
+        first.merge_cells(rng)
+    for r in hidden_rows:
+        first.row_dimensions[r].hidden = True
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def mosvy_book(rows: list[list[object]], titles: bool = True, **kw: object) -> bytes:
+    top: list[list[object]] = [["បញ្ជីឈ្មោះជនរងគ្រោះ ឆ្នាំ ២០២៤"], []] if titles else []
+    return workbook([("Sheet1", "visible", [*top, MOSVY_HEADER, *rows])], **kw)  # type: ignore[arg-type]
+
+
+def rezip(data: bytes, edit: Callable[[str, bytes], bytes | None]) -> bytes:
+    """The workbook's zip with each member passed through edit (None drops it)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            new = edit(info.filename, src.read(info.filename))
+            if new is not None:
+                z.writestr(info.filename, new)
+    return out.getvalue()
+
+
+def with_cached_formulas(data: bytes, column: str, formula: str) -> bytes:
+    """Cells of one column (below the header) turned into formulas with Excel's saved value,
+    as Excel writes them: <c><f>ROW()-3</f><v>1</v></c>."""
+
+    def edit(name: str, body: bytes) -> bytes:
+        if not name.startswith("xl/worksheets/sheet"):
+            return body
+        text = body.decode()
+
+        def cell(m: re.Match[str]) -> str:
+            ref, row, inner = m[1], int(m[2]), m[3]
+            value = re.search(r"<t[^>]*>(.*?)</t>", inner)
+            if row <= 3 or value is None:
+                return m[0]
+            return f'<c r="{ref}"><f>{formula}</f><v>{value[1]}</v></c>'
+
+        text = re.sub(rf'<c r="({column}(\d+))"[^>]*t="inlineStr"[^>]*>(.*?)</c>', cell, text)
+        return text.encode()
+
+    return rezip(data, edit)
+
+
+def broken_member(data: bytes) -> bytes:
+    """A workbook whose sheet's compressed bytes are damaged (the zip directory intact)."""
+    buf = bytearray(data)
+    z = zipfile.ZipFile(io.BytesIO(data))
+    info = z.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for k in range(start + 20, start + min(info.compress_size - 4, 200), 7):
+        buf[k] ^= 0x5A
+    return bytes(buf)
+
+
+def encrypted(data: bytes, password: str = "moSVY-2024") -> bytes:
+    """The workbook as Excel saves it with 'Encrypt with password' (an OLE2 container)."""
+    import msoffcrypto.format.ooxml as ooxml
+
+    src = ooxml.OOXMLFile(io.BytesIO(data))
+    out = io.BytesIO()
+    src.encrypt(password, out)
+    return out.getvalue()
+
+
+def ods(rows: list[list[object]]) -> bytes:
+    """An OpenDocument spreadsheet (LibreOffice's own format): a zip with a mimetype member."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+        z.writestr("META-INF/manifest.xml", "<manifest/>")
+    return out.getvalue()
+
+
+def html_table(rows: list[dict[str, str]]) -> bytes:
+    """A web system's 'export to Excel': an HTML table in a file named .xls."""
+    head = "".join(f"<th>{h}</th>" for h in IOM_HEADER)
+    body = "".join("<tr>" + "".join(f"<td>{r[h]}</td>" for h in IOM_HEADER) + "</tr>" for r in rows)
+    return f"<html><body><table><tr>{head}</tr>{body}</table></body></html>".encode()
+
+
+def old_xls_bytes() -> bytes:
+    """The start of an Excel 97-2003 (BIFF) workbook: an OLE2 container with a Workbook stream."""
+    return (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "Workbook".encode("utf-16-le") + b"\x00" * 3000
+    )
+
+
+# --- the cases -------------------------------------------------------------------------------
+
+
+def _iom(
+    id: str,
+    what: str,
+    text_fn: Callable[[list[dict[str, str]]], str | bytes],
+    n: int = 5,
+    extra: int = 0,
+    name: str = "iom_returns_2024_06.csv",
+    persons: int | None = None,
+    edit: Callable[[list[dict[str, str]]], None] | None = None,
+) -> Case:
+    rows = iom_rows(n)
+    if edit:
+        edit(rows)
+    out = text_fn(rows)
+    data = out if isinstance(out, bytes) else out.encode("utf-8")
+    return Case(id, what, data, name, "iom", n if persons is None else persons, extra, personal(rows))
+
+
+def _set(row: int, **values: str) -> Callable[[list[dict[str, str]]], None]:
+    def edit(rows: list[dict[str, str]]) -> None:
+        rows[row].update(values)
+
+    return edit
+
+
+def _each(field_name: str, values: list[str]) -> Callable[[list[dict[str, str]]], None]:
+    def edit(rows: list[dict[str, str]]) -> None:
+        for r, v in zip(rows, values, strict=False):
+            r[field_name] = v
+
+    return edit
+
+
+def _mosvy(
+    id: str,
+    what: str,
+    edit: Callable[[list[list[object]]], None] | None = None,
+    book: Callable[[list[list[object]]], bytes] = mosvy_book,
+    n: int = 5,
+    extra: int = 0,
+    name: str = "dosvy_kampong_thom_2024_06.xlsx",
+    persons: int | None = None,
+) -> Case:
+    rows = mosvy_rows(n)
+    if edit:
+        edit(rows)
+    return Case(
+        id, what, book(rows), name, "mosvy", n if persons is None else persons, extra, mosvy_personal(rows)
+    )
+
+
+def _mset(row: int, col: int, value: object) -> Callable[[list[list[object]]], None]:
+    def edit(rows: list[list[object]]) -> None:
+        rows[row][col] = value
+
+    return edit
+
+
+def _mcol(col: int, values: list[object]) -> Callable[[list[list[object]]], None]:
+    def edit(rows: list[list[object]]) -> None:
+        for r, v in zip(rows, values, strict=False):
+            r[col] = v
+
+    return edit
+
+
+def csv_cases() -> list[Case]:
+    good = csv_text
+    lines = lambda rows: csv_text(rows).split("\r\n")  # noqa: E731
+    join = "\r\n".join
+    cases = [
+        _iom("csv-good", "a good list (the control)", good),
+        _iom(
+            "utf16-bom-tab",
+            "Excel's 'Unicode text': UTF-16 with BOM, tabs",
+            lambda r: good(r, delimiter="\t").encode("utf-16"),
+        ),
+        _iom("utf16-bom-comma", "UTF-16 LE with BOM, commas", lambda r: good(r).encode("utf-16")),
+        _iom(
+            "utf16-be-bom", "UTF-16 BE with BOM", lambda r: codecs.BOM_UTF16_BE + good(r).encode("utf-16-be")
+        ),
+        _iom("utf16-no-bom", "UTF-16 LE without BOM", lambda r: good(r).encode("utf-16-le")),
+        _iom(
+            "utf16-truncated",
+            "UTF-16 with BOM cut one byte short (a copy interrupted)",
+            lambda r: good(r).encode("utf-16")[:-1],
+        ),
+        _iom(
+            "utf16-truncated-mid-row",
+            "UTF-16 with BOM cut in the middle of the last row at an odd byte",
+            lambda r: (lambda b: b[: len(b) - 41])(good(r).encode("utf-16")),
+            persons=5,
+        ),
+        _iom(
+            "cp1252",
+            "Windows-1252 (accents in a name)",
+            lambda r: good(r).encode("cp1252"),
+            edit=_set(1, full_name="SOKUNTHÉA CHEA", village_of_origin="Prey Kdei – Ouest"),
+        ),
+        _iom(
+            "mixed-utf8-cp1252",
+            "UTF-8 with one row pasted from a Windows-1252 file",
+            lambda r: good(r).encode("utf-8").replace(b"PHEAKDEY KEO", "PHEAKDÉY KEO".encode("cp1252")),
+        ),
+        _iom("utf8-bom", "UTF-8 with BOM", lambda r: codecs.BOM_UTF8 + good(r).encode()),
+        _iom(
+            "double-bom",
+            "two BOMs (a BOM written over a BOM)",
+            lambda r: codecs.BOM_UTF8 * 2 + good(r).encode(),
+        ),
+        _iom("semicolon", "semicolons (a French or German Excel)", lambda r: good(r, delimiter=";")),
+        _iom("tab", "tab-separated", lambda r: good(r, delimiter="\t")),
+        _iom("sep-line", "Excel's 'sep=;' first line", lambda r: "sep=;\r\n" + good(r, delimiter=";")),
+        _iom(
+            "quoted-newline",
+            "a village written over two lines inside quotes",
+            good,
+            edit=_set(2, village_of_origin="Phum Thmei\nKrom 3"),
+        ),
+        _iom("cr-only", "old Mac line ends (CR only)", lambda r: good(r, newline="\r")),
+        _iom(
+            "mixed-newlines",
+            "lines ending LF and CRLF",
+            lambda r: "\n".join(lines(r)[:3]) + "\r\n" + "\r\n".join(lines(r)[3:]),
+        ),
+        _iom(
+            "ragged-long",
+            "a row with two cells too many (a comma typed in a name)",
+            lambda r: good(r).replace("RATHANAK NGUON", "RATHANAK, NGUON,x"),
+        ),
+        _iom(
+            "ragged-short",
+            "a row with five cells",
+            lambda r: join([*lines(r)[:2], ",".join(lines(r)[2].split(",")[:5]), *lines(r)[3:]]),
+        ),
+        _iom(
+            "trailing-commas",
+            "every row ends with empty cells past the header",
+            lambda r: "\r\n".join(x + ",,," if x else x for x in lines(r)),
+        ),
+        _iom(
+            "duplicate-header-cell",
+            "the header names 'phone' twice",
+            lambda r: good(r).replace("referred_to", "phone", 1),
+        ),
+        _iom(
+            "blank-header-cell-with-data",
+            "a column with no header holds a value",
+            lambda r: good(r).replace("batch_id", "", 1),
+        ),
+        _iom(
+            "title-rows",
+            "a title, a date line and a blank line above the header",
+            lambda r: "IOM Cambodia - returns June 2024\r\nPrinted 01/07/2024,,\r\n\r\n" + good(r),
+        ),
+        _iom(
+            "header-repeated",
+            "the header printed again in the middle (two pages pasted together)",
+            lambda r: join([*lines(r)[:3], lines(r)[0], *lines(r)[3:]]),
+            extra=1,
+        ),
+        _iom(
+            "totals-row",
+            "a totals row at the bottom",
+            lambda r: good(r) + "Total,5,,,,,,,,,,,,,,,,,\r\n",
+            extra=1,
+        ),
+        _iom(
+            "totals-row-name",
+            "a 'TOTAL' row with the count in the name column",
+            lambda r: good(r) + ",TOTAL: 5 persons,,,,,,,,,,,,,,,,,\r\n",
+            extra=1,
+        ),
+        _iom("truncated-mid-row", "the file cut in the middle of its last row", lambda r: good(r)[:-60]),
+        _iom(
+            "truncated-mid-char",
+            "cut in the middle of a Khmer character",
+            lambda r: good(r).encode()[:-3],
+            edit=_set(4, batch_id="ក្រុមទី៧"),
+        ),
+        _iom("header-only", "a file with only its header", lambda r: good(r).split("\r\n")[0] + "\r\n", n=0),
+        _iom("header-only-no-newline", "only a header, no line end", lambda r: good(r).split("\r\n")[0], n=0),
+        Case("zero-bytes", "a zero-byte file", b"", "iom_returns_2024_06.csv", "iom", 0),
+        Case("only-bom", "a file holding only a BOM", codecs.BOM_UTF8, "iom_returns_2024_06.csv", "iom", 0),
+        _iom(
+            "nul-padded",
+            "the end of the file filled with NUL bytes (a disk error)",
+            lambda r: good(r).encode() + b"\x00" * 4096,
+        ),
+        _iom(
+            "huge-cell",
+            "a remarks-like cell of 300,000 characters",
+            good,
+            edit=_set(1, sector="x" * 300_000),
+        ),
+        _iom(
+            "date-formats",
+            "birth dates as text in several formats",
+            good,
+            edit=_each("dob", ["12-03-1990", "12.03.1990", "1990/03/12", "12 Mar 1990", "March 12, 1990"]),
+        ),
+        _iom(
+            "two-digit-years",
+            "dates with two-digit years",
+            good,
+            edit=_each("dob", ["12/03/90", "01/01/85", "30/12/99", "05/05/01", "12-Mar-90"]),
+        ),
+        _iom(
+            "excel-serial-text",
+            "dates exported as Excel day numbers",
+            good,
+            edit=_each("date_of_return", ["45448", "45449", "45450", "45451", "45452"]),
+        ),
+        _iom(
+            "khmer-digits",
+            "case numbers, dates and phones in Khmer digits",
+            good,
+            edit=_each("dob", ["១២/០៣/១៩៩០", "០១/០២/១៩៨៥", "៣០/១២/១៩៩៩", "០៥/០៥/២០០១", "២០/១០/១៩៩៨"]),
+        ),
+        _iom(
+            "phone-floats",
+            "phones as Excel wrote them: 8.55123E+10, 85512345678.0",
+            good,
+            edit=_each("phone", ["8.55123E+10", "85512345678.0", "8.55E+10", "1.2345678E+7", "855123456789"]),
+        ),
+        _iom(
+            "thousands-separators",
+            "age and documents with thousands separators",
+            good,
+            edit=_each("travel_doc_no", ["1,234,567", "N0 4,418,201", "", "", ""]),
+        ),
+        _iom(
+            "leading-apostrophe",
+            "cells kept as text with Excel's leading apostrophe",
+            good,
+            edit=_each("dob", ["'12/03/1990", "'01/02/1985", "", "", ""]),
+        ),
+        _iom(
+            "apostrophe-phone-id",
+            "apostrophes before phones and case numbers",
+            good,
+            edit=lambda rows: [
+                r.update(phone="'" + r["phone"], iom_case_no="'" + r["iom_case_no"]) for r in rows
+            ],
+        ),
+        _iom(
+            "equals-quoted",
+            'values written ="012345678" to keep their zeros (a common CSV trick)',
+            lambda r: good(r).replace('"=""', '="').replace('"""', '"'),
+            edit=lambda rows: [r.update(phone=f'="{r["phone"]}"') for r in rows],
+        ),
+        _iom(
+            "placeholders",
+            "'-', 'N/A' and '?' typed for an unknown birth date, age or phone",
+            good,
+            edit=lambda rows: (
+                rows[0].update(dob="-", phone="N/A"),
+                rows[1].update(dob="N/A", age_at_return="?"),
+                rows[2].update(dob="?", travel_doc_no="-"),
+            ),
+        ),
+        _iom(
+            "spaces-only",
+            "required cells holding only spaces",
+            good,
+            edit=_set(2, full_name="   ", date_of_return="  "),
+        ),
+        _iom(
+            "nbsp-zero-width",
+            "NBSP and zero-width characters around values",
+            good,
+            edit=lambda rows: rows[1].update(
+                full_name="SOKUNTHEA\u00a0CHEA",
+                iom_case_no="KH-IOM-2024-7302\u200b",
+                dob="01/02/1981\u200b",
+                phone="\u00a0012 555001",
+            ),
+        ),
+        _iom(
+            "zero-width-duplicate-id",
+            "two rows with the same case number, one with a zero-width space",
+            good,
+            edit=lambda rows: rows[1].update(iom_case_no=rows[0]["iom_case_no"] + "\u200b"),
+        ),
+        _iom(
+            "control-chars",
+            "control characters (bell, escape, backspace) inside cells",
+            good,
+            edit=_set(2, full_name="PHEAKDEY\x07 KEO\x1b[2J", sector="fish\x08ing"),
+        ),
+        _iom("nul-in-cell", "a NUL byte inside a cell", good, edit=_set(1, full_name="SOKUNTHEA\x00CHEA")),
+        _iom(
+            "reordered-columns",
+            "columns in another order",
+            lambda r: good(r, header=list(reversed(IOM_HEADER))),
+        ),
+        _iom(
+            "renamed-columns",
+            "columns renamed the way a clerk retypes them",
+            lambda r: (
+                good(r)
+                .replace("iom_case_no", "Case No", 1)
+                .replace("full_name", "Full Name", 1)
+                .replace("date_of_return", "Date of Return", 1)
+            ),
+        ),
+        _iom(
+            "column-missing",
+            "the return-date column left out",
+            lambda r: good(r, header=[h for h in IOM_HEADER if h != "date_of_return"]),
+        ),
+        _iom(
+            "extra-columns",
+            "two unknown columns added",
+            lambda r: good(
+                [{**x, "Notes": "ok", "Officer": "SREY"} for x in r], header=[*IOM_HEADER, "Notes", "Officer"]
+            ),
+        ),
+        _iom(
+            "csv-really-xlsx", "a workbook named .csv", lambda r: _iom_book(r), name="iom_returns_2024_06.csv"
+        ),
+        _iom(
+            "html-as-xls", "a web system's HTML table named .xls", html_table, name="iom_returns_2024_06.xls"
+        ),
+        _iom("html-as-csv", "an HTML table named .csv", html_table),
+        _iom(
+            "spreadsheetml-2003",
+            "an Excel 2003 XML spreadsheet",
+            lambda r: (
+                b'<?xml version="1.0"?>\r\n<?mso-application progid="Excel.Sheet"?>\r\n'
+                b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet><Table>'
+                + "".join(f"<Row><Cell><Data>{h}</Data></Cell></Row>" for h in IOM_HEADER).encode()
+                + b"</Table></Worksheet></Workbook>"
+            ),
+            name="iom_returns_2024_06.xml",
+        ),
+        _iom(
+            "limon-ngo-like-latin",
+            "Khmer typed in a legacy font (Limon) in the name column",
+            good,
+            edit=_set(3, full_name="sux dara"),
+        ),
+        _iom(
+            "gzip",
+            "the list gzipped",
+            lambda r: __import__("gzip").compress(good(r).encode(), mtime=0),
+            name="iom.csv.gz",
+        ),
+    ]
+    return cases
+
+
+def _iom_book(rows: list[dict[str, str]]) -> bytes:
+    return workbook([("Sheet1", "visible", [IOM_HEADER, *[[r[h] for h in IOM_HEADER] for r in rows]])])
+
+
+def _merged_province(rows: list[list[object]]) -> None:
+    for r in rows[1:]:
+        r[PROV] = None
+        r[RET] = None
+
+
+def xlsx_cases() -> list[Case]:
+    # the header is on sheet row 3 (title, blank), rows from 4
+    prov, ret = chr(ord("A") + PROV), chr(ord("A") + RET)
+    cases = [
+        _mosvy("xlsx-good", "a good MoSVY workbook (the control)"),
+        _mosvy("xlsx-no-title", "header on the first row", book=lambda r: mosvy_book(r, titles=False)),
+        _mosvy(
+            "merged-title",
+            "a title merged across the columns",
+            book=lambda r: mosvy_book(r, merges=["A1:Q1"]),
+        ),
+        _mosvy(
+            "merged-down",
+            "province and return date merged down over a batch's rows",
+            _merged_province,
+            book=lambda r: mosvy_book(r, merges=[f"{prov}4:{prov}8", f"{ret}4:{ret}8"]),
+        ),
+        _mosvy(
+            "data-on-second-sheet",
+            "a cover sheet first, the list on the second",
+            book=lambda r: workbook(
+                [
+                    ("Cover", "visible", [["Ministry of Social Affairs"], ["June 2024"]]),
+                    ("List", "visible", [MOSVY_HEADER, *r]),
+                ]
+            ),
+        ),
+        _mosvy(
+            "empty-first-sheet",
+            "an empty first sheet",
+            book=lambda r: workbook([("Sheet1", "visible", []), ("Sheet2", "visible", [MOSVY_HEADER, *r])]),
+        ),
+        _mosvy(
+            "hidden-sheet-old-copy",
+            "a hidden sheet holding last month's list",
+            book=lambda r: workbook(
+                [("Old", "hidden", [MOSVY_HEADER, *r[:2]]), ("June", "visible", [MOSVY_HEADER, *r])]
+            ),
+        ),
+        _mosvy("hidden-rows", "two rows hidden", book=lambda r: mosvy_book(r, hidden_rows=[5, 6])),
+        _mosvy(
+            "only-empty-sheet",
+            "a workbook with one empty sheet",
+            book=lambda r: workbook([("Sheet1", "visible", [])]),
+            persons=0,
+        ),
+        _mosvy("password", "a workbook saved with a password", book=lambda r: encrypted(mosvy_book(r))),
+        Case("xls-as-xlsx", "an Excel 97-2003 .xls named .xlsx", old_xls_bytes(), "dosvy.xlsx", "mosvy", 0),
+        _mosvy(
+            "broken-member",
+            "a zip whose sheet's bytes are damaged",
+            book=lambda r: broken_member(mosvy_book(r)),
+        ),
+        _mosvy(
+            "xlsx-truncated",
+            "a workbook cut at half its size",
+            book=lambda r: (lambda b: b[: len(b) // 2])(mosvy_book(r)),
+        ),
+        _mosvy(
+            "xlsx-no-sheet-part",
+            "a workbook whose sheet part is missing",
+            book=lambda r: rezip(mosvy_book(r), lambda n, b: None if n == "xl/worksheets/sheet1.xml" else b),
+        ),
+        _mosvy(
+            "xlsx-bad-xml",
+            "a sheet whose XML is cut",
+            book=lambda r: rezip(
+                mosvy_book(r), lambda n, b: b[: len(b) // 2] if n == "xl/worksheets/sheet1.xml" else b
+            ),
+        ),
+        _mosvy(
+            "formula-cached-row-numbers",
+            "row numbers as formulas (=ROW()-3) with their saved values",
+            book=lambda r: with_cached_formulas(mosvy_book(r), "A", "ROW()-3"),
+        ),
+        _mosvy(
+            "formula-no-cache",
+            "an age computed by a formula with no saved value (written by a program)",
+            _mcol(4, ["=2024-1990"] * 5),
+        ),
+        _mosvy(
+            "error-values",
+            "Excel error values (#N/A, #REF!) in name and place cells",
+            lambda rows: (rows[1].__setitem__(2, "#N/A"), rows[2].__setitem__(PROV, "#REF!")),
+        ),
+        _mosvy(
+            "date-serials",
+            "dates as day numbers in cells with no date format",
+            _mcol(RET, [45448, 45449, 45450.0, 45451, 45452]),
+        ),
+        _mosvy(
+            "real-dates",
+            "dates as Excel dates",
+            _mcol(RET, [dt.datetime(2024, 6, d) for d in range(1, 6)]),
+        ),
+        _mosvy(
+            "dates-as-text-mixed",
+            "return dates as text in several formats",
+            _mcol(RET, ["05/06/2024", "2024-06-05", "5-6-2024", "05 មិថុនា 2024", "June 5, 2024"]),
+        ),
+        _mosvy(
+            "khmer-digits-everywhere",
+            "row numbers, ages, dates, IDs and phones in Khmer digits",
+            lambda rows: [
+                r.__setitem__(slice(0, 1), ["១២៣៤៥"[i]]) or r.__setitem__(NID, "១១០២០០៣០" + "០១២៣៤"[i])
+                for i, r in enumerate(rows)
+            ],
+        ),
+        _mosvy(
+            "ids-as-floats",
+            "ID and phone numbers stored as numbers (leading zero lost)",
+            lambda rows: [
+                r.__setitem__(NID, float(110200300 + i)) or r.__setitem__(PHONE, 977000000 + i)
+                for i, r in enumerate(rows)
+            ],
+        ),
+        _mosvy(
+            "phone-scientific",
+            "phones as the text Excel shows for a big number",
+            _mcol(PHONE, ["8.55977E+10", "8.55977E+10", "", "", ""]),
+        ),
+        _mosvy(
+            "id-thousands",
+            "IDs with thousands separators",
+            _mcol(NID, ["110,200,300", "110.200.301", "", "", ""]),
+        ),
+        _mosvy(
+            "spaces-nbsp-zw",
+            "cells of spaces, NBSP and zero-width spaces",
+            lambda rows: (
+                rows[1].__setitem__(2, "\u00a0\u00a0"),
+                rows[2].__setitem__(RET, " \u200b"),
+                rows[3].__setitem__(1, "\u200bកែវ\u200b"),
+            ),
+        ),
+        _mosvy(
+            "header-repeated-xlsx",
+            "the header again in the middle",
+            lambda rows: rows.insert(2, list(MOSVY_HEADER)),
+            persons=5,
+            extra=1,
+        ),
+        _mosvy(
+            "column-numbers-row",
+            "a row of column numbers (1, 2, 3 ...) under the header",
+            lambda rows: rows.insert(0, [str(i) for i in range(1, 18)]),
+            persons=5,
+            extra=1,
+        ),
+        _mosvy(
+            "column-numbers-khmer",
+            "a row of column numbers in Khmer digits under the header",
+            lambda rows: rows.insert(
+                0, ["(" + "".join("០១២៣៤៥៦៧៨៩"[int(c)] for c in str(i)) + ")" for i in range(1, 18)]
+            ),
+            persons=5,
+            extra=1,
+        ),
+        _mosvy(
+            "totals-row-xlsx",
+            "a totals row (សរុប) at the bottom",
+            lambda rows: rows.append(
+                [
+                    "សរុប",
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "5 នាក់",
+                ]
+            ),
+            persons=5,
+            extra=1,
+        ),
+        _mosvy(
+            "signature-block",
+            "a signature and date block under the list",
+            lambda rows: rows.extend(
+                [
+                    [],
+                    [
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        "ធ្វើនៅ ថ្ងៃទី ៣០ ខែ មិថុនា ឆ្នាំ ២០២៤",
+                    ],
+                    [None] * 11 + ["ប្រធានមន្ទីរ"],
+                ]
+            ),
+            persons=5,
+            extra=2,
+        ),
+        _mosvy(
+            "limon-names",
+            "names typed in the Limon legacy font",
+            lambda rows: (
+                rows[1].__setitem__(1, "sux"),
+                rows[1].__setitem__(2, "dara"),
+                rows[2].__setitem__(2, "rtn³"),
+            ),
+        ),
+        _mosvy("xlsx-header-only", "a workbook with only the header", n=0),
+        _mosvy(
+            "xlsx-column-missing",
+            "the return-date column deleted",
+            book=lambda r: workbook(
+                [
+                    (
+                        "S",
+                        "visible",
+                        [
+                            [h for i, h in enumerate(MOSVY_HEADER) if i != RET],
+                            *[[c for i, c in enumerate(x) if i != RET] for x in r],
+                        ],
+                    )
+                ]
+            ),
+        ),
+        _mosvy(
+            "xlsx-blank-header-with-data",
+            "a column with no header holds values",
+            lambda rows: [r.append("note") for r in rows],
+        ),
+        _mosvy(
+            "xlsx-duplicate-header",
+            "two columns headed ខេត្ត",
+            book=lambda r: workbook([("S", "visible", [[*MOSVY_HEADER, "ខេត្ត"], *[[*x, "x"] for x in r]])]),
+        ),
+        _mosvy("xlsx-huge-cell", "a cell at Excel's limit", _mset(1, 16, "ក" * 32_767)),
+        _mosvy("booleans", "TRUE/FALSE cells", _mcol(16, [True, False, True, False, True])),
+        _mosvy("ods-as-xlsx", "a LibreOffice .ods named .xlsx", book=ods),
+    ]
+    return cases
+
+
+def ngo_cases() -> list[Case]:
+    def rows(n: int = 4) -> list[dict[str, str]]:
+        out = []
+        for i in range(n):
+            out.append(
+                {
+                    "client_id": f"HG-{3100 + i}",
+                    "name_kh": f"{KH_FAMILY[i]} {KH_GIVEN[i]}",
+                    "name_en": f"{FAMILY[i]} {GIVEN[i]}",
+                    "dob": f"19{85 + i}-0{i + 1}-1{i}",
+                    "sex": "M",
+                    "province": "Kampong Thom",
+                    "district": "Sandan",
+                    "commune": "",
+                    "village": "",
+                    "phone": f"+855 12 {400100 + i}",
+                    "intake_date": f"2024-07-0{i + 1}",
+                    "referral_source": "IOM",
+                    "case_manager": "Case worker 2",
+                    "case_status": "Active",
+                    "services": "medical;psychosocial",
+                    "last_follow_up_date": "",
+                    "consent_form_signed": "Y",
+                }
+            )
+        return out
+
+    def ngo(
+        id: str, what: str, fn: Callable[[list[dict[str, str]]], bytes], n: int = 4, **kw: object
+    ) -> Case:
+        r = rows(n)
+        return Case(id, what, fn(r), "hagar_export.csv", "ngo-hagar", n, values=personal(r), **kw)  # type: ignore[arg-type]
+
+    txt = lambda r, **k: csv_text(r, NGO_HEADER, **k)  # noqa: E731
+    return [
+        ngo("ngo-good", "a good NGO export (the control)", lambda r: txt(r).encode()),
+        ngo(
+            "ngo-utf16", "UTF-16 'Unicode text' with tabs", lambda r: txt(r, delimiter="\t").encode("utf-16")
+        ),
+        ngo(
+            "ngo-services-semicolon",
+            "a ;-separated file whose services hold ; too (quoted)",
+            lambda r: txt(r, delimiter=";").encode(),
+        ),
+        ngo(
+            "ngo-services-unquoted",
+            "a ;-separated file whose services hold ; unquoted",
+            lambda r: txt(r, delimiter=";").replace('"', "").encode(),
+        ),
+        ngo(
+            "ngo-limon",
+            "name_kh typed in Limon",
+            lambda r: txt([{**r[0], "name_kh": "sux dara"}, *r[1:]]).encode(),
+        ),
+        ngo(
+            "ngo-abc-font",
+            "name_kh typed in the ABC legacy font (bytes read as Windows-1252)",
+            lambda r: txt([{**x, "name_kh": "ÇÉûÿ ÁâÒÃ" if i == 0 else ""} for i, x in enumerate(r)]).encode(
+                "cp1252"
+            ),
+        ),
+        ngo(
+            "ngo-khmer-cp-mangled",
+            "Khmer UTF-8 read as Windows-1252 and saved again (mojibake)",
+            lambda r: txt(r).encode("utf-8").decode("cp1252", errors="replace").encode("utf-8"),
+        ),
+    ]
+
+
+def big_cases(rows: int = 100_000) -> list[Case]:
+    """A 100,000-row list (CSV), and the same with a defect every thousand rows."""
+    base = iom_rows(7)
+
+    def many(defects: bool) -> bytes:
+        out = []
+        for i in range(rows):
+            r = dict(base[i % 7])
+            r["iom_case_no"] = f"KH-IOM-{i:07d}"
+            if defects and i % 1000 == 7:
+                r["date_of_return"] = "31/02/2024"
+            out.append(r)
+        return csv_text(out).encode()
+
+    return [
+        Case("big-100k", f"{rows:,} rows", many(False), "iom_big.csv", "iom", rows),
+        Case(
+            "big-100k-defects",
+            f"{rows:,} rows, a bad date every thousand",
+            many(True),
+            "iom_big2.csv",
+            "iom",
+            rows,
+        ),
+    ]
+
+
+def all_cases(big: bool = False) -> list[Case]:
+    cases = csv_cases() + xlsx_cases() + ngo_cases()
+    return cases + big_cases() if big else cases

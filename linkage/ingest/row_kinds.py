@@ -1,0 +1,100 @@
+"""Rows of a list that are no man: the header printed again, a row numbering the columns, a
+totals row.
+
+Why: lists are often pasted together from printed pages (each with its header) or carry a
+row of column numbers under the header and a total at the bottom. Read as records they were
+quarantined for a bad date, and a row of column numbers took the record id 1, so the list's
+real first row was quarantined as its duplicate. A header again or the column numbers are
+not read as rows, and the notes say on which lines; a totals row is quarantined as one, so
+an officer sees it for what it is (it cannot be a man, but it is never dropped unseen).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+_KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+_NUMBERED = re.compile(r"^[(\[]?(\d{1,3})[)\].]?$")
+_TOTAL_STARTS = ("t", "g", "s", "ស", " ")
+_TOTAL = re.compile(r"^(total|totals|grand total|sum|សរុប|សរុបរួម|សរុបទាំងអស់)\b", re.IGNORECASE)
+
+
+def _text(cell: Any) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
+
+
+def repeats_header(cells: Sequence[Any], header_keys: list[str], key: Callable[[Any], str]) -> bool:
+    """Half or more of the header's named cells (two at least) say their own column's name."""
+    named = [(i, k) for i, k in enumerate(header_keys) if k]
+    same = sum(1 for i, k in named if i < len(cells) and cells[i] is not None and key(cells[i]) == k)
+    return same >= 2 and same * 2 >= len(named)
+
+
+def numbers_columns(cells: Sequence[Any]) -> bool:
+    """Cells that count the columns: 1, 2, 3 ... (or (១), (២) ...), three at least, nothing else."""
+    texts = [_text(c) for c in cells]
+    filled = [t for t in texts if t]
+    if len(filled) < 3 or len(filled) * 2 < len(texts):
+        return False
+    numbers = []
+    for t in filled:
+        m = _NUMBERED.match(t.translate(_KHMER_DIGITS))
+        if not m:
+            return False
+        numbers.append(int(m[1]))
+    return numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
+def is_totals(cells: Sequence[Any]) -> bool:
+    """The first filled cell says Total (or សរុប), and at most three cells are filled."""
+    first = next((c for c in cells if c is not None and c != ""), None)
+    if type(first) is not str or not _TOTAL.match(first.strip()):
+        return False
+    return sum(1 for c in cells if _text(c)) <= 3
+
+
+def _first_text(cells: Sequence[Any]) -> str:
+    """The row's first cell when it is text, else its first filled cell's text (a cheap look)."""
+    first = cells[0] if cells else None
+    if first is None or first == "":
+        first = next((c for c in cells if c is not None and c != ""), "")
+    return first if type(first) is str else ""
+
+
+def sort_rows(
+    rows: list[tuple[int, list[Any]]], header: Sequence[Any], key: Callable[[Any], str]
+) -> tuple[list[tuple[int, list[Any]]], list[str], dict[int, str]]:
+    """(rows that may be men, notes on the rows that are not read, totals rows by line)."""
+    header_keys = [key(h) if h not in (None, "") else "" for h in header]
+    probe, probe_text = next(((i, _text(h).lower()) for i, h in enumerate(header) if header_keys[i]), (0, ""))
+    # cheap looks first, over every row (a list has 100,000); the few rows they pick are checked
+    maybe_header = {
+        n
+        for n, (_, cells) in enumerate(rows)
+        if probe < len(cells) and type(cells[probe]) is str and cells[probe].strip().lower() == probe_text
+    }
+    maybe_total = {n for n, (_, cells) in enumerate(rows) if _first_text(cells)[:1].lower() in _TOTAL_STARTS}
+    drop = {n for n in maybe_header if repeats_header(rows[n][1], header_keys, key)}
+    again = [rows[n][0] for n in sorted(drop)]
+    numbered = [rows[0][0]] if rows and 0 not in drop and numbers_columns(rows[0][1]) else []
+    if numbered:
+        drop.add(0)
+    totals = {rows[n][0]: "totals_row" for n in sorted(maybe_total - drop) if is_totals(rows[n][1])}
+    kept = [r for n, r in enumerate(rows) if n not in drop] if drop else rows
+    notes = []
+    if again:
+        notes.append(f"the header is repeated on line(s) {_lines(again)}: not read as rows")
+    if numbered:
+        notes.append(f"line {numbered[0]} numbers the columns (1, 2, 3 ...): not read as a row")
+    return kept, notes, totals
+
+
+def _lines(lines: list[int]) -> str:
+    shown = ", ".join(map(str, lines[:10]))
+    return shown + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")

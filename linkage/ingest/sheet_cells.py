@@ -1,0 +1,89 @@
+"""What a sheet's cells say beyond their own values: formulas' saved results, merged cells.
+
+Why: Excel keeps the value a formula last showed (a row number =ROW()-3, an age
+=2024-YEAR(F4)), and a clerk merges a batch's province or return date down over its rows.
+Read as bare cells, the first is a formula and the second is blank below its first row, so
+every such row was quarantined although the sheet shows its value. A formula with no saved
+value (a workbook written by a program, never opened in Excel) stays a formula.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Any
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+
+
+def formula_cells(rows: list[list[Any]], start: int) -> list[tuple[int, int]]:
+    """(row, column) of every cell from row `start` on that holds a formula's text."""
+    return [
+        (i, j)
+        for i in range(start, len(rows))
+        for j, v in enumerate(rows[i])
+        if type(v) is str and v.startswith("=")
+    ]
+
+
+def use_saved_values(openpyxl: Any, data: bytes, sheet_index: int, rows: list[list[Any]], cells: list) -> int:
+    """Formula cells replaced by the value Excel saved with them; returns how many were.
+    The workbook is read again for the saved values (only when the sheet has formulas)."""
+    if not cells:
+        return 0
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            saved = [list(r) for r in wb.worksheets[sheet_index].iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001 - read once already; without saved values formulas stay formulas
+        return 0
+    done = 0
+    for i, j in cells:
+        value = saved[i][j] if i < len(saved) and j < len(saved[i]) else None
+        if value is not None and value != rows[i][j]:
+            rows[i][j] = value
+            done += 1
+    return done
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n - 1
+
+
+def merged_ranges(data: bytes, part: str | None) -> list[tuple[int, int, int, int]]:
+    """(first row, last row, first column, last column), 0-based, of each merged range."""
+    if not part:
+        return []
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            xml = z.read(part.lstrip("/"))
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return []
+    if b"mergeCell" not in xml:
+        return []
+    return [(int(r1) - 1, int(r2) - 1, _column(c1), _column(c2)) for c1, r1, c2, r2 in _MERGE.findall(xml)]
+
+
+def fill_merged_down(rows: list[list[Any]], ranges: list[tuple[int, int, int, int]], header: int) -> int:
+    """Cells under the top of a range merged over rows below the header get its value (the
+    sheet shows it on each of them); returns how many cells were filled. Ranges merged
+    across columns only (a note over two cells) are left as they are."""
+    filled = 0
+    for r1, r2, c1, _c2 in ranges:
+        if r1 <= header or r2 == r1 or r1 >= len(rows) or c1 >= len(rows[r1]):
+            continue
+        top = rows[r1][c1]
+        if top is None:
+            continue
+        for i in range(r1 + 1, min(r2, len(rows) - 1) + 1):
+            row = rows[i]
+            if c1 < len(row) and row[c1] is None:
+                row[c1] = top
+                filled += 1
+    return filled

@@ -1,0 +1,296 @@
+"""Malformed deliveries that benchmarks/bad_input found mishandled, one test per class fixed.
+
+Each file is made here, small and real (openpyxl workbooks, a workbook encrypted as Excel
+does it, UTF-16 cut short), and ingested into a store of its own through Ingestor, the
+path `survivor-link ingest` takes. Every test checks the rows are all accounted for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from linkage.ingest.load import DeliveryResult, Ingestor
+from linkage.settings import Settings, load_settings
+from linkage.store.db import dispose_engines, migrate, session_scope
+from linkage.store.models import Delivery, Quarantine, Record
+from linkage.synth.writers import MOSVY_HEADER
+from tests.helpers import iom_csv, iom_row, mosvy_row
+
+RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ")
+PROV = MOSVY_HEADER.index("ខេត្ត/រាជធានី")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("template") / "home"
+    migrate(load_settings(home=home, db_url=""))
+    dispose_engines()
+    return home
+
+
+@pytest.fixture
+def store(template: Path, tmp_path: Path):
+    home = tmp_path / "home"
+    shutil.copytree(template, home)
+    yield load_settings(home=home, db_url="", data_docs=False)
+    dispose_engines()
+
+
+def ingest(settings: Settings, data: bytes, name: str, source: str) -> DeliveryResult:
+    r = Ingestor(settings).ingest_bytes(data, name, source)
+    assert "internal error" not in (r.reason or "")
+    if r.status == "ingested":
+        assert r.rows_loaded + r.rows_quarantined == r.rows_read
+    return r
+
+
+def quarantined(settings: Settings) -> dict[int, str]:
+    with session_scope(settings) as s:
+        return {q.line: q.rule for q in s.scalars(select(Quarantine))}
+
+
+def records(settings: Settings) -> list[Record]:
+    with session_scope(settings) as s:
+        rows = list(s.scalars(select(Record).order_by(Record.line)))
+        s.expunge_all()
+        return rows
+
+
+def book(rows: list[list[object]], merges: tuple[str, ...] = ()) -> bytes:
+    """A MoSVY sheet with its header on row 1."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(MOSVY_HEADER)
+    for r in rows:
+        ws.append(r)
+    for m in merges:
+        ws.merge_cells(m)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def three() -> list[list[object]]:
+    return [mosvy_row("1"), mosvy_row("2", given="វណ្ណា"), mosvy_row("3", given="សម្បត្តិ")]
+
+
+def rezip(data: bytes, part: str, edit) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            z.writestr(info.filename, edit(body) if info.filename == part else body)
+    return out.getvalue()
+
+
+# --- whole files refused, in words, never as an internal error -----------------------------
+
+
+def test_a_sheet_with_damaged_xml_is_refused_by_name_not_as_an_internal_error(store: Settings) -> None:
+    data = rezip(book(three()), "xl/worksheets/sheet1.xml", lambda b: b[: len(b) // 2])
+    r = ingest(store, data, "m.xlsx", "mosvy")
+    assert r.status == "rejected"
+    assert r.reason == (
+        "sheet 1 of the workbook cannot be read: a part of the file holds damaged XML; open and "
+        "save it again in Excel, or export it again"
+    )
+
+
+def test_a_password_protected_workbook_is_named_so_not_called_an_xls(store: Settings) -> None:
+    import msoffcrypto.format.ooxml as ooxml
+
+    out = io.BytesIO()
+    ooxml.OOXMLFile(io.BytesIO(book(three()))).encrypt("pw-2024", out)
+    r = ingest(store, out.getvalue(), "m.xlsx", "mosvy")
+    assert r.status == "rejected"
+    assert r.reason.startswith("the workbook is protected by a password, so it cannot be read")
+    with session_scope(store) as s:
+        assert s.scalars(select(Delivery)).one().status == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("data", "start"),
+    [
+        (
+            b"<html><body><table><tr><th>iom_case_no</th></tr></table></body></html>",
+            "this is a web page (HTML)",
+        ),
+        (
+            b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>',
+            "this is an Excel 2003 XML spreadsheet",
+        ),
+        (gzip.compress(iom_csv([iom_row()]).encode(), mtime=0), "this is a gzip-compressed file"),
+    ],
+    ids=["html-named-xls", "spreadsheetml", "gzip"],
+)
+def test_files_that_are_no_list_are_named_for_what_they_are(store: Settings, data: bytes, start: str) -> None:
+    r = ingest(store, data, "list.xls", "iom")
+    assert r.status == "rejected" and r.reason.startswith(start), r.reason
+
+
+def test_an_ods_workbook_is_named(store: Settings) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<x/>")
+    r = ingest(store, buf.getvalue(), "m.xlsx", "mosvy")
+    assert r.reason.startswith("this is an OpenDocument spreadsheet (.ods")
+
+
+# --- encodings ---------------------------------------------------------------------------
+
+
+def test_utf16_cut_short_mid_row_loads_the_whole_rows(store: Settings) -> None:
+    text = iom_csv(
+        [iom_row("KH-1"), iom_row("KH-2", name="VANNAK KEO"), iom_row("KH-3", name="SAMBATH CHEA")]
+    )
+    data = text.encode("utf-16")
+    r = ingest(store, data[: len(data) - 41], "list.csv", "iom")  # odd: half a character at the end
+    assert (r.status, r.rows_read, r.rows_loaded) == ("ingested", 3, 2)
+    assert quarantined(store) == {4: "ragged_row"}
+
+
+def test_utf16_with_one_broken_character_quarantines_its_row(store: Settings) -> None:
+    text = iom_csv(
+        [iom_row("KH-1"), iom_row("KH-2", name="VANNAK KEO"), iom_row("KH-3", name="SAMBATH CHEA")]
+    )
+    data = text.encode("utf-16-le").replace(
+        "VANNAK".encode("utf-16-le"), "VA".encode("utf-16-le") + b"\x00\xdc"
+    )
+    r = ingest(store, b"\xff\xfe" + data, "list.csv", "iom")
+    assert (r.status, r.rows_read, r.rows_loaded) == ("ingested", 3, 2)
+    assert quarantined(store) == {3: "encoding"}
+    assert r.notes == ["1 line(s) hold bytes that are not valid UTF-16"]
+
+
+# --- what a sheet shows ------------------------------------------------------------------
+
+
+def test_merged_cells_down_a_batch_give_each_row_the_value_shown(store: Settings) -> None:
+    rows = three()
+    for r in rows[1:]:
+        r[RET] = r[PROV] = None
+    prov, ret = chr(ord("A") + PROV), chr(ord("A") + RET)
+    r = ingest(store, book(rows, (f"{prov}2:{prov}4", f"{ret}2:{ret}4")), "m.xlsx", "mosvy")
+    assert (r.rows_loaded, r.rows_quarantined) == (3, 0)
+    assert r.notes == ["4 cell(s) of merged ranges given the value shown at the range's top"]
+    assert {x.return_date for x in records(store)} == {dt.date(2024, 6, 5)}
+    assert len({x.province_code for x in records(store)}) == 1
+
+
+def _with_saved(data: bytes, column: str) -> bytes:
+    """A column's text cells below the header turned into formulas with a saved value."""
+
+    def edit(body: bytes) -> bytes:
+        return re.sub(
+            rb'<c r="(' + column.encode() + rb'(\d+))"[^>]*t="inlineStr"[^>]*><is><t>([^<]*)</t></is></c>',
+            lambda m: (
+                m[0] if m[2] == b"1" else b'<c r="' + m[1] + b'"><f>ROW()-1</f><v>' + m[3] + b"</v></c>"
+            ),
+            body,
+        )
+
+    return rezip(data, "xl/worksheets/sheet1.xml", edit)
+
+
+def test_formulas_are_read_by_the_value_excel_saved_and_without_one_quarantined(store: Settings) -> None:
+    rows = three()
+    rows[2][4] = "=2024-1990"  # age by a formula no program ever computed
+    r = ingest(store, _with_saved(book(rows), "A"), "m.xlsx", "mosvy")
+    assert r.notes == ["3 formula cell(s) read as the values Excel saved with them"]
+    assert (r.rows_loaded, quarantined(store)) == (2, {4: "formula"})
+    assert [x.source_record_id for x in records(store)] == ["1", "2"]
+
+
+def test_an_excel_error_value_is_never_loaded_as_a_name(store: Settings) -> None:
+    rows = three()
+    rows[1][2] = "#N/A"
+    r = ingest(store, book(rows), "m.xlsx", "mosvy")
+    assert (r.rows_loaded, quarantined(store)) == (2, {3: "excel_error"})
+    with session_scope(store) as s:
+        q = s.scalars(select(Quarantine)).one()
+        assert (
+            q.reason == "given_name_kh: an Excel error value (#N/A, #REF! ...): the formula behind it failed"
+        )
+
+
+# --- cells as spreadsheets and pastes leave them -----------------------------------------
+
+
+def test_equals_quoted_apostrophe_and_zero_width_cells_are_their_values(store: Settings) -> None:
+    rows = [
+        iom_row("'KH-1", phone='="012345678"', dob="'12/03/1990"),
+        iom_row("KH-2\u200b", name="VANNAK KEO", dob="01/02/1985\u200b", phone="\u00a0012 345 679"),
+        iom_row("KH-3", name="SAMBATH CHEA"),
+    ]
+    text = iom_csv(rows).replace('"=""012345678"""', '="012345678"')  # as Excel users write it
+    r = ingest(store, text.encode(), "list.csv", "iom")
+    assert (r.rows_loaded, r.rows_quarantined) == (3, 0)
+    got = records(store)
+    assert [x.source_record_id for x in got] == ["KH-1", "KH-2", "KH-3"]
+    assert [x.phone for x in got[:2]] == ["+85512345678", "+85512345679"]
+    assert [x.birth_date for x in got[:2]] == [dt.date(1990, 3, 12), dt.date(1985, 2, 1)]
+
+
+def test_an_id_that_differs_by_a_zero_width_space_is_the_same_id(store: Settings) -> None:
+    rows = [iom_row("KH-1"), iom_row("KH-1\u200b", name="VANNAK KEO")]
+    r = ingest(store, iom_csv(rows).encode(), "list.csv", "iom")
+    assert (r.rows_loaded, quarantined(store)) == (1, {3: "duplicate_id"})
+
+
+def test_a_phone_in_scientific_notation_is_not_stored_as_a_wrong_number(store: Settings) -> None:
+    rows = [iom_row("KH-1", phone="8.55123E+10"), iom_row("KH-2", name="VANNAK KEO", phone="85512345678.0")]
+    r = ingest(store, iom_csv(rows).encode(), "list.csv", "iom")
+    assert r.rows_loaded == 2 and r.warnings_by_rule["phone_format"] == 1
+    assert [x.phone for x in records(store)] == [None, "+85512345678"]
+
+
+# --- rows that are no man ----------------------------------------------------------------
+
+
+def test_a_header_again_and_column_numbers_are_not_rows_and_a_total_is_quarantined(store: Settings) -> None:
+    rows = three()
+    numbers = [str(i) for i in range(1, len(MOSVY_HEADER) + 1)]
+    total = ["សរុប", *[None] * (len(MOSVY_HEADER) - 2), "3 នាក់"]
+    r = ingest(store, book([numbers, rows[0], list(MOSVY_HEADER), *rows[1:], total]), "m.xlsx", "mosvy")
+    assert (r.rows_read, r.rows_loaded) == (4, 3)
+    assert quarantined(store) == {7: "totals_row"}
+    assert r.notes == [
+        "the header is repeated on line(s) 4: not read as rows",
+        "line 2 numbers the columns (1, 2, 3 ...): not read as a row",
+    ]
+    assert [x.source_record_id for x in records(store)] == ["1", "2", "3"]  # 1 is no duplicate of line 2
+
+
+def test_a_totals_row_of_a_csv_is_quarantined_as_one_and_replay_keeps_it(store: Settings) -> None:
+    text = iom_csv([iom_row("KH-1"), iom_row("KH-2", name="VANNAK KEO")]) + "Total,2" + "," * 17 + "\n"
+    r = ingest(store, text.encode(), "list.csv", "iom")
+    assert (r.rows_loaded, quarantined(store)) == (2, {4: "totals_row"})
+    again = Ingestor(store).replay()
+    assert [(x.rows_loaded, x.rows_quarantined) for x in again] == [(0, 1)]
+    assert quarantined(store) == {4: "totals_row"}
+
+
+def test_a_placeholder_for_not_known_is_a_blank_cell(store: Settings) -> None:
+    rows = [
+        iom_row("KH-1", dob="-", phone="N/A"),
+        iom_row("KH-2", name="VANNAK KEO", dob="N/A", age_at_return="?"),
+        iom_row("-", name="SAMBATH CHEA"),  # an id of '-' is no id
+    ]
+    r = ingest(store, iom_csv(rows).encode(), "list.csv", "iom")
+    assert (r.rows_loaded, quarantined(store)) == (2, {4: "required"})
+    assert [(x.birth_date, x.phone, x.age) for x in records(store)] == [
+        (None, None, None),
+        (None, "+85512345678", None),
+    ]
