@@ -20,65 +20,9 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-IOM_HEADER = [
-    "iom_case_no",
-    "full_name",
-    "sex",
-    "dob",
-    "age_at_return",
-    "province_of_origin",
-    "district_of_origin",
-    "commune_of_origin",
-    "village_of_origin",
-    "country_of_exploitation",
-    "sector",
-    "date_of_return",
-    "point_of_entry",
-    "travel_doc_no",
-    "phone",
-    "referred_to",
-    "referral_date",
-    "consent_to_share",
-    "batch_id",
-]
-MOSVY_HEADER = [
-    "ល.រ",
-    "នាមត្រកូល",
-    "នាមខ្លួន",
-    "ភេទ",
-    "អាយុ",
-    "ថ្ងៃខែឆ្នាំកំណើត",
-    "ភូមិ",
-    "ឃុំ/សង្កាត់",
-    "ស្រុក/ខណ្ឌ",
-    "ខេត្ត/រាជធានី",
-    "ប្រទេស",
-    "ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ",
-    "ច្រកព្រំដែន",
-    "ឈ្មោះឪពុក",
-    "អត្តសញ្ញាណប័ណ្ណ",
-    "លេខទូរស័ព្ទ",
-    "ផ្សេងៗ",
-]
-NGO_HEADER = [
-    "client_id",
-    "name_kh",
-    "name_en",
-    "dob",
-    "sex",
-    "province",
-    "district",
-    "commune",
-    "village",
-    "phone",
-    "intake_date",
-    "referral_source",
-    "case_manager",
-    "case_status",
-    "services",
-    "last_follow_up_date",
-    "consent_form_signed",
-]
+# the columns each source sends, as the synthetic lists write them (one place to change)
+from linkage.synth.writers import IOM_HEADER, MOSVY_HEADER, NGO_HEADER
+
 RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ")
 DOB = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំកំណើត")
 PROV = MOSVY_HEADER.index("ខេត្ត/រាជធានី")
