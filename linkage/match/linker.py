@@ -39,7 +39,7 @@ from linkage.match.stored import (
     write_keys,
 )
 from linkage.settings import Settings
-from linkage.store.bulk import analyze, indexes_deferred, insert_rows, update_rows
+from linkage.store.bulk import analyze, indexes_deferred, insert_rows, remembered, update_rows
 from linkage.store.db import audit, session_scope
 from linkage.store.locks import one_at_a_time
 from linkage.store.models import (
@@ -672,7 +672,7 @@ def _all_rows(s: Session, query: Any) -> list[tuple]:
     conn = s.connection()
     compiled = query.compile(dialect=conn.dialect)
     procs = [c.type._cached_result_processor(conn.dialect, None) for c in query.selected_columns]
-    at = [(i, _remembered(p)) for i, p in enumerate(procs) if p is not None]
+    at = [(i, remembered(p)) for i, p in enumerate(procs) if p is not None]
     cur = conn.connection.dbapi_connection.cursor()
     try:
         cur.execute(str(compiled))
@@ -689,21 +689,6 @@ def _all_rows(s: Session, query: Any) -> list[tuple]:
                 values[i] = p(values[i])
         out.append(tuple(values))
     return out
-
-
-def _remembered(proc: Callable[[Any], Any], most: int = 100_000) -> Callable[[Any], Any]:
-    """proc, remembering what it made of at most `most` distinct values (processors are pure)."""
-    made: dict[Any, Any] = {}
-
-    def run(value: Any) -> Any:
-        got = made.get(value, made)
-        if got is made:
-            got = proc(value)
-            if len(made) < most:
-                made[value] = got
-        return got
-
-    return run
 
 
 def _regroup_events(s: Session, persons: set[str], window_days: int, old_events: dict[int, str]) -> int:

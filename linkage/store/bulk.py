@@ -29,13 +29,13 @@ _PLAIN = (Integer, String, Boolean, Float)
 
 def _processors(table: Table, columns: Sequence[str], dialect: Any) -> list[Callable[[Any], Any] | None]:
     """Each column's bind processor (None: the value goes as it is); those of dates and
-    timestamps remember what they made of each value (see _memo). Only those: a sealed
+    timestamps remember what they made of each value (see remembered). Only those: a sealed
     column's processor must seal each value anew (a fresh nonce each time)."""
     out: list[Callable[[Any], Any] | None] = []
     for c in columns:
         kind = table.c[c].type
         proc = None if isinstance(kind, _PLAIN) else kind._cached_bind_processor(dialect)
-        out.append(_memo(proc) if proc is not None and isinstance(kind, (Date, DateTime)) else proc)
+        out.append(remembered(proc) if proc is not None and isinstance(kind, (Date, DateTime)) else proc)
     return out
 
 
@@ -44,9 +44,10 @@ def _processors(table: Table, columns: Sequence[str], dialect: Any) -> list[Call
 _MEMO = 100_000
 
 
-def _memo(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """proc, remembering what it made of each value. Why: a first link binds one timestamp
-    for two million rows, and SQLite's DateTime processor formats it anew each time."""
+def remembered(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """proc, remembering what it made of at most _MEMO distinct values (processors are
+    pure). Why: a first link binds one timestamp for two million rows, and SQLite's
+    DateTime processor formats it anew each time; reading events back parses as many."""
     made: dict[Any, Any] = {}
 
     def bound(value: Any) -> Any:
