@@ -8,7 +8,6 @@ with the store: what to read, which stored persons to start from, what to write.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -24,7 +23,7 @@ from linkage.match.model import MatchModel
 from linkage.match.mutual import mutual_best
 from linkage.match.queue import Queue
 from linkage.match.queue import review_queue as _queue_of
-from linkage.match.spec import ModelSpec
+from linkage.match.spec import ModelSpec, bits
 from linkage.match.training import fit_model
 
 # A reviewer's decision forces its pair's score past any the model gives.
@@ -148,7 +147,7 @@ def link_one_to_one(
         pd.factorize(frame["source"])[0],
         candidates.levels["return"].to_numpy(),
         rule,
-        math.log2(spec.limits.link_threshold / (1 - spec.limits.link_threshold)),
+        bits(spec.limits.link_threshold),
         initial,
     )
     scores.prob[chosen] = np.maximum(scores.prob[chosen], spec.limits.link_threshold)
@@ -212,8 +211,7 @@ def births_decide(model: MatchModel, spec: ModelSpec) -> bool:
     lists whose dates are corrupted at random (FEBRL: -4 bits) they are not, and a person
     held together by everything else stays whole."""
     far = LEVELS["birth"].index("over 5 years apart")
-    veto = spec.cluster.veto
-    return bool(model.level_bits("birth", far) <= math.log2(veto / (1 - veto)))
+    return bool(model.level_bits("birth", far) <= bits(spec.cluster.veto))
 
 
 def review_band(

@@ -120,10 +120,11 @@ class Limits:
     @property
     def family_margin_bits(self) -> float:
         """How many more bits the link threshold asks against chance than against a brother."""
-        return max(0.0, _bits(self.link_threshold) - _bits(self.family_link_threshold))
+        return max(0.0, bits(self.link_threshold) - bits(self.family_link_threshold))
 
 
-def _bits(p: float) -> float:
+def bits(p: float) -> float:
+    """A probability as log2 odds (the scale weights and thresholds are compared on)."""
     return math.log2(p / (1 - p))
 
 
