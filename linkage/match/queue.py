@@ -35,13 +35,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from linkage.match.coherence import WHY as TWO_GIVEN_NAMES
+from linkage.match.coherence import WHY_BIRTHS
+
 # Refusals whose two groups the checks judged two men (a "same" is rarely right there).
 JUDGED_APART = frozenset(
     {
         "most compared pairs between the two say different",
         "one list names two men here for one return",
-        "two clearly different given names, births over two years apart",
-        "births too far apart for one man",
+        TWO_GIVEN_NAMES,
+        WHY_BIRTHS,
         "a reviewer said different",
     }
 )
