@@ -73,7 +73,7 @@ class Settings:
         "រង់ចាំ",  # waiting
     )
     # Linkage: bands by match probability, blocking and clustering caps, return window
-    link_threshold: float = 0.99994  # about 14 bits of evidence against chance
+    link_threshold: float = 0.99997  # about 15 bits of evidence against chance
     # ... and about 4.2 bits against "his brother" (the family class models that alternative
     # itself, so its odds need no margin for misspecification, and overstates it where one
     # man's names vary: of pairs 4-8 bits from a brother, 1 in 200 was one; see

@@ -104,7 +104,7 @@ class ClusterSpec:
 class Limits:
     """The thresholds and caps that are settings (they apply without a refit)."""
 
-    link_threshold: float = 0.99994
+    link_threshold: float = 0.99997
     family_link_threshold: float = 0.95
     review_threshold: float = 0.99
     # the review queue (queue.py): a question below this chance of "same" waits in the band;
