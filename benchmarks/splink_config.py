@@ -23,6 +23,7 @@ way someone who knows these lists would. What such a user does (issue 19):
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -275,15 +276,49 @@ def train(linker, tight: bool) -> None:
         linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_pairs)
 
 
+class DuckDBCaps(NamedTuple):
+    """What a user on a shared machine tells DuckDB: memory, threads and where to spill."""
+
+    memory_limit: str = "7GB"
+    threads: int = 2
+    temp_directory: str | None = None
+
+
+def duckdb_api(caps: DuckDBCaps | None):
+    """Splink's DuckDB backend, capped as DuckDB's own advice for large joins says.
+
+    preserve_insertion_order off lets DuckDB stream joins and spill them instead of keeping
+    rows in order in memory (no Splink step relies on row order without an ORDER BY).
+    """
+    import duckdb
+    from splink.backends.duckdb import DuckDBAPI
+
+    if caps is None:
+        return DuckDBAPI()
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{caps.memory_limit}'")
+    con.execute(f"SET threads = {int(caps.threads)}")
+    con.execute("SET preserve_insertion_order = false")
+    if caps.temp_directory:
+        Path(caps.temp_directory).mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = '{caps.temp_directory}'")
+    return DuckDBAPI(connection=con)
+
+
 class SplinkRun(NamedTuple):
     labels: dict[float, np.ndarray]  # cluster label per record, per match-probability threshold
     extra_seconds: float  # clustering at the thresholds beyond one, which a user would not run
+    steps: list[str]  # each phase's seconds (and the pairs kept), for the log
 
 
-def run_splink(records: pd.DataFrame, thresholds: tuple[float, ...], tight: bool | None = None) -> SplinkRun:
+def run_splink(
+    records: pd.DataFrame,
+    thresholds: tuple[float, ...],
+    tight: bool | None = None,
+    caps: DuckDBCaps | None = None,
+) -> SplinkRun:
     """Cluster labels per match-probability threshold, one prediction for all of them."""
     from splink import Linker
-    from splink.backends.duckdb import DuckDBAPI
 
     if tight is None:
         tight = len(records) >= TIGHT_FROM_RECORDS
@@ -295,7 +330,7 @@ def run_splink(records: pd.DataFrame, thresholds: tuple[float, ...], tight: bool
 
     df = splink_input(records)
     steps = [f"input {lap()}"]
-    linker = Linker(DuckDBAPI().register(df), settings(tight), log_level=40)
+    linker = Linker(duckdb_api(caps).register(df), settings(tight), log_level=40)
     train(linker, tight)
     steps.append(f"training {lap()}")
     predictions = linker.inference.predict(threshold_match_probability=min(thresholds))
@@ -308,6 +343,7 @@ def run_splink(records: pd.DataFrame, thresholds: tuple[float, ...], tight: bool
         by_id = dict(zip(clusters["unique_id"], clusters["cluster_id"], strict=True))
         out[t] = np.array([by_id.get(i, f"single-{i}") for i in df["unique_id"]], dtype=object)
     steps.append(f"clustering at {len(thresholds)} thresholds {lap()}")
-    print(f"splink ({'tight' if tight else 'standard'} rules): " + ", ".join(steps), flush=True)
+    steps.insert(0, f"{'tight' if tight else 'standard'} rules")
+    print("splink: " + ", ".join(steps), flush=True)
     clustering = clock[-1] - clock[-2]
-    return SplinkRun(out, clustering * (len(thresholds) - 1) / len(thresholds))
+    return SplinkRun(out, clustering * (len(thresholds) - 1) / len(thresholds), steps)
