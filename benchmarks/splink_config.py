@@ -208,6 +208,32 @@ def comparisons() -> list:
     ]
 
 
+# The six rules issue 19 names, as columns that must be equal (and given on both sides).
+STANDARD_RULES: tuple[tuple[str, ...], ...] = (
+    ("name_key",),
+    ("phone",),
+    ("birth_date",),
+    ("birth_year", "fam_init", "giv_init"),
+    ("district", "fam_init", "giv_init"),
+    ("district", "birth_year"),
+)
+
+# At a million records (see prediction_rules for why each changed).
+TIGHT_RULES: tuple[tuple[str, ...], ...] = (
+    ("name_key", "province"),
+    ("name_key", "birth_year"),
+    ("phone",),
+    ("birth_date",),
+    ("birth_year", "fam_init", "giv_init", "province"),
+    ("district", "fam_init", "giv_init"),
+    ("district", "birth_year", "fam_init"),
+)
+
+
+def rule_columns(tight: bool) -> tuple[tuple[str, ...], ...]:
+    return TIGHT_RULES if tight else STANDARD_RULES
+
+
 def prediction_rules(tight: bool) -> list:
     """Blocking for predictions; `tight` for a million records and more.
 
@@ -225,24 +251,7 @@ def prediction_rules(tight: bool) -> list:
     """
     from splink import block_on
 
-    if not tight:
-        return [
-            block_on("name_key"),
-            block_on("phone"),
-            block_on("birth_date"),
-            block_on("birth_year", "fam_init", "giv_init"),
-            block_on("district", "fam_init", "giv_init"),
-            block_on("district", "birth_year"),
-        ]
-    return [
-        block_on("name_key", "province"),
-        block_on("name_key", "birth_year"),
-        block_on("phone"),
-        block_on("birth_date"),
-        block_on("birth_year", "fam_init", "giv_init", "province"),
-        block_on("district", "fam_init", "giv_init"),
-        block_on("district", "birth_year", "fam_init"),
-    ]
+    return [block_on(*cols) for cols in rule_columns(tight)]
 
 
 def settings(tight: bool):
