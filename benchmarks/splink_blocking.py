@@ -1,7 +1,7 @@
 """What Splink's prediction rules cost and find: pairs and true pairs per rule, standard and tight.
 
-Why: the tight rules (splink_config.prediction_rules) are for a million records, which we
-do not run here (Splink needed 21 GiB there). This prints, on a size we can run, each
+Why: the tight rules (splink_config.prediction_rules) are for a million records, where the
+uncapped standard rules needed 21 GiB. This prints, on a size we can run, each
 rule's new pairs and the true pairs among them, for both rule sets, and what the pairs
 would be at a million records: a rule's blocks keep their keys (districts, birth years,
 initials) as records grow, so pairs between different men grow with the square of the
