@@ -221,7 +221,8 @@ def main() -> None:
             if tool == "ours":
                 results = {"configured": run_ours(records)}
             elif tool == "splink":
-                results, extra = run_splink(records, SPLINK_THRESHOLDS, tight=args.splink_tight)
+                done = run_splink(records, SPLINK_THRESHOLDS, tight=args.splink_tight)
+                results, extra = done.labels, done.extra_seconds
             elif tool == "recordlinkage":
                 results = {"ECM": run_recordlinkage(records)}
             else:

@@ -23,6 +23,7 @@ way someone who knows these lists would. What such a user does (issue 19):
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -207,41 +208,58 @@ def comparisons() -> list:
     ]
 
 
+# The six rules issue 19 names, as columns that must be equal (and given on both sides).
+STANDARD_RULES: tuple[tuple[str, ...], ...] = (
+    ("name_key",),
+    ("phone",),
+    ("birth_date",),
+    ("birth_year", "fam_init", "giv_init"),
+    ("district", "fam_init", "giv_init"),
+    ("district", "birth_year"),
+)
+
+# At a million records (see prediction_rules for why each changed).
+TIGHT_RULES: tuple[tuple[str, ...], ...] = (
+    ("name_key", "province"),
+    ("name_key", "birth_year"),
+    ("phone",),
+    ("birth_date",),
+    ("birth_year", "fam_init", "giv_init", "province"),
+    ("district", "fam_init", "giv_init"),
+    ("district", "birth_year", "fam_init"),
+)
+
+
+def rule_columns(tight: bool) -> tuple[tuple[str, ...], ...]:
+    return TIGHT_RULES if tight else STANDARD_RULES
+
+
 def prediction_rules(tight: bool) -> list:
     """Blocking for predictions; `tight` for a million records and more.
 
     Why tighter at a million: a rule's blocks keep their keys (a name key, a birth year
     and initials, a district) as records grow, so its pairs grow with the square of the
-    records. On 179,818 records the six standard rules propose 16.4 million pairs; at
-    989,082 that is about 494 million (benchmarks/splink_blocking.py), most of them from the
-    name key alone (164 M: Sok Dara is one key nationwide) and from birth year with initials
-    (207 M). A competent user narrows the nationwide rules to a province, which a true pair
-    shares (home province is where a man comes from, and every list has it), and keeps a
-    name-key-with-birth-year rule for a man whose province was written differently; district
-    with birth year also needs the family initial. That is about 86 million pairs at a
-    million records, the pairs per record the standard rules make at 180k, for a blocking
-    recall of 0.9943 instead of 0.9964 there.
+    records. Counted as a Splink user counts them, with Splink's own
+    `count_comparisons_from_blocking_rules` (benchmarks/splink_blocking.py; a 20% sample of
+    records at a million, exact at 180k), on the independent drops (generate.py seed 11 at
+    176,940 records, seed 7 at 981,187):
+
+    - the six standard rules: 21.7 million pairs at 176,940 records (blocking recall
+      0.9871); 668 million at 981,187 (0.9874), of which the name key alone 300 M (a common
+      name such as Sok Dara is one key nationwide) and birth year with both initials 241 M,
+      which finds only 12,592 true pairs first (2% of them);
+    - so a competent user narrows those two nationwide rules to a province, which a true
+      pair nearly always shares (the home province: every list has it), keeps a
+      name-key-with-birth-year rule for a man whose province was written another way
+      (an NGO's current address, a district under its old province), and gives district
+      with birth year the family initial too (68 M pairs for 4,005 true pairs first):
+      3.5 million pairs at 176,940 records (recall 0.9725), 104 million at 981,187 (0.9735),
+      about the pairs per record the standard rules make at 180k. The standard rules' 1.4
+      points more blocking recall would cost 564 million more pairs.
     """
     from splink import block_on
 
-    if not tight:
-        return [
-            block_on("name_key"),
-            block_on("phone"),
-            block_on("birth_date"),
-            block_on("birth_year", "fam_init", "giv_init"),
-            block_on("district", "fam_init", "giv_init"),
-            block_on("district", "birth_year"),
-        ]
-    return [
-        block_on("name_key", "province"),
-        block_on("name_key", "birth_year"),
-        block_on("phone"),
-        block_on("birth_date"),
-        block_on("birth_year", "fam_init", "giv_init", "province"),
-        block_on("district", "fam_init", "giv_init"),
-        block_on("district", "birth_year", "fam_init"),
-    ]
+    return [block_on(*cols) for cols in rule_columns(tight)]
 
 
 def settings(tight: bool):
@@ -275,15 +293,49 @@ def train(linker, tight: bool) -> None:
         linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_pairs)
 
 
+class DuckDBCaps(NamedTuple):
+    """What a user on a shared machine tells DuckDB: memory, threads and where to spill."""
+
+    memory_limit: str = "7GB"
+    threads: int = 2
+    temp_directory: str | None = None
+
+
+def duckdb_api(caps: DuckDBCaps | None):
+    """Splink's DuckDB backend, capped as DuckDB's own advice for large joins says.
+
+    preserve_insertion_order off lets DuckDB stream joins and spill them instead of keeping
+    rows in order in memory (no Splink step relies on row order without an ORDER BY).
+    """
+    import duckdb
+    from splink.backends.duckdb import DuckDBAPI
+
+    if caps is None:
+        return DuckDBAPI()
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{caps.memory_limit}'")
+    con.execute(f"SET threads = {int(caps.threads)}")
+    con.execute("SET preserve_insertion_order = false")
+    if caps.temp_directory:
+        Path(caps.temp_directory).mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = '{caps.temp_directory}'")
+    return DuckDBAPI(connection=con)
+
+
 class SplinkRun(NamedTuple):
     labels: dict[float, np.ndarray]  # cluster label per record, per match-probability threshold
     extra_seconds: float  # clustering at the thresholds beyond one, which a user would not run
+    steps: list[str]  # each phase's seconds (and the pairs kept), for the log
 
 
-def run_splink(records: pd.DataFrame, thresholds: tuple[float, ...], tight: bool | None = None) -> SplinkRun:
+def run_splink(
+    records: pd.DataFrame,
+    thresholds: tuple[float, ...],
+    tight: bool | None = None,
+    caps: DuckDBCaps | None = None,
+) -> SplinkRun:
     """Cluster labels per match-probability threshold, one prediction for all of them."""
     from splink import Linker
-    from splink.backends.duckdb import DuckDBAPI
 
     if tight is None:
         tight = len(records) >= TIGHT_FROM_RECORDS
@@ -295,7 +347,7 @@ def run_splink(records: pd.DataFrame, thresholds: tuple[float, ...], tight: bool
 
     df = splink_input(records)
     steps = [f"input {lap()}"]
-    linker = Linker(DuckDBAPI().register(df), settings(tight), log_level=40)
+    linker = Linker(duckdb_api(caps).register(df), settings(tight), log_level=40)
     train(linker, tight)
     steps.append(f"training {lap()}")
     predictions = linker.inference.predict(threshold_match_probability=min(thresholds))
@@ -308,6 +360,7 @@ def run_splink(records: pd.DataFrame, thresholds: tuple[float, ...], tight: bool
         by_id = dict(zip(clusters["unique_id"], clusters["cluster_id"], strict=True))
         out[t] = np.array([by_id.get(i, f"single-{i}") for i in df["unique_id"]], dtype=object)
     steps.append(f"clustering at {len(thresholds)} thresholds {lap()}")
-    print(f"splink ({'tight' if tight else 'standard'} rules): " + ", ".join(steps), flush=True)
+    steps.insert(0, f"{'tight' if tight else 'standard'} rules")
+    print("splink: " + ", ".join(steps), flush=True)
     clustering = clock[-1] - clock[-2]
-    return SplinkRun(out, clustering * (len(thresholds) - 1) / len(thresholds))
+    return SplinkRun(out, clustering * (len(thresholds) - 1) / len(thresholds), steps)
