@@ -50,6 +50,7 @@ REFERRAL_TAGS = (
     "status_variant",
     "remark_referred",
     "remark_not_referred",
+    "intake_late",
 )
 WHAT = {"iom": "IOM referred_to", "ngo": "NGO case status", "remark": "ministry remark"}
 
