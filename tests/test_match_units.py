@@ -487,6 +487,9 @@ def test_an_intake_long_after_his_last_return_follows_a_later_one() -> None:
     rows.append(_intake(4, "2021-11-15"))
     assert [sorted(g.record_ids) for g in group_returns(rows, 45, follows_days=365)] == [[1], [2, 3], [4]]
     assert [sorted(g.record_ids) for g in group_returns(rows, 45, follows_days=0)] == [[1], [2, 3, 4]]
+    # ... unless a return registered at most 30 days after it (his second) is the one it follows
+    second = [*rows, _intake(5, "2023-04-01"), _row(6, "2023-04-25")]
+    assert [sorted(g.record_ids) for g in group_returns(second, 45, 365)] == [[1], [2, 3], [4], [5, 6]]
     only_intakes = [_intake(1, "2019-01-05"), _intake(2, "2019-03-01"), _intake(3, "2021-01-01")]
     assert [sorted(g.record_ids) for g in group_returns(only_intakes, 45, 365)] == [[1, 2], [3]]
 

@@ -257,3 +257,36 @@ def test_a_remark_pattern_that_is_no_regular_expression_is_refused(tmp_path: Pat
     )
     with pytest.raises(MappingError, match="referral_remarks holds a pattern that is no regular expression"):
         load_mapping(bad)
+
+
+def test_an_intake_counts_by_the_rules_its_return_is_grouped_by() -> None:
+    """A store grouped before intake_follows_days (the NGO row still in his 2020 return)
+    counts the intake as events.py would group it now: 20 months after that return it
+    follows the next one, registered 21 days after it; with 0, the 2020 one."""
+    import pandas as pd
+
+    from linkage.referral.flags import _assign_to_events
+
+    day = pd.Timestamp
+    records = pd.DataFrame(
+        {
+            "record_id": [1, 2, 3],
+            "person_id": ["P"] * 3,
+            "event_id": ["E1", "E1", "E2"],
+            "return_date": [day("2020-03-01"), pd.NaT, day("2021-11-15")],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "person_id": ["P", "P"],
+            "event_id": ["E1", "E2"],
+            "return_date": [day("2020-03-01"), day("2021-11-15")],
+            "return_known": [True, True],
+        }
+    )
+    evidence = pd.DataFrame({"record_id": [2], "kind": ["referral"], "how": ["NGO case active"]})
+    evidence["date"] = [day("2021-10-25")]
+    assert _assign_to_events(evidence, records, events, 365)["event_id"].tolist() == ["E2"]
+    assert _assign_to_events(evidence, records, events, 0)["event_id"].tolist() == ["E1"]
+    evidence["date"] = [day("2021-04-10")]  # too late for 2020, too early for 2021: neither
+    assert _assign_to_events(evidence, records, events, 365)["event_id"].isna().all()

@@ -70,13 +70,14 @@ def _latest_before(groups: list[list[EventRow]], intake: dt.date) -> int:
 
 
 def _followed(groups: list[list[EventRow]], intake: dt.date, follows_days: int) -> list[EventRow] | None:
-    """The dated return an intake follows, or None when it follows none of them."""
+    """The dated return an intake follows, or None when it follows none of them: the latest
+    on or before it (at most follows_days before, unless 0), else the next if it was
+    registered at most REGISTERED_LATE_DAYS after the intake."""
     i = _latest_before(groups, intake)
-    if i >= 0:
-        late = follows_days and (intake - groups[i][0].return_date).days > follows_days  # type: ignore[operator]
-        return None if late else groups[i]
-    if groups and (groups[0][0].return_date - intake).days <= REGISTERED_LATE_DAYS:  # type: ignore[operator]
-        return groups[0]
+    if i >= 0 and not (follows_days and (intake - groups[i][0].return_date).days > follows_days):  # type: ignore[operator]
+        return groups[i]
+    if i + 1 < len(groups) and (groups[i + 1][0].return_date - intake).days <= REGISTERED_LATE_DAYS:  # type: ignore[operator]
+        return groups[i + 1]
     return None
 
 

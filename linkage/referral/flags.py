@@ -147,16 +147,19 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
     return ev
 
 
-def _assign_to_events(evidence: pd.DataFrame, records: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+def _assign_to_events(
+    evidence: pd.DataFrame, records: pd.DataFrame, events: pd.DataFrame, follows_days: int = 0
+) -> pd.DataFrame:
     """Evidence counts for the return it follows.
 
     A referral on a return's own row (IOM's referred_to beside its date of return, a remark
     on the ministry's row) is that return's, whatever its date: a referral dated before the
     return it sits beside is a slip in one of the two dates. An NGO intake, which gives no
-    return date, counts for the latest dated return on or before its date (or, dated before
-    his first return, for that return if it came at most REGISTERED_LATE_DAYS later); in a
-    return of its own (an intake that follows none of his dated returns: events.py), for that
-    return; undated, for the return its record belongs to.
+    return date, counts for the latest dated return on or before its date (at most
+    follows_days before it, unless 0), else for the next if it was registered at most
+    REGISTERED_LATE_DAYS later; in a return of its own (an intake that follows none of his
+    dated returns), for that return; undated, for the return its record belongs to. These are
+    the rules events.py groups the records by, so an intake counts for its record's return.
     """
     ev = evidence.merge(
         records[["record_id", "person_id", "event_id", "return_date"]], on="record_id", how="left"
@@ -171,9 +174,11 @@ def _assign_to_events(evidence: pd.DataFrame, records: pd.DataFrame, events: pd.
     returns = returns.sort_values("start")[["person_id", "event_id", "start"]]
     dated = dated.sort_values("date").drop(columns=["event_id"])
     by_date = dict(left_on="date", right_on="start", by="person_id")
-    matched = pd.merge_asof(dated, returns, direction="backward", **by_date)
-    # Before his first return: the return was registered late (a provincial office weeks
-    # after the border); the intake follows that return if it comes soon enough.
+    late = pd.Timedelta(days=follows_days + SLACK_DAYS) if follows_days else None
+    matched = pd.merge_asof(dated, returns, direction="backward", tolerance=late, **by_date)
+    # Before his first return, or too long after the one before: the next return was
+    # registered late (a provincial office weeks after the border); the intake follows it
+    # if it comes soon enough.
     early = matched["event_id"].isna()
     if early.any():
         first = pd.merge_asof(
@@ -233,7 +238,7 @@ def event_status(
     events = _returns_until(records, cutoff)
     evidence = referral_evidence(records, rules)
     evidence = evidence[evidence["date"].isna() | (evidence["date"] <= cutoff)]
-    events = _with_referrals(events, evidence, records)
+    events = _with_referrals(events, evidence, records, settings.intake_follows_days)
     events = _with_flags(events, cutoff, settings.grace_days)
     waiting = _awaiting_review(session, records, evidence)
     events["review_pairs"] = [sorted(waiting.get(p, [])) for p in events["person_id"]]
@@ -274,10 +279,12 @@ def _returns_until(records: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     return events[events["return_date"].isna() | (events["return_date"] <= cutoff)]
 
 
-def _with_referrals(events: pd.DataFrame, evidence: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+def _with_referrals(
+    events: pd.DataFrame, evidence: pd.DataFrame, records: pd.DataFrame, follows_days: int = 0
+) -> pd.DataFrame:
     """Each return's first referral (how, when), whether an NGO case closed without one, and
-    whether the man was referred for an earlier return."""
-    assigned = _assign_to_events(evidence, records, events)
+    whether the man was referred for an earlier return (or a later one)."""
+    assigned = _assign_to_events(evidence, records, events, follows_days)
     referred = assigned[assigned["kind"] == "referral"].sort_values("date")
     first_ref = (
         referred.dropna(subset=["event_id"])
