@@ -7,6 +7,7 @@ module), as a new week's lists would: linkage needs a population to fit its weig
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -229,9 +230,10 @@ def test_an_intake_before_a_return_registered_late(
 
 def test_an_intake_long_after_his_return_follows_a_later_one(store: Settings, tmp_path: Path) -> None:
     """IOM received him in January 2023 and wrote no referral; an NGO took him on in
-    September 2024, 20 months later (over intake_follows_days): that intake follows a later
-    return no list dated, so the 2023 return stays flagged and says an NGO has him. Four
-    months later it follows the 2023 return and clears its flag."""
+    September 2024, 20 months later (over intake_follows_days, set to a year): that intake
+    follows a later return no list dated, so the 2023 return stays flagged and says an NGO
+    has him. Four months later it follows the 2023 return and clears its flag."""
+    store = dataclasses.replace(store, intake_follows_days=365)
     rows = [
         iom_row("L1", name="SOVANN CHHIM", dob="09/09/1991", ret="10/01/2023", phone="097 555 1201"),
         iom_row("L2", name="KANHA SENG", dob="19/04/1984", ret="10/01/2023", phone="097 555 1302"),
