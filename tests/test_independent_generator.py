@@ -148,3 +148,43 @@ def test_a_typed_year_is_one_slip_off_and_off_by_default(lists: Path, tmp_path: 
     assert not any("year_typed" in t["tags"] for t in _truth(lists))
     generate(tmp_path, records=160, seed=7, rates=parse_rates(["year_typed=0.5"]), by_year=False)
     assert any("year_typed" in t["tags"] for t in _truth(tmp_path))
+
+
+def test_a_late_intake_follows_its_return_by_months_and_is_off_by_default(
+    lists: Path, tmp_path: Path
+) -> None:
+    """ngo_late_intake dates an NGO intake 4 months to 3 years after the return it is about,
+    at least two months before his next return; at its default (0) no row carries it."""
+    import datetime as dt
+
+    from indep.rates import parse_rates
+
+    assert not any("intake_late" in t["tags"] for t in _truth(lists))
+    generate(tmp_path, records=600, seed=7, rates=parse_rates(["ngo_late_intake=0.5"]), by_year=False)
+    with (tmp_path / "episodes.csv").open(encoding="utf-8", newline="") as fh:
+        episodes = list(csv.DictReader(fh))
+    returned = {e["episode_id"]: dt.date.fromisoformat(e["return_date"]) for e in episodes}
+    returns_of: dict[str, list[dt.date]] = {}
+    for e in episodes:
+        returns_of.setdefault(e["person_id"], []).append(returned[e["episode_id"]])
+    intake = {}
+    for path in (tmp_path / "landing").glob("ngo-*/*.csv"):
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for row in csv.DictReader(fh):
+                text = row["intake_date"]
+                day = (
+                    dt.date.fromisoformat(text)
+                    if "-" in text
+                    else dt.datetime.strptime(text, "%d/%m/%Y").date()
+                )
+                intake[(path.parent.name, path.name, row["client_id"])] = day
+    late = [t for t in _truth(tmp_path) if "intake_late" in t["tags"].split(";")]
+    assert len(late) > 10
+    for t in late:
+        day, ret = intake[(t["source"], t["file"], t["record_id"])], returned[t["episode_id"]]
+        assert 121 <= (day - ret).days <= 1095
+        assert all(day <= nxt - dt.timedelta(days=60) for nxt in returns_of[t["person_id"]] if nxt > ret)
+    assert any(
+        (intake[(t["source"], t["file"], t["record_id"])] - returned[t["episode_id"]]).days > 365
+        for t in late
+    )

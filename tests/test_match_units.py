@@ -453,6 +453,47 @@ def test_two_returns_make_two_events_and_an_intake_follows_its_return() -> None:
     assert groups[1].return_date == dt.date(2025, 6, 10)
 
 
+def _intake(rid: int, intake: str) -> EventRow:
+    """An NGO row: no return date, its intake date (also the date grouping falls back on)."""
+    day = dt.date.fromisoformat(intake)
+    return EventRow(rid, None, None, None, day, None, intake_date=day)
+
+
+def test_an_intake_long_before_all_his_returns_is_a_return_of_its_own() -> None:
+    """An NGO took him on in 2021 (an earlier return no other list wrote): that referral does
+    not follow his 2023 return. An intake three weeks before a return registered late, or
+    three days before a second return, follows that return."""
+    rows = [
+        _intake(1, "2021-05-01"),
+        _intake(2, "2021-08-20"),  # a second NGO's intake of that earlier return
+        _row(3, "2023-02-01"),
+        _intake(4, "2023-01-11"),  # 21 days before: a return registered late
+        _row(5, "2024-06-10"),
+        _intake(6, "2024-06-07"),  # 3 days before the second return
+    ]
+    groups = group_returns(rows, window_days=45, follows_days=365)
+    assert [sorted(g.record_ids) for g in groups] == [[1, 2], [3, 4], [5, 6]]
+    assert groups[0].return_date is None  # known only from intakes
+    # a load date says nothing of the return: such a row joins the latest return before it
+    fallback = [EventRow(r.record_id, r.return_date, r.country, None, r.other_date, None) for r in rows]
+    assert [sorted(g.record_ids) for g in group_returns(fallback, 45, 365)] == [[1, 2, 3, 4, 6], [5]]
+
+
+def test_an_intake_long_after_his_last_return_follows_a_later_one() -> None:
+    """An intake 20 months after his return follows a return no list dated, over
+    follows_days; with 0 it follows however late. Intakes on either side of a dated return
+    are never one return."""
+    rows = [_intake(1, "2019-01-05"), _row(2, "2020-03-01"), _intake(3, "2020-05-01")]
+    rows.append(_intake(4, "2021-11-15"))
+    assert [sorted(g.record_ids) for g in group_returns(rows, 45, follows_days=365)] == [[1], [2, 3], [4]]
+    assert [sorted(g.record_ids) for g in group_returns(rows, 45, follows_days=0)] == [[1], [2, 3, 4]]
+    # ... unless a return registered at most 30 days after it (his second) is the one it follows
+    second = [*rows, _intake(5, "2023-04-01"), _row(6, "2023-04-25")]
+    assert [sorted(g.record_ids) for g in group_returns(second, 45, 365)] == [[1], [2, 3], [4], [5, 6]]
+    only_intakes = [_intake(1, "2019-01-05"), _intake(2, "2019-03-01"), _intake(3, "2021-01-01")]
+    assert [sorted(g.record_ids) for g in group_returns(only_intakes, 45, 365)] == [[1, 2], [3]]
+
+
 def test_a_return_from_another_country_inside_the_window_is_another_event() -> None:
     groups = group_returns([_row(1, "2024-03-01", country="TH"), _row(2, "2024-03-10", country="MY")], 45)
     assert len(groups) == 2

@@ -7,6 +7,7 @@ module), as a new week's lists would: linkage needs a population to fit its weig
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -209,7 +210,8 @@ def test_an_intake_before_a_return_registered_late(
     referred: bool,
 ) -> None:
     """The ministry registered him on 20/03 (weeks after the border); an NGO intake 12 or 19
-    days before that follows his return, one two months before does not."""
+    days before that follows his return, one two months before does not: it is an earlier
+    return no other list wrote (an event of its own, referred), and this one stays flagged."""
     y, m, d = dob.split("-")
     tag = phone[-2:]
     row = mosvy_row("1", *name, "20/03/2025", dob=f"{d}/{m}/{y}", age="", phone=phone, district="សណ្ដាន់")
@@ -218,8 +220,36 @@ def test_an_intake_before_a_return_registered_late(
     write(tmp_path / "l" / "ngo-hagar" / f"late{tag}.csv", ngo_csv([ngo]))
     load(store, tmp_path / "l")
     ministry, case = statuses(store, f"late{tag}.xlsx")["1"], statuses(store, f"late{tag}.csv")["H" + tag]
-    assert ministry["event_id"] == case["event_id"]  # one man, one return
+    assert ministry["person_id"] == case["person_id"]  # one man
+    assert (ministry["event_id"] == case["event_id"]) is referred  # one return, or two
     assert ministry["referred"] is referred and ministry["flagged"] is not referred
+    if not referred:
+        assert case["referred"] and not case["return_known"]
+        assert "referred after an earlier return, not after this one" in ministry["reason"]
+
+
+def test_an_intake_long_after_his_return_follows_a_later_one(store: Settings, tmp_path: Path) -> None:
+    """IOM received him in January 2023 and wrote no referral; an NGO took him on in
+    September 2024, 20 months later (over intake_follows_days, set to a year): that intake
+    follows a later return no list dated, so the 2023 return stays flagged and says an NGO
+    has him. Four months later it follows the 2023 return and clears its flag."""
+    store = dataclasses.replace(store, intake_follows_days=365)
+    rows = [
+        iom_row("L1", name="SOVANN CHHIM", dob="09/09/1991", ret="10/01/2023", phone="097 555 1201"),
+        iom_row("L2", name="KANHA SENG", dob="19/04/1984", ret="10/01/2023", phone="097 555 1302"),
+    ]
+    write(tmp_path / "l" / "iom" / "later_iom.csv", iom_csv(rows))
+    cases = [
+        ngo_row("N1", "CHHIM SOVANN", "1991-09-09", "2024-09-02", "Active", phone="097 555 1201"),
+        ngo_row("N2", "SENG KANHA", "1984-04-19", "2023-05-15", "Active", phone="097 555 1302"),
+    ]
+    write(tmp_path / "l" / "ngo-lscw" / "later_ngo.csv", ngo_csv(cases))
+    load(store, tmp_path / "l")
+    iom, ngo = statuses(store, "later_iom.csv"), statuses(store, "later_ngo.csv")
+    assert iom["L1"]["person_id"] == ngo["N1"]["person_id"] and iom["L1"]["event_id"] != ngo["N1"]["event_id"]
+    assert iom["L1"]["flagged"] and "an NGO took him on long after this return" in iom["L1"]["reason"]
+    assert ngo["N1"]["referred"] and not ngo["N1"]["flagged"]
+    assert iom["L2"]["event_id"] == ngo["N2"]["event_id"] and not iom["L2"]["flagged"]
 
 
 def test_a_remark_pattern_that_is_no_regular_expression_is_refused(tmp_path: Path) -> None:
@@ -229,3 +259,36 @@ def test_a_remark_pattern_that_is_no_regular_expression_is_refused(tmp_path: Pat
     )
     with pytest.raises(MappingError, match="referral_remarks holds a pattern that is no regular expression"):
         load_mapping(bad)
+
+
+def test_an_intake_counts_by_the_rules_its_return_is_grouped_by() -> None:
+    """A store grouped before intake_follows_days (the NGO row still in his 2020 return)
+    counts the intake as events.py would group it now: 20 months after that return it
+    follows the next one, registered 21 days after it; with 0, the 2020 one."""
+    import pandas as pd
+
+    from linkage.referral.flags import _assign_to_events
+
+    day = pd.Timestamp
+    records = pd.DataFrame(
+        {
+            "record_id": [1, 2, 3],
+            "person_id": ["P"] * 3,
+            "event_id": ["E1", "E1", "E2"],
+            "return_date": [day("2020-03-01"), pd.NaT, day("2021-11-15")],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "person_id": ["P", "P"],
+            "event_id": ["E1", "E2"],
+            "return_date": [day("2020-03-01"), day("2021-11-15")],
+            "return_known": [True, True],
+        }
+    )
+    evidence = pd.DataFrame({"record_id": [2], "kind": ["referral"], "how": ["NGO case active"]})
+    evidence["date"] = [day("2021-10-25")]
+    assert _assign_to_events(evidence, records, events, 365)["event_id"].tolist() == ["E2"]
+    assert _assign_to_events(evidence, records, events, 0)["event_id"].tolist() == ["E1"]
+    evidence["date"] = [day("2021-04-10")]  # too late for 2020, too early for 2021: neither
+    assert _assign_to_events(evidence, records, events, 365)["event_id"].isna().all()

@@ -50,6 +50,7 @@ REFERRAL_TAGS = (
     "status_variant",
     "remark_referred",
     "remark_not_referred",
+    "intake_late",
 )
 WHAT = {"iom": "IOM referred_to", "ngo": "NGO case status", "remark": "ministry remark"}
 
@@ -96,7 +97,7 @@ def read_store(home: Path, as_of: dt.date) -> Store:
     rules = fl.ReferralRules.from_settings(settings)
     evidence = fl.referral_evidence(records, rules)
     evidence = evidence[evidence["date"].isna() | (evidence["date"] <= pd.Timestamp(as_of))]
-    assigned = fl._assign_to_events(evidence, records, status)
+    assigned = fl._assign_to_events(evidence, records, status, settings.intake_follows_days)
     records = records.assign(
         key=list(
             zip(

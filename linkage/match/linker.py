@@ -407,7 +407,9 @@ def _persist(
         )
         lap("persons")
         say("grouping returns")
-        summary.events_created = _regroup_events(s, affected, settings.event_window_days, old_events)
+        summary.events_created = _regroup_events(
+            s, affected, settings.event_window_days, old_events, settings.intake_follows_days
+        )
         lap("events")
     if first_load:
         analyze(s, (*loaded, Person.__table__, BlockingKey.__table__))
@@ -637,6 +639,7 @@ def _event_rows(
             point_of_entry=poe,
             other_date=intake or (loaded.date() if loaded else None),
             previous_event=eid or old_events.get(int(rid)),
+            intake_date=intake,
         )
 
     query = select(*_EVENT_COLUMNS).join(Record, Record.id == PersonRecord.record_id)
@@ -691,7 +694,9 @@ def _all_rows(s: Session, query: Any) -> list[tuple]:
     return out
 
 
-def _regroup_events(s: Session, persons: set[str], window_days: int, old_events: dict[int, str]) -> int:
+def _regroup_events(
+    s: Session, persons: set[str], window_days: int, old_events: dict[int, str], follows_days: int = 0
+) -> int:
     """Recompute return events of the changed persons, keeping event ids by overlap.
 
     An event id goes to at most one group in a run (older ids first), so a split person
@@ -707,7 +712,7 @@ def _regroup_events(s: Session, persons: set[str], window_days: int, old_events:
             recs = by_person[pid]
             previous = {r.record_id: r.previous_event for r in recs}
             previous_ids.update(e for e in previous.values() if e)
-            for g in group_returns(recs, window_days):
+            for g in group_returns(recs, window_days, follows_days):
                 counts = Counter(previous[r] for r in g.record_ids if previous[r])
                 ranked = sorted(counts.items(), key=lambda kv: (-kv[1], id_number(kv[0])))
                 pick = next((eid for eid, _n in ranked if eid not in claimed), None)

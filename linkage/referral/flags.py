@@ -14,16 +14,13 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linkage.match.events import REGISTERED_LATE_DAYS, SLACK_DAYS
 from linkage.referral.rules import ReferralRules, status_key
 from linkage.settings import Settings
 from linkage.store.models import CandidatePair, Delivery, PersonRecord, Record, ReturnEvent
 
-# An NGO intake dated a little before the recorded return still follows it (lists disagree
-# on the return date by a few days, and a return may be registered a day or two late).
-SLACK_DAYS = 7
-# An intake dated before his first recorded return counts for it when that return was
-# registered at most this many days after the intake.
-REGISTERED_LATE_DAYS = 30
+# SLACK_DAYS, REGISTERED_LATE_DAYS: when an NGO intake follows a return (linkage.match.events,
+# which groups the records by the same rules).
 SOURCE_LABELS = {"iom": "IOM", "mosvy": "MoSVY"}
 
 
@@ -150,30 +147,38 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
     return ev
 
 
-def _assign_to_events(evidence: pd.DataFrame, records: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+def _assign_to_events(
+    evidence: pd.DataFrame, records: pd.DataFrame, events: pd.DataFrame, follows_days: int = 0
+) -> pd.DataFrame:
     """Evidence counts for the return it follows.
 
     A referral on a return's own row (IOM's referred_to beside its date of return, a remark
     on the ministry's row) is that return's, whatever its date: a referral dated before the
     return it sits beside is a slip in one of the two dates. An NGO intake, which gives no
-    return date, counts for the latest return on or before its date (or, dated before his
-    first return, for that return if it came at most REGISTERED_LATE_DAYS later); undated,
-    for the return its record belongs to.
+    return date, counts for the latest dated return on or before its date (at most
+    follows_days before it, unless 0), else for the next if it was registered at most
+    REGISTERED_LATE_DAYS later; in a return of its own (an intake that follows none of his
+    dated returns), for that return; undated, for the return its record belongs to. These are
+    the rules events.py groups the records by, so an intake counts for its record's return.
     """
     ev = evidence.merge(
         records[["record_id", "person_id", "event_id", "return_date"]], on="record_id", how="left"
     )
-    own = ev["date"].isna() | ev["return_date"].notna()
+    undated_return = set(events.loc[~events["return_known"].astype(bool), "event_id"])
+    own = ev["date"].isna() | ev["return_date"].notna() | ev["event_id"].isin(undated_return)
     dated = ev[~own].drop(columns=["return_date"]).copy()
     at_own = ev[own].drop(columns=["return_date"])
-    returns = events[["person_id", "event_id", "return_date"]].dropna(subset=["return_date"])
+    returns = events.loc[events["return_known"].astype(bool), ["person_id", "event_id", "return_date"]]
+    returns = returns.dropna(subset=["return_date"])
     returns = returns.assign(start=returns["return_date"] - pd.Timedelta(days=SLACK_DAYS))
     returns = returns.sort_values("start")[["person_id", "event_id", "start"]]
     dated = dated.sort_values("date").drop(columns=["event_id"])
     by_date = dict(left_on="date", right_on="start", by="person_id")
-    matched = pd.merge_asof(dated, returns, direction="backward", **by_date)
-    # Before his first return: the return was registered late (a provincial office weeks
-    # after the border); the intake follows that return if it comes soon enough.
+    late = pd.Timedelta(days=follows_days + SLACK_DAYS) if follows_days else None
+    matched = pd.merge_asof(dated, returns, direction="backward", tolerance=late, **by_date)
+    # Before his first return, or too long after the one before: the next return was
+    # registered late (a provincial office weeks after the border); the intake follows it
+    # if it comes soon enough.
     early = matched["event_id"].isna()
     if early.any():
         first = pd.merge_asof(
@@ -227,25 +232,26 @@ def event_status(
         records = load_event_records(session)
     if records.empty:
         empty = pd.DataFrame(columns=STATUS_COLUMNS)
-        flags = ("flagged", "referred", "partial", "status_unknown", "referred_before")
+        flags = ("flagged", "referred", "partial", "status_unknown", "referred_before", "referred_later")
         return empty.astype(dict.fromkeys(flags, bool))
     cutoff = pd.Timestamp(as_of)
     events = _returns_until(records, cutoff)
     evidence = referral_evidence(records, rules)
     evidence = evidence[evidence["date"].isna() | (evidence["date"] <= cutoff)]
-    events = _with_referrals(events, evidence, records)
+    events = _with_referrals(events, evidence, records, settings.intake_follows_days)
     events = _with_flags(events, cutoff, settings.grace_days)
     waiting = _awaiting_review(session, records, evidence)
     events["review_pairs"] = [sorted(waiting.get(p, [])) for p in events["person_id"]]
     events["reason"] = [
-        _reason(src, part, bool(before), pairs if flagged else [], bool(unknown))
-        for src, part, before, pairs, flagged, unknown in zip(
+        _reason(src, part, bool(before), pairs if flagged else [], bool(unknown), bool(later))
+        for src, part, before, pairs, flagged, unknown, later in zip(
             events["sources"],
             events["partial"],
             events["referred_before"],
             events["review_pairs"],
             events["flagged"],
             events["status_unknown"],
+            events["referred_later"],
             strict=True,
         )
     ]
@@ -273,10 +279,12 @@ def _returns_until(records: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     return events[events["return_date"].isna() | (events["return_date"] <= cutoff)]
 
 
-def _with_referrals(events: pd.DataFrame, evidence: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+def _with_referrals(
+    events: pd.DataFrame, evidence: pd.DataFrame, records: pd.DataFrame, follows_days: int = 0
+) -> pd.DataFrame:
     """Each return's first referral (how, when), whether an NGO case closed without one, and
-    whether the man was referred for an earlier return."""
-    assigned = _assign_to_events(evidence, records, events)
+    whether the man was referred for an earlier return (or a later one)."""
+    assigned = _assign_to_events(evidence, records, events, follows_days)
     referred = assigned[assigned["kind"] == "referral"].sort_values("date")
     first_ref = (
         referred.dropna(subset=["event_id"])
@@ -292,6 +300,11 @@ def _with_referrals(events: pd.DataFrame, evidence: pd.DataFrame, records: pd.Da
     events["partial"] = events["event_id"].isin(partial) & ~events["referred"]
     events["status_unknown"] = events["event_id"].isin(unknown) & ~events["referred"]
     events["referred_before"] = earlier.fillna(False).astype(bool)
+    # Referred in a later return known only from an NGO intake (one that came too long after
+    # this return to follow it: events.py): the officer should hear that an NGO has him.
+    later = events[events["referred"] & ~events["return_known"]].groupby("person_id")["return_date"].max()
+    referred_later = events["person_id"].map(later) > events["return_date"]
+    events["referred_later"] = referred_later.fillna(False).astype(bool)
     return events
 
 
@@ -323,6 +336,7 @@ STATUS_COLUMNS = [
     "partial",
     "status_unknown",
     "referred_before",
+    "referred_later",
     "days_since_return",
     "flagged",
     "band",
@@ -345,6 +359,7 @@ def _reason(
     referred_before: bool,
     review_pairs: list[int],
     status_unknown: bool = False,
+    referred_later: bool = False,
 ) -> str:
     where = _lists_phrase(sources)
     if partial:
@@ -353,6 +368,8 @@ def _reason(
         why = f"{where}; referred after an earlier return, not after this one"
     else:
         why = f"{where}; no referral found in any list"
+    if referred_later:
+        why += "; an NGO took him on long after this return (intake_follows_days): counted for a later return"
     if status_unknown:
         why += "; an NGO case status here is none the settings name (referral_statuses, partial_statuses)"
     if review_pairs:

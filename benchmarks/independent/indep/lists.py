@@ -24,6 +24,7 @@ from indep.referrals import (
     IOM_ORGS,
     MOSVY_REMARKS,
     NGO_STATUS,
+    late_intake,
     referral_of,
     vary_iom,
     vary_mosvy,
@@ -413,6 +414,12 @@ def ngo_row(ep: Episode, client_id: str, rng: random.Random, r: dict[str, float]
     p, b = ep.person, ep.batch
     tags: list[str] = []
     intake = b.date + dt.timedelta(days=rng.randint(3, 120))
+    if r["ngo_late_intake"] and rng.random() < r["ngo_late_intake"]:  # (no draw at the default 0)
+        after = [e.batch.date for e in p.episodes if e.batch.date > b.date]
+        late = late_intake(b.date, min(after, default=None), rng)
+        if late is not None:
+            intake = late
+            tags.append("intake_late")
     name_kh = name_en = ""
     write_kh = rng.random() < 0.8
     write_en = not write_kh or rng.random() < 0.8

@@ -90,6 +90,10 @@ DEFAULT_RATES: dict[str, float] = {
     # none, a case status typed another way, a ministry remark of a referral or of none yet;
     # 0 by default, try --rate referral_variant=0.3
     "referral_variant": 0.0,
+    # an NGO takes him on late: 4 months to 3 years after the return (he came to its office
+    # himself, or a social worker's visit found him), a referral that still follows that
+    # return; 0 by default, try --rate ngo_late_intake=0.1
+    "ngo_late_intake": 0.0,
 }
 
 

@@ -16,7 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from indep.people import END
 from indep.spelling import khmer_digits
+
+# The last day a list is written (its returns end at END; the ordinary intake, 120 days).
+LISTS_WRITTEN = END + dt.timedelta(days=120)
 
 # What the lists write by default (the draws in lists.py pick from these, in this order).
 IOM_ORGS = ["Hagar", "LSCW", "DoSVY", "MoSVY"]
@@ -162,3 +166,16 @@ def vary_mosvy(row: dict[str, object], rng: random.Random, tags: list[str]) -> N
     else:
         row["ផ្សេងៗ"] = rng.choice(NOT_REFERRED_REMARKS)
         tags.append("remark_not_referred")
+
+
+def late_intake(returned: dt.date, next_return: dt.date | None, rng: random.Random) -> dt.date | None:
+    """An NGO intake 4 months to 3 years after the return it follows (he came to the NGO
+    himself, or a social worker's visit found him): before the lists were written, and at
+    least two months before he left again (his next return); None when no day fits."""
+    latest = LISTS_WRITTEN
+    if next_return is not None:
+        latest = min(latest, next_return - dt.timedelta(days=60))
+    hi = min(1095, (latest - returned).days)
+    if hi < 121:
+        return None
+    return returned + dt.timedelta(days=rng.randint(121, hi))
