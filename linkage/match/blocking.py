@@ -99,10 +99,14 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         # the family name of a record whose given name is of one syllable (maybe a house name)
         "fam_of_house_name": lambda: _part(fam.mask(house_name_unlikely)),
         # the same with no birth year given (an NGO intake often has none)
-        "fam_of_house_name_no_birth": lambda: _part(fam.mask(house_name_unlikely | has_year)),
+        "fam_of_house_name_no_birth": lambda: _part(
+            fam.mask(house_name_unlikely | has_year)
+        ),
         # both name keys in either order: the lower and the higher of the two
         "names_low": lambda: _part(fam.where(fam <= giv, giv)),
         "names_high": lambda: _part(giv.where(fam <= giv, fam)),
+        # the lower name key of a record with no birth year (an NGO intake often has none)
+        "names_low_no_birth": lambda: _part(fam.where(fam <= giv, giv).mask(has_year)),
         "year": lambda: _part(frame["birth_year"].astype("string")),
         "birth_date": lambda: _part(frame["birth_date"].dt.strftime("%Y-%m-%d")),
         "birth_bucket": bucket(years, 0),
