@@ -213,6 +213,32 @@ def test_formulas_are_read_by_the_value_excel_saved_and_without_one_quarantined(
     assert [x.source_record_id for x in records(store)] == ["1", "2"]
 
 
+def test_a_formula_without_a_saved_value_names_its_cell_and_says_to_save_it_in_excel(
+    store: Settings,
+) -> None:
+    # a list that starts at B3 under a title, as offices lay them out: the cell is named as
+    # Excel shows it (age is the list's fifth column, F; its third row is sheet row 6)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["B1"] = "បញ្ជីឈ្មោះ"
+    for i, row in enumerate([MOSVY_HEADER, *three()]):
+        for j, v in enumerate(row):
+            ws.cell(row=3 + i, column=2 + j, value=v)
+    ws["F6"] = "=2024-1990"
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = ingest(store, buf.getvalue(), "m.xlsx", "mosvy")
+    assert (r.rows_loaded, quarantined(store)) == (2, {6: "formula"})
+    with session_scope(store) as s:
+        q = s.scalars(select(Quarantine)).one()
+        assert (q.column, q.reason) == (
+            "age",
+            "age: cell F6 holds a formula with no value saved with it (the workbook was written "
+            "by a program and never calculated); open it in Excel, save it there so each "
+            "formula's value is kept, and send it again",
+        )
+
+
 def test_an_excel_error_value_is_never_loaded_as_a_name(store: Settings) -> None:
     rows = three()
     rows[1][2] = "#N/A"
@@ -220,8 +246,9 @@ def test_an_excel_error_value_is_never_loaded_as_a_name(store: Settings) -> None
     assert (r.rows_loaded, quarantined(store)) == (2, {3: "excel_error"})
     with session_scope(store) as s:
         q = s.scalars(select(Quarantine)).one()
-        assert (
-            q.reason == "given_name_kh: an Excel error value (#N/A, #REF! ...): the formula behind it failed"
+        assert q.reason == (
+            "given_name_kh: cell C3 holds an Excel error value (#N/A, #REF! ...): "
+            "the formula behind it failed"
         )
 
 

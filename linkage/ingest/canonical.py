@@ -387,7 +387,11 @@ class RowMapper:
         self._reader_problems(issues)
         self._ragged(rows, issues)
         cols = self._columns(rows, len(header), self.table.kind != "csv")
-        texts = [self._texts(name, col, lines, issues) for name, col in zip(self.labels, cols, strict=True)]
+        sheet = self.table.kind == "xlsx"
+        texts = [
+            self._texts(name, col, lines, issues, _letters(i) if sheet else None)
+            for i, (name, col) in enumerate(zip(self.labels, cols, strict=True))
+        ]
         blank_texts = [""] * n
         nones: list[Cell] = [None] * n
         cell = {f: cols[p] for f, p in self.positions.items()}
@@ -524,11 +528,14 @@ class RowMapper:
         return cols
 
     @staticmethod
-    def _texts(name: str, col: list[Cell], lines: list[int], issues: list[Issue]) -> list[str]:
+    def _texts(
+        name: str, col: list[Cell], lines: list[int], issues: list[Issue], letters: str | None = None
+    ) -> list[str]:
         """The column's cells as text; bytes that were not valid text and formulas are issues.
 
         Broken bytes are replaced in the column too: the exact bytes stay in the archive,
-        the store gets a replacement mark.
+        the store gets a replacement mark. A sheet's formula or error value is named by its
+        cell (letters: the column's, as Excel shows it; a sheet's line is its row number).
         """
         distinct = list(set(col))
         literals = {
@@ -568,10 +575,10 @@ class RowMapper:
                 why = f"{name}: {len(v):,} characters, {limit}"
                 issues.append(Issue(lines[r], name, "cell_too_long", why))
             elif v in formulas:
-                why = f"{name}: the cell holds a spreadsheet formula, not a value"
-                issues.append(Issue(lines[r], name, "formula", why))
+                issues.append(Issue(lines[r], name, "formula", _formula_reason(name, letters, lines[r])))
             elif v in errors:
-                why = f"{name}: an Excel error value (#N/A, #REF! ...): the formula behind it failed"
+                where = f"cell {letters}{lines[r]} holds " if letters else ""
+                why = f"{name}: {where}an Excel error value (#N/A, #REF! ...): the formula behind it failed"
                 issues.append(Issue(lines[r], name, "excel_error", why))
         if broken or nul or stripped is None:
             done = {v: cell_text(v) for v in set(col)}
@@ -654,6 +661,28 @@ class RowMapper:
                     issues.append(
                         Issue(line, "/".join(group), "required", f"one of {', '.join(group)} must be given")
                     )
+
+
+def _letters(position: int) -> str:
+    """A sheet's column letters (0 -> A, 26 -> AA), as Excel names its cells."""
+    out = ""
+    n = position + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _formula_reason(name: str, letters: str | None, line: int) -> str:
+    """A formula with no value: a sheet's names its cell and what to do (a workbook written by
+    a program holds formulas no spreadsheet has computed yet); a CSV's is text typed with =."""
+    if letters is None:
+        return f"{name}: the cell holds a spreadsheet formula, not a value"
+    return (
+        f"{name}: cell {letters}{line} holds a formula with no value saved with it (the workbook "
+        "was written by a program and never calculated); open it in Excel, save it there so "
+        "each formula's value is kept, and send it again"
+    )
 
 
 def _canonical_target(field: str) -> str:
