@@ -189,6 +189,40 @@ def test_merged_cells_down_a_batch_give_each_row_the_value_shown(store: Settings
     assert len({x.province_code for x in records(store)}) == 1
 
 
+# group titles over the columns: ទីលំនៅ ("address") over the places, or ឈ្មោះ ("name")
+# over the names; every other title merged down over both rows
+_ADDRESS_OVER = (
+    [*MOSVY_HEADER[:6], "ទីលំនៅ", None, None, None, *MOSVY_HEADER[10:]],
+    [None] * 6 + MOSVY_HEADER[6:10] + [None] * 7,
+    ["A1:A2", "B1:B2", "C1:C2", "D1:D2", "E1:E2", "F1:F2", "G1:J1", *[f"{c}1:{c}2" for c in "KLMNOPQ"]],
+)
+_NAME_OVER = (
+    ["ល.រ", "ឈ្មោះ", None, *MOSVY_HEADER[3:]],
+    [None, "នាមត្រកូល", "នាមខ្លួន"] + [None] * 14,
+    ["A1:A2", "B1:C1", *[f"{c}1:{c}2" for c in "DEFGHIJKLMNOPQ"]],
+)
+
+
+@pytest.mark.parametrize("layout", [_ADDRESS_OVER, _NAME_OVER], ids=["places-below", "names-below"])
+def test_a_header_over_two_rows_is_read_as_one(store: Settings, layout: tuple) -> None:
+    top, sub, merges = layout
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in [top, sub, *three()]:
+        ws.append(row)
+    for m in merges:
+        ws.merge_cells(m)
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = ingest(store, buf.getvalue(), "m.xlsx", "mosvy")
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (3, 3, 0)  # the sub-titles are no man
+    assert r.notes == ["the header is written over lines 1-2 (group titles over columns): read as one"]
+    got = records(store)
+    assert [x.line for x in got] == [3, 4, 5]
+    assert all(x.province_code and x.district_code for x in got)  # were lost: read from row 1 only
+    assert [x.given_name_kh for x in got] == ["ដារា", "វណ្ណា", "សម្បត្តិ"]
+
+
 def _with_saved(data: bytes, column: str) -> bytes:
     """A column's text cells below the header turned into formulas with a saved value."""
 

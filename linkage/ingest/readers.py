@@ -215,6 +215,53 @@ def find_header(rows: list[list[Cell]], known: set[str], search_rows: int) -> in
     return best
 
 
+def _known_at(cells: list[Cell], known: set[str]) -> list[bool]:
+    return [c not in (None, "") and header_key(c) in known for c in cells]
+
+
+def _blank(cell: Cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def header_rows(rows: list[list[Cell]], h: int, known: set[str]) -> tuple[list[Cell], int, int]:
+    """(the header's cells, its first and last row index): one row, or two when the list's
+    header is written over two (group titles such as ទីលំនៅ "address" merged over ភូមិ, ឃុំ,
+    ស្រុក, ខេត្ត on the row below, the other titles merged down over both rows).
+
+    Why: read from one row, the columns named on the other were lost without a word (a
+    MoSVY list's places), and the row of sub-titles was quarantined as a man. Two rows are
+    one header only when they fit together: each column is named by one of them, and the
+    other row holds nothing but known column names where the first is blank or a group
+    title (a row of data, or a title, never does).
+    """
+    row = list(rows[h])
+    here = _known_at(row, known)
+    for other_at, below in ((h + 1, True), (h - 1, False)):
+        if not 0 <= other_at < len(rows):
+            continue
+        other = list(rows[other_at])
+        width = max(len(row), len(other))
+        mine = row + [None] * (width - len(row))
+        theirs = other + [None] * (width - len(other))
+        is_known = here + [False] * (width - len(here))
+        theirs_known = _known_at(theirs, known)
+        added = 0
+        fits = True
+        for j in range(width):
+            if is_known[j]:
+                # under a known title: blank (merged down); above one: a group title or blank
+                fits = _blank(theirs[j]) or (not below and not theirs_known[j])
+            elif not _blank(theirs[j]):
+                fits = theirs_known[j]
+                added += theirs_known[j]
+            if not fits:
+                break
+        if fits and added:
+            merged = [theirs[j] if not is_known[j] and theirs_known[j] else mine[j] for j in range(width)]
+            return merged, min(h, other_at), max(h, other_at)
+    return row, h, h
+
+
 def _check_header(header: list[str], line: int) -> None:
     keys = [header_key(h) for h in header]
     seen: dict[str, int] = {}
@@ -258,8 +305,10 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
     text, encoding, bad_lines = decode(data)
     delimiter = _sniff_delimiter(_first_lines(text, search_rows), known)
     records, restart = _fast_records(text, delimiter)
-    h = find_header([cells for _, _, cells in records[:search_rows]], known, search_rows)
-    header = [storable(str(c)).strip() for c in records[h][2]]
+    first_rows: list[list[Cell]] = [list(cells) for _, _, cells in records[: search_rows + 1]]
+    top = find_header(first_rows[:search_rows], known, search_rows)
+    cells, top, h = header_rows(first_rows, top, known)
+    header = [storable(str(c or "")).strip() for c in cells]
     header_line = records[h][1]
     _check_header(header, header_line)
     width = len(header)
@@ -275,6 +324,8 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
     if len(records) > h + 1:
         _quote_open_at_end(records, text, delimiter, width, problems)
     table = RawTable(header, [], header_line, encoding, "csv", delimiter=delimiter)
+    if h > top:
+        table.notes.append(_two_rows_note(records[top][0], header_line))
     for first, _last, cells in records[h + 1 :]:
         if not "".join(cells).strip():  # every cell blank (CSV cells are all text)
             table.blank_rows += 1
@@ -573,9 +624,13 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
     sheet = with_rows[0]
     rows, h = sheet.rows, sheet.header_at
     assert h is not None
-    header = [storable(str(c)).strip() if c is not None else "" for c in rows[h]]
+    cells, top, h = header_rows(rows, h, known)
+    sheet.header_at = h
+    header = [storable(str(c)).strip() if c is not None else "" for c in cells]
     _check_header(header, h + 1)
     table = RawTable(header, [], h + 1, "xlsx", "xlsx", epoch_1904=epoch_1904)
+    if h > top:
+        table.notes.append(_two_rows_note(top + 1, h + 1))
     _sheet_shows(openpyxl, data, sheet, table)
     for i in range(h + 1, len(rows)):
         if _is_blank(rows[i]):
@@ -589,6 +644,10 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
         if other is not sheet and (n := other.data_rows()):
             table.notes.append(f"{other.name} not read: {n} rows, no header of this list")
     return table
+
+
+def _two_rows_note(first: int, last: int) -> str:
+    return f"the header is written over lines {first}-{last} (group titles over columns): read as one"
 
 
 def _sheet_shows(openpyxl: Any, data: bytes, sheet: _Sheet, table: RawTable) -> None:
