@@ -24,7 +24,7 @@ from linkage.settings import Settings, load_settings
 from linkage.store.db import dispose_engines, migrate, session_scope
 from linkage.store.models import Delivery, Quarantine, Record
 from linkage.synth.writers import MOSVY_HEADER
-from tests.helpers import iom_csv, iom_row, mosvy_row
+from tests.helpers import iom_csv, iom_row, mosvy_row, mosvy_xlsx
 
 RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ")
 PROV = MOSVY_HEADER.index("ខេត្ត/រាជធានី")
@@ -146,6 +146,48 @@ def test_an_ods_workbook_is_named(store: Settings) -> None:
         z.writestr("content.xml", "<x/>")
     r = ingest(store, buf.getvalue(), "m.xlsx", "mosvy")
     assert r.reason.startswith("this is an OpenDocument spreadsheet (.ods")
+
+
+def _strict(data: bytes) -> bytes:
+    """The workbook as Excel's "Strict Open XML Spreadsheet" names its XML (ISO 29500 strict)."""
+    pairs = [
+        (
+            "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+            "http://purl.oclc.org/ooxml/spreadsheetml/main",
+        ),
+        (
+            "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+            "http://purl.oclc.org/ooxml/officeDocument/relationships",
+        ),
+    ]
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            for ordinary, strict in pairs:
+                body = body.replace(ordinary.encode(), strict.encode())
+            z.writestr(info.filename, body)
+    return out.getvalue()
+
+
+def test_a_strict_open_xml_workbook_is_read_as_an_ordinary_one(store: Settings, tmp_path: Path) -> None:
+    # as Excel writes it (shared strings, a date cell), then saved as Strict
+    rows = [
+        mosvy_row("1", ret=dt.datetime(2024, 6, 5)),
+        mosvy_row("2", given="វណ្ណា"),
+        mosvy_row("3", given="សម្បត្តិ"),
+    ]
+    data = _strict(mosvy_xlsx(tmp_path / "m.xlsx", rows, shared_strings=True).read_bytes())
+    assert b"purl.oclc.org" in zipfile.ZipFile(io.BytesIO(data)).read("xl/workbook.xml")
+    r = ingest(store, data, "m.xlsx", "mosvy")
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("ingested", 3, 0), r.reason
+    assert "saved as Excel's Strict Open XML Spreadsheet: read as an ordinary workbook" in r.notes
+    assert [(x.given_name_kh, x.return_date) for x in records(store)] == [
+        ("ដារា", dt.date(2024, 6, 5)),
+        ("វណ្ណា", dt.date(2024, 6, 5)),
+        ("សម្បត្តិ", dt.date(2024, 6, 5)),
+    ]
 
 
 # --- encodings ---------------------------------------------------------------------------

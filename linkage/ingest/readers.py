@@ -16,6 +16,7 @@ import sys
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -519,17 +520,65 @@ def _member_start(zf: zipfile.ZipFile, name: str) -> bytes:
         return b""
 
 
+# Excel's "Strict Open XML Spreadsheet" (ISO 29500 strict) names its parts' XML in these
+# namespaces where an ordinary (transitional) workbook uses the others; nothing else differs
+# for what we read. openpyxl knows only the transitional ones and found no sheet.
+_STRICT = (
+    (
+        b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    ),
+    (
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    ),
+    (b"http://purl.oclc.org/ooxml/drawingml/main", b"http://schemas.openxmlformats.org/drawingml/2006/main"),
+    (
+        b"http://purl.oclc.org/ooxml/officeDocument/sharedTypes",
+        b"http://schemas.openxmlformats.org/officeDocument/2006/sharedTypes",
+    ),
+)
+
+
+def _transitional(data: bytes) -> tuple[bytes, bool]:
+    """A Strict Open XML workbook rewritten, in memory, with the ordinary namespaces (the
+    archive keeps the bytes as sent); any other workbook as it is."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        if b"purl.oclc.org/ooxml/" not in _member_start(zf, "_rels/.rels") + _member_start(
+            zf, "xl/workbook.xml"
+        ):
+            return data, False
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for info in zf.infolist():
+                body = zf.read(info.filename)
+                if info.filename.endswith((".xml", ".rels")):
+                    for strict, ordinary in _STRICT:
+                        body = body.replace(strict, ordinary)
+                z.writestr(info.filename, body)
+    return out.getvalue(), True
+
+
 def read_xlsx(
     data: bytes, known: set[str], search_rows: int, max_uncompressed: int, max_ratio: float
 ) -> RawTable:
     import openpyxl  # slow import, only for Excel deliveries
 
     check_zip(data, max_uncompressed, max_ratio)
+    try:
+        data, strict = _transitional(data)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise DeliveryRejected(
+            "not_excel", f"the workbook cannot be opened: {_damage(exc)}; export or save it again"
+        ) from exc
     with warnings.catch_warnings():
         # openpyxl warns with a cell's value ("the serial value 19900312 is outside ..."): a
         # birth date in a log. The cell comes through as #VALUE!, which the row's checks name.
         warnings.simplefilter("ignore")
-        return _read_workbook(openpyxl, data, known, search_rows)
+        table = _read_workbook(openpyxl, data, known, search_rows)
+    if strict:
+        table.notes.append("saved as Excel's Strict Open XML Spreadsheet: read as an ordinary workbook")
+    return table
 
 
 @dataclass
