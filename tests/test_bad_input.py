@@ -216,6 +216,32 @@ def test_utf16_with_one_broken_character_quarantines_its_row(store: Settings) ->
     assert r.notes == ["1 line(s) hold bytes that are not valid UTF-16"]
 
 
+def test_a_csv_whose_every_line_is_quoted_whole_is_read_by_its_inner_commas(store: Settings) -> None:
+    rows = [iom_row("KH-1"), iom_row("KH-2", name="VANNAK KEO", village_of_origin="Phum Thmei, Krom 3")]
+    text = iom_csv(rows)  # the village is quoted: "Phum Thmei, Krom 3"
+    wrapped = "".join('"' + line.replace('"', '""') + '"\r\n' for line in text.splitlines())
+    r = ingest(store, wrapped.encode(), "list.csv", "iom")
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("ingested", 2, 0), r.reason
+    assert r.notes == [
+        "each line is quoted whole (a list pasted into one column and saved as CSV): "
+        "read by the delimiters inside the quotes"
+    ]
+    got = records(store)
+    assert [(x.line, x.source_record_id, x.village_text) for x in got] == [
+        (2, "KH-1", None),
+        (3, "KH-2", "Phum Thmei, Krom 3"),
+    ]
+
+
+def test_two_exports_pasted_into_one_file_each_with_its_bom(store: Settings) -> None:
+    first = iom_csv([iom_row("KH-1"), iom_row("KH-2", name="VANNAK KEO")])
+    second = iom_csv([iom_row("KH-3", name="SAMBATH CHEA")])
+    r = ingest(store, ("\ufeff" + first + "\ufeff" + second).encode(), "list.csv", "iom")
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (3, 3, 0)  # line 4 was a man: bad date
+    assert r.notes == ["the header is repeated on line(s) 4: not read as rows"]
+    assert [x.line for x in records(store)] == [2, 3, 5]
+
+
 # --- what a sheet shows ------------------------------------------------------------------
 
 

@@ -307,26 +307,41 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
     delimiter = _sniff_delimiter(_first_lines(text, search_rows), known)
     records, restart = _fast_records(text, delimiter)
     first_rows: list[list[Cell]] = [list(cells) for _, _, cells in records[: search_rows + 1]]
-    top = find_header(first_rows[:search_rows], known, search_rows)
+    wrapped = False
+    try:
+        top = find_header(first_rows[:search_rows], known, search_rows)
+    except DeliveryRejected:
+        if (unwrapped := _unwrapped(records, known, search_rows)) is None:
+            raise
+        records, delimiter, restart, wrapped = *unwrapped, None, True
+        first_rows = [list(cells) for _, _, cells in records[: search_rows + 1]]
+        top = find_header(first_rows[:search_rows], known, search_rows)
     cells, top, h = header_rows(first_rows, top, known)
     header = [storable(str(c or "")).strip() for c in cells]
     header_line = records[h][1]
     _check_header(header, header_line)
     width = len(header)
     problems: dict[int, tuple[str, int | None]] = {}
-    suspect = next(
-        (i for i in range(h + 1, len(records)) if _quote_left_open(records[i], width, delimiter)), None
+    suspect = (
+        next((i for i in range(h + 1, len(records)) if _quote_left_open(records[i], width, delimiter)), None)
+        if not wrapped
+        else None
     )
     if suspect is not None:
         restart = records[suspect][0] - 1
         del records[suspect:]
     if restart is not None:
         records.extend(_careful_records(_physical_lines(text), restart, delimiter, width, problems))
-    if len(records) > h + 1:
+    if len(records) > h + 1 and not wrapped:
         _quote_open_at_end(records, text, delimiter, width, problems)
     table = RawTable(header, [], header_line, encoding, "csv", delimiter=delimiter)
     if h > top:
         table.notes.append(_two_rows_note(records[top][0], header_line))
+    if wrapped:
+        table.notes.append(
+            "each line is quoted whole (a list pasted into one column and saved as CSV): "
+            "read by the delimiters inside the quotes"
+        )
     for first, _last, cells in records[h + 1 :]:
         if not "".join(cells).strip():  # every cell blank (CSV cells are all text)
             table.blank_rows += 1
@@ -341,6 +356,20 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
 
 
 Record = tuple[int, int, list[str]]  # first line, last line, cells
+
+
+def _unwrapped(records: list[Record], known: set[str], search_rows: int) -> tuple[list[Record], str] | None:
+    """The records of a file whose every line is one quoted cell ("KH-1,SOK DARA,M,..."),
+    split by the delimiter inside, and that delimiter; None when the file is not so."""
+    filled = [cells for _, _, cells in records if "".join(cells).strip()]
+    if not filled or any(len(cells) != 1 for cells in filled):
+        return None
+    delimiter = _sniff_delimiter([cells[0] for cells in filled[:search_rows]], known)
+    split = [
+        (first, last, next(csv.reader([cells[0]], delimiter=delimiter), []) if cells else cells)
+        for first, last, cells in records
+    ]
+    return split, delimiter
 
 
 def _fast_records(text: str, delimiter: str) -> tuple[list[Record], int | None]:
