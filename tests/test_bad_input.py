@@ -24,7 +24,7 @@ from linkage.settings import Settings, load_settings
 from linkage.store.db import dispose_engines, migrate, session_scope
 from linkage.store.models import Delivery, Quarantine, Record
 from linkage.synth.writers import MOSVY_HEADER
-from tests.helpers import iom_csv, iom_row, mosvy_row, mosvy_xlsx
+from tests.helpers import iom_csv, iom_row, mosvy_row, mosvy_xlsx, ngo_csv, ngo_row
 
 RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ")
 PROV = MOSVY_HEADER.index("ខេត្ត/រាជធានី")
@@ -188,6 +188,47 @@ def test_a_strict_open_xml_workbook_is_read_as_an_ordinary_one(store: Settings, 
         ("វណ្ណា", dt.date(2024, 6, 5)),
         ("សម្បត្តិ", dt.date(2024, 6, 5)),
     ]
+
+
+def _renamed(header: dict[str, str]) -> bytes:
+    rows = [
+        ngo_row("HG-1", "SOK DARA", "1990-03-12", "2024-07-01", "Active"),
+        ngo_row("HG-2", "KEO VANNAK", "12-Mar-90", "2024-07-02", "Closed"),
+    ]
+    text = ngo_csv(rows)
+    head, rest = text.split("\n", 1)
+    return (",".join(header.get(h, h) for h in head.split(",")) + "\n" + rest).encode()
+
+
+def test_an_ngo_export_with_its_columns_renamed_by_staff_is_read(store: Settings) -> None:
+    names = {
+        "client_id": "Client ID",
+        "name_en": "Name (English)",
+        "dob": "Date of Birth",
+        "intake_date": "Intake Date",
+        "case_status": "Status",
+        "phone": "Phone Number",
+    }
+    r = ingest(store, _renamed(names), "hagar.csv", "ngo-hagar")
+    assert (r.status, r.rows_loaded, r.unknown_columns) == ("ingested", 2, [])
+    got = records(store)
+    assert [(x.source_record_id, x.family_name, x.birth_date) for x in got] == [
+        ("HG-1", "SOK", dt.date(1990, 3, 12)),
+        ("HG-2", "KEO", dt.date(1990, 3, 12)),
+    ]
+    assert [x.case_status for x in got] == ["active", "closed"]
+
+
+def test_a_required_column_renamed_past_recognition_is_refused_naming_the_columns_not_read(
+    store: Settings,
+) -> None:
+    r = ingest(store, _renamed({"case_status": "Stage of case"}), "hagar.csv", "ngo-hagar")
+    assert r.status == "rejected"
+    assert r.reason == (
+        "required column(s) missing from the header on line 1: case_status (one of: case_status, "
+        "status); columns of the file not read: 'Stage of case'. If one of them is the missing "
+        "column renamed, add its name to sources/ngo-hagar.yaml and replay, or rename it in the file"
+    )
 
 
 # --- encodings ---------------------------------------------------------------------------
