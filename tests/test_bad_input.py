@@ -426,6 +426,45 @@ def test_a_phone_in_scientific_notation_is_not_stored_as_a_wrong_number(store: S
     assert [x.phone for x in records(store)] == [None, "+85512345678"]
 
 
+def test_dates_written_out_are_read_and_a_lunar_month_or_a_bare_year_is_refused_by_reason(
+    store: Settings,
+) -> None:
+    rows = [
+        iom_row("KH-1", dob="12-Mar-90"),
+        iom_row("KH-2", name="VANNAK KEO", dob="ថ្ងៃទី១២ ខែមីនា ឆ្នាំ១៩៩០"),
+        iom_row("KH-3", name="SAMBATH CHEA", dob="12/03/1990 12:00 AM", ret="5-Jun-24"),
+        iom_row("KH-4", name="PISETH HENG", dob="March 1990"),  # born that year
+        iom_row("KH-5", name="VICHEA PHAN", dob="១២ មិគសិរ ២៥៣៣"),  # a lunar month
+        iom_row("KH-6", name="RITHY THACH", ret="2024"),  # a year is no return date
+    ]
+    r = ingest(store, iom_csv(rows).encode(), "list.csv", "iom")
+    assert (r.rows_loaded, quarantined(store)) == (4, {6: "date_format", 7: "date_format"})
+    got = records(store)
+    assert [(x.birth_date, x.birth_precision) for x in got] == [
+        (dt.date(1990, 3, 12), "day"),
+        (dt.date(1990, 3, 12), "day"),
+        (dt.date(1990, 3, 12), "day"),
+        (dt.date(1990, 3, 1), "year"),
+    ]
+    assert {x.return_date for x in got} == {dt.date(2024, 6, 5)}
+    with session_scope(store) as s:
+        reasons = [q.reason for q in s.scalars(select(Quarantine).order_by(Quarantine.line))]
+    assert reasons == [
+        "birth_date: a month of the Khmer lunar calendar: write the date in the solar calendar (DD/MM/YYYY)",
+        "return_date: a year without the day: the full date (day, month, year) is needed",
+    ]
+
+
+def test_a_birth_year_typed_as_a_number_is_that_year_not_excel_day_1990(store: Settings) -> None:
+    rows = three()
+    rows[0][5], rows[1][5] = 1990, 1985.0  # ថ្ងៃខែឆ្នាំកំណើត: a number, as typed into a cell
+    r = ingest(store, book(rows), "m.xlsx", "mosvy")
+    assert r.rows_loaded == 3
+    got = records(store)
+    assert [(x.birth_year, x.birth_precision) for x in got[:2]] == [(1990, "year"), (1985, "year")]
+    assert got[0].birth_date != dt.date(1905, 6, 12)  # what day number 1990 is
+
+
 # --- rows that are no man ----------------------------------------------------------------
 
 
@@ -450,6 +489,22 @@ def test_a_totals_row_of_a_csv_is_quarantined_as_one_and_replay_keeps_it(store: 
     again = Ingestor(store).replay()
     assert [(x.rows_loaded, x.rows_quarantined) for x in again] == [(0, 1)]
     assert quarantined(store) == {4: "totals_row"}
+
+
+def test_a_footer_under_a_csv_list_is_quarantined_as_a_line_of_text_not_a_cut_row(store: Settings) -> None:
+    text = (
+        iom_csv([iom_row("KH-1"), iom_row("KH-2", name="VANNAK KEO")])
+        + "Printed by ActivityInfo\nPage 1 of 1\n"
+    )
+    r = ingest(store, text.encode(), "list.csv", "iom")
+    assert (r.rows_loaded, quarantined(store)) == (2, {4: "ragged_row", 5: "ragged_row"})
+    with session_scope(store) as s:
+        reasons = {q.reason for q in s.scalars(select(Quarantine))}
+    assert reasons == {
+        "row has 1 cells but the header has 19: the line is one cell of text, not a row (a note or "
+        "a footer such as 'Page 1 of 2', or a row without its delimiters): delete it, or put back "
+        "its delimiters"
+    }
 
 
 def test_a_placeholder_for_not_known_is_a_blank_cell(store: Settings) -> None:

@@ -496,13 +496,18 @@ class RowMapper:
                     )
                 )
             elif len(cells) < width and self.table.kind == "csv":
+                why = (
+                    "the line is one cell of text, not a row (a note or a footer such as 'Page 1 of "
+                    "2', or a row without its delimiters): delete it, or put back its delimiters"
+                    if len(cells) == 1
+                    else "the row is cut short or its columns are shifted"
+                )
                 issues.append(
                     Issue(
                         line,
                         None,
                         "ragged_row",
-                        f"row has {len(cells)} cells but the header has {width}: "
-                        "the row is cut short or its columns are shifted",
+                        f"row has {len(cells)} cells but the header has {width}: {why}",
                     )
                 )
 
