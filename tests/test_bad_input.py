@@ -395,6 +395,24 @@ def test_an_excel_error_value_is_never_loaded_as_a_name(store: Settings) -> None
         )
 
 
+def test_dates_an_excel_set_to_month_first_converted_are_quarantined_not_loaded_swapped(
+    store: Settings,
+) -> None:
+    # typed 05/06/2024, 13/06/2024 and 06/06/2024 into an Excel set to MM/DD/YYYY: the first
+    # became 6 May, the second stayed text (no month 13), the third is the same either way
+    rows = [
+        mosvy_row("1", ret=dt.datetime(2024, 5, 6)),
+        mosvy_row("2", given="វណ្ណា", ret="13/06/2024"),
+        mosvy_row("3", given="សម្បត្តិ", ret=dt.datetime(2024, 6, 6)),
+    ]
+    r = ingest(store, book(rows), "m.xlsx", "mosvy")
+    assert (r.rows_loaded, quarantined(store)) == (2, {2: "date_month_first"})
+    assert [x.return_date for x in records(store)] == [dt.date(2024, 6, 13), dt.date(2024, 6, 6)]
+    rows[1][RET] = dt.datetime(2024, 6, 5)  # a column of dates alone says nothing of the sort
+    again = ingest(store, book(rows), "m2.xlsx", "mosvy")
+    assert again.rows_quarantined == 0
+
+
 # --- cells as spreadsheets and pastes leave them -----------------------------------------
 
 

@@ -612,6 +612,8 @@ class RowMapper:
                 out[f] = [None] * n
                 continue
             found = spread_checked(cell[f], lambda raw, f=f: parse(f, raw), lines, issues)
+            if self.table.kind == "xlsx":
+                _month_first(f, cell[f], lines, issues)
             out[f] = [p.value if p is not None else None for p in found]
             if f == "birth_date":
                 precision = [p.precision if p is not None else None for p in found]
@@ -666,6 +668,29 @@ class RowMapper:
                     issues.append(
                         Issue(line, "/".join(group), "required", f"one of {', '.join(group)} must be given")
                     )
+
+
+_DAY_FIRST_TEXT = re.compile(r"^\s*(1[3-9]|2\d|3[01])[/.\-](0?[1-9]|1[0-2])[/.\-]\d{4}\s*$")
+
+
+def _month_first(field: str, col: list[Cell], lines: list[int], issues: list[Issue]) -> None:
+    """Dates an Excel set to month-first (MM/DD/YYYY) may have swapped: DD/MM/YYYY typed into
+    it becomes a date when the day is 12 or less (05/06/2024 is 6 May) and stays text when it
+    is not (13/06/2024). A date column holding both is the mark; its converted dates whose
+    day and month differ are quarantined for the officer to check, never loaded as they are."""
+    if not any(isinstance(v, dt.date) for v in col):
+        return
+    if not any(type(v) is str and _DAY_FIRST_TEXT.match(v) for v in col):
+        return
+    severity = "warning" if field == "last_follow_up_date" else "error"
+    why = (
+        f"{field}: the column holds dates Excel converted and dates it left as text with a day "
+        "above 12, the mark of DD/MM/YYYY typed into an Excel set to MM/DD/YYYY: this date's day "
+        "and month may be swapped; check them, format the column as text, and send again"
+    )
+    for r, v in enumerate(col):
+        if isinstance(v, dt.date) and v.day <= 12 and v.day != v.month:
+            issues.append(Issue(lines[r], field, "date_month_first", why, severity))
 
 
 def _letters(position: int) -> str:
