@@ -231,6 +231,49 @@ def test_a_required_column_renamed_past_recognition_is_refused_naming_the_column
     )
 
 
+_ENGLISH = ["No.", "Family name", "Given name", "Sex", "Age", "Date of birth", "Village", "Commune"]
+_ENGLISH += [
+    "District",
+    "Province",
+    "Country",
+    "Date of return",
+    "Border",
+    "Father",
+    "ID card",
+    "Phone",
+    "Remarks",
+]
+
+
+@pytest.mark.parametrize("form", ["{}\n{}", "{} ({})"], ids=["over-two-lines", "in-brackets"])
+def test_titles_in_khmer_and_english_are_read_by_the_name_the_source_knows(
+    store: Settings, form: str
+) -> None:
+    header = [form.format(k, e) for k, e in zip(MOSVY_HEADER, _ENGLISH, strict=True)]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in [header, *three()]:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = ingest(store, buf.getvalue(), "m.xlsx", "mosvy")
+    assert (r.status, r.rows_loaded, r.unknown_columns) == ("ingested", 3, []), r.reason
+    assert r.notes == [
+        "17 header cell(s) name their column in two languages: read by the name this source knows"
+    ]
+    assert all(x.province_code for x in records(store))
+
+
+def test_form_marks_on_titles_and_a_ctrl_z_at_the_end_are_not_part_of_the_list(store: Settings) -> None:
+    text = iom_csv([iom_row("KH-1"), iom_row("KH-2", name="VANNAK KEO")])
+    head, rest = text.split("\n", 1)
+    marked = ",".join(
+        f"{h} *" if h in ("iom_case_no", "date_of_return") else f"{h}:" for h in head.split(",")
+    )
+    r = ingest(store, (marked + "\n" + rest + "\x1a").encode(), "list.csv", "iom")
+    assert (r.status, r.rows_read, r.rows_loaded, r.unknown_columns) == ("ingested", 2, 2, [])
+
+
 # --- encodings ---------------------------------------------------------------------------
 
 

@@ -1060,6 +1060,19 @@ def _ngo_rows(n: int = 4) -> list[dict[str, str]]:
     ]
 
 
+_ENGLISH = ["No.", "Family name", "Given name", "Sex", "Age", "Date of birth", "Village", "Commune"]
+_ENGLISH += [
+    "District",
+    "Province",
+    "Country",
+    "Date of return",
+    "Border",
+    "Father",
+    "ID card",
+    "Phone",
+    "Remarks",
+]
+
 _STAFF_NAMES = {
     "client_id": "Client ID",
     "name_kh": "Name (Khmer)",
@@ -1230,6 +1243,40 @@ def session13_cases() -> list[Case]:
             ),
             "quarantined rows",
             3,
+        ),
+        _expect(
+            _mosvy(
+                "bilingual-titles",
+                "titles in Khmer and English in one cell (នាមត្រកូល / Family name over two lines)",
+                book=lambda r: workbook(
+                    [
+                        (
+                            "Sheet1",
+                            "visible",
+                            [[f"{k}\n{e}" for k, e in zip(MOSVY_HEADER, _ENGLISH, strict=True)], *r],
+                        )
+                    ]
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "form-marks-ctrl-z",
+                "titles marked required (Date of return *) or with a colon, a Ctrl-Z at the end",
+                lambda r: (
+                    lambda t: (
+                        ",".join(
+                            f"{h} *" if h in ("iom_case_no", "full_name") else f"{h}:" for h in IOM_HEADER
+                        )
+                        + t[t.index("\r\n") :]
+                        + "\x1a"
+                    )
+                )(good(r)),
+            ),
+            "ingested",
+            5,
         ),
         _expect(_mosvy("xlsm", "a macro-enabled workbook (.xlsm)", name="dosvy_2024_06.xlsm"), "ingested", 5),
         _expect(_mosvy("sheet-protected", "a sheet locked against editing", book=_protected), "ingested", 5),

@@ -54,7 +54,41 @@ class RawTable:
 def header_key(text: Any) -> str:
     """Compare headers loosely: case, spaces, BOM, underscores and Khmer encodings ignored."""
     s = normalise_khmer(unicodedata.normalize("NFKC", str(text or ""))).replace("\ufeff", "")
-    return re.sub(r"[\s_\-]+", " ", s).strip().lower()
+    # a form's marks around a title: "Date of return *" (required), "Full Name:"
+    return re.sub(r"[\s_\-]+", " ", s).strip().strip("*:").strip().lower()
+
+
+_TITLE_PARTS = re.compile(r"[\r\n()\[\]]+|\s+/\s+")
+
+
+def known_part(text: Cell, known: set[str]) -> str | None:
+    """The part of a header cell this source knows: the whole cell, or one language of a
+    title written in two ("នាមត្រកូល\nFamily name", "ភេទ (Sex)"); None when neither is known."""
+    if text in (None, ""):
+        return None
+    whole = str(text)
+    if header_key(whole) in known:
+        return whole
+    if not _TITLE_PARTS.search(whole):
+        return None
+    return next((part for part in _TITLE_PARTS.split(whole) if header_key(part) in known), None)
+
+
+def _named_by_parts(cells: list[Cell], known: set[str]) -> tuple[list[Cell], int]:
+    """The header with each two-language title replaced by its known part, and how many were."""
+    out, done = [], 0
+    for c in cells:
+        part = known_part(c, known)
+        if part is not None and part != c:
+            out.append(part)
+            done += 1
+        else:
+            out.append(c)
+    return out, done
+
+
+def _parts_note(n: int) -> str:
+    return f"{n} header cell(s) name their column in two languages: read by the name this source knows"
 
 
 def sniff_kind(data: bytes) -> str:
@@ -204,7 +238,7 @@ def find_header(rows: list[list[Cell]], known: set[str], search_rows: int) -> in
     """Index of the row that names the most known columns (title rows above are skipped)."""
     best, best_hits = -1, 0
     for i, row in enumerate(rows[:search_rows]):
-        hits = len({header_key(c) for c in row if c not in (None, "")} & known)
+        hits = len({header_key(k) for c in row if (k := known_part(c, known)) is not None})
         if hits > best_hits:
             best, best_hits = i, hits
     if best < 0 or best_hits < 2:
@@ -217,7 +251,7 @@ def find_header(rows: list[list[Cell]], known: set[str], search_rows: int) -> in
 
 
 def _known_at(cells: list[Cell], known: set[str]) -> list[bool]:
-    return [c not in (None, "") and header_key(c) in known for c in cells]
+    return [known_part(c, known) is not None for c in cells]
 
 
 def _blank(cell: Cell) -> bool:
@@ -304,6 +338,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
     if not data.strip():
         raise DeliveryRejected("empty_file", "the file is empty")
     text, encoding, bad_lines = decode(data)
+    text = text.rstrip("\x1a")  # the end-of-file mark (Ctrl-Z) old DOS and Windows tools add
     delimiter = _sniff_delimiter(_first_lines(text, search_rows), known)
     records, restart = _fast_records(text, delimiter)
     first_rows: list[list[Cell]] = [list(cells) for _, _, cells in records[: search_rows + 1]]
@@ -317,6 +352,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
         first_rows = [list(cells) for _, _, cells in records[: search_rows + 1]]
         top = find_header(first_rows[:search_rows], known, search_rows)
     cells, top, h = header_rows(first_rows, top, known)
+    cells, two_languages = _named_by_parts(cells, known)
     header = [storable(str(c or "")).strip() for c in cells]
     header_line = records[h][1]
     _check_header(header, header_line)
@@ -337,6 +373,8 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
     table = RawTable(header, [], header_line, encoding, "csv", delimiter=delimiter)
     if h > top:
         table.notes.append(_two_rows_note(records[top][0], header_line))
+    if two_languages:
+        table.notes.append(_parts_note(two_languages))
     if wrapped:
         table.notes.append(
             "each line is quoted whole (a list pasted into one column and saved as CSV): "
@@ -494,7 +532,7 @@ def _sniff_delimiter(lines: list[str], known: set[str]) -> str:
     for d in DELIMITERS:
         for line in lines:
             cells = next(csv.reader([line], delimiter=d), [])
-            hits = len({header_key(c) for c in cells} & known)
+            hits = len({header_key(k) for c in cells if (k := known_part(c, known)) is not None})
             if hits > best_hits:
                 best, best_hits = d, hits
     return best
@@ -704,11 +742,14 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
     assert h is not None
     cells, top, h = header_rows(rows, h, known)
     sheet.header_at = h
+    cells, two_languages = _named_by_parts(cells, known)
     header = [storable(str(c)).strip() if c is not None else "" for c in cells]
     _check_header(header, h + 1)
     table = RawTable(header, [], h + 1, "xlsx", "xlsx", epoch_1904=epoch_1904)
     if h > top:
         table.notes.append(_two_rows_note(top + 1, h + 1))
+    if two_languages:
+        table.notes.append(_parts_note(two_languages))
     _sheet_shows(openpyxl, data, sheet, table)
     for i in range(h + 1, len(rows)):
         if _is_blank(rows[i]):
