@@ -487,6 +487,16 @@ def test_a_phone_in_scientific_notation_is_not_stored_as_a_wrong_number(store: S
     assert [x.phone for x in records(store)] == [None, "+85512345678"]
 
 
+def test_two_phones_in_one_cell_are_both_kept_and_a_bad_one_beside_them_is_said(store: Settings) -> None:
+    rows = [
+        iom_row("KH-1", phone="012 345 678 / 097 123 4567"),
+        iom_row("KH-2", name="VANNAK KEO", phone="012 345 679, 12"),
+    ]
+    r = ingest(store, iom_csv(rows).encode(), "list.csv", "iom")
+    assert (r.rows_loaded, r.warnings_by_rule["phone_format"]) == (2, 1)
+    assert [x.phone for x in records(store)] == ["+85512345678 +855971234567", "+85512345679"]
+
+
 def test_dates_written_out_are_read_and_a_lunar_month_or_a_bare_year_is_refused_by_reason(
     store: Settings,
 ) -> None:

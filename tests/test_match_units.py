@@ -1051,3 +1051,44 @@ def test_a_house_name_with_no_birth_year_probes_his_family_name_in_the_district(
     )
     left, right, _stats = candidate_pairs(block_keys(frame), passes=("house_name_district",))
     assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1)]
+
+
+def test_a_relatives_number_beside_his_own_meets_a_list_that_gives_only_one() -> None:
+    """A cell may hold two numbers (his own and a relative's); another list gives one of
+    them: the pair shares a phone, and the phone pass proposes it."""
+    lv = levels_of(
+        {"family_name": "SOK", "given_name": "DARA", "phone": "+85512345678 +855971234567"},
+        {"family_name": "CHEA", "given_name": "VISAL", "phone": "+855971234567"},
+        {"family_name": "KEO", "given_name": "NARIN", "phone": "+85510999888"},
+    )
+    phone = dict(zip(lv.index.tolist(), lv["phone"].tolist(), strict=True))
+    assert level("phone", phone[(0, 1)]) == "same"
+    assert level("phone", phone[(0, 2)]) == level("phone", phone[(1, 2)]) == "different"
+    frame = build_frame(
+        records(
+            {"family_name": "SOK", "given_name": "DARA", "phone": "+85512345678 +855971234567"},
+            {"family_name": "CHEA", "given_name": "VISAL", "phone": "+855971234567"},
+            {"family_name": "KEO", "given_name": "NARIN", "phone": "+85510999888"},
+        )
+    )
+    left, right, stats = candidate_pairs(block_keys(frame))
+    by_phone = stats.found_by("phone")
+    assert list(zip(left[by_phone].tolist(), right[by_phone].tolist(), strict=True)) == [(0, 1)]
+
+
+def test_a_given_name_written_in_khmer_apart_from_the_latin_one_is_his_other_name() -> None:
+    """A case file writes his house name in Khmer (មុំ, Mom) and his papers' name in Latin
+    letters; a list that knows him as Mom meets him through the Khmer one, with no birth."""
+    iom = {"family_name": "SUON", "given_name": "MOM", "province_code": "20", "district_code": "2002",
+           "birth_year": 2004}
+    ngo = {"source": "ngo-x", "family_name": "SUON", "given_name": "SOPHAL RATHA", "family_name_kh": "សួន",
+           "given_name_kh": "មុំ", "province_code": "20", "district_code": "2002"}
+    other = {**iom, "given_name": "VISAL"}
+    frame = build_frame(records(iom, ngo, other))
+    assert frame["giv_alt"].tolist()[:2] == [pd.NA, frame["giv_key"].iat[0]]
+    left, right, stats = candidate_pairs(block_keys(frame), passes=("name_token_district",))
+    assert list(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1)]
+    lv = levels_of(iom, ngo, other)
+    given = dict(zip(lv.index.tolist(), lv["given_name"].tolist(), strict=True))
+    assert given[(0, 1)] >= LEVELS["given_name"].index("same sound")
+    assert given[(1, 2)] < LEVELS["given_name"].index("same consonants")  # Visal is neither name

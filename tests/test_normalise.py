@@ -12,7 +12,7 @@ import pytest
 from linkage.normalise.dates import DateError, excel_serial_to_date, parse_date
 from linkage.normalise.khmer import has_khmer, limon_to_unicode, looks_like_limon, normalise_khmer
 from linkage.normalise.names import split_full_name, tidy_khmer_name, tidy_latin
-from linkage.normalise.phones import PhoneError, normalise_phone
+from linkage.normalise.phones import PhoneError, normalise_phone, normalise_phones
 from linkage.normalise.phonetic import phonetic_key
 from linkage.normalise.places import resolve_country, resolve_place, resolve_point_of_entry
 from linkage.normalise.romanise import romanise
@@ -243,6 +243,19 @@ class TestPhones:
         with pytest.raises(PhoneError) as err:
             normalise_phone("12345")
         assert "12345" not in str(err.value)
+
+    @pytest.mark.parametrize(
+        "text",
+        ["012 345 678 / 097 123 4567", "012345678, 0971234567", "012 345 678 or 097 123 4567",
+         "០១២ ៣៤៥ ៦៧៨ និង ០៩៧ ១២៣ ៤៥៦៧", "012 345 678\n+855 97 123 4567"],
+    )  # fmt: skip
+    def test_two_numbers_in_one_cell_are_both_kept(self, text: str) -> None:
+        assert normalise_phones(text) == (["+85512345678", "+855971234567"], 0)
+
+    def test_a_number_written_twice_is_one_and_a_bad_part_is_counted(self) -> None:
+        assert normalise_phones("012 345 678 / 012-345-678") == (["+85512345678"], 0)
+        assert normalise_phones("012 345 678 / 12") == (["+85512345678"], 1)
+        assert normalise_phones("012-345-678") == (["+85512345678"], 0)  # hyphens are inside one number
 
 
 def _typo(rng: random.Random, word: str) -> str:

@@ -7,9 +7,10 @@ import string
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from linkage.report.details import allows_sharing, national_phone
+from linkage.report.details import allows_sharing, each_phone, national_phone
 from linkage.report.glossary import glossary, term
 from linkage.report.priority import priority, sort_key
 from linkage.report.suppression import HIDDEN, protect, shown, shown_flows
@@ -127,6 +128,8 @@ def test_phones_in_national_format_and_consent() -> None:
     assert national_phone("+85512345678") == "012 345 678"
     assert national_phone("+855971112233") == "097 111 2233"
     assert national_phone(None) is None
+    cells = pd.Series(["+85512345678 +855971112233", None, "+85512345678"])
+    assert each_phone(cells).tolist() == ["+85512345678", "+855971112233", "+85512345678"]
     assert allows_sharing("mosvy", None) and allows_sharing("iom", "Y") and allows_sharing("ngo-hagar", " y")
     assert (
         not allows_sharing("iom", "N") and not allows_sharing("iom", None) and not allows_sharing("ngo-x", "")

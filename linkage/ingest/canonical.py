@@ -26,7 +26,7 @@ from linkage.normalise.khmer import (
 )
 from linkage.normalise.name_tables import khmer_to_latin_table
 from linkage.normalise.names import split_full_name, tidy_khmer_name, tidy_latin
-from linkage.normalise.phones import PhoneError, normalise_phone
+from linkage.normalise.phones import MAX_PHONES, normalise_phones, split_phones
 from linkage.normalise.places import resolve_country, resolve_place, resolve_point_of_entry
 from linkage.normalise.romanise import romanise
 from linkage.sources import SourceMapping
@@ -301,15 +301,25 @@ def _lost_digits(field: str, rule: str) -> Template:
 
 
 def _phone(text: str) -> tuple[str | None, Template | None]:
+    """The cell's numbers, E.164, space-separated (his own and a relative's often share a
+    cell); a part that is no number is said, the numbers beside it kept."""
     text = bare(text)
     if not text:
         return None, None
     if _SCIENTIFIC.match(text):
         return None, _lost_digits("phone", "phone_format")
-    try:
-        return normalise_phone(text), None
-    except PhoneError as exc:
-        return None, ("phone", "phone_format", f"phone: {exc}", "warning")
+    numbers, bad = normalise_phones(text)
+    parts = len(split_phones(text))
+    if bad and not numbers:
+        why = "phone: a Cambodian number has 8 or 9 digits after 0 or +855"
+        return None, ("phone", "phone_format", why, "warning")
+    if bad:
+        why = f"phone: {bad} of the {parts} parts of the cell is not a Cambodian number; the others kept"
+        return " ".join(numbers), ("phone", "phone_format", why, "warning")
+    if parts > MAX_PHONES and len(numbers) == MAX_PHONES:
+        why = f"phone: {parts} numbers in one cell; the first {MAX_PHONES} kept"
+        return " ".join(numbers), ("phone", "phone_count", why, "warning")
+    return " ".join(numbers), None
 
 
 def _national_id(text: str) -> tuple[str | None, Template | None]:

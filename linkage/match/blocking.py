@@ -84,6 +84,7 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
 
     house_name_unlikely = one_syllable(giv).ne(1).to_numpy()
+    has_year = frame["birth_year"].notna().to_numpy()
 
     def bucket(values: pd.Series, shift: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
         return lambda: _part((values + shift).astype("Int64").astype("string"))
@@ -93,16 +94,19 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         "giv": lambda: _part(giv),
         "fam_initial": lambda: _initial(fam),
         "giv_initial": lambda: _initial(giv),
+        "giv_alt": lambda: _part(frame["giv_alt"]),
         "single_name": lambda: _part(fam.fillna(giv).mask(~one_name)),
         # the family name of a record whose given name is of one syllable (maybe a house name)
         "fam_of_house_name": lambda: _part(fam.mask(house_name_unlikely)),
         # the same with no birth year given (an NGO intake often has none)
         "fam_of_house_name_no_birth": lambda: _part(
-            fam.mask(house_name_unlikely | frame["birth_year"].notna().to_numpy())
+            fam.mask(house_name_unlikely | has_year)
         ),
         # both name keys in either order: the lower and the higher of the two
         "names_low": lambda: _part(fam.where(fam <= giv, giv)),
         "names_high": lambda: _part(giv.where(fam <= giv, fam)),
+        # the lower name key of a record with no birth year (an NGO intake often has none)
+        "names_low_no_birth": lambda: _part(fam.where(fam <= giv, giv).mask(has_year)),
         "year": lambda: _part(frame["birth_year"].astype("string")),
         "birth_date": lambda: _part(frame["birth_date"].dt.strftime("%Y-%m-%d")),
         "birth_bucket": bucket(years, 0),
@@ -116,6 +120,7 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         "district": lambda: _part(frame["district"]),
         "commune": lambda: _part(frame["commune"]),
         "phone": lambda: _part(frame["phone"]),
+        "phone_alt": lambda: _part(frame["phone_alt"]),
         "id_or_document": lambda: _part(ident),
         "father": lambda: _part(frame["father_key"]),
     }
@@ -169,10 +174,10 @@ def keys_fingerprint(spec: ModelSpec | None = None) -> str:
     spec = spec or _SPEC
     probe = pd.DataFrame(
         {
-            "fam_key": ["SOK"], "giv_key": ["DARA"], "birth_year": [1990],
+            "fam_key": ["SOK"], "giv_key": ["DARA"], "giv_alt": ["MOM"], "birth_year": [1990],
             "birth_date": pd.to_datetime(["1990-01-02"]), "return_date": pd.to_datetime(["2025-06-01"]),
             "province": ["01"], "province_then": ["01"], "district": ["0102"], "commune": ["010203"],
-            "phone": ["85512345678"],
+            "phone": ["85512345678"], "phone_alt": ["85597123456"],
             "national_id": ["N1"], "travel_doc": [None], "father_key": ["SAN"],
         }
     )  # fmt: skip

@@ -453,16 +453,23 @@ def village_chance(frame: pd.DataFrame) -> np.ndarray:
     return np.array([1 - share, share])
 
 
-class ExactFeature(BaseCompareFeature):
-    """Exact agreement where both sides have a value (blank is missing, not a value)."""
+class PhoneFeature(BaseCompareFeature):
+    """One number in common: a cell may give his own and a relative's, and the other list
+    only one of them."""
 
-    def __init__(self, column: str, label: str) -> None:
-        super().__init__(column, column, label=label)
+    name = "phone"
 
-    def _compute_vectorized(self, a, b):  # type: ignore[override]
-        a, b = _s(a), _s(b)
-        level = (a == b).astype(np.int8)
-        level[~(_known(a) & _known(b))] = MISSING
+    def __init__(self) -> None:
+        cols = ["phone", "phone_alt"]
+        super().__init__(cols, cols, label="phone")
+
+    def _compute_vectorized(self, pa, qa, pb, qb):  # type: ignore[override]
+        pa, qa, pb, qb = map(_s, (pa, qa, pb, qb))
+        same = pa == pb
+        for x, y in ((pa, qb), (qa, pb), (qa, qb)):
+            same |= _known(x) & _known(y) & (x == y)
+        level = same.astype(np.int8)
+        level[~(_known(pa) & _known(pb))] = MISSING
         return level
 
 
@@ -580,7 +587,7 @@ def comparator(spec: ModelSpec | None = None) -> rl.Compare:
     c.add(NameFeature(spec))
     c.add(BirthFeature(spec))
     c.add(HomeFeature())
-    c.add(ExactFeature("phone", "phone"))
+    c.add(PhoneFeature())
     c.add(IdentifierFeature())
     c.add(FatherFeature(spec))
     c.add(ReturnFeature(spec))
@@ -598,7 +605,7 @@ _CODED = (
     ("commune",),
     ("village",),
     ("village_commune",),
-    ("phone",),
+    ("phone", "phone_alt"),
     ("national_id",),
     ("travel_doc",),
     ("country",),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from linkage.normalise.khmer import has_khmer
@@ -87,6 +88,32 @@ def _part_keys(text: object) -> str:
     return "|" + "|".join(_name_key(w) for w in words) + "|"
 
 
+def _words(parts: str, key: str) -> list[str]:
+    return [w for w in parts.split("|") if w] if parts else ([key] if key else [])
+
+
+def _add_other_script_given(f: pd.DataFrame, r: pd.DataFrame) -> None:
+    """A given name the record writes in Khmer that is not its Latin one: his other name.
+
+    Why: a case worker writes the name a man gives in Khmer (often his house name, Mom)
+    and his papers' name in Latin letters (Sophal Ratha); another list knows him by one of
+    the two. The Khmer one joins the given name's words (so one of them alone is his name,
+    as for two given names) and is a blocking key of its own (`giv_alt`).
+    """
+    both = r["given_name"].notna() & r["given_name_kh"].notna()
+    kh = r["given_name_kh"].where(both)
+    kh_key = _map_unique(kh, _name_key).fillna("").astype(str)
+    kh_parts = _map_unique(kh, _part_keys).fillna("").astype(str)
+    alt = pd.Series("", index=f.index, dtype=object)
+    for i in np.flatnonzero(both.to_numpy() & (kh_key != f["giv_key"]).to_numpy()):
+        latin = _words(f["giv_parts"].iat[i], f["giv_key"].iat[i])
+        other = [w for w in _words(kh_parts.iat[i], kh_key.iat[i]) if w not in latin]
+        if other and latin:
+            f.iat[i, f.columns.get_loc("giv_parts")] = "|" + "|".join(latin + other) + "|"
+            alt.iat[i] = kh_key.iat[i]
+    f["giv_alt"] = alt.astype("string").mask(alt == "", pd.NA)
+
+
 def _latin_text(text: object) -> str:
     """The spelling as written (tidied, spaces out), for the same-spelling level."""
     if not isinstance(text, str) or not text.strip():
@@ -160,6 +187,7 @@ def _add_name_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
     f["giv_key"] = _map_unique(giv, _name_key).fillna("").astype(str)
     f["fam_parts"] = _map_unique(fam, _part_keys).fillna("").astype(str)
     f["giv_parts"] = _map_unique(giv, _part_keys).fillna("").astype(str)
+    _add_other_script_given(f, r)
     # consonant skeletons (Rotana/Ratana), and one shared code per distinct name key
     f["fam_skel"] = f["fam_key"].str.translate(_VOWELS)
     f["giv_skel"] = f["giv_key"].str.translate(_VOWELS)
@@ -219,7 +247,10 @@ def _add_contact_and_return_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
     """Phone and documents, the return (dates, country, point of entry, batch).
 
     Needs the place columns: whether the home given is the province he entered by."""
-    f["phone"] = _blank_to_na(r["phone"])
+    # a cell may hold two numbers (his own and a relative's), space-separated
+    phones = _blank_to_na(r["phone"]).str.split(" ", n=1, expand=True).reindex(columns=[0, 1])
+    f["phone"] = phones[0].astype("string")
+    f["phone_alt"] = phones[1].astype("string")
     f["national_id"] = _blank_to_na(r["national_id"])
     f["travel_doc"] = _blank_to_na(r["travel_doc_no"]).str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)
     f["return_date"] = pd.to_datetime(r["return_date"], errors="coerce")

@@ -26,11 +26,11 @@ SPEC_FILE = Path(__file__).resolve().parent.parent / "data" / "model.yaml"
 # The parts a blocking key can be built from (blocking.key_parts makes each).
 KEY_PARTS = frozenset(
     {
-        "fam", "giv", "fam_initial", "giv_initial", "single_name", "fam_of_house_name",
-        "fam_of_house_name_no_birth", "names_low", "names_high",
+        "fam", "giv", "giv_alt", "fam_initial", "giv_initial", "single_name", "fam_of_house_name",
+        "fam_of_house_name_no_birth", "names_low", "names_high", "names_low_no_birth",
         "year", "birth_date", "birth_bucket", "birth_bucket_next", "return", "return_bucket",
-        "return_bucket_next", "province", "province_then", "district", "commune", "phone", "id_or_document",
-        "father",
+        "return_bucket_next", "province", "province_then", "district", "commune", "phone", "phone_alt",
+        "id_or_document", "father",
     }
 )  # fmt: skip
 PLACES = ("province", "province_then", "district", "commune")

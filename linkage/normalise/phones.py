@@ -8,6 +8,10 @@ from functools import lru_cache
 from linkage.normalise.khmer import khmer_digits_to_ascii
 
 _NOT_DIGIT = re.compile(r"\D")
+# Between two numbers in one cell: a slash, comma, semicolon, bar, ampersand, a line break,
+# "or"/"and" in English or Khmer (ឬ, និង). Not a hyphen or a space: those sit inside numbers.
+_BETWEEN_NUMBERS = re.compile(r"\s*(?:[/,;|&\n\r]|\bor\b|\band\b|ឬ|និង)\s*", re.IGNORECASE)
+MAX_PHONES = 2  # the numbers of a cell we keep: his own and a relative's
 
 
 class PhoneError(ValueError):
@@ -32,3 +36,31 @@ def normalise_phone(text: str) -> str | None:
     if not 8 <= len(digits) <= 9 or digits.startswith("0"):
         raise PhoneError(f"a Cambodian number has 8 or 9 digits after 0 or +855; found {len(digits)}")
     return "+855" + digits
+
+
+def split_phones(text: str) -> list[str]:
+    """A cell's numbers, apart: '012 345 678 / 097 123 4567' -> two texts.
+
+    Why: people here keep two SIMs and lists write a relative's number beside his own, in
+    one cell; read as one number the digits are too many and both were lost. A cell of
+    ten or more digit groups with no separator (two numbers run together with spaces) is
+    not split: the digit count alone cannot say where the first ends.
+    """
+    parts = [p for p in _BETWEEN_NUMBERS.split(khmer_digits_to_ascii(text)) if p and p.strip()]
+    return parts or [text]
+
+
+def normalise_phones(text: str) -> tuple[list[str], int]:
+    """Every Cambodian number in a cell, E.164, distinct, in order (at most MAX_PHONES), and
+    how many parts of the cell were not a number."""
+    found: list[str] = []
+    bad = 0
+    for part in split_phones(text):
+        try:
+            number = normalise_phone(part)
+        except PhoneError:
+            bad += 1
+            continue
+        if number and number not in found:
+            found.append(number)
+    return found[:MAX_PHONES], bad

@@ -65,6 +65,11 @@ def national_phone(e164: str | None) -> str | None:
     return f"{local[:3]} {local[3:6]} {local[6:]}"
 
 
+def each_phone(cells: pd.Series) -> pd.Series:
+    """One number a row: a stored cell may hold two (his own and a relative's)."""
+    return cells.dropna().str.split(" ").explode()
+
+
 def allows_sharing(source: str, consent: Any) -> bool:
     """A record may be shown in full: MoSVY's own list, or consent given (Y)."""
     return source == "mosvy" or (isinstance(consent, str) and consent.strip().upper() == "Y")
@@ -180,7 +185,7 @@ def person_details(recs: pd.DataFrame, show_without_consent: bool = False) -> di
             father=_first(contact["father_name"]),
             national_ids=_unique(g["national_id"]),
             travel_docs=_unique(g["travel_doc_no"]),
-            phones=[p for p in (national_phone(x) for x in _unique(contact["phone"])) if p],
+            phones=[p for p in (national_phone(x) for x in _unique(each_phone(contact["phone"]))) if p],
             village=_place(_first(contact["village_code"]), _first(contact["village_text"])),
             commune=_place(_first(contact["commune_code"]), _first(contact["commune_text"])),
             district=_place(_first(g["district_code"])),

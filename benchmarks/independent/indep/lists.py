@@ -197,6 +197,18 @@ def phone_text(number: str, rng: random.Random) -> str:
     return rest
 
 
+def phone_cell(number: str, p: Person, rng: random.Random, r: dict[str, float], tags: list[str]) -> str:
+    """The phone cell: the number as written, and sometimes the family's or his own beside it."""
+    text = phone_text(number, rng)
+    if not r["two_phones"] or not (p.own_phone and p.family_phone and p.own_phone != p.family_phone):
+        return text  # no draw: rates left at 0 give the same rows as before
+    if rng.random() < r["two_phones"]:
+        other = p.own_phone if number == p.family_phone else p.family_phone
+        tags.append("two_phones")
+        text += rng.choice([" / ", ", ", " or ", "; ", "/"]) + phone_text(other, rng)
+    return text
+
+
 def which_phone(p: Person, ep: Episode, rng: random.Random, r: dict[str, float], present: float,
                 tags: list[str]) -> str | None:
     if rng.random() >= present:
@@ -309,7 +321,7 @@ def iom_row(ep: Episode, case_no: str, rng: random.Random, r: dict[str, float]) 
         "commune_of_origin": commune, "village_of_origin": village,
         "country_of_exploitation": COUNTRY_EN[b.country], "sector": b.sector, "date_of_return": dmy(ret),
         "point_of_entry": b.point_of_entry, "travel_doc_no": ep.travel_doc or "",
-        "phone": phone_text(phone, rng) if phone else "",
+        "phone": phone_cell(phone, p, rng, r, tags) if phone else "",
         "referred_to": rng.choice(IOM_ORGS) if referred else rng.choice(IOM_NO_REFERRAL),
         "referral_date": dmy(b.date + dt.timedelta(days=rng.randint(0, 20))) if referred else "",
         "consent_to_share": rng.choice(["Y", "Y", "Y", "N"]),
@@ -373,7 +385,7 @@ def mosvy_row(ep: Episode, n: int, sheet: dict[str, bool], rng: random.Random,
         nid = khmer_digits(p.national_id) if sheet["digits"] else p.national_id
         tags.append("national_id")
     phone = which_phone(p, ep, rng, r, r["mosvy_phone"], tags)
-    phone_txt = phone_text(phone, rng) if phone else ""
+    phone_txt = phone_cell(phone, p, rng, r, tags) if phone else ""
     if phone_txt and sheet["digits"]:
         phone_txt = khmer_digits(phone_txt)
     remark = ""
@@ -445,7 +457,7 @@ def ngo_row(ep: Episode, client_id: str, rng: random.Random, r: dict[str, float]
     row = {
         "client_id": client_id, "name_kh": name_kh, "name_en": name_en, "dob": dob,
         "sex": rng.choice(["M", "Male", "ប្រុស"]), "province": province, "district": district,
-        "commune": commune, "village": village, "phone": phone_text(phone, rng) if phone else "",
+        "commune": commune, "village": village, "phone": phone_cell(phone, p, rng, r, tags) if phone else "",
         "intake_date": intake.isoformat() if rng.random() < 0.5 else dmy(intake),
         "referral_source": rng.choice(["IOM", "IOM", "MoSVY", "police", "self", "DoSVY"]),
         "case_manager": rng.choice(CASE_MANAGERS), "case_status": status,

@@ -75,6 +75,9 @@ DEFAULT_RATES: dict[str, float] = {
     "mosvy_phone": 0.45,
     "ngo_phone": 0.75,
     "relative_phone": 0.3,  # the number given is the family's, not his own
+    # the cell gives his own number and the family's together ("012 345 678 / 097 ..."), as
+    # men with two SIMs or a relative's phone do; 0 by default, try --rate two_phones=0.3
+    "two_phones": 0.0,
     "phone_changed": 0.3,  # a man back a second time has another number
     "mosvy_id": 0.5,  # of men with an ID card, the share the ministry writes down
     "mosvy_same_day": 0.35,  # the ministry registers him the day IOM received him; else 1-10 days later
