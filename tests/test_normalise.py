@@ -149,7 +149,10 @@ class TestDates:
             ("March 12, 2015", dt.date(2015, 3, 12), "day"),
             ("12 មីនា 2015", dt.date(2015, 3, 12), "day"),  # Khmer month names
             ("១២ ខែមីនា ២០១៥", dt.date(2015, 3, 12), "day"),  # "month of March", Khmer digits
-            ("05 តុលា 2558", dt.date(2015, 10, 5), "day"),  # and a Buddhist-era year
+            # a Buddhist-era year in Khmer: Cambodia's era year turns at Visak Bochea (May), so
+            # October of BE 2558 is 2014 (CE + 544); in March it is CE + 543
+            ("05 តុលា 2558", dt.date(2014, 10, 5), "day"),
+            ("០៥/០៣/២៥៥៨", dt.date(2015, 3, 5), "day"),
             ("12/03/2015 00:00", dt.date(2015, 3, 12), "day"),  # a time from a spreadsheet export
             ("1 January 1990", dt.date(1990, 1, 1), "year"),
         ],
@@ -170,6 +173,51 @@ class TestDates:
         with pytest.raises(DateError) as err:
             parse_date(text)
         assert text not in str(err.value)
+
+    @pytest.mark.parametrize(
+        ("text", "value", "precision"),
+        [
+            ("12-Mar-90", dt.date(1990, 3, 12), "day"),  # Excel's dd-mmm-yy
+            ("12 Mar 90", dt.date(1990, 3, 12), "day"),
+            ("Mar 12, 90", dt.date(1990, 3, 12), "day"),
+            ("12th March 1990", dt.date(1990, 3, 12), "day"),
+            ("Tuesday, 12 March 1990", dt.date(1990, 3, 12), "day"),
+            ("12-Mar-1990 00:00:00", dt.date(1990, 3, 12), "day"),
+            ("12/03/1990 12:00 AM", dt.date(1990, 3, 12), "day"),
+            ("12 février 1990", dt.date(1990, 2, 12), "day"),
+            ("12 juillet 1990", dt.date(1990, 7, 12), "day"),
+            ("ថ្ងៃទី១២ ខែមីនា ឆ្នាំ១៩៩០", dt.date(1990, 3, 12), "day"),  # day, month, year written out
+            ("ថ្ងៃច័ន្ទ ទី១២ ខែមីនា ឆ្នាំ១៩៩០", dt.date(1990, 3, 12), "day"),  # with the weekday
+            ("១២ ខែ ៣ ឆ្នាំ ១៩៩០", dt.date(1990, 3, 12), "day"),
+            ("ថ្ងៃទី១២ ខែតុលា ព.ស.២៥៣៣", dt.date(1989, 10, 12), "day"),  # after Visak Bochea
+            ("១២/០៣/២៥៣៣", dt.date(1990, 3, 12), "day"),
+            ("12/10/2533", dt.date(1990, 10, 12), "day"),  # ASCII digits: Thailand's era (CE + 543)
+            ("ព.ស. ២៥៣៣", dt.date(1990, 1, 1), "year"),
+            ("1990.0", dt.date(1990, 1, 1), "year"),  # a year a spreadsheet wrote as a number
+            ("03/1990", dt.date(1990, 3, 1), "year"),  # month and year: born that year
+            ("March 1990", dt.date(1990, 3, 1), "year"),
+            ("ខែមីនា ១៩៩០", dt.date(1990, 3, 1), "year"),
+        ],
+    )
+    def test_written_out_forms(self, text: str, value: dt.date, precision: str) -> None:
+        parsed = parse_date(text, placeholder_is_year=True)
+        assert parsed is not None
+        assert (parsed.value, parsed.precision) == (value, precision)
+
+    @pytest.mark.parametrize("number", [1990, 1990.0, 2533])
+    def test_a_number_of_a_year_in_a_cell_is_that_year_not_an_excel_day_of_1905(self, number: float) -> None:
+        parsed = parse_date(number, placeholder_is_year=True)
+        assert parsed is not None and (parsed.value, parsed.precision) == (dt.date(1990, 1, 1), "year")
+        assert parse_date(45448) == parse_date("05/06/2024")  # a day number stays a day
+
+    @pytest.mark.parametrize("value", ["2024", 2024, "06/2024", "June 2024"])
+    def test_a_year_or_month_alone_is_no_return_date(self, value: object) -> None:
+        with pytest.raises(DateError, match="without the day"):
+            parse_date(value)
+
+    def test_a_lunar_month_is_refused_by_name(self) -> None:
+        with pytest.raises(DateError, match="lunar calendar"):
+            parse_date("១២ មិគសិរ ២៥៣៣", placeholder_is_year=True)
 
     def test_excel_serials(self) -> None:
         assert excel_serial_to_date(42000) == dt.date(2014, 12, 27)

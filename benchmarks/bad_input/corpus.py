@@ -47,6 +47,10 @@ class Case:
     persons: int  # rows that are a man each
     extra: int = 0  # rows that are no man (totals, a header printed again, column numbers)
     values: list[str] = field(default_factory=list)  # personal values the file holds
+    # what the product must do with it, when the case says: ingested, quarantined rows or
+    # refused file, and for the first two how many rows load (the run marks a miss a finding)
+    expect: str = ""
+    expect_loaded: int | None = None
 
 
 # --- good lists ------------------------------------------------------------------------------
@@ -954,6 +958,346 @@ def big_cases(rows: int = 100_000) -> list[Case]:
     ]
 
 
+# --- kinds added in session 13: each says what must become of it -----------------------------
+
+
+def _expect(case: Case, kind: str, loaded: int | None = None) -> Case:
+    case.expect, case.expect_loaded = kind, loaded
+    return case
+
+
+def _lines_quoted(text: str) -> bytes:
+    """Every line one quoted cell: a list pasted into one column, then saved as CSV."""
+    return "".join('"' + line.replace('"', '""') + '"\r\n' for line in text.splitlines()).encode()
+
+
+def _strict(data: bytes) -> bytes:
+    """The workbook as Excel's "Strict Open XML Spreadsheet" names its XML."""
+    pairs = [
+        (
+            b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+            b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        ),
+        (
+            b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+            b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+        ),
+    ]
+
+    def edit(name: str, body: bytes) -> bytes:
+        for a, b in pairs:
+            body = body.replace(a, b)
+        return body
+
+    return rezip(data, edit)
+
+
+def _at_b3(rows: list[list[object]]) -> bytes:
+    """The list from cell B3 under a title in B1 (column A left empty), an age by a formula
+    with no saved value in its third row."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["B1"] = "បញ្ជីឈ្មោះជនរងគ្រោះ ឆ្នាំ ២០២៤"
+    for i, row in enumerate([MOSVY_HEADER, *rows]):
+        for j, v in enumerate(row):
+            ws.cell(row=3 + i, column=2 + j, value=v)
+    ws["F6"] = "=2024-1990"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _two_header_rows(rows: list[list[object]]) -> bytes:
+    """ទីលំនៅ ("address") merged over the four place columns, their titles on the row below,
+    every other title merged down over both rows: a MoSVY form's header."""
+    top = [*MOSVY_HEADER[:6], "ទីលំនៅ", None, None, None, *MOSVY_HEADER[10:]]
+    sub: list[object] = [None] * 6 + list(MOSVY_HEADER[6:10]) + [None] * 7
+    merges = [f"{c}1:{c}2" for c in "ABCDEFKLMNOPQ"] + ["G1:J1"]
+    return workbook([("Sheet1", "visible", [top, sub, *rows])], merges=merges)
+
+
+def _protected(rows: list[list[object]]) -> bytes:
+    """A sheet locked against editing (Review > Protect Sheet): no password to open it."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in [MOSVY_HEADER, *rows]:
+        ws.append(row)
+    ws.protection.sheet = True
+    ws.protection.password = "dosvy"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _renamed(text: str, names: dict[str, str]) -> str:
+    head, rest = text.split("\r\n", 1)
+    return ",".join(names.get(h, h) for h in head.split(",")) + "\r\n" + rest
+
+
+def _ngo_rows(n: int = 4) -> list[dict[str, str]]:
+    return [
+        {
+            "client_id": f"HG-{3100 + i}",
+            "name_kh": f"{KH_FAMILY[i]} {KH_GIVEN[i]}",
+            "name_en": f"{FAMILY[i]} {GIVEN[i]}",
+            "dob": f"19{85 + i}-0{i + 1}-1{i}",
+            "sex": "M",
+            "province": "Kampong Thom",
+            "district": "Sandan",
+            "phone": f"+855 12 {400100 + i}",
+            "intake_date": f"2024-07-0{i + 1}",
+            "referral_source": "IOM",
+            "case_manager": "Case worker 2",
+            "case_status": "Active",
+            "services": "medical",
+            "consent_form_signed": "Y",
+        }
+        for i in range(n)
+    ]
+
+
+_ENGLISH = ["No.", "Family name", "Given name", "Sex", "Age", "Date of birth", "Village", "Commune"]
+_ENGLISH += [
+    "District",
+    "Province",
+    "Country",
+    "Date of return",
+    "Border",
+    "Father",
+    "ID card",
+    "Phone",
+    "Remarks",
+]
+
+_STAFF_NAMES = {
+    "client_id": "Client ID",
+    "name_kh": "Name (Khmer)",
+    "name_en": "Name (English)",
+    "dob": "Date of Birth",
+    "intake_date": "Intake Date",
+    "case_status": "Status",
+    "phone": "Phone Number",
+    "case_manager": "Case Worker",
+}
+
+
+def session13_cases() -> list[Case]:
+    good = csv_text
+    iom_pair = lambda r: good(r[:3]) + "\ufeff" + good(r[3:])  # noqa: E731
+    ngo = _ngo_rows()
+    ngo_text = csv_text(ngo, NGO_HEADER)
+    return [
+        _expect(
+            _iom(
+                "dob-written-month",
+                "birth dates as dd-mmm-yy, with ordinals, weekdays and AM/PM times",
+                good,
+                edit=_each(
+                    "dob", ["12-Mar-90", "05 Jun 85", "Mar 12, 90", "12th March 1990", "12/03/1990 12:00 AM"]
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "dob-khmer-written",
+                "birth dates written out in Khmer: ថ្ងៃទី.. ខែ.. ឆ្នាំ.., ព.ស. years, month and year",
+                _mcol(
+                    DOB,
+                    ["ថ្ងៃទី១២ ខែមីនា ឆ្នាំ១៩៩០", "ព.ស. ២៥២៨", "១២ ខែ ៣ ឆ្នាំ ១៩៩០", "ខែមីនា ១៩៩០", "១២ តុលា ២៥៣៣"],
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "dob-lunar-month",
+                "a birth date in a Khmer lunar month (មិគសិរ)",
+                _mset(2, DOB, "១២ មិគសិរ ២៥៣៣"),
+            ),
+            "quarantined rows",
+            4,
+        ),
+        _expect(
+            _mosvy(
+                "dob-year-numbers", "birth years typed as numbers (1990, 1985.0)", _mcol(DOB, [1990, 1985.0])
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "return-year-only", "a return date of a year alone", good, edit=_set(2, date_of_return="2024")
+            ),
+            "quarantined rows",
+            4,
+        ),
+        _expect(
+            _mosvy(
+                "list-at-b3-formula", "the list from B3, an age by a formula never calculated", book=_at_b3
+            ),
+            "quarantined rows",
+            4,
+        ),
+        _expect(
+            _mosvy(
+                "two-header-rows",
+                "the header over two rows, ទីលំនៅ merged over the places",
+                book=_two_header_rows,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "csv-group-title-row",
+                "a row of group titles above the header (Case, Origin, Return)",
+                lambda r: (
+                    ",".join(["Case", "", "", "", "", "Origin", "", "", "", "", "", "Return"] + [""] * 7)
+                    + "\r\n"
+                    + good(r)
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "strict-ooxml",
+                "saved as Excel's Strict Open XML Spreadsheet",
+                book=lambda r: _strict(mosvy_book(r)),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom("lines-quoted-whole", "every line quoted whole", lambda r: _lines_quoted(good(r))),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "two-exports-two-boms",
+                "two exports pasted into one file, a BOM before each",
+                iom_pair,
+                extra=1,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "csv-footer-lines",
+                "'Printed by' and 'Page 1 of 1' lines under the list",
+                lambda r: good(r) + "Printed by ActivityInfo on 01/07/2024\r\nPage 1 of 1\r\n",
+                extra=2,
+            ),
+            "quarantined rows",
+            5,
+        ),
+        _expect(
+            Case(
+                "ngo-renamed-columns",
+                "an NGO export with its columns renamed by staff (Client ID, Status ...)",
+                _renamed(ngo_text, _STAFF_NAMES).encode(),
+                "hagar_export.csv",
+                "ngo-hagar",
+                4,
+                values=personal(ngo),
+            ),
+            "ingested",
+            4,
+        ),
+        _expect(
+            Case(
+                "ngo-required-renamed",
+                "the case-status column renamed past recognition ('Stage of case')",
+                _renamed(ngo_text, {"case_status": "Stage of case"}).encode(),
+                "hagar_export.csv",
+                "ngo-hagar",
+                4,
+                values=personal(ngo),
+            ),
+            "refused file",
+        ),
+        _expect(
+            _mosvy(
+                "month-first-excel",
+                "DD/MM/YYYY typed into an Excel set to MM/DD: some became dates (swapped), some text",
+                _mcol(
+                    RET,
+                    [
+                        dt.datetime(2024, 5, 6),
+                        "13/06/2024",
+                        "14/06/2024",
+                        dt.datetime(2024, 3, 6),
+                        dt.datetime(2024, 6, 6),
+                    ],
+                ),
+            ),
+            "quarantined rows",
+            3,
+        ),
+        _expect(
+            _mosvy(
+                "bilingual-titles",
+                "titles in Khmer and English in one cell (នាមត្រកូល / Family name over two lines)",
+                book=lambda r: workbook(
+                    [
+                        (
+                            "Sheet1",
+                            "visible",
+                            [[f"{k}\n{e}" for k, e in zip(MOSVY_HEADER, _ENGLISH, strict=True)], *r],
+                        )
+                    ]
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "form-marks-ctrl-z",
+                "titles marked required (Date of return *) or with a colon, a Ctrl-Z at the end",
+                lambda r: (
+                    lambda t: (
+                        ",".join(
+                            f"{h} *" if h in ("iom_case_no", "full_name") else f"{h}:" for h in IOM_HEADER
+                        )
+                        + t[t.index("\r\n") :]
+                        + "\x1a"
+                    )
+                )(good(r)),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(_mosvy("xlsm", "a macro-enabled workbook (.xlsm)", name="dosvy_2024_06.xlsm"), "ingested", 5),
+        _expect(_mosvy("sheet-protected", "a sheet locked against editing", book=_protected), "ingested", 5),
+        _expect(
+            _iom("csv-named-xlsx", "a CSV named .xlsx", good, name="iom_returns_2024_06.xlsx"), "ingested", 5
+        ),
+        _expect(
+            _mosvy(
+                "mosvy-unicode-text",
+                "a MoSVY list saved as Excel's 'Unicode text' (.txt, UTF-16, tabs)",
+                book=lambda r: (
+                    "\t".join(MOSVY_HEADER) + "\r\n" + "".join("\t".join(map(str, x)) + "\r\n" for x in r)
+                ).encode("utf-16"),
+                name="dosvy_2024_06.txt",
+            ),
+            "ingested",
+            5,
+        ),
+    ]
+
+
 def all_cases(big: bool = False) -> list[Case]:
-    cases = csv_cases() + xlsx_cases() + ngo_cases()
+    cases = csv_cases() + xlsx_cases() + ngo_cases() + session13_cases()
     return cases + big_cases() if big else cases

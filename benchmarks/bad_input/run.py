@@ -5,7 +5,8 @@ ingest` must never end in a traceback) as much as what the store holds. Each cas
 scratch home copied from one migrated template, its file is ingested by a new process, and
 the store is then read: the delivery's status and reason, rows loaded and quarantined
 with their rules. A case is a finding when the command crashed (exit code, traceback), the
-file was rejected by an internal error, a person's row is unaccounted for (persons > loaded
+file was rejected by an internal error, its outcome is not the one the case expects (when it
+says), a person's row is unaccounted for (persons > loaded
 + quarantined of an ingested file), a row that is no person was loaded as one (loaded >
 persons), or a personal value of the file shows in the output, a reason or a quarantine
 reason.
@@ -158,6 +159,10 @@ def run_case(case: Case, template: Path, folder: Path) -> Outcome:
             out.findings.append(f"lost rows: {case.persons} persons, {out.loaded} + {out.quarantined} kept")
         if out.loaded > case.persons:
             out.findings.append(f"{out.loaded - case.persons} rows that are no person loaded as persons")
+    if case.expect and out.kind != case.expect:
+        out.findings.append(f"expected {case.expect}, got {out.kind}")
+    elif case.expect_loaded is not None and out.loaded != case.expect_loaded:
+        out.findings.append(f"expected {case.expect_loaded} rows loaded, got {out.loaded}")
     shown = [
         p.stdout,
         p.stderr,

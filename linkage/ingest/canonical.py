@@ -397,7 +397,11 @@ class RowMapper:
         self._reader_problems(issues)
         self._ragged(rows, issues)
         cols = self._columns(rows, len(header), self.table.kind != "csv")
-        texts = [self._texts(name, col, lines, issues) for name, col in zip(self.labels, cols, strict=True)]
+        sheet = self.table.kind == "xlsx"
+        texts = [
+            self._texts(name, col, lines, issues, _letters(i) if sheet else None)
+            for i, (name, col) in enumerate(zip(self.labels, cols, strict=True))
+        ]
         blank_texts = [""] * n
         nones: list[Cell] = [None] * n
         cell = {f: cols[p] for f, p in self.positions.items()}
@@ -502,13 +506,18 @@ class RowMapper:
                     )
                 )
             elif len(cells) < width and self.table.kind == "csv":
+                why = (
+                    "the line is one cell of text, not a row (a note or a footer such as 'Page 1 of "
+                    "2', or a row without its delimiters): delete it, or put back its delimiters"
+                    if len(cells) == 1
+                    else "the row is cut short or its columns are shifted"
+                )
                 issues.append(
                     Issue(
                         line,
                         None,
                         "ragged_row",
-                        f"row has {len(cells)} cells but the header has {width}: "
-                        "the row is cut short or its columns are shifted",
+                        f"row has {len(cells)} cells but the header has {width}: {why}",
                     )
                 )
 
@@ -534,11 +543,14 @@ class RowMapper:
         return cols
 
     @staticmethod
-    def _texts(name: str, col: list[Cell], lines: list[int], issues: list[Issue]) -> list[str]:
+    def _texts(
+        name: str, col: list[Cell], lines: list[int], issues: list[Issue], letters: str | None = None
+    ) -> list[str]:
         """The column's cells as text; bytes that were not valid text and formulas are issues.
 
         Broken bytes are replaced in the column too: the exact bytes stay in the archive,
-        the store gets a replacement mark.
+        the store gets a replacement mark. A sheet's formula or error value is named by its
+        cell (letters: the column's, as Excel shows it; a sheet's line is its row number).
         """
         distinct = list(set(col))
         literals = {
@@ -578,10 +590,10 @@ class RowMapper:
                 why = f"{name}: {len(v):,} characters, {limit}"
                 issues.append(Issue(lines[r], name, "cell_too_long", why))
             elif v in formulas:
-                why = f"{name}: the cell holds a spreadsheet formula, not a value"
-                issues.append(Issue(lines[r], name, "formula", why))
+                issues.append(Issue(lines[r], name, "formula", _formula_reason(name, letters, lines[r])))
             elif v in errors:
-                why = f"{name}: an Excel error value (#N/A, #REF! ...): the formula behind it failed"
+                where = f"cell {letters}{lines[r]} holds " if letters else ""
+                why = f"{name}: {where}an Excel error value (#N/A, #REF! ...): the formula behind it failed"
                 issues.append(Issue(lines[r], name, "excel_error", why))
         if broken or nul or stripped is None:
             done = {v: cell_text(v) for v in set(col)}
@@ -610,6 +622,8 @@ class RowMapper:
                 out[f] = [None] * n
                 continue
             found = spread_checked(cell[f], lambda raw, f=f: parse(f, raw), lines, issues)
+            if self.table.kind == "xlsx":
+                _month_first(f, cell[f], lines, issues)
             out[f] = [p.value if p is not None else None for p in found]
             if f == "birth_date":
                 precision = [p.precision if p is not None else None for p in found]
@@ -664,6 +678,51 @@ class RowMapper:
                     issues.append(
                         Issue(line, "/".join(group), "required", f"one of {', '.join(group)} must be given")
                     )
+
+
+_DAY_FIRST_TEXT = re.compile(r"^\s*(1[3-9]|2\d|3[01])[/.\-](0?[1-9]|1[0-2])[/.\-]\d{4}\s*$")
+
+
+def _month_first(field: str, col: list[Cell], lines: list[int], issues: list[Issue]) -> None:
+    """Dates an Excel set to month-first (MM/DD/YYYY) may have swapped: DD/MM/YYYY typed into
+    it becomes a date when the day is 12 or less (05/06/2024 is 6 May) and stays text when it
+    is not (13/06/2024). A date column holding both is the mark; its converted dates whose
+    day and month differ are quarantined for the officer to check, never loaded as they are."""
+    if not any(isinstance(v, dt.date) for v in col):
+        return
+    if not any(type(v) is str and _DAY_FIRST_TEXT.match(v) for v in col):
+        return
+    severity = "warning" if field == "last_follow_up_date" else "error"
+    why = (
+        f"{field}: the column holds dates Excel converted and dates it left as text with a day "
+        "above 12, the mark of DD/MM/YYYY typed into an Excel set to MM/DD/YYYY: this date's day "
+        "and month may be swapped; check them, format the column as text, and send again"
+    )
+    for r, v in enumerate(col):
+        if isinstance(v, dt.date) and v.day <= 12 and v.day != v.month:
+            issues.append(Issue(lines[r], field, "date_month_first", why, severity))
+
+
+def _letters(position: int) -> str:
+    """A sheet's column letters (0 -> A, 26 -> AA), as Excel names its cells."""
+    out = ""
+    n = position + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _formula_reason(name: str, letters: str | None, line: int) -> str:
+    """A formula with no value: a sheet's names its cell and what to do (a workbook written by
+    a program holds formulas no spreadsheet has computed yet); a CSV's is text typed with =."""
+    if letters is None:
+        return f"{name}: the cell holds a spreadsheet formula, not a value"
+    return (
+        f"{name}: cell {letters}{line} holds a formula with no value saved with it (the workbook "
+        "was written by a program and never calculated); open it in Excel, save it there so "
+        "each formula's value is kept, and send it again"
+    )
 
 
 def _canonical_target(field: str) -> str:

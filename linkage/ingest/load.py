@@ -31,7 +31,7 @@ from linkage.ingest.errors import DeliveryRejected
 from linkage.ingest.files import LINK, RefusedFile, read_regular
 from linkage.ingest.insert import upsert_records
 from linkage.ingest.readers import read_table
-from linkage.ingest.safe_text import os_name
+from linkage.ingest.safe_text import label, os_name
 from linkage.ingest.validate import check_frame, warm_up
 from linkage.privacy import file_label
 from linkage.seal.archive import read_sealed, write_sealed
@@ -181,6 +181,20 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _unmapped_hint(header: list[str], positions: dict[str, int], source: str) -> str:
+    """The header's columns no field is read from, so the officer can see a column renamed
+    by its sender (Status for case_status) and name it in the source's mapping."""
+    used = set(positions.values())
+    names = [f"'{label(h, 30)}'" for i, h in enumerate(header) if i not in used and h.strip()]
+    if not names:
+        return ""
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    return (
+        f"; columns of the file not read: {shown}. If one of them is the missing column "
+        f"renamed, add its name to sources/{source}.yaml and replay, or rename it in the file"
+    )
 
 
 class Ingestor:
@@ -416,7 +430,8 @@ class Ingestor:
             wanted = "; ".join(f"{f} (one of: {', '.join(mapping.fields[f])})" for f in missing)
             raise DeliveryRejected(
                 "missing_columns",
-                f"required column(s) missing from the header on line {table.header_line}: {wanted}",
+                f"required column(s) missing from the header on line {table.header_line}: {wanted}"
+                + _unmapped_hint(table.header, positions, mapping.source),
             )
         return table
 

@@ -16,6 +16,7 @@ import sys
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +54,41 @@ class RawTable:
 def header_key(text: Any) -> str:
     """Compare headers loosely: case, spaces, BOM, underscores and Khmer encodings ignored."""
     s = normalise_khmer(unicodedata.normalize("NFKC", str(text or ""))).replace("\ufeff", "")
-    return re.sub(r"[\s_\-]+", " ", s).strip().lower()
+    # a form's marks around a title: "Date of return *" (required), "Full Name:"
+    return re.sub(r"[\s_\-]+", " ", s).strip().strip("*:").strip().lower()
+
+
+_TITLE_PARTS = re.compile(r"[\r\n()\[\]]+|\s+/\s+")
+
+
+def known_part(text: Cell, known: set[str]) -> str | None:
+    """The part of a header cell this source knows: the whole cell, or one language of a
+    title written in two ("នាមត្រកូល\nFamily name", "ភេទ (Sex)"); None when neither is known."""
+    if text in (None, ""):
+        return None
+    whole = str(text)
+    if header_key(whole) in known:
+        return whole
+    if not _TITLE_PARTS.search(whole):
+        return None
+    return next((part for part in _TITLE_PARTS.split(whole) if header_key(part) in known), None)
+
+
+def _named_by_parts(cells: list[Cell], known: set[str]) -> tuple[list[Cell], int]:
+    """The header with each two-language title replaced by its known part, and how many were."""
+    out, done = [], 0
+    for c in cells:
+        part = known_part(c, known)
+        if part is not None and part != c:
+            out.append(part)
+            done += 1
+        else:
+            out.append(c)
+    return out, done
+
+
+def _parts_note(n: int) -> str:
+    return f"{n} header cell(s) name their column in two languages: read by the name this source knows"
 
 
 def sniff_kind(data: bytes) -> str:
@@ -203,7 +238,7 @@ def find_header(rows: list[list[Cell]], known: set[str], search_rows: int) -> in
     """Index of the row that names the most known columns (title rows above are skipped)."""
     best, best_hits = -1, 0
     for i, row in enumerate(rows[:search_rows]):
-        hits = len({header_key(c) for c in row if c not in (None, "")} & known)
+        hits = len({header_key(k) for c in row if (k := known_part(c, known)) is not None})
         if hits > best_hits:
             best, best_hits = i, hits
     if best < 0 or best_hits < 2:
@@ -213,6 +248,53 @@ def find_header(rows: list[list[Cell]], known: set[str], search_rows: int) -> in
             "least two of this source's known columns",
         )
     return best
+
+
+def _known_at(cells: list[Cell], known: set[str]) -> list[bool]:
+    return [known_part(c, known) is not None for c in cells]
+
+
+def _blank(cell: Cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def header_rows(rows: list[list[Cell]], h: int, known: set[str]) -> tuple[list[Cell], int, int]:
+    """(the header's cells, its first and last row index): one row, or two when the list's
+    header is written over two (group titles such as ទីលំនៅ "address" merged over ភូមិ, ឃុំ,
+    ស្រុក, ខេត្ត on the row below, the other titles merged down over both rows).
+
+    Why: read from one row, the columns named on the other were lost without a word (a
+    MoSVY list's places), and the row of sub-titles was quarantined as a man. Two rows are
+    one header only when they fit together: each column is named by one of them, and the
+    other row holds nothing but known column names where the first is blank or a group
+    title (a row of data, or a title, never does).
+    """
+    row = list(rows[h])
+    here = _known_at(row, known)
+    for other_at, below in ((h + 1, True), (h - 1, False)):
+        if not 0 <= other_at < len(rows):
+            continue
+        other = list(rows[other_at])
+        width = max(len(row), len(other))
+        mine = row + [None] * (width - len(row))
+        theirs = other + [None] * (width - len(other))
+        is_known = here + [False] * (width - len(here))
+        theirs_known = _known_at(theirs, known)
+        added = 0
+        fits = True
+        for j in range(width):
+            if is_known[j]:
+                # under a known title: blank (merged down); above one: a group title or blank
+                fits = _blank(theirs[j]) or (not below and not theirs_known[j])
+            elif not _blank(theirs[j]):
+                fits = theirs_known[j]
+                added += theirs_known[j]
+            if not fits:
+                break
+        if fits and added:
+            merged = [theirs[j] if not is_known[j] and theirs_known[j] else mine[j] for j in range(width)]
+            return merged, min(h, other_at), max(h, other_at)
+    return row, h, h
 
 
 def _check_header(header: list[str], line: int) -> None:
@@ -256,25 +338,48 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
     if not data.strip():
         raise DeliveryRejected("empty_file", "the file is empty")
     text, encoding, bad_lines = decode(data)
+    text = text.rstrip("\x1a")  # the end-of-file mark (Ctrl-Z) old DOS and Windows tools add
     delimiter = _sniff_delimiter(_first_lines(text, search_rows), known)
     records, restart = _fast_records(text, delimiter)
-    h = find_header([cells for _, _, cells in records[:search_rows]], known, search_rows)
-    header = [storable(str(c)).strip() for c in records[h][2]]
+    first_rows: list[list[Cell]] = [list(cells) for _, _, cells in records[: search_rows + 1]]
+    wrapped = False
+    try:
+        top = find_header(first_rows[:search_rows], known, search_rows)
+    except DeliveryRejected:
+        if (unwrapped := _unwrapped(records, known, search_rows)) is None:
+            raise
+        records, delimiter, restart, wrapped = *unwrapped, None, True
+        first_rows = [list(cells) for _, _, cells in records[: search_rows + 1]]
+        top = find_header(first_rows[:search_rows], known, search_rows)
+    cells, top, h = header_rows(first_rows, top, known)
+    cells, two_languages = _named_by_parts(cells, known)
+    header = [storable(str(c or "")).strip() for c in cells]
     header_line = records[h][1]
     _check_header(header, header_line)
     width = len(header)
     problems: dict[int, tuple[str, int | None]] = {}
-    suspect = next(
-        (i for i in range(h + 1, len(records)) if _quote_left_open(records[i], width, delimiter)), None
+    suspect = (
+        next((i for i in range(h + 1, len(records)) if _quote_left_open(records[i], width, delimiter)), None)
+        if not wrapped
+        else None
     )
     if suspect is not None:
         restart = records[suspect][0] - 1
         del records[suspect:]
     if restart is not None:
         records.extend(_careful_records(_physical_lines(text), restart, delimiter, width, problems))
-    if len(records) > h + 1:
+    if len(records) > h + 1 and not wrapped:
         _quote_open_at_end(records, text, delimiter, width, problems)
     table = RawTable(header, [], header_line, encoding, "csv", delimiter=delimiter)
+    if h > top:
+        table.notes.append(_two_rows_note(records[top][0], header_line))
+    if two_languages:
+        table.notes.append(_parts_note(two_languages))
+    if wrapped:
+        table.notes.append(
+            "each line is quoted whole (a list pasted into one column and saved as CSV): "
+            "read by the delimiters inside the quotes"
+        )
     for first, _last, cells in records[h + 1 :]:
         if not "".join(cells).strip():  # every cell blank (CSV cells are all text)
             table.blank_rows += 1
@@ -289,6 +394,20 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
 
 
 Record = tuple[int, int, list[str]]  # first line, last line, cells
+
+
+def _unwrapped(records: list[Record], known: set[str], search_rows: int) -> tuple[list[Record], str] | None:
+    """The records of a file whose every line is one quoted cell ("KH-1,SOK DARA,M,..."),
+    split by the delimiter inside, and that delimiter; None when the file is not so."""
+    filled = [cells for _, _, cells in records if "".join(cells).strip()]
+    if not filled or any(len(cells) != 1 for cells in filled):
+        return None
+    delimiter = _sniff_delimiter([cells[0] for cells in filled[:search_rows]], known)
+    split = [
+        (first, last, next(csv.reader([cells[0]], delimiter=delimiter), []) if cells else cells)
+        for first, last, cells in records
+    ]
+    return split, delimiter
 
 
 def _fast_records(text: str, delimiter: str) -> tuple[list[Record], int | None]:
@@ -413,7 +532,7 @@ def _sniff_delimiter(lines: list[str], known: set[str]) -> str:
     for d in DELIMITERS:
         for line in lines:
             cells = next(csv.reader([line], delimiter=d), [])
-            hits = len({header_key(c) for c in cells} & known)
+            hits = len({header_key(k) for c in cells if (k := known_part(c, known)) is not None})
             if hits > best_hits:
                 best, best_hits = d, hits
     return best
@@ -468,17 +587,65 @@ def _member_start(zf: zipfile.ZipFile, name: str) -> bytes:
         return b""
 
 
+# Excel's "Strict Open XML Spreadsheet" (ISO 29500 strict) names its parts' XML in these
+# namespaces where an ordinary (transitional) workbook uses the others; nothing else differs
+# for what we read. openpyxl knows only the transitional ones and found no sheet.
+_STRICT = (
+    (
+        b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    ),
+    (
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    ),
+    (b"http://purl.oclc.org/ooxml/drawingml/main", b"http://schemas.openxmlformats.org/drawingml/2006/main"),
+    (
+        b"http://purl.oclc.org/ooxml/officeDocument/sharedTypes",
+        b"http://schemas.openxmlformats.org/officeDocument/2006/sharedTypes",
+    ),
+)
+
+
+def _transitional(data: bytes) -> tuple[bytes, bool]:
+    """A Strict Open XML workbook rewritten, in memory, with the ordinary namespaces (the
+    archive keeps the bytes as sent); any other workbook as it is."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        if b"purl.oclc.org/ooxml/" not in _member_start(zf, "_rels/.rels") + _member_start(
+            zf, "xl/workbook.xml"
+        ):
+            return data, False
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for info in zf.infolist():
+                body = zf.read(info.filename)
+                if info.filename.endswith((".xml", ".rels")):
+                    for strict, ordinary in _STRICT:
+                        body = body.replace(strict, ordinary)
+                z.writestr(info.filename, body)
+    return out.getvalue(), True
+
+
 def read_xlsx(
     data: bytes, known: set[str], search_rows: int, max_uncompressed: int, max_ratio: float
 ) -> RawTable:
     import openpyxl  # slow import, only for Excel deliveries
 
     check_zip(data, max_uncompressed, max_ratio)
+    try:
+        data, strict = _transitional(data)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise DeliveryRejected(
+            "not_excel", f"the workbook cannot be opened: {_damage(exc)}; export or save it again"
+        ) from exc
     with warnings.catch_warnings():
         # openpyxl warns with a cell's value ("the serial value 19900312 is outside ..."): a
         # birth date in a log. The cell comes through as #VALUE!, which the row's checks name.
         warnings.simplefilter("ignore")
-        return _read_workbook(openpyxl, data, known, search_rows)
+        table = _read_workbook(openpyxl, data, known, search_rows)
+    if strict:
+        table.notes.append("saved as Excel's Strict Open XML Spreadsheet: read as an ordinary workbook")
+    return table
 
 
 @dataclass
@@ -573,9 +740,16 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
     sheet = with_rows[0]
     rows, h = sheet.rows, sheet.header_at
     assert h is not None
-    header = [storable(str(c)).strip() if c is not None else "" for c in rows[h]]
+    cells, top, h = header_rows(rows, h, known)
+    sheet.header_at = h
+    cells, two_languages = _named_by_parts(cells, known)
+    header = [storable(str(c)).strip() if c is not None else "" for c in cells]
     _check_header(header, h + 1)
     table = RawTable(header, [], h + 1, "xlsx", "xlsx", epoch_1904=epoch_1904)
+    if h > top:
+        table.notes.append(_two_rows_note(top + 1, h + 1))
+    if two_languages:
+        table.notes.append(_parts_note(two_languages))
     _sheet_shows(openpyxl, data, sheet, table)
     for i in range(h + 1, len(rows)):
         if _is_blank(rows[i]):
@@ -589,6 +763,10 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
         if other is not sheet and (n := other.data_rows()):
             table.notes.append(f"{other.name} not read: {n} rows, no header of this list")
     return table
+
+
+def _two_rows_note(first: int, last: int) -> str:
+    return f"the header is written over lines {first}-{last} (group titles over columns): read as one"
 
 
 def _sheet_shows(openpyxl: Any, data: bytes, sheet: _Sheet, table: RawTable) -> None:

@@ -77,7 +77,10 @@ def sort_rows(
     maybe_header = {
         n
         for n, (_, cells) in enumerate(rows)
-        if probe < len(cells) and type(cells[probe]) is str and cells[probe].strip().lower() == probe_text
+        # a BOM before it: two exports pasted into one file, each with its own
+        if probe < len(cells)
+        and type(cells[probe]) is str
+        and cells[probe].strip().lstrip("\ufeff").lower() == probe_text
     }
     maybe_total = {n for n, (_, cells) in enumerate(rows) if _first_text(cells)[:1].lower() in _TOTAL_STARTS}
     drop = {n for n in maybe_header if repeats_header(rows[n][1], header_keys, key)}

@@ -40,19 +40,70 @@ MONTHS = {
     "វិច្ឆិកា": 11,
     "ធ្នូ": 12,
 }
+# Whole names looked up before the three-letter English prefix: French (the language of older
+# forms and of some NGOs' systems, "12 février 1990", "juin" and "juillet" share "jui").
+FULL_MONTHS = {
+    "janvier": 1,
+    "fevrier": 2,
+    "février": 2,
+    "fév": 2,
+    "fev": 2,
+    "mars": 3,
+    "avril": 4,
+    "avr": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "juil": 7,
+    "aout": 8,
+    "août": 8,
+    "septembre": 9,
+    "octobre": 10,
+    "novembre": 11,
+    "decembre": 12,
+    "décembre": 12,
+    "déc": 12,
+}
+# The Khmer lunar months (and the two leap months): a date in them is not a solar date, and
+# converting needs the lunar calendar of its year; the row is refused with that reason.
+LUNAR_MONTHS = frozenset(
+    ("មិគសិរ", "បុស្ស", "មាឃ", "ផល្គុន", "ចេត្រ", "ពិសាខ", "ជេស្ឋ", "អាសាឍ", "ស្រាពណ៍", "ភទ្របទ")
+    + ("អស្សុជ", "កក្ដិក", "កត្តិក", "បឋមាសាឍ", "ទុតិយាសាឍ")
+)
 EXCEL_1900 = dt.date(1899, 12, 30)
 EXCEL_1904 = dt.date(1904, 1, 1)
 
 # "00:00" that a spreadsheet's export adds, or an ISO timestamp's time, fraction and zone
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s?(?:Z|UTC|[+\-]\d{2}(?::?\d{2})?))?)?"
+_TIME = (
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s?(?:[AaPp]\.?[Mm]\.?)?"
+    r"(?:\s?(?:Z|UTC|GMT|[+\-]\d{2}(?::?\d{2})?))?)?"
+)
 _DMY = re.compile(r"^(\d{1,2})[/\-. ](\d{1,2})[/\-. ](\d{2}|\d{4})" + _TIME + "$")
 _YMD = re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})" + _TIME + "$")
 _YEAR = re.compile(r"^(\d{4})$")
 # A month name is any run of letters, Khmer vowel signs included (12 មីនា 1985, 12-Mar-1985),
 # written after the day or, in English, before it (March 12, 1985).
 _MONTH = r"(?:ខែ\s*)?([^\d\s/\-.,]+)"
-_NAMED = re.compile(r"^(\d{1,2})[\s\-/]*" + _MONTH + r"\.?[\s\-/,]*(\d{4})$")
-_NAMED_FIRST = re.compile(r"^" + _MONTH + r"\.?\s+(\d{1,2}),?\s+(\d{4})$")
+# The year in two digits too (12-Mar-90: Excel's "dd-mmm-yy" and Oracle's default).
+_NAMED = re.compile(r"^(\d{1,2})[\s\-/]*" + _MONTH + r"\.?[\s\-/,]*(\d{4}|\d{2})" + _TIME + "$")
+_NAMED_FIRST = re.compile(r"^" + _MONTH + r"\.?[\s\-]+(\d{1,2}),?[\s\-]+(\d{4}|\d{2})" + _TIME + "$")
+# A month and a year without the day: 03/1990, 1990-03, March 1990, Mar-90, ខែមីនា ១៩៩០.
+_MONTH_YEAR = re.compile(r"^(\d{1,2})[/\-. ](\d{4})$")
+_YEAR_MONTH = re.compile(r"^(\d{4})[/\-.](\d{1,2})$")
+_NAMED_MONTH_YEAR = re.compile(r"^" + _MONTH + r"\.?[\s\-/,]+(\d{4}|\d{2})$")
+# numbers that are years, not Excel day numbers: 1900-2100 and Buddhist-era 2443-2643
+_YEAR_NUMBERS = (1900, 2643)
+_YEAR_FLOAT = re.compile(r"^(\d{4})\.0+$")  # 1990.0: a year a spreadsheet wrote as a number
+# What surrounds a date written out: Khmer "ថ្ងៃទី១២ ខែមីនា ឆ្នាំ១៩៩០" (day, month, year) with a
+# weekday (ថ្ងៃច័ន្ទ) or an era (ព.ស. Buddhist, គ.ស. common); English weekdays and ordinals.
+_KH_WEEKDAY = r"(?:អាទិត្យ|ច័ន្ទ|អង្គារ|ពុធ|ព្រហស្បតិ៍|សុក្រ|សៅរ៍)"
+_KH_WORDS = re.compile(r"ថ្ងៃ\s*" + _KH_WEEKDAY + r"|ថ្ងៃទី|ថ្ងៃ|ទី(?=\s*\d)|ឆ្នាំ|ខែ(?=\s*\d)")
+_KH_BE = re.compile(r"ព\s*\.\s*ស\s*\.?|ពុទ្ធសករាជ|พ\s*\.\s*ศ\s*\.?")
+_KH_CE = re.compile(r"គ\s*\.\s*ស\s*\.?|គ្រិស្តសករាជ")
+_WEEKDAY = re.compile(
+    r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|urday|sday)?\.?,?\s+", re.IGNORECASE
+)
+_ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
 _SERIAL = re.compile(r"^(\d{4,5})(?:\.0+)?$")
 _COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})(?:\.0+)?$")  # 20250312, as typed into a cell
 EXCEL_LAST_DAY = 2_958_465  # 31/12/9999, the last day Excel can show
@@ -95,11 +146,17 @@ def excel_serial_to_date(serial: float, epoch_1904: bool = False) -> dt.date:
     return EXCEL_1900 + dt.timedelta(days=days)
 
 
-def _year(y: int, two_digit_pivot: int) -> int:
+def _year(y: int, two_digit_pivot: int, month: int | None = None, day: int = 1, khmer: bool = False) -> int:
+    """A written year in the common era: two digits by the pivot, a Buddhist-era year less 543
+    or 544. Thailand's era year turns on 1 January (CE + 543); Cambodia's at Visak Bochea, a
+    full moon of April-June, mostly in May (CE + 543 before, CE + 544 after), so a Khmer date
+    (Khmer digits or words) from June on is CE + 544, and in May after the 14th too (the full
+    moon's day varies by year: a May date may be one year off)."""
     if y < 100:
         return 2000 + y if y <= two_digit_pivot else 1900 + y
-    if y > 2400:  # Buddhist era (Cambodian or Thai): CE = BE - 543
-        return y - 543
+    if y > 2400:
+        late = month is not None and (month > 5 or (month == 5 and day > 14))
+        return y - 544 if khmer and late else y - 543
     return y
 
 
@@ -111,52 +168,94 @@ def _make(y: int, m: int, d: int) -> dt.date:
 
 
 def _month(name: str) -> int | None:
-    """January, Jan, មីនា or ខែមីនា ("month of March")."""
-    name = name.removeprefix("ខែ")
+    """January, Jan, មីនា, ខែមីនា ("month of March") or février."""
+    name = name.removeprefix("ខែ").strip()
+    if (full := FULL_MONTHS.get(name.lower())) is not None:
+        return full
     return MONTHS.get(name.lower()[:3]) if name.isascii() else MONTHS.get(name)
+
+
+def _known_month(name: str) -> int:
+    month = _month(name)
+    if month is not None:
+        return month
+    if name.removeprefix("ខែ").strip() in LUNAR_MONTHS:
+        raise DateError(
+            "a month of the Khmer lunar calendar: write the date in the solar calendar (DD/MM/YYYY)"
+        )
+    raise DateError("unknown month name")
+
+
+def _tidy(text: str) -> tuple[str, bool]:
+    """The date's text without the words around it (Khmer day, month and year words, an era,
+    a weekday, an ordinal's suffix), and whether it is written in Khmer (the era's rule)."""
+    khmer = not text.isascii() and any("\u1780" <= c <= "\u17ff" for c in text)
+    s = khmer_digits_to_ascii(text).strip().rstrip(".")
+    if khmer:
+        s = _KH_CE.sub(" ", _KH_BE.sub(" ", s))
+        s = _KH_WORDS.sub(" ", s)
+        s = re.sub(r"\s+", " ", s).strip(" ,")
+    if s[:1].isalpha() and s.isascii():
+        s = _WEEKDAY.sub("", s)
+    if not s.isdigit():
+        s = _ORDINAL.sub("", s)
+    return s, khmer
+
+
+def _dated(value: dt.date, placeholder_is_year: bool) -> ParsedDate:
+    if placeholder_is_year and value.day == 1 and value.month == 1:
+        return ParsedDate(value, "year")
+    return ParsedDate(value, "day")
+
+
+def _partial(y: int, month: int | None, placeholder_is_year: bool) -> ParsedDate:
+    """A year, or a month and year, without the day: a birth date's year (its precision says
+    so); any other date needs its day (a return on "2024" is no day to count from)."""
+    if not placeholder_is_year:
+        what = "a month and year" if month else "a year"
+        raise DateError(f"{what} without the day: the full date (day, month, year) is needed")
+    return ParsedDate(dt.date(y, month or 1, 1), "year")
 
 
 @lru_cache(maxsize=100_000)
 def parse_date_text(text: str, placeholder_is_year: bool = False, allow_serial: bool = True) -> ParsedDate:
-    """Parse one date string. Raises DateError with a reason that holds no personal value."""
-    s = khmer_digits_to_ascii(text).strip().rstrip(".")
+    """Parse one date string. Raises DateError with a reason that holds no personal value.
+
+    placeholder_is_year: a birth date, where 01/01 stands for "born that year" and a year or
+    a month and year alone are read as the year."""
+    s, khmer = _tidy(text)
     pivot = dt.date.today().year % 100
     if m := _DMY.match(s):
-        d, mo, y = int(m[1]), int(m[2]), _year(int(m[3]), pivot)
+        d, mo = int(m[1]), int(m[2])
         if mo > 12 and d <= 12:
             raise DateError("month above 12: is the date written MM/DD/YYYY?")
-        value = _make(y, mo, d)
-        if placeholder_is_year and d == 1 and mo == 1:
-            return ParsedDate(value, "year")
-        return ParsedDate(value, "day")
+        return _dated(_make(_year(int(m[3]), pivot, mo, d, khmer), mo, d), placeholder_is_year)
     if m := _YMD.match(s):
-        y, mo, d = _year(int(m[1]), pivot), int(m[2]), int(m[3])
-        value = _make(y, mo, d)
-        if placeholder_is_year and d == 1 and mo == 1:
-            return ParsedDate(value, "year")
-        return ParsedDate(value, "day")
-    if m := _YEAR.match(s):
-        y = _year(int(m[1]), pivot)
-        return ParsedDate(dt.date(y, 1, 1), "year")
+        mo, d = int(m[2]), int(m[3])
+        return _dated(_make(_year(int(m[1]), pivot, mo, d, khmer), mo, d), placeholder_is_year)
+    if (m := _YEAR.match(s)) or (m := _YEAR_FLOAT.match(s)):
+        return _partial(_year(int(m[1]), pivot), None, placeholder_is_year)
     named = _NAMED.match(s)
     if named or (named := _NAMED_FIRST.match(s)):
         day, name, year = (
             (named[1], named[2], named[3]) if named.re is _NAMED else (named[2], named[1], named[3])
         )
-        month = _month(name)
-        if month is None:
-            raise DateError("unknown month name")
-        value = _make(_year(int(year), pivot), month, int(day))
-        if placeholder_is_year and value.day == 1 and value.month == 1:
-            return ParsedDate(value, "year")
-        return ParsedDate(value, "day")
+        month = _known_month(name)
+        value = _make(_year(int(year), pivot, month, int(day), khmer), month, int(day))
+        return _dated(value, placeholder_is_year)
+    if (m := _MONTH_YEAR.match(s)) or (m := _YEAR_MONTH.match(s)):
+        y, mo = (int(m[2]), int(m[1])) if m.re is _MONTH_YEAR else (int(m[1]), int(m[2]))
+        if 1 <= mo <= 12:
+            return _partial(_year(y, pivot, mo, 1, khmer), mo, placeholder_is_year)
+    if m := _NAMED_MONTH_YEAR.match(s):
+        month = _known_month(m[1])
+        return _partial(_year(int(m[2]), pivot, month, 1, khmer), month, placeholder_is_year)
     if _EXCEL_ERROR.match(s):
         raise DateError(
             "an Excel error value, not a date (a number in a date cell that Excel cannot show as a date?)"
         )
     if m := _COMPACT.match(s):
-        value = _make(int(m[1]), int(m[2]), int(m[3]))
-        return ParsedDate(value, "year" if placeholder_is_year and value.day == value.month == 1 else "day")
+        return _dated(_make(int(m[1]), int(m[2]), int(m[3])), placeholder_is_year)
     if allow_serial and (m := _SERIAL.match(s)) and 366 <= int(m[1]) <= 80000:
         return ParsedDate(excel_serial_to_date(int(m[1])), "day")
     raise DateError("not a date in a known format (DD/MM/YYYY, YYYY-MM-DD, D-M-YYYY, year)")
@@ -175,6 +274,10 @@ def parse_date(
             return ParsedDate(value, "year")
         return ParsedDate(value, "day")
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if _YEAR_NUMBERS[0] <= value <= _YEAR_NUMBERS[1] and float(value).is_integer():
+            # 1990 typed into a cell: a year (as day number 1990 it is 12/06/1905, a date no
+            # list of returns means); BE years (2533) too
+            return _partial(_year(int(value), 0), None, placeholder_is_year)
         return ParsedDate(excel_serial_to_date(value, epoch_1904), "day")
     text = str(value).strip()
     if not text:
