@@ -100,8 +100,8 @@ def _store_grew(session: Session, threshold: float) -> bool:
     """Whether the store holds at least `threshold` records, without counting them when
     the ids alone say no.
 
-    Why: a count reads a whole index of the record table (0.1 s warm, 0.9 s from disk at a
-    million records), on every delivery, to learn what is nearly always "not yet". Ids are
+    Why: a count reads a whole index of the record table (0.1-0.9 s at a million records,
+    by h3-scale's figures), on every delivery, to learn what is nearly always "not yet". Ids are
     distinct integers, so there are at most max - min + 1 records: two index probes. Only
     when that bound reaches the threshold (gaps from erasures or rolled-back sequences) is
     the count made, so the answer is the count's.
