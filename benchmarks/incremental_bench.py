@@ -109,7 +109,8 @@ def _prepare(args: argparse.Namespace, trial: int) -> tuple[Path, str]:
     shutil.copytree(args.store, home, ignore=shutil.ignore_patterns("archive", "data_docs", "landing"))
     url = ""
     if args.db_url:
-        url = _pg_copy(args.db_url, args.db_url.rsplit("/", 1)[1], f"h3_trial{trial}")
+        template = args.db_url.rsplit("/", 1)[1]  # trials named after it: two benches never share one
+        url = _pg_copy(args.db_url, template, f"{template}_trial{trial}")
     if args.drop_cache:
         _drop_page_cache()
     return home, url

@@ -279,6 +279,57 @@ def test_weights_fitted_under_another_spec_are_fitted_again(settings) -> None:
         assert _refit_reason(s, fitted, settings, moved) == changed
 
 
+def test_the_store_outgrew_the_weights_by_its_record_count_not_its_ids(settings) -> None:
+    """The refit check bounds the count by the ids and counts only when the bound is not
+    enough: ids with gaps must not pass for records, and a source only a delivery names
+    (its records gone) is no new source."""
+    from sqlalchemy import insert
+
+    from linkage.match.linker import _refit_reason
+    from linkage.match.spec import spec_for
+    from linkage.store.db import session_scope
+    from linkage.store.models import Delivery, Record
+
+    spec = spec_for(settings)
+    fitted = MatchModel(
+        m={f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()},
+        weights_digest=spec.weights_digest(),
+        records=4,
+        sources=["iom"],
+    )
+
+    def add(s, source: str, ids: list[int]) -> None:
+        sha = f"{source}{ids[0]:060d}"[:64]
+        s.execute(
+            insert(Delivery).values(
+                sha256=sha, source=source, file_name="f.csv", size_bytes=1, status="ingested"
+            )
+        )
+        s.execute(insert(Record), [
+            {"id": i, "source": source, "record_key": f"k{i}", "source_record_id": str(i),
+             "delivery_sha256": sha, "line": i} for i in ids])  # fmt: skip
+
+    grew = "the store outgrew the weights"
+    with session_scope(settings) as s:
+        assert _refit_reason(s, fitted, settings, spec) is None  # an empty store
+        add(s, "iom", [1, 2, 3, 4, 1000])  # ids up to 1,000, five records: under 1.5 x 4
+        assert _refit_reason(s, fitted, settings, spec) is None
+        add(s, "iom", [1001])  # six records: 1.5 times the four fitted on
+        assert _refit_reason(s, fitted, settings, spec) == grew
+        fitted.records = 100
+        assert _refit_reason(s, fitted, settings, spec) is None
+        s.execute(
+            insert(Delivery).values(
+                sha256="n" * 64, source="ngo-hagar", file_name="g.csv", size_bytes=1, status="ingested"
+            )
+        )
+        assert _refit_reason(s, fitted, settings, spec) is None  # a delivery with no records
+        add(s, "mosvy", [2000])
+        assert _refit_reason(s, fitted, settings, spec) == grew  # a source the weights never saw
+        fitted.sources = ["iom", "mosvy"]
+        assert _refit_reason(s, fitted, settings, spec) is None
+
+
 def test_blocking_finds_a_surname_spelled_apart_and_skips_huge_blocks() -> None:
     rows = [
         {"family_name": "KEO", "given_name": "PUTHY", "birth_year": 2004, "district_code": "0314"},

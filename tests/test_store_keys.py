@@ -105,3 +105,41 @@ def test_the_key_table_migration_runs_both_ways(store: str, request: pytest.Fixt
         command.upgrade(cfg, "head")
     with session_scope(settings) as s:
         assert s.scalar(select(func.count()).select_from(BlockingKey)) == 0
+
+
+@pytest.mark.parametrize("store", ["settings", "pg_settings"])
+def test_records_read_by_id_in_one_query_are_those_read_one_by_one(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """read_records takes any number of ids in one statement (a JSON array on SQLite, a
+    bigint array on PostgreSQL) and does not share equal values below its bound: the frame
+    must be the per-value one, row for row, in content order, for more ids than an IN list
+    of 900 held, with ids that are no record's."""
+    import pandas as pd
+
+    from linkage.ingest.load import Ingestor
+    from linkage.match.frame import RECORD_COLUMNS
+    from linkage.match.stored import in_content_order, read_records
+    from linkage.store.models import Record
+    from tests.conftest import write
+    from tests.helpers import iom_csv, iom_row
+
+    settings: Settings = request.getfixturevalue(store)
+    rows = [
+        iom_row(
+            f"KH-IOM-2024-{i:04d}",
+            name=f"SOK {'DARA' if i % 3 else 'CHEA'}",
+            phone="" if i % 5 else "012 345 678",
+        )
+        for i in range(1, 1202)
+    ]
+    Ingestor(settings).ingest_path(write(tmp_path / "iom" / "big.csv", iom_csv(rows)), "iom")
+    with session_scope(settings) as s:
+        ids = sorted(s.scalars(select(Record.id)).all())
+        assert len(ids) == 1201
+        wanted = [i for i in ids if i % 7 != 3]  # 1,029 ids: more than 900
+        got = read_records(s, [*reversed(wanted), max(ids) + 5])
+        cols = [getattr(Record, c) for c in RECORD_COLUMNS]
+        one_by_one = in_content_order(pd.read_sql(select(*cols).where(Record.id.in_(wanted)), s.connection()))
+        assert got.equals(one_by_one) and list(got.dtypes) == list(one_by_one.dtypes)
+        assert len(got) == len(wanted) and read_records(s, []).empty
