@@ -454,6 +454,12 @@ def test_dates_an_excel_set_to_month_first_converted_are_quarantined_not_loaded_
     rows[1][RET] = dt.datetime(2024, 6, 5)  # a column of dates alone says nothing of the sort
     again = ingest(store, book(rows), "m2.xlsx", "mosvy")
     assert again.rows_quarantined == 0
+    # a clerk who typed some dates as text and entered others as dates: a real 20 June among
+    # them cannot have been swapped, so the column is no mark and nothing is held back
+    rows[1][RET] = "13/06/2024"
+    rows.append(mosvy_row("4", given="សុខា", ret=dt.datetime(2024, 6, 20)))
+    mixed = ingest(store, book(rows), "m3.xlsx", "mosvy")
+    assert (mixed.rows_loaded, mixed.rows_quarantined) == (4, 0)
 
 
 # --- cells as spreadsheets and pastes leave them -----------------------------------------

@@ -688,9 +688,13 @@ def _month_first(field: str, col: list[Cell], lines: list[int], issues: list[Iss
     it becomes a date when the day is 12 or less (05/06/2024 is 6 May) and stays text when it
     is not (13/06/2024). A date column holding both is the mark; its converted dates whose
     day and month differ are quarantined for the officer to check, never loaded as they are."""
-    if not any(isinstance(v, dt.date) for v in col):
+    converted = [v for v in col if isinstance(v, dt.date)]
+    if not converted or not any(type(v) is str and _DAY_FIRST_TEXT.match(v) for v in col):
         return
-    if not any(type(v) is str and _DAY_FIRST_TEXT.match(v) for v in col):
+    # Swapped, every converted date has a day of 12 or less (it was the month); a column
+    # whose real dates include a 13th or later was typed month-first or picked (a list whose
+    # clerk typed some dates as text and others as dates is no mark).
+    if any(v.day > 12 for v in converted):
         return
     severity = "warning" if field == "last_follow_up_date" else "error"
     why = (
