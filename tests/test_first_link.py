@@ -84,3 +84,35 @@ def test_a_first_link_and_a_rebuild_write_the_events_the_store_path_would(
         assert _events(settings) == (events, links)
         assert {e[0]: e[5] for e in events if e[6] == "active"} == count
         assert {"ix_person_record_person_id", "ix_person_record_event_id"} <= indexes
+
+
+def test_key_rows_are_every_key_made_once_in_key_order(settings: Settings, synth_dir: Path) -> None:
+    """Each (key, record, side) once, whatever the order its pass's columns made it in
+    (one record's two equal names give one row), sorted by key; as a set, every key made."""
+    import numpy as np
+
+    from linkage.match.blocking import block_keys
+    from linkage.match.frame import build_frame
+    from linkage.match.spec import spec_for
+    from linkage.match.stored import _salted, key_rows
+
+    ingest(settings, lists(synth_dir))
+    spec = spec_for(settings)
+    with session_scope(settings) as s:
+        frame = build_frame(read_records(s, None))
+    frame.loc[:5, "giv_key"] = frame.loc[:5, "fam_key"]  # two names alike: keys repeat
+    keys = block_keys(frame, spec)
+    rids = frame["record_id"].to_numpy()
+    rows = key_rows(keys, rids, spec)
+    no = np.iinfo(np.int64).min  # a missing place
+    made = {
+        (int(k), int(rids[i]), bool(probe), None if places is None or places[j] == no else int(places[j]))
+        for _name, probe, at, sk, places in _salted(keys, spec)
+        for j, (i, k) in enumerate(zip(at.tolist(), sk.tolist(), strict=True))
+    }
+    got = [
+        (k, r, bool(p), None if pl == no else pl) for k, r, p, pl in rows.itertuples(index=False, name=None)
+    ]
+    assert sum(len(at) for *_x, at, _sk, _pl in _salted(keys, spec)) > len(got)  # some were alike
+    assert len(set(got)) == len(got) and set(got) == made
+    assert (np.diff(rows["key"].to_numpy()) >= 0).all()

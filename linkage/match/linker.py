@@ -40,7 +40,7 @@ from linkage.match.stored import (
     write_keys,
 )
 from linkage.settings import Settings
-from linkage.store.bulk import analyze, indexes_deferred, insert_rows, remembered, update_rows
+from linkage.store.bulk import analyze, indexes_deferred, insert_columns, remembered, update_rows
 from linkage.store.db import audit, session_scope
 from linkage.store.locks import one_at_a_time
 from linkage.store.models import (
@@ -556,12 +556,9 @@ def _assign_persons(
     fresh_ids = allocate(s, "person", len(fresh))
     c.chosen.update(zip(fresh, fresh_ids, strict=True))
     # a fresh person holds only new records (a stored one would have given him its id)
-    insert_rows(
-        s,
-        Person.__table__,
-        ("person_id", "created_at", "updated_at", "status", "record_count"),
-        ((pid, now, now, "active", len(c.clusters[lab])) for lab, pid in zip(fresh, fresh_ids, strict=True)),
-    )
+    counts = [len(c.clusters[lab]) for lab in fresh]
+    same = {"created_at": now, "updated_at": now, "status": "active"}
+    insert_columns(s, Person.__table__, {"person_id": fresh_ids, "record_count": counts}, same)
     summary.persons_created = len(fresh)
     # A previous id that no cluster kept resolves to where most of its records went.
     label_of = {int(rid[i]): int(labels[i]) for i in range(len(rid))}
@@ -602,15 +599,12 @@ def _link_new_records(
 ) -> int:
     """person_record rows of the new records (in record id order), with their events when
     known (else the events come later); how many."""
-    order = np.argsort(record_ids, kind="stable").tolist()
-    rids = record_ids.tolist()
-    if events is None:
-        columns: tuple[str, ...] = ("record_id", "person_id", "linked_at")
-        rows: Iterator[tuple] = ((rids[i], persons[i], now) for i in order)
-    else:
-        columns = ("record_id", "person_id", "event_id", "linked_at")
-        rows = ((rids[i], persons[i], events[rids[i]], now) for i in order)
-    return insert_rows(s, PersonRecord.__table__, columns, rows)
+    order = np.argsort(record_ids, kind="stable")
+    rids = record_ids[order].tolist()
+    values = {"record_id": rids, "person_id": np.asarray(persons, dtype=object)[order].tolist()}
+    if events is not None:
+        values["event_id"] = list(map(events.__getitem__, rids))
+    return insert_columns(s, PersonRecord.__table__, values, {"linked_at": now})
 
 
 def _merge_persons(s: Session, merges: dict[str, str], now: Any) -> None:
@@ -754,12 +748,14 @@ def _regroup_events(
         planned: list[tuple[str, Any, str | None]] = []  # (person, group, kept id or None)
         for pid in sorted(by_person, key=id_number):
             recs = by_person[pid]
-            previous = {r.record_id: r.previous_event for r in recs}
-            previous_ids.update(e for e in previous.values() if e)
+            previous = {r.record_id: r.previous_event for r in recs if r.previous_event}
+            previous_ids.update(previous.values())
             for g in group_returns(recs, window_days):
-                counts = Counter(previous[r] for r in g.record_ids if previous[r])
-                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], id_number(kv[0])))
-                pick = next((eid for eid, _n in ranked if eid not in claimed), None)
+                pick = None
+                if previous:  # a first link's records had none
+                    counts = Counter(previous[r] for r in g.record_ids if r in previous)
+                    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], id_number(kv[0])))
+                    pick = next((eid for eid, _n in ranked if eid not in claimed), None)
                 if pick:
                     claimed.add(pick)
                 planned.append((pid, g, pick))
@@ -808,8 +804,10 @@ def _write_events(
     if changes:
         s.execute(update(ReturnEvent), changes)
     s.flush()
-    columns = (*_EVENT_FIELDS, "created_at")
-    insert_rows(s, ReturnEvent.__table__, columns, ((*(r[c] for c in _EVENT_FIELDS), now) for r in inserts))
+    if inserts:
+        varying = [c for c in _EVENT_FIELDS if c not in {"status", "updated_at"}]
+        same = {"status": "active", "updated_at": now, "created_at": now}
+        insert_columns(s, ReturnEvent.__table__, {c: [r[c] for r in inserts] for c in varying}, same)
     if links_out is None:
         update_rows(s, PersonRecord.__table__, "record_id", ("event_id",), links)
     else:
