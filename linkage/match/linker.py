@@ -497,7 +497,7 @@ class _Assigned:
 class _Choice:
     """Which permanent id each cluster gets, and which persons merge into which."""
 
-    clusters: dict[int, list[int]]
+    clusters: dict[int, int]  # cluster label -> its size, in order of first appearance
     chosen: dict[int, str] = field(default_factory=dict)  # cluster label -> person id
     merges: dict[str, str] = field(default_factory=dict)  # merged id -> surviving id
     taken: set[str] = field(default_factory=set)
@@ -508,23 +508,32 @@ def _choose_ids(
 ) -> _Choice:
     """Ids kept: a cluster holding stored records keeps the oldest of their persons' ids
     (the others merge into it); detached records (a rebuild, or a reviewer's decision) get
-    back the id they had, by largest overlap, older ids first, each id to one cluster only."""
-    clusters: dict[int, list[int]] = {}
-    for i, lab in enumerate(labels.tolist()):
-        clusters.setdefault(lab, []).append(i)
-    c = _Choice(clusters)
-    for lab, members in clusters.items():
-        olds = sorted({stored[int(rid[i])] for i in members if not is_new[i]}, key=id_number)
-        if olds:
+    back the id they had, by largest overlap, older ids first, each id to one cluster only.
+
+    Only the stored and detached records are looked at one by one: a first link of a
+    million records has none, and a pass over every cluster's members cost 3 s there."""
+    lab_list, rid_list = labels.tolist(), rid.tolist()
+    uniq, first, size = np.unique(labels, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    c = _Choice(dict(zip(uniq[order].tolist(), size[order].tolist(), strict=True)))
+    clusters = c.clusters
+    olds_of: dict[int, set[str]] = {}  # cluster -> the persons of its stored records
+    for i in np.flatnonzero(~is_new).tolist():
+        olds_of.setdefault(lab_list[i], set()).add(stored[rid_list[i]])
+    for lab in clusters if olds_of else ():  # in cluster order: a person split over two merges once
+        if lab in olds_of:
+            olds = sorted(olds_of[lab], key=id_number)
             c.chosen[lab] = olds[0]
             c.merges.update((p, olds[0]) for p in olds[1:])
     c.taken = set(c.chosen.values()) | set(c.merges)
+    counts_of: dict[int, Counter] = {}  # cluster -> its detached records' previous persons
+    for i, r in enumerate(rid_list) if old else ():
+        if p := old.get(r):
+            counts_of.setdefault(lab_list[i], Counter())[p] += 1
     ranked = []
-    for lab, members in clusters.items():
-        if lab in c.chosen:
-            continue
-        counts = Counter(old.get(int(rid[i])) for i in members)
-        ranked += [(-n, id_number(p), lab, p) for p, n in counts.items() if p and p not in c.taken]
+    for lab, counts in counts_of.items():
+        if lab not in c.chosen:
+            ranked += [(-n, id_number(p), lab, p) for p, n in counts.items() if p not in c.taken]
     for _n, _num, lab, p in sorted(ranked):
         if lab not in c.chosen and p not in c.taken:
             c.chosen[lab] = p
@@ -551,24 +560,30 @@ def _assign_persons(
     rid = frame["record_id"].to_numpy()
     now = utcnow()
     c = _choose_ids(rid, is_new, labels, stored, old_assignment)
-    fresh = [lab for lab, at in c.clusters.items() if lab not in c.chosen and any(is_new[i] for i in at)]
+    with_new = set(labels[is_new].tolist())
+    fresh = [lab for lab in c.clusters if lab not in c.chosen and lab in with_new]
     s.flush()  # what the session holds goes first: the rows below bypass it
     fresh_ids = allocate(s, "person", len(fresh))
     c.chosen.update(zip(fresh, fresh_ids, strict=True))
     # a fresh person holds only new records (a stored one would have given him its id)
-    counts = [len(c.clusters[lab]) for lab in fresh]
+    counts = [c.clusters[lab] for lab in fresh]
     same = {"created_at": now, "updated_at": now, "status": "active"}
     insert_columns(s, Person.__table__, {"person_id": fresh_ids, "record_count": counts}, same)
     summary.persons_created = len(fresh)
     # A previous id that no cluster kept resolves to where most of its records went.
-    label_of = {int(rid[i]): int(labels[i]) for i in range(len(rid))}
-    for p in sorted(set(old_assignment.values()) - c.taken, key=id_number):
-        where = Counter(label_of[r] for r, q in old_assignment.items() if q == p and r in label_of)
-        if where:
-            c.merges[p] = c.chosen[where.most_common(1)[0][0]]
+    lost = set(old_assignment.values()) - c.taken
+    if lost:
+        label_of = dict(zip(rid.tolist(), labels.tolist(), strict=True))
+        where_of: dict[str, Counter] = {}  # in old_assignment's order, as ties break
+        for r, q in old_assignment.items():
+            if q in lost and r in label_of:
+                where_of.setdefault(q, Counter())[label_of[r]] += 1
+        for p in sorted(lost, key=id_number):
+            if where := where_of.get(p):
+                c.merges[p] = c.chosen[where.most_common(1)[0][0]]
     new_pos = np.flatnonzero(is_new)
     record_ids = rid[new_pos].astype(np.int64)
-    persons = [c.chosen[int(labels[i])] for i in new_pos]
+    persons = list(map(c.chosen.__getitem__, labels[new_pos].tolist()))
     if link_now:  # before the merges: a merged person's rows move, new ones included
         summary.records_linked = _link_new_records(s, record_ids, persons, None, now)
     _keep_keys(s, new_keys, record_ids, old_assignment, spec)
