@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import inspect, select
 
 from linkage.settings import Settings
-from linkage.store.bulk import indexes_deferred, insert_int_rows, insert_rows
+from linkage.store.bulk import indexes_deferred, insert_columns, insert_int_rows, insert_rows
 from linkage.store.db import session_scope
 from linkage.store.models import BlockingKey, Person, PersonRecord, ReturnEvent
 
@@ -113,3 +113,34 @@ def test_indexes_deferred_on_postgresql(pg_settings: Settings) -> None:
     with session_scope(pg_settings) as s, indexes_deferred(s, TABLES):
         pass
     assert _indexes(pg_settings) >= INDEXES
+
+
+@pytest.mark.parametrize(("store", "n"), [("settings", n) for n in (1, 49, 50, 123)] + [("pg_settings", 51)])
+def test_columns_insert_as_the_rows_would(store: str, n: int, request: pytest.FixtureRequest) -> None:
+    # events given column by column (dates, blanks, a shared timestamp and status) read back
+    # as the same events given row by row
+    settings: Settings = request.getfixturevalue(store)
+    now = dt.datetime(2026, 12, 1, 8, 30, 0, 250)
+    day = [dt.date(2025, 1, 1) + dt.timedelta(days=i % 7) if i % 5 else None for i in range(n)]
+    varying = {
+        "event_id": [f"EV{i:08d}" for i in range(n)],
+        "person_id": [f"SL{i // 2:07d}" for i in range(n)],
+        "return_date": day,
+        "country": [None if i % 3 else "TH" for i in range(n)],
+        "record_count": np.arange(n),
+    }
+    same = {"status": "active", "created_at": now, "updated_at": now, "point_of_entry": None}
+    table = ReturnEvent.__table__
+    with session_scope(settings) as s:
+        assert insert_columns(s, table, varying, same) == n
+        listed = {c: list(v) if isinstance(v, list) else v.tolist() for c, v in varying.items()}
+        rest = list(varying)[1:]
+        rows = [(f"EV{i + n:08d}", *(listed[c][i] for c in rest), *same.values()) for i in range(n)]
+        insert_rows(s, table, (*varying, *same), rows)
+    columns = [table.c[c] for c in ("person_id", "return_date", "country", "record_count", "status",
+                                    "created_at", "updated_at", "point_of_entry")]  # fmt: skip
+    with session_scope(settings) as s:
+        back = s.execute(select(table.c.event_id, *columns).order_by(table.c.event_id)).all()
+    assert [tuple(r[1:]) for r in back[:n]] == [tuple(r[1:]) for r in back[n:]]
+    assert back[n - 1][1:] == (varying["person_id"][-1], day[-1], varying["country"][-1], n - 1,
+                               "active", now, now, None)  # fmt: skip

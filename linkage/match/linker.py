@@ -24,6 +24,7 @@ from linkage.match import engine
 from linkage.match.blocking import BlockingStats, block_keys, keys_fingerprint
 from linkage.match.compare import FEATURES, HOME_LEVELS, LEVELS, RETURN_LEVELS
 from linkage.match.events import EventRow, group_returns
+from linkage.match.first_link import Returns, event_rows
 from linkage.match.frame import RECORD_COLUMNS, build_frame
 from linkage.match.ids import allocate, id_number
 from linkage.match.model import MatchModel
@@ -39,7 +40,7 @@ from linkage.match.stored import (
     write_keys,
 )
 from linkage.settings import Settings
-from linkage.store.bulk import analyze, indexes_deferred, insert_rows, remembered, update_rows
+from linkage.store.bulk import analyze, indexes_deferred, insert_columns, remembered, update_rows
 from linkage.store.db import audit, session_scope
 from linkage.store.locks import one_at_a_time
 from linkage.store.models import (
@@ -260,6 +261,7 @@ class _Batch:
     n_new: int
     stored: dict[int, str]  # stored record id -> its person
     decided: dict[tuple[int, int], str]  # position pairs (low, high) -> same / different
+    returns: Returns  # what grouping returns needs of the new records (first_link.py)
 
     @property
     def is_new(self) -> np.ndarray:
@@ -299,6 +301,8 @@ def _gather(
     if new_records.empty:
         return None
     new_frame = build_frame(new_records)
+    returns = Returns.of(new_records)
+    del new_records
     new_keys = block_keys(new_frame, spec)
     lap("frame and keys")
     first = s.scalar(select(BlockingKey.key).limit(1)) is None  # nothing stored to meet
@@ -327,7 +331,7 @@ def _gather(
     lap("read stored")
     pos_of = {int(r): i for i, r in enumerate(frame["record_id"].tolist())}
     decided = {tuple(sorted((pos_of[a], pos_of[b]))): d for a, b, d in pairs if a in pos_of and b in pos_of}
-    return _Batch(frame, keys, len(new_frame), stored, decided)  # type: ignore[arg-type]
+    return _Batch(frame, keys, len(new_frame), stored, decided, returns)  # type: ignore[arg-type]
 
 
 def _stored_model(
@@ -430,19 +434,34 @@ def _persist(
     say: Progress,
     lap: _Laps,
 ) -> None:
-    """Persons, return events and the review queue of a run, into the store."""
+    """Persons, return events and the review queue of a run, into the store.
+
+    When the store links no record yet (a first link, a rebuild), every person's records
+    are the batch's, so returns are grouped from memory and each person_record row is
+    written once with its event (first_link.py); else the rows are written, then read back
+    with the persons' stored records to group returns, then given their events."""
     say("assigning permanent ids")
     new_keys = batch.keys.iloc[: batch.n_new]
     loaded = (PersonRecord.__table__, ReturnEvent.__table__)
+    alone = s.scalar(select(PersonRecord.record_id).limit(1)) is None
+    window = settings.event_window_days
     with indexes_deferred(s, loaded) as first_load:
-        affected = _assign_persons(
-            s, batch.frame, batch.is_new, labels, batch.stored, old_assignment, new_keys, summary, spec
-        )
+        new = _assign_persons(
+            s, batch.frame, batch.is_new, labels, batch.stored, old_assignment, new_keys, summary, spec,
+            link_now=not alone,
+        )  # fmt: skip
         lap("persons")
         say("grouping returns")
-        summary.events_created = _regroup_events(
-            s, affected, settings.event_window_days, old_events, settings.intake_follows_days
-        )
+        follows = settings.intake_follows_days
+        if alone:
+            links: dict[int, str] = {}
+            rows = event_rows(batch.returns, new.record_ids, new.persons, old_events, _EVENT_BATCH)
+            made = _regroup_events(s, new.affected, window, old_events, follows, rows, links)
+            summary.events_created = made
+            summary.records_linked = _link_new_records(s, new.record_ids, new.persons, links, new.now)
+            _recount(s, new.grown, new.now)
+        else:
+            summary.events_created = _regroup_events(s, new.affected, window, old_events, follows)
         lap("events")
     if first_load:
         analyze(s, (*loaded, Person.__table__, BlockingKey.__table__))
@@ -451,7 +470,7 @@ def _persist(
     summary.pairs_linked, summary.pairs_in_band = pairs.linked, pairs.band
     summary.pairs_for_review = pairs.queued
     lap("pairs")
-    _supersede_settled_reviews(s, None if rebuild else affected)
+    _supersede_settled_reviews(s, None if rebuild else new.affected)
     lap("settled")
     delivered = batch.frame["delivery"].iloc[: batch.n_new].unique().tolist()
     s.execute(update(Delivery).where(Delivery.sha256.in_(delivered)).values(linked_at=utcnow()))
@@ -498,10 +517,22 @@ def _detach(s: Session, everything: bool) -> tuple[dict[int, str], dict[int, str
 
 
 @dataclass
+class _Assigned:
+    """The persons a run's new records join (by position among them), and the persons
+    whose records or events changed."""
+
+    record_ids: np.ndarray  # the new records' ids
+    persons: list[str]  # each new record's person
+    affected: set[str]  # persons whose returns are grouped again
+    grown: set[str]  # stored persons to count again once the new rows are written
+    now: Any
+
+
+@dataclass
 class _Choice:
     """Which permanent id each cluster gets, and which persons merge into which."""
 
-    clusters: dict[int, list[int]]
+    clusters: dict[int, int]  # cluster label -> its size, in order of first appearance
     chosen: dict[int, str] = field(default_factory=dict)  # cluster label -> person id
     merges: dict[str, str] = field(default_factory=dict)  # merged id -> surviving id
     taken: set[str] = field(default_factory=set)
@@ -512,23 +543,32 @@ def _choose_ids(
 ) -> _Choice:
     """Ids kept: a cluster holding stored records keeps the oldest of their persons' ids
     (the others merge into it); detached records (a rebuild, or a reviewer's decision) get
-    back the id they had, by largest overlap, older ids first, each id to one cluster only."""
-    clusters: dict[int, list[int]] = {}
-    for i, lab in enumerate(labels.tolist()):
-        clusters.setdefault(lab, []).append(i)
-    c = _Choice(clusters)
-    for lab, members in clusters.items():
-        olds = sorted({stored[int(rid[i])] for i in members if not is_new[i]}, key=id_number)
-        if olds:
+    back the id they had, by largest overlap, older ids first, each id to one cluster only.
+
+    Only the stored and detached records are looked at one by one: a first link of a
+    million records has none, and a pass over every cluster's members cost 3 s there."""
+    lab_list, rid_list = labels.tolist(), rid.tolist()
+    uniq, first, size = np.unique(labels, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    c = _Choice(dict(zip(uniq[order].tolist(), size[order].tolist(), strict=True)))
+    clusters = c.clusters
+    olds_of: dict[int, set[str]] = {}  # cluster -> the persons of its stored records
+    for i in np.flatnonzero(~is_new).tolist():
+        olds_of.setdefault(lab_list[i], set()).add(stored[rid_list[i]])
+    for lab in clusters if olds_of else ():  # in cluster order: a person split over two merges once
+        if lab in olds_of:
+            olds = sorted(olds_of[lab], key=id_number)
             c.chosen[lab] = olds[0]
             c.merges.update((p, olds[0]) for p in olds[1:])
     c.taken = set(c.chosen.values()) | set(c.merges)
+    counts_of: dict[int, Counter] = {}  # cluster -> its detached records' previous persons
+    for i, r in enumerate(rid_list) if old else ():
+        if p := old.get(r):
+            counts_of.setdefault(lab_list[i], Counter())[p] += 1
     ranked = []
-    for lab, members in clusters.items():
-        if lab in c.chosen:
-            continue
-        counts = Counter(old.get(int(rid[i])) for i in members)
-        ranked += [(-n, id_number(p), lab, p) for p, n in counts.items() if p and p not in c.taken]
+    for lab, counts in counts_of.items():
+        if lab not in c.chosen:
+            ranked += [(-n, id_number(p), lab, p) for p, n in counts.items() if p not in c.taken]
     for _n, _num, lab, p in sorted(ranked):
         if lab not in c.chosen and p not in c.taken:
             c.chosen[lab] = p
@@ -546,66 +586,75 @@ def _assign_persons(
     new_keys: pd.DataFrame,
     summary: LinkSummary,
     spec: ModelSpec,
-) -> set[str]:
+    link_now: bool = True,
+) -> _Assigned:
     """Give each cluster a permanent id; merged persons become aliases of the oldest.
-    Links the new records and keeps their blocking keys."""
+    Keeps the new records' blocking keys and, with link_now, links them (person_record
+    rows without events) and counts the stored persons they joined; else the caller does
+    both once it knows their events (a first link)."""
     rid = frame["record_id"].to_numpy()
     now = utcnow()
     c = _choose_ids(rid, is_new, labels, stored, old_assignment)
-    fresh = [lab for lab, at in c.clusters.items() if lab not in c.chosen and any(is_new[i] for i in at)]
+    with_new = set(labels[is_new].tolist())
+    fresh = [lab for lab in c.clusters if lab not in c.chosen and lab in with_new]
     s.flush()  # what the session holds goes first: the rows below bypass it
     fresh_ids = allocate(s, "person", len(fresh))
     c.chosen.update(zip(fresh, fresh_ids, strict=True))
     # a fresh person holds only new records (a stored one would have given him its id)
-    insert_rows(
-        s,
-        Person.__table__,
-        ("person_id", "created_at", "updated_at", "status", "record_count"),
-        ((pid, now, now, "active", len(c.clusters[lab])) for lab, pid in zip(fresh, fresh_ids, strict=True)),
-    )
+    counts = [c.clusters[lab] for lab in fresh]
+    same = {"created_at": now, "updated_at": now, "status": "active"}
+    insert_columns(s, Person.__table__, {"person_id": fresh_ids, "record_count": counts}, same)
     summary.persons_created = len(fresh)
     # A previous id that no cluster kept resolves to where most of its records went.
-    label_of = {int(rid[i]): int(labels[i]) for i in range(len(rid))}
-    for p in sorted(set(old_assignment.values()) - c.taken, key=id_number):
-        where = Counter(label_of[r] for r, q in old_assignment.items() if q == p and r in label_of)
-        if where:
-            c.merges[p] = c.chosen[where.most_common(1)[0][0]]
+    lost = set(old_assignment.values()) - c.taken
+    if lost:
+        label_of = dict(zip(rid.tolist(), labels.tolist(), strict=True))
+        where_of: dict[str, Counter] = {}  # in old_assignment's order, as ties break
+        for r, q in old_assignment.items():
+            if q in lost and r in label_of:
+                where_of.setdefault(q, Counter())[label_of[r]] += 1
+        for p in sorted(lost, key=id_number):
+            if where := where_of.get(p):
+                c.merges[p] = c.chosen[where.most_common(1)[0][0]]
     new_pos = np.flatnonzero(is_new)
-    summary.records_linked = _link_new_records(
-        s, rid[new_pos].astype(np.int64), [c.chosen[int(labels[i])] for i in new_pos], new_keys,
-        old_assignment, spec, now,
-    )  # fmt: skip
+    record_ids = rid[new_pos].astype(np.int64)
+    persons = list(map(c.chosen.__getitem__, labels[new_pos].tolist()))
+    if link_now:  # before the merges: a merged person's rows move, new ones included
+        summary.records_linked = _link_new_records(s, record_ids, persons, None, now)
+    _keep_keys(s, new_keys, record_ids, old_assignment, spec)
     _merge_persons(s, c.merges, now)
     summary.persons_merged = len(c.merges)
-    linked_to = {c.chosen[int(labels[i])] for i in new_pos}
+    linked_to = set(persons)
     summary.persons_grown = len(linked_to - set(fresh_ids))
     affected = linked_to | set(c.merges.values())
-    _recount(s, affected - set(fresh_ids), now)  # fresh ones were written counted
-    return affected
+    grown = affected - set(fresh_ids)  # fresh persons were written counted
+    if link_now:
+        _recount(s, grown, now)
+    return _Assigned(record_ids, persons, affected, grown, now)
 
 
-def _link_new_records(
-    s: Session,
-    record_ids: np.ndarray,
-    persons: list[str],
-    keys: pd.DataFrame,
-    old_assignment: dict[int, str],
-    spec: ModelSpec,
-    now: Any,
-) -> int:
-    """person_record rows of the new records, and their blocking keys; how many."""
-    n = insert_rows(
-        s,
-        PersonRecord.__table__,
-        ("record_id", "person_id", "linked_at"),
-        ((int(r), p, now) for r, p in zip(record_ids.tolist(), persons, strict=True)),
-    )
+def _keep_keys(
+    s: Session, keys: pd.DataFrame, record_ids: np.ndarray, old_assignment: dict[int, str], spec: ModelSpec
+) -> None:
+    """The new records' blocking keys, into the store (a detached record's replace its own)."""
     rows = key_rows(keys, record_ids, spec)
     again = rows["record_id"].isin(list(old_assignment))  # detached: their keys are still stored
     if again.any():
         forget_keys(s, rows[again])
     write_keys(s, rows)
-    return n
+
+
+def _link_new_records(
+    s: Session, record_ids: np.ndarray, persons: list[str], events: dict[int, str] | None, now: Any
+) -> int:
+    """person_record rows of the new records (in record id order), with their events when
+    known (else the events come later); how many."""
+    order = np.argsort(record_ids, kind="stable")
+    rids = record_ids[order].tolist()
+    values = {"record_id": rids, "person_id": np.asarray(persons, dtype=object)[order].tolist()}
+    if events is not None:
+        values["event_id"] = list(map(events.__getitem__, rids))
+    return insert_columns(s, PersonRecord.__table__, values, {"linked_at": now})
 
 
 def _merge_persons(s: Session, merges: dict[str, str], now: Any) -> None:
@@ -728,31 +777,41 @@ def _all_rows(s: Session, query: Any) -> list[tuple]:
 
 
 def _regroup_events(
-    s: Session, persons: set[str], window_days: int, old_events: dict[int, str], follows_days: int = 0
+    s: Session,
+    persons: set[str],
+    window_days: int,
+    old_events: dict[int, str],
+    follows_days: int = 0,
+    rows: Iterator[dict[str, list[EventRow]]] | None = None,
+    links: dict[int, str] | None = None,
 ) -> int:
     """Recompute return events of the changed persons, keeping event ids by overlap.
 
     An event id goes to at most one group in a run (older ids first), so a split person
     never shares an event with the part that left; ids nobody claims are retired.
+    rows: the persons' records (None: read from the store, `_event_rows`); links: where
+    each record's event goes (None: into its person_record row at once).
     """
     created = 0
     now = utcnow()
     claimed: set[str] = set()
     previous_ids: set[str] = set()
-    for by_person in _event_rows(s, persons, old_events):
+    for by_person in _event_rows(s, persons, old_events) if rows is None else rows:
         planned: list[tuple[str, Any, str | None]] = []  # (person, group, kept id or None)
         for pid in sorted(by_person, key=id_number):
             recs = by_person[pid]
-            previous = {r.record_id: r.previous_event for r in recs}
-            previous_ids.update(e for e in previous.values() if e)
+            previous = {r.record_id: r.previous_event for r in recs if r.previous_event}
+            previous_ids.update(previous.values())
             for g in group_returns(recs, window_days, follows_days):
-                counts = Counter(previous[r] for r in g.record_ids if previous[r])
-                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], id_number(kv[0])))
-                pick = next((eid for eid, _n in ranked if eid not in claimed), None)
+                pick = None
+                if previous:  # a first link's records had none
+                    counts = Counter(previous[r] for r in g.record_ids if r in previous)
+                    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], id_number(kv[0])))
+                    pick = next((eid for eid, _n in ranked if eid not in claimed), None)
                 if pick:
                     claimed.add(pick)
                 planned.append((pid, g, pick))
-        created += _write_events(s, planned, claimed, now)
+        created += _write_events(s, planned, claimed, now, links)
     for chunk in chunks(sorted(previous_ids - claimed)):
         s.execute(
             update(ReturnEvent)
@@ -762,9 +821,15 @@ def _regroup_events(
     return created
 
 
-def _write_events(s: Session, planned: list[tuple[str, Any, str | None]], claimed: set[str], now: Any) -> int:
+def _write_events(
+    s: Session,
+    planned: list[tuple[str, Any, str | None]],
+    claimed: set[str],
+    now: Any,
+    links_out: dict[int, str] | None = None,
+) -> int:
     """Events of planned groups into the store (new ids for groups that kept none), and each
-    record's event; how many events are new."""
+    record's event (into its person_record row, or into links_out); how many are new."""
     fresh = iter(allocate(s, "event", sum(1 for *_x, pick in planned if pick is None)))
     inserts, changes, links = [], [], []
     for pid, g, pick in planned:
@@ -783,15 +848,22 @@ def _write_events(s: Session, planned: list[tuple[str, Any, str | None]], claime
         links += [(r, row["event_id"]) for r in g.record_ids]
     existing = set()
     for ids in chunks([r["event_id"] for r in changes]):
-        existing.update(s.execute(select(ReturnEvent.event_id).where(ReturnEvent.event_id.in_(ids))).scalars())
+        existing.update(
+            s.execute(select(ReturnEvent.event_id).where(ReturnEvent.event_id.in_(ids))).scalars()
+        )
     inserts += [r for r in changes if r["event_id"] not in existing]  # kept ids from a rebuild
     changes = [r for r in changes if r["event_id"] in existing]
     if changes:
         s.execute(update(ReturnEvent), changes)
     s.flush()
-    columns = (*_EVENT_FIELDS, "created_at")
-    insert_rows(s, ReturnEvent.__table__, columns, ((*(r[c] for c in _EVENT_FIELDS), now) for r in inserts))
-    update_rows(s, PersonRecord.__table__, "record_id", ("event_id",), links)
+    if inserts:
+        varying = [c for c in _EVENT_FIELDS if c not in {"status", "updated_at"}]
+        same = {"status": "active", "updated_at": now, "created_at": now}
+        insert_columns(s, ReturnEvent.__table__, {c: [r[c] for r in inserts] for c in varying}, same)
+    if links_out is None:
+        update_rows(s, PersonRecord.__table__, "record_id", ("event_id",), links)
+    else:
+        links_out.update(links)
     return len(inserts)
 
 
