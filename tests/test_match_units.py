@@ -1145,6 +1145,31 @@ def test_a_house_name_with_no_birth_year_probes_his_family_name_in_the_district(
     assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1)]
 
 
+def test_a_house_name_meets_his_formal_name_on_a_return_days_apart_with_no_district() -> None:
+    """IOM wrote TOUCH (his house name), an age two years off and no district; MoSVY his
+    formal name, its district and a return eleven days later. The family name, the province
+    and the return bring them together; a later return, another province or a formal
+    given name on both sides does not come through this pass."""
+    from linkage.match.blocking import block_keys, candidate_pairs
+    from linkage.match.frame import build_frame
+
+    iom = {"family_name": "KHUN", "given_name": "TOUCH", "province_code": "15", "birth_year": 1992,
+           "return_date": dt.date(2026, 2, 21)}  # fmt: skip
+    mosvy = {"family_name": "KHUN", "given_name": "PANHA", "province_code": "15", "district_code": "1502",
+             "birth_year": 1994, "return_date": dt.date(2026, 3, 4), "source": "mosvy"}  # fmt: skip
+    frame = build_frame(
+        records(
+            iom,
+            mosvy,
+            {**mosvy, "return_date": dt.date(2026, 5, 2)},
+            {**mosvy, "province_code": "14", "district_code": "1402"},
+            {**iom, "given_name": "SAMBATH"},
+        )
+    )
+    left, right, _stats = candidate_pairs(block_keys(frame), passes=("house_name_return",))
+    assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1), (0, 4)]
+
+
 def test_a_relatives_number_beside_his_own_meets_a_list_that_gives_only_one() -> None:
     """A cell may hold two numbers (his own and a relative's); another list gives one of
     them: the pair shares a phone, and the phone pass proposes it."""
