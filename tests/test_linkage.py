@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import func, select
 
 from linkage.cli import main
@@ -186,6 +187,63 @@ def test_the_engine_queue_is_part_of_the_band_and_leaves_the_persons_as_they_wer
     quiet = engine.link_records(recs, nothing_queued)
     assert len(quiet.review) == 0 and len(quiet.band) == len(done.band)
     assert (quiet.labels == done.labels).all()  # the queue decides nothing about who links
+
+
+def test_every_pair_of_a_person_is_compared_and_only_changed_persons_are_clustered_again(
+    settings: Settings, synth_dir: Path
+) -> None:
+    """Links chain records into persons: the pairs of a person that blocking never met are
+    compared after a first clustering, and the persons they touch clustered again. What
+    comes out holds no uncompared pair, and is what clustering the whole frame again with
+    those pairs would make."""
+    from linkage.match import engine
+    from linkage.match.frame import build_frame
+    from linkage.match.spec import spec_for
+    from linkage.match.stored import read_records
+
+    ingest(settings, lists(synth_dir))
+    with session_scope(settings) as s:
+        recs = read_records(s, sorted(assignment_ids(s)))
+    spec = spec_for(settings)
+    done = engine.link_records(recs, spec)
+    assert done.candidates.added is not None and done.candidates.added.any()
+    assert len(engine.unseen_pairs(done.labels, done.candidates)[0]) == 0
+    frame = build_frame(recs.reset_index(drop=True))
+    whole = engine.group(frame, done.candidates, done.scores, spec, model=done.model).labels
+    pairs = set(zip(whole.tolist(), done.labels.tolist(), strict=True))
+    assert len(pairs) == len(set(whole.tolist())) == len(set(done.labels.tolist()))  # one partition
+
+
+def test_a_record_left_alone_links_as_well_to_every_record_of_two_persons(
+    settings: Settings, synth_dir: Path
+) -> None:
+    """A record that links about as strongly to two persons is compared with every record
+    of both; it stays alone (for review) only while its mean weight with each is within
+    the ambiguity margin, else it joins the one it agrees with."""
+    from linkage.match import engine
+    from linkage.match.cluster import AMBIGUOUS
+    from linkage.match.spec import spec_for
+    from linkage.match.stored import read_records
+
+    ingest(settings, lists(synth_dir))
+    with session_scope(settings) as s:
+        recs = read_records(s, sorted(assignment_ids(s)))
+    spec = spec_for(settings)
+    done = engine.link_records(recs, spec)
+    labels, n = done.labels, len(done.labels)
+    codes = done.candidates.left.astype(np.int64) * n + done.candidates.right
+    ambiguous = engine._ambiguous_records(done.outcome, None)
+    for x, persons in ambiguous.items():
+        means = []
+        for label in persons:
+            members = np.flatnonzero(labels == label)
+            pairs = np.minimum(members, x) * n + np.maximum(members, x)
+            at = np.searchsorted(codes, pairs)
+            assert (codes[np.minimum(at, len(codes) - 1)] == pairs).all()  # every one compared
+            means.append(float(done.scores.total[at].mean()))
+        means.sort(reverse=True)
+        assert means[0] - means[1] < spec.cluster.ambiguity_bits
+    assert all(why != AMBIGUOUS or labels[a] != labels[b] for a, b, why in done.outcome.refused)
 
 
 def assignment_ids(s) -> list[int]:

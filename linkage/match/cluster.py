@@ -29,6 +29,8 @@ RULES = default_spec().cluster
 AMBIGUITY_BITS = RULES.ambiguity_bits
 # Why a link is refused when one list names both men for one return (shown to reviewers).
 ONE_LIST = "one list names two men here for one return"
+# a new record left alone: it links about as strongly to two persons kept apart
+AMBIGUOUS = "links as strongly to another person"
 
 
 @dataclass
@@ -196,8 +198,7 @@ def _leave_alone(
     keep = ~(alone[left] | alone[right])
     groups, refused = greedy(np.where(keep, prob, 0.0))
     extra = [
-        (int(left[k]), int(right[k]), "links as strongly to another person")
-        for k in np.flatnonzero(~keep & (prob >= link_threshold))
+        (int(left[k]), int(right[k]), AMBIGUOUS) for k in np.flatnonzero(~keep & (prob >= link_threshold))
     ]
     return ClusterOutcome(labels=groups.labels(), refused=refused + extra)
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.match.blocking import BlockingStats, block_keys, candidate_pairs
-from linkage.match.cluster import ClusterOutcome, cluster, review_pairs
+from linkage.match.cluster import AMBIGUOUS, ClusterOutcome, cluster, review_pairs
 from linkage.match.coherence import Identity
 from linkage.match.compare import LEVELS, compare, forget_views, one_list_one_return, one_list_other_names
 from linkage.match.frame import build_frame
@@ -39,6 +39,8 @@ class Candidates:
     right: np.ndarray
     levels: pd.DataFrame
     stats: BlockingStats
+    # per pair: compared after a first clustering (a pair of one person blocking never met)
+    added: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.left)
@@ -254,6 +256,218 @@ def review_queue(
     )
 
 
+def unseen_pairs(
+    labels: np.ndarray, candidates: Candidates, is_new: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of records one person holds that blocking never proposed (persons of three or
+    more records, at least one side new): a chain of links made them one man's without
+    anyone comparing them."""
+    n = len(labels)
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    lefts, rights = [], []
+    for size in np.unique(sizes[sizes >= 3]):  # persons of one size at a time, as a matrix
+        first = starts[sizes == size]
+        members = np.sort(order[first[:, None] + np.arange(size)], axis=1)
+        a, b = np.triu_indices(size, 1)
+        lefts.append(members[:, a].ravel())
+        rights.append(members[:, b].ravel())
+    if not lefts:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    left, right = np.concatenate(lefts).astype(np.int64), np.concatenate(rights).astype(np.int64)
+    if is_new is not None:
+        keep = is_new[left] | is_new[right]
+        left, right = left[keep], right[keep]
+    codes = left * n + right
+    known = candidates.left.astype(np.int64) * n + candidates.right  # sorted
+    at = np.minimum(np.searchsorted(known, codes), max(len(known) - 1, 0))
+    fresh = known[at] != codes if len(known) else np.ones(len(codes), dtype=bool)
+    return left[fresh], right[fresh]
+
+
+def with_pairs(
+    frame: pd.DataFrame, candidates: Candidates, left: np.ndarray, right: np.ndarray, spec: ModelSpec
+) -> Candidates:
+    """The candidates and these pairs, compared, in the candidates' order (left, right)."""
+    n = len(frame)
+    all_left = np.concatenate([candidates.left.astype(np.int64), left])
+    all_right = np.concatenate([candidates.right.astype(np.int64), right])
+    levels = pd.concat([candidates.levels, compare(frame, left, right, spec)])
+    order = np.argsort(all_left * n + all_right, kind="stable")
+    stats = candidates.stats
+    if stats.pass_mask is not None and len(stats.pass_mask) == len(candidates):
+        stats.pass_mask = np.concatenate([stats.pass_mask, np.zeros(len(left), np.int32)])[order]
+    return Candidates(
+        all_left[order].astype(candidates.left.dtype),
+        all_right[order].astype(candidates.right.dtype),
+        levels.iloc[order],
+        stats,
+        added=order >= len(candidates),
+    )
+
+
+def _linked_components(
+    n: int,
+    candidates: Candidates,
+    scores: Scores,
+    spec: ModelSpec,
+    initial: np.ndarray | None,
+    decisions: Decisions,
+) -> np.ndarray:
+    """Per position, its component of the graph of links (pairs at the link threshold,
+    reviewers' "same", one stored person): clustering never joins two components, so each
+    can be clustered alone."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    links = scores.prob >= spec.limits.link_threshold
+    lefts, rights = [candidates.left[links].astype(np.int64)], [candidates.right[links].astype(np.int64)]
+    if decisions.same:
+        same = np.asarray(decisions.same, dtype=np.int64)
+        lefts.append(same[:, 0])
+        rights.append(same[:, 1])
+    if initial is not None and (initial >= 0).any():
+        stored = np.flatnonzero(initial >= 0)
+        stored = stored[np.argsort(initial[stored], kind="stable")]
+        chain = initial[stored][1:] == initial[stored][:-1]  # each to the next of his person
+        lefts.append(stored[:-1][chain])
+        rights.append(stored[1:][chain])
+    left, right = np.concatenate(lefts), np.concatenate(rights)
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def regroup(
+    frame: pd.DataFrame,
+    candidates: Candidates,
+    scores: Scores,
+    spec: ModelSpec,
+    outcome: ClusterOutcome,
+    changed: np.ndarray,
+    initial: np.ndarray | None = None,
+    decisions: Decisions | None = None,
+    model: MatchModel | None = None,
+) -> ClusterOutcome:
+    """`group` again, only where pairs were added or their scores changed: the components of
+    links those pairs touch are clustered anew, every other person stays as `outcome` has it.
+    The same persons as clustering the whole frame again, at a fraction of its cost."""
+    decisions = decisions or Decisions()
+    n = len(frame)
+    component = _linked_components(n, candidates, scores, spec, initial, decisions)
+    dirty = np.zeros(component.max() + 1, dtype=bool)
+    dirty[component[candidates.left[changed]]] = True
+    dirty[component[candidates.right[changed]]] = True
+    inside = dirty[component]
+    sub = np.flatnonzero(inside)
+    at = np.full(n, -1, dtype=np.int64)
+    at[sub] = np.arange(len(sub))
+    keep = inside[candidates.left] & inside[candidates.right]
+
+    def within(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        return [(int(at[a]), int(at[b])) for a, b in pairs if inside[a] and inside[b]]
+
+    part = group(
+        frame.iloc[sub],
+        Candidates(
+            at[candidates.left[keep]], at[candidates.right[keep]], candidates.levels[keep], candidates.stats
+        ),
+        Scores(scores.total[keep], scores.prob[keep]),
+        spec,
+        None if initial is None else initial[sub],
+        Decisions(within(decisions.same), within(decisions.different)),
+        model,
+    )
+    labels = outcome.labels.copy()
+    labels[sub] = sub[part.labels]
+    refused = [r for r in outcome.refused if not (inside[r[0]] or inside[r[1]])]
+    refused += [(int(sub[a]), int(sub[b]), why) for a, b, why in part.refused]
+    return ClusterOutcome(labels=labels, refused=refused)
+
+
+def _ambiguous_records(outcome: ClusterOutcome, initial: np.ndarray | None) -> dict[int, set[int]]:
+    """New records clustering left alone because they link about as strongly to two
+    persons, each with the persons (labels) it links to."""
+    labels = outcome.labels
+    alone = np.bincount(labels, minlength=len(labels))[labels] == 1
+    partners: dict[int, set[int]] = {}
+    for a, b, why in outcome.refused:
+        if why != AMBIGUOUS:
+            continue
+        for x, y in ((a, b), (b, a)):
+            if alone[x] and not alone[y] and (initial is None or initial[x] < 0):
+                partners.setdefault(x, set()).add(int(labels[y]))
+    return {x: groups for x, groups in partners.items() if len(groups) >= 2}
+
+
+def _positions(known: np.ndarray, x: int, members: np.ndarray, n: int) -> np.ndarray:
+    """Where the pairs of record x with each of `members` are among the sorted pair codes."""
+    return np.searchsorted(known, np.minimum(members, x) * n + np.maximum(members, x))
+
+
+def settle_ambiguous(
+    frame: pd.DataFrame,
+    candidates: Candidates,
+    scores: Scores,
+    spec: ModelSpec,
+    outcome: ClusterOutcome,
+    model: MatchModel,
+    initial: np.ndarray | None = None,
+    decisions: Decisions | None = None,
+) -> tuple[Candidates, Scores, ClusterOutcome]:
+    """A record left alone because it links about as strongly to two persons is compared
+    with every record of both; when its mean weight with one person's records beats the
+    other's by the ambiguity margin, its links to the other are set aside (for clustering
+    only: they keep their scores, and stay in review) and it joins the one it agrees with.
+
+    Why: one strong link says little when the man's other records are at hand; a namesake's
+    person holds records that disagree with him, his own person records that agree."""
+    partners = _ambiguous_records(outcome, initial)
+    if not partners:
+        return candidates, scores, outcome
+    n = len(frame)
+    order = np.argsort(outcome.labels, kind="stable")
+    sorted_labels = outcome.labels[order]
+
+    def members(label: int) -> np.ndarray:
+        lo, hi = np.searchsorted(sorted_labels, [label, label + 1])
+        return order[lo:hi].astype(np.int64)
+
+    wanted = np.unique(
+        np.concatenate(
+            [np.minimum(m, x) * n + np.maximum(m, x) for x, gs in partners.items() for m in map(members, gs)]
+        )
+    )
+    known = candidates.left.astype(np.int64) * n + candidates.right
+    fresh = wanted[known[np.minimum(np.searchsorted(known, wanted), len(known) - 1)] != wanted]
+    if len(fresh):
+        candidates = with_pairs(frame, candidates, fresh // n, fresh % n, spec)
+        scores = score(model, candidates, frame, spec)
+        link_one_to_one(frame, candidates, scores, spec, initial)
+        if decisions is not None:
+            force(candidates, scores, decisions, n)
+        known = candidates.left.astype(np.int64) * n + candidates.right
+    pruned = scores.prob.copy()
+    changed = np.zeros(len(known), dtype=bool) if candidates.added is None else candidates.added.copy()
+    for x, groups in partners.items():
+        at = {g: _positions(known, x, members(g), n) for g in groups}
+        mean = {g: float(scores.total[k].mean()) for g, k in at.items()}
+        ranked = sorted(mean, key=lambda g: mean[g], reverse=True)
+        if mean[ranked[0]] - mean[ranked[1]] < spec.cluster.ambiguity_bits:
+            continue  # still as likely one as the other: left alone, for review
+        for g in ranked:
+            changed[at[g]] = True
+        for g in ranked[1:]:
+            pruned[at[g]] = 0.0
+    if not changed.any():
+        return candidates, scores, outcome
+    settled = regroup(
+        frame, candidates, Scores(scores.total, pruned), spec, outcome, changed, initial, decisions, model
+    )
+    return candidates, scores, settled
+
+
 def link_frame(
     frame: pd.DataFrame,
     spec: ModelSpec,
@@ -280,6 +494,20 @@ def link_frame(
         force(candidates, scores, decisions, len(frame))
     lap("score")
     outcome = group(frame, candidates, scores, spec, initial, decisions, model)
+    unseen = unseen_pairs(outcome.labels, candidates, is_new)
+    if len(unseen[0]):  # once is enough: the persons judged again hold no pair unseen
+        before = scores.prob
+        candidates = with_pairs(frame, candidates, *unseen, spec)
+        scores = score(model, candidates, frame, spec)
+        link_one_to_one(frame, candidates, scores, spec, initial)
+        if decisions is not None:
+            force(candidates, scores, decisions, len(frame))
+        changed = candidates.added.copy()
+        changed[~candidates.added] = scores.prob[~candidates.added] != before
+        outcome = regroup(frame, candidates, scores, spec, outcome, changed, initial, decisions, model)
+    candidates, scores, outcome = settle_ambiguous(
+        frame, candidates, scores, spec, outcome, model, initial, decisions
+    )
     band = review_band(outcome, candidates, scores, spec)
     queue = review_queue(outcome, candidates, scores, spec, band)
     lap("cluster")
