@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linkage.match.events import REGISTERED_LATE_DAYS, SLACK_DAYS
-from linkage.referral.rules import ReferralRules, status_key
+from linkage.referral.rules import ReferralRules
 from linkage.settings import Settings
 from linkage.store.models import CandidatePair, Delivery, PersonRecord, Record, ReturnEvent
 
@@ -92,8 +92,8 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
             }
         )
     )
-    status = records["case_status"].map(status_key)
-    case = records[status.isin(rules.statuses)]
+    status = records["case_status"].map(rules.status_kind)
+    case = records[status.eq("referral")]
     rows.append(
         pd.DataFrame(
             {
@@ -104,7 +104,7 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
             }
         )
     )
-    partial = records[status.isin(rules.partial_statuses)]
+    partial = records[status.eq("partial")]
     rows.append(
         pd.DataFrame(
             {
@@ -117,7 +117,7 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
     )
     # A status no setting names ('Open', 'On hold', a new NGO's words) counts for nothing,
     # and says so: a list we did not make must not turn its referrals into flags unseen.
-    unknown = records[status.ne("") & ~status.isin(rules.statuses + rules.partial_statuses)]
+    unknown = records[status.eq("unknown")]
     rows.append(
         pd.DataFrame(
             {
@@ -153,8 +153,10 @@ def _assign_to_events(
     """Evidence counts for the return it follows.
 
     A referral on a return's own row (IOM's referred_to beside its date of return, a remark
-    on the ministry's row) is that return's, whatever its date: a referral dated before the
-    return it sits beside is a slip in one of the two dates. An NGO intake, which gives no
+    on the ministry's row) is that return's, a referral dated days before it being a slip in
+    one of the two dates; dated more than REGISTERED_LATE_DAYS before it, it is an earlier
+    return's carried onto this row, and counts for the earlier return it follows (by the
+    rules of an intake below), or for its own row's when none does. An NGO intake, which gives no
     return date, counts for the latest dated return on or before its date (at most
     follows_days before it, unless 0), else for the next if it was registered at most
     REGISTERED_LATE_DAYS later; in a return of its own (an intake that follows none of his
@@ -165,8 +167,14 @@ def _assign_to_events(
         records[["record_id", "person_id", "event_id", "return_date"]], on="record_id", how="left"
     )
     undated_return = set(events.loc[~events["return_known"].astype(bool), "event_id"])
-    own = ev["date"].isna() | ev["return_date"].notna() | ev["event_id"].isin(undated_return)
+    # A referral dated well before the return on its own row (the desk carried an earlier
+    # return's referral onto this one) is looked for among his earlier returns first.
+    carried = ev["return_date"].notna() & (
+        ev["date"] < ev["return_date"] - pd.Timedelta(days=REGISTERED_LATE_DAYS)
+    )
+    own = (ev["date"].isna() | ev["return_date"].notna() | ev["event_id"].isin(undated_return)) & ~carried
     dated = ev[~own].drop(columns=["return_date"]).copy()
+    dated["own_event"] = dated["event_id"].where(carried[~own])
     at_own = ev[own].drop(columns=["return_date"])
     returns = events.loc[events["return_known"].astype(bool), ["person_id", "event_id", "return_date"]]
     returns = returns.dropna(subset=["return_date"])
@@ -190,7 +198,10 @@ def _assign_to_events(
         )
         matched = pd.concat([matched[~early], first], ignore_index=True)
     matched = matched.drop(columns=["start"])
-    return pd.concat([matched, at_own], ignore_index=True)
+    # ... and stays on its own row's return when none of his earlier returns fits it.
+    found = matched["event_id"].astype(object)
+    matched["event_id"] = found.where(found.notna(), matched["own_event"])
+    return pd.concat([matched.drop(columns=["own_event"]), at_own], ignore_index=True)
 
 
 def _awaiting_review(session: Session, records: pd.DataFrame, evidence: pd.DataFrame) -> dict[str, list[int]]:
