@@ -143,14 +143,20 @@ def _frames(referral_date: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
         ("2024-06-12", "E2"),  # after its own return: that return's
         ("2024-06-07", "E2"),  # days before it: a slip in one of the dates
         ("2022-03-09", "E1"),  # two years before: his 2022 return's, carried onto the 2024 row
-        ("2021-05-01", "E2"),  # before all his returns: none fits, so its own row's
+        # before all his returns: an earlier return no list wrote (or linkage did not join),
+        # which he cannot have been referred for while still abroad; it counts for none
+        ("2021-05-01", None),
     ],
 )
 def test_a_referral_dated_long_before_its_row_counts_for_the_return_it_follows(
-    referral_date: str, event: str
+    referral_date: str, event: str | None
 ) -> None:
     evidence, records, events = _frames(referral_date)
-    assert _assign_to_events(evidence, records, events)["event_id"].tolist() == [event]
+    got = _assign_to_events(evidence, records, events)
+    assert got["event_id"].where(got["event_id"].notna(), None).tolist() == [event]
+    assert got["carried_from"].where(got["carried_from"].notna(), None).tolist() == [
+        "E2" if event is None else None
+    ]
 
 
 def test_the_settings_name_the_words(tmp_path: Path) -> None:

@@ -212,6 +212,9 @@ def test_ngo_statuses_worded_out_or_sent_on(store: Settings, tmp_path: Path) -> 
     assert st["S0"]["referral_how"].lower() == "ngo case referred to lscw"
 
 
+LONE = dict(name="BUNNA KRY", dob="04/04/1977", phone="097 888 7733")
+
+
 def test_a_referral_carried_from_an_earlier_return(store: Settings, tmp_path: Path) -> None:
     """IOM's row of his 2025 return carries the referral of his 2023 one (Hagar, dated
     15/03/2023: the desk copied his earlier case): it is the 2023 return's, and the 2025
@@ -231,6 +234,13 @@ def test_a_referral_carried_from_an_earlier_return(store: Settings, tmp_path: Pa
     assert (
         st["C2"]["flagged"] and "referred after an earlier return, not after this one" in st["C2"]["reason"]
     )
+    # his 2023 return on no list here: the 2025 row's referral is still an earlier return's
+    row = iom_row("C3", ret="05/06/2025", referred_to="LSCW", referral_date="15/03/2023", **LONE)
+    write(tmp_path / "m" / "iom" / "carried_alone.csv", iom_csv([row]))
+    load(store, tmp_path / "m")
+    alone = statuses(store, "carried_alone.csv")["C3"]
+    assert alone["flagged"] and alone["referral_dated_before"]
+    assert "the referral on his row is dated over 30 days before this return" in alone["reason"]
 
 
 # (Khmer family and given name, birth, phone, intake, referred): a man per case.

@@ -156,7 +156,8 @@ def _assign_to_events(
     on the ministry's row) is that return's, a referral dated days before it being a slip in
     one of the two dates; dated more than REGISTERED_LATE_DAYS before it, it is an earlier
     return's carried onto this row, and counts for the earlier return it follows (by the
-    rules of an intake below), or for its own row's when none does. An NGO intake, which gives no
+    rules of an intake below), or for none when none does (carried_from names its row's
+    return: an earlier return no list wrote, or one linkage did not join). An NGO intake, which gives no
     return date, counts for the latest dated return on or before its date (at most
     follows_days before it, unless 0), else for the next if it was registered at most
     REGISTERED_LATE_DAYS later; in a return of its own (an intake that follows none of his
@@ -198,9 +199,9 @@ def _assign_to_events(
         )
         matched = pd.concat([matched[~early], first], ignore_index=True)
     matched = matched.drop(columns=["start"])
-    # ... and stays on its own row's return when none of his earlier returns fits it.
-    found = matched["event_id"].astype(object)
-    matched["event_id"] = found.where(found.notna(), matched["own_event"])
+    # ... and when none of his earlier returns fits it, it counts for none: it cannot be the
+    # referral of a return he was still abroad for (its row's return says so, carried_from).
+    matched["carried_from"] = matched["own_event"].where(matched["event_id"].isna())
     return pd.concat([matched.drop(columns=["own_event"]), at_own], ignore_index=True)
 
 
@@ -244,6 +245,7 @@ def event_status(
     if records.empty:
         empty = pd.DataFrame(columns=STATUS_COLUMNS)
         flags = ("flagged", "referred", "partial", "status_unknown", "referred_before", "referred_later")
+        flags += ("referral_dated_before",)
         return empty.astype(dict.fromkeys(flags, bool))
     cutoff = pd.Timestamp(as_of)
     events = _returns_until(records, cutoff)
@@ -254,8 +256,8 @@ def event_status(
     waiting = _awaiting_review(session, records, evidence)
     events["review_pairs"] = [sorted(waiting.get(p, [])) for p in events["person_id"]]
     events["reason"] = [
-        _reason(src, part, bool(before), pairs if flagged else [], bool(unknown), bool(later))
-        for src, part, before, pairs, flagged, unknown, later in zip(
+        _reason(src, part, bool(before), pairs if flagged else [], bool(unknown), bool(later), bool(dated))
+        for src, part, before, pairs, flagged, unknown, later, dated in zip(
             events["sources"],
             events["partial"],
             events["referred_before"],
@@ -263,6 +265,7 @@ def event_status(
             events["flagged"],
             events["status_unknown"],
             events["referred_later"],
+            events["referral_dated_before"],
             strict=True,
         )
     ]
@@ -302,6 +305,7 @@ def _with_referrals(
         .groupby("event_id")
         .agg(referral_how=("how", "first"), referral_date=("date", "first"))
     )
+    carried = set(referred["carried_from"].dropna()) if "carried_from" in referred else set()
     partial = set(assigned.loc[assigned["kind"] == "partial", "event_id"].dropna())
     unknown = set(assigned.loc[assigned["kind"] == "unknown_status", "event_id"].dropna())
     events = events.merge(first_ref, left_on="event_id", right_index=True, how="left")
@@ -311,6 +315,7 @@ def _with_referrals(
     events["partial"] = events["event_id"].isin(partial) & ~events["referred"]
     events["status_unknown"] = events["event_id"].isin(unknown) & ~events["referred"]
     events["referred_before"] = earlier.fillna(False).astype(bool)
+    events["referral_dated_before"] = events["event_id"].isin(carried) & ~events["referred"]
     # Referred in a later return known only from an NGO intake (one that came too long after
     # this return to follow it: events.py): the officer should hear that an NGO has him.
     later = events[events["referred"] & ~events["return_known"]].groupby("person_id")["return_date"].max()
@@ -348,6 +353,7 @@ STATUS_COLUMNS = [
     "status_unknown",
     "referred_before",
     "referred_later",
+    "referral_dated_before",
     "days_since_return",
     "flagged",
     "band",
@@ -371,6 +377,7 @@ def _reason(
     review_pairs: list[int],
     status_unknown: bool = False,
     referred_later: bool = False,
+    referral_dated_before: bool = False,
 ) -> str:
     where = _lists_phrase(sources)
     if partial:
@@ -381,6 +388,11 @@ def _reason(
         why = f"{where}; no referral found in any list"
     if referred_later:
         why += "; an NGO took him on long after this return (intake_follows_days): counted for a later return"
+    if referral_dated_before:
+        why += (
+            f"; the referral on his row is dated over {REGISTERED_LATE_DAYS} days before this return:"
+            " an earlier return's, not counted for this one"
+        )
     if status_unknown:
         why += "; an NGO case status here is none the settings name (referral_statuses, partial_statuses)"
     if review_pairs:
