@@ -49,6 +49,10 @@ def rules(tmp_path_factory: pytest.TempPathFactory) -> ReferralRules:
         ("បិទករណី", "partial"),  # case closed
         ("Closed - reintegrated", "partial"),
         ("Closed - lost contact", "partial"),
+        # with a date or a note beside the status
+        ("Active since 2023", "referral"),
+        ("Closed (12/03/2024)", "partial"),
+        ("បិទ ១២/០៣/២០២៤", "partial"),
         # a negation or a not-yet word is never a referral
         ("Closed - not referred", "partial"),
         ("Referral pending", "unknown"),
