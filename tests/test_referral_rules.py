@@ -168,3 +168,26 @@ def test_the_settings_name_the_words(tmp_path: Path) -> None:
     settings = load_settings(home=tmp_path, db_url="", not_yet_words=["waiting"])
     rules = ReferralRules.from_settings(settings)
     assert rules.counts_as_referral("Pending - Hagar") and not rules.counts_as_referral("Waiting for Hagar")
+
+
+def test_the_weekly_report_says_a_referral_dated_before_this_return_is_an_earlier_ones() -> None:
+    """The report's reason (from the hand-written glossary) for a return whose row carries an
+    earlier return's referral: referred after an earlier return, not after this one."""
+    from linkage.report.contacts import reason_terms
+
+    status = pd.Series(
+        {
+            "sources": ["iom"],
+            "partial": False,
+            "referred_before": False,
+            "referral_dated_before": True,
+            "return_known": True,
+            "review_pairs": [],
+        }
+    )
+    assert [t.en for t in reason_terms(status, [])] == [
+        "on the IOM list",
+        "referred after an earlier return, not after this one",
+    ]
+    status["referral_dated_before"] = False
+    assert reason_terms(status, [])[1].en == "no referral found in any list"
