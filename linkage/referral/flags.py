@@ -9,6 +9,7 @@ the history (opened, closed, why) of what these computations found.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 from sqlalchemy import select
@@ -78,10 +79,16 @@ def load_event_records(session: Session) -> pd.DataFrame:
     return df
 
 
+def _each_value(cells: pd.Series, read: Callable[[object], object], blank: object) -> pd.Series:
+    """A rule read once per distinct value (a list repeats a few statuses a million times)."""
+    seen = {v: read(v) for v in cells.dropna().unique()}
+    return cells.map(seen).where(cells.notna(), blank).astype(type(blank))
+
+
 def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFrame:
     """One row per piece of evidence: kind (referral or partial), date, where it came from."""
     rows = []
-    iom = records[records["referred_to"].map(rules.counts_as_referral)]
+    iom = records[_each_value(records["referred_to"], rules.counts_as_referral, False)]
     rows.append(
         pd.DataFrame(
             {
@@ -92,7 +99,7 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
             }
         )
     )
-    status = records["case_status"].map(rules.status_kind)
+    status = _each_value(records["case_status"], rules.status_kind, "")
     case = records[status.eq("referral")]
     rows.append(
         pd.DataFrame(
