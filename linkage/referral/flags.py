@@ -122,7 +122,7 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
             }
         )
     )
-    # A status no setting names ('Open', 'On hold', a new NGO's words) counts for nothing,
+    # A status no setting names ('On hold', 'Monitoring', a new NGO's words) counts for nothing,
     # and says so: a list we did not make must not turn its referrals into flags unseen.
     unknown = records[status.eq("unknown")]
     rows.append(
@@ -164,8 +164,8 @@ def _assign_to_events(
     one of the two dates; dated more than REGISTERED_LATE_DAYS before it, it is an earlier
     return's carried onto this row, and counts for the earlier return it follows (by the
     rules of an intake below), or for none when none does (carried_from names its row's
-    return: an earlier return no list wrote, or one linkage did not join). An NGO intake, which gives no
-    return date, counts for the latest dated return on or before its date (at most
+    return: an earlier return no list wrote, or one linkage did not join). An NGO intake,
+    which gives no return date, counts for the latest dated return on or before its date (at most
     follows_days before it, unless 0), else for the next if it was registered at most
     REGISTERED_LATE_DAYS later; in a return of its own (an intake that follows none of his
     dated returns), for that return; undated, for the return its record belongs to. These are
