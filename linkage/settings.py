@@ -48,12 +48,17 @@ class Settings:
         "referred",
         "open",  # an open case is one the NGO keeps (case-management systems' word for active)
         "ongoing",
+        # stages of case management (MoSVY's 2022 circular): (pre-)reintegration, monitoring
+        "reintegration",
+        "monitoring",
         "សកម្ម",
         "តាមដាន",
         "បិទ-បញ្ជូនបន្ត",
         "បញ្ជូនបន្ត",
+        "សមាហរណកម្ម",  # reintegration
     )
-    partial_statuses: tuple[str, ...] = ("closed", "បិទ")
+    # closed, or lost: no longer in case management, and never referred on
+    partial_statuses: tuple[str, ...] = ("closed", "បិទ", "lost contact", "បាត់ទំនាក់ទំនង")
     # A status that says the case went on to another organisation ('Referred to LSCW',
     # 'Closed - transferred to Hagar', បញ្ជូនទៅអង្គការ...) keeps him in case management: a
     # word here (a Khmer one as the start of a word) and no negation or not-yet word.

@@ -49,6 +49,12 @@ def rules(tmp_path_factory: pytest.TempPathFactory) -> ReferralRules:
         ("បិទករណី", "partial"),  # case closed
         ("Closed - reintegrated", "partial"),
         ("Closed - lost contact", "partial"),
+        # stages of case management (MoSVY 2022) and HTCDS's words written together
+        ("Monitoring", "referral"),
+        ("Pre-reintegration", "referral"),
+        ("Monitoring/FollowUp", "referral"),
+        ("ClosedReferred (LSCW)", "referral"),
+        ("Lost contact", "partial"),
         # with a date or a note beside the status
         ("Active since 2023", "referral"),
         ("Closed (12/03/2024)", "partial"),

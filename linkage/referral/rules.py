@@ -56,9 +56,19 @@ def _khmer_core(word: str) -> str:
     return word
 
 
-def status_words(text: object) -> list[str]:
-    """A case status's words, fillers dropped (in Khmer, from inside the word too)."""
-    return [_khmer_core(w) if _KHMER.match(w) else w for w in words(text) if w not in _STATUS_FILLERS]
+def status_words(text: object, known: frozenset[str] = frozenset()) -> list[str]:
+    """A case status's words, fillers dropped (in Khmer, from inside the word too), and a word
+    that is two known ones written together split ('FollowUp' -> follow, up)."""
+    out: list[str] = []
+    for w in words(text):
+        if w in _STATUS_FILLERS:
+            continue
+        if _KHMER.match(w):
+            out.append(_khmer_core(w))
+            continue
+        cut = next((i for i in range(1, len(w)) if w[:i] in known and w[i:] in known), 0)
+        out += [w[:cut], w[cut:]] if cut and w not in known else [w]
+    return out
 
 
 def status_key(text: object) -> str:
@@ -153,7 +163,7 @@ class ReferralRules:
         organisation, 'Referred to LSCW'), 'partial' (closed without one: 'Closed',
         'Closed - reintegrated', 'Closed - not referred'), 'unknown' (words no setting
         names, 'On hold'), or '' (blank)."""
-        said = status_words(text)
+        said = status_words(text, self._status_vocabulary)
         if not said:
             return ""
         key = "-".join(sorted(said))
@@ -170,6 +180,13 @@ class ReferralRules:
         if any(set(s.split("-")) <= present for s in self.partial_statuses):
             return "partial"
         return "unknown"
+
+    @property
+    def _status_vocabulary(self) -> frozenset[str]:
+        """The Latin words of the statuses the settings name (follow, up, closed, referred)."""
+        return frozenset(w for s in self.statuses + self.partial_statuses for w in s.split("-")) | frozenset(
+            self.referred_on_words
+        )
 
     def _referred_on(self, word: str) -> bool:
         """A word that says the case went on ('referred', 'transferred'; Khmer បញ្ជូន... as

@@ -196,11 +196,18 @@ OTHER_NGO_STATUS = [
 ]
 # Statuses written out the way case-management systems and Khmer clerks word them (same
 # meaning): rate status_written_out.
+# (The stages are MoSVY's 2022 circular's and HTCDS's words: Active, FollowUp, ClosedReferred.)
 STATUS_WRITTEN_OUT = {
-    "Active": ["Open", "Ongoing", "ករណីសកម្ម", "Active - follow-up"],
-    "Follow-up": ["កំពុងតាមដាន", "Follow-up (active)", "Active/Follow up"],
-    "Closed": ["បិទករណី", "Closed - reintegrated", "Closed (completed)", "Closed - lost contact"],
-    "Closed-Referred": ["បានបញ្ជូនបន្ត", "Closed - referred on", "ករណីបិទ-បញ្ជូនបន្ត"],
+    "Active": ["Open", "Ongoing", "ករណីសកម្ម", "Active - follow-up", "Reintegration", "Pre-reintegration"],
+    "Follow-up": ["កំពុងតាមដាន", "Follow-up (active)", "Active/Follow up", "Monitoring", "Monitoring/FollowUp"],
+    "Closed": [
+        "បិទករណី",
+        "Closed - reintegrated",
+        "Closed (completed)",
+        "Closed - lost contact",
+        "Lost contact",
+    ],
+    "Closed-Referred": ["បានបញ្ជូនបន្ត", "Closed - referred on", "ករណីបិទ-បញ្ជូនបន្ត", "ClosedReferred (LSCW)"],
 }
 # IOM's referred_to where no referral was made, naming the organisation that was only
 # proposed, or where he went home to: rate referral_not_yet.
