@@ -46,12 +46,52 @@ class Settings:
         "follow-up",
         "closed-referred",
         "referred",
+        "open",  # an open case is one the NGO keeps (case-management systems' word for active)
+        "ongoing",
+        # stages of case management (MoSVY's 2022 circular): (pre-)reintegration, monitoring
+        "reintegration",
+        "monitoring",
         "សកម្ម",
         "តាមដាន",
         "បិទ-បញ្ជូនបន្ត",
         "បញ្ជូនបន្ត",
+        "សមាហរណកម្ម",  # reintegration
     )
-    partial_statuses: tuple[str, ...] = ("closed", "បិទ")
+    # closed, or lost: no longer in case management, and never referred on
+    partial_statuses: tuple[str, ...] = ("closed", "បិទ", "lost contact", "បាត់ទំនាក់ទំនង")
+    # A status that says the case went on to another organisation ('Referred to LSCW',
+    # 'Closed - transferred to Hagar', បញ្ជូនទៅអង្គការ...) keeps him in case management: a
+    # word here (a Khmer one as the start of a word) and no negation or not-yet word.
+    referred_on_words: tuple[str, ...] = ("referred", "referral", "transferred", "transfer", "បញ្ជូន")
+    # Words that say a referral has not happened, wherever they stand in a referred_to or a
+    # status ('Hagar (pending)', 'Refused referral', 'Waiting for LSCW', រង់ចាំ waiting, បដិសេធ
+    # refused); 'to be' and 'will' ('To be referred to Hagar') say so too.
+    not_yet_words: tuple[str, ...] = (
+        "pending",
+        "waiting",
+        "awaiting",
+        "planned",
+        "refused",
+        "declined",
+        "រង់ចាំ",
+        "បដិសេធ",
+    )
+    # A referred_to that names only where he went home to is no organisation: 'Family',
+    # 'Returned to family', 'Home', 'Self', 'Community' (គ្រួសារ family, ផ្ទះ home, ស្រុកកំណើត
+    # home district); with an organisation beside it ('Hagar; family') it is a referral.
+    non_referral_destinations: tuple[str, ...] = (
+        "family",
+        "home",
+        "self",
+        "community",
+        "village",
+        "parents",
+        "គ្រួសារ",
+        "ផ្ទះ",
+        "ភូមិ",
+        "ស្រុកកំណើត",
+        "ឪពុកម្ដាយ",
+    )
     # IOM referred_to: "*" counts any organisation named; else substrings that count.
     referral_organisations: tuple[str, ...] = ("*",)
     # ... except these words for none (read without case or punctuation: 'N/A' is 'n/a'), and

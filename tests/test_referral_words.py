@@ -191,6 +191,58 @@ def test_a_referral_beside_its_return_counts_for_it_whatever_its_date(
     assert st["R2"]["flagged"] and "referred after an earlier return" in st["R2"]["reason"]
 
 
+def test_ngo_statuses_worded_out_or_sent_on(store: Settings, tmp_path: Path) -> None:
+    """A case sent on to another organisation ('Referred to LSCW', បញ្ជូនទៅអង្គការ...) or a
+    status worded out ('Open', ករណីសកម្ម case active) keeps him in case management; 'Closed -
+    reintegrated' and បិទករណី (case closed) are partial assistance, flagged with that reason."""
+    said = ["Referred to LSCW", "បញ្ជូនទៅអង្គការ LSCW", "Open", "ករណីសកម្ម", "Closed - reintegrated", "បិទករណី"]
+    men = ["RATANA KHUN", "SAMNANG PICH", "VISAL CHHAY", "PHEARUN NORN", "MONY SAR", "SITHA UCH"]
+    rows = [
+        ngo_row(
+            f"S{i}", name, f"19{81 + i}-1{i % 3}-2{i}", "2025-04-02", status, phone=f"089 {i}{i}{i} 67{i}{i}"
+        )
+        for i, (name, status) in enumerate(zip(men, said, strict=True))
+    ]
+    write(tmp_path / "l" / "ngo-lscw" / "worded.csv", ngo_csv(rows))
+    load(store, tmp_path / "l")
+    st = statuses(store, "worded.csv")
+    assert len({s["person_id"] for s in st.values()}) == len(said)
+    assert flagged(store, "worded.csv") == {"S4", "S5"}
+    assert all("NGO case closed without referral" in st[r]["reason"] for r in ("S4", "S5"))
+    assert st["S0"]["referral_how"].lower() == "ngo case referred to lscw"
+
+
+LONE = dict(name="BUNNA KRY", dob="04/04/1977", phone="097 888 7733")
+
+
+def test_a_referral_carried_from_an_earlier_return(store: Settings, tmp_path: Path) -> None:
+    """IOM's row of his 2025 return carries the referral of his 2023 one (Hagar, dated
+    15/03/2023: the desk copied his earlier case): it is the 2023 return's, and the 2025
+    return, which no list shows referred, is flagged as referred after an earlier return."""
+    man = dict(name="CHANTHOU PEN", dob="11/11/1982", phone="097 888 4512")
+    rows = [
+        iom_row("C1", ret="10/03/2023", referred_to="Hagar", referral_date="15/03/2023", **man),
+        iom_row(
+            "C2", ret="05/06/2025", referred_to="Hagar", referral_date="15/03/2023", batch_id="B9", **man
+        ),
+    ]
+    write(tmp_path / "l" / "iom" / "carried.csv", iom_csv(rows))
+    load(store, tmp_path / "l")
+    st = statuses(store, "carried.csv")
+    assert st["C1"]["person_id"] == st["C2"]["person_id"] and st["C1"]["event_id"] != st["C2"]["event_id"]
+    assert st["C1"]["referred"] and not st["C1"]["flagged"]
+    assert (
+        st["C2"]["flagged"] and "referred after an earlier return, not after this one" in st["C2"]["reason"]
+    )
+    # his 2023 return on no list here: the 2025 row's referral is still an earlier return's
+    row = iom_row("C3", ret="05/06/2025", referred_to="LSCW", referral_date="15/03/2023", **LONE)
+    write(tmp_path / "m" / "iom" / "carried_alone.csv", iom_csv([row]))
+    load(store, tmp_path / "m")
+    alone = statuses(store, "carried_alone.csv")["C3"]
+    assert alone["flagged"] and alone["referral_dated_before"]
+    assert "the referral on his row is dated over 30 days before this return" in alone["reason"]
+
+
 # (Khmer family and given name, birth, phone, intake, referred): a man per case.
 LATE = [
     (("ហាក់", "សុវណ្ណារិទ្ធ"), "1989-05-14", "097 310 4411", "2025-03-08", True),

@@ -51,6 +51,11 @@ REFERRAL_TAGS = (
     "remark_referred",
     "remark_not_referred",
     "intake_late",
+    "referral_other_ngo",
+    "status_written_out",
+    "referral_not_yet",
+    "remark_sent_home",
+    "referral_carried",
 )
 WHAT = {"iom": "IOM referred_to", "ngo": "NGO case status", "remark": "ministry remark"}
 

@@ -9,13 +9,14 @@ the history (opened, closed, why) of what these computations found.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linkage.match.events import REGISTERED_LATE_DAYS, SLACK_DAYS
-from linkage.referral.rules import ReferralRules, status_key
+from linkage.referral.rules import ReferralRules
 from linkage.settings import Settings
 from linkage.store.models import CandidatePair, Delivery, PersonRecord, Record, ReturnEvent
 
@@ -78,10 +79,16 @@ def load_event_records(session: Session) -> pd.DataFrame:
     return df
 
 
+def _each_value(cells: pd.Series, read: Callable[[object], object], blank: object) -> pd.Series:
+    """A rule read once per distinct value (a list repeats a few statuses a million times)."""
+    seen = {v: read(v) for v in cells.dropna().unique()}
+    return cells.map(seen).where(cells.notna(), blank).astype(type(blank))
+
+
 def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFrame:
     """One row per piece of evidence: kind (referral or partial), date, where it came from."""
     rows = []
-    iom = records[records["referred_to"].map(rules.counts_as_referral)]
+    iom = records[_each_value(records["referred_to"], rules.counts_as_referral, False)]
     rows.append(
         pd.DataFrame(
             {
@@ -92,8 +99,8 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
             }
         )
     )
-    status = records["case_status"].map(status_key)
-    case = records[status.isin(rules.statuses)]
+    status = _each_value(records["case_status"], rules.status_kind, "")
+    case = records[status.eq("referral")]
     rows.append(
         pd.DataFrame(
             {
@@ -104,7 +111,7 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
             }
         )
     )
-    partial = records[status.isin(rules.partial_statuses)]
+    partial = records[status.eq("partial")]
     rows.append(
         pd.DataFrame(
             {
@@ -115,9 +122,9 @@ def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFra
             }
         )
     )
-    # A status no setting names ('Open', 'On hold', a new NGO's words) counts for nothing,
+    # A status no setting names ('On hold', 'Monitoring', a new NGO's words) counts for nothing,
     # and says so: a list we did not make must not turn its referrals into flags unseen.
-    unknown = records[status.ne("") & ~status.isin(rules.statuses + rules.partial_statuses)]
+    unknown = records[status.eq("unknown")]
     rows.append(
         pd.DataFrame(
             {
@@ -153,9 +160,12 @@ def _assign_to_events(
     """Evidence counts for the return it follows.
 
     A referral on a return's own row (IOM's referred_to beside its date of return, a remark
-    on the ministry's row) is that return's, whatever its date: a referral dated before the
-    return it sits beside is a slip in one of the two dates. An NGO intake, which gives no
-    return date, counts for the latest dated return on or before its date (at most
+    on the ministry's row) is that return's, a referral dated days before it being a slip in
+    one of the two dates; dated more than REGISTERED_LATE_DAYS before it, it is an earlier
+    return's carried onto this row, and counts for the earlier return it follows (by the
+    rules of an intake below), or for none when none does (carried_from names its row's
+    return: an earlier return no list wrote, or one linkage did not join). An NGO intake,
+    which gives no return date, counts for the latest dated return on or before its date (at most
     follows_days before it, unless 0), else for the next if it was registered at most
     REGISTERED_LATE_DAYS later; in a return of its own (an intake that follows none of his
     dated returns), for that return; undated, for the return its record belongs to. These are
@@ -165,8 +175,14 @@ def _assign_to_events(
         records[["record_id", "person_id", "event_id", "return_date"]], on="record_id", how="left"
     )
     undated_return = set(events.loc[~events["return_known"].astype(bool), "event_id"])
-    own = ev["date"].isna() | ev["return_date"].notna() | ev["event_id"].isin(undated_return)
+    # A referral dated well before the return on its own row (the desk carried an earlier
+    # return's referral onto this one) is looked for among his earlier returns first.
+    carried = ev["return_date"].notna() & (
+        ev["date"] < ev["return_date"] - pd.Timedelta(days=REGISTERED_LATE_DAYS)
+    )
+    own = (ev["date"].isna() | ev["return_date"].notna() | ev["event_id"].isin(undated_return)) & ~carried
     dated = ev[~own].drop(columns=["return_date"]).copy()
+    dated["own_event"] = dated["event_id"].where(carried[~own])
     at_own = ev[own].drop(columns=["return_date"])
     returns = events.loc[events["return_known"].astype(bool), ["person_id", "event_id", "return_date"]]
     returns = returns.dropna(subset=["return_date"])
@@ -190,7 +206,10 @@ def _assign_to_events(
         )
         matched = pd.concat([matched[~early], first], ignore_index=True)
     matched = matched.drop(columns=["start"])
-    return pd.concat([matched, at_own], ignore_index=True)
+    # ... and when none of his earlier returns fits it, it counts for none: it cannot be the
+    # referral of a return he was still abroad for (its row's return says so, carried_from).
+    matched["carried_from"] = matched["own_event"].where(matched["event_id"].isna())
+    return pd.concat([matched.drop(columns=["own_event"]), at_own], ignore_index=True)
 
 
 def _awaiting_review(session: Session, records: pd.DataFrame, evidence: pd.DataFrame) -> dict[str, list[int]]:
@@ -233,6 +252,7 @@ def event_status(
     if records.empty:
         empty = pd.DataFrame(columns=STATUS_COLUMNS)
         flags = ("flagged", "referred", "partial", "status_unknown", "referred_before", "referred_later")
+        flags += ("referral_dated_before",)
         return empty.astype(dict.fromkeys(flags, bool))
     cutoff = pd.Timestamp(as_of)
     events = _returns_until(records, cutoff)
@@ -243,8 +263,8 @@ def event_status(
     waiting = _awaiting_review(session, records, evidence)
     events["review_pairs"] = [sorted(waiting.get(p, [])) for p in events["person_id"]]
     events["reason"] = [
-        _reason(src, part, bool(before), pairs if flagged else [], bool(unknown), bool(later))
-        for src, part, before, pairs, flagged, unknown, later in zip(
+        _reason(src, part, bool(before), pairs if flagged else [], bool(unknown), bool(later), bool(dated))
+        for src, part, before, pairs, flagged, unknown, later, dated in zip(
             events["sources"],
             events["partial"],
             events["referred_before"],
@@ -252,6 +272,7 @@ def event_status(
             events["flagged"],
             events["status_unknown"],
             events["referred_later"],
+            events["referral_dated_before"],
             strict=True,
         )
     ]
@@ -291,6 +312,7 @@ def _with_referrals(
         .groupby("event_id")
         .agg(referral_how=("how", "first"), referral_date=("date", "first"))
     )
+    carried = set(referred["carried_from"].dropna()) if "carried_from" in referred else set()
     partial = set(assigned.loc[assigned["kind"] == "partial", "event_id"].dropna())
     unknown = set(assigned.loc[assigned["kind"] == "unknown_status", "event_id"].dropna())
     events = events.merge(first_ref, left_on="event_id", right_index=True, how="left")
@@ -300,6 +322,7 @@ def _with_referrals(
     events["partial"] = events["event_id"].isin(partial) & ~events["referred"]
     events["status_unknown"] = events["event_id"].isin(unknown) & ~events["referred"]
     events["referred_before"] = earlier.fillna(False).astype(bool)
+    events["referral_dated_before"] = events["event_id"].isin(carried) & ~events["referred"]
     # Referred in a later return known only from an NGO intake (one that came too long after
     # this return to follow it: events.py): the officer should hear that an NGO has him.
     later = events[events["referred"] & ~events["return_known"]].groupby("person_id")["return_date"].max()
@@ -337,6 +360,7 @@ STATUS_COLUMNS = [
     "status_unknown",
     "referred_before",
     "referred_later",
+    "referral_dated_before",
     "days_since_return",
     "flagged",
     "band",
@@ -360,6 +384,7 @@ def _reason(
     review_pairs: list[int],
     status_unknown: bool = False,
     referred_later: bool = False,
+    referral_dated_before: bool = False,
 ) -> str:
     where = _lists_phrase(sources)
     if partial:
@@ -370,6 +395,11 @@ def _reason(
         why = f"{where}; no referral found in any list"
     if referred_later:
         why += "; an NGO took him on long after this return (intake_follows_days): counted for a later return"
+    if referral_dated_before:
+        why += (
+            f"; the referral on his row is dated over {REGISTERED_LATE_DAYS} days before this return:"
+            " an earlier return's, not counted for this one"
+        )
     if status_unknown:
         why += "; an NGO case status here is none the settings name (referral_statuses, partial_statuses)"
     if review_pairs:

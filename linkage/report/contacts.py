@@ -73,7 +73,8 @@ def reason_terms(status: pd.Series, duplicates: list[tuple[str, int]]) -> list[T
     ]
     if bool(status["partial"]):
         out.append(term("reason.partial"))
-    elif bool(status.get("referred_before", False)):
+    elif bool(status.get("referred_before", False)) or bool(status.get("referral_dated_before", False)):
+        # (a referral dated long before this return on its row is an earlier return's, too)
         out.append(term("reason.referred_before"))
     else:
         out.append(term("reason.no_referral"))

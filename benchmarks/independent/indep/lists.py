@@ -24,11 +24,16 @@ from indep.referrals import (
     IOM_ORGS,
     MOSVY_REMARKS,
     NGO_STATUS,
+    carry_referral,
     late_intake,
-    referral_of,
+    not_yet,
+    other_ngo,
+    referral_of_written,
+    sent_home,
     vary_iom,
     vary_mosvy,
     vary_ngo,
+    written_out,
 )
 from indep.spelling import khmer_digits, khmer_typo, latin_typo, romanise_variant, split_compound
 
@@ -330,6 +335,7 @@ def iom_row(ep: Episode, case_no: str, rng: random.Random, r: dict[str, float]) 
     }
     if r["referral_variant"] and rng.random() < r["referral_variant"]:  # (no draw at the default 0)
         vary_iom(row, ret, rng, tags)
+    not_yet(row, rng, r, tags)
     return row, tags
 
 
@@ -407,6 +413,7 @@ def mosvy_row(ep: Episode, n: int, sheet: dict[str, bool], rng: random.Random,
     }
     if r["referral_variant"] and rng.random() < r["referral_variant"]:
         vary_mosvy(row, rng, tags)
+    sent_home(row, rng, r, tags)
     return row, tags
 
 
@@ -474,6 +481,8 @@ def ngo_row(ep: Episode, client_id: str, rng: random.Random, r: dict[str, float]
     }
     if r["referral_variant"] and rng.random() < r["referral_variant"]:
         vary_ngo(row, b.date, rng, tags)
+    other_ngo(row, rng, r, tags)
+    written_out(row, rng, r, tags)
     return row, tags
 
 
@@ -488,6 +497,7 @@ def write_lists(pop: Population, out: Path, rng: random.Random, r: dict[str, flo
     mosvy: dict[int, list[tuple[Episode, bool]]] = {}
     ngo: dict[tuple[str, int], list[Written]] = {}
     seq: dict[str, int] = {}
+    carried: dict[str, tuple[str, str]] = {}  # a man -> his last IOM referral (iom_referral_carried)
 
     def next_id(key: str) -> int:
         seq[key] = seq.get(key, 0) + 1
@@ -500,6 +510,7 @@ def write_lists(pop: Population, out: Path, rng: random.Random, r: dict[str, flo
                 case = f"KH-IOM-{ep.batch.date.year}-{next_id(f'iom{ep.batch.date.year}'):04d}"
                 row, tags = iom_row(ep, case, rng, r)
                 tags += ["dup_in_list"] if dup else []
+                carry_referral(row, ep, carried, rng, r, tags)
                 name = f"iom_returns_{_label(year)}.csv"
                 iom.setdefault(year, []).append(Written("iom", name, row, case, ep, tags))
         if rng.random() < r["on_mosvy"]:
@@ -578,7 +589,8 @@ def write_truth(written: list[Written], out: Path) -> Path:
         for rec in written:
             ep = rec.episode
             w.writerow([rec.source, rec.file, rec.record_id, ep.person.pid, ep.eid, ep.person.family_id,
-                        ep.batch.bid, ";".join(dict.fromkeys(rec.tags)), referral_of(rec.source, rec.row)])
+                        ep.batch.bid, ";".join(dict.fromkeys(rec.tags)),
+                        referral_of_written(rec.source, rec.row, rec.tags)])
     return path
 
 
@@ -601,7 +613,7 @@ def write_episodes(pop: Population, written: list[Written], out: Path) -> Path:
                 recs = rows.get(ep.eid)
                 if not recs:
                     continue  # on no list: nobody can flag it
-                kinds = [referral_of(r.source, r.row) for r in recs]
+                kinds = [referral_of_written(r.source, r.row, r.tags) for r in recs]
                 referred = sorted({k for k in kinds if k and k != "partial"})
                 w.writerow([ep.eid, p.pid, ep.batch.date.isoformat(), number, len(ordered), ep.batch.bid,
                             len(recs), ";".join(sorted({r.source for r in recs})), int(bool(referred)),

@@ -94,6 +94,20 @@ DEFAULT_RATES: dict[str, float] = {
     # himself, or a social worker's visit found him), a referral that still follows that
     # return; 0 by default, try --rate ngo_late_intake=0.1
     "ngo_late_intake": 0.0,
+    # referrals in words referral_variant does not use (indep/referrals.py), each 0 by default:
+    # an NGO case closed by a referral names the organisation it went to ('Referred to LSCW',
+    # 'Transferred to Hagar', បញ្ជូនទៅអង្គការ...), of the Closed-Referred cases
+    "referral_other_ngo": 0.0,
+    # a status worded out: Open, Ongoing, ករណីសកម្ម, កំពុងតាមដាន, បិទករណី, 'Closed - reintegrated'
+    "status_written_out": 0.0,
+    # IOM's referred_to of a return with no referral names one only proposed or refused
+    # ('Pending - Hagar', 'Refused referral', រង់ចាំ...) or where he went home to ('Family')
+    "referral_not_yet": 0.0,
+    # a ministry remark on a row with no referral: sent (back) to his family (បញ្ជូនទៅគ្រួសារវិញ)
+    "remark_sent_home": 0.0,
+    # IOM's row of a later return with no referral carries his earlier return's organisation
+    # and referral date (the desk copied his earlier case): no referral of this return
+    "iom_referral_carried": 0.0,
 }
 
 

@@ -179,3 +179,118 @@ def late_intake(returned: dt.date, next_return: dt.date | None, rng: random.Rand
     if hi < 121:
         return None
     return returned + dt.timedelta(days=rng.randint(121, hi))
+
+
+# --- habits of their own (each a rate in rates.py, 0 by default) ------------------------------
+
+# An NGO that closed the case by sending him on names where (a referral to long-term case
+# management at another organisation, so still a referral): rate referral_other_ngo.
+OTHER_NGO_STATUS = [
+    "Referred to LSCW",
+    "Transferred to Hagar",
+    "Closed - referred to CWCC",
+    "Closed (transferred)",
+    "Referred to Chab Dai",
+    "បញ្ជូនទៅអង្គការ LSCW",
+    "បានបញ្ជូនបន្តទៅ Chab Dai",
+]
+# Statuses written out the way case-management systems and Khmer clerks word them (same
+# meaning): rate status_written_out.
+# (The stages are MoSVY's 2022 circular's and HTCDS's words: Active, FollowUp, ClosedReferred.)
+STATUS_WRITTEN_OUT = {
+    "Active": ["Open", "Ongoing", "ករណីសកម្ម", "Active - follow-up", "Reintegration", "Pre-reintegration"],
+    "Follow-up": ["កំពុងតាមដាន", "Follow-up (active)", "Active/Follow up", "Monitoring", "Monitoring/FollowUp"],
+    "Closed": [
+        "បិទករណី",
+        "Closed - reintegrated",
+        "Closed (completed)",
+        "Closed - lost contact",
+        "Lost contact",
+    ],
+    "Closed-Referred": ["បានបញ្ជូនបន្ត", "Closed - referred on", "ករណីបិទ-បញ្ជូនបន្ត", "ClosedReferred (LSCW)"],
+}
+# IOM's referred_to where no referral was made, naming the organisation that was only
+# proposed, or where he went home to: rate referral_not_yet.
+NOT_YET_REFERRED_TO = [
+    "Pending - Hagar",
+    "To be referred to LSCW",
+    "Refused referral",
+    "Declined (Hagar)",
+    "Waiting for Hagar",
+    "រង់ចាំអង្គការហាកា",
+    "បដិសេធ",
+    "Family",
+    "Returned to family",
+    "Home",
+    "គ្រួសារ",
+    "Family reunification",
+]
+# A ministry remark that he was sent (back) to his family or home district: no referral
+# (rate remark_sent_home).
+SENT_HOME_REMARKS = ["បញ្ជូនទៅគ្រួសារវិញ", "បានបញ្ជូនទៅស្រុកកំណើត", "បញ្ជូនត្រឡប់ទៅគ្រួសារ", "sent home to family"]
+# The tag of a row whose referral was carried from his earlier return (rate
+# iom_referral_carried): it shows no referral of its own return.
+CARRIED = "referral_carried"
+_STATUS_MEANING |= {v: "Closed-Referred" for v in OTHER_NGO_STATUS}
+_STATUS_MEANING |= {v: k for k, vs in STATUS_WRITTEN_OUT.items() for v in vs}
+
+
+def other_ngo(row: dict[str, object], rng: random.Random, r: dict[str, float], tags: list[str]) -> None:
+    """A case closed by a referral names the organisation it went to."""
+    if (
+        row["case_status"] == "Closed-Referred"
+        and r["referral_other_ngo"]
+        and rng.random() < r["referral_other_ngo"]
+    ):
+        row["case_status"] = rng.choice(OTHER_NGO_STATUS)
+        tags.append("referral_other_ngo")
+
+
+def written_out(row: dict[str, object], rng: random.Random, r: dict[str, float], tags: list[str]) -> None:
+    """A status worded out (Open, ករណីសកម្ម, Closed - reintegrated): the same meaning."""
+    meaning = _STATUS_MEANING.get(str(row["case_status"]), "")
+    if meaning in STATUS_WRITTEN_OUT and r["status_written_out"] and rng.random() < r["status_written_out"]:
+        row["case_status"] = rng.choice(STATUS_WRITTEN_OUT[meaning])
+        tags.append("status_written_out")
+
+
+def not_yet(row: dict[str, object], rng: random.Random, r: dict[str, float], tags: list[str]) -> None:
+    """No referral, written as one only proposed or refused, or as where he went home to."""
+    if str(row["referred_to"]) in _ORG_WORDS or not r["referral_not_yet"]:
+        return
+    if rng.random() < r["referral_not_yet"]:
+        row["referred_to"] = rng.choice(NOT_YET_REFERRED_TO)
+        tags.append("referral_not_yet")
+
+
+def sent_home(row: dict[str, object], rng: random.Random, r: dict[str, float], tags: list[str]) -> None:
+    """A ministry remark that he was sent home to his family, on a row with no referral."""
+    if row["ផ្សេងៗ"] in REFERRED_REMARKS or not r["remark_sent_home"]:
+        return
+    if rng.random() < r["remark_sent_home"]:
+        row["ផ្សេងៗ"] = rng.choice(SENT_HOME_REMARKS)
+        tags.append("remark_sent_home")
+
+
+def referral_of_written(source: str, row: dict[str, object], tags: list[str]) -> str:
+    """referral_of, except that a referral carried from an earlier return is none of this one."""
+    return "" if CARRIED in tags else referral_of(source, row)
+
+
+def carry_referral(
+    row: dict[str, object],
+    ep: object,
+    last: dict[str, tuple[str, str]],
+    rng: random.Random,
+    r: dict[str, float],
+    tags: list[str],
+) -> None:
+    """IOM's row of a later return with no referral of its own carries the organisation and
+    date of his earlier return's (the desk copied his earlier case); `last` keeps each man's
+    latest IOM referral, in the order the returns are written."""
+    pid = ep.person.pid  # type: ignore[attr-defined]
+    if str(row["referred_to"]) in _ORG_WORDS and row["referral_date"]:
+        last[pid] = (str(row["referred_to"]), str(row["referral_date"]))
+    elif pid in last and r["iom_referral_carried"] and rng.random() < r["iom_referral_carried"]:
+        row["referred_to"], row["referral_date"] = last[pid]
+        tags.append(CARRIED)
