@@ -288,23 +288,35 @@ def unseen_pairs(
 
 
 def with_pairs(
-    frame: pd.DataFrame, candidates: Candidates, left: np.ndarray, right: np.ndarray, spec: ModelSpec
-) -> Candidates:
-    """The candidates and these pairs, compared, in the candidates' order (left, right)."""
+    frame: pd.DataFrame,
+    candidates: Candidates,
+    scores: Scores,
+    left: np.ndarray,
+    right: np.ndarray,
+    spec: ModelSpec,
+    model: MatchModel,
+) -> tuple[Candidates, Scores]:
+    """The candidates and these pairs, compared and scored, in the candidates' order (left,
+    right). Only the new pairs are scored; the others keep their scores (lifts by
+    `link_one_to_one` and reviewers' decisions included, which the caller applies again)."""
     n = len(frame)
+    levels = compare(frame, left, right, spec)
+    total, prob = model.score_levels(levels, frame, spec.limits.family_margin_bits)
     all_left = np.concatenate([candidates.left.astype(np.int64), left])
     all_right = np.concatenate([candidates.right.astype(np.int64), right])
-    levels = pd.concat([candidates.levels, compare(frame, left, right, spec)])
     order = np.argsort(all_left * n + all_right, kind="stable")
     stats = candidates.stats
     if stats.pass_mask is not None and len(stats.pass_mask) == len(candidates):
         stats.pass_mask = np.concatenate([stats.pass_mask, np.zeros(len(left), np.int32)])[order]
-    return Candidates(
+    merged = Candidates(
         all_left[order].astype(candidates.left.dtype),
         all_right[order].astype(candidates.right.dtype),
-        levels.iloc[order],
+        pd.concat([candidates.levels, levels]).iloc[order],
         stats,
         added=order >= len(candidates),
+    )
+    return merged, Scores(
+        np.concatenate([scores.total, total])[order], np.concatenate([scores.prob, prob])[order]
     )
 
 
@@ -442,8 +454,7 @@ def settle_ambiguous(
     known = candidates.left.astype(np.int64) * n + candidates.right
     fresh = wanted[known[np.minimum(np.searchsorted(known, wanted), len(known) - 1)] != wanted]
     if len(fresh):
-        candidates = with_pairs(frame, candidates, fresh // n, fresh % n, spec)
-        scores = score(model, candidates, frame, spec)
+        candidates, scores = with_pairs(frame, candidates, scores, fresh // n, fresh % n, spec, model)
         link_one_to_one(frame, candidates, scores, spec, initial)
         if decisions is not None:
             force(candidates, scores, decisions, n)
@@ -497,8 +508,7 @@ def link_frame(
     unseen = unseen_pairs(outcome.labels, candidates, is_new)
     if len(unseen[0]):  # once is enough: the persons judged again hold no pair unseen
         before = scores.prob
-        candidates = with_pairs(frame, candidates, *unseen, spec)
-        scores = score(model, candidates, frame, spec)
+        candidates, scores = with_pairs(frame, candidates, scores, *unseen, spec, model)
         link_one_to_one(frame, candidates, scores, spec, initial)
         if decisions is not None:
             force(candidates, scores, decisions, len(frame))
