@@ -320,6 +320,58 @@ def with_pairs(
     )
 
 
+def _compare_more(
+    frame: pd.DataFrame,
+    candidates: Candidates,
+    scores: Scores,
+    left: np.ndarray,
+    right: np.ndarray,
+    spec: ModelSpec,
+    model: MatchModel,
+    initial: np.ndarray | None,
+    decisions: Decisions | None,
+) -> tuple[Candidates, Scores, np.ndarray]:
+    """`with_pairs`, then the one-to-one links and reviewers' decisions again; also which
+    pairs are new or changed score (what must be clustered again)."""
+    before = scores.prob
+    candidates, scores = with_pairs(frame, candidates, scores, left, right, spec, model)
+    link_one_to_one(frame, candidates, scores, spec, initial)
+    if decisions is not None:
+        force(candidates, scores, decisions, len(frame))
+    added = candidates.added if candidates.added is not None else np.zeros(len(candidates), dtype=bool)
+    changed = added.copy()
+    changed[~added] = scores.prob[~added] != before
+    return candidates, scores, changed
+
+
+def judge_every_pair(
+    frame: pd.DataFrame,
+    candidates: Candidates,
+    scores: Scores,
+    spec: ModelSpec,
+    outcome: ClusterOutcome,
+    model: MatchModel,
+    initial: np.ndarray | None = None,
+    decisions: Decisions | None = None,
+    is_new: np.ndarray | None = None,
+) -> tuple[Candidates, Scores, ClusterOutcome]:
+    """The pairs of each person that blocking never proposed, compared and scored, and the
+    persons they touch clustered again (once is enough: the persons judged again hold no
+    pair unseen). Why: links chain records, and a chain can join two men whose own records,
+    never compared, say so."""
+    unseen = unseen_pairs(outcome.labels, candidates, is_new)
+    if not len(unseen[0]):
+        return candidates, scores, outcome
+    candidates, scores, changed = _compare_more(
+        frame, candidates, scores, *unseen, spec, model, initial, decisions
+    )
+    return (
+        candidates,
+        scores,
+        regroup(frame, candidates, scores, spec, outcome, changed, initial, decisions, model),
+    )
+
+
 def _linked_components(
     n: int,
     candidates: Candidates,
@@ -453,14 +505,13 @@ def settle_ambiguous(
     )
     known = candidates.left.astype(np.int64) * n + candidates.right
     fresh = wanted[known[np.minimum(np.searchsorted(known, wanted), len(known) - 1)] != wanted]
+    changed = np.zeros(len(candidates), dtype=bool)
     if len(fresh):
-        candidates, scores = with_pairs(frame, candidates, scores, fresh // n, fresh % n, spec, model)
-        link_one_to_one(frame, candidates, scores, spec, initial)
-        if decisions is not None:
-            force(candidates, scores, decisions, n)
+        candidates, scores, changed = _compare_more(
+            frame, candidates, scores, fresh // n, fresh % n, spec, model, initial, decisions
+        )
         known = candidates.left.astype(np.int64) * n + candidates.right
     pruned = scores.prob.copy()
-    changed = np.zeros(len(known), dtype=bool) if candidates.added is None else candidates.added.copy()
     for x, groups in partners.items():
         at = {g: _positions(known, x, members(g), n) for g in groups}
         mean = {g: float(scores.total[k].mean()) for g, k in at.items()}
@@ -505,16 +556,9 @@ def link_frame(
         force(candidates, scores, decisions, len(frame))
     lap("score")
     outcome = group(frame, candidates, scores, spec, initial, decisions, model)
-    unseen = unseen_pairs(outcome.labels, candidates, is_new)
-    if len(unseen[0]):  # once is enough: the persons judged again hold no pair unseen
-        before = scores.prob
-        candidates, scores = with_pairs(frame, candidates, scores, *unseen, spec, model)
-        link_one_to_one(frame, candidates, scores, spec, initial)
-        if decisions is not None:
-            force(candidates, scores, decisions, len(frame))
-        changed = candidates.added.copy()
-        changed[~candidates.added] = scores.prob[~candidates.added] != before
-        outcome = regroup(frame, candidates, scores, spec, outcome, changed, initial, decisions, model)
+    candidates, scores, outcome = judge_every_pair(
+        frame, candidates, scores, spec, outcome, model, initial, decisions, is_new
+    )
     candidates, scores, outcome = settle_ambiguous(
         frame, candidates, scores, spec, outcome, model, initial, decisions
     )
