@@ -116,6 +116,28 @@ def true_links(truth: Truth, resamples: int) -> dict[str, Estimate]:
     }
 
 
+def linkage_errors(data: Path, home: Path, as_of: dt.date) -> dict[str, tuple[int, int]]:
+    """Per year of true return: store events beyond one per true return (a return split by a
+    missed link) and true returns joined into another's event (a false link or a second
+    return merged), the two ways linkage moves the table."""
+    from flags import read_store
+
+    rec = read_store(home, as_of).record
+    with (data / "truth.csv").open(encoding="utf-8", newline="") as fh:
+        episode = {(t["source"], t["file"], t["record_id"]): t["episode_id"] for t in csv.DictReader(fh)}
+    with (data / "returns.csv").open(encoding="utf-8", newline="") as fh:
+        year = {r["episode_id"]: r["return_date"][:4] for r in csv.DictReader(fh)}
+    rec = rec.assign(ep=[episode.get(k) for k in rec["key"]])
+    splits: dict[str, int] = defaultdict(int)
+    joined: dict[str, int] = defaultdict(int)
+    for ep, n in rec.groupby("ep")["event_id"].nunique().items():
+        splits[year[ep]] += int(n) - 1
+    for _ev, eps in rec.groupby("event_id")["ep"].agg(lambda s: sorted(set(s))).items():
+        for ep in eps[1:]:
+            joined[year[ep]] += 1
+    return {y: (splits.get(y, 0), joined.get(y, 0)) for y in sorted(year.values())}
+
+
 def _n(x: float | None) -> str:
     return "-" if x is None or not math.isfinite(x) else f"{x:,.0f}"
 
@@ -126,11 +148,14 @@ def _covers(lo: float | None, hi: float | None, true: int) -> str:
     return "yes" if lo <= true <= hi else "no"
 
 
-def report(truth: Truth, ideal: dict[str, Estimate], stored: dict[str, dict]) -> list[dict]:
+def report(
+    truth: Truth, ideal: dict[str, Estimate], stored: dict[str, dict], errors: dict[str, tuple[int, int]]
+) -> list[dict]:
     """Print one row per year and return the rows (for --json and the README)."""
     head = (
         "year | true returns | on no list | true links: listed, estimate [95%], covered | "
-        "store: listed, estimate [95%] (sampling only) | covered (sampling only) | error"
+        "store: listed, estimate [95%] (sampling only) | covered (sampling only) | error | "
+        "returns split, joined"
     )
     print(head)
     rows = []
@@ -147,19 +172,22 @@ def report(truth: Truth, ideal: dict[str, Estimate], stored: dict[str, dict]) ->
             "sampling": s.get("sampling"),
             "model": s.get("model"),
             "reason": s.get("reason"),
+            "split_joined": errors.get(year),
         }
         rows.append(row)
         ic = _covers(i.lower, i.upper, true) if i and i.estimate else "-"
+        ideal_txt = f"{_n(i.estimate)} [{_n(i.lower)}, {_n(i.upper)}], {ic}" if i else "-"
         samp = s.get("sampling") or [None, None]
-        err = f"{(s['estimate'] - true) / true:+.1%}" if s.get("estimate") else "-"
-        print(
-            f"{year} | {true:,} | {row['on_no_list']:,} | {row['true_listed']:,}, "
-            f"{_n(i.estimate if i else None)} [{_n(i.lower if i else None)}, {_n(i.upper if i else None)}], {ic} | "
-            f"{_n(s.get('listed'))}, {_n(s.get('estimate'))} [{_n(s.get('lower'))}, {_n(s.get('upper'))}] "
-            f"({_n(samp[0])}, {_n(samp[1])}) | {_covers(s.get('lower'), s.get('upper'), true)} "
-            f"({_covers(samp[0], samp[1], true)}) | {err}"
-            + (f" | {s['reason']}" if s.get("reason") else "")
+        store_txt = (
+            f"{_n(s.get('listed'))}, {_n(s.get('estimate'))} [{_n(s.get('lower'))}, {_n(s.get('upper'))}]"
+            f" ({_n(samp[0])}, {_n(samp[1])})"
         )
+        covered = f"{_covers(s.get('lower'), s.get('upper'), true)} ({_covers(samp[0], samp[1], true)})"
+        err = f"{(s['estimate'] - true) / true:+.1%}" if s.get("estimate") else "-"
+        split, joined = errors.get(year, (0, 0))
+        cells = [year, f"{true:,}", f"{row['on_no_list']:,}", f"{row['true_listed']:,}, {ideal_txt}"]
+        cells += [store_txt, covered, err, f"{split}, {joined}"]
+        print(" | ".join(cells) + (f" | {s['reason']}" if s.get("reason") else ""))
     return rows
 
 
@@ -185,11 +213,12 @@ def main(argv: list[str] | None = None) -> int:
         est_secs = time.perf_counter() - t
         truth = read_truth(data)
         ideal = true_links(truth, a.resamples)
+        errors = linkage_errors(data, home, as_of)
     print(
         f"{data}: run {secs:.0f} s, estimate {est_secs:.0f} s; rule {STORE_METHOD}, "
         f"{a.resamples} resamples; lists {', '.join(truth.lists)}"
     )
-    rows = report(truth, ideal, stored)
+    rows = report(truth, ideal, stored, errors)
     if a.json:
         a.json.write_text(json.dumps(rows, indent=1))
     return 0
