@@ -110,6 +110,23 @@ def test_episodes_say_which_returns_were_referred(lists: Path) -> None:
     assert {"0", "1"} <= {e["referred"] for e in episodes.values()}
 
 
+def test_returns_holds_every_return_those_on_no_list_too(lists: Path) -> None:
+    """returns.csv names every return once, each written one with exactly the sources of its
+    rows, and some with none (the men no list reached, whom the estimate must find)."""
+    truth = _truth(lists)
+    with (lists / "returns.csv").open(encoding="utf-8", newline="") as fh:
+        returns = {r["episode_id"]: r for r in csv.DictReader(fh)}
+    held: dict[str, set[str]] = {}
+    for t in truth:
+        held.setdefault(t["episode_id"], set()).add(t["source"])
+    assert set(held) <= set(returns)
+    for eid, r in returns.items():
+        assert r["lists"] == ";".join(sorted(held.get(eid, ()))), eid
+    assert sum(r["lists"] == "" for r in returns.values()) > 0
+    with (lists / "persons.csv").open(encoding="utf-8", newline="") as fh:
+        assert sum(int(p["returns"]) for p in csv.DictReader(fh)) == len(returns)
+
+
 def test_referral_variants_ingest_without_quarantine(tmp_path: Path) -> None:
     """Referrals written the other desks' ways ('--', Khmer, dates in other formats, other
     statuses) are all read by the real ingest: the variation costs flags, never rows."""

@@ -9,7 +9,8 @@ domain notes only, to be a test bed we did not tune against (issue 18).
 
 Writes <out>/landing/<source>/* (ready for `survivor-link run <out>`), <out>/truth.csv (record
 -> true person, return, family, batch, the habits that shaped the row and the referral it
-shows), <out>/persons.csv and <out>/episodes.csv (each return: referred or not, from its rows).
+shows), <out>/persons.csv, <out>/episodes.csv (each return: referred or not, from its rows)
+and <out>/returns.csv (every return, those on no list included).
 Seeded and deterministic: the same arguments give the same rows (CSV files byte for byte;
 a workbook's zip entries carry the time they were written).
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from indep.lists import write_episodes, write_lists, write_persons, write_truth  # noqa: E402
+from indep.lists import write_episodes, write_lists, write_persons, write_returns, write_truth  # noqa: E402
 from indep.people import generate_population  # noqa: E402
 from indep.rates import DEFAULT_RATES, parse_rates  # noqa: E402
 
@@ -52,6 +53,7 @@ def generate(out: Path, records: int, seed: int, rates: dict[str, float] | None 
     write_truth(written, out)
     write_persons(pop, out)
     write_episodes(pop, written, out)
+    write_returns(pop, written, out)
     return {
         "records": len(written),
         "persons": len({w.episode.person.pid for w in written}),

@@ -39,8 +39,8 @@ CAVEATS = [
     (
         "លេខទាំងនេះជាការប៉ាន់ស្មាន មិនមែនជាការរាប់ទេ។ ចន្លោះ ៩៥% បង្ហាញពីភាពមិនច្បាស់លាស់។",
         "These are estimates, not counts. The 95% interval shows how uncertain each one is: it allows "
-        "for chance (the listed returns are resampled and the model chosen again each time) and for "
-        "linkage errors (see the next line).",
+        "for chance (the returns, those on no list included, are drawn again and the model chosen "
+        "again each time) and for linkage errors (see the next line).",
     ),
     (
         "កំហុសក្នុងការភ្ជាប់កំណត់ត្រាផ្លាស់ប្តូរការប៉ាន់ស្មាន។",

@@ -621,6 +621,22 @@ def write_episodes(pop: Population, written: list[Written], out: Path) -> Path:
     return path
 
 
+def write_returns(pop: Population, written: list[Written], out: Path) -> Path:
+    """returns.csv: every return, those no list wrote included (lists empty), with the home
+    province; the truth an estimate of returns on no list is scored against."""
+    held: dict[str, set[str]] = {}
+    for rec in written:
+        held.setdefault(rec.episode.eid, set()).add(rec.source)
+    path = out / "returns.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["episode_id", "person_id", "return_date", "province_code", "batch_id", "lists"])
+        for ep in sorted(pop.episodes, key=lambda e: (e.batch.date, e.eid)):
+            w.writerow([ep.eid, ep.person.pid, ep.batch.date.isoformat(), ep.person.home.province.code,
+                        ep.batch.bid, ";".join(sorted(held.get(ep.eid, ())))])
+    return path
+
+
 def write_persons(pop: Population, out: Path) -> Path:
     """persons.csv: the true men, for the scorer's error kinds (twins, namesakes, families)."""
     path = out / "persons.csv"
