@@ -1298,6 +1298,201 @@ def session13_cases() -> list[Case]:
     ]
 
 
+# --- kinds added in session 14 (h11-bad) ----------------------------------------------------
+
+
+def _pages(rows: list[list[object]], every: int, header: list[list[object]]) -> list[list[object]]:
+    """The rows with the header's rows printed again before every page of `every` rows."""
+    out: list[list[object]] = []
+    for i, r in enumerate(rows):
+        if i and i % every == 0:
+            out.extend(list(h) for h in header)
+        out.append(r)
+    return out
+
+
+_BILINGUAL = [f"{k}\n{e}" for k, e in zip(MOSVY_HEADER, _ENGLISH, strict=True)]
+
+
+def _dob_ret_parts_khmer(rows: list[list[object]]) -> bytes:
+    """ថ្ងៃខែឆ្នាំកំណើត and ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ each merged over three boxes, ថ្ងៃ ខែ ឆ្នាំ (day,
+    month, year) on the row below, every other title merged down over both rows."""
+    top: list[object] = []
+    sub: list[object] = []
+    body: list[list[object]] = [[] for _ in rows]
+    merges: list[str] = []
+    col = 0
+    for j, title in enumerate(MOSVY_HEADER):
+        letter = lambda c: chr(ord("A") + c)  # noqa: E731
+        if j in (DOB, RET):
+            top += [title, None, None]
+            sub += ["ថ្ងៃ", "ខែ", "ឆ្នាំ"]
+            merges.append(f"{letter(col)}1:{letter(col + 2)}1")
+            for r, row in zip(body, rows, strict=True):
+                d = row[j]
+                r += [int(d[:2]), int(d[3:5]), int(d[6:])] if d else [None, None, None]
+            col += 3
+        else:
+            top.append(title)
+            sub.append(None)
+            merges.append(f"{letter(col)}1:{letter(col)}2")
+            for r, row in zip(body, rows, strict=True):
+                r.append(row[j])
+            col += 1
+    return workbook([("Sheet1", "visible", [top, sub, *body])], merges=merges)
+
+
+def _with_dobs(rows: list[list[object]]) -> None:
+    for i, r in enumerate(rows):
+        r[DOB] = f"{(i % 27) + 1:02d}/0{(i % 9) + 1}/19{80 + i}"
+
+
+def _iom_parts(rows: list[dict[str, str]], blank_return_day: int | None = None) -> str:
+    """dob and date_of_return each in three columns: Day/Month/Year of birth, return_dd ..."""
+    header = []
+    for h in IOM_HEADER:
+        if h == "dob":
+            header += ["Day of birth", "Month of birth", "Year of birth"]
+        elif h == "date_of_return":
+            header += ["return_dd", "return_mm", "return_yyyy"]
+        else:
+            header.append(h)
+    out = []
+    for r in rows:
+        x = dict(r)
+        d = r["dob"].split("/") if r["dob"] else ["", "", ""]
+        x.update(zip(["Day of birth", "Month of birth", "Year of birth"], d, strict=True))
+        x.update(zip(["return_dd", "return_mm", "return_yyyy"], r["date_of_return"].split("/"), strict=True))
+        out.append(x)
+    out[1]["Day of birth"] = ""  # a month and year alone: born that year
+    out[2]["Month of birth"] = "Mar"  # a month by its name
+    if blank_return_day is not None:
+        out[blank_return_day]["return_dd"] = ""
+    return csv_text(out, header)
+
+
+def session14_cases() -> list[Case]:
+    english = list(_ENGLISH)
+    mosvy_csv = lambda rows, head: csv_text(  # noqa: E731
+        [dict(zip(MOSVY_HEADER, map(str, r), strict=True)) for r in rows], MOSVY_HEADER
+    ).replace(",".join(MOSVY_HEADER), head, 1)
+    return [
+        _expect(
+            _mosvy(
+                "bilingual-header-repeated",
+                "titles in Khmer and English in one cell, printed again on each page of two rows",
+                book=lambda r: workbook([("Sheet1", "visible", [_BILINGUAL, *_pages(r, 2, [_BILINGUAL])])]),
+                extra=2,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "khmer-english-header-rows-repeated",
+                "a Khmer header with an English row under it, both printed again on each page",
+                book=lambda r: workbook(
+                    [
+                        (
+                            "Sheet1",
+                            "visible",
+                            [
+                                ["បញ្ជីឈ្មោះជនរងគ្រោះ ឆ្នាំ ២០២៤"],
+                                MOSVY_HEADER,
+                                english,
+                                *_pages(r, 2, [MOSVY_HEADER, english]),
+                            ],
+                        )
+                    ]
+                ),
+                extra=4,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            Case(
+                "khmer-english-header-rows-csv",
+                "a Ministry CSV: English titles over the Khmer ones, both printed again on each page",
+                (
+                    lambda rows: mosvy_csv(
+                        _pages(rows, 2, [english, MOSVY_HEADER]),
+                        ",".join(english) + "\r\n" + ",".join(MOSVY_HEADER),
+                    ).encode()
+                )(mosvy_rows(5)),
+                "dosvy_2024_06.csv",
+                "mosvy",
+                5,
+                4,
+                mosvy_personal(mosvy_rows(5)),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "dates-in-three-boxes",
+                "birth and return dates each in three boxes, ថ្ងៃ ខែ ឆ្នាំ under a merged title",
+                _with_dobs,
+                book=_dob_ret_parts_khmer,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "dates-in-three-columns-khmer",
+                "birth date as ថ្ងៃកំណើត, ខែកំណើត, ឆ្នាំកំណើត columns (numbers), one with the year alone",
+                book=lambda r: workbook(
+                    [
+                        (
+                            "Sheet1",
+                            "visible",
+                            [
+                                [
+                                    *MOSVY_HEADER[:DOB],
+                                    "ថ្ងៃកំណើត",
+                                    "ខែកំណើត",
+                                    "ឆ្នាំកំណើត",
+                                    *MOSVY_HEADER[DOB + 1 :],
+                                ],
+                                *[
+                                    [
+                                        *x[:DOB],
+                                        *([None, None, 1990] if i == 4 else [12, 3, 1980 + i]),
+                                        *x[DOB + 1 :],
+                                    ]
+                                    for i, x in enumerate(r)
+                                ],
+                            ],
+                        )
+                    ]
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "dates-in-three-columns-csv",
+                "an IOM CSV with Day/Month/Year of birth and return_dd/_mm/_yyyy columns",
+                _iom_parts,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "return-date-parts-day-missing",
+                "return date in three columns, one row's day left blank (a month and year alone)",
+                lambda r: _iom_parts(r, blank_return_day=3),
+            ),
+            "quarantined rows",
+            4,
+        ),
+    ]
+
+
 def all_cases(big: bool = False) -> list[Case]:
-    cases = csv_cases() + xlsx_cases() + ngo_cases() + session13_cases()
+    cases = csv_cases() + xlsx_cases() + ngo_cases() + session13_cases() + session14_cases()
     return cases + big_cases() if big else cases

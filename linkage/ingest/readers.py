@@ -23,8 +23,9 @@ from typing import Any
 
 from charset_normalizer import from_bytes
 
+from linkage.ingest.date_parts import part_word, title_field
 from linkage.ingest.errors import DeliveryRejected
-from linkage.ingest.row_kinds import sort_rows
+from linkage.ingest.row_kinds import is_title_row, sort_rows
 from linkage.ingest.safe_text import label, storable
 from linkage.ingest.sheet_cells import fill_merged_down, formula_cells, merged_ranges, use_saved_values
 from linkage.normalise.khmer import normalise_khmer
@@ -258,43 +259,70 @@ def _blank(cell: Cell) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
-def header_rows(rows: list[list[Cell]], h: int, known: set[str]) -> tuple[list[Cell], int, int]:
-    """(the header's cells, its first and last row index): one row, or two when the list's
-    header is written over two (group titles such as ទីលំនៅ "address" merged over ភូមិ, ឃុំ,
-    ស្រុក, ខេត្ត on the row below, the other titles merged down over both rows).
+def header_rows(rows: list[list[Cell]], h: int, known: set[str]) -> tuple[list[Cell], int, int, str]:
+    """(the header's cells, its first and last row index, what its second row holds): one
+    row, or two when the list's
+    header is written over two: group titles such as ទីលំនៅ "address" merged over ភូមិ, ឃុំ,
+    ស្រុក, ខេត្ត on the row below (the other titles merged down over both rows); a date's
+    title over its parts ថ្ងៃ ខែ ឆ្នាំ (day, month, year: read as "title part", joined into
+    one date later, date_parts.py); or the titles again in another language (Khmer over
+    English), whose row is no man's.
 
     Why: read from one row, the columns named on the other were lost without a word (a
     MoSVY list's places), and the row of sub-titles was quarantined as a man. Two rows are
     one header only when they fit together: each column is named by one of them, and the
     other row holds nothing but known column names where the first is blank or a group
-    title (a row of data, or a title, never does).
+    title, or date parts under a date's title (a row of data, or a title, never does).
     """
     row = list(rows[h])
     here = _known_at(row, known)
     for other_at, below in ((h + 1, True), (h - 1, False)):
-        if not 0 <= other_at < len(rows):
+        if 0 <= other_at < len(rows) and (fit := _fit(row, here, list(rows[other_at]), below, known)):
+            return fit[0], min(h, other_at), max(h, other_at), fit[1]
+    for other_at in (h + 1, h - 1):
+        if 0 <= other_at < len(rows) and is_title_row(rows[other_at]):
+            return row, min(h, other_at), max(h, other_at), "titles in another language"
+    return row, h, h, ""
+
+
+def _fit(
+    row: list[Cell], here: list[bool], other: list[Cell], below: bool, known: set[str]
+) -> tuple[list[Cell], str] | None:
+    """The header's cells with the other row's names put in and what they are (see
+    header_rows), or None when the two rows are not one header."""
+    width = max(len(row), len(other))
+    mine = row + [None] * (width - len(row))
+    theirs = other + [None] * (width - len(other))
+    is_known = here + [False] * (width - len(here))
+    theirs_known = _known_at(theirs, known)
+    merged = list(mine)
+    added = parts = 0
+    title: str | None = None  # the date title whose parts are being read, left to right
+    for j in range(width):
+        part = part_word(str(theirs[j])) if below and type(theirs[j]) is str else None
+        if not _blank(mine[j]):
+            title = str(mine[j]) if part and (is_known[j] or title_field(str(mine[j]))) else None
+        if part and title is not None:
+            merged[j] = f"{title} {theirs[j]}"
+            added += 1
+            parts += 1
             continue
-        other = list(rows[other_at])
-        width = max(len(row), len(other))
-        mine = row + [None] * (width - len(row))
-        theirs = other + [None] * (width - len(other))
-        is_known = here + [False] * (width - len(here))
-        theirs_known = _known_at(theirs, known)
-        added = 0
-        fits = True
-        for j in range(width):
-            if is_known[j]:
-                # under a known title: blank (merged down); above one: a group title or blank
-                fits = _blank(theirs[j]) or (not below and not theirs_known[j])
-            elif not _blank(theirs[j]):
-                fits = theirs_known[j]
-                added += theirs_known[j]
-            if not fits:
-                break
-        if fits and added:
-            merged = [theirs[j] if not is_known[j] and theirs_known[j] else mine[j] for j in range(width)]
-            return merged, min(h, other_at), max(h, other_at)
-    return row, h, h
+        title = None
+        if is_known[j]:
+            # under a known title: blank (merged down); above one: a group title or blank
+            fits = _blank(theirs[j]) or (not below and not theirs_known[j])
+        elif not _blank(theirs[j]):
+            fits = theirs_known[j]
+            added += theirs_known[j]
+            if fits:
+                merged[j] = theirs[j]
+        else:
+            fits = True
+        if not fits:
+            return None
+    if not added:
+        return None
+    return merged, "a date's parts under its title" if parts else "group titles over columns"
 
 
 def _check_header(header: list[str], line: int) -> None:
@@ -312,10 +340,15 @@ def _check_header(header: list[str], line: int) -> None:
         seen[k] = pos
 
 
-def _set_aside(table: RawTable) -> None:
+def _set_aside(table: RawTable, known: set[str]) -> None:
     """The header printed again and a row numbering the columns are not read as rows (the
-    notes say where); a totals row is marked, to be quarantined as one (row_kinds.py)."""
-    table.rows, notes, totals = sort_rows(table.rows, table.header, header_key)
+    notes say where); a totals row is marked, to be quarantined as one (row_kinds.py). A
+    title in two languages in one cell is the header's when its known part is."""
+
+    def key(cell: Cell) -> str:
+        return header_key(known_part(cell, known) or cell)
+
+    table.rows, notes, totals = sort_rows(table.rows, table.header, key)
     table.notes.extend(notes)
     for line, rule in totals.items():
         table.row_problems.setdefault(line, (rule, None))
@@ -351,7 +384,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
         records, delimiter, restart, wrapped = *unwrapped, None, True
         first_rows = [list(cells) for _, _, cells in records[: search_rows + 1]]
         top = find_header(first_rows[:search_rows], known, search_rows)
-    cells, top, h = header_rows(first_rows, top, known)
+    cells, top, h, two_rows = header_rows(first_rows, top, known)
     cells, two_languages = _named_by_parts(cells, known)
     header = [storable(str(c or "")).strip() for c in cells]
     header_line = records[h][1]
@@ -372,7 +405,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
         _quote_open_at_end(records, text, delimiter, width, problems)
     table = RawTable(header, [], header_line, encoding, "csv", delimiter=delimiter)
     if h > top:
-        table.notes.append(_two_rows_note(records[top][0], header_line))
+        table.notes.append(_two_rows_note(records[top][0], header_line, two_rows))
     if two_languages:
         table.notes.append(_parts_note(two_languages))
     if wrapped:
@@ -386,7 +419,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
             continue
         table.rows.append((first, cells))
     table.row_problems = problems
-    _set_aside(table)
+    _set_aside(table, known)
     if bad_lines:
         what = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()[:6]
         table.notes.append(f"{len(bad_lines)} line(s) hold bytes that are not valid {what}")
@@ -740,14 +773,14 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
     sheet = with_rows[0]
     rows, h = sheet.rows, sheet.header_at
     assert h is not None
-    cells, top, h = header_rows(rows, h, known)
+    cells, top, h, two_rows = header_rows(rows, h, known)
     sheet.header_at = h
     cells, two_languages = _named_by_parts(cells, known)
     header = [storable(str(c)).strip() if c is not None else "" for c in cells]
     _check_header(header, h + 1)
     table = RawTable(header, [], h + 1, "xlsx", "xlsx", epoch_1904=epoch_1904)
     if h > top:
-        table.notes.append(_two_rows_note(top + 1, h + 1))
+        table.notes.append(_two_rows_note(top + 1, h + 1, two_rows))
     if two_languages:
         table.notes.append(_parts_note(two_languages))
     _sheet_shows(openpyxl, data, sheet, table)
@@ -756,7 +789,7 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
             table.blank_rows += 1
             continue
         table.rows.append((i + 1, rows[i]))
-    _set_aside(table)
+    _set_aside(table, known)
     if len(sheets) > 1 or sheet.hidden:
         table.notes.append(f"read {sheet.name}")
     for other in sheets:
@@ -765,8 +798,8 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
     return table
 
 
-def _two_rows_note(first: int, last: int) -> str:
-    return f"the header is written over lines {first}-{last} (group titles over columns): read as one"
+def _two_rows_note(first: int, last: int, what: str) -> str:
+    return f"the header is written over lines {first}-{last} ({what}): read as one"
 
 
 def _sheet_shows(openpyxl: Any, data: bytes, sheet: _Sheet, table: RawTable) -> None:
