@@ -1371,6 +1371,47 @@ def _iom_parts(rows: list[dict[str, str]], blank_return_day: int | None = None) 
     return csv_text(out, header)
 
 
+def _office_zip(parts: dict[str, str]) -> bytes:
+    """An Office Open XML file of another kind than a workbook (a .docx, an .xlsb): its
+    content types and the parts that say what it is."""
+    types = (
+        '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types"><Default Extension="xml" ContentType="application/xml"/></Types>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", types)
+        z.writestr("_rels/.rels", "<Relationships/>")
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def _ansi(text: str) -> bytes:
+    """Excel's 'CSV (Comma delimited)' on an English Windows: cp1252, each Khmer letter ?."""
+    return text.encode("cp1252", errors="replace")
+
+
+def _pandas_export(rows: list[dict[str, str]]) -> str:
+    """The list read by pandas (numbers as floats, blanks NaN) and written out again."""
+    out = []
+    for i, r in enumerate(rows):
+        x = dict(r)
+        x["travel_doc_no"] = "nan" if i % 2 else "4418201.0"
+        x["age_at_return"] = "nan"
+        x["referral_date"] = "NaT"
+        x["dob"] = "NaT" if i == 3 else r["dob"]
+        x["phone"] = "nan" if i == 2 else "12555000.0"
+        out.append(x)
+    return csv_text(out)
+
+
+def _sections(rows: list[list[object]]) -> bytes:
+    """A province's name on a row of its own over its men (merged across, in column A)."""
+    body: list[list[object]] = [["ខេត្តកំពង់ធំ"], *rows[:3], ["ខេត្តសៀមរាប"], *rows[3:]]
+    return workbook([("Sheet1", "visible", [MOSVY_HEADER, *body])], merges=["A2:Q2", "A6:Q6"])
+
+
 def session14_cases() -> list[Case]:
     english = list(_ENGLISH)
     mosvy_csv = lambda rows, head: csv_text(  # noqa: E731
@@ -1489,6 +1530,106 @@ def session14_cases() -> list[Case]:
             ),
             "quarantined rows",
             4,
+        ),
+        # Excel's 'CSV (Comma delimited)' of a Khmer list: every Khmer letter became ?
+        _expect(
+            Case(
+                "ansi-csv-khmer-lost",
+                "a MoSVY list saved as 'CSV (Comma delimited)': Khmer titles and names became ????",
+                _ansi(mosvy_csv(mosvy_rows(5), ",".join(MOSVY_HEADER))),
+                "dosvy_2024_06.csv",
+                "mosvy",
+                5,
+                values=mosvy_personal(mosvy_rows(5)),
+            ),
+            "refused file",
+        ),
+        _expect(
+            Case(
+                "ngo-ansi-khmer-names-lost",
+                "an NGO export saved as ANSI CSV: English titles, Khmer names became ????",
+                _ansi(csv_text(_ngo_rows(), NGO_HEADER)),
+                "hagar_export.csv",
+                "ngo-hagar",
+                4,
+                values=personal(_ngo_rows()),
+            ),
+            "quarantined rows",
+            0,
+        ),
+        _expect(
+            _mosvy(
+                "docx-as-xlsx",
+                "a Word document holding the list as a table, named .xlsx",
+                book=lambda r: _office_zip({"word/document.xml": "<w:document/>"}),
+            ),
+            "refused file",
+        ),
+        _expect(
+            _mosvy(
+                "xlsb",
+                "an Excel Binary Workbook (.xlsb)",
+                book=lambda r: _office_zip({"xl/workbook.bin": "\x83\x01\x00"}),
+                name="dosvy_2024_06.xlsb",
+            ),
+            "refused file",
+        ),
+        _expect(
+            _iom(
+                "pandas-export",
+                "a list passed through pandas: blanks as nan and NaT, numbers as 4418201.0",
+                _pandas_export,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            Case(
+                "mosvy-csv-float-ids",
+                "a MoSVY CSV written by a program: row numbers 1.0, ID cards 110200300.0",
+                mosvy_csv(
+                    [
+                        [f"{i + 1}.0", *r[1:NID], f"{float(r[NID])}", *r[NID + 1 :]]
+                        for i, r in enumerate(mosvy_rows(5))
+                    ],
+                    ",".join(MOSVY_HEADER),
+                ).encode(),
+                "dosvy_2024_06.csv",
+                "mosvy",
+                5,
+                values=mosvy_personal(mosvy_rows(5)),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "xlsx-province-headings",
+                "a province's name on a row of its own over its men (merged across)",
+                book=_sections,
+                extra=2,
+            ),
+            "quarantined rows",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "xlsx-note-right-of-list",
+                "a note typed in a cell right of the list, in a column with no title",
+                lambda rows: rows[1].extend([None, None, "checked 02/07"]),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "name-merged-across",
+                "family and given name merged across into one cell, the whole name in it",
+                lambda rows: (rows[1].__setitem__(1, "ជា សុគន្ធា"), rows[1].__setitem__(2, None)),
+                book=lambda r: mosvy_book(r, merges=["B5:C5"]),
+            ),
+            "ingested",
+            5,
         ),
     ]
 

@@ -114,17 +114,18 @@ def join_date_parts(
     fields: dict[str, tuple[str, ...]],
     key: Callable[[Any], str],
     date_fields: tuple[str, ...],
-) -> list[str]:
+) -> tuple[list[str], set[int]]:
     """Date fields written in part columns joined, in place: the first part's column gets
     the date (headed by the field's first name in the mapping) and the other parts' columns
-    lose their names (their values are in the date). Returns notes saying which were."""
+    lose their names (their values are in the date). Returns notes saying which were, and
+    the positions of the columns folded into a date."""
     aliases = {key(a): f for f in date_fields for a in fields.get(f, ())}
     mapped = {aliases[k] for h in header if (k := key(h)) in aliases}
     found: dict[str, dict[str, int]] = {}
     for i, h in enumerate(header):
         if h and (c := classify(key(h), aliases)) and c[0] in fields and c[0] not in mapped:
             found.setdefault(c[0], {}).setdefault(c[1], i)
-    notes = []
+    notes, folded = [], set()
     for field, parts in found.items():
         if "year" not in parts:
             continue  # a day and a month alone are no date
@@ -141,6 +142,7 @@ def join_date_parts(
         for i in at:
             if i is not None and i != first:
                 header[i] = ""
+                folded.add(i)
         cols = ", ".join(f"{p} column {i + 1}" for p, i in zip(PARTS, at, strict=True) if i is not None)
         notes.append(f"{field} is written in parts ({cols}): read as one date")
-    return notes
+    return notes, folded

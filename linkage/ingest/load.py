@@ -426,7 +426,10 @@ class Ingestor:
             self.settings.xlsx_max_ratio,
         )
         # a date written in parts (day, month, year columns) becomes one column
-        table.notes.extend(join_date_parts(table.header, table.rows, mapping.fields, header_key, DATE_FIELDS))
+        notes, table.folded = join_date_parts(
+            table.header, table.rows, mapping.fields, header_key, DATE_FIELDS
+        )
+        table.notes.extend(notes)
         positions = mapping.column_for(table.header)
         missing = [f for f in mapping.required_columns if f not in positions]
         if missing:

@@ -50,6 +50,8 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
     # line -> (rule, column position or None): rows the reader found broken
     row_problems: dict[int, tuple[str, int | None]] = field(default_factory=dict)
+    # columns whose values were folded into another's (a date's day, month, year parts)
+    folded: set[int] = field(default_factory=set)
 
 
 def header_key(text: Any) -> str:
@@ -380,6 +382,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
         top = find_header(first_rows[:search_rows], known, search_rows)
     except DeliveryRejected:
         if (unwrapped := _unwrapped(records, known, search_rows)) is None:
+            _lost_header(first_rows[:search_rows])
             raise
         records, delimiter, restart, wrapped = *unwrapped, None, True
         first_rows = [list(cells) for _, _, cells in records[: search_rows + 1]]
@@ -427,6 +430,19 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
 
 
 Record = tuple[int, int, list[str]]  # first line, last line, cells
+
+
+def _lost_header(rows: list[list[Cell]]) -> None:
+    """A header that is no header because its Khmer titles became question marks (a list
+    saved as 'CSV (Comma delimited)' on Windows): say so, not "no header found"."""
+    for cells in rows:
+        if sum(1 for c in cells if isinstance(c, str) and "??" in c) >= 2:
+            raise DeliveryRejected(
+                "lost_characters",
+                "the file's Khmer text is question marks (????), its column titles too: it was "
+                "saved in an encoding that has no Khmer (Excel's 'CSV (Comma delimited)' or "
+                "'Text'); save the list as 'CSV UTF-8' or send the .xlsx",
+            )
 
 
 def _unwrapped(records: list[Record], known: set[str], search_rows: int) -> tuple[list[Record], str] | None:
@@ -593,6 +609,8 @@ def check_zip(data: bytes, max_uncompressed: int, max_ratio: float) -> None:
                     ".xlsx and send again",
                 )
             raise DeliveryRejected("not_excel", "a zip file, but not an Excel workbook")
+        if why := _other_office_kind(set(names)):
+            raise DeliveryRejected("not_excel", why)
         total = 0
         for info in zf.infolist():
             total += info.file_size
@@ -609,6 +627,24 @@ def check_zip(data: bytes, max_uncompressed: int, max_ratio: float) -> None:
                 f"refused: the workbook expands to {total / 2**20:,.0f} MiB "
                 f"(limit {max_uncompressed / 2**20:,.0f} MiB)",
             )
+
+
+def _other_office_kind(names: set[str]) -> str | None:
+    """What an Office file that is no .xlsx is, by its parts' names (a Word document or a
+    binary workbook named .xlsx was "damaged or not a workbook (OSError)")."""
+    if "xl/workbook.bin" in names:
+        return (
+            "this is an Excel Binary Workbook (.xlsb), which is not read; open it in Excel, save "
+            "it as .xlsx (Excel Workbook) and send again"
+        )
+    if "word/document.xml" in names:
+        return (
+            "this is a Word document (.docx), not a list; copy its table into Excel, save it as "
+            ".xlsx and send again"
+        )
+    if "ppt/presentation.xml" in names:
+        return "this is a PowerPoint presentation (.pptx), not a CSV or Excel list"
+    return None
 
 
 def _member_start(zf: zipfile.ZipFile, name: str) -> bytes:

@@ -112,6 +112,14 @@ def is_title_row(cells: Sequence[Any]) -> bool:
     return len(filled) >= 2 and sum(map(_titles_a_column, filled)) >= 2
 
 
+def is_heading(cells: Sequence[Any]) -> bool:
+    """One cell of text and nothing else, with no digit: a heading over the rows below it
+    (a province's name, ក្រុមទី... spelt out), a note, a signature's title. Never a man's row,
+    which has its return date; quarantined as what it is, not as a man with blanks."""
+    filled = [c for c in cells if c]
+    return len(filled) == 1 and type(filled[0]) is str and not _DIGIT.search(filled[0])
+
+
 def _first_text(cells: Sequence[Any]) -> str:
     """The row's first cell when it is text, else its first filled cell's text (a cheap look)."""
     first = cells[0] if cells else None
@@ -123,7 +131,8 @@ def _first_text(cells: Sequence[Any]) -> str:
 def sort_rows(
     rows: list[tuple[int, list[Any]]], header: Sequence[Any], key: Callable[[Any], str]
 ) -> tuple[list[tuple[int, list[Any]]], list[str], dict[int, str]]:
-    """(rows that may be men, notes on the rows that are not read, totals rows by line)."""
+    """(rows that may be men, notes on the rows that are not read, totals and heading
+    rows by line: the rule each is quarantined by)."""
     header_keys = [key(h) if h not in (None, "") else "" for h in header]
     probe, probe_text = next(((i, _text(h).lower()) for i, h in enumerate(header) if header_keys[i]), (0, ""))
     # cheap looks first, over every row (a list has 100,000); the few rows they pick are checked
@@ -151,6 +160,15 @@ def sort_rows(
     if numbered:
         drop.add(0)
     totals = {rows[n][0]: "totals_row" for n in sorted(maybe_total - drop) if is_totals(rows[n][1])}
+    totals.update(
+        (line, "heading_row")
+        for n, (line, cells) in enumerate(rows)
+        if len(cells) > 1
+        and sum(map(bool, cells)) == 1
+        and n not in drop
+        and line not in totals
+        and is_heading(cells)
+    )
     kept = [r for n, r in enumerate(rows) if n not in drop] if drop else rows
     notes = []
     if again:
