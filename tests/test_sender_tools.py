@@ -25,6 +25,8 @@ from linkage.synth.writers import MOSVY_HEADER
 from tests.helpers import iom_csv, iom_row, mosvy_row, ngo_csv, ngo_row
 
 NID = MOSVY_HEADER.index("អត្តសញ្ញាណប័ណ្ណ")
+RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ")
+PROV = MOSVY_HEADER.index("ខេត្ត/រាជធានី")
 
 
 @pytest.fixture
@@ -201,3 +203,65 @@ def test_a_whole_name_merged_across_family_and_given_is_split(store: Settings) -
     assert r.rows_loaded == 2
     second = records(store)[1]
     assert (second.family_name_kh, second.given_name_kh) == ("ជា", "សុគន្ធា")
+
+
+# --- Excel 97-2003 (.xls) ----------------------------------------------------------------
+
+
+def _xls(rows: list[list[object]], hidden_old: bool = False) -> bytes:
+    import datetime as dt
+
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    if hidden_old:
+        old = wb.add_sheet("Old")
+        for j, h in enumerate(MOSVY_HEADER):
+            old.write(0, j, h)
+        old.write(1, 0, 9)
+        old.visibility = 1  # hidden
+    ws = wb.add_sheet("List")
+    for j, h in enumerate(MOSVY_HEADER):
+        ws.write(0, j, h)
+    date = xlwt.easyxf(num_format_str="DD/MM/YYYY")
+    for i, r in enumerate(rows, 1):
+        for j, v in enumerate(r):
+            if j == RET:
+                ws.write(i, j, dt.datetime(2024, 6, i), date)
+            elif j == NID and i == 2:
+                ws.write(i, j, 110200301)  # a number where the id is
+            elif j != PROV or i == 1:
+                ws.write(i, j, v)
+    ws.merge(1, len(rows), PROV, PROV)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_an_xls_workbook_is_read_as_a_workbook(store: Settings) -> None:
+    import datetime as dt
+
+    rows = [mosvy_row("1"), mosvy_row("2", given="វណ្ណា"), mosvy_row("3", given="សម្បត្តិ")]
+    r = ingest(store, _xls(rows), "m.xls", "mosvy")
+    assert (r.status, r.rows_read, r.rows_loaded) == ("ingested", 3, 3)
+    assert "an Excel 97-2003 workbook (.xls): read as a workbook" in r.notes
+    got = records(store)
+    assert [x.return_date for x in got] == [dt.date(2024, 6, d) for d in (1, 2, 3)]
+    assert [x.province_text for x in got] == ["ខេត្តកំពង់ធំ"] * 3  # merged down
+    assert got[1].national_id == "110200301"
+    assert [x.given_name_kh for x in got] == ["ដារា", "វណ្ណា", "សម្បត្តិ"]
+
+
+def test_an_xls_with_rows_on_a_hidden_sheet_too_is_refused_naming_both(store: Settings) -> None:
+    r = ingest(store, _xls([mosvy_row("1")], hidden_old=True), "m.xls", "mosvy")
+    assert r.status == "rejected"
+    assert r.reason.startswith("rows of this list are on 2 sheets (sheet 1 ('Old', hidden): 1 rows;")
+
+
+def test_a_damaged_xls_is_refused_in_words(store: Settings) -> None:
+    data = _xls([mosvy_row("1")])
+    broken = data[:512] + bytes(b ^ 0x5A for b in data[512:1024]) + data[1024:]
+    r = ingest(store, broken, "m.xls", "mosvy")
+    assert r.status == "rejected"
+    assert r.reason.startswith("this is an Excel 97-2003 (.xls) workbook")
+    assert r.reason.endswith("save it as .xlsx and send again")

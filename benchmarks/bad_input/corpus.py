@@ -1412,6 +1412,31 @@ def _sections(rows: list[list[object]]) -> bytes:
     return workbook([("Sheet1", "visible", [MOSVY_HEADER, *body])], merges=["A2:Q2", "A6:Q6"])
 
 
+def _xls(rows: list[list[object]]) -> bytes:
+    """An Excel 97-2003 workbook (BIFF8, as xlwt writes it): a cover sheet, then the list
+    with return dates as Excel dates, row numbers as numbers, the province merged down."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    wb.add_sheet("Cover").write(0, 0, "Ministry of Social Affairs")
+    ws = wb.add_sheet("List")
+    date = xlwt.easyxf(num_format_str="DD/MM/YYYY")
+    for j, h in enumerate(MOSVY_HEADER):
+        ws.write(0, j, h)
+    for i, r in enumerate(rows, 1):
+        for j, v in enumerate(r):
+            if j == RET:
+                ws.write(i, j, dt.datetime.strptime(str(v), "%d/%m/%Y"), date)
+            elif j == 0:
+                ws.write(i, j, int(str(v)))
+            elif j != PROV:
+                ws.write(i, j, v)
+    ws.write_merge(1, len(rows), PROV, PROV, rows[0][PROV])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def session14_cases() -> list[Case]:
     english = list(_ENGLISH)
     mosvy_csv = lambda rows, head: csv_text(  # noqa: E731
@@ -1620,6 +1645,20 @@ def session14_cases() -> list[Case]:
             ),
             "ingested",
             5,
+        ),
+        _expect(
+            _mosvy("xls-workbook", "an Excel 97-2003 workbook (.xls)", book=_xls, name="dosvy_2024_06.xls"),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "xls-cut-short",
+                "an .xls cut at half its size (a copy interrupted)",
+                book=lambda r: (lambda b: b[: len(b) // 2])(_xls(r)),
+                name="dosvy_2024_06.xls",
+            ),
+            "refused file",
         ),
         _expect(
             _mosvy(

@@ -17,7 +17,7 @@ import unicodedata
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +98,8 @@ def sniff_kind(data: bytes) -> str:
     if data[:4] == b"PK\x03\x04":
         return "xlsx"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        if _is_xls(data):
+            return "xls"
         raise _office_container(data)
     if data[:5] in (b"%PDF-",):
         raise DeliveryRejected("not_a_list", "this is a PDF, not a CSV or Excel list")
@@ -108,6 +110,33 @@ def sniff_kind(data: bytes) -> str:
     if why := _markup_kind(data[:2048]):
         raise DeliveryRejected("not_a_list", why)
     return "csv"
+
+
+def _is_xls(data: bytes) -> bool:
+    """An OLE2 container holding an Excel 97-2003 workbook stream (and no encrypted package,
+    which is an .xlsx saved with a password)."""
+    head = data[: 1 << 20]
+    if "EncryptedPackage".encode("utf-16-le") in head or "WordDocument".encode("utf-16-le") in head:
+        return False
+    return "Workbook".encode("utf-16-le") in head or "Book".encode("utf-16-le") in head
+
+
+def read_xls_table(data: bytes, known: set[str], search_rows: int) -> RawTable:
+    """An .xls read by the rules of a workbook (list_of_sheets): its merged cells filled down."""
+    from linkage.ingest.xls import read_xls
+
+    found, epoch_1904 = read_xls(data)
+    sheets = [_Sheet(n, x.title, x.hidden, x.rows, None) for n, x in enumerate(found, 1)]
+    merges = {id(sh.rows): x.merges for sh, x in zip(sheets, found, strict=True)}
+
+    def shows(sheet: _Sheet, table: RawTable) -> None:
+        assert sheet.header_at is not None
+        if n := fill_merged_down(sheet.rows, merges[id(sheet.rows)], sheet.header_at):
+            table.notes.append(f"{n} cell(s) of merged ranges given the value shown at the range's top")
+
+    table = list_of_sheets(sheets, known, search_rows, epoch_1904, shows, encoding="xls")
+    table.notes.append("an Excel 97-2003 workbook (.xls): read as a workbook")
+    return table
 
 
 def _office_container(data: bytes) -> DeliveryRejected:
@@ -779,18 +808,39 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
     try:
         epoch_1904 = wb.epoch == dt.datetime(1904, 1, 1) if hasattr(wb, "epoch") else False
         sheets: list[_Sheet] = []
-        last_error: DeliveryRejected | None = None
         for number, ws in enumerate(wb.worksheets, 1):
             rows = _sheet_rows(ws, number)
             hidden = getattr(ws, "sheet_state", "visible") != "visible"
-            try:
-                h: int | None = find_header(rows, known, search_rows)
-            except DeliveryRejected as exc:
-                last_error, h = exc, None
             part = getattr(ws, "_worksheet_path", None)
-            sheets.append(_Sheet(number, str(ws.title), hidden, rows, h, part))
+            sheets.append(_Sheet(number, str(ws.title), hidden, rows, None, part))
     finally:
         wb.close()
+    return list_of_sheets(
+        sheets,
+        known,
+        search_rows,
+        epoch_1904,
+        lambda sheet, table: _sheet_shows(openpyxl, data, sheet, table),
+    )
+
+
+def list_of_sheets(
+    sheets: list[_Sheet],
+    known: set[str],
+    search_rows: int,
+    epoch_1904: bool,
+    shows: Callable[[_Sheet, RawTable], None],
+    encoding: str = "xlsx",
+) -> RawTable:
+    """The table of the one sheet that holds the list (see _read_workbook), from a
+    workbook's sheets however they were read; shows puts in what the sheet shows beyond
+    its cells (saved values of formulas, merged cells)."""
+    last_error: DeliveryRejected | None = None
+    for sh in sheets:
+        try:
+            sh.header_at = find_header(sh.rows, known, search_rows)
+        except DeliveryRejected as exc:
+            last_error, sh.header_at = exc, None
     listed = [sh for sh in sheets if sh.header_at is not None]
     with_rows = [sh for sh in listed if sh.data_rows()] or listed[:1]
     if not with_rows and sheets and all(_is_blank(r) for sh in sheets for r in sh.rows):
@@ -814,12 +864,12 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
     cells, two_languages = _named_by_parts(cells, known)
     header = [storable(str(c)).strip() if c is not None else "" for c in cells]
     _check_header(header, h + 1)
-    table = RawTable(header, [], h + 1, "xlsx", "xlsx", epoch_1904=epoch_1904)
+    table = RawTable(header, [], h + 1, encoding, "xlsx", epoch_1904=epoch_1904)
     if h > top:
         table.notes.append(_two_rows_note(top + 1, h + 1, two_rows))
     if two_languages:
         table.notes.append(_parts_note(two_languages))
-    _sheet_shows(openpyxl, data, sheet, table)
+    shows(sheet, table)
     for i in range(h + 1, len(rows)):
         if _is_blank(rows[i]):
             table.blank_rows += 1
@@ -856,4 +906,6 @@ def read_table(
     kind = sniff_kind(data)
     if kind == "xlsx":
         return read_xlsx(data, known, search_rows, max_uncompressed, max_ratio)
+    if kind == "xls":
+        return read_xls_table(data, known, search_rows)
     return read_csv(data, known, search_rows)
