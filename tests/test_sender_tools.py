@@ -265,3 +265,25 @@ def test_a_damaged_xls_is_refused_in_words(store: Settings) -> None:
     assert r.status == "rejected"
     assert r.reason.startswith("this is an Excel 97-2003 (.xls) workbook")
     assert r.reason.endswith("save it as .xlsx and send again")
+
+
+def test_an_id_kept_as_a_number_with_a_zeros_format_is_read_with_its_leading_zero(store: Settings) -> None:
+    """10234567 formatted 000000000 shows 010234567 in Excel: that is the man's ID card."""
+    phone = MOSVY_HEADER.index("លេខទូរស័ព្ទ")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(MOSVY_HEADER)
+    ws.append(mosvy_row("1"))
+    ws.append(mosvy_row("2", given="វណ្ណា"))
+    ws.cell(2, NID + 1, 10234567).number_format = "000000000"
+    ws.cell(2, phone + 1, 12345678).number_format = '000" "000" "000'
+    ws.cell(3, NID + 1, 110234567).number_format = "000000000"  # nine digits: nothing to add
+    ws.cell(3, phone + 1, 12345678)  # no format: a number as it is
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = ingest(store, buf.getvalue(), "m.xlsx", "mosvy")
+    assert r.rows_loaded == 2
+    assert "2 number cell(s) show leading zeros by their number format (000000000): read as shown" in r.notes
+    first, second = records(store)
+    assert (first.national_id, first.phone) == ("010234567", "+85512345678")
+    assert second.national_id == "110234567"

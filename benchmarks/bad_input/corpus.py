@@ -1437,6 +1437,21 @@ def _xls(rows: list[list[object]]) -> bytes:
     return buf.getvalue()
 
 
+def _zeros_format(rows: list[list[object]]) -> bytes:
+    """ID cards kept as numbers (leading zero lost) shown by a 000000000 number format."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(MOSVY_HEADER)
+    for i, r in enumerate(rows):
+        ws.append(r)
+        ws.cell(i + 2, NID + 1, 10200300 + i).number_format = "000000000"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def session14_cases() -> list[Case]:
     english = list(_ENGLISH)
     mosvy_csv = lambda rows, head: csv_text(  # noqa: E731
@@ -1659,6 +1674,15 @@ def session14_cases() -> list[Case]:
                 name="dosvy_2024_06.xls",
             ),
             "refused file",
+        ),
+        _expect(
+            _mosvy(
+                "ids-zeros-format",
+                "ID card numbers kept as numbers, shown 010200300 by a 000000000 number format",
+                book=_zeros_format,
+            ),
+            "ingested",
+            5,
         ),
         _expect(
             _mosvy(

@@ -27,7 +27,13 @@ from linkage.ingest.date_parts import part_word, title_field
 from linkage.ingest.errors import DeliveryRejected
 from linkage.ingest.row_kinds import is_title_row, sort_rows
 from linkage.ingest.safe_text import label, storable
-from linkage.ingest.sheet_cells import fill_merged_down, formula_cells, merged_ranges, use_saved_values
+from linkage.ingest.sheet_cells import (
+    fill_merged_down,
+    formula_cells,
+    merged_ranges,
+    pad_by_format,
+    use_saved_values,
+)
 from linkage.normalise.khmer import normalise_khmer
 
 Cell = str | int | float | dt.datetime | dt.date | None
@@ -898,6 +904,10 @@ def _sheet_shows(openpyxl: Any, data: bytes, sheet: _Sheet, table: RawTable) -> 
         table.notes.append(f"{n} formula cell(s) read as the values Excel saved with them")
     if n := fill_merged_down(rows, merged_ranges(data, sheet.part), sheet.header_at):
         table.notes.append(f"{n} cell(s) of merged ranges given the value shown at the range's top")
+    if n := pad_by_format(openpyxl, data, sheet.number - 1, rows, sheet.header_at + 1):
+        table.notes.append(
+            f"{n} number cell(s) show leading zeros by their number format (000000000): read as shown"
+        )
 
 
 def read_table(
