@@ -76,6 +76,8 @@ def classify(key: str, aliases: dict[str, str]) -> tuple[str, str] | None:
     for word, part in _KHMER_PARTS:  # Khmer writes words together: ឆ្នាំកំណើត
         if tokens[0].startswith(word) and len(tokens[0]) > len(word):
             rest = [tokens[0][len(word) :], *tokens[1:]]
+            if any(rest[0].startswith(w) for w, _ in _KHMER_PARTS):
+                return None  # ថ្ងៃខែឆ្នាំ...: the whole date's title, not one part
             if field := _field_of(rest, aliases):
                 return field, part
     return None
