@@ -51,6 +51,16 @@ def pg_settings(tmp_path: Path) -> Iterator[Settings]:
 
 
 @pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite home, copied for each test that needs a store of its own (migrating
+    each time would cost more). Never ingest into it: copy it (`shutil.copytree`)."""
+    home = tmp_path_factory.mktemp("template") / "home"
+    migrate(load_settings(home=home, db_url=""))
+    dispose_engines()
+    return home
+
+
+@pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from linkage.synth.writers import generate
 

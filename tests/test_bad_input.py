@@ -21,21 +21,13 @@ from sqlalchemy import select
 
 from linkage.ingest.load import DeliveryResult, Ingestor
 from linkage.settings import Settings, load_settings
-from linkage.store.db import dispose_engines, migrate, session_scope
+from linkage.store.db import dispose_engines, session_scope
 from linkage.store.models import Delivery, Quarantine, Record
 from linkage.synth.writers import MOSVY_HEADER
 from tests.helpers import iom_csv, iom_row, mosvy_row, mosvy_xlsx, ngo_csv, ngo_row
 
 RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ")
 PROV = MOSVY_HEADER.index("ខេត្ត/រាជធានី")
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("template") / "home"
-    migrate(load_settings(home=home, db_url=""))
-    dispose_engines()
-    return home
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from linkage.ingest.load import Ingestor
 from linkage.settings import Settings, load_settings
-from linkage.store.db import dispose_engines, migrate, session_scope
+from linkage.store.db import dispose_engines, session_scope
 from linkage.store.models import Delivery, Quarantine, Record
 from linkage.synth.writers import IOM_HEADER, MOSVY_HEADER
 from tests.helpers import iom_row, mosvy_row
@@ -529,15 +529,6 @@ FILE_CASES = [
 ]
 
 CASES = ROW_CASES + FILE_CASES
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite store, copied for each case (migrating each time would cost more)."""
-    home = tmp_path_factory.mktemp("template") / "home"
-    migrate(load_settings(home=home, db_url=""))
-    dispose_engines()
-    return home
 
 
 def test_the_corpus_is_large_and_every_id_unique() -> None:

@@ -1298,6 +1298,405 @@ def session13_cases() -> list[Case]:
     ]
 
 
+# --- kinds added in session 14 (h11-bad) ----------------------------------------------------
+
+
+def _pages(rows: list[list[object]], every: int, header: list[list[object]]) -> list[list[object]]:
+    """The rows with the header's rows printed again before every page of `every` rows."""
+    out: list[list[object]] = []
+    for i, r in enumerate(rows):
+        if i and i % every == 0:
+            out.extend(list(h) for h in header)
+        out.append(r)
+    return out
+
+
+_BILINGUAL = [f"{k}\n{e}" for k, e in zip(MOSVY_HEADER, _ENGLISH, strict=True)]
+
+
+def _dob_ret_parts_khmer(rows: list[list[object]]) -> bytes:
+    """ថ្ងៃខែឆ្នាំកំណើត and ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ each merged over three boxes, ថ្ងៃ ខែ ឆ្នាំ (day,
+    month, year) on the row below, every other title merged down over both rows."""
+    top: list[object] = []
+    sub: list[object] = []
+    body: list[list[object]] = [[] for _ in rows]
+    merges: list[str] = []
+    col = 0
+    for j, title in enumerate(MOSVY_HEADER):
+        letter = lambda c: chr(ord("A") + c)  # noqa: E731
+        if j in (DOB, RET):
+            top += [title, None, None]
+            sub += ["ថ្ងៃ", "ខែ", "ឆ្នាំ"]
+            merges.append(f"{letter(col)}1:{letter(col + 2)}1")
+            for r, row in zip(body, rows, strict=True):
+                d = row[j]
+                r += [int(d[:2]), int(d[3:5]), int(d[6:])] if d else [None, None, None]
+            col += 3
+        else:
+            top.append(title)
+            sub.append(None)
+            merges.append(f"{letter(col)}1:{letter(col)}2")
+            for r, row in zip(body, rows, strict=True):
+                r.append(row[j])
+            col += 1
+    return workbook([("Sheet1", "visible", [top, sub, *body])], merges=merges)
+
+
+def _with_dobs(rows: list[list[object]]) -> None:
+    for i, r in enumerate(rows):
+        r[DOB] = f"{(i % 27) + 1:02d}/0{(i % 9) + 1}/19{80 + i}"
+
+
+def _iom_parts(rows: list[dict[str, str]], blank_return_day: int | None = None) -> str:
+    """dob and date_of_return each in three columns: Day/Month/Year of birth, return_dd ..."""
+    header = []
+    for h in IOM_HEADER:
+        if h == "dob":
+            header += ["Day of birth", "Month of birth", "Year of birth"]
+        elif h == "date_of_return":
+            header += ["return_dd", "return_mm", "return_yyyy"]
+        else:
+            header.append(h)
+    out = []
+    for r in rows:
+        x = dict(r)
+        d = r["dob"].split("/") if r["dob"] else ["", "", ""]
+        x.update(zip(["Day of birth", "Month of birth", "Year of birth"], d, strict=True))
+        x.update(zip(["return_dd", "return_mm", "return_yyyy"], r["date_of_return"].split("/"), strict=True))
+        out.append(x)
+    out[1]["Day of birth"] = ""  # a month and year alone: born that year
+    out[2]["Month of birth"] = "Mar"  # a month by its name
+    if blank_return_day is not None:
+        out[blank_return_day]["return_dd"] = ""
+    return csv_text(out, header)
+
+
+def _office_zip(parts: dict[str, str]) -> bytes:
+    """An Office Open XML file of another kind than a workbook (a .docx, an .xlsb): its
+    content types and the parts that say what it is."""
+    types = (
+        '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types"><Default Extension="xml" ContentType="application/xml"/></Types>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", types)
+        z.writestr("_rels/.rels", "<Relationships/>")
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def _ansi(text: str) -> bytes:
+    """Excel's 'CSV (Comma delimited)' on an English Windows: cp1252, each Khmer letter ?."""
+    return text.encode("cp1252", errors="replace")
+
+
+def _pandas_export(rows: list[dict[str, str]]) -> str:
+    """The list read by pandas (numbers as floats, blanks NaN) and written out again."""
+    out = []
+    for i, r in enumerate(rows):
+        x = dict(r)
+        x["travel_doc_no"] = "nan" if i % 2 else "4418201.0"
+        x["age_at_return"] = "nan"
+        x["referral_date"] = "NaT"
+        x["dob"] = "NaT" if i == 3 else r["dob"]
+        x["phone"] = "nan" if i == 2 else "12555000.0"
+        out.append(x)
+    return csv_text(out)
+
+
+def _sections(rows: list[list[object]]) -> bytes:
+    """A province's name on a row of its own over its men (merged across, in column A)."""
+    body: list[list[object]] = [["ខេត្តកំពង់ធំ"], *rows[:3], ["ខេត្តសៀមរាប"], *rows[3:]]
+    return workbook([("Sheet1", "visible", [MOSVY_HEADER, *body])], merges=["A2:Q2", "A6:Q6"])
+
+
+def _xls(rows: list[list[object]]) -> bytes:
+    """An Excel 97-2003 workbook (BIFF8, as xlwt writes it): a cover sheet, then the list
+    with return dates as Excel dates, row numbers as numbers, the province merged down."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    wb.add_sheet("Cover").write(0, 0, "Ministry of Social Affairs")
+    ws = wb.add_sheet("List")
+    date = xlwt.easyxf(num_format_str="DD/MM/YYYY")
+    for j, h in enumerate(MOSVY_HEADER):
+        ws.write(0, j, h)
+    for i, r in enumerate(rows, 1):
+        for j, v in enumerate(r):
+            if j == RET:
+                ws.write(i, j, dt.datetime.strptime(str(v), "%d/%m/%Y"), date)
+            elif j == 0:
+                ws.write(i, j, int(str(v)))
+            elif j != PROV:
+                ws.write(i, j, v)
+    ws.write_merge(1, len(rows), PROV, PROV, rows[0][PROV])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _zeros_format(rows: list[list[object]]) -> bytes:
+    """ID cards kept as numbers (leading zero lost) shown by a 000000000 number format."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(MOSVY_HEADER)
+    for i, r in enumerate(rows):
+        ws.append(r)
+        ws.cell(i + 2, NID + 1, 10200300 + i).number_format = "000000000"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def session14_cases() -> list[Case]:
+    english = list(_ENGLISH)
+    mosvy_csv = lambda rows, head: csv_text(  # noqa: E731
+        [dict(zip(MOSVY_HEADER, map(str, r), strict=True)) for r in rows], MOSVY_HEADER
+    ).replace(",".join(MOSVY_HEADER), head, 1)
+    return [
+        _expect(
+            _mosvy(
+                "bilingual-header-repeated",
+                "titles in Khmer and English in one cell, printed again on each page of two rows",
+                book=lambda r: workbook([("Sheet1", "visible", [_BILINGUAL, *_pages(r, 2, [_BILINGUAL])])]),
+                extra=2,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "khmer-english-header-rows-repeated",
+                "a Khmer header with an English row under it, both printed again on each page",
+                book=lambda r: workbook(
+                    [
+                        (
+                            "Sheet1",
+                            "visible",
+                            [
+                                ["បញ្ជីឈ្មោះជនរងគ្រោះ ឆ្នាំ ២០២៤"],
+                                MOSVY_HEADER,
+                                english,
+                                *_pages(r, 2, [MOSVY_HEADER, english]),
+                            ],
+                        )
+                    ]
+                ),
+                extra=4,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            Case(
+                "khmer-english-header-rows-csv",
+                "a Ministry CSV: English titles over the Khmer ones, both printed again on each page",
+                (
+                    lambda rows: mosvy_csv(
+                        _pages(rows, 2, [english, MOSVY_HEADER]),
+                        ",".join(english) + "\r\n" + ",".join(MOSVY_HEADER),
+                    ).encode()
+                )(mosvy_rows(5)),
+                "dosvy_2024_06.csv",
+                "mosvy",
+                5,
+                4,
+                mosvy_personal(mosvy_rows(5)),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "dates-in-three-boxes",
+                "birth and return dates each in three boxes, ថ្ងៃ ខែ ឆ្នាំ under a merged title",
+                _with_dobs,
+                book=_dob_ret_parts_khmer,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "dates-in-three-columns-khmer",
+                "birth date as ថ្ងៃកំណើត, ខែកំណើត, ឆ្នាំកំណើត columns (numbers), one with the year alone",
+                book=lambda r: workbook(
+                    [
+                        (
+                            "Sheet1",
+                            "visible",
+                            [
+                                [
+                                    *MOSVY_HEADER[:DOB],
+                                    "ថ្ងៃកំណើត",
+                                    "ខែកំណើត",
+                                    "ឆ្នាំកំណើត",
+                                    *MOSVY_HEADER[DOB + 1 :],
+                                ],
+                                *[
+                                    [
+                                        *x[:DOB],
+                                        *([None, None, 1990] if i == 4 else [12, 3, 1980 + i]),
+                                        *x[DOB + 1 :],
+                                    ]
+                                    for i, x in enumerate(r)
+                                ],
+                            ],
+                        )
+                    ]
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "dates-in-three-columns-csv",
+                "an IOM CSV with Day/Month/Year of birth and return_dd/_mm/_yyyy columns",
+                _iom_parts,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "return-date-parts-day-missing",
+                "return date in three columns, one row's day left blank (a month and year alone)",
+                lambda r: _iom_parts(r, blank_return_day=3),
+            ),
+            "quarantined rows",
+            4,
+        ),
+        # Excel's 'CSV (Comma delimited)' of a Khmer list: every Khmer letter became ?
+        _expect(
+            Case(
+                "ansi-csv-khmer-lost",
+                "a MoSVY list saved as 'CSV (Comma delimited)': Khmer titles and names became ????",
+                _ansi(mosvy_csv(mosvy_rows(5), ",".join(MOSVY_HEADER))),
+                "dosvy_2024_06.csv",
+                "mosvy",
+                5,
+                values=mosvy_personal(mosvy_rows(5)),
+            ),
+            "refused file",
+        ),
+        _expect(
+            Case(
+                "ngo-ansi-khmer-names-lost",
+                "an NGO export saved as ANSI CSV: English titles, Khmer names became ????",
+                _ansi(csv_text(_ngo_rows(), NGO_HEADER)),
+                "hagar_export.csv",
+                "ngo-hagar",
+                4,
+                values=personal(_ngo_rows()),
+            ),
+            "quarantined rows",
+            0,
+        ),
+        _expect(
+            _mosvy(
+                "docx-as-xlsx",
+                "a Word document holding the list as a table, named .xlsx",
+                book=lambda r: _office_zip({"word/document.xml": "<w:document/>"}),
+            ),
+            "refused file",
+        ),
+        _expect(
+            _mosvy(
+                "xlsb",
+                "an Excel Binary Workbook (.xlsb)",
+                book=lambda r: _office_zip({"xl/workbook.bin": "\x83\x01\x00"}),
+                name="dosvy_2024_06.xlsb",
+            ),
+            "refused file",
+        ),
+        _expect(
+            _iom(
+                "pandas-export",
+                "a list passed through pandas: blanks as nan and NaT, numbers as 4418201.0",
+                _pandas_export,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            Case(
+                "mosvy-csv-float-ids",
+                "a MoSVY CSV written by a program: row numbers 1.0, ID cards 110200300.0",
+                mosvy_csv(
+                    [
+                        [f"{i + 1}.0", *r[1:NID], f"{float(r[NID])}", *r[NID + 1 :]]
+                        for i, r in enumerate(mosvy_rows(5))
+                    ],
+                    ",".join(MOSVY_HEADER),
+                ).encode(),
+                "dosvy_2024_06.csv",
+                "mosvy",
+                5,
+                values=mosvy_personal(mosvy_rows(5)),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "xlsx-province-headings",
+                "a province's name on a row of its own over its men (merged across)",
+                book=_sections,
+                extra=2,
+            ),
+            "quarantined rows",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "xlsx-note-right-of-list",
+                "a note typed in a cell right of the list, in a column with no title",
+                lambda rows: rows[1].extend([None, None, "checked 02/07"]),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy("xls-workbook", "an Excel 97-2003 workbook (.xls)", book=_xls, name="dosvy_2024_06.xls"),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "xls-cut-short",
+                "an .xls cut at half its size (a copy interrupted)",
+                book=lambda r: (lambda b: b[: len(b) // 2])(_xls(r)),
+                name="dosvy_2024_06.xls",
+            ),
+            "refused file",
+        ),
+        _expect(
+            _mosvy(
+                "ids-zeros-format",
+                "ID card numbers kept as numbers, shown 010200300 by a 000000000 number format",
+                book=_zeros_format,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "name-merged-across",
+                "family and given name merged across into one cell, the whole name in it",
+                lambda rows: (rows[1].__setitem__(1, "ជា សុគន្ធា"), rows[1].__setitem__(2, None)),
+                book=lambda r: mosvy_book(r, merges=["B5:C5"]),
+            ),
+            "ingested",
+            5,
+        ),
+    ]
+
+
 def all_cases(big: bool = False) -> list[Case]:
-    cases = csv_cases() + xlsx_cases() + ngo_cases() + session13_cases()
+    cases = csv_cases() + xlsx_cases() + ngo_cases() + session13_cases() + session14_cases()
     return cases + big_cases() if big else cases

@@ -117,6 +117,8 @@ _LITERAL = re.compile(r'^="([^"]*)"$')  # ="012345678": CSV's way to keep a numb
 # what clerks type for "not known" in a date, age, phone or id cell: the cell is blank
 PLACEHOLDERS = frozenset(
     ("-", "--", "---", ".", "?", "n/a", "na", "n.a.", "#n/a", "none", "null", "nil", "unknown")
+    # what pandas and R write for a blank when a list passes through them (NaN, NaT, <NA>, NA)
+    + ("nan", "nat", "<na>")
     + ("មិនដឹង", "គ្មាន", "មិនស្គាល់", "មិនមាន")
 )
 
@@ -134,12 +136,22 @@ def bare(text: str) -> str:
     return text
 
 
+_FLOAT_TEXT = re.compile(r"^(\d+)\.0+$")
+
+
+def _whole(text: str) -> str:
+    """A number written as a float's text (110200300.0, 3100.0): a column of ids read as
+    numbers and written out again by a program (pandas, R); its digits without the '.0'."""
+    m = _FLOAT_TEXT.match(text) if "." in text else None
+    return m[1] if m else text
+
+
 def _record_id(value: Cell) -> str:
-    return bare(khmer_digits_to_ascii(cell_text(value)).strip())
+    return _whole(bare(khmer_digits_to_ascii(cell_text(value)).strip()))
 
 
 def _ids(value: str) -> str:
-    return _ID_SEPARATORS.sub("", khmer_digits_to_ascii(bare(value))).upper()
+    return _ID_SEPARATORS.sub("", _whole(khmer_digits_to_ascii(bare(value)))).upper()
 
 
 Template = tuple[str | None, str, str, str]  # column, rule, reason, severity: an Issue without its line
@@ -207,6 +219,12 @@ def _name_parts(key: tuple[str, ...], default_order: str) -> tuple[str | None, .
         fam, fam_kh = fam or fam_kh, ""
     if giv_kh and not has_khmer(giv_kh):
         giv, giv_kh = giv or giv_kh, ""
+    # a whole name in the family column, the given one left blank (the two cells merged
+    # across, or typed in one): read as a full name, split by the known surnames
+    if fam_kh and not giv_kh and not full_kh and " " in fam_kh.strip():
+        full_kh, fam_kh = fam_kh, ""
+    if fam and not giv and not full and " " in fam.strip():
+        full, fam = fam, ""
     order = None
     if full_kh:
         s = split_full_name(tidy_khmer_name(full_kh), "family_given")
@@ -409,6 +427,7 @@ class RowMapper:
         out: dict[str, list[Any]] = {"line": lines}
         out["source_record_id"] = spread(cell.get("source_record_id", nones), _record_id)
         self._khmer(cell, text, lines, issues)
+        _lost_to_question_marks(text, lines, issues)
         self._names(text, blank_texts, out)
         if progress:
             progress(n // 3)
@@ -473,9 +492,28 @@ class RowMapper:
         out["raw"] = [dict(zip(raw_names, row, strict=True)) for row in by_row]
         mapped = set(self.positions.values())
         unknown = [(h, texts[i]) for i, h in enumerate(header) if i not in mapped and h]
+        unknown += self._untitled(texts)
         out["extra"] = (
             [{h: t[r] for h, t in unknown if t[r]} or None for r in range(n)] if unknown else [None] * n
         )
+
+    def _untitled(self, texts: list[list[str]]) -> list[tuple[str, list[str]]]:
+        """Columns with no title that hold values (a note typed right of the list, a column
+        whose title was deleted): kept with each record's other columns under their place
+        (`column R`), and named in the notes; they were dropped without a word."""
+        header, sheet = self.table.header, self.table.kind == "xlsx"
+        found = []
+        for i, h in enumerate(header):
+            if h or i in self.table.folded or not any(texts[i]):
+                continue
+            where = f"column {_letters(i)}" if sheet else f"column {i + 1}"
+            rows = sum(1 for t in texts[i] if t)
+            found.append((where, texts[i]))
+            self.table.notes.append(
+                f"{where} has no title but holds values in {rows} row(s): kept with each record's "
+                "other columns"
+            )
+        return found
 
     def _reader_problems(self, issues: list[Issue]) -> None:
         """Rows the reader found broken (a quote left open, a line csv cannot parse)."""
@@ -483,6 +521,11 @@ class RowMapper:
             where = self.labels[position] if position is not None and position < len(self.labels) else None
             if rule == "totals_row":
                 why = "the row looks like a totals row (Total, សរុប), not a person: delete it from the list"
+            elif rule == "heading_row":
+                why = (
+                    "the row holds one cell of text and nothing else (a heading such as a province's "
+                    "name, a note or a signature), not a person: delete it from the list"
+                )
             elif rule == "unclosed_quote":
                 why = (
                     f"{where or 'a cell'}: a quote opens here and is not closed on this line; "
@@ -678,6 +721,27 @@ class RowMapper:
                     issues.append(
                         Issue(line, "/".join(group), "required", f"one of {', '.join(group)} must be given")
                     )
+
+
+_LOST = "??"
+LOST_REASON = (
+    "the text is question marks (????): the file was saved in an encoding that has no Khmer "
+    "(Excel's 'CSV (Comma delimited)' or 'Text'), which wrote ? for each Khmer letter; save "
+    "the list as 'CSV UTF-8' or send the .xlsx"
+)
+
+
+def _lost_to_question_marks(text: dict[str, list[str]], lines: list[int], issues: list[Issue]) -> None:
+    """A name saved as ?? ????: its letters are lost, so it is no name to link by (every
+    such name would match every other). The row is quarantined; the sender must send the
+    list again in an encoding that keeps Khmer (a replay of the same bytes cannot help)."""
+    for f in (*NAME_FIELDS, "father_name"):
+        col = text.get(f)
+        if col is None or _LOST not in "\x00".join(set(col)):
+            continue
+        for r, v in enumerate(col):
+            if _LOST in v:
+                issues.append(Issue(lines[r], f, "lost_characters", f"{f}: {LOST_REASON}"))
 
 
 _DAY_FIRST_TEXT = re.compile(r"^\s*(1[3-9]|2\d|3[01])[/.\-](0?[1-9]|1[0-2])[/.\-]\d{4}\s*$")

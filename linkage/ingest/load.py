@@ -25,12 +25,13 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy import select, update
 
-from linkage.ingest.canonical import Issue, MappedRows, RowMapper
+from linkage.ingest.canonical import DATE_FIELDS, Issue, MappedRows, RowMapper
 from linkage.ingest.data_docs import publish, strip_values
+from linkage.ingest.date_parts import join_date_parts
 from linkage.ingest.errors import DeliveryRejected
 from linkage.ingest.files import LINK, RefusedFile, read_regular
 from linkage.ingest.insert import upsert_records
-from linkage.ingest.readers import read_table
+from linkage.ingest.readers import header_key, read_table
 from linkage.ingest.safe_text import label, os_name
 from linkage.ingest.validate import check_frame, warm_up
 from linkage.privacy import file_label
@@ -424,6 +425,11 @@ class Ingestor:
             self.settings.xlsx_max_uncompressed_bytes,
             self.settings.xlsx_max_ratio,
         )
+        # a date written in parts (day, month, year columns) becomes one column
+        notes, table.folded = join_date_parts(
+            table.header, table.rows, mapping.fields, header_key, DATE_FIELDS
+        )
+        table.notes.extend(notes)
         positions = mapping.column_for(table.header)
         missing = [f for f in mapping.required_columns if f not in positions]
         if missing:

@@ -17,16 +17,23 @@ import unicodedata
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from charset_normalizer import from_bytes
 
+from linkage.ingest.date_parts import part_word, title_field
 from linkage.ingest.errors import DeliveryRejected
-from linkage.ingest.row_kinds import sort_rows
+from linkage.ingest.row_kinds import is_title_row, sort_rows
 from linkage.ingest.safe_text import label, storable
-from linkage.ingest.sheet_cells import fill_merged_down, formula_cells, merged_ranges, use_saved_values
+from linkage.ingest.sheet_cells import (
+    fill_merged_down,
+    formula_cells,
+    merged_ranges,
+    pad_by_format,
+    use_saved_values,
+)
 from linkage.normalise.khmer import normalise_khmer
 
 Cell = str | int | float | dt.datetime | dt.date | None
@@ -49,6 +56,8 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
     # line -> (rule, column position or None): rows the reader found broken
     row_problems: dict[int, tuple[str, int | None]] = field(default_factory=dict)
+    # columns whose values were folded into another's (a date's day, month, year parts)
+    folded: set[int] = field(default_factory=set)
 
 
 def header_key(text: Any) -> str:
@@ -95,6 +104,8 @@ def sniff_kind(data: bytes) -> str:
     if data[:4] == b"PK\x03\x04":
         return "xlsx"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        if _is_xls(data):
+            return "xls"
         raise _office_container(data)
     if data[:5] in (b"%PDF-",):
         raise DeliveryRejected("not_a_list", "this is a PDF, not a CSV or Excel list")
@@ -105,6 +116,33 @@ def sniff_kind(data: bytes) -> str:
     if why := _markup_kind(data[:2048]):
         raise DeliveryRejected("not_a_list", why)
     return "csv"
+
+
+def _is_xls(data: bytes) -> bool:
+    """An OLE2 container holding an Excel 97-2003 workbook stream (and no encrypted package,
+    which is an .xlsx saved with a password)."""
+    head = data[: 1 << 20]
+    if "EncryptedPackage".encode("utf-16-le") in head or "WordDocument".encode("utf-16-le") in head:
+        return False
+    return "Workbook".encode("utf-16-le") in head or "Book".encode("utf-16-le") in head
+
+
+def read_xls_table(data: bytes, known: set[str], search_rows: int) -> RawTable:
+    """An .xls read by the rules of a workbook (list_of_sheets): its merged cells filled down."""
+    from linkage.ingest.xls import read_xls
+
+    found, epoch_1904 = read_xls(data)
+    sheets = [_Sheet(n, x.title, x.hidden, x.rows, None) for n, x in enumerate(found, 1)]
+    merges = {id(sh.rows): x.merges for sh, x in zip(sheets, found, strict=True)}
+
+    def shows(sheet: _Sheet, table: RawTable) -> None:
+        assert sheet.header_at is not None
+        if n := fill_merged_down(sheet.rows, merges[id(sheet.rows)], sheet.header_at):
+            table.notes.append(f"{n} cell(s) of merged ranges given the value shown at the range's top")
+
+    table = list_of_sheets(sheets, known, search_rows, epoch_1904, shows, encoding="xls")
+    table.notes.append("an Excel 97-2003 workbook (.xls): read as a workbook")
+    return table
 
 
 def _office_container(data: bytes) -> DeliveryRejected:
@@ -258,43 +296,70 @@ def _blank(cell: Cell) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
-def header_rows(rows: list[list[Cell]], h: int, known: set[str]) -> tuple[list[Cell], int, int]:
-    """(the header's cells, its first and last row index): one row, or two when the list's
-    header is written over two (group titles such as ទីលំនៅ "address" merged over ភូមិ, ឃុំ,
-    ស្រុក, ខេត្ត on the row below, the other titles merged down over both rows).
+def header_rows(rows: list[list[Cell]], h: int, known: set[str]) -> tuple[list[Cell], int, int, str]:
+    """(the header's cells, its first and last row index, what its second row holds): one
+    row, or two when the list's
+    header is written over two: group titles such as ទីលំនៅ "address" merged over ភូមិ, ឃុំ,
+    ស្រុក, ខេត្ត on the row below (the other titles merged down over both rows); a date's
+    title over its parts ថ្ងៃ ខែ ឆ្នាំ (day, month, year: read as "title part", joined into
+    one date later, date_parts.py); or the titles again in another language (Khmer over
+    English), whose row is no man's.
 
     Why: read from one row, the columns named on the other were lost without a word (a
     MoSVY list's places), and the row of sub-titles was quarantined as a man. Two rows are
     one header only when they fit together: each column is named by one of them, and the
     other row holds nothing but known column names where the first is blank or a group
-    title (a row of data, or a title, never does).
+    title, or date parts under a date's title (a row of data, or a title, never does).
     """
     row = list(rows[h])
     here = _known_at(row, known)
     for other_at, below in ((h + 1, True), (h - 1, False)):
-        if not 0 <= other_at < len(rows):
+        if 0 <= other_at < len(rows) and (fit := _fit(row, here, list(rows[other_at]), below, known)):
+            return fit[0], min(h, other_at), max(h, other_at), fit[1]
+    for other_at in (h + 1, h - 1):
+        if 0 <= other_at < len(rows) and is_title_row(rows[other_at]):
+            return row, min(h, other_at), max(h, other_at), "titles in another language"
+    return row, h, h, ""
+
+
+def _fit(
+    row: list[Cell], here: list[bool], other: list[Cell], below: bool, known: set[str]
+) -> tuple[list[Cell], str] | None:
+    """The header's cells with the other row's names put in and what they are (see
+    header_rows), or None when the two rows are not one header."""
+    width = max(len(row), len(other))
+    mine = row + [None] * (width - len(row))
+    theirs = other + [None] * (width - len(other))
+    is_known = here + [False] * (width - len(here))
+    theirs_known = _known_at(theirs, known)
+    merged = list(mine)
+    added = parts = 0
+    title: str | None = None  # the date title whose parts are being read, left to right
+    for j in range(width):
+        part = part_word(str(theirs[j])) if below and type(theirs[j]) is str else None
+        if not _blank(mine[j]):
+            title = str(mine[j]) if part and (is_known[j] or title_field(str(mine[j]))) else None
+        if part and title is not None:
+            merged[j] = f"{title} {theirs[j]}"
+            added += 1
+            parts += 1
             continue
-        other = list(rows[other_at])
-        width = max(len(row), len(other))
-        mine = row + [None] * (width - len(row))
-        theirs = other + [None] * (width - len(other))
-        is_known = here + [False] * (width - len(here))
-        theirs_known = _known_at(theirs, known)
-        added = 0
-        fits = True
-        for j in range(width):
-            if is_known[j]:
-                # under a known title: blank (merged down); above one: a group title or blank
-                fits = _blank(theirs[j]) or (not below and not theirs_known[j])
-            elif not _blank(theirs[j]):
-                fits = theirs_known[j]
-                added += theirs_known[j]
-            if not fits:
-                break
-        if fits and added:
-            merged = [theirs[j] if not is_known[j] and theirs_known[j] else mine[j] for j in range(width)]
-            return merged, min(h, other_at), max(h, other_at)
-    return row, h, h
+        title = None
+        if is_known[j]:
+            # under a known title: blank (merged down); above one: a group title or blank
+            fits = _blank(theirs[j]) or (not below and not theirs_known[j])
+        elif not _blank(theirs[j]):
+            fits = theirs_known[j]
+            added += theirs_known[j]
+            if fits:
+                merged[j] = theirs[j]
+        else:
+            fits = True
+        if not fits:
+            return None
+    if not added:
+        return None
+    return merged, "a date's parts under its title" if parts else "group titles over columns"
 
 
 def _check_header(header: list[str], line: int) -> None:
@@ -312,10 +377,15 @@ def _check_header(header: list[str], line: int) -> None:
         seen[k] = pos
 
 
-def _set_aside(table: RawTable) -> None:
+def _set_aside(table: RawTable, known: set[str]) -> None:
     """The header printed again and a row numbering the columns are not read as rows (the
-    notes say where); a totals row is marked, to be quarantined as one (row_kinds.py)."""
-    table.rows, notes, totals = sort_rows(table.rows, table.header, header_key)
+    notes say where); a totals row is marked, to be quarantined as one (row_kinds.py). A
+    title in two languages in one cell is the header's when its known part is."""
+
+    def key(cell: Cell) -> str:
+        return header_key(known_part(cell, known) or cell)
+
+    table.rows, notes, totals = sort_rows(table.rows, table.header, key)
     table.notes.extend(notes)
     for line, rule in totals.items():
         table.row_problems.setdefault(line, (rule, None))
@@ -347,11 +417,12 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
         top = find_header(first_rows[:search_rows], known, search_rows)
     except DeliveryRejected:
         if (unwrapped := _unwrapped(records, known, search_rows)) is None:
+            _lost_header(first_rows[:search_rows])
             raise
         records, delimiter, restart, wrapped = *unwrapped, None, True
         first_rows = [list(cells) for _, _, cells in records[: search_rows + 1]]
         top = find_header(first_rows[:search_rows], known, search_rows)
-    cells, top, h = header_rows(first_rows, top, known)
+    cells, top, h, two_rows = header_rows(first_rows, top, known)
     cells, two_languages = _named_by_parts(cells, known)
     header = [storable(str(c or "")).strip() for c in cells]
     header_line = records[h][1]
@@ -372,7 +443,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
         _quote_open_at_end(records, text, delimiter, width, problems)
     table = RawTable(header, [], header_line, encoding, "csv", delimiter=delimiter)
     if h > top:
-        table.notes.append(_two_rows_note(records[top][0], header_line))
+        table.notes.append(_two_rows_note(records[top][0], header_line, two_rows))
     if two_languages:
         table.notes.append(_parts_note(two_languages))
     if wrapped:
@@ -386,7 +457,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
             continue
         table.rows.append((first, cells))
     table.row_problems = problems
-    _set_aside(table)
+    _set_aside(table, known)
     if bad_lines:
         what = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()[:6]
         table.notes.append(f"{len(bad_lines)} line(s) hold bytes that are not valid {what}")
@@ -394,6 +465,19 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
 
 
 Record = tuple[int, int, list[str]]  # first line, last line, cells
+
+
+def _lost_header(rows: list[list[Cell]]) -> None:
+    """A header that is no header because its Khmer titles became question marks (a list
+    saved as 'CSV (Comma delimited)' on Windows): say so, not "no header found"."""
+    for cells in rows:
+        if sum(1 for c in cells if isinstance(c, str) and "??" in c) >= 2:
+            raise DeliveryRejected(
+                "lost_characters",
+                "the file's Khmer text is question marks (????), its column titles too: it was "
+                "saved in an encoding that has no Khmer (Excel's 'CSV (Comma delimited)' or "
+                "'Text'); save the list as 'CSV UTF-8' or send the .xlsx",
+            )
 
 
 def _unwrapped(records: list[Record], known: set[str], search_rows: int) -> tuple[list[Record], str] | None:
@@ -560,6 +644,8 @@ def check_zip(data: bytes, max_uncompressed: int, max_ratio: float) -> None:
                     ".xlsx and send again",
                 )
             raise DeliveryRejected("not_excel", "a zip file, but not an Excel workbook")
+        if why := _other_office_kind(set(names)):
+            raise DeliveryRejected("not_excel", why)
         total = 0
         for info in zf.infolist():
             total += info.file_size
@@ -576,6 +662,24 @@ def check_zip(data: bytes, max_uncompressed: int, max_ratio: float) -> None:
                 f"refused: the workbook expands to {total / 2**20:,.0f} MiB "
                 f"(limit {max_uncompressed / 2**20:,.0f} MiB)",
             )
+
+
+def _other_office_kind(names: set[str]) -> str | None:
+    """What an Office file that is no .xlsx is, by its parts' names (a Word document or a
+    binary workbook named .xlsx was "damaged or not a workbook (OSError)")."""
+    if "xl/workbook.bin" in names:
+        return (
+            "this is an Excel Binary Workbook (.xlsb), which is not read; open it in Excel, save "
+            "it as .xlsx (Excel Workbook) and send again"
+        )
+    if "word/document.xml" in names:
+        return (
+            "this is a Word document (.docx), not a list; copy its table into Excel, save it as "
+            ".xlsx and send again"
+        )
+    if "ppt/presentation.xml" in names:
+        return "this is a PowerPoint presentation (.pptx), not a CSV or Excel list"
+    return None
 
 
 def _member_start(zf: zipfile.ZipFile, name: str) -> bytes:
@@ -710,18 +814,39 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
     try:
         epoch_1904 = wb.epoch == dt.datetime(1904, 1, 1) if hasattr(wb, "epoch") else False
         sheets: list[_Sheet] = []
-        last_error: DeliveryRejected | None = None
         for number, ws in enumerate(wb.worksheets, 1):
             rows = _sheet_rows(ws, number)
             hidden = getattr(ws, "sheet_state", "visible") != "visible"
-            try:
-                h: int | None = find_header(rows, known, search_rows)
-            except DeliveryRejected as exc:
-                last_error, h = exc, None
             part = getattr(ws, "_worksheet_path", None)
-            sheets.append(_Sheet(number, str(ws.title), hidden, rows, h, part))
+            sheets.append(_Sheet(number, str(ws.title), hidden, rows, None, part))
     finally:
         wb.close()
+    return list_of_sheets(
+        sheets,
+        known,
+        search_rows,
+        epoch_1904,
+        lambda sheet, table: _sheet_shows(openpyxl, data, sheet, table),
+    )
+
+
+def list_of_sheets(
+    sheets: list[_Sheet],
+    known: set[str],
+    search_rows: int,
+    epoch_1904: bool,
+    shows: Callable[[_Sheet, RawTable], None],
+    encoding: str = "xlsx",
+) -> RawTable:
+    """The table of the one sheet that holds the list (see _read_workbook), from a
+    workbook's sheets however they were read; shows puts in what the sheet shows beyond
+    its cells (saved values of formulas, merged cells)."""
+    last_error: DeliveryRejected | None = None
+    for sh in sheets:
+        try:
+            sh.header_at = find_header(sh.rows, known, search_rows)
+        except DeliveryRejected as exc:
+            last_error, sh.header_at = exc, None
     listed = [sh for sh in sheets if sh.header_at is not None]
     with_rows = [sh for sh in listed if sh.data_rows()] or listed[:1]
     if not with_rows and sheets and all(_is_blank(r) for sh in sheets for r in sh.rows):
@@ -740,23 +865,23 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
     sheet = with_rows[0]
     rows, h = sheet.rows, sheet.header_at
     assert h is not None
-    cells, top, h = header_rows(rows, h, known)
+    cells, top, h, two_rows = header_rows(rows, h, known)
     sheet.header_at = h
     cells, two_languages = _named_by_parts(cells, known)
     header = [storable(str(c)).strip() if c is not None else "" for c in cells]
     _check_header(header, h + 1)
-    table = RawTable(header, [], h + 1, "xlsx", "xlsx", epoch_1904=epoch_1904)
+    table = RawTable(header, [], h + 1, encoding, "xlsx", epoch_1904=epoch_1904)
     if h > top:
-        table.notes.append(_two_rows_note(top + 1, h + 1))
+        table.notes.append(_two_rows_note(top + 1, h + 1, two_rows))
     if two_languages:
         table.notes.append(_parts_note(two_languages))
-    _sheet_shows(openpyxl, data, sheet, table)
+    shows(sheet, table)
     for i in range(h + 1, len(rows)):
         if _is_blank(rows[i]):
             table.blank_rows += 1
             continue
         table.rows.append((i + 1, rows[i]))
-    _set_aside(table)
+    _set_aside(table, known)
     if len(sheets) > 1 or sheet.hidden:
         table.notes.append(f"read {sheet.name}")
     for other in sheets:
@@ -765,8 +890,8 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
     return table
 
 
-def _two_rows_note(first: int, last: int) -> str:
-    return f"the header is written over lines {first}-{last} (group titles over columns): read as one"
+def _two_rows_note(first: int, last: int, what: str) -> str:
+    return f"the header is written over lines {first}-{last} ({what}): read as one"
 
 
 def _sheet_shows(openpyxl: Any, data: bytes, sheet: _Sheet, table: RawTable) -> None:
@@ -779,6 +904,10 @@ def _sheet_shows(openpyxl: Any, data: bytes, sheet: _Sheet, table: RawTable) -> 
         table.notes.append(f"{n} formula cell(s) read as the values Excel saved with them")
     if n := fill_merged_down(rows, merged_ranges(data, sheet.part), sheet.header_at):
         table.notes.append(f"{n} cell(s) of merged ranges given the value shown at the range's top")
+    if n := pad_by_format(openpyxl, data, sheet.number - 1, rows, sheet.header_at + 1):
+        table.notes.append(
+            f"{n} number cell(s) show leading zeros by their number format (000000000): read as shown"
+        )
 
 
 def read_table(
@@ -787,4 +916,6 @@ def read_table(
     kind = sniff_kind(data)
     if kind == "xlsx":
         return read_xlsx(data, known, search_rows, max_uncompressed, max_ratio)
+    if kind == "xls":
+        return read_xls_table(data, known, search_rows)
     return read_csv(data, known, search_rows)

@@ -59,6 +59,67 @@ def is_totals(cells: Sequence[Any]) -> bool:
     return sum(1 for c in cells if _text(c)) <= 3
 
 
+_DIGIT = re.compile(r"[0-9\u17e0-\u17e9]")
+_TITLE_WORDS = frozenset(
+    ("no", "name", "names", "family", "given", "sex", "gender", "age", "birth", "date", "dob")
+    + ("village", "commune", "district", "province", "country", "return", "border", "father")
+    + ("id", "card", "phone", "remarks", "remark", "address", "nationality", "passport", "case")
+    + ("contact", "notes", "day", "month", "year")
+)
+_KHMER_TITLE_WORDS = (
+    "ឈ្មោះ",
+    "នាម",
+    "ភេទ",
+    "អាយុ",
+    "ថ្ងៃ",
+    "ខែ",
+    "ឆ្នាំ",
+    "ភូមិ",
+    "ឃុំ",
+    "ស្រុក",
+    "ខេត្ត",
+    "ប្រទេស",
+    "ច្រក",
+    "ឪពុក",
+    "អត្តសញ្ញាណ",
+    "ទូរស័ព្ទ",
+    "ផ្សេងៗ",
+    "ល.រ",
+    "លេខ",
+    "ទីលំនៅ",
+)
+
+
+def _titles_a_column(text: str) -> bool:
+    if text.isascii():
+        return bool(_TITLE_WORDS.intersection(re.findall(r"[a-z]+", text.lower())))
+    return any(w in text for w in _KHMER_TITLE_WORDS)
+
+
+def is_title_row(cells: Sequence[Any]) -> bool:
+    """Column titles in another language (the English row under a Khmer header, or the
+    reverse), or the sub-titles of a header (ថ្ងៃ ខែ ឆ្នាំ): text only, no digit in any
+    cell (a man's row has its return date, a row number or an id), and at least two
+    cells, two of them words that title a column (Name, Date of birth, ភូមិ ...)."""
+    filled = []
+    for c in cells:
+        if c is None or c == "":
+            continue
+        if type(c) is not str or _DIGIT.search(c):
+            return False
+        if c.strip():
+            filled.append(c.strip())
+    return len(filled) >= 2 and sum(map(_titles_a_column, filled)) >= 2
+
+
+def is_heading(cells: Sequence[Any]) -> bool:
+    """One cell of text and nothing else, with no digit: a heading over the rows below it
+    (a province's name, ក្រុមទី... spelt out), a note, a signature's title. Never a man's row,
+    which has its return date; quarantined as what it is, not as a man with blanks."""
+    filled = [c for c in cells if c]
+    return len(filled) == 1 and type(filled[0]) is str and not _DIGIT.search(filled[0])
+
+
 def _first_text(cells: Sequence[Any]) -> str:
     """The row's first cell when it is text, else its first filled cell's text (a cheap look)."""
     first = cells[0] if cells else None
@@ -70,7 +131,8 @@ def _first_text(cells: Sequence[Any]) -> str:
 def sort_rows(
     rows: list[tuple[int, list[Any]]], header: Sequence[Any], key: Callable[[Any], str]
 ) -> tuple[list[tuple[int, list[Any]]], list[str], dict[int, str]]:
-    """(rows that may be men, notes on the rows that are not read, totals rows by line)."""
+    """(rows that may be men, notes on the rows that are not read, totals and heading
+    rows by line: the rule each is quarantined by)."""
     header_keys = [key(h) if h not in (None, "") else "" for h in header]
     probe, probe_text = next(((i, _text(h).lower()) for i, h in enumerate(header) if header_keys[i]), (0, ""))
     # cheap looks first, over every row (a list has 100,000); the few rows they pick are checked
@@ -80,19 +142,40 @@ def sort_rows(
         # a BOM before it: two exports pasted into one file, each with its own
         if probe < len(cells)
         and type(cells[probe]) is str
-        and cells[probe].strip().lstrip("\ufeff").lower() == probe_text
+        and probe_text
+        and probe_text in cells[probe].lower()
     }
     maybe_total = {n for n, (_, cells) in enumerate(rows) if _first_text(cells)[:1].lower() in _TOTAL_STARTS}
     drop = {n for n in maybe_header if repeats_header(rows[n][1], header_keys, key)}
     again = [rows[n][0] for n in sorted(drop)]
+    # the header again in two languages (a row of each) or over two rows: its other row
+    titles = {
+        m
+        for n in drop
+        for m in (n - 1, n + 1)
+        if 0 <= m < len(rows) and m not in drop and is_title_row(rows[m][1])
+    }
+    drop |= titles
     numbered = [rows[0][0]] if rows and 0 not in drop and numbers_columns(rows[0][1]) else []
     if numbered:
         drop.add(0)
     totals = {rows[n][0]: "totals_row" for n in sorted(maybe_total - drop) if is_totals(rows[n][1])}
+    totals.update(
+        (line, "heading_row")
+        for n, (line, cells) in enumerate(rows)
+        if len(cells) > 1
+        and sum(map(bool, cells)) == 1
+        and n not in drop
+        and line not in totals
+        and is_heading(cells)
+    )
     kept = [r for n, r in enumerate(rows) if n not in drop] if drop else rows
     notes = []
     if again:
         notes.append(f"the header is repeated on line(s) {_lines(again)}: not read as rows")
+    if titles:
+        lines = sorted(rows[m][0] for m in titles)
+        notes.append(f"line(s) {_lines(lines)} beside a repeated header title its columns: not read as rows")
     if numbered:
         notes.append(f"line {numbered[0]} numbers the columns (1, 2, 3 ...): not read as a row")
     return kept, notes, totals

@@ -4,7 +4,9 @@ Why: Excel keeps the value a formula last showed (a row number =ROW()-3, an age
 =2024-YEAR(F4)), and a clerk merges a batch's province or return date down over its rows.
 Read as bare cells, the first is a formula and the second is blank below its first row, so
 every such row was quarantined although the sheet shows its value. A formula with no saved
-value (a workbook written by a program, never opened in Excel) stays a formula.
+value (a workbook written by a program, never opened in Excel) stays a formula. An ID card
+or phone number kept as a number shows its leading zero by a number format (000000000):
+the number alone has lost it, so it is read as the sheet shows it.
 """
 
 from __future__ import annotations
@@ -87,3 +89,45 @@ def fill_merged_down(rows: list[list[Any]], ranges: list[tuple[int, int, int, in
                 row[c1] = top
                 filled += 1
     return filled
+
+
+_ZEROS_FORMAT = re.compile(r'^(?:0|"[^"0-9]*"|[\s\-])+$')  # 000000000, 000" "000" "000, 000-000-000
+_LONG = 1_000_000  # a number of seven digits or more: an id or a phone, not a count or an age
+
+
+def pad_by_format(openpyxl: Any, data: bytes, sheet_index: int, rows: list[list[Any]], start: int) -> int:
+    """Whole numbers of seven digits or more (from row `start` on) whose number format shows
+    more digits with leading zeros (000000000 shows 10234567 as 010234567) replaced by the
+    digits shown; returns how many were. The sheet is read again for its cells' formats
+    only when it holds such numbers."""
+    cells = [
+        (i, j)
+        for i in range(start, len(rows))
+        for j, v in enumerate(rows[i])
+        if type(v) is int and v >= _LONG
+    ]
+    if not cells:
+        return 0
+    wanted: dict[int, set[int]] = {}
+    for i, j in cells:
+        wanted.setdefault(i, set()).add(j)
+    done = 0
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        try:
+            ws = wb.worksheets[sheet_index]
+            for i, row in enumerate(ws.iter_rows(min_row=start + 1), start):
+                for j in wanted.get(i, ()):
+                    fmt = str(getattr(row[j], "number_format", "") or "") if j < len(row) else ""
+                    if not _ZEROS_FORMAT.match(fmt):
+                        continue
+                    digits = fmt.count("0")
+                    text = str(rows[i][j])
+                    if digits > len(text):
+                        rows[i][j] = text.zfill(digits)
+                        done += 1
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001 - read once already; without formats the numbers stay as they are
+        return 0
+    return done
