@@ -86,20 +86,27 @@ def test_a_khmer_list_saved_as_ansi_csv_is_refused_for_what_happened_not_as_no_h
     assert "'CSV UTF-8'" in r.reason
 
 
-def test_khmer_names_turned_to_question_marks_are_quarantined_never_linked(store: Settings) -> None:
-    """'??? ????' would match every other name lost the same way: no such name is loaded."""
+def test_khmer_names_turned_to_question_marks_are_never_linked_and_the_latin_name_is_kept(
+    store: Settings,
+) -> None:
+    """'??? ????' would match every other name lost the same way: no such name is loaded. A
+    row that still has its Latin name loads with the Khmer one blank and a warning; a row
+    whose only name was Khmer is quarantined, for the list to be sent again."""
     rows = [
         ngo_row("HG-1", "DARA SOK", "1990-03-12", "2024-07-01", "Active", name_kh="សុខ ដារា"),
         ngo_row("HG-2", "VANNAK KEO", "1985-02-01", "2024-07-02", "Active"),
-        ngo_row("HG-3", "SAMBATH CHEA", "1992-04-03", "2024-07-03", "Active", name_kh="?"),
+        ngo_row("HG-3", "", "1992-04-03", "2024-07-03", "Active", name_kh="ជា សម្បត្តិ"),
     ]
     data = ngo_csv(rows).encode("cp1252", errors="replace")
     r = ingest(store, data, "h.csv", "ngo-hagar")
     assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("ingested", 3, 2, 1)
+    assert r.warnings_by_rule == {"lost_characters": 1}
     (rule, reason), *_ = quarantine(store).values()
     assert rule == "lost_characters"
     assert reason.startswith("full_name_kh: the text is question marks (????)")
-    assert all("??" not in (x.name_kh or "") for x in records(store))
+    stored = records(store)
+    assert all("?" not in (x.name_kh or "") for x in stored)
+    assert sorted(x.family_name for x in stored) == ["KEO", "SOK"]
 
 
 # --- a program's export -------------------------------------------------------------------

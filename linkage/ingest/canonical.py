@@ -731,16 +731,31 @@ LOST_REASON = (
 )
 
 
+_LATIN_NAMES = ("full_name", "family_name", "given_name")
+
+
 def _lost_to_question_marks(text: dict[str, list[str]], lines: list[int], issues: list[Issue]) -> None:
     """A name saved as ?? ????: its letters are lost, so it is no name to link by (every
-    such name would match every other). The row is quarantined; the sender must send the
-    list again in an encoding that keeps Khmer (a replay of the same bytes cannot help)."""
+    such name would match every other). Where the row still has its Latin name, the lost
+    Khmer one is left blank and the row loads with a warning; else the row is quarantined,
+    and the sender must send the list again in an encoding that keeps Khmer (a replay of
+    the same bytes cannot help)."""
+    latin = [text[f] for f in _LATIN_NAMES if f in text]
+
+    def has_latin(r: int) -> bool:
+        return any(col[r].strip() and _LOST not in col[r] for col in latin)
+
     for f in (*NAME_FIELDS, "father_name"):
         col = text.get(f)
         if col is None or _LOST not in "\x00".join(set(col)):
             continue
         for r, v in enumerate(col):
-            if _LOST in v:
+            if _LOST not in v:
+                continue
+            if f.endswith("_kh") and has_latin(r):
+                col[r] = ""
+                issues.append(Issue(lines[r], f, "lost_characters", f"{f}: {LOST_REASON}", "warning"))
+            else:
                 issues.append(Issue(lines[r], f, "lost_characters", f"{f}: {LOST_REASON}"))
 
 
