@@ -8,8 +8,8 @@ when persons, aliases, person-record rows (with their events), return events, re
 and blocking keys are row for row the same. Prints counts and SHA-256 digests only.
 With --ingest, also what ingest and flags wrote: deliveries, records, record versions,
 quarantined rows (sealed values opened with each home's own keys, so two homes compare by
-their values, not their ciphertexts; record_key is keyed by each store's blind key and left
-out) and flags.
+their values, not their ciphertexts) and flags. Record and blocking keys are keyed by the
+store's blind key: to compare two runs, start both from copies of one fresh home (its keys).
 """
 
 from __future__ import annotations
@@ -54,10 +54,10 @@ def digest(db: Path) -> dict[str, tuple[int, str]]:
     return out
 
 
-# table -> columns left out (timestamps; keys made with the store's own blind key)
+# table -> columns left out (timestamps)
 INGEST_TABLES = {
     "delivery": ("received_at", "ingested_at", "linked_at"),
-    "record": ("loaded_at", "record_key"),
+    "record": ("loaded_at",),
     "record_version": ("replaced_at",),
     "quarantine": ("created_at", "resolved_at"),
     "flag": ("updated_at",),
