@@ -9,8 +9,11 @@ others run on the machine), the exact peak RSS while it ran (the kernel's high-w
 reset per phase through /proc/self/clear_refs) and what was still held at its end. Phases
 are the pipeline's own steps, seen through the console's observer (start, each source's
 files, Data Docs, each of the linker's laps, flags), then the ingest's parts summed over
-files (reading, mapping, Great Expectations, loading). With --profile, cProfile's stats of
-the whole run are written to OUT.prof as well (slower: read the shares, not the seconds).
+files (reading, mapping, Great Expectations, loading). The ingest runs in a child process
+(linkage/pipeline/apart.py): its files and parts are seen only with
+SURVIVOR_LINK_STEP_IN_PROCESS=1; else it is one phase, the child's CPU and peak. With
+--profile, cProfile's stats of the whole run (of this process) are written to OUT.prof as
+well (slower: read the shares, not the seconds).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import cProfile
 import functools
 import os
+import resource
 import sys
 import time
 from collections import defaultdict
@@ -37,6 +41,17 @@ def _status(field: str) -> int:
     return 0
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that ended (the ingest's, apart.py)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _child_peak() -> int:
+    """The largest peak RSS of a child that ended, in MiB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+
+
 class Phases:
     """A lap clock: each lap records wall, CPU, peak RSS since the last lap, and RSS held."""
 
@@ -47,11 +62,12 @@ class Phases:
 
     def _reset(self) -> None:
         Path("/proc/self/clear_refs").write_text("5")
-        self.clock, self.cpu = time.perf_counter(), time.process_time()
+        self.clock, self.cpu, self.child_peak = time.perf_counter(), _cpu(), _child_peak()
 
     def lap(self, name: str) -> None:
-        now, cpu = time.perf_counter(), time.process_time()
-        row = [name, now - self.clock, cpu - self.cpu, _status("VmHWM"), _status("VmRSS")]
+        now, cpu, child_peak = time.perf_counter(), _cpu(), _child_peak()
+        peak = max(_status("VmHWM"), child_peak if child_peak > self.child_peak else 0)
+        row = [name, now - self.clock, cpu - self.cpu, peak, _status("VmRSS")]
         if self.rows and self.rows[-1][0] == name:  # files of one source: one row
             last = self.rows[-1]
             last[1] += row[1]
@@ -104,6 +120,17 @@ def _watch(phases: Phases) -> None:
     hook("file_done", lambda r: f"ingest {r.source}")
     hook("docs_started", None)
     hook("ingest_done", "Data Docs build, ingest table")
+    from linkage.pipeline import run
+
+    in_child = run.apart
+
+    def apart(*a: Any) -> Any:
+        phases.lap("start (imports, migrate, mappings)")
+        out = in_child(*a)
+        phases.lap("ingest, in a child process (its CPU and peak)")
+        return out
+
+    run.apart = apart
     hook("link_started", None)
     hook("flag_started", None)
     hook("flag_done", "flags")
@@ -143,7 +170,7 @@ def main() -> None:
     else:
         code = cli.main(argv)
     phases.lap("end")
-    total, cpu = time.perf_counter() - t0, time.process_time() - c0
+    total, cpu = time.perf_counter() - t0, _cpu() - c0
     la = os.getloadavg()
     print(f"exit {code}; {total:.1f} s, {cpu:.1f} CPU s; load average {la[0]:.1f} {la[1]:.1f} {la[2]:.1f}")
     print(f"{'phase':<40}{'seconds':>9}{'CPU s':>8}{'peak MiB':>10}{'held MiB':>10}")
