@@ -20,14 +20,14 @@ RUN pip install --no-cache-dir uv==0.13.9 \
 WORKDIR /opt/survivor-link
 # Dependencies first (cached while only our code changes), then our package.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --extra airflow --no-install-project
+RUN uv sync --frozen --no-dev --extra airflow --no-install-project --compile-bytecode
 COPY linkage ./linkage
 COPY dags ./dags
 COPY plugins ./plugins
 COPY sources ./sources
 COPY expectations ./expectations
 COPY deploy ./deploy
-RUN uv sync --frozen --no-dev --extra airflow
+RUN uv sync --frozen --no-dev --extra airflow --compile-bytecode
 
 USER airflow
 ENTRYPOINT ["airflow"]

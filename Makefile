@@ -8,7 +8,8 @@ export UV_PYTHON := $(PYTHON)
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen --all-extras
+	$(UV) sync --frozen --all-extras --compile-bytecode
+	@$(VENV)/bin/python -m compileall -q linkage >/dev/null
 	@touch $@
 
 setup: $(VENV)/.synced

@@ -176,6 +176,9 @@ class ConsoleView(Observer):
         if self._bar is not None:
             self._bar.update(self._files, description="rendering the validation pages (Data Docs)")
 
+    def ingest_done_apart(self) -> None:
+        self._stop()  # the bar; the parent prints the table
+
     def ingest_done(self, run: Any) -> None:
         self._stop()
         self.console.print(delivery_table(run.results))

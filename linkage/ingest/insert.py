@@ -62,11 +62,12 @@ def content_keys(mapping: SourceMapping, columns: dict[str, list[Any]]) -> list[
     blind key (linkage/seal/blind.py): the stored key confirms no guessed name."""
     blind_key = current.ring().blind_key
     n = len(columns["line"])
-    fields = [columns.get(f) or [None] * n for f in mapping.content_key]
+    # each field's distinct values made key text once (names, dates and places repeat)
+    fields = [spread(columns.get(f) or [None] * n, _key_text) for f in mapping.content_key]
     seen: Counter[str] = Counter()
     keys = []
     for parts in zip(*fields, strict=True):
-        key = keyed_record_key(blind_key, content_digest("\x1f".join(map(_key_text, parts))))
+        key = keyed_record_key(blind_key, content_digest("\x1f".join(parts)))
         seen[key] += 1
         keys.append(key if seen[key] == 1 else f"{key}#{seen[key]}")
     return keys

@@ -735,6 +735,10 @@ def read_xlsx(
 ) -> RawTable:
     import openpyxl  # slow import, only for Excel deliveries
 
+    from linkage.ingest.xlsx_text import install
+
+    install()  # inline strings read straight from the XML (xlsx_text.py says why)
+
     check_zip(data, max_uncompressed, max_ratio)
     try:
         data, strict = _transitional(data)

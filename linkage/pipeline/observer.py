@@ -43,6 +43,10 @@ class Observer:
     def ingest_done(self, run: IngestRun) -> None:
         """The ingest is over."""
 
+    def ingest_done_apart(self) -> None:
+        """The ingest is over in a child process (pipeline/apart.py); ingest_done follows
+        in this one, with the run."""
+
     def link_started(self) -> None:
         """Linking begins."""
 
@@ -57,6 +61,33 @@ class Observer:
 
     def flag_done(self, run: FlagRun) -> None:
         """Flags are up to date."""
+
+
+class InChild(Observer):
+    """What a child running the ingest tells the observer: its progress, not its end, which
+    the parent tells (its output is the parent's: a console captured in the parent, as a
+    test's is, would not see what the child printed)."""
+
+    def __init__(self, observer: Observer) -> None:
+        self.observer = observer
+
+    def ingest_started(self, files: int) -> None:
+        self.observer.ingest_started(files)
+
+    def file_started(self, label: str) -> None:
+        self.observer.file_started(label)
+
+    def rows_mapped(self, label: str, done: int, total: int) -> None:
+        self.observer.rows_mapped(label, done, total)
+
+    def file_done(self, result: DeliveryResult) -> None:
+        self.observer.file_done(result)
+
+    def docs_started(self) -> None:
+        self.observer.docs_started()
+
+    def ingest_done(self, run: IngestRun) -> None:
+        self.observer.ingest_done_apart()
 
 
 QUIET = Observer()

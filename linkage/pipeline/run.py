@@ -6,9 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from linkage.pipeline.apart import apart
 from linkage.pipeline.ingest import IngestRun, ingest_paths
 from linkage.pipeline.link import Linked, link_then_flag
-from linkage.pipeline.observer import QUIET, Observer
+from linkage.pipeline.observer import QUIET, InChild, Observer
 from linkage.settings import Settings
 
 
@@ -32,6 +33,9 @@ def run_folder(
 
     A rejected file does not stop the run: the other files load, and linkage and flags follow,
     as in the ingest and link DAGs (which take files from the landing folder instead).
+    The ingest runs in a child process (apart.py): what it leaves in memory is not under
+    the link's peak.
     """
-    ingested = ingest_paths(settings, [landing_of(folder)], None, observer)
+    ingested = apart(ingest_paths, settings, [landing_of(folder)], None, InChild(observer))
+    observer.ingest_done(ingested)
     return RunResult(ingested, link_then_flag(settings, as_of, observer))

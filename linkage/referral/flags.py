@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import cache
 
 import pandas as pd
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from linkage.match.events import REGISTERED_LATE_DAYS, SLACK_DAYS
 from linkage.referral.rules import ReferralRules
 from linkage.settings import Settings
 from linkage.store.models import CandidatePair, Delivery, PersonRecord, Record, ReturnEvent
+from linkage.store.sealed import read_records_frame
 
 # SLACK_DAYS, REGISTERED_LATE_DAYS: when an NGO intake follows a return (linkage.match.events,
 # which groups the records by the same rules).
@@ -49,14 +51,20 @@ def band_order(grace_days: int) -> list[str]:
 
 
 def load_event_records(session: Session) -> pd.DataFrame:
-    """Every linked record with its person, event and referral fields."""
+    """Every linked record with its person, event and referral fields.
+
+    Why not one join read by pd.read_sql: the file name is sealed, so each record's row
+    opened its delivery's name again (a million opens of a few dozen names); the names are
+    opened once per delivery here, and the sealed remarks a column at a time
+    (read_records_frame). The frame's values and dtypes are those pd.read_sql gave.
+    """
     stmt = (
         select(
             PersonRecord.person_id,
             PersonRecord.event_id,
             Record.id.label("record_id"),
             Record.source,
-            Delivery.file_name.label("file"),
+            Record.delivery_sha256.label("file"),
             Record.source_record_id,
             Record.return_date,
             Record.referred_to,
@@ -69,11 +77,12 @@ def load_event_records(session: Session) -> pd.DataFrame:
             ReturnEvent.point_of_entry.label("event_point_of_entry"),
         )
         .join(PersonRecord, PersonRecord.record_id == Record.id)
-        .join(Delivery, Delivery.sha256 == Record.delivery_sha256)
         .join(ReturnEvent, ReturnEvent.event_id == PersonRecord.event_id)
         .where(ReturnEvent.status == "active")
     )
-    df = pd.read_sql(stmt, session.connection())
+    df = read_records_frame(session.connection(), stmt)
+    names = dict(session.execute(select(Delivery.sha256, Delivery.file_name)).all())
+    df["file"] = df["file"].map(names)  # every record's delivery is in the store
     for col in ("return_date", "referral_date", "intake_date", "event_return_date"):
         df[col] = pd.to_datetime(df[col], errors="coerce")
     return df
@@ -289,15 +298,24 @@ def _returns_until(records: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
             first_intake=("intake_date", "min"),
             country=("event_country", "first"),
             point_of_entry=("event_point_of_entry", "first"),
-            sources=("source", lambda s: sorted(set(s))),
         )
         .reset_index()
     )
+    events["sources"] = _sources_of(records, events["event_id"])
     # A man known only from an NGO intake came home before that intake: the intake date
     # stands in for the return date (marked as not known), so a closed case still flags.
     events["return_known"] = events["return_date"].notna()
     events["return_date"] = events["return_date"].fillna(events["first_intake"])
     return events[events["return_date"].isna() | (events["return_date"] <= cutoff)]
+
+
+def _sources_of(records: pd.DataFrame, event_ids: pd.Series) -> list[list[str]]:
+    """Each event's sources, sorted: a set of events per source (a handful of sources), not
+    a call per group."""
+    present = records.drop_duplicates(["event_id", "source"])
+    by_source = {src: set(g.tolist()) for src, g in present.groupby("source")["event_id"]}
+    order = sorted(by_source)
+    return [[src for src in order if e in by_source[src]] for e in event_ids.tolist()]
 
 
 def _with_referrals(
@@ -340,7 +358,8 @@ def _with_flags(events: pd.DataFrame, cutoff: pd.Timestamp, grace_days: int) -> 
         days_band(int(d), grace_days) if f else ""
         for d, f in zip(days.fillna(0), events["flagged"], strict=True)
     ]
-    events["lists"] = events["sources"].map(lambda s: ", ".join(source_label(x) for x in s))
+    label = cache(lambda s: ", ".join(source_label(x) for x in s))
+    events["lists"] = [label(tuple(s)) for s in events["sources"]]
     return events
 
 

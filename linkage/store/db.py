@@ -73,6 +73,13 @@ def get_engine(settings: Settings) -> Engine:
     return _engines[url]
 
 
+def forget_engines_after_fork() -> None:
+    """In a forked child: the pooled connections are the parent's, so each engine starts a
+    pool of its own without closing them (SQLAlchemy's way for fork)."""
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
 def dispose_engines() -> None:
     for engine in _engines.values():
         engine.dispose()
