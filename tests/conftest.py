@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,15 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     migrate(load_settings(home=home, db_url=""))
     dispose_engines()
     return home
+
+
+@pytest.fixture
+def store(template: Path, tmp_path: Path) -> Iterator[Settings]:
+    """A scratch SQLite home of its own, copied from the template (no data docs)."""
+    home = tmp_path / "home"
+    shutil.copytree(template, home)
+    yield load_settings(home=home, db_url="", data_docs=False)
+    dispose_engines()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ import datetime as dt
 import gzip
 import io
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -19,43 +18,16 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from linkage.ingest.load import DeliveryResult, Ingestor
-from linkage.settings import Settings, load_settings
-from linkage.store.db import dispose_engines, session_scope
-from linkage.store.models import Delivery, Quarantine, Record
+from linkage.ingest.load import Ingestor
+from linkage.settings import Settings
+from linkage.store.db import session_scope
+from linkage.store.models import Delivery, Quarantine
 from linkage.synth.writers import MOSVY_HEADER
 from tests.helpers import iom_csv, iom_row, mosvy_row, mosvy_xlsx, ngo_csv, ngo_row
+from tests.store_helpers import ingest, quarantined, records
 
 RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ")
 PROV = MOSVY_HEADER.index("ខេត្ត/រាជធានី")
-
-
-@pytest.fixture
-def store(template: Path, tmp_path: Path):
-    home = tmp_path / "home"
-    shutil.copytree(template, home)
-    yield load_settings(home=home, db_url="", data_docs=False)
-    dispose_engines()
-
-
-def ingest(settings: Settings, data: bytes, name: str, source: str) -> DeliveryResult:
-    r = Ingestor(settings).ingest_bytes(data, name, source)
-    assert "internal error" not in (r.reason or "")
-    if r.status == "ingested":
-        assert r.rows_loaded + r.rows_quarantined == r.rows_read
-    return r
-
-
-def quarantined(settings: Settings) -> dict[int, str]:
-    with session_scope(settings) as s:
-        return {q.line: q.rule for q in s.scalars(select(Quarantine))}
-
-
-def records(settings: Settings) -> list[Record]:
-    with session_scope(settings) as s:
-        rows = list(s.scalars(select(Record).order_by(Record.line)))
-        s.expunge_all()
-        return rows
 
 
 def book(rows: list[list[object]], merges: tuple[str, ...] = ()) -> bytes:

@@ -9,52 +9,19 @@ Each file is made here and ingested into a store of its own through Ingestor (th
 from __future__ import annotations
 
 import io
-import shutil
 import zipfile
-from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select
 
-from linkage.ingest.load import DeliveryResult, Ingestor
-from linkage.settings import Settings, load_settings
-from linkage.store.db import dispose_engines, session_scope
-from linkage.store.models import Quarantine, Record
+from linkage.settings import Settings
 from linkage.synth.writers import MOSVY_HEADER
 from tests.helpers import iom_csv, iom_row, mosvy_row, ngo_csv, ngo_row
+from tests.store_helpers import ingest, quarantine, records
 
 NID = MOSVY_HEADER.index("អត្តសញ្ញាណប័ណ្ណ")
 RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ")
 PROV = MOSVY_HEADER.index("ខេត្ត/រាជធានី")
-
-
-@pytest.fixture
-def store(template: Path, tmp_path: Path):
-    home = tmp_path / "home"
-    shutil.copytree(template, home)
-    yield load_settings(home=home, db_url="", data_docs=False)
-    dispose_engines()
-
-
-def ingest(settings: Settings, data: bytes, name: str, source: str) -> DeliveryResult:
-    r = Ingestor(settings).ingest_bytes(data, name, source)
-    assert "internal error" not in (r.reason or "")
-    if r.status == "ingested":
-        assert r.rows_loaded + r.rows_quarantined == r.rows_read
-    return r
-
-
-def records(settings: Settings) -> list[Record]:
-    with session_scope(settings) as s:
-        rows = list(s.scalars(select(Record).order_by(Record.line)))
-        s.expunge_all()
-        return rows
-
-
-def quarantine(settings: Settings) -> dict[int, tuple[str, str]]:
-    with session_scope(settings) as s:
-        return {q.line: (q.rule, q.reason) for q in s.scalars(select(Quarantine))}
 
 
 def sheet(rows: list[list[object]], merges: tuple[str, ...] = ()) -> bytes:

@@ -10,54 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
-from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select
 
 from linkage.ingest.date_parts import classify, joined
-from linkage.ingest.load import DeliveryResult, Ingestor
-from linkage.settings import Settings, load_settings
-from linkage.store.db import dispose_engines, session_scope
-from linkage.store.models import Quarantine, Record
+from linkage.settings import Settings
 from linkage.synth.writers import IOM_HEADER, MOSVY_HEADER
 from tests.helpers import iom_csv, iom_row, mosvy_row
+from tests.store_helpers import ingest, quarantined, records
 
 DOB = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំកំណើត")
 RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ")
 ENGLISH = ["No.", "Family name", "Given name", "Sex", "Age", "Date of birth", "Village", "Commune"]
 ENGLISH += ["District", "Province", "Country", "Date of return", "Border", "Father", "ID card"]
 ENGLISH += ["Phone", "Remarks"]
-
-
-@pytest.fixture
-def store(template: Path, tmp_path: Path):
-    home = tmp_path / "home"
-    shutil.copytree(template, home)
-    yield load_settings(home=home, db_url="", data_docs=False)
-    dispose_engines()
-
-
-def ingest(settings: Settings, data: bytes, name: str, source: str) -> DeliveryResult:
-    r = Ingestor(settings).ingest_bytes(data, name, source)
-    assert "internal error" not in (r.reason or "")
-    if r.status == "ingested":
-        assert r.rows_loaded + r.rows_quarantined == r.rows_read
-    return r
-
-
-def records(settings: Settings) -> list[Record]:
-    with session_scope(settings) as s:
-        rows = list(s.scalars(select(Record).order_by(Record.line)))
-        s.expunge_all()
-        return rows
-
-
-def quarantined(settings: Settings) -> dict[int, str]:
-    with session_scope(settings) as s:
-        return {q.line: q.rule for q in s.scalars(select(Quarantine))}
 
 
 def sheet(rows: list[list[object]], merges: tuple[str, ...] = ()) -> bytes:
