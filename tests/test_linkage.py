@@ -212,6 +212,8 @@ def test_every_pair_of_a_person_is_compared_and_only_changed_persons_are_cluster
     whole = engine.group(frame, done.candidates, done.scores, spec, model=done.model).labels
     pairs = set(zip(whole.tolist(), done.labels.tolist(), strict=True))
     assert len(pairs) == len(set(whole.tolist())) == len(set(done.labels.tolist()))  # one partition
+    capped = dataclasses.replace(spec, cluster=dataclasses.replace(spec.cluster, second_look_max_records=100))
+    assert engine.link_records(recs, capped).candidates.added is None  # a larger frame skips it
 
 
 def test_a_record_left_alone_links_as_well_to_every_record_of_two_persons(

@@ -556,12 +556,13 @@ def link_frame(
         force(candidates, scores, decisions, len(frame))
     lap("score")
     outcome = group(frame, candidates, scores, spec, initial, decisions, model)
-    candidates, scores, outcome = judge_every_pair(
-        frame, candidates, scores, spec, outcome, model, initial, decisions, is_new
-    )
-    candidates, scores, outcome = settle_ambiguous(
-        frame, candidates, scores, spec, outcome, model, initial, decisions
-    )
+    if len(frame) <= spec.cluster.second_look_max_records:
+        candidates, scores, outcome = judge_every_pair(
+            frame, candidates, scores, spec, outcome, model, initial, decisions, is_new
+        )
+        candidates, scores, outcome = settle_ambiguous(
+            frame, candidates, scores, spec, outcome, model, initial, decisions
+        )
     band = review_band(outcome, candidates, scores, spec)
     queue = review_queue(outcome, candidates, scores, spec, band)
     lap("cluster")
