@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from linkage.ingest.row_kinds import cell_text
+
 PARTS = ("day", "month", "year")
 _PART_WORDS = {
     "day": ("day", "dd", "d", "ថ្ងៃ", "ថ្ងៃទី"),
@@ -83,24 +85,16 @@ def classify(key: str, aliases: dict[str, str]) -> tuple[str, str] | None:
     return None
 
 
-def _text(cell: Any) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return str(cell).strip()
-
-
 def joined(day: Any, month: Any, year: Any) -> Any:
     """The parts as a date is written: 12/03/1990, 12 Mar 1990, 03/1990 or 1990 (a part
     left out is left out, so the date reads as what it still says or fails with a reason)."""
     cells = (day, month, year)
-    filled = [c for c in cells if _text(c)]
+    filled = [c for c in cells if cell_text(c)]
     if not filled:
         return None
     if len(filled) == 1 and isinstance(filled[0], dt.date):
         return filled[0]  # a whole date typed into one of the boxes
-    d, m, y = map(_text, cells)
+    d, m, y = map(cell_text, cells)
     if m and not re.fullmatch(r"[\d\u17e0-\u17e9]+", m):  # a month's name: 12 Mar 1990, Mar 1990
         return " ".join(p for p in (d, m, y) if p)
     if not d and not m:
@@ -137,7 +131,7 @@ def join_date_parts(
             values = [cells[i] if i is not None and i < len(cells) else None for i in at]
             if first < len(cells):
                 cells[first] = joined(*values)
-            elif any(_text(v) for v in values):
+            elif any(cell_text(v) for v in values):
                 cells.extend([None] * (first + 1 - len(cells)))
                 cells[first] = joined(*values)
         header[first] = fields[field][0]

@@ -21,7 +21,8 @@ _TOTAL_STARTS = ("t", "g", "s", "ស", " ")
 _TOTAL = re.compile(r"^(total|totals|grand total|sum|សរុប|សរុបរួម|សរុបទាំងអស់)\b", re.IGNORECASE)
 
 
-def _text(cell: Any) -> str:
+def cell_text(cell: Any) -> str:
+    """A cell as text: blank for None, a whole float without its ".0" (as a sheet shows it)."""
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():
@@ -38,7 +39,7 @@ def repeats_header(cells: Sequence[Any], header_keys: list[str], key: Callable[[
 
 def numbers_columns(cells: Sequence[Any]) -> bool:
     """Cells that count the columns: 1, 2, 3 ... (or (១), (២) ...), three at least, nothing else."""
-    texts = [_text(c) for c in cells]
+    texts = [cell_text(c) for c in cells]
     filled = [t for t in texts if t]
     if len(filled) < 3 or len(filled) * 2 < len(texts):
         return False
@@ -56,7 +57,7 @@ def is_totals(cells: Sequence[Any]) -> bool:
     first = next((c for c in cells if c is not None and c != ""), None)
     if type(first) is not str or not _TOTAL.match(first.strip()):
         return False
-    return sum(1 for c in cells if _text(c)) <= 3
+    return sum(1 for c in cells if cell_text(c)) <= 3
 
 
 _DIGIT = re.compile(r"[0-9\u17e0-\u17e9]")
@@ -134,7 +135,9 @@ def sort_rows(
     """(rows that may be men, notes on the rows that are not read, totals and heading
     rows by line: the rule each is quarantined by)."""
     header_keys = [key(h) if h not in (None, "") else "" for h in header]
-    probe, probe_text = next(((i, _text(h).lower()) for i, h in enumerate(header) if header_keys[i]), (0, ""))
+    probe, probe_text = next(
+        ((i, cell_text(h).lower()) for i, h in enumerate(header) if header_keys[i]), (0, "")
+    )
     # cheap looks first, over every row (a list has 100,000); the few rows they pick are checked
     maybe_header = {
         n
