@@ -7,6 +7,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+
 from linkage.synth.writers import IOM_HEADER, MOSVY_HEADER, ExcelSheet
 
 
@@ -152,3 +154,16 @@ def ngo_csv(rows: list[dict[str, str]]) -> str:
     from linkage.synth.writers import NGO_HEADER
 
     return iom_csv(rows, header=NGO_HEADER)
+
+
+def sheet(rows: list[list[object]], merges: tuple[str, ...] = ()) -> bytes:
+    """An .xlsx of these rows as they are (no header added), with these cells merged."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(r)
+    for m in merges:
+        ws.merge_cells(m)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

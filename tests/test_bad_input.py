@@ -23,7 +23,7 @@ from linkage.settings import Settings
 from linkage.store.db import session_scope
 from linkage.store.models import Delivery, Quarantine
 from linkage.synth.writers import MOSVY_HEADER
-from tests.helpers import iom_csv, iom_row, mosvy_row, mosvy_xlsx, ngo_csv, ngo_row
+from tests.helpers import iom_csv, iom_row, mosvy_row, mosvy_xlsx, ngo_csv, ngo_row, sheet
 from tests.store_helpers import ingest, quarantined, records
 
 RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ")
@@ -32,16 +32,7 @@ PROV = MOSVY_HEADER.index("ខេត្ត/រាជធានី")
 
 def book(rows: list[list[object]], merges: tuple[str, ...] = ()) -> bytes:
     """A MoSVY sheet with its header on row 1."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(MOSVY_HEADER)
-    for r in rows:
-        ws.append(r)
-    for m in merges:
-        ws.merge_cells(m)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return sheet([MOSVY_HEADER, *rows], merges)
 
 
 def three() -> list[list[object]]:

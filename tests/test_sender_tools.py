@@ -16,24 +16,12 @@ import pytest
 
 from linkage.settings import Settings
 from linkage.synth.writers import MOSVY_HEADER
-from tests.helpers import iom_csv, iom_row, mosvy_row, ngo_csv, ngo_row
+from tests.helpers import iom_csv, iom_row, mosvy_row, ngo_csv, ngo_row, sheet
 from tests.store_helpers import ingest, quarantine, records
 
 NID = MOSVY_HEADER.index("អត្តសញ្ញាណប័ណ្ណ")
 RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់មកវិញ")
 PROV = MOSVY_HEADER.index("ខេត្ត/រាជធានី")
-
-
-def sheet(rows: list[list[object]], merges: tuple[str, ...] = ()) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for r in rows:
-        ws.append(r)
-    for m in merges:
-        ws.merge_cells(m)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def mosvy_csv(rows: list[list[object]]) -> str:

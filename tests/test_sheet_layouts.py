@@ -9,15 +9,13 @@ row is loaded or quarantined and that no title row is loaded as a man.
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-import openpyxl
 import pytest
 
 from linkage.ingest.date_parts import classify, joined
 from linkage.settings import Settings
 from linkage.synth.writers import IOM_HEADER, MOSVY_HEADER
-from tests.helpers import iom_csv, iom_row, mosvy_row
+from tests.helpers import iom_csv, iom_row, mosvy_row, sheet
 from tests.store_helpers import ingest, quarantined, records
 
 DOB = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំកំណើត")
@@ -25,18 +23,6 @@ RET = MOSVY_HEADER.index("ថ្ងៃខែឆ្នាំត្រឡប់ម
 ENGLISH = ["No.", "Family name", "Given name", "Sex", "Age", "Date of birth", "Village", "Commune"]
 ENGLISH += ["District", "Province", "Country", "Date of return", "Border", "Father", "ID card"]
 ENGLISH += ["Phone", "Remarks"]
-
-
-def sheet(rows: list[list[object]], merges: tuple[str, ...] = ()) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for r in rows:
-        ws.append(r)
-    for m in merges:
-        ws.merge_cells(m)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def men(n: int = 4) -> list[list[object]]:
