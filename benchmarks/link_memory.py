@@ -34,7 +34,7 @@ from linkage.settings import load_settings  # noqa: E402
 from linkage.store.db import migrate  # noqa: E402
 
 
-def _status(field: str) -> int:
+def status_mib(field: str) -> int:
     """A field of /proc/self/status, in MiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -55,7 +55,7 @@ class _Phases:
 
     def lap(self, name: str) -> None:
         now, cpu = time.perf_counter(), time.process_time()
-        self.rows.append((name, now - self.clock, cpu - self.cpu, _status("VmHWM"), _status("VmRSS")))
+        self.rows.append((name, now - self.clock, cpu - self.cpu, status_mib("VmHWM"), status_mib("VmRSS")))
         _reset_peak()
         self.clock, self.cpu = time.perf_counter(), time.process_time()
 
@@ -78,7 +78,7 @@ def main() -> None:
         phases.lap(name)
 
     linker._Laps.__call__ = lap  # type: ignore[method-assign]
-    start_rss = _status("VmRSS")
+    start_rss = status_mib("VmRSS")
     _reset_peak()
     phases.clock, phases.cpu = t0, c0 = time.perf_counter(), time.process_time()
     if args.cli:

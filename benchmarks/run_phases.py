@@ -32,13 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def _status(field: str) -> int:
-    """A field of /proc/self/status, in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) // 1024
-    return 0
+from link_memory import status_mib  # noqa: E402  (a field of /proc/self/status, in MiB)
 
 
 def _cpu() -> float:
@@ -66,8 +60,8 @@ class Phases:
 
     def lap(self, name: str) -> None:
         now, cpu, child_peak = time.perf_counter(), _cpu(), _child_peak()
-        peak = max(_status("VmHWM"), child_peak if child_peak > self.child_peak else 0)
-        row = [name, now - self.clock, cpu - self.cpu, peak, _status("VmRSS")]
+        peak = max(status_mib("VmHWM"), child_peak if child_peak > self.child_peak else 0)
+        row = [name, now - self.clock, cpu - self.cpu, peak, status_mib("VmRSS")]
         if self.rows and self.rows[-1][0] == name:  # files of one source: one row
             last = self.rows[-1]
             last[1] += row[1]
