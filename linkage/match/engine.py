@@ -48,6 +48,17 @@ class Candidates:
     def as_tuple(self) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, BlockingStats]:
         return self.left, self.right, self.levels, self.stats
 
+    def codes(self, n: int) -> np.ndarray:
+        """Each pair as one sorted int64 (left * n + right) of an n-record frame."""
+        return self.left.astype(np.int64) * n + self.right
+
+    def lacks(self, codes: np.ndarray, n: int) -> np.ndarray:
+        """Per pair code, whether it is not among these candidates."""
+        known = self.codes(n)
+        if not len(known):
+            return np.ones(len(codes), dtype=bool)
+        return known[np.minimum(np.searchsorted(known, codes), len(known) - 1)] != codes
+
     def find(self, a: int, b: int, n: int) -> int | None:
         """Where the pair (a, b) of an n-record frame is, or None if it was not proposed."""
         codes = self.left.astype(np.int64) * n + self.right
@@ -280,10 +291,7 @@ def unseen_pairs(
     if is_new is not None:
         keep = is_new[left] | is_new[right]
         left, right = left[keep], right[keep]
-    codes = left * n + right
-    known = candidates.left.astype(np.int64) * n + candidates.right  # sorted
-    at = np.minimum(np.searchsorted(known, codes), max(len(known) - 1, 0))
-    fresh = known[at] != codes if len(known) else np.ones(len(codes), dtype=bool)
+    fresh = candidates.lacks(left * n + right, n)
     return left[fresh], right[fresh]
 
 
@@ -503,14 +511,13 @@ def settle_ambiguous(
             [np.minimum(m, x) * n + np.maximum(m, x) for x, gs in partners.items() for m in map(members, gs)]
         )
     )
-    known = candidates.left.astype(np.int64) * n + candidates.right
-    fresh = wanted[known[np.minimum(np.searchsorted(known, wanted), len(known) - 1)] != wanted]
+    fresh = wanted[candidates.lacks(wanted, n)]
     changed = np.zeros(len(candidates), dtype=bool)
     if len(fresh):
         candidates, scores, changed = _compare_more(
             frame, candidates, scores, fresh // n, fresh % n, spec, model, initial, decisions
         )
-        known = candidates.left.astype(np.int64) * n + candidates.right
+    known = candidates.codes(n)
     pruned = scores.prob.copy()
     for x, groups in partners.items():
         at = {g: _positions(known, x, members(g), n) for g in groups}
