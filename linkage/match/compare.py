@@ -41,6 +41,10 @@ RETURN_LEVELS = list(_SPEC.features["context"].parts["return"])
 FEATURES = list(LEVELS)
 
 
+# The levels clustering reads (one_list_one_return, one_list_other_names).
+CLUSTER_LEVELS = ("lists", "given_name", "id_document")
+
+
 def one_list_one_return(levels: pd.DataFrame) -> np.ndarray:
     """Per compared pair: both rows come from one list for one return (for cluster.cluster)."""
     return levels["lists"].to_numpy() == LEVELS["lists"].index("same list, same return")

@@ -17,7 +17,14 @@ import pandas as pd
 from linkage.match.blocking import BlockingStats, block_keys, candidate_pairs
 from linkage.match.cluster import AMBIGUOUS, ClusterOutcome, cluster, review_pairs
 from linkage.match.coherence import Identity
-from linkage.match.compare import LEVELS, compare, forget_views, one_list_one_return, one_list_other_names
+from linkage.match.compare import (
+    CLUSTER_LEVELS,
+    LEVELS,
+    compare,
+    forget_views,
+    one_list_one_return,
+    one_list_other_names,
+)
 from linkage.match.frame import build_frame
 from linkage.match.model import MatchModel
 from linkage.match.mutual import mutual_best
@@ -316,16 +323,31 @@ def with_pairs(
     stats = candidates.stats
     if stats.pass_mask is not None and len(stats.pass_mask) == len(candidates):
         stats.pass_mask = np.concatenate([stats.pass_mask, np.zeros(len(left), np.int32)])[order]
+    merged_left = all_left[order].astype(candidates.left.dtype)
+    merged_right = all_right[order].astype(candidates.right.dtype)
+    del all_left, all_right
     merged = Candidates(
-        all_left[order].astype(candidates.left.dtype),
-        all_right[order].astype(candidates.right.dtype),
-        pd.concat([candidates.levels, levels]).iloc[order],
+        merged_left,
+        merged_right,
+        _merged_levels(candidates.levels, levels, order, merged_left, merged_right),
         stats,
         added=order >= len(candidates),
     )
     return merged, Scores(
         np.concatenate([scores.total, total])[order], np.concatenate([scores.prob, prob])[order]
     )
+
+
+def _merged_levels(
+    old: pd.DataFrame, new: pd.DataFrame, order: np.ndarray, left: np.ndarray, right: np.ndarray
+) -> pd.DataFrame:
+    """Both level frames in `order`, one column at a time. Why: concatenating the frames and
+    then reordering them held three copies of every level at once (at a million records the
+    candidates' levels are hundreds of MB); column by column it is the old frame, the new
+    one and one column."""
+    columns = {c: np.concatenate([old[c].to_numpy(), new[c].to_numpy()])[order] for c in old.columns}
+    index = pd.MultiIndex.from_arrays([left, right], names=["left", "right"])
+    return pd.DataFrame(columns, index=index, copy=False)
 
 
 def _compare_more(
@@ -443,7 +465,10 @@ def regroup(
     part = group(
         frame.iloc[sub],
         Candidates(
-            at[candidates.left[keep]], at[candidates.right[keep]], candidates.levels[keep], candidates.stats
+            at[candidates.left[keep]],
+            at[candidates.right[keep]],
+            candidates.levels.loc[keep, list(CLUSTER_LEVELS)],  # what `group` reads, not every level
+            candidates.stats,
         ),
         Scores(scores.total[keep], scores.prob[keep]),
         spec,
