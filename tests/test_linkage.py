@@ -209,6 +209,12 @@ def test_every_pair_of_a_person_is_compared_and_only_changed_persons_are_cluster
     assert done.candidates.added is not None and done.candidates.added.any()
     assert len(engine.unseen_pairs(done.labels, done.candidates)[0]) == 0
     frame = build_frame(recs.reset_index(drop=True))
+    cand, n = done.candidates, len(recs)
+    assert (np.diff(cand.codes(n)) > 0).all()  # the added pairs merged in order, none twice
+    added = np.flatnonzero(cand.added)
+    again = engine.compare(frame, cand.left[added], cand.right[added], spec)
+    assert (cand.levels.iloc[added].to_numpy() == again.to_numpy()).all()  # each its own levels
+    assert (cand.levels.index.get_level_values(0).to_numpy() == cand.left).all()
     whole = engine.group(frame, done.candidates, done.scores, spec, model=done.model).labels
     pairs = set(zip(whole.tolist(), done.labels.tolist(), strict=True))
     assert len(pairs) == len(set(whole.tolist())) == len(set(done.labels.tolist()))  # one partition
