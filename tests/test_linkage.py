@@ -222,6 +222,44 @@ def test_every_pair_of_a_person_is_compared_and_only_changed_persons_are_cluster
     assert engine.link_records(recs, capped).candidates.added is None  # a larger frame skips it
 
 
+def test_pairs_added_later_are_linked_one_to_one_as_if_blocking_had_proposed_them(
+    settings: Settings, synth_dir: Path
+) -> None:
+    """Pairs two lists name each other's one man, taken out of the candidates and added
+    back by the second look, are lifted again: the rule run on their records' pairs only
+    decides as the rule run on every pair."""
+    from linkage.match import engine
+    from linkage.match.frame import build_frame
+    from linkage.match.spec import spec_for
+    from linkage.match.stored import read_records
+
+    ingest(settings, lists(synth_dir))
+    with session_scope(settings) as s:
+        recs = read_records(s, sorted(assignment_ids(s)))
+    spec = spec_for(settings)
+    frame = build_frame(recs.reset_index(drop=True))
+    cand = engine.propose(frame, engine.block_keys(frame, spec), spec)
+    model = engine.fit(frame, spec, cand)
+    scores = engine.score(model, cand, frame, spec)
+    engine.link_one_to_one(frame, cand, scores, spec, None)
+    assert scores.one_to_one is not None
+    taken = np.flatnonzero(scores.one_to_one)[::3]
+    assert len(taken) > 0
+    keep = np.ones(len(cand), dtype=bool)
+    keep[taken] = False
+    fewer = engine.Candidates(cand.left[keep], cand.right[keep], cand.levels[keep], cand.stats)
+    fewer_scores = engine.score(model, fewer, frame, spec)
+    engine.link_one_to_one(frame, fewer, fewer_scores, spec, None)
+    both, both_scores = engine.with_pairs(
+        frame, fewer, fewer_scores, cand.left[taken], cand.right[taken], spec, model
+    )
+    assert (both.codes(len(frame)) == cand.codes(len(frame))).all()
+    engine.link_added_one_to_one(frame, both, both_scores, spec, None)
+    assert both_scores.one_to_one is not None
+    assert both_scores.one_to_one[both.added].all()  # every pair taken out is lifted again
+    assert (both_scores.prob[both.added] >= spec.limits.link_threshold).all()
+
+
 def test_a_record_left_alone_links_as_well_to_every_record_of_two_persons(
     settings: Settings, synth_dir: Path
 ) -> None:
