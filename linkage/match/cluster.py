@@ -67,13 +67,16 @@ class _Scored:
 
     def between(self, xs: list[int], ys: list[int]) -> np.ndarray:
         """Probabilities of the compared pairs between two groups (uncompared ones left out)."""
+        return self.prob[self.where_between(xs, ys)]
+
+    def where_between(self, xs: list[int], ys: list[int]) -> np.ndarray:
+        """Where the compared pairs between two groups are (the same for `with_values`)."""
         x = np.fromiter(xs, dtype=np.int64, count=len(xs))[:, None]
         y = np.fromiter(ys, dtype=np.int64, count=len(ys))[None, :]
         q = (np.minimum(x, y) * self.n + np.maximum(x, y)).ravel()
-        idx = np.searchsorted(self.codes, q)
+        idx = self.codes.searchsorted(q)
         idx[idx == len(self.codes)] = 0
-        hit = self.codes[idx] == q
-        return self.prob[idx[hit]]
+        return idx[self.codes[idx] == q]
 
 
 class _Groups:
@@ -158,12 +161,14 @@ def cluster(
     rank = weight if weight is not None else prob
     order = np.argsort(-rank, kind="stable")
     scored = _Scored(left, right, prob, n)
+    listed = _listed(prob, one_list, one_list_apart)
     checks = _MergeChecks(
         scored=scored,
         link_threshold=link_threshold,
         max_size=max_size,
         apart=_apart(different),
-        listed=_listed(scored, prob, one_list, one_list_apart),
+        listed=None if listed is None else scored.with_values(listed),
+        listed_link=listed,
         identity=identity,
         rules=rules,
     )
@@ -299,15 +304,19 @@ class _MergeChecks:
     max_size: int
     apart: dict[int, set[int]]  # reviewers' "different", both ways
     listed: _Scored | None = None  # per pair: its probability if one list for one return, else 1
+    listed_link: np.ndarray | None = None  # the same values in the pairs' own order
     identity: Identity | None = None
     rules: ClusterSpec = RULES
 
-    def why_not(self, a: int, b: int, ma: list[int], mb: list[int]) -> str | None:
-        """The first check that refuses merging groups ma and mb over link (a, b), if any."""
+    def why_not(self, a: int, b: int, ma: list[int], mb: list[int], k: int) -> str | None:
+        """The first check that refuses merging groups ma and mb over link k, (a, b), if any."""
         why = self.reviewer(ma, mb) or self.size(ma, mb)
         if why or (len(ma) == 1 and len(mb) == 1):  # the only pair between them is this link
-            return why or self.one_list(ma, mb)
-        return self.coherence(a, b, ma, mb) or self.compared(ma, mb) or self.one_list(ma, mb)
+            return why or self.one_list_link(k)
+        if why := self.coherence(a, b, ma, mb):
+            return why
+        at = self.scored.where_between(ma, mb)  # looked up once for both checks
+        return self.compared(self.scored.prob[at]) or self.one_list(at)
 
     def reviewer(self, ma: list[int], mb: list[int]) -> str | None:
         apart = self.apart
@@ -323,23 +332,28 @@ class _MergeChecks:
     def coherence(self, a: int, b: int, ma: list[int], mb: list[int]) -> str | None:
         return self.identity.apart(ma, mb, linked=(a, b)) if self.identity is not None else None
 
-    def compared(self, ma: list[int], mb: list[int]) -> str | None:
-        q = self.scored.between(ma, mb)
+    def compared(self, q: np.ndarray) -> str | None:
+        """q: the probabilities of the compared pairs between the two groups."""
         links = int((q >= self.link_threshold).sum())
         against = int((q < self.rules.against).sum())
         if against >= links or bool((q < self.rules.veto).any()):  # a veto: one pair clearly two men
             return "most compared pairs between the two say different"
         return None
 
-    def one_list(self, ma: list[int], mb: list[int]) -> str | None:
-        if self.listed is not None and bool((self.listed.between(ma, mb) < self.rules.against).any()):
+    def one_list(self, at: np.ndarray) -> str | None:
+        """at: where the compared pairs between the two groups are (`where_between`)."""
+        if self.listed is not None and bool((self.listed.prob[at] < self.rules.against).any()):
+            return ONE_LIST
+        return None
+
+    def one_list_link(self, k: int) -> str | None:
+        """`one_list` of two single records, whose one pair is link k."""
+        if self.listed_link is not None and self.listed_link[k] < self.rules.against:
             return ONE_LIST
         return None
 
 
-def _listed(
-    scored: _Scored, prob: np.ndarray, one_list: np.ndarray | None, apart: np.ndarray | None
-) -> _Scored | None:
+def _listed(prob: np.ndarray, one_list: np.ndarray | None, apart: np.ndarray | None) -> np.ndarray | None:
     """Per pair: its probability if both rows are one list's for one return (0 where they are
     two men by their names), else 1."""
     if one_list is None:
@@ -347,7 +361,7 @@ def _listed(
     values = np.where(one_list, prob, 1.0)
     if apart is not None:
         values[apart] = 0.0
-    return scored.with_values(values)
+    return values
 
 
 def _start(n: int, initial: np.ndarray | None, same: list[tuple[int, int]] | None) -> _Groups:
@@ -387,12 +401,15 @@ def _greedy(
     """Links at or above the link threshold, strongest first, merged unless a check refuses."""
     refused: list[tuple[int, int, str]] = []
     links_in_order = order[prob[order] >= checks.link_threshold]
-    for a, b in zip(left[links_in_order].tolist(), right[links_in_order].tolist(), strict=True):
+    pairs = zip(
+        links_in_order.tolist(), left[links_in_order].tolist(), right[links_in_order].tolist(), strict=True
+    )
+    for k, a, b in pairs:
         ra, rb = groups.find(a), groups.find(b)
         if ra == rb:
             continue
         ma, mb = groups.group(ra), groups.group(rb)
-        why = checks.why_not(a, b, ma, mb)
+        why = checks.why_not(a, b, ma, mb, k)
         if why is None:
             groups.merge(ra, rb, ma, mb)
         else:
