@@ -25,6 +25,7 @@ from charset_normalizer import from_bytes
 
 from linkage.ingest.date_parts import part_word, title_field
 from linkage.ingest.errors import DeliveryRejected
+from linkage.ingest.file_kinds import not_a_list, outlook_message, zip_of_files
 from linkage.ingest.row_kinds import is_title_row, sort_rows
 from linkage.ingest.safe_text import label, storable
 from linkage.ingest.sheet_cells import (
@@ -113,7 +114,7 @@ def sniff_kind(data: bytes) -> str:
         raise DeliveryRejected("not_a_list", "this is a gzip-compressed file; unpack it and send the list")
     if data[:6] in (b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c"):
         raise DeliveryRejected("not_a_list", "this is a RAR or 7z archive; unpack it and send the list")
-    if why := _markup_kind(data[:2048]):
+    if why := _markup_kind(data[:2048]) or not_a_list(data):
         raise DeliveryRejected("not_a_list", why)
     return "csv"
 
@@ -123,6 +124,8 @@ def _is_xls(data: bytes) -> bool:
     which is an .xlsx saved with a password)."""
     head = data[: 1 << 20]
     if "EncryptedPackage".encode("utf-16-le") in head or "WordDocument".encode("utf-16-le") in head:
+        return False
+    if outlook_message(head):  # an e-mail whose attached .xls holds these names too
         return False
     return "Workbook".encode("utf-16-le") in head or "Book".encode("utf-16-le") in head
 
@@ -158,6 +161,8 @@ def _office_container(data: bytes) -> DeliveryRejected:
         )
     if "WordDocument".encode("utf-16-le") in head:
         return DeliveryRejected("not_a_list", "this is a Word document (.doc), not a CSV or Excel list")
+    if why := outlook_message(head):
+        return DeliveryRejected("not_a_list", why)
     return DeliveryRejected(
         "old_excel", "this is an Excel 97-2003 (.xls) workbook; save it as .xlsx and send again"
     )
@@ -643,7 +648,7 @@ def check_zip(data: bytes, max_uncompressed: int, max_ratio: float) -> None:
                     "this is an OpenDocument spreadsheet (.ods, LibreOffice's own format); save it as "
                     ".xlsx and send again",
                 )
-            raise DeliveryRejected("not_excel", "a zip file, but not an Excel workbook")
+            raise DeliveryRejected("not_excel", zip_of_files(names))
         if why := _other_office_kind(set(names)):
             raise DeliveryRejected("not_excel", why)
         total = 0
