@@ -18,7 +18,7 @@ from linkage.settings import Settings
 from linkage.store.db import session_scope
 from linkage.store.models import AuditLog, Delivery
 from tests.helpers import iom_csv, iom_row, mosvy_row, sheet
-from tests.store_helpers import ingest, records
+from tests.store_helpers import ingest, quarantine, quarantined, records
 
 # canary values: a man's name, phone and case number as a sender might put them anywhere
 CANARY_NAME, CANARY_PHONE, CANARY_CASE = "VUTHEARA SOKHEANG", "012987654", "KH-IOM-2024-9917"
@@ -152,3 +152,99 @@ def test_the_same_bytes_refused_again_under_the_same_source_stay_a_duplicate(sto
     data = b"\xff\xd8\xff\xe0" + bytes(64)
     assert ingest(store, data, "a.jpg", "iom").status == "rejected"
     assert ingest(store, data, "b.jpg", "iom").status == "duplicate"
+
+
+# --- a summary sheet beside the list ---------------------------------------------------------
+
+
+def _book(sheets: list[tuple[str, list[list[object]]]]) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets:
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+_SUMMARY = [["សង្ខេប"], ["ខេត្ត/រាជធានី", "ស្រុក/ខណ្ឌ", "ចំនួន"], ["ខេត្តកំពង់ធំ", "សណ្ដាន់", 3], ["សរុប", "", 3]]
+
+
+def _men() -> list[list[object]]:
+    from linkage.synth.writers import MOSVY_HEADER
+
+    return [MOSVY_HEADER, mosvy_row("1"), mosvy_row("2", given="វណ្ណា"), mosvy_row("3", given="សម្បត្តិ")]
+
+
+@pytest.mark.parametrize("summary_first", [True, False])
+def test_a_summary_sheet_of_counts_beside_the_list_is_set_aside_and_the_list_read(
+    store: Settings, summary_first: bool
+) -> None:
+    sheets = [("សង្ខេប", _SUMMARY), ("បញ្ជី", _men())]
+    r = ingest(store, _book(sheets if summary_first else sheets[::-1]), "dosvy.xlsx", "mosvy")
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("ingested", 3, 0)
+    where = 1 if summary_first else 2
+    assert (
+        f"sheet {where} ('សង្ខេប') not read: 2 rows under a header that names no man (a summary of the list)"
+        in (r.notes)
+    )
+
+
+def test_a_second_list_whose_name_columns_were_renamed_is_no_summary_the_file_is_refused(
+    store: Settings,
+) -> None:
+    other = [list(_men()[0]), *_men()[1:]]
+    other[0][1], other[0][2] = "ឈ្មោះ", "នាម"  # the name titles retyped: no man named by the header
+    r = ingest(store, _book([("ខែមិថុនា", _men()), ("ខែឧសភា", other)]), "dosvy.xlsx", "mosvy")
+    assert r.status == "rejected"
+    assert r.reason.startswith("rows of this list are on 2 sheets")
+
+
+# --- rows shifted one column --------------------------------------------------------------------
+
+
+def test_a_row_shifted_right_in_a_sheet_is_quarantined_as_shifted_and_loads_once_fixed(
+    store: Settings,
+) -> None:
+    from linkage.synth.writers import MOSVY_HEADER
+
+    good = [mosvy_row("1"), mosvy_row("2", given="វណ្ណា"), mosvy_row("3", given="សម្បត្តិ", dob="12/03/1990")]
+    shifted = [*good[:2], [None, *good[2]]]
+    r = ingest(store, sheet([MOSVY_HEADER, *shifted]), "dosvy.xlsx", "mosvy")
+    assert (r.rows_loaded, quarantined(store)) == (2, {4: "shifted_row"})
+    rule, reason = quarantine(store)[4]
+    assert reason.startswith("the row's values stand one column right of their titles")
+    assert "12/03/1990" not in reason and "សម្បត្តិ" not in reason
+    fixed = ingest(store, sheet([MOSVY_HEADER, *good]), "dosvy fixed.xlsx", "mosvy")
+    assert (fixed.rows_loaded, fixed.rows_quarantined) == (3, 0)
+    assert len(records(store)) == 3  # the two good rows are the same records, the fixed one new
+
+
+def test_a_row_shifted_left_says_its_first_value_is_missing(store: Settings) -> None:
+    from linkage.synth.writers import MOSVY_HEADER
+
+    rows = [mosvy_row("1"), mosvy_row("2", given="វណ្ណា")[1:], mosvy_row("3", given="សម្បត្តិ")]
+    r = ingest(store, sheet([MOSVY_HEADER, *rows]), "dosvy.xlsx", "mosvy")
+    assert (r.rows_loaded, quarantined(store)) == (2, {3: "shifted_row"})
+    assert "but source_record_id is missing" in quarantine(store)[3][1]
+
+
+def test_a_csv_row_with_an_extra_first_cell_is_shifted_not_a_bad_date(store: Settings) -> None:
+    rows = [iom_row("KH-1"), iom_row("KH-2", name="VANNAK KEO"), iom_row("KH-3", name="SAMBATH CHEA")]
+    lines = iom_csv(rows).splitlines()
+    lines[2] = "," + lines[2]  # one cell inserted before the row: 18 cells, the last one filled
+    r = ingest(store, ("\n".join(lines) + "\n").encode(), "list.csv", "iom")
+    assert (r.rows_loaded, quarantined(store)) == (2, {3: "shifted_row"})
+    assert ingest(store, iom_csv(rows).encode(), "list fixed.csv", "iom").rows_loaded == 3
+    assert len(records(store)) == 3
+
+
+def test_a_row_with_a_bad_date_and_an_empty_first_cell_is_not_called_shifted(store: Settings) -> None:
+    rows = [iom_row("KH-1"), iom_row("KH-2", name="VANNAK KEO", dob="31/31/1990")]
+    text = iom_csv(rows).replace("KH-2", "", 1)  # no case number and a bad date: two real mistakes
+    ingest(store, text.encode(), "list.csv", "iom")
+    assert quarantined(store)[3] != "shifted_row"

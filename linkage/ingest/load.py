@@ -33,6 +33,7 @@ from linkage.ingest.files import LINK, RefusedFile, read_regular
 from linkage.ingest.insert import upsert_records
 from linkage.ingest.readers import header_key, read_table
 from linkage.ingest.safe_text import label, os_name
+from linkage.ingest.shifted_rows import shifted_row_issues
 from linkage.ingest.validate import check_frame, warm_up
 from linkage.privacy import file_label
 from linkage.seal.archive import read_sealed, write_sealed
@@ -162,6 +163,14 @@ def wrong_source_hint(other: SourceMapping) -> str:
         f"it is one, put it under landing/{other.source}/ (or pass --source {other.source}), "
         "where it is read again"
     )
+
+
+# the fields that name a man: a sheet whose header names none of them is no list of men
+NAME_FIELDS = ("family_name_kh", "given_name_kh", "full_name", "full_name_kh", "family_name", "given_name")
+
+
+def person_headers(mapping: SourceMapping) -> frozenset[str]:
+    return frozenset(header_key(a) for f in NAME_FIELDS for a in mapping.fields.get(f, ()) if header_key(a))
 
 
 def _sent_again_as(existing: Delivery, source: str) -> bool:
@@ -419,6 +428,8 @@ class Ingestor:
         progress, label = self.progress, result.label  # a bar shows the label, never the name
         mapped = mapper.map_rows(table.rows, (lambda n: progress(label, n, total)) if progress else None)
         issues = mapped.issues
+        bad_lines = {i.line for i in issues if i.severity == "error"}
+        issues[:0] = shifted_row_issues(mapping, table, today, bad_lines)  # first: names the row's rule
         gx_results: list[Any] | None = [] if self.settings.data_docs else None
         where = self.settings.expectations_dir
         issues.extend(check_frame(mapped.columns, mapping.source, where, pd.Timestamp(today), gx_results))
@@ -453,6 +464,7 @@ class Ingestor:
             self.settings.header_search_rows,
             self.settings.xlsx_max_uncompressed_bytes,
             self.settings.xlsx_max_ratio,
+            person_headers(mapping),
         )
         # a date written in parts (day, month, year columns) becomes one column
         notes, table.folded = join_date_parts(

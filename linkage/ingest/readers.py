@@ -130,7 +130,9 @@ def _is_xls(data: bytes) -> bool:
     return "Workbook".encode("utf-16-le") in head or "Book".encode("utf-16-le") in head
 
 
-def read_xls_table(data: bytes, known: set[str], search_rows: int) -> RawTable:
+def read_xls_table(
+    data: bytes, known: set[str], search_rows: int, persons: frozenset[str] = frozenset()
+) -> RawTable:
     """An .xls read by the rules of a workbook (list_of_sheets): its merged cells filled down."""
     from linkage.ingest.xls import read_xls
 
@@ -143,7 +145,7 @@ def read_xls_table(data: bytes, known: set[str], search_rows: int) -> RawTable:
         if n := fill_merged_down(sheet.rows, merges[id(sheet.rows)], sheet.header_at):
             table.notes.append(f"{n} cell(s) of merged ranges given the value shown at the range's top")
 
-    table = list_of_sheets(sheets, known, search_rows, epoch_1904, shows, encoding="xls")
+    table = list_of_sheets(sheets, known, search_rows, epoch_1904, shows, encoding="xls", persons=persons)
     table.notes.append("an Excel 97-2003 workbook (.xls): read as a workbook")
     return table
 
@@ -736,7 +738,12 @@ def _transitional(data: bytes) -> tuple[bytes, bool]:
 
 
 def read_xlsx(
-    data: bytes, known: set[str], search_rows: int, max_uncompressed: int, max_ratio: float
+    data: bytes,
+    known: set[str],
+    search_rows: int,
+    max_uncompressed: int,
+    max_ratio: float,
+    persons: frozenset[str] = frozenset(),
 ) -> RawTable:
     import openpyxl  # slow import, only for Excel deliveries
 
@@ -755,7 +762,7 @@ def read_xlsx(
         # openpyxl warns with a cell's value ("the serial value 19900312 is outside ..."): a
         # birth date in a log. The cell comes through as #VALUE!, which the row's checks name.
         warnings.simplefilter("ignore")
-        table = _read_workbook(openpyxl, data, known, search_rows)
+        table = _read_workbook(openpyxl, data, known, search_rows, persons)
     if strict:
         table.notes.append("saved as Excel's Strict Open XML Spreadsheet: read as an ordinary workbook")
     return table
@@ -806,7 +813,9 @@ def _damage(exc: BaseException) -> str:
     return f"it is damaged or not a workbook ({kind})"
 
 
-def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int) -> RawTable:
+def _read_workbook(
+    openpyxl: Any, data: bytes, known: set[str], search_rows: int, persons: frozenset[str]
+) -> RawTable:
     """The one sheet that holds the list, hidden or not; every other sheet with rows is named.
 
     Why not the first sheet with a header: a hidden sheet (an old copy, a lookup table) or a
@@ -836,6 +845,7 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
         search_rows,
         epoch_1904,
         lambda sheet, table: _sheet_shows(openpyxl, data, sheet, table),
+        persons=persons,
     )
 
 
@@ -846,10 +856,12 @@ def list_of_sheets(
     epoch_1904: bool,
     shows: Callable[[_Sheet, RawTable], None],
     encoding: str = "xlsx",
+    persons: frozenset[str] = frozenset(),
 ) -> RawTable:
     """The table of the one sheet that holds the list (see _read_workbook), from a
     workbook's sheets however they were read; shows puts in what the sheet shows beyond
-    its cells (saved values of formulas, merged cells)."""
+    its cells (saved values of formulas, merged cells). persons: the header keys of the
+    columns that name a man (a sheet whose header names none is a summary, not the list)."""
     last_error: DeliveryRejected | None = None
     for sh in sheets:
         try:
@@ -858,6 +870,8 @@ def list_of_sheets(
             last_error, sh.header_at = exc, None
     listed = [sh for sh in sheets if sh.header_at is not None]
     with_rows = [sh for sh in listed if sh.data_rows()] or listed[:1]
+    summaries = _summaries(with_rows, known, persons)
+    with_rows = [sh for sh in with_rows if sh not in summaries]
     if not with_rows and sheets and all(_is_blank(r) for sh in sheets for r in sh.rows):
         raise DeliveryRejected("empty_file", "the workbook is empty: its sheets hold no rows")
     if not with_rows:
@@ -894,9 +908,39 @@ def list_of_sheets(
     if len(sheets) > 1 or sheet.hidden:
         table.notes.append(f"read {sheet.name}")
     for other in sheets:
-        if other is not sheet and (n := other.data_rows()):
+        if other in summaries:
+            table.notes.append(
+                f"{other.name} not read: {other.data_rows()} rows under a header that names no man "
+                "(a summary of the list)"
+            )
+        elif other is not sheet and (n := other.data_rows()):
             table.notes.append(f"{other.name} not read: {n} rows, no header of this list")
     return table
+
+
+# a summary groups its counts by a few of the list's columns (province, district, sex)
+SUMMARY_MAX_KNOWN = 3
+
+
+def _summaries(with_rows: list[_Sheet], known: set[str], persons: frozenset[str]) -> list[_Sheet]:
+    """Sheets beside the list whose header names no man and at most three of the list's
+    columns (counts by province or district): set aside, named in the notes, when exactly
+    one sheet with rows names men; otherwise none is (two lists are refused). A second list
+    whose name column was renamed still names many of the list's columns: refused."""
+    if len(with_rows) < 2 or not persons:
+        return []
+    named = [sh for sh in with_rows if _header_names(sh, set(persons))]
+    if len(named) != 1:
+        return []
+    return [sh for sh in with_rows if sh not in named and _header_names(sh, known) <= SUMMARY_MAX_KNOWN]
+
+
+def _header_names(sheet: _Sheet, names: set[str]) -> int:
+    """How many of these column names the sheet's header holds (over its two rows, if so)."""
+    assert sheet.header_at is not None
+    top = max(0, sheet.header_at - 1)
+    cells = [c for r in sheet.rows[top : sheet.header_at + 2] for c in r]
+    return len({header_key(k) for c in cells if (k := known_part(c, names)) is not None})
 
 
 def _two_rows_note(first: int, last: int, what: str) -> str:
@@ -920,11 +964,17 @@ def _sheet_shows(openpyxl: Any, data: bytes, sheet: _Sheet, table: RawTable) -> 
 
 
 def read_table(
-    data: bytes, known: set[str], search_rows: int, max_uncompressed: int, max_ratio: float
+    data: bytes,
+    known: set[str],
+    search_rows: int,
+    max_uncompressed: int,
+    max_ratio: float,
+    persons: frozenset[str] = frozenset(),
 ) -> RawTable:
+    """persons: header keys of the columns that name a man (see list_of_sheets)."""
     kind = sniff_kind(data)
     if kind == "xlsx":
-        return read_xlsx(data, known, search_rows, max_uncompressed, max_ratio)
+        return read_xlsx(data, known, search_rows, max_uncompressed, max_ratio, persons)
     if kind == "xls":
-        return read_xls_table(data, known, search_rows)
+        return read_xls_table(data, known, search_rows, persons)
     return read_csv(data, known, search_rows)
