@@ -248,3 +248,38 @@ def test_a_row_with_a_bad_date_and_an_empty_first_cell_is_not_called_shifted(sto
     text = iom_csv(rows).replace("KH-2", "", 1)  # no case number and a bad date: two real mistakes
     ingest(store, text.encode(), "list.csv", "iom")
     assert quarantined(store)[3] != "shifted_row"
+
+
+# --- a covering letter above the list; ages with their word -------------------------------------
+
+
+def test_a_list_under_a_covering_letter_longer_than_the_header_search_is_read(store: Settings) -> None:
+    from linkage.synth.writers import MOSVY_HEADER
+
+    letter: list[list[object]] = [[f"លិខិតបញ្ជូន បន្ទាត់ទី {i + 1}"] for i in range(30)]
+    r = ingest(
+        store, sheet([*letter, MOSVY_HEADER, mosvy_row("1"), mosvy_row("2", given="វណ្ណា")]), "d.xlsx", "mosvy"
+    )
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("ingested", 2, 0)
+    text = "".join(f"line {i} of the letter\n" for i in range(40)) + iom_csv([iom_row("KH-1")])
+    assert ingest(store, text.encode(), "list.csv", "iom").rows_loaded == 1
+
+
+def test_a_letter_that_names_a_column_or_two_by_chance_is_still_no_header(store: Settings) -> None:
+    text = "".join(f"line {i}\n" for i in range(30)) + "phone,sex\n012 345 678,M\n"
+    r = ingest(store, text.encode(), "list.csv", "iom")
+    assert r.status == "rejected"
+    assert r.reason.startswith("no header row found in the first 25 rows")
+
+
+def test_an_age_written_with_its_word_is_the_number(store: Settings) -> None:
+    from linkage.synth.writers import MOSVY_HEADER
+
+    ages = ["អាយុ ២៨", "Age: 30", "25 ឆ្នាំ", "30yrs"]
+    rows = [
+        mosvy_row(str(i + 1), given=g, age=a)
+        for i, (g, a) in enumerate(zip(["ដារា", "វណ្ណា", "សម្បត្តិ", "សុភា"], ages, strict=True))
+    ]
+    r = ingest(store, sheet([MOSVY_HEADER, *rows]), "d.xlsx", "mosvy")
+    assert r.rows_loaded == 4 and "age_format" not in r.warnings_by_rule
+    assert [x.age for x in records(store)] == [28, 30, 25, 30]

@@ -287,12 +287,28 @@ def find_header(rows: list[list[Cell]], known: set[str], search_rows: int) -> in
         if hits > best_hits:
             best, best_hits = i, hits
     if best < 0 or best_hits < 2:
+        if (deeper := _header_further_down(rows, known, search_rows)) is not None:
+            return deeper
         raise DeliveryRejected(
             "no_header",
             f"no header row found in the first {search_rows} rows: none names at "
             "least two of this source's known columns",
         )
     return best
+
+
+# a covering letter or a long title block typed above the list: its header is looked for this
+# far down, and taken only when it names this many of the source's columns (a letter's line
+# may name one or two by chance)
+HEADER_FURTHER_ROWS = 200
+HEADER_FURTHER_HITS = 4
+
+
+def _header_further_down(rows: list[list[Cell]], known: set[str], search_rows: int) -> int | None:
+    for i, row in enumerate(rows[search_rows:HEADER_FURTHER_ROWS], search_rows):
+        if len({header_key(k) for c in row if (k := known_part(c, known)) is not None}) >= HEADER_FURTHER_HITS:
+            return i
+    return None
 
 
 def _known_at(cells: list[Cell], known: set[str]) -> list[bool]:
@@ -416,12 +432,14 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
         raise DeliveryRejected("empty_file", "the file is empty")
     text, encoding, bad_lines = decode(data)
     text = text.rstrip("\x1a")  # the end-of-file mark (Ctrl-Z) old DOS and Windows tools add
-    delimiter = _sniff_delimiter(_first_lines(text, search_rows), known)
+    # as far down as a header is looked for (a covering letter above it: find_header)
+    reach = max(search_rows, HEADER_FURTHER_ROWS)
+    delimiter = _sniff_delimiter(_first_lines(text, reach), known)
     records, restart = _fast_records(text, delimiter)
-    first_rows: list[list[Cell]] = [list(cells) for _, _, cells in records[: search_rows + 1]]
+    first_rows: list[list[Cell]] = [list(cells) for _, _, cells in records[: reach + 1]]
     wrapped = False
     try:
-        top = find_header(first_rows[:search_rows], known, search_rows)
+        top = find_header(first_rows[:reach], known, search_rows)
     except DeliveryRejected:
         if (unwrapped := _unwrapped(records, known, search_rows)) is None:
             _lost_header(first_rows[:search_rows])
