@@ -306,7 +306,8 @@ HEADER_FURTHER_HITS = 4
 
 def _header_further_down(rows: list[list[Cell]], known: set[str], search_rows: int) -> int | None:
     for i, row in enumerate(rows[search_rows:HEADER_FURTHER_ROWS], search_rows):
-        if len({header_key(k) for c in row if (k := known_part(c, known)) is not None}) >= HEADER_FURTHER_HITS:
+        names = {header_key(k) for c in row if (k := known_part(c, known)) is not None}
+        if len(names) >= HEADER_FURTHER_HITS:
             return i
     return None
 
