@@ -283,3 +283,26 @@ def test_an_age_written_with_its_word_is_the_number(store: Settings) -> None:
     r = ingest(store, sheet([MOSVY_HEADER, *rows]), "d.xlsx", "mosvy")
     assert r.rows_loaded == 4 and "age_format" not in r.warnings_by_rule
     assert [x.age for x in records(store)] == [28, 30, 25, 30]
+
+
+# --- quotes escaped with a backslash -----------------------------------------------------------
+
+
+def test_quotes_escaped_with_a_backslash_are_read_as_quotes_not_kept_in_the_name(store: Settings) -> None:
+    rows = [
+        iom_row("KH-1"),
+        iom_row("KH-2", name='SOKUNTHEA "TOM" CHEA'),
+        iom_row("KH-3", name="SAMBATH CHEA"),
+    ]
+    text = iom_csv(rows).replace('""', '\\"')  # a database export: \" for a quote inside a cell
+    r = ingest(store, text.encode(), "export.csv", "iom")
+    assert (r.rows_loaded, r.rows_quarantined) == (3, 0)
+    assert [x.full_name for x in records(store)][1] == 'SOKUNTHEA "TOM" CHEA'
+    assert any("escaped with a backslash" in n for n in r.notes)
+
+
+def test_a_csv_that_doubles_its_quotes_keeps_a_backslash_before_one(store: Settings) -> None:
+    rows = [iom_row("KH-1", name='DARA "BIG" SOK', village_of_origin='Phum \\"3\\"'), iom_row("KH-2")]
+    r = ingest(store, iom_csv(rows).encode(), "list.csv", "iom")
+    assert r.rows_loaded == 2
+    assert records(store)[0].full_name == 'DARA "BIG" SOK'

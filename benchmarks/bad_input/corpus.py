@@ -1812,6 +1812,13 @@ def _not_a_list(id: str, what: str, data: bytes, name: str, source: str = "mosvy
     return _expect(Case(id, what, data, name, source, 0), "refused file")
 
 
+def _backslashed(rows: list[dict[str, str]]) -> str:
+    """A database or web export: a quote inside a cell written \\" instead of CSV's ""."""
+    rows[1]["full_name"] = rows[1]["full_name"].replace(" ", ' "TOM" ', 1)
+    rows[2]["village_of_origin"] = 'Phum 3, "Kandal"'
+    return csv_text(rows).replace('""', '\\"')
+
+
 def session15_cases() -> list[Case]:
     iom, mosvy = iom_rows(), mosvy_rows()
     named_zip = _zipped(
@@ -1981,6 +1988,11 @@ def session15_cases() -> list[Case]:
                 "200,000 lines of empty cells after the list (a formatted column)",
                 lambda r: csv_text(r) + ("," * 18 + "\r\n") * 200_000,
             ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom("backslash-quotes", 'quotes inside cells escaped \\" (a database export)', _backslashed),
             "ingested",
             5,
         ),

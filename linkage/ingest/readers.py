@@ -436,6 +436,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
     # as far down as a header is looked for (a covering letter above it: find_header)
     reach = max(search_rows, HEADER_FURTHER_ROWS)
     delimiter = _sniff_delimiter(_first_lines(text, reach), known)
+    text, backslashed = _backslash_quotes(text, delimiter)
     records, restart = _fast_records(text, delimiter)
     first_rows: list[list[Cell]] = [list(cells) for _, _, cells in records[: reach + 1]]
     wrapped = False
@@ -472,6 +473,11 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
         table.notes.append(_two_rows_note(records[top][0], header_line, two_rows))
     if two_languages:
         table.notes.append(_parts_note(two_languages))
+    if backslashed:
+        table.notes.append(
+            f'{backslashed} quote(s) inside cells escaped with a backslash (\\") as a database or '
+            "web export writes them: read as quotes"
+        )
     if wrapped:
         table.notes.append(
             "each line is quoted whole (a list pasted into one column and saved as CSV): "
@@ -491,6 +497,21 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
 
 
 Record = tuple[int, int, list[str]]  # first line, last line, cells
+
+
+def _backslash_quotes(text: str, delimiter: str) -> tuple[str, int]:
+    """A quote inside a cell written \\" (MySQL's and many web systems' exports) instead of
+    CSV's "": read by csv, the cell ran on past its end and the name kept the backslashes
+    (`SOKUNTHEA \\TOM\\" CHEA"`). Rewritten to "" when the file never doubles a quote inside a
+    cell, which a file of CSV's own rules would; how many, for the notes."""
+    if '\\"' not in text:
+        return text, 0
+    d = re.escape(delimiter)
+    inside = re.compile(rf'\\"(?![{d}\r\n]|$)')  # a backslash-quote followed by more of the cell
+    doubled = re.compile(rf'[^{d}\r\n"]""[^{d}\r\n"]')  # CSV's own "" inside a cell
+    if not inside.search(text) or doubled.search(text):
+        return text, 0
+    return text.replace('\\"', '""'), text.count('\\"')
 
 
 def _lost_header(rows: list[list[Cell]]) -> None:
