@@ -281,7 +281,10 @@ FILE_CASES = [
         "zip-not-excel",
         lambda: _zip({"a.txt": b"x"}),
         status="rejected",
-        reason="a zip file, but not an Excel workbook",
+        reason=(
+            "this is a zip archive holding 1 file(s) (1 .txt), not an Excel workbook; unpack it "
+            "and drop each list in it as a file of its own"
+        ),
     ),
     Case(
         "damaged-zip",
@@ -339,7 +342,10 @@ FILE_CASES = [
         _good,
         source=None,
         status="rejected",
-        reason="source unknown: put the file under landing/<source>/ or pass --source",
+        reason=(
+            "source unknown: put the file under landing/<source>/ or pass --source "
+            "(its header is that of the IOM return list: --source iom)"
+        ),
     ),
     Case(
         "traversal-name", _good, read=3, loaded=3, file_name="../../etc/passwd.csv", stored_name="passwd.csv"

@@ -1697,6 +1697,337 @@ def session14_cases() -> list[Case]:
     ]
 
 
+# --- kinds added in session 15 (h15-bad) ----------------------------------------------------
+
+
+def _zipped(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in members.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def _summary_first(rows: list[list[object]]) -> bytes:
+    """A summary sheet of counts by province and district first, the list on the second."""
+    summary: list[list[object]] = [
+        ["សង្ខេប ខែមិថុនា ២០២៤"],
+        ["ខេត្ត/រាជធានី", "ស្រុក/ខណ្ឌ", "ចំនួន"],
+        ["ខេត្តកំពង់ធំ", "សណ្ដាន់", len(rows)],
+        ["សរុប", "", len(rows)],
+    ]
+    top: list[list[object]] = [["បញ្ជីឈ្មោះជនរងគ្រោះ ឆ្នាំ ២០២៤"], []]
+    return workbook([("សង្ខេប", "visible", summary), ("បញ្ជី", "visible", [*top, MOSVY_HEADER, *rows])])
+
+
+def _csv_shifted(rows: list[dict[str, str]]) -> str:
+    """One line with a cell inserted before it and its last cell lost (the same count)."""
+    lines = csv_text(rows).splitlines(keepends=True)
+    cells = lines[3].rstrip("\r\n").split(",")
+    lines[3] = ",".join(["", *cells[:-1]]) + "\r\n"
+    return "".join(lines)
+
+
+def _letter_above(rows: list[list[object]]) -> bytes:
+    """A covering letter of 30 lines typed above the list on the same sheet."""
+    letter: list[list[object]] = [
+        [f"បន្ទាត់ទី {i + 1} នៃលិខិតបញ្ជូន (line {i + 1} of the letter)"] for i in range(30)
+    ]
+    return workbook([("Sheet1", "visible", [*letter, MOSVY_HEADER, *rows])])
+
+
+def _csv_letter_above(rows: list[dict[str, str]]) -> str:
+    return "".join(f"Line {i + 1} of the covering letter\r\n" for i in range(30)) + csv_text(rows)
+
+
+def _cells_to_xfd(rows: list[list[object]]) -> bytes:
+    """Each row formatted out to Excel's last column (XFD): an empty styled cell there."""
+
+    def edit(name: str, body: bytes) -> bytes:
+        if name != "xl/worksheets/sheet1.xml":
+            return body
+        return body.replace(b"</row>", b'<c r="XFD1" s="0"/></row>')
+
+    return rezip(mosvy_book(rows), edit)
+
+
+def _mac_1904(rows: list[list[object]]) -> bytes:
+    """A workbook in the 1904 date system (old Mac Excel), return dates as plain day numbers."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.epoch = dt.datetime(1904, 1, 1)
+    ws = wb.active
+    ws.append(MOSVY_HEADER)
+    for row in rows:
+        row = list(row)
+        row[RET] = (dt.datetime(2024, 6, 5) - dt.datetime(1904, 1, 1)).days
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _table_with_total(rows: list[list[object]]) -> bytes:
+    """Home > Format as Table with its Total Row: a SUBTOTAL formula under the ages."""
+    import openpyxl
+    from openpyxl.worksheet.table import Table
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(MOSVY_HEADER)
+    for row in rows:
+        ws.append(row)
+    n = len(rows) + 1
+    ws.append(["សរុប", None, None, None, f"=SUBTOTAL(109,E2:E{n})"])
+    ws.add_table(Table(displayName="Table1", ref=f"A1:Q{n + 1}", totalsRowCount=1))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _outlook_message() -> bytes:
+    """An OLE2 container as Outlook saves a message (.msg): an .xls's stream renamed __substg1.0_."""
+    import xlwt
+
+    wb = xlwt.Workbook()
+    wb.add_sheet("Sheet1").write(0, 0, "x")
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = bytearray(buf.getvalue())
+    at = data.find("Workbook".encode("utf-16-le") + b"\0\0")
+    name = "__substg1.0_0037001F".encode("utf-16-le") + b"\0\0"
+    data[at : at + 64] = name.ljust(64, b"\0")
+    data[at + 64 : at + 66] = len(name).to_bytes(2, "little")
+    return bytes(data)
+
+
+_EML = (
+    b"Received: from mail.example.org\r\nFrom: dosvy@example.org\r\nTo: data@example.org\r\n"
+    b"Subject: June list\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\n"
+)
+
+
+def _not_a_list(id: str, what: str, data: bytes, name: str, source: str = "mosvy") -> Case:
+    return _expect(Case(id, what, data, name, source, 0), "refused file")
+
+
+def _backslashed(rows: list[dict[str, str]]) -> str:
+    """A database or web export: a quote inside a cell written \\" instead of CSV's ""."""
+    rows[1]["full_name"] = rows[1]["full_name"].replace(" ", ' "TOM" ', 1)
+    rows[2]["village_of_origin"] = 'Phum 3, "Kandal"'
+    return csv_text(rows).replace('""', '\\"')
+
+
+def session15_cases() -> list[Case]:
+    iom, mosvy = iom_rows(), mosvy_rows()
+    named_zip = _zipped(
+        {f"{iom[0]['full_name']}.csv": csv_text(iom).encode(), "June/dosvy.xlsx": mosvy_book(mosvy)}
+    )
+    return [
+        _expect(
+            _mosvy(
+                "summary-sheet-first",
+                "a summary sheet of counts first, the list on the second",
+                book=_summary_first,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "row-shifted-right",
+                "one row shifted one column right (a cell inserted before it)",
+                lambda r: r.__setitem__(2, [None, *r[2]]),
+            ),
+            "quarantined rows",
+            4,
+        ),
+        _expect(
+            _mosvy(
+                "row-shifted-left",
+                "one row shifted one column left (its first cell deleted)",
+                lambda r: r.__setitem__(2, r[2][1:]),
+            ),
+            "quarantined rows",
+            4,
+        ),
+        _expect(
+            _iom("csv-row-shifted-right", "a CSV line shifted right, its last cell lost", _csv_shifted),
+            "quarantined rows",
+            4,
+        ),
+        _expect(
+            Case(
+                "iom-in-mosvy-folder",
+                "an IOM list dropped into the MoSVY folder",
+                csv_text(iom).encode(),
+                "iom_returns_2024_06.csv",
+                "mosvy",
+                5,
+                values=personal(iom),
+            ),
+            "refused file",
+        ),
+        _expect(
+            Case(
+                "mosvy-in-iom-folder",
+                "a MoSVY workbook dropped into the IOM folder",
+                mosvy_book(mosvy),
+                "dosvy_2024_06.xlsx",
+                "iom",
+                5,
+                values=mosvy_personal(mosvy),
+            ),
+            "refused file",
+        ),
+        _expect(
+            Case(
+                "zip-of-lists",
+                "two lists zipped together, one named after a man",
+                named_zip,
+                "lists_june.zip",
+                "mosvy",
+                5,
+                values=personal(iom) + mosvy_personal(mosvy),
+            ),
+            "refused file",
+        ),
+        _not_a_list(
+            "photo-jpeg",
+            "a phone photo of the printed list",
+            b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)) * 16,
+            "IMG_2024.jpg",
+        ),
+        _not_a_list(
+            "photo-heic",
+            "an iPhone photo (HEIC) named .xlsx",
+            b"\x00\x00\x00\x18ftypheic" + bytes(range(256)) * 16,
+            "dosvy.xlsx",
+        ),
+        _not_a_list(
+            "screenshot-png",
+            "a screenshot of the sheet",
+            b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16,
+            "list.png",
+        ),
+        _not_a_list(
+            "gsheet-shortcut",
+            "a Google Drive shortcut (.gsheet) instead of the sheet",
+            b'{"url": "https://docs.google.com/spreadsheets/d/1AbC/edit", "doc_id": "1AbC", '
+            b'"email": "office@example.org"}',
+            "list.gsheet",
+        ),
+        _not_a_list(
+            "url-shortcut",
+            "an internet shortcut (.url) to the shared sheet",
+            b"[InternetShortcut]\r\nURL=https://docs.google.com/spreadsheets/d/1AbC/edit\r\n",
+            "list.url",
+            "iom",
+        ),
+        _not_a_list(
+            "windows-lnk",
+            "a Windows shortcut (.lnk) to the list",
+            b"L\x00\x00\x00\x01\x14\x02\x00" + bytes(200),
+            "list.lnk",
+        ),
+        _not_a_list(
+            "outlook-msg",
+            "the e-mail dragged out of Outlook (.msg), the list attached",
+            _outlook_message(),
+            "June list.msg",
+        ),
+        _not_a_list("eml", "the e-mail saved as .eml", _EML, "June list.eml", "iom"),
+        _not_a_list(
+            "xlsx-zero-bytes", "a zero-byte .xlsx (an upload that failed)", b"", "dosvy_2024_06.xlsx"
+        ),
+        _expect(
+            _mosvy("header-below-letter", "a 30-line covering letter above the list", book=_letter_above),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "csv-header-below-letter", "a CSV with a 30-line letter above the header", _csv_letter_above
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy("cells-to-xfd", "every row formatted out to column XFD", book=_cells_to_xfd), "ingested", 5
+        ),
+        _expect(
+            _mosvy(
+                "mac-1904-serials", "a Mac 1904-system workbook, return dates as day numbers", book=_mac_1904
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "age-with-word",
+                "ages written with the word: អាយុ ២៨, 25 ឆ្នាំ, Age: 30, 30yrs",
+                _mcol(4, ["25 ឆ្នាំ", "៣០ឆ្នាំ", "Age: 30", "30yrs", "អាយុ ២៨"]),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "table-total-row",
+                "Format as Table with its Total Row (SUBTOTAL)",
+                book=_table_with_total,
+                extra=1,
+            ),
+            "quarantined rows",
+            5,
+        ),
+        _expect(
+            _iom(
+                "csv-used-range",
+                "200,000 lines of empty cells after the list (a formatted column)",
+                lambda r: csv_text(r) + ("," * 18 + "\r\n") * 200_000,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom("backslash-quotes", 'quotes inside cells escaped \\" (a database export)', _backslashed),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "xlsx-two-digit-years",
+                "return dates typed with two-digit years (05/06/24)",
+                _mcol(RET, ["05/06/24", "5/6/24", "05-06-24", "05.06.24", "5/06/24"]),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "dob-khmer-month-text",
+                "birth dates typed with Khmer month names and digits",
+                _mcol(DOB, ["១២ មិថុនា ១៩៩០", "០៥-មីនា-៨៥", "3 មករា 92", "១/កុម្ភៈ/១៩៨៨", "ថ្ងៃ១០ ខែតុលា ឆ្នាំ៩១"]),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "serial-as-text-xlsx",
+                "return dates as the text of Excel day numbers",
+                _mcol(RET, ["45448", "45449", "45450.0", "45451", "45452"]),
+            ),
+            "ingested",
+            5,
+        ),
+    ]
+
+
 def all_cases(big: bool = False) -> list[Case]:
-    cases = csv_cases() + xlsx_cases() + ngo_cases() + session13_cases() + session14_cases()
+    cases = (
+        csv_cases() + xlsx_cases() + ngo_cases() + session13_cases() + session14_cases() + session15_cases()
+    )
     return cases + big_cases() if big else cases

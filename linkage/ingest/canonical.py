@@ -168,7 +168,8 @@ NAME_OUTPUTS = (
 )
 PLACE_FIELDS = ("province", "district", "commune", "village")
 PLAIN_FIELDS = ("sector", "batch_id", "referred_to", "referral_source", "case_manager", "services", "remarks")
-_AGE = re.compile(r"^(\d{1,3})(?:\.0+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?$")
+# "25", "25 years", "២៥ឆ្នាំ", and with the word typed before it: "អាយុ ២៨", "Age: 28"
+_AGE = re.compile(r"^(?:(?:អាយុ|age)\s*:?\s*)?(\d{1,3})(?:\.0+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?$", re.I)
 _PLUS_DIGIT = re.compile(r"^\s*\+\d")
 _DASHES = re.compile(r"^\s*-+\s*$")  # '--' written for "none": no formula a spreadsheet would run
 

@@ -33,6 +33,7 @@ from linkage.ingest.files import LINK, RefusedFile, read_regular
 from linkage.ingest.insert import upsert_records
 from linkage.ingest.readers import header_key, read_table
 from linkage.ingest.safe_text import label, os_name
+from linkage.ingest.shifted_rows import shifted_row_issues
 from linkage.ingest.validate import check_frame, warm_up
 from linkage.privacy import file_label
 from linkage.seal.archive import read_sealed, write_sealed
@@ -149,6 +150,34 @@ def _duplicates(columns: dict[str, list[Any]]) -> list[Issue]:
 def refused(path: Path, source: str | None, why: str) -> DeliveryResult:
     """A path that was not read (a link, not a regular file): shown with why, not stored."""
     return DeliveryResult("", safe_file_name(path.name), source or "unknown", "refused", why)
+
+
+# file-level refusals a list of another source gets; a hint is looked for in files this size
+WRONG_SOURCE_RULES = ("no_header", "missing_columns")
+WRONG_SOURCE_MAX_BYTES = 20 * 2**20
+
+
+def wrong_source_hint(other: SourceMapping) -> str:
+    return (
+        f". Its header is that of the {other.title} ('{other.source}'), not of this source: if "
+        f"it is one, put it under landing/{other.source}/ (or pass --source {other.source}), "
+        "where it is read again"
+    )
+
+
+# the fields that name a man: a sheet whose header names none of them is no list of men
+NAME_FIELDS = ("family_name_kh", "given_name_kh", "full_name", "full_name_kh", "family_name", "given_name")
+
+
+def person_headers(mapping: SourceMapping) -> frozenset[str]:
+    return frozenset(header_key(a) for f in NAME_FIELDS for a in mapping.fields.get(f, ()) if header_key(a))
+
+
+def _sent_again_as(existing: Delivery, source: str) -> bool:
+    """The same bytes, refused before under another source (dropped in the wrong folder, or
+    with none), now sent as this one: read again, or the officer who moves the file to the
+    right folder, as the refusal told them to, would only hear "duplicate"."""
+    return existing.status == "rejected" and existing.source != source
 
 
 def _already_seen(existing: Delivery, file_name: str) -> DeliveryResult:
@@ -283,13 +312,20 @@ class Ingestor:
                 if source
                 else "source unknown: put the file under landing/<source>/ or pass --source"
             )
+            if source is None and (guess := self._source_it_reads_as(data, None)):
+                why += f" (its header is that of the {guess.title}: --source {guess.source})"
             archive_bytes(self.settings, sha, data)  # kept, so it can be replayed once mapped
             return self._reject_new(
                 sha, file_name, source or "unknown", len(data), DeliveryRejected("unknown_source", why)
             )
         with session_scope(self.settings) as s:
             existing = s.get(Delivery, sha)
-            if existing is not None and existing.status in ("ingested", "rejected"):
+            if existing is not None and _sent_again_as(existing, source):
+                # refused under another source (a wrong folder, none): read it as this one
+                audit(s, "delivery.source_changed", sha, before=existing.source, source=source)
+                existing.source, existing.status, existing.reason = source, "claimed", None
+                existing.file_name = file_name
+            elif existing is not None and existing.status in ("ingested", "rejected"):
                 return _already_seen(existing, file_name)
             if existing is None:
                 s.add(
@@ -382,6 +418,8 @@ class Ingestor:
         try:
             table = self._read_table(data, mapping)
         except DeliveryRejected as exc:
+            if exc.rule in WRONG_SOURCE_RULES and (other := self._source_it_reads_as(data, mapping)):
+                exc = DeliveryRejected(exc.rule, exc.reason + wrong_source_hint(other))
             self._mark_rejected(sha, exc)
             result.status, result.reason = "rejected", exc.reason
             return result
@@ -390,6 +428,8 @@ class Ingestor:
         progress, label = self.progress, result.label  # a bar shows the label, never the name
         mapped = mapper.map_rows(table.rows, (lambda n: progress(label, n, total)) if progress else None)
         issues = mapped.issues
+        bad_lines = {i.line for i in issues if i.severity == "error"}
+        issues[:0] = shifted_row_issues(mapping, table, today, bad_lines)  # first: names the row's rule
         gx_results: list[Any] | None = [] if self.settings.data_docs else None
         where = self.settings.expectations_dir
         issues.extend(check_frame(mapped.columns, mapping.source, where, pd.Timestamp(today), gx_results))
@@ -424,6 +464,7 @@ class Ingestor:
             self.settings.header_search_rows,
             self.settings.xlsx_max_uncompressed_bytes,
             self.settings.xlsx_max_ratio,
+            person_headers(mapping),
         )
         # a date written in parts (day, month, year columns) becomes one column
         notes, table.folded = join_date_parts(
@@ -440,6 +481,23 @@ class Ingestor:
                 + _unmapped_hint(table.header, positions, mapping.source),
             )
         return table
+
+    def _source_it_reads_as(self, data: bytes, mapping: SourceMapping | None) -> SourceMapping | None:
+        """Another source whose list this file is (its header and required columns): a
+        file dropped into the wrong landing folder is told where it belongs, not "no header"."""
+        if len(data) > WRONG_SOURCE_MAX_BYTES:
+            return None
+        for other in self.mappings.values():
+            if mapping is not None and other.source == mapping.source:
+                continue
+            try:
+                self._read_table(data, other)
+            except DeliveryRejected:
+                continue
+            except Exception:  # noqa: BLE001 - a hint only: the file is refused either way
+                continue
+            return other
+        return None
 
     def _mark_rejected(self, sha: str, exc: DeliveryRejected) -> None:
         with session_scope(self.settings) as s:

@@ -25,6 +25,7 @@ from charset_normalizer import from_bytes
 
 from linkage.ingest.date_parts import part_word, title_field
 from linkage.ingest.errors import DeliveryRejected
+from linkage.ingest.file_kinds import not_a_list, outlook_message, zip_of_files
 from linkage.ingest.row_kinds import is_title_row, sort_rows
 from linkage.ingest.safe_text import label, storable
 from linkage.ingest.sheet_cells import (
@@ -113,7 +114,7 @@ def sniff_kind(data: bytes) -> str:
         raise DeliveryRejected("not_a_list", "this is a gzip-compressed file; unpack it and send the list")
     if data[:6] in (b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c"):
         raise DeliveryRejected("not_a_list", "this is a RAR or 7z archive; unpack it and send the list")
-    if why := _markup_kind(data[:2048]):
+    if why := _markup_kind(data[:2048]) or not_a_list(data):
         raise DeliveryRejected("not_a_list", why)
     return "csv"
 
@@ -124,10 +125,14 @@ def _is_xls(data: bytes) -> bool:
     head = data[: 1 << 20]
     if "EncryptedPackage".encode("utf-16-le") in head or "WordDocument".encode("utf-16-le") in head:
         return False
+    if outlook_message(head):  # an e-mail whose attached .xls holds these names too
+        return False
     return "Workbook".encode("utf-16-le") in head or "Book".encode("utf-16-le") in head
 
 
-def read_xls_table(data: bytes, known: set[str], search_rows: int) -> RawTable:
+def read_xls_table(
+    data: bytes, known: set[str], search_rows: int, persons: frozenset[str] = frozenset()
+) -> RawTable:
     """An .xls read by the rules of a workbook (list_of_sheets): its merged cells filled down."""
     from linkage.ingest.xls import read_xls
 
@@ -140,7 +145,7 @@ def read_xls_table(data: bytes, known: set[str], search_rows: int) -> RawTable:
         if n := fill_merged_down(sheet.rows, merges[id(sheet.rows)], sheet.header_at):
             table.notes.append(f"{n} cell(s) of merged ranges given the value shown at the range's top")
 
-    table = list_of_sheets(sheets, known, search_rows, epoch_1904, shows, encoding="xls")
+    table = list_of_sheets(sheets, known, search_rows, epoch_1904, shows, encoding="xls", persons=persons)
     table.notes.append("an Excel 97-2003 workbook (.xls): read as a workbook")
     return table
 
@@ -158,6 +163,8 @@ def _office_container(data: bytes) -> DeliveryRejected:
         )
     if "WordDocument".encode("utf-16-le") in head:
         return DeliveryRejected("not_a_list", "this is a Word document (.doc), not a CSV or Excel list")
+    if why := outlook_message(head):
+        return DeliveryRejected("not_a_list", why)
     return DeliveryRejected(
         "old_excel", "this is an Excel 97-2003 (.xls) workbook; save it as .xlsx and send again"
     )
@@ -280,12 +287,29 @@ def find_header(rows: list[list[Cell]], known: set[str], search_rows: int) -> in
         if hits > best_hits:
             best, best_hits = i, hits
     if best < 0 or best_hits < 2:
+        if (deeper := _header_further_down(rows, known, search_rows)) is not None:
+            return deeper
         raise DeliveryRejected(
             "no_header",
             f"no header row found in the first {search_rows} rows: none names at "
             "least two of this source's known columns",
         )
     return best
+
+
+# a covering letter or a long title block typed above the list: its header is looked for this
+# far down, and taken only when it names this many of the source's columns (a letter's line
+# may name one or two by chance)
+HEADER_FURTHER_ROWS = 200
+HEADER_FURTHER_HITS = 4
+
+
+def _header_further_down(rows: list[list[Cell]], known: set[str], search_rows: int) -> int | None:
+    for i, row in enumerate(rows[search_rows:HEADER_FURTHER_ROWS], search_rows):
+        names = {header_key(k) for c in row if (k := known_part(c, known)) is not None}
+        if len(names) >= HEADER_FURTHER_HITS:
+            return i
+    return None
 
 
 def _known_at(cells: list[Cell], known: set[str]) -> list[bool]:
@@ -409,12 +433,15 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
         raise DeliveryRejected("empty_file", "the file is empty")
     text, encoding, bad_lines = decode(data)
     text = text.rstrip("\x1a")  # the end-of-file mark (Ctrl-Z) old DOS and Windows tools add
-    delimiter = _sniff_delimiter(_first_lines(text, search_rows), known)
+    # as far down as a header is looked for (a covering letter above it: find_header)
+    reach = max(search_rows, HEADER_FURTHER_ROWS)
+    delimiter = _sniff_delimiter(_first_lines(text, reach), known)
+    text, backslashed = _backslash_quotes(text, delimiter)
     records, restart = _fast_records(text, delimiter)
-    first_rows: list[list[Cell]] = [list(cells) for _, _, cells in records[: search_rows + 1]]
+    first_rows: list[list[Cell]] = [list(cells) for _, _, cells in records[: reach + 1]]
     wrapped = False
     try:
-        top = find_header(first_rows[:search_rows], known, search_rows)
+        top = find_header(first_rows[:reach], known, search_rows)
     except DeliveryRejected:
         if (unwrapped := _unwrapped(records, known, search_rows)) is None:
             _lost_header(first_rows[:search_rows])
@@ -446,6 +473,11 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
         table.notes.append(_two_rows_note(records[top][0], header_line, two_rows))
     if two_languages:
         table.notes.append(_parts_note(two_languages))
+    if backslashed:
+        table.notes.append(
+            f'{backslashed} quote(s) inside cells escaped with a backslash (\\") as a database or '
+            "web export writes them: read as quotes"
+        )
     if wrapped:
         table.notes.append(
             "each line is quoted whole (a list pasted into one column and saved as CSV): "
@@ -465,6 +497,21 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
 
 
 Record = tuple[int, int, list[str]]  # first line, last line, cells
+
+
+def _backslash_quotes(text: str, delimiter: str) -> tuple[str, int]:
+    """A quote inside a cell written \\" (MySQL's and many web systems' exports) instead of
+    CSV's "": read by csv, the cell ran on past its end and the name kept the backslashes
+    (`SOKUNTHEA \\TOM\\" CHEA"`). Rewritten to "" when the file never doubles a quote inside a
+    cell, which a file of CSV's own rules would; how many, for the notes."""
+    if '\\"' not in text:
+        return text, 0
+    d = re.escape(delimiter)
+    inside = re.compile(rf'\\"(?![{d}\r\n]|$)')  # a backslash-quote followed by more of the cell
+    doubled = re.compile(rf'[^{d}\r\n"]""[^{d}\r\n"]')  # CSV's own "" inside a cell
+    if not inside.search(text) or doubled.search(text):
+        return text, 0
+    return text.replace('\\"', '""'), text.count('\\"')
 
 
 def _lost_header(rows: list[list[Cell]]) -> None:
@@ -643,7 +690,7 @@ def check_zip(data: bytes, max_uncompressed: int, max_ratio: float) -> None:
                     "this is an OpenDocument spreadsheet (.ods, LibreOffice's own format); save it as "
                     ".xlsx and send again",
                 )
-            raise DeliveryRejected("not_excel", "a zip file, but not an Excel workbook")
+            raise DeliveryRejected("not_excel", zip_of_files(names))
         if why := _other_office_kind(set(names)):
             raise DeliveryRejected("not_excel", why)
         total = 0
@@ -731,7 +778,12 @@ def _transitional(data: bytes) -> tuple[bytes, bool]:
 
 
 def read_xlsx(
-    data: bytes, known: set[str], search_rows: int, max_uncompressed: int, max_ratio: float
+    data: bytes,
+    known: set[str],
+    search_rows: int,
+    max_uncompressed: int,
+    max_ratio: float,
+    persons: frozenset[str] = frozenset(),
 ) -> RawTable:
     import openpyxl  # slow import, only for Excel deliveries
 
@@ -750,7 +802,7 @@ def read_xlsx(
         # openpyxl warns with a cell's value ("the serial value 19900312 is outside ..."): a
         # birth date in a log. The cell comes through as #VALUE!, which the row's checks name.
         warnings.simplefilter("ignore")
-        table = _read_workbook(openpyxl, data, known, search_rows)
+        table = _read_workbook(openpyxl, data, known, search_rows, persons)
     if strict:
         table.notes.append("saved as Excel's Strict Open XML Spreadsheet: read as an ordinary workbook")
     return table
@@ -801,7 +853,9 @@ def _damage(exc: BaseException) -> str:
     return f"it is damaged or not a workbook ({kind})"
 
 
-def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int) -> RawTable:
+def _read_workbook(
+    openpyxl: Any, data: bytes, known: set[str], search_rows: int, persons: frozenset[str]
+) -> RawTable:
     """The one sheet that holds the list, hidden or not; every other sheet with rows is named.
 
     Why not the first sheet with a header: a hidden sheet (an old copy, a lookup table) or a
@@ -831,6 +885,7 @@ def _read_workbook(openpyxl: Any, data: bytes, known: set[str], search_rows: int
         search_rows,
         epoch_1904,
         lambda sheet, table: _sheet_shows(openpyxl, data, sheet, table),
+        persons=persons,
     )
 
 
@@ -841,10 +896,12 @@ def list_of_sheets(
     epoch_1904: bool,
     shows: Callable[[_Sheet, RawTable], None],
     encoding: str = "xlsx",
+    persons: frozenset[str] = frozenset(),
 ) -> RawTable:
     """The table of the one sheet that holds the list (see _read_workbook), from a
     workbook's sheets however they were read; shows puts in what the sheet shows beyond
-    its cells (saved values of formulas, merged cells)."""
+    its cells (saved values of formulas, merged cells). persons: the header keys of the
+    columns that name a man (a sheet whose header names none is a summary, not the list)."""
     last_error: DeliveryRejected | None = None
     for sh in sheets:
         try:
@@ -853,6 +910,8 @@ def list_of_sheets(
             last_error, sh.header_at = exc, None
     listed = [sh for sh in sheets if sh.header_at is not None]
     with_rows = [sh for sh in listed if sh.data_rows()] or listed[:1]
+    summaries = _summaries(with_rows, known, persons)
+    with_rows = [sh for sh in with_rows if sh not in summaries]
     if not with_rows and sheets and all(_is_blank(r) for sh in sheets for r in sh.rows):
         raise DeliveryRejected("empty_file", "the workbook is empty: its sheets hold no rows")
     if not with_rows:
@@ -889,9 +948,39 @@ def list_of_sheets(
     if len(sheets) > 1 or sheet.hidden:
         table.notes.append(f"read {sheet.name}")
     for other in sheets:
-        if other is not sheet and (n := other.data_rows()):
+        if other in summaries:
+            table.notes.append(
+                f"{other.name} not read: {other.data_rows()} rows under a header that names no man "
+                "(a summary of the list)"
+            )
+        elif other is not sheet and (n := other.data_rows()):
             table.notes.append(f"{other.name} not read: {n} rows, no header of this list")
     return table
+
+
+# a summary groups its counts by a few of the list's columns (province, district, sex)
+SUMMARY_MAX_KNOWN = 3
+
+
+def _summaries(with_rows: list[_Sheet], known: set[str], persons: frozenset[str]) -> list[_Sheet]:
+    """Sheets beside the list whose header names no man and at most three of the list's
+    columns (counts by province or district): set aside, named in the notes, when exactly
+    one sheet with rows names men; otherwise none is (two lists are refused). A second list
+    whose name column was renamed still names many of the list's columns: refused."""
+    if len(with_rows) < 2 or not persons:
+        return []
+    named = [sh for sh in with_rows if _header_names(sh, set(persons))]
+    if len(named) != 1:
+        return []
+    return [sh for sh in with_rows if sh not in named and _header_names(sh, known) <= SUMMARY_MAX_KNOWN]
+
+
+def _header_names(sheet: _Sheet, names: set[str]) -> int:
+    """How many of these column names the sheet's header holds (over its two rows, if so)."""
+    assert sheet.header_at is not None
+    top = max(0, sheet.header_at - 1)
+    cells = [c for r in sheet.rows[top : sheet.header_at + 2] for c in r]
+    return len({header_key(k) for c in cells if (k := known_part(c, names)) is not None})
 
 
 def _two_rows_note(first: int, last: int, what: str) -> str:
@@ -915,11 +1004,17 @@ def _sheet_shows(openpyxl: Any, data: bytes, sheet: _Sheet, table: RawTable) -> 
 
 
 def read_table(
-    data: bytes, known: set[str], search_rows: int, max_uncompressed: int, max_ratio: float
+    data: bytes,
+    known: set[str],
+    search_rows: int,
+    max_uncompressed: int,
+    max_ratio: float,
+    persons: frozenset[str] = frozenset(),
 ) -> RawTable:
+    """persons: header keys of the columns that name a man (see list_of_sheets)."""
     kind = sniff_kind(data)
     if kind == "xlsx":
-        return read_xlsx(data, known, search_rows, max_uncompressed, max_ratio)
+        return read_xlsx(data, known, search_rows, max_uncompressed, max_ratio, persons)
     if kind == "xls":
-        return read_xls_table(data, known, search_rows)
+        return read_xls_table(data, known, search_rows, persons)
     return read_csv(data, known, search_rows)
