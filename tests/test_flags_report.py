@@ -281,4 +281,5 @@ def test_an_empty_store_gives_empty_flags_and_an_empty_report(settings: Settings
     report = build_weekly_report(settings, SYNTH_AS_OF, tmp_path)
     assert report.counts["open_flags"] == 0
     wb = openpyxl.load_workbook(report.workbook)
-    assert wb["Unreferred"].max_row == 2  # the title and header rows only
+    assert wb["Unreferred"].max_row == 3  # the title, the header and the line saying it is empty
+    assert wb["Unreferred"]["A3"].value.endswith("No case on this list")

@@ -330,6 +330,20 @@ def test_the_printed_report(linked_synth: Settings, tmp_path: Path) -> None:
     first = pages[by_sheet["Summary"][0]]
     line = next(x for x in first.splitlines() if "Returns on record" in x)
     assert re.search(rf"\b{report.counts['returns']}\b", line)
+    # the province table's bilingual headers print whole (a fixed 40-point row cut them):
+    # each is said once as a headline label and once as a column header
+    for words in ("Men who came", "referred to case"):
+        assert first.count(words) == 2, words
+    # a list with nobody on it says so, on screen and on paper, instead of a bare header
+    for name in ("Unreferred", "New this week", "Closed this week"):
+        ws = wb[name]
+        if ws["A3"].value and str(ws["A3"].value).endswith("No case on this list"):
+            assert ws.max_row == 3
+            assert all("No case on this list" in pages[i] for i in by_sheet[name])
+        else:
+            assert all("No case on this list" not in pages[i] for i in by_sheet[name])
+    flows = ("New this week", "Closed this week")
+    assert any(str(wb[n]["A3"].value).endswith("No case on this list") for n in flows)
 
 
 def test_two_flagged_rows_waiting_in_review_say_they_may_be_one_man(

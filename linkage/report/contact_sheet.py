@@ -217,6 +217,14 @@ def _title(ws: Worksheet, text: Term, columns: int) -> None:
     ws.row_dimensions[1].height = 22
 
 
+def _none_line(ws: Worksheet, columns: int) -> None:
+    """Say so under the header when a list is empty: a bare header reads as a broken report."""
+    c = put(ws.cell(3, 1), both("cell.no_case", " / "))
+    c.font = Font(name=FONT_NAME, size=9, italic=True)
+    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=columns)
+    ws.row_dimensions[3].height = LINE_POINTS * 2
+
+
 def write_rows(
     ws: Worksheet,
     title: Term,
@@ -242,6 +250,8 @@ def write_rows(
                 c.fill = fill
             lines = max(lines, line_count(v, width))
         ws.row_dimensions[i].height = max(lines, MIN_ROW_LINES) * LINE_POINTS + 3
+    if not rows:
+        _none_line(ws, len(columns))
     ws.freeze_panes = "A3"
     ws.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{max(len(rows) + 2, 2)}"
 

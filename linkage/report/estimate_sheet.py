@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from linkage.estimate.estimate import ASSUMPTIONS, ASSUMPTIONS_KH, Estimate
 from linkage.estimate.store import estimate_store
 from linkage.report.cells import put
+from linkage.report.summary import header_height
 from linkage.settings import Settings
 
 SHEET = "Estimate"
@@ -63,6 +64,10 @@ CAVEATS = [
 ]
 
 
+# the columns' widths: a fixed 36-point header row cut their two-language titles on paper
+WIDTHS = (12, 14, 14, 12, 12, 14, 18, 30, 40, 60)
+
+
 def _whole(x: float | None, threshold: int) -> int | str | None:
     if x is None:
         return None
@@ -81,7 +86,7 @@ def write_sheet(ws, results: list[Estimate], as_of: dt.date, threshold: int) -> 
         c = put(ws.cell(4, j), f"{kh}\n{en}")
         c.font, c.fill = Font(bold=True), HEADER_FILL
         c.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[4].height = 36
+    ws.row_dimensions[4].height = header_height([f"{kh}\n{en}" for kh, en in COLUMNS], WIDTHS)
     row = 5
     for r in results:
         band = None
@@ -122,7 +127,7 @@ def write_sheet(ws, results: list[Estimate], as_of: dt.date, threshold: int) -> 
             c.alignment = Alignment(wrap_text=True, vertical="top")
             ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(COLUMNS))
             ws.row_dimensions[row].height = 15 * (1 + len(text) // 150)
-    for j, width in enumerate((12, 14, 14, 12, 12, 14, 18, 30, 40, 60), start=1):
+    for j, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[ws.cell(4, j).column_letter].width = width
     ws.freeze_panes = "A5"
 

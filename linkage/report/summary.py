@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from linkage.report.cells import put
+from linkage.report.contact_sheet import LINE_POINTS, line_count
 from linkage.report.contacts import ContactRow, list_term
 from linkage.report.glossary import Term, both, term
 from linkage.report.suppression import HIDDEN, is_small, protect, shown, shown_flows, total_shown
@@ -24,6 +25,10 @@ from linkage.report.suppression import HIDDEN, is_small, protect, shown, shown_f
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 DATE_FORMAT = "DD/MM/YYYY"
+# Summary columns A-G: Khmer label, English label, then the counts.
+WIDTHS = (44, 40, 15, 15, 15, 12, 15)
+FONT_POINTS = 11  # the sheet's cells keep the default size
+BOLD_WIDER = 1.1  # bold letters are about a tenth wider
 
 
 @dataclass
@@ -127,12 +132,25 @@ def _label(ws: Worksheet, row: int, t: Term, bold: bool = False, indent: int = 0
             c.font = BOLD
 
 
+def header_height(texts: list[str], widths: tuple[float, ...], points: float = FONT_POINTS) -> float:
+    """Row height that shows every wrapped line of bold header text of this size.
+
+    Why: a fixed height cut the bilingual headers on paper ("Men who came home" vanished).
+    contact_sheet.line_count is measured at 9 points; larger text fits fewer characters.
+    """
+    scale = points / 9
+    pairs = zip(texts, widths, strict=False)  # a short table uses the first columns only
+    lines = max(line_count(text, width / scale / BOLD_WIDER) for text, width in pairs)
+    return lines * LINE_POINTS * scale + 4
+
+
 def _head(ws: Worksheet, row: int, cells: list[Term]) -> None:
-    ws.row_dimensions[row].height = 40
-    for j, t in enumerate(cells, start=1):
-        c = put(ws.cell(row, j), t.both() if j > 2 else (t.km if j == 1 else t.en))
+    texts = [t.both() if j > 2 else (t.km if j == 1 else t.en) for j, t in enumerate(cells, start=1)]
+    for j, text in enumerate(texts, start=1):
+        c = put(ws.cell(row, j), text)
         c.font, c.fill = BOLD, HEADER_FILL
         c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[row].height = header_height(texts, WIDTHS)
 
 
 def _put_count(ws: Worksheet, row: int, col: int, value: int | str | float, percent: bool = False) -> None:
@@ -176,7 +194,7 @@ def write_summary(
     _label(ws, r, term("summary.hidden", t=t))
     for col in (1, 2):
         ws.cell(r, col).font = Font(italic=True, size=9)
-    for col, width in zip("ABCDEFG", (44, 40, 13, 13, 13, 11, 13), strict=True):
+    for col, width in zip("ABCDEFG", WIDTHS, strict=True):
         ws.column_dimensions[col].width = width
     return out
 

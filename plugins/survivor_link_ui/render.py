@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from linkage.ingest.validation_pages import local_time, rules_text
+from survivor_link_ui.words import FILTERS
 
 BASE = "/survivor-link"
 templates = Environment(
@@ -20,7 +21,7 @@ templates = Environment(
 )
 
 
-templates.filters.update(local=local_time, rules=rules_text)
+templates.filters.update(local=local_time, rules=rules_text, **FILTERS)
 
 
 def settings():

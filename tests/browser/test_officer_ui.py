@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -447,6 +448,7 @@ def test_the_person_page_explains_him(airflow: Airflow, officer) -> None:
     a = airflow.store("select record_a from match_decision")[0][0]
     pid = airflow.store("select person_id from person_record where record_id = ?", a)[0][0]
     visit(officer, f"{airflow.url}/survivor-link/person", None)
+    assert "printed beside his name in the weekly report" in officer.locator("#how-to-find").inner_text()
     officer.locator("input[name='id']").fill(pid)
     officer.locator("input[name='id']").press("Enter")
     officer.wait_for_load_state("networkidle")
@@ -457,6 +459,35 @@ def test_the_person_page_explains_him(airflow: Airflow, officer) -> None:
     assert officer.locator("#records tr").count() >= 3  # header + at least the two decided records
     assert "Reviewer decision" in html and "same" in html
     assert officer.locator("table.explain").count() >= 1
+    _reads_as_words(airflow, officer, pid)
+
+
+def _reads_as_words(airflow: Airflow, officer, pid: str) -> None:
+    """Dates as Cambodia writes them (dd/mm/yyyy), countries, lists and fields in words, as the
+    printed report says them: no ISO date, country code, source code or snake_case name."""
+    from linkage.normalise.places import country_name
+
+    events = airflow.store(
+        "select return_date, country from return_event where person_id = ? and status = 'active'", pid
+    )
+    cells = [officer.locator("#events tr").nth(i + 1).locator("td") for i in range(len(events))]
+    shown = sorted((c.nth(1).inner_text(), c.nth(2).inner_text()) for c in cells)
+    wanted = sorted(
+        (
+            "unknown" if not day else f"{day[8:10]}/{day[5:7]}/{day[:4]}",
+            country_name(code).split(" / ")[0] if code else "",
+        )
+        for day, code in events
+    )
+    assert shown == wanted and any(country for _day, country in shown)
+    opened = officer.locator("#flags td:nth-child(3)").all_inner_texts()  # none when he has no flag
+    assert all(re.fullmatch(r"\d\d/\d\d/\d{4}", d) for d in opened), opened
+    sources = {officer.locator("#records tr").nth(i).locator("td").nth(1).inner_text() for i in range(1, 3)}
+    assert sources <= {"IOM", "MoSVY", "NGO hagar", "NGO lscw"}, sources
+    fields = officer.locator("table.explain").first.inner_text()
+    assert "family name" in fields and "family_name" not in fields
+    text = officer.locator("main").inner_text()
+    assert not re.search(r"\b\d{4}-\d\d-\d\d\b", text)  # no ISO date anywhere on the page
 
 
 def test_the_weekly_report_is_previewed_downloaded_and_approved(airflow: Airflow, officer, tmp_path) -> None:
