@@ -151,14 +151,13 @@ def _flagged_records(s: Session, record_ids: list[int]) -> set[int]:
     """Which of these records belong to a person with an open flag."""
     from linkage.match.stored import chunks
 
+    # Two plain reads, joined here: as one join SQLite walked every open flag (by the status
+    # index) for each record, 0.6-4 s a page at 40k records with 12,000 open flags.
+    flagged = set(s.execute(select(Flag.person_id).where(Flag.status == "open").distinct()).scalars())
     out: set[int] = set()
     for chunk in chunks(record_ids):
-        stmt = (
-            select(PersonRecord.record_id)
-            .join(Flag, Flag.person_id == PersonRecord.person_id)
-            .where(PersonRecord.record_id.in_(chunk), Flag.status == "open")
-        )
-        out.update(int(r) for r in s.execute(stmt).scalars())
+        stmt = select(PersonRecord.record_id, PersonRecord.person_id).where(PersonRecord.record_id.in_(chunk))
+        out.update(int(r) for r, person in s.execute(stmt) if person in flagged)
     return out
 
 
