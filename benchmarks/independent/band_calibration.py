@@ -48,6 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--home", type=Path, required=True)
     ap.add_argument("--as-of", default="2026-01-01")
+    ap.add_argument(
+        "--reviewed",
+        type=int,
+        default=0,
+        help="also: this many mergeable pairs, drawn at random, decided by the truth as a reviewer "
+        "would (one return or not), calibrate the rest (Platt)",
+    )
     a = ap.parse_args(argv)
     settings = load_settings(home=a.home, db_url="", data_docs=False)
     with session_scope(settings) as s:
@@ -78,7 +85,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"of which {int(band['mergeable'].sum()):,} could join two returns (what the correction draws):")
     report(band[band["mergeable"]])
     splits(rec, band)
+    if a.reviewed:
+        reviewed(band[band["mergeable"]], a.reviewed, link_bits)
     return 0
+
+
+def reviewed(band: pd.DataFrame, n: int, link_bits: float) -> None:
+    """The chance calibrated on n pairs decided by the truth, scored on the others."""
+    rng = np.random.default_rng(1)
+    pick = rng.permutation(len(band))
+    asked, rest = band.iloc[pick[:n]], band.iloc[pick[n:]]
+    decided = asked.assign(same=asked["ret"].astype(int))[["record_a", "record_b", "weight", "same"]]
+    cal = calibrate(rest, decided, link_bits)
+    print(f"with {n} pairs decided by the truth, the other {len(rest):,}; chance from {cal.source}:")
+    report(rest.assign(chance=cal.chance))
 
 
 def report(band: pd.DataFrame) -> None:

@@ -87,23 +87,19 @@ def platt(model: np.ndarray, same: np.ndarray) -> tuple[float, float] | None:
 
 def calibrate(band: pd.DataFrame, decided: pd.DataFrame, link_bits: float) -> Calibration:
     """The band's chance of one man per pair (columns record_a, record_b, weight); decided
-    holds reviewers' verdicts with the same columns and `same` (1/0)."""
-    chance = model_chance(
-        band["record_a"].to_numpy(), band["record_b"].to_numpy(), band["weight"].to_numpy(), link_bits
+    holds reviewers' verdicts with the same columns and `same` (1/0). The model's chance of
+    a decided pair is read among the band's pairs too (they were its rivals)."""
+    both = pd.concat([band[["record_a", "record_b", "weight"]], decided[["record_a", "record_b", "weight"]]])
+    own = model_chance(
+        both["record_a"].to_numpy(), both["record_b"].to_numpy(), both["weight"].to_numpy(), link_bits
     )
+    chance, own_decided = own[: len(band)], own[len(band) :]
     source = "the model's own chance (share of 2**weight among a record's band pairs and none)"
-    if len(decided):
-        own = model_chance(
-            decided["record_a"].to_numpy(),
-            decided["record_b"].to_numpy(),
-            decided["weight"].to_numpy(),
-            link_bits,
-        )
-        fit = platt(own, decided["same"].to_numpy())
-        if fit is not None:
-            a, b = fit
-            chance = 1.0 / (1.0 + np.exp(-(a + b * _logit(chance))))
-            source = f"the model's chance calibrated on {len(decided)} reviewers' decisions (Platt)"
+    fit = platt(own_decided, decided["same"].to_numpy()) if len(decided) else None
+    if fit is not None:
+        a, b = fit
+        chance = 1.0 / (1.0 + np.exp(-(a + b * _logit(chance))))
+        source = f"the model's chance calibrated on {len(decided)} reviewers' decisions (Platt)"
     return Calibration(chance, source)
 
 
