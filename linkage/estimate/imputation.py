@@ -89,7 +89,8 @@ def calibrate(band: pd.DataFrame, decided: pd.DataFrame, link_bits: float) -> Ca
     """The band's chance of one man per pair (columns record_a, record_b, weight); decided
     holds reviewers' verdicts with the same columns and `same` (1/0). The model's chance of
     a decided pair is read among the band's pairs too (they were its rivals)."""
-    both = pd.concat([band[["record_a", "record_b", "weight"]], decided[["record_a", "record_b", "weight"]]])
+    cols = ["record_a", "record_b", "weight"]
+    both = pd.concat([band[cols], decided[cols]]) if len(decided) else band[cols]
     own = model_chance(
         both["record_a"].to_numpy(), both["record_b"].to_numpy(), both["weight"].to_numpy(), link_bits
     )
