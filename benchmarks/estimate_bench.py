@@ -101,7 +101,7 @@ def synthetic(persons: int, seed: int, resamples: int, as_of: dt.date, independe
         f"{resamples} resamples, rule {STORE_METHOD}"
     )
     head = ("year", "true returns", "on no list (true)", "true links: estimate [95%]", "store: listed")
-    print(" | ".join((*head, "store: estimate [95%]", "review band range", "covered")))
+    print(" | ".join((*head, "store: estimate [95%]", "uncorrected", "review band range", "covered")))
     for year, g in truth.groupby("year"):
         true_n, hidden = len(g), int(g["lists"].isna().sum())
         on_lists = [v for v in g["lists"] if isinstance(v, frozenset)]
@@ -114,7 +114,8 @@ def synthetic(persons: int, seed: int, resamples: int, as_of: dt.date, independe
         band = f"[{n(s.linkage_range[0])}, {n(s.linkage_range[1])}]" if s.linkage_range else "-"
         print(
             f"{year} | {true_n} | {hidden} | {n(ideal.estimate)} [{n(ideal.lower)}, {n(ideal.upper)}] | "
-            f"{s.listed} | {n(s.estimate)} [{n(s.lower)}, {n(s.upper)}] | {band} | {covered}"
+            f"{s.listed} | {n(s.estimate)} [{n(s.lower)}, {n(s.upper)}] | {n(s.uncorrected)} | {band} | "
+            f"{covered}"
         )
 
 

@@ -331,6 +331,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         resamples=args.bootstrap,
         seed=args.seed,
         as_json=args.json,
+        draws=args.draws,
     )
 
 
@@ -476,6 +477,12 @@ def _add_job(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("--bootstrap", type=int, default=200, help="resamples for the interval (0: profile only)")
     s.add_argument("--seed", type=int, default=1234)
+    s.add_argument(
+        "--draws",
+        type=int,
+        default=10,
+        help="imputations of the review band's links, correcting for missed links (0: none)",
+    )
     s.add_argument("--json", action="store_true", help="one JSON object per period")
     s.set_defaults(func=cmd_estimate)
 

@@ -170,6 +170,8 @@ def report(
             "store_listed": s.get("listed"),
             "store": [s.get("estimate"), s.get("lower"), s.get("upper")] if s.get("estimate") else None,
             "sampling": s.get("sampling"),
+            "uncorrected": s.get("uncorrected"),
+            "imputed": s.get("imputed"),
             "model": s.get("model"),
             "reason": s.get("reason"),
             "split_joined": errors.get(year),
@@ -184,11 +186,43 @@ def report(
         )
         covered = f"{_covers(s.get('lower'), s.get('upper'), true)} ({_covers(samp[0], samp[1], true)})"
         err = f"{(s['estimate'] - true) / true:+.1%}" if s.get("estimate") else "-"
+        if s.get("uncorrected"):
+            imp = s.get("imputed") or [None, None]
+            err += f" (uncorrected {(s['uncorrected'] - true) / true:+.1%}, imputed covers"
+            err += f" {_covers(imp[0], imp[1], true)})"
         split, joined = errors.get(year, (0, 0))
         cells = [year, f"{true:,}", f"{row['on_no_list']:,}", f"{row['true_listed']:,}, {ideal_txt}"]
         cells += [store_txt, covered, err, f"{split}, {joined}"]
         print(" | ".join(cells) + (f" | {s['reason']}" if s.get("reason") else ""))
     return rows
+
+
+def _errors(rows: list[dict], key: str) -> str:
+    errs = sorted(
+        (r[key][0] if isinstance(r[key], list) else r[key]) / r["true_returns"] - 1
+        for r in rows
+        if r.get(key)
+    )
+    if not errs:
+        return "-"
+    mid = errs[len(errs) // 2] if len(errs) % 2 else (errs[len(errs) // 2 - 1] + errs[len(errs) // 2]) / 2
+    return f"{mid:+.1%} [{errs[0]:+.1%}, {errs[-1]:+.1%}]"
+
+
+def _covered(rows: list[dict], key: str) -> str:
+    """Years whose interval (the last two of the row's values) holds the true count."""
+    ends = [(r[key][-2:], r["true_returns"]) for r in rows if r.get(key)]
+    return f"{sum(lo <= t <= hi for (lo, hi), t in ends)} of {len(ends)}"
+
+
+def summary(rows: list[dict]) -> None:
+    """Per source of histories: years covered, and the error's median [range]."""
+    print(f"true links: covered {_covered(rows, 'true_links')}, error {_errors(rows, 'true_links')}")
+    print(
+        f"store: covered {_covered(rows, 'store')} (sampling only {_covered(rows, 'sampling')}, "
+        f"imputed {_covered(rows, 'imputed')}), error {_errors(rows, 'store')}; "
+        f"uncorrected {_errors(rows, 'uncorrected')}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{a.resamples} resamples; lists {', '.join(truth.lists)}"
     )
     rows = report(truth, ideal, stored, errors)
+    summary(rows)
     if a.json:
         a.json.write_text(json.dumps(rows, indent=1))
     return 0

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from linkage.estimate.estimate import ASSUMPTIONS, Estimate, estimate
+from linkage.estimate.imputation import DRAWS
 from linkage.estimate.table import TableError, read_counts
 from linkage.settings import Settings
 
@@ -30,6 +31,7 @@ def run(
     resamples: int,
     seed: int,
     as_json: bool,
+    draws: int = DRAWS,
 ) -> int:
     """Estimate and print; exit 1 when no period has a number (each says why)."""
     if counts:
@@ -44,7 +46,9 @@ def run(
         from linkage.estimate.store import STORE_METHOD, estimate_store
 
         method = method or STORE_METHOD
-        results = estimate_store(settings_factory(), as_of, by, method, resamples=resamples, seed=seed)
+        results = estimate_store(
+            settings_factory(), as_of, by, method, resamples=resamples, seed=seed, draws=draws
+        )
     if as_json:
         print(json.dumps([r.as_json() for r in results], ensure_ascii=False, indent=1))
     else:
@@ -52,6 +56,12 @@ def run(
     if not results:
         console.print("no returns on record: nothing to estimate")
     return 0 if any(r.estimate is not None for r in results) else 1
+
+
+NO_CORRECTION = (
+    "none (no open review pair could join two returns, or --draws 0); the review band's range "
+    "widens the interval"
+)
 
 
 def _n(x: float | None) -> str:
@@ -88,4 +98,5 @@ def print_table(console: Console, results: list[Estimate], by: str) -> None:
         console.print(
             f"lists: {', '.join(done[0].lists)}; method: {done[0].method}; interval: {done[0].interval}"
         )
+        console.print(f"linkage correction: {done[0].correction or NO_CORRECTION}")
         console.print(ASSUMPTIONS)

@@ -20,17 +20,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from linkage.estimate.estimate import MIN_LISTED, Estimate, estimate
+from linkage.estimate.estimate import MIN_LISTED, Estimate, estimate, point
+from linkage.estimate.imputation import DRAWS, calibrate, can_merge, event_summary, impute
 from linkage.estimate.table import CaptureTable, from_memberships
 from linkage.normalise.places import place_name
 from linkage.referral.flags import source_label
 from linkage.settings import Settings
 from linkage.store.db import session_scope
-from linkage.store.models import CandidatePair, PersonRecord, Record, ReturnEvent
+from linkage.store.models import CandidatePair, MatchDecision, PersonRecord, Record, ReturnEvent
 
 BY = ("year", "province")
 # The store's tables are dense (hundreds of returns a year on a few lists), where the
@@ -70,6 +72,36 @@ def review_pairs(session: Session) -> list[tuple[int, int]]:
         )
     ).all()
     return [(int(a), int(b)) for a, b in rows]
+
+
+def band_and_decisions(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The open review pairs with their weight and stored probability, and the reviewers'
+    decisions with the weight of the pair decided (`same`: 1 or 0), for calibration."""
+    band = pd.DataFrame(
+        session.execute(
+            select(
+                CandidatePair.record_a,
+                CandidatePair.record_b,
+                CandidatePair.weight,
+                CandidatePair.probability,
+            ).where(CandidatePair.band == "review", CandidatePair.status == "open")
+        ).all(),
+        columns=["record_a", "record_b", "weight", "probability"],
+    )
+    decided = pd.DataFrame(
+        session.execute(
+            select(
+                MatchDecision.record_a, MatchDecision.record_b, MatchDecision.decision, CandidatePair.weight
+            ).join(
+                CandidatePair,
+                (CandidatePair.record_a == MatchDecision.record_a)
+                & (CandidatePair.record_b == MatchDecision.record_b),
+            )
+        ).all(),
+        columns=["record_a", "record_b", "decision", "weight"],
+    )
+    decided["same"] = (decided["decision"] == "same").astype(int)
+    return band, decided.drop(columns="decision")
 
 
 def as_links(records: pd.DataFrame, pairs: Iterable[tuple[int, int]]) -> pd.DataFrame:
@@ -116,6 +148,11 @@ def returns(records: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
             "lists": g["source"].agg(lambda s: frozenset(source_label(x) for x in s)),
         }
     ).reset_index()
+    return dated(ev, as_of)
+
+
+def dated(ev: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The returns dated on or before as_of, with their year."""
     ev = ev[ev["date"].notna() & (ev["date"] <= pd.Timestamp(as_of))].copy()
     ev["year"] = ev["date"].dt.year.astype(int).astype(str)
     return ev
@@ -150,11 +187,15 @@ def estimate_store(
     method: str = STORE_METHOD,
     resamples: int = 0,
     seed: int = 1234,
+    draws: int = DRAWS,
 ) -> list[Estimate]:
-    """An estimate per period from the store, with the review band as links and as non-links."""
+    """An estimate per period from the store, corrected for missed links by imputing the
+    review band's links `draws` times (0: uncorrected), and the band's range as links and
+    as non-links."""
     with session_scope(settings) as s:
         records = event_records(s)
-        pairs = review_pairs(s)
+        band, decided = band_and_decisions(s)
+    pairs = list(zip(band["record_a"].astype(int), band["record_b"].astype(int), strict=True))
     base = tables(returns(records, as_of), by)
     linked = tables(returns(as_links(records, pairs), as_of), by) if pairs else base
     unlinked = tables(returns(as_nonlinks(records, pairs), as_of), by) if pairs else base
@@ -174,4 +215,48 @@ def estimate_store(
             ]
             est.allow_for_linkage(min(ends, default=est.estimate), max(ends, default=est.estimate))
         out.append(est)
+    if draws > 0 and len(band):
+        correct_for_missed_links(out, records, band, decided, settings, as_of, by, method, draws, seed)
     return out
+
+
+def correct_for_missed_links(
+    results: list[Estimate],
+    records: pd.DataFrame,
+    band: pd.DataFrame,
+    decided: pd.DataFrame,
+    settings: Settings,
+    as_of: dt.date,
+    by: str,
+    method: str,
+    draws: int,
+    seed: int,
+) -> None:
+    """Each estimate replaced by the mean over imputed links of the review band (Rubin),
+    its interval moved and widened by the draws' spread (linkage/estimate/imputation.py)."""
+    link_bits = float(np.log2(settings.link_threshold / (1 - settings.link_threshold)))
+    cal = calibrate(band, decided, link_bits)
+    ev = event_summary(records.assign(label=records["source"].map(source_label)))
+    event_of = dict(zip(records["record_id"], records["event_id"], strict=True))
+    ea = band["record_a"].map(event_of).to_numpy(dtype=object)
+    eb = band["record_b"].map(event_of).to_numpy(dtype=object)
+    known = pd.notna(ea) & pd.notna(eb)
+    ea, eb, chance = ea[known], eb[known], cal.chance[known]
+    mergeable = can_merge(ev, ea, eb, settings.event_window_days)
+    ea, eb, chance = ea[mergeable], eb[mergeable], chance[mergeable]
+    wanted = {r.period for r in results if r.estimate is not None}
+
+    def per_draw(merged: pd.DataFrame) -> dict[str, tuple[float, float]]:
+        tabs = tables(dated(merged, as_of), by)
+        return {p: (point(t, method), float(t.listed)) for p, t in tabs.items() if p in wanted}
+
+    combined = impute(ev, ea, eb, chance, per_draw, draws=draws, seed=seed)
+    words = (
+        f"missed links: {len(chance):,} open review pairs that could join two returns drawn as "
+        f"links {draws} times with their chance of one man (expected {chance.sum():,.0f} links; "
+        f"{cal.source}), estimates combined as multiple imputations (Rubin)"
+    )
+    for r in results:
+        c = combined.get(r.period)
+        if r.estimate is not None and c is not None:
+            r.correct(c, words)

@@ -46,9 +46,11 @@ CAVEATS = [
     (
         "កំហុសក្នុងការភ្ជាប់កំណត់ត្រាផ្លាស់ប្តូរការប៉ាន់ស្មាន។",
         "Linkage errors move the estimate: a missed link counts one man twice and pushes it up, a false "
-        "link pushes it down. The column 'If review pairs are links / not links' gives the estimate with "
-        "every pair still waiting for review taken as the same man, and as two men; the interval is "
-        "widened by that much. Deciding the review pairs narrows it.",
+        "link pushes it down. The estimate is corrected for the missed links the review pairs may be: "
+        "each pair still waiting for review is taken as the same man as often as its chance says, and "
+        "the estimates averaged. The column 'If review pairs are links / not links' gives the estimate "
+        "with every such pair taken as the same man, and as two men; the interval also reaches that "
+        "far. Deciding the review pairs narrows it.",
     ),
     (ASSUMPTIONS_KH, ASSUMPTIONS),
     (
