@@ -177,6 +177,7 @@ def _existing(args: argparse.Namespace) -> None:
         times = (_as_processes if args.cli else _in_process)(home, url, args)
         rows.append(sum(times.values()))
         shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(home.parent / f"{home.name}-landing", ignore_errors=True)
         if url:
             dispose_engines()
             subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", url.rsplit("/", 1)[1]], check=True)
