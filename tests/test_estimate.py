@@ -256,7 +256,8 @@ def test_estimate_from_a_linked_store_by_year_and_province(
     for e in done:
         assert e.listed <= e.lower <= e.estimate <= e.upper
         assert "IOM" in e.lists and "MoSVY" in e.lists
-        assert e.linkage_range[0] <= e.estimate <= e.linkage_range[1]
+        # the corrected mean of equal draws may differ from the range's ends in the last bit
+        assert e.linkage_range[0] - 1e-9 <= e.estimate <= e.linkage_range[1] + 1e-9
         assert e.lower <= e.sampling[0] and e.upper >= e.sampling[1]
     assert all(e.reason for e in by_year if e.estimate is None)
     monkeypatch.setenv("SURVIVOR_LINK_HOME", str(linked_store.home))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from survivor_link_ui.words import FILTERS
 
 from linkage.ingest.validation_pages import local_time, rules_text
 from linkage.landing import claim_settled
@@ -108,7 +109,7 @@ def test_the_deliveries_page_marks_the_waiting_drop(settings: Settings) -> None:
     _drop(settings, "iom_returns_2025_06.csv", ["KH-IOM-2024-0001"])
     (claimed,) = claim_settled(settings, "iom")
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    env.filters.update(local=local_time, rules=rules_text)
+    env.filters.update(local=local_time, rules=rules_text, **FILTERS)  # as render.py sets them
     html = env.get_template("deliveries.html").render(
         base="/survivor-link",
         user="officer",
