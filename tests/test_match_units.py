@@ -486,6 +486,31 @@ def test_two_rows_of_one_list_for_one_return_stay_two_men() -> None:
     assert len(set(cluster(4, left, right, prob, 0.999, 30, one_list=~one_list).labels.tolist())) == 1
 
 
+def _two_namesakes_on_two_lists(w_12: float) -> tuple[np.ndarray, ...]:
+    """Rows 0 and 1: one list's two namesakes of one batch; 2 and 3: the ministry's two rows
+    for that return; 4: an NGO row that links to 0 (his phone). Pairs sorted, weights in bits."""
+    w = {(0, 1): -5.0, (0, 2): 22.9, (0, 3): 20.5, (0, 4): 21.5, (1, 2): w_12, (1, 3): 21.3, (1, 4): 17.1,
+         (2, 3): -20.0, (2, 4): 19.0, (3, 4): 7.8}  # fmt: skip
+    left, right = (np.array(side) for side in zip(*w, strict=True))
+    weight = np.array(list(w.values()))
+    prob = 2.0**weight / (1 + 2.0**weight)
+    one_list = np.isin(np.arange(len(w)), [0, 7])  # (0, 1) and (2, 3)
+    return left, right, prob, weight, one_list
+
+
+def test_two_namesakes_on_two_lists_are_paired_as_a_whole_when_one_pairing_clearly_wins() -> None:
+    """Record by record, 0 fits 2 barely better than 3, and 3 fits 1 barely better than 0,
+    so both looked ambiguous, were left alone, and 1 (the weaker fit) took 2's person. As
+    swaps, 0-2 with 1-3 beats 0-3 with 1-2 by 6.3 bits: the persons are {0, 2, 4}, {1, 3}."""
+    left, right, prob, weight, one_list = _two_namesakes_on_two_lists(17.4)
+    out = cluster(5, left, right, prob, 0.99997, 30, weight=weight, one_list=one_list).labels
+    assert out[0] == out[2] == out[4] and out[1] == out[3] and out[0] != out[1]
+    # when the two pairings are about as likely (0.6 bits), neither namesake is given the person
+    left, right, prob, weight, one_list = _two_namesakes_on_two_lists(22.2)
+    out = cluster(5, left, right, prob, 0.99997, 30, weight=weight, one_list=one_list).labels
+    assert out[0] != out[2] and out[0] != out[3]
+
+
 def _row(rid: int, ret: str | None, other: str | None = None, country: str | None = "TH") -> EventRow:
     parse = lambda s: dt.date.fromisoformat(s) if s else None  # noqa: E731
     return EventRow(rid, parse(ret), country if ret else None, None, parse(other), None)
@@ -1076,7 +1101,9 @@ def test_the_chance_of_one_village_counts_pairs_inside_each_commune() -> None:
     assert village_chance(frame) == pytest.approx([1 - 4 / 8, 4 / 8])
 
 
-def _mutual(total: list[float], initial: list[int] | None = None, returns: int = 5) -> list[bool]:
+def _mutual(
+    total: list[float], initial: list[int] | None = None, returns: int = 5, given: int | None = None
+) -> list[bool]:
     """The one-to-one rule on four records: 0 and 1 on IOM's list, 2 and 3 on the ministry's;
     pairs (0,2) (0,3) (1,2) (1,3) (0,1) with these weights."""
     from linkage.match.mutual import mutual_best
@@ -1087,6 +1114,7 @@ def _mutual(total: list[float], initial: list[int] | None = None, returns: int =
     chosen = mutual_best(
         left, right, np.array(total, dtype=float), lists, np.full(5, returns),
         default_spec().cluster.mutual_best, 14.0, None if initial is None else np.array(initial),
+        None if given is None else np.full(5, given),
     )  # fmt: skip
     return chosen.tolist()
 
@@ -1103,6 +1131,16 @@ def test_no_one_to_one_link_without_a_margin_a_return_or_the_bits() -> None:
     assert _mutual([9, 3, 2, 1, 0]) == [False] * 5  # too little said for the pair itself
     assert _mutual([11, 5, 6, 3, 0], returns=0) == [False] * 5  # returns from other countries
     assert _mutual([15, 5, 6, 3, 0]) == [False] * 5  # links anyway: nothing to lift
+
+
+def test_given_names_that_differ_outright_are_not_linked_one_to_one() -> None:
+    """Twins on two lists, each the other list's only candidate: the lists' shape says "one
+    man" only where the given names could be one man's (a house name counts)."""
+    from linkage.match.compare import LEVELS
+
+    assert _mutual([11, 5, 6, 3, 12], given=LEVELS["given_name"].index("different")) == [False] * 5
+    house = LEVELS["given_name"].index("a house name")
+    assert _mutual([11, 5, 6, 3, 12], given=house) == [True, False, False, False, False]
 
 
 def test_a_stored_person_that_holds_the_list_already_is_not_linked_one_to_one() -> None:

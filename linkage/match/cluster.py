@@ -180,7 +180,7 @@ def cluster(
     if weight is None:
         return ClusterOutcome(labels=groups.labels(), refused=refused)
     ambiguous = _ambiguous(
-        groups, left, right, scored.with_values(weight), weight, refused, initial, rules.ambiguity_bits
+        groups, left, right, scored.with_values(weight), weight, refused, initial, rules, checks.listed
     )
     if not ambiguous:
         return ClusterOutcome(labels=groups.labels(), refused=refused)
@@ -267,9 +267,18 @@ def _ambiguous(
     weight: np.ndarray,
     refused: list[tuple[int, int, str]],
     initial: np.ndarray | None,
-    bits: float,
+    rules: ClusterSpec,
+    listed: _Scored | None = None,
 ) -> set[int]:
-    """New records whose best link inside their group barely beats a refused one outside."""
+    """New records whose place inside their group barely beats a refused link outside.
+
+    A link (x, b) refused because b's group holds one man x cannot be with (his rival: the
+    other namesake of x's list and return, say) is weighed as the swap it asks for: x into
+    b's group and the rival into x's, against things as they are. Why: two namesakes of one
+    batch, both on the ministry's list too, each link about as strongly to both ministry
+    rows, but one pairing of the four is much likelier than the other; judged one record at
+    a time both looked ambiguous, were left alone, and the weaker rival took the person.
+    """
     labels = groups.labels()
     inside = labels[left] == labels[right]
     best = np.full(len(labels), -np.inf)
@@ -283,12 +292,50 @@ def _ambiguous(
         if not len(found):
             continue
         w = float(found[0])
-        for x in (a, b):
+        for x, y in ((a, b), (b, a)):
             if initial is not None and initial[x] >= 0:
                 continue  # stored records stay where they are
-            if best[x] - w < bits:
+            swap = _swap_cost(x, y, groups, weights, best, rules, listed)
+            if (best[x] - w if swap is None else swap) < rules.ambiguity_bits:
                 out.add(x)
     return out
+
+
+def _swap_cost(
+    x: int,
+    y: int,
+    groups: _Groups,
+    weights: _Scored,
+    best: np.ndarray,
+    rules: ClusterSpec,
+    listed: _Scored | None,
+) -> float | None:
+    """Bits by which things as they are beat x moving to y's group and its one rival there
+    (the member one list names beside x for one return) moving to x's; None when y's group
+    holds no such single rival. Each side counts its best link in its group (0 alone)."""
+    mx, my = groups.group(groups.find(x)), groups.group(groups.find(y))
+    if x in my:
+        return None
+    others = [m for m in my if m != y]
+    if not others:
+        return None
+    if listed is None:
+        return None
+    at = weights.where_between([x], others)
+    apart = listed.prob[at] < rules.against
+    if int(apart.sum()) != 1:
+        return None
+    pair = int(weights.codes[at[apart][0]])
+    rival = pair // weights.n if pair % weights.n == x else pair % weights.n
+    rest = [m for m in my if m != rival]
+    there = [m for m in mx if m != x]
+    x_there = weights.between([x], rest)
+    rival_here = weights.between([rival], there) if there else np.zeros(0)
+    now = float(best[x]) + float(best[rival])
+    swapped = (float(x_there.max()) if len(x_there) else 0.0) + (
+        float(rival_here.max()) if len(rival_here) else 0.0
+    )
+    return now - swapped
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,7 @@ def link_one_to_one(
         rule,
         bits(spec.limits.link_threshold),
         initial,
+        candidates.levels["given_name"].to_numpy(),
     )
     scores.prob[chosen] = np.maximum(scores.prob[chosen], spec.limits.link_threshold)
     scores.one_to_one = chosen
@@ -201,6 +202,7 @@ def link_added_one_to_one(
         spec.cluster.mutual_best,
         bits(spec.limits.link_threshold),
         initial,
+        candidates.levels["given_name"].to_numpy()[near],
     )
     lifted = near[chosen & added[near]]
     scores.prob[lifted] = np.maximum(scores.prob[lifted], spec.limits.link_threshold)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linkage.match.compare import RETURN_LEVELS
+from linkage.match.compare import LEVELS, RETURN_LEVELS
 from linkage.match.spec import MutualBest
 
 
@@ -51,12 +51,15 @@ def mutual_best(
     rule: MutualBest,
     link_bits: float,
     initial: np.ndarray | None = None,
+    given: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which candidate pairs the rule links (a boolean per pair).
 
     lists: a code per record for the list it came from (its source); returns: the pair's
     return level (index); initial: stored persons (-1 a new record), whose records of a
-    list count as that list's answer already given.
+    list count as that list's answer already given; given: the pair's given-name level
+    (index), None to ignore it. A pair below `rule.given_at_least` still ranks (it is a
+    rival) but is not linked.
 
     Positions and list codes are held in the narrowest integer type that holds them: each
     pair is seen from both ends, 28 million ends at a million records, and at int64 the
@@ -87,6 +90,8 @@ def mutual_best(
         & (total < link_bits)
         & (returns >= RETURN_LEVELS.index(rule.return_at_least))
     )
+    if given is not None:
+        chosen &= given >= LEVELS["given_name"].index(rule.given_at_least)
     if initial is not None:
         chosen &= ~_list_answered(left, right, lists, initial)
     return chosen

@@ -84,6 +84,9 @@ class MutualBest:
     min_bits: float
     margin_bits: float
     return_at_least: str  # a return level's name: the rule applies from it up
+    # a given-name level's name: below it (names that differ outright) the lists' shape is
+    # no evidence, as a twin or brother may be the only candidate the other list holds
+    given_at_least: str = "different"
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,8 @@ def _cluster(raw: Mapping[str, Any], features: Mapping[str, FeatureSpec]) -> Clu
     mutual = MutualBest(**c.pop("mutual_best"))
     if mutual.return_at_least not in features["context"].parts["return"]:
         raise SpecError(f"cluster.mutual_best: {mutual.return_at_least!r} is no return level")
+    if mutual.given_at_least not in features["given_name"].levels:
+        raise SpecError(f"cluster.mutual_best: {mutual.given_at_least!r} is no given-name level")
     return ClusterSpec(**c, mutual_best=mutual)
 
 
