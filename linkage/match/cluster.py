@@ -24,7 +24,7 @@ from linkage.match.spec import ClusterSpec, default_spec
 # against merging its two groups (the model thinks "different" likelier than "same"); one
 # pair below `veto` (say birth years ten apart) keeps two groups apart, however many records
 # without a birth date link them; a new record whose links to two groups kept apart differ by
-# less than `ambiguity_bits` (3: a factor of 8) is ambiguous.
+# less than `ambiguity_bits` (1: a factor of 2) is ambiguous.
 RULES = default_spec().cluster
 AMBIGUITY_BITS = RULES.ambiguity_bits
 # Why a link is refused when one list names both men for one return (shown to reviewers).
