@@ -313,13 +313,11 @@ def _swap_cost(
     """Bits by which things as they are beat x moving to y's group and its one rival there
     (the member one list names beside x for one return) moving to x's; None when y's group
     holds no such single rival. Each side counts its best link in its group (0 alone)."""
-    mx, my = groups.group(groups.find(x)), groups.group(groups.find(y))
-    if x in my:
-        return None
-    others = [m for m in my if m != y]
-    if not others:
-        return None
     if listed is None:
+        return None
+    mx, my = groups.group(groups.find(x)), groups.group(groups.find(y))
+    others = [m for m in my if m != y]
+    if x in my or not others:
         return None
     at = weights.where_between([x], others)
     apart = listed.prob[at] < rules.against
