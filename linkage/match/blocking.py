@@ -84,6 +84,9 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
 
     house_name_unlikely = one_syllable(giv).ne(1).to_numpy()
+    # both names of one syllable: which is his family name the list's order alone says, and
+    # a house name (Touch, Pov) is often a family name too, so either may be his house name
+    order_unsure = ~house_name_unlikely & one_syllable(fam).eq(1).to_numpy()
     has_year = frame["birth_year"].notna().to_numpy()
 
     def bucket(values: pd.Series, shift: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
@@ -99,9 +102,13 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         # the family name of a record whose given name is of one syllable (maybe a house name)
         "fam_of_house_name": lambda: _part(fam.mask(house_name_unlikely)),
         # the same with no birth year given (an NGO intake often has none)
-        "fam_of_house_name_no_birth": lambda: _part(
-            fam.mask(house_name_unlikely | has_year)
-        ),
+        "fam_of_house_name_no_birth": lambda: _part(fam.mask(house_name_unlikely | has_year)),
+        # the given name of a record whose two names are both of one syllable (the list may
+        # have written his house name where his family name goes)
+        "giv_of_house_name": lambda: _part(giv.mask(~order_unsure)),
+        "giv_of_house_name_no_birth": lambda: _part(giv.mask(~order_unsure | has_year)),
+        # the family name of a record with no birth year (what a house name with one meets)
+        "fam_no_birth": lambda: _part(fam.mask(has_year)),
         # both name keys in either order: the lower and the higher of the two
         "names_low": lambda: _part(fam.where(fam <= giv, giv)),
         "names_high": lambda: _part(giv.where(fam <= giv, fam)),

@@ -25,7 +25,7 @@ _SPEC = default_spec()
 # The levels each feature's code below assigns (the spec names them): a spec whose level
 # count differs from the code's would weigh pairs under wrong names.
 _CODED_LEVELS = {
-    "family_name": 5, "given_name": 6, "birth": 7, "context": 56,
+    "family_name": 5, "given_name": 6, "birth": 8, "context": 56,
     "phone": 2, "id_document": 2, "father": 3, "lists": 3, "village": 2,
 }  # fmt: skip
 if {f: len(v.levels) for f, v in _SPEC.features.items()} != _CODED_LEVELS:
@@ -168,7 +168,7 @@ class NameFeature(BaseCompareFeature):
         fcb, gcb, f1b, g1b = (_num(x) for x in b[12:])
         ff, gg = _jw(fa, fb, fca, fcb), _jw(ga, gb, gca, gcb)
         fg, gf = _jw(fa, gb, fca, gcb), _jw(ga, fb, gca, fcb)
-        swapped = (fg + gf) > (ff + gg) + 1e-9
+        swapped = self._swapped(ff, gg, fg, gf)
         fam = np.where(swapped, fg, ff)
         giv = np.where(swapped, gf, gg)
         fam_level = _bands(fam, self.fam_cuts)
@@ -201,6 +201,18 @@ class NameFeature(BaseCompareFeature):
         fam_level[fam_missing] = MISSING
         giv_level[giv_missing] = MISSING
         return pd.DataFrame({"family_name": fam_level, "given_name": giv_level, "swapped": swapped})
+
+    def _swapped(self, ff: np.ndarray, gg: np.ndarray, fg: np.ndarray, gf: np.ndarray) -> np.ndarray:
+        """Whether the pair agrees better with one list's names in the other order.
+
+        Why by levels first: similarities of unlike names are noise, and a short name adds
+        more of it (MAS SA against MAS PESAL: MAS-SA and PESAL-MAS sum to more than MAS-MAS
+        and PESAL-SA, which share no letter). So the order whose names reach the higher
+        levels wins; only where the levels tie do the similarities decide.
+        """
+        kept = _bands(ff, self.fam_cuts).astype(np.int16) + _bands(gg, self.giv_cuts)
+        other = _bands(fg, self.fam_cuts).astype(np.int16) + _bands(gf, self.giv_cuts)
+        return (other > kept) | ((other == kept) & ((fg + gf) > (ff + gg) + 1e-9))
 
     def _by_letters(
         self,
@@ -314,7 +326,9 @@ class BirthFeature(BaseCompareFeature):
     year alone), two men's dates differ anyhow. So a slip is its own level, whatever the
     years say (1985 typed 1995 is one digit), and dates within two years that differ
     otherwise are another, which namesakes of one age fall in. A year from an age is a
-    guess to a year either way; a stated date is not.
+    guess to a year either way; a stated date is not. Years a year apart are their own
+    level, apart from two years: an age makes the first for one man all the time, while
+    brothers are seldom born a year apart.
     """
 
     name = "birth"
@@ -330,14 +344,15 @@ class BirthFeature(BaseCompareFeature):
         level = np.full(len(ya), 0, dtype=np.int8)
         level[diff <= self.far] = 1
         level[diff <= self.near] = 4
-        level[diff == 0] = 5
+        level[diff == 1] = 5
+        level[diff == 0] = 6
         da, db = _dates(da), _dates(db)
         both_days = ~np.isnat(da) & ~np.isnat(db)
         level[both_days & (diff <= self.near)] = 2
         if both_days.any():
             at = np.flatnonzero(both_days)
             level[at[_slips(da[at], db[at])]] = 3
-        level[both_days & (da == db)] = 6
+        level[both_days & (da == db)] = 7
         level[np.isnan(diff)] = MISSING
         return level
 
