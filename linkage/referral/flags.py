@@ -50,8 +50,8 @@ def band_order(grace_days: int) -> list[str]:
     return [f"{grace_days + 1}-90", "91-180", "181-365", "over 365"]
 
 
-def load_event_records(session: Session) -> pd.DataFrame:
-    """Every linked record with its person, event and referral fields.
+def load_event_records(session: Session, persons: set[str] | None = None) -> pd.DataFrame:
+    """Every linked record (or these persons' only) with its person, event and referral fields.
 
     Why not one join read by pd.read_sql: the file name is sealed, so each record's row
     opened its delivery's name again (a million opens of a few dozen names); the names are
@@ -80,6 +80,10 @@ def load_event_records(session: Session) -> pd.DataFrame:
         .join(ReturnEvent, ReturnEvent.event_id == PersonRecord.event_id)
         .where(ReturnEvent.status == "active")
     )
+    if persons is not None:
+        from linkage.referral.changes import texts_in
+
+        stmt = stmt.where(texts_in(PersonRecord.person_id, persons, session.connection().dialect.name))
     df = read_records_frame(session.connection(), stmt)
     names = dict(session.execute(select(Delivery.sha256, Delivery.file_name)).all())
     df["file"] = df["file"].map(names)  # every record's delivery is in the store
