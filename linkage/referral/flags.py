@@ -200,7 +200,10 @@ def _assign_to_events(
     returns = events.loc[events["return_known"].astype(bool), ["person_id", "event_id", "return_date"]]
     returns = returns.dropna(subset=["return_date"])
     returns = returns.assign(start=returns["return_date"] - pd.Timedelta(days=SLACK_DAYS))
-    returns = returns.sort_values("start")[["person_id", "event_id", "start"]]
+    # Two returns of one man on one date: by event id, so that which one an intake follows
+    # does not hang on where the sort left them (it did: a man's flag then depended on the
+    # other men in the frame, and a run over some persons differed from one over all).
+    returns = returns.sort_values(["start", "event_id"], kind="stable")[["person_id", "event_id", "start"]]
     dated = dated.sort_values("date").drop(columns=["event_id"])
     by_date = dict(left_on="date", right_on="start", by="person_id")
     late = pd.Timedelta(days=follows_days + SLACK_DAYS) if follows_days else None
@@ -328,7 +331,8 @@ def _with_referrals(
     """Each return's first referral (how, when), whether an NGO case closed without one, and
     whether the man was referred for an earlier return (or a later one)."""
     assigned = _assign_to_events(evidence, records, events, follows_days)
-    referred = assigned[assigned["kind"] == "referral"].sort_values("date")
+    referred = assigned[assigned["kind"] == "referral"]
+    referred = referred.sort_values(["date", "record_id", "how"], kind="stable")  # a total order: see above
     first_ref = (
         referred.dropna(subset=["event_id"])
         .groupby("event_id")
