@@ -114,7 +114,7 @@ def cmd_flag(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     with ConsoleView() as view:
-        flag_returns(settings, _as_of(args), view)
+        flag_returns(settings, _as_of(args), view, everything=args.all)
     return 0
 
 
@@ -418,6 +418,9 @@ def _add_steps(sub: argparse._SubParsersAction) -> None:
         "flag", help="flag every return not referred to case management after the grace period"
     )
     s.add_argument("--as-of", help="compute as of this date (YYYY-MM-DD; default today)")
+    s.add_argument(
+        "--all", action="store_true", help="recompute every person's flags (else those that changed)"
+    )
     s.set_defaults(func=cmd_flag)
 
     s = sub.add_parser("link", help="link every record not yet linked into persons")

@@ -104,6 +104,9 @@ def upsert_records(
     versions = _versions(s, sha, values, ids)
     stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in names})
     conn.execute(stmt, [{"_id": ids[i], **{c: values[c][i] for c in names}} for i in again])
+    from linkage.referral.changes import queue_records
+
+    queue_records(s, ids.values())  # a corrected referral or date changes his flags
     return versions
 
 

@@ -39,6 +39,7 @@ from linkage.match.stored import (
     stored_candidates,
     write_keys,
 )
+from linkage.referral import changes
 from linkage.settings import Settings
 from linkage.store.bulk import analyze, indexes_deferred, insert_columns, remembered, update_rows
 from linkage.store.db import audit, session_scope
@@ -467,6 +468,7 @@ def _persist(
         analyze(s, (*loaded, Person.__table__, BlockingKey.__table__))
     lap("indexes")
     _upsert_pairs(s, pairs.rows)
+    _queue_for_flags(s, batch, new, old_assignment, pairs, alone)
     summary.pairs_linked, summary.pairs_in_band = pairs.linked, pairs.band
     summary.pairs_for_review = pairs.queued
     lap("pairs")
@@ -476,6 +478,21 @@ def _persist(
     s.execute(update(Delivery).where(Delivery.sha256.in_(delivered)).values(linked_at=utcnow()))
     audit(s, "link", None, **{k: v for k, v in summary.as_dict().items() if k != "seconds"})
     lap("store")
+
+
+def _queue_for_flags(
+    s: Session, batch: _Batch, new: _Assigned, old_assignment: dict[int, str], pairs: _PairPlan, alone: bool
+) -> None:
+    """The persons whose flags this run may change, for the next flag run (changes.py): those
+    it grew, made, merged or split, and both men of each review pair it kept. A first link or
+    a rebuild changed everyone: the next flag run recomputes all."""
+    if alone:
+        changes.forget_state(s)
+        return
+    person_of = dict(zip(new.record_ids.tolist(), new.persons, strict=True))
+    in_pairs = {r[k] for r in pairs.rows for k in ("record_a", "record_b")}
+    paired = {person_of.get(r) or batch.stored.get(r) or "" for r in in_pairs}
+    changes.queue_persons(s, new.affected | new.merged | set(old_assignment.values()) | paired)
 
 
 def _detach(s: Session, everything: bool) -> tuple[dict[int, str], dict[int, str]]:
@@ -526,6 +543,7 @@ class _Assigned:
     affected: set[str]  # persons whose returns are grouped again
     grown: set[str]  # stored persons to count again once the new rows are written
     now: Any
+    merged: set[str] = field(default_factory=set)  # ids merged into others this run
 
 
 @dataclass
@@ -630,7 +648,7 @@ def _assign_persons(
     grown = affected - set(fresh_ids)  # fresh persons were written counted
     if link_now:
         _recount(s, grown, now)
-    return _Assigned(record_ids, persons, affected, grown, now)
+    return _Assigned(record_ids, persons, affected, grown, now, set(c.merges))
 
 
 def _keep_keys(

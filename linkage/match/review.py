@@ -191,6 +191,9 @@ def record_decision(
     ).scalars():
         pair.status = "decided"
     s.flush()
+    from linkage.referral.changes import queue_records
+
+    queue_records(s, (a, b))  # the pair no longer waits: both men's flags may say so
     audit(s, "review.decide", f"{a}:{b}", decision=decision)
     return row
 

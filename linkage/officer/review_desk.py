@@ -43,5 +43,8 @@ def undo_pair(settings: Settings, pair_id: int, actor: str) -> dict:
             select(CandidatePair).where(CandidatePair.record_a == a, CandidatePair.record_b == b)
         ):
             p.status = "open"
+        from linkage.referral.changes import queue_records
+
+        queue_records(s, (a, b))
         audit(s, "review.undo", f"{a}:{b}")
     return {"pair": pair_id, "decision": None}

@@ -55,12 +55,15 @@ def link_records(
     return summary
 
 
-def flag_returns(settings: Settings, as_of: dt.date | None = None, observer: Observer = QUIET) -> FlagRun:
-    """Open flags for returns unreferred past the grace period, close those now referred."""
+def flag_returns(
+    settings: Settings, as_of: dt.date | None = None, observer: Observer = QUIET, everything: bool = False
+) -> FlagRun:
+    """Open flags for returns unreferred past the grace period, close those now referred
+    (the persons that changed since the last run; with everything, every person)."""
     from linkage.referral.history import update_flags
 
     observer.flag_started()
-    run = update_flags(settings, as_of or dt.date.today())
+    run = update_flags(settings, as_of or dt.date.today(), everything)
     observer.flag_done(run)
     return run
 

@@ -50,8 +50,8 @@ def band_order(grace_days: int) -> list[str]:
     return [f"{grace_days + 1}-90", "91-180", "181-365", "over 365"]
 
 
-def load_event_records(session: Session) -> pd.DataFrame:
-    """Every linked record with its person, event and referral fields.
+def load_event_records(session: Session, persons: set[str] | None = None) -> pd.DataFrame:
+    """Every linked record (or these persons' only) with its person, event and referral fields.
 
     Why not one join read by pd.read_sql: the file name is sealed, so each record's row
     opened its delivery's name again (a million opens of a few dozen names); the names are
@@ -80,6 +80,10 @@ def load_event_records(session: Session) -> pd.DataFrame:
         .join(ReturnEvent, ReturnEvent.event_id == PersonRecord.event_id)
         .where(ReturnEvent.status == "active")
     )
+    if persons is not None:
+        from linkage.referral.changes import texts_in
+
+        stmt = stmt.where(texts_in(PersonRecord.person_id, persons, session.connection().dialect.name))
     df = read_records_frame(session.connection(), stmt)
     names = dict(session.execute(select(Delivery.sha256, Delivery.file_name)).all())
     df["file"] = df["file"].map(names)  # every record's delivery is in the store
@@ -196,7 +200,10 @@ def _assign_to_events(
     returns = events.loc[events["return_known"].astype(bool), ["person_id", "event_id", "return_date"]]
     returns = returns.dropna(subset=["return_date"])
     returns = returns.assign(start=returns["return_date"] - pd.Timedelta(days=SLACK_DAYS))
-    returns = returns.sort_values("start")[["person_id", "event_id", "start"]]
+    # Two returns of one man on one date: by event id, so that which one an intake follows
+    # does not hang on where the sort left them (it did: a man's flag then depended on the
+    # other men in the frame, and a run over some persons differed from one over all).
+    returns = returns.sort_values(["start", "event_id"], kind="stable")[["person_id", "event_id", "start"]]
     dated = dated.sort_values("date").drop(columns=["event_id"])
     by_date = dict(left_on="date", right_on="start", by="person_id")
     late = pd.Timedelta(days=follows_days + SLACK_DAYS) if follows_days else None
@@ -324,7 +331,8 @@ def _with_referrals(
     """Each return's first referral (how, when), whether an NGO case closed without one, and
     whether the man was referred for an earlier return (or a later one)."""
     assigned = _assign_to_events(evidence, records, events, follows_days)
-    referred = assigned[assigned["kind"] == "referral"].sort_values("date")
+    referred = assigned[assigned["kind"] == "referral"]
+    referred = referred.sort_values(["date", "record_id", "how"], kind="stable")  # a total order: see above
     first_ref = (
         referred.dropna(subset=["event_id"])
         .groupby("event_id")

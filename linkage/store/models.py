@@ -339,6 +339,52 @@ class Flag(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class FlagPending(Base):
+    """A person whose flags may have changed since the last flag run (linkage/referral/changes.py).
+
+    Why a queue written by whoever changes a person (a link, a corrected record, a review
+    decision): a flag run recomputes these persons' returns only, and deletes the rows it
+    read, so a change committed while it ran stays queued for the next.
+    """
+
+    __tablename__ = "flag_pending"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(String(16))
+
+
+class FlagState(Base):
+    """What the last flag run used: its as-of date and a digest of the flag rules and settings.
+
+    No row (a first run, a first link, a rebuild) or another digest: the next run recomputes
+    every person's flags."""
+
+    __tablename__ = "flag_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    rules: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FlagStatus(Base):
+    """Each return's status at the last flag run's as-of date, in counts' terms only.
+
+    Why kept: a run that recomputes a few persons still reports counts over every return
+    (summary_counts), summed here instead of recomputing the rest."""
+
+    __tablename__ = "flag_status"
+
+    event_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(16), index=True)
+    return_known: Mapped[bool] = mapped_column(Boolean)
+    dated: Mapped[bool] = mapped_column(Boolean)
+    referred: Mapped[bool] = mapped_column(Boolean)
+    flagged: Mapped[bool] = mapped_column(Boolean)
+    partial: Mapped[bool] = mapped_column(Boolean)
+    status_unknown: Mapped[bool] = mapped_column(Boolean)
+
+
 class Report(Base):
     """A weekly report as built: which week, from which as-of date, its file hash and counts."""
 
