@@ -146,10 +146,8 @@ def test_a_delivery_recomputes_the_persons_it_changed_as_everyone_would(
     assert not _open_flag(s, a)
 
 
-def test_a_return_past_its_grace_period_is_flagged_with_no_new_records(
-    store: Settings, tmp_path: Path
-) -> None:
-    s = store
+def _two_returns_linked(s: Settings, tmp_path: Path) -> None:
+    """Two men's IOM returns, ingested and linked: one in June 2025, one in January."""
     write(
         tmp_path / "landing" / "iom" / "one.csv",
         iom_csv(
@@ -165,6 +163,13 @@ def test_a_return_past_its_grace_period_is_flagged_with_no_new_records(
     )
     _ingest(s, tmp_path / "landing")
     link(s)
+
+
+def test_a_return_past_its_grace_period_is_flagged_with_no_new_records(
+    store: Settings, tmp_path: Path
+) -> None:
+    s = store
+    _two_returns_linked(s, tmp_path)
     update_flags(s, JUNE)  # 20 days after his return: within the grace period
     _rid, g1 = _person_of(s, "T-G1")
     assert not _open_flag(s, g1) and _open_flag(s, _person_of(s, "T-G2")[1])
@@ -179,21 +184,7 @@ def test_on_postgresql_a_full_recompute_after_the_changed_persons_changes_nothin
     pg_settings: Settings, tmp_path: Path
 ) -> None:
     s = pg_settings
-    write(
-        tmp_path / "landing" / "iom" / "one.csv",
-        iom_csv(
-            [
-                iom_row(
-                    "T-G1", name="DARAVUTH YOEUNG", dob="12/03/1990", ret="10/06/2025", phone="097 111 2233"
-                ),
-                iom_row(
-                    "T-G2", name="BORAMY TOUCH", dob="03/03/1985", ret="10/01/2025", phone="097 777 8899"
-                ),
-            ]
-        ),
-    )
-    _ingest(s, tmp_path / "landing")
-    link(s)
+    _two_returns_linked(s, tmp_path)
     update_flags(s, JUNE)
     write(
         tmp_path / "landing" / "ngo-hagar" / "h.csv",
