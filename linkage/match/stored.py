@@ -7,20 +7,18 @@ lookups are where the cost of a small delivery against a large store lies.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, any_, bindparam, delete, func, literal_column, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import BigInteger, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from linkage.match.blocking import NO_KEY, salted
 from linkage.match.frame import RECORD_COLUMNS
 from linkage.match.spec import ModelSpec
-from linkage.store.bulk import insert_int_rows
+from linkage.store.bulk import insert_int_rows, one_of
 from linkage.store.models import BlockingKey, Delivery, MatchDecision, PersonRecord, Record
 from linkage.store.sealed import read_records_frame
 
@@ -57,17 +55,9 @@ _SHARE_ABOVE = 100_000
 
 
 def ids_in(column: Any, ids: list[int], dialect: str) -> Any:
-    """`column` is one of `ids`, as one query with one bound value, however many the ids.
-
-    Why: in IN lists of 900 (SQLite's old bound on parameters) the 29,645 stored records a
-    delivery meets at a million records were 33 statements, each compiled with its 900
-    parameters and read into a frame of its own. SQLite takes the ids as one JSON array
-    (json_each), PostgreSQL as one bigint array.
-    """
-    if dialect == "postgresql":
-        return column == any_(bindparam("ids", [int(i) for i in ids], type_=ARRAY(BigInteger)))
-    listed = select(literal_column("value")).select_from(func.json_each(json.dumps([int(i) for i in ids])))
-    return column.in_(listed)
+    """`column` is one of `ids`, as one query with one bound value (bulk.one_of), however
+    many the ids: a delivery at a million records meets 29,645 stored records."""
+    return one_of(column, [int(i) for i in ids], dialect, BigInteger())
 
 
 def in_content_order(records: pd.DataFrame) -> pd.DataFrame:

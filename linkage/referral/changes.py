@@ -19,15 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, func, literal_column, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import String, delete, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import any_
 
 from linkage.match.events import REGISTERED_LATE_DAYS, SLACK_DAYS
 from linkage.referral.rules import ReferralRules
 from linkage.settings import Settings
-from linkage.store.bulk import insert_columns
+from linkage.store.bulk import insert_columns, one_of
 from linkage.store.models import (
     CandidatePair,
     FlagPending,
@@ -53,11 +51,8 @@ def rules_digest(settings: Settings) -> str:
 
 
 def texts_in(column: Any, values: Iterable[str], dialect: str) -> Any:
-    """`column` is one of `values`, as one statement with one bound value (stored.ids_in's way)."""
-    listed = sorted(set(values))
-    if dialect == "postgresql":
-        return column == any_(bindparam("texts", listed, type_=ARRAY(String)))
-    return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(listed))))
+    """`column` is one of `values`, as one statement with one bound value (bulk.one_of)."""
+    return one_of(column, sorted(set(values)), dialect, String())
 
 
 def queue_persons(s: Session, persons: Iterable[str]) -> None:

@@ -10,14 +10,32 @@ reads back), so rows written here read back exactly as rows the ORM wrote.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, Table, inspect, select, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    inspect,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, DropIndex
+from sqlalchemy.types import TypeEngine
 
 # Rows per executemany call on SQLite: bounds the memory of one batch of tuples.
 _BATCH = 50_000
@@ -328,3 +346,17 @@ def analyze(session: Session, tables: Sequence[Table]) -> None:
         return
     for table in tables:
         conn.exec_driver_sql(f"ANALYZE {table.name}")
+
+
+def one_of(column: Any, values: list[Any], dialect: str, element: TypeEngine[Any]) -> Any:
+    """`column` is one of `values`, as one statement with one bound value, however many.
+
+    Why: in IN lists of 900 (SQLite's old bound on parameters) the 29,645 stored records a
+    delivery meets at a million records were 33 statements, each compiled with its 900
+    parameters. SQLite takes the values as one JSON array (json_each), PostgreSQL as one
+    array of `element`.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(element), unique=True))
+    listed = select(literal_column("value")).select_from(func.json_each(json.dumps(values)))
+    return column.in_(listed)
