@@ -838,6 +838,28 @@ def test_one_lists_two_rows_for_one_return_with_other_given_names_are_two_men() 
     assert len(set(plain.labels.tolist())) == 1
 
 
+def test_one_lists_two_rows_for_one_return_weigh_their_home_alone() -> None:
+    """Two rows of one list for one return share the return because the list was made
+    that way: their context keeps the home and leaves the return unknown; the same rows on
+    two lists (or one list for two returns) keep both parts."""
+    from linkage.match.compare import RETURN_LEVELS
+
+    man = {"family_name": "HENG", "given_name": "VICHET", "province_code": "19", "district_code": "1902"}
+    back = dt.date(2021, 4, 24)
+    lv = levels_of(
+        {**man, "delivery_sha256": "iom-list", "return_date": back},
+        {**man, "delivery_sha256": "iom-list", "return_date": back},
+        {**man, "delivery_sha256": "mosvy-list", "source": "mosvy", "return_date": back},
+        {**man, "delivery_sha256": "iom-list", "return_date": dt.date(2024, 9, 2)},
+    )
+    context = dict(zip(lv.index.tolist(), (level("context", v) for v in lv["context"]), strict=True))
+    assert level("lists", lv["lists"].loc[(0, 1)]) == "same list, same return"
+    assert context[(0, 1)] == "home: same district; return unknown"
+    assert context[(0, 2)] == "home: same district; return: same return"
+    assert context[(0, 3)].startswith("home: same district; return: other return")
+    assert RETURN_LEVELS[lv["return"].loc[(0, 1)]] == "same return"  # the level itself is kept
+
+
 def test_a_pair_a_brother_explains_better_says_so_in_words() -> None:
     from linkage.match.linker import explanation
 
@@ -885,6 +907,9 @@ def test_the_model_spec_refuses_what_it_cannot_run() -> None:
     assert "missing or malformed" in broken(lambda r: r.pop("cluster"))
     assert "no_evidence_for names no level" in broken(
         lambda r: r["features"]["lists"].update(no_evidence_for=["same batch"])
+    )
+    assert "return_unknown_when names no level" in broken(
+        lambda r: r["features"]["context"].update(return_unknown_when={"lists": ["same batch"]})
     )
     # a new pass is data: its keys are made and it proposes pairs, with no code change
     extra = copy.deepcopy(raw)

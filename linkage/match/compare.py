@@ -687,8 +687,21 @@ def _empty_levels(pairs: pd.MultiIndex) -> pd.DataFrame:
     )
 
 
-def _finish(out: pd.DataFrame) -> pd.DataFrame:
-    out["context"] = (out["home"].astype(np.int64) + 1) * (len(RETURN_LEVELS) + 1) + out["return"] + 1
+def _return_unknown(out: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
+    """Per pair: whether the context's return part says nothing of one man here. Two rows
+    of one list for one return share it because the list was made that way (a batch's
+    rows): counted, namesakes of one batch read as one man (at 176,940 records, 17% of such
+    pairs linked were two men, against 2% of pairs across lists)."""
+    unknown = np.zeros(len(out), dtype=bool)
+    for other, names in spec.features["context"].return_unknown_when.items():
+        at = [LEVELS[other].index(name) for name in names]
+        unknown |= np.isin(out[other].to_numpy(), at)
+    return unknown
+
+
+def _finish(out: pd.DataFrame, spec: ModelSpec | None = None) -> pd.DataFrame:
+    ret = np.where(_return_unknown(out, spec or _SPEC), MISSING, out["return"].to_numpy(np.int64))
+    out["context"] = (out["home"].astype(np.int64) + 1) * (len(RETURN_LEVELS) + 1) + ret + 1
     # One father and two given names are brothers, not one man: a shared father counts only
     # when the given names agree at least closely (else it is left out, neither for nor against).
     brothers = (out["given_name"].to_numpy() <= _GIVEN_SIMILAR) & (out["given_name"].to_numpy() != MISSING)
@@ -727,7 +740,7 @@ def compare(
             else:
                 parts.setdefault(feat.label, []).append(_small(np.asarray(result)))
     columns = {c: np.concatenate(v) for c, v in parts.items()}
-    return _finish(pd.DataFrame(columns, index=pairs))
+    return _finish(pd.DataFrame(columns, index=pairs), spec)
 
 
 def _small(values: np.ndarray) -> np.ndarray:
@@ -744,7 +757,7 @@ def compare_with_recordlinkage(
     with_codes = frame.copy()
     view = _view(frame)
     with_codes["fam_code"], with_codes["giv_code"] = view["fam_code"], view["giv_code"]
-    return _finish(comparator(spec).compute(pairs, with_codes))
+    return _finish(comparator(spec).compute(pairs, with_codes), spec)
 
 
 def _labels(labels: str | list[str]) -> list[str]:

@@ -53,6 +53,9 @@ class FeatureSpec:
     # levels that are never evidence for one man, whatever chance agreement says: their
     # m is held at most at their u (0 bits at best)
     no_evidence_for: tuple[str, ...] = ()
+    # the joint context feature: where another feature is at one of these levels (feature ->
+    # level names), the return part is unknown, as it says nothing there about one man
+    return_unknown_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,18 @@ def _session(raw: Mapping[str, Any], where: str) -> SessionSpec:
         raise SpecError(f"model spec: training {where}: {e}") from e
 
 
+def _check_unknown_when(features: Mapping[str, FeatureSpec], where: str) -> None:
+    for f in features.values():
+        for other, levels in f.return_unknown_when.items():
+            if not f.parts:
+                raise SpecError(f"{where}: feature {f.name}: return_unknown_when needs a joint feature")
+            if other not in features or set(levels) - set(features[other].levels):
+                raise SpecError(
+                    f"{where}: feature {f.name}: return_unknown_when names no level of a feature"
+                    f" ({other}: {', '.join(levels)})"
+                )
+
+
 def _cluster(raw: Mapping[str, Any], features: Mapping[str, FeatureSpec]) -> ClusterSpec:
     c = dict(raw)
     mutual = MutualBest(**c.pop("mutual_best"))
@@ -286,7 +301,9 @@ def parse_spec(raw: Mapping[str, Any], where: str = "model spec") -> ModelSpec:
             capped = tuple(f.get("no_evidence_for") or ())
             if set(capped) - set(levels):
                 raise SpecError(f"{where}: feature {name}: no_evidence_for names no level of it")
-            features[name] = FeatureSpec(name, levels, dict(f.get("cuts") or {}), parts, capped)
+            unknown = {str(k): tuple(v) for k, v in (f.get("return_unknown_when") or {}).items()}
+            features[name] = FeatureSpec(name, levels, dict(f.get("cuts") or {}), parts, capped, unknown)
+        _check_unknown_when(features, where)
         b = raw["blocking"]
         passes = {
             name: PassSpec(name, _parts(p["keys"], f"pass {name}"), p.get("split_by"))
