@@ -489,8 +489,29 @@ def test_two_rows_of_one_list_for_one_return_stay_two_men() -> None:
     out = cluster(4, left, right, prob, 0.999, 30, one_list=one_list)
     assert out.labels[0] == out.labels[2] == out.labels[3] != out.labels[1]
     assert {why for *_, why in out.refused} == {ONE_LIST}  # what the reviewer is told
-    # the same pair from two lists (or one list, two returns) is left to the majority
+    # the same pair from two lists is left to the majority
     assert len(set(cluster(4, left, right, prob, 0.999, 30, one_list=~one_list).labels.tolist())) == 1
+
+
+def test_two_rows_of_one_list_join_only_on_their_own_evidence() -> None:
+    """One IOM list's rows for two returns (a second return, or a namesake) and the
+    ministry's row that links to both: the two IOM rows join only if their own pair reaches
+    `one_list_at_least`, however strongly the third record links to each."""
+    from linkage.match.compare import of_one_list
+
+    man = {"family_name": "SOK", "given_name": "DARA", "birth_year": 1990, "delivery_sha256": "iom-list"}
+    lv = levels_of(
+        {**man, "return_date": dt.date(2019, 3, 1)},
+        {**man, "return_date": dt.date(2023, 6, 1)},
+        {**man, "delivery_sha256": "mosvy-list", "source": "mosvy", "return_date": dt.date(2023, 6, 3)},
+    )
+    assert of_one_list(lv).tolist() == [True, False, False]  # pairs (0, 1), (0, 2), (1, 2)
+    left, right = np.array([0, 0, 1]), np.array([1, 2, 2])
+    for own, together in ((0.9, False), (0.995, True)):
+        prob = np.array([own, 0.99999, 0.99999])
+        out = cluster(3, left, right, prob, 0.9999, 30, one_list=of_one_list(lv))
+        assert bool(out.labels[0] == out.labels[1]) is together
+        assert together or {why for *_, why in out.refused} == {ONE_LIST}
 
 
 def _two_namesakes_on_two_lists(w_12: float, w_03: float = 20.5) -> tuple[np.ndarray, ...]:
@@ -907,6 +928,9 @@ def test_the_model_spec_refuses_what_it_cannot_run() -> None:
     assert "missing or malformed" in broken(lambda r: r.pop("cluster"))
     assert "no_evidence_for names no level" in broken(
         lambda r: r["features"]["lists"].update(no_evidence_for=["same batch"])
+    )
+    assert "cluster.one_list_at_least must lie strictly between 0 and 1" in broken(
+        lambda r: r["cluster"].update(one_list_at_least=1.5)
     )
     assert "return_unknown_when names no level" in broken(
         lambda r: r["features"]["context"].update(return_unknown_when={"lists": ["same batch"]})

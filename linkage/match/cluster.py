@@ -28,7 +28,7 @@ from linkage.match.spec import ClusterSpec, default_spec
 RULES = default_spec().cluster
 AMBIGUITY_BITS = RULES.ambiguity_bits
 # Why a link is refused when one list names both men for one return (shown to reviewers).
-ONE_LIST = "one list names two men here for one return"
+ONE_LIST = "one list names two men here"
 # a new record left alone: it links about as strongly to two persons kept apart
 AMBIGUOUS = "links as strongly to another person"
 
@@ -147,9 +147,11 @@ def cluster(
     same / different: reviewers' decisions as position pairs; "same" is always applied,
     "different" is never merged across.
     weight: log2 match weights (ranks links past where probabilities round to 1).
-    one_list: per pair, whether both rows come from one list for one return (the "lists"
-    level "same list, same return"); such a pair below `rules.against` keeps its groups apart,
-    and so does one of `one_list_apart` (one list's two rows for one return that are two men
+    one_list: per pair, whether both rows come from one list (the "lists" levels "same
+    list"); such a pair below `rules.one_list_at_least` keeps its groups apart (one list
+    names one man twice only by a slip or for a second return, so two of its rows join one
+    person on their own evidence, not through a third record that links to both), and so
+    does one of `one_list_apart` (one list's two rows for one return that are two men
     by their given names) whatever its probability, even as a link of its own.
     identity: per position, what is a man's own (coherence.Identity): two groups holding
     two records that clearly are two men are kept apart, compared or not.
@@ -387,20 +389,20 @@ class _MergeChecks:
 
     def one_list(self, at: np.ndarray) -> str | None:
         """at: where the compared pairs between the two groups are (`where_between`)."""
-        if self.listed is not None and bool((self.listed.prob[at] < self.rules.against).any()):
+        if self.listed is not None and bool((self.listed.prob[at] < self.rules.one_list_at_least).any()):
             return ONE_LIST
         return None
 
     def one_list_link(self, k: int) -> str | None:
         """`one_list` of two single records, whose one pair is link k."""
-        if self.listed_link is not None and self.listed_link[k] < self.rules.against:
+        if self.listed_link is not None and self.listed_link[k] < self.rules.one_list_at_least:
             return ONE_LIST
         return None
 
 
 def _listed(prob: np.ndarray, one_list: np.ndarray | None, apart: np.ndarray | None) -> np.ndarray | None:
-    """Per pair: its probability if both rows are one list's for one return (0 where they are
-    two men by their names), else 1."""
+    """Per pair: its probability if both rows are one list's (0 where they are two men of
+    one return by their names), else 1."""
     if one_list is None:
         return None
     values = np.where(one_list, prob, 1.0)

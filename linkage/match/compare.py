@@ -41,8 +41,14 @@ RETURN_LEVELS = list(_SPEC.features["context"].parts["return"])
 FEATURES = list(LEVELS)
 
 
-# The levels clustering reads (one_list_one_return, one_list_other_names).
+# The levels clustering reads (of_one_list, one_list_other_names).
 CLUSTER_LEVELS = ("lists", "given_name", "id_document")
+
+
+def of_one_list(levels: pd.DataFrame) -> np.ndarray:
+    """Per compared pair: both rows come from one list (for one return or for two), which
+    names one man twice only by a slip or for a second return (for cluster.cluster)."""
+    return levels["lists"].to_numpy() <= LEVELS["lists"].index("same list")
 
 
 def one_list_one_return(levels: pd.DataFrame) -> np.ndarray:

@@ -22,7 +22,7 @@ from linkage.match.compare import (
     LEVELS,
     compare,
     forget_views,
-    one_list_one_return,
+    of_one_list,
     one_list_other_names,
 )
 from linkage.match.frame import build_frame
@@ -254,7 +254,7 @@ def group(
         same=decisions.same,
         different=decisions.different,
         weight=scores.total,
-        one_list=one_list_one_return(candidates.levels),
+        one_list=of_one_list(candidates.levels),
         one_list_apart=one_list_other_names(candidates.levels),
         identity=Identity.of(frame, spec, births_alone=model is not None and births_decide(model, spec)),
         rules=spec.cluster,

@@ -103,6 +103,8 @@ class ClusterSpec:
     max_birth_gap_years: int
     different_given_below: float
     mutual_best: MutualBest
+    # two rows of one list join one person only when their own pair is at least this likely
+    one_list_at_least: float = 0.99
     # births further apart than this are two men whatever their names say (coherence.py)
     max_birth_gap_any_name_years: int = 5
     # frames of more records than this skip the second look (engine.judge_every_pair and
@@ -282,7 +284,11 @@ def _cluster(raw: Mapping[str, Any], features: Mapping[str, FeatureSpec]) -> Clu
         raise SpecError(f"cluster.mutual_best: {mutual.return_at_least!r} is no return level")
     if mutual.given_at_least not in features["given_name"].levels:
         raise SpecError(f"cluster.mutual_best: {mutual.given_at_least!r} is no given-name level")
-    return ClusterSpec(**c, mutual_best=mutual)
+    spec = ClusterSpec(**c, mutual_best=mutual)
+    for name in ("against", "veto", "one_list_at_least"):
+        if not 0.0 < getattr(spec, name) < 1.0:
+            raise SpecError(f"cluster.{name} must lie strictly between 0 and 1 (it is {getattr(spec, name)})")
+    return spec
 
 
 def parse_spec(raw: Mapping[str, Any], where: str = "model spec") -> ModelSpec:
