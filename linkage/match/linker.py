@@ -37,6 +37,7 @@ from linkage.match.stored import (
     key_rows,
     read_records,
     stored_candidates,
+    stored_keys,
     write_keys,
 )
 from linkage.referral import changes
@@ -307,7 +308,8 @@ def _gather(
     new_keys = block_keys(new_frame, spec)
     lap("frame and keys")
     first = s.scalar(select(BlockingKey.key).limit(1)) is None  # nothing stored to meet
-    stored = {} if rebuild or first else stored_candidates(s, new_keys, spec)
+    met = None if rebuild or first else stored_candidates(s, new_keys, spec)
+    stored = {} if met is None else met.persons
     lap("find stored")
     new_ids = set(new_frame["record_id"].tolist())
     pairs = decisions(s, new_ids)
@@ -327,7 +329,8 @@ def _gather(
         del old_records
         lap("stored frame")
         frame = pd.concat([new_frame, old_frame], ignore_index=True)
-        keys = pd.concat([new_keys, block_keys(old_frame, spec)], ignore_index=True)
+        old_keys = block_keys(old_frame, spec) if met is None else stored_keys(met, old_frame, spec)
+        keys = pd.concat([new_keys, old_keys], ignore_index=True)
         lap("stored keys")
     lap("read stored")
     pos_of = {int(r): i for i, r in enumerate(frame["record_id"].tolist())}
