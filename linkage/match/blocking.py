@@ -83,10 +83,13 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     days = (frame["return_date"] - pd.Timestamp("1970-01-01")).dt.days // spec.return_bucket_days
     ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
 
-    house_name_unlikely = one_syllable(giv).ne(1).to_numpy()
+    # (the frame's own flags where it has them: build_frame made them from these keys)
+    giv_one = frame["giv_one_syllable"] if "giv_one_syllable" in frame else one_syllable(giv)
+    fam_one = frame["fam_one_syllable"] if "fam_one_syllable" in frame else one_syllable(fam)
+    house_name_unlikely = giv_one.ne(1).to_numpy()
     # both names of one syllable: which is his family name the list's order alone says, and
     # a house name (Touch, Pov) is often a family name too, so either may be his house name
-    order_unsure = ~house_name_unlikely & one_syllable(fam).eq(1).to_numpy()
+    order_unsure = ~house_name_unlikely & fam_one.eq(1).to_numpy()
     has_year = frame["birth_year"].notna().to_numpy()
 
     def bucket(values: pd.Series, shift: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:

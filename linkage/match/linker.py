@@ -107,10 +107,13 @@ def _store_grew(session: Session, threshold: float) -> bool:
     by h3-scale's figures), on every delivery, to learn what is nearly always "not yet". Ids are
     distinct integers, so there are at most max - min + 1 records: two index probes. Only
     when that bound reaches the threshold (gaps from erasures or rolled-back sequences) is
-    the count made, so the answer is the count's.
+    the count made, so the answer is the count's. Two statements: SQLite probes the index
+    for a query of one min() or max() alone, and scans it for both in one (0.12 s warm at
+    a million records, for two probes).
     """
-    low, high = session.execute(select(func.min(Record.id), func.max(Record.id))).one()
-    if high is None or high - low + 1 < threshold:
+    low = session.scalar(select(func.min(Record.id)))
+    high = session.scalar(select(func.max(Record.id)))
+    if low is None or high is None or high - low + 1 < threshold:
         return False
     return int(session.scalar(select(func.count()).select_from(Record)) or 0) >= threshold
 
