@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from alembic import command
 from sqlalchemy import delete, func, select
@@ -143,3 +145,57 @@ def test_records_read_by_id_in_one_query_are_those_read_one_by_one(
         one_by_one = in_content_order(pd.read_sql(select(*cols).where(Record.id.in_(wanted)), s.connection()))
         assert got.equals(one_by_one) and list(got.dtypes) == list(one_by_one.dtypes)
         assert len(got) == len(wanted) and read_records(s, []).empty
+
+
+@pytest.mark.parametrize("store", ["settings", "pg_settings"])
+def test_stored_keys_read_back_block_as_the_keys_made_again(
+    store: str, request: pytest.FixtureRequest, synth_dir: Path
+) -> None:
+    """The stored records a delivery meets, with keys made from the key rows that met it
+    (stored_keys), give the candidate pairs their keys made again from their frame give,
+    pass by pass; also with blocks split by place from three records on and blocks of more
+    than four records skipped, so that the split and the skip are both at work."""
+    import dataclasses
+
+    from linkage.match.blocking import block_keys, candidate_pairs
+    from linkage.match.frame import build_frame
+    from linkage.match.spec import spec_for
+    from linkage.match.stored import read_records, stored_candidates, stored_keys
+
+    settings: Settings = request.getfixturevalue(store)
+    files = lists(synth_dir)
+    later = [f for f in files if f.name.startswith("iom_")]
+    ingest(settings, [f for f in files if f not in later])
+    link(settings)
+    ingest(settings, later)
+    base = spec_for(settings)
+    tight = dataclasses.replace(
+        base, refine_above=3, limits=dataclasses.replace(base.limits, max_block_size=4)
+    )
+    met_by: dict[str, int] = {}
+    with session_scope(settings) as s:
+        new_frame = build_frame(read_records(s, None))
+        new_keys = block_keys(new_frame, base)
+        assert len(new_frame) > 100
+        for name, spec in (("base", base), ("tight", tight)):
+            met = stored_candidates(s, new_keys, spec)
+            met_by[name] = len(met.persons)
+            old_frame = build_frame(read_records(s, sorted(met.persons)))
+            made = block_keys(old_frame, spec)
+            read = stored_keys(met, old_frame, spec)
+            assert list(read.columns) == list(made.columns)
+            is_new = np.r_[np.ones(len(new_frame), bool), np.zeros(len(old_frame), bool)]
+            found = []
+            for old_keys in (made, read):
+                keys = pd.concat([new_keys, old_keys], ignore_index=True)
+                left, right, stats = candidate_pairs(keys, is_new, spec.limits.max_block_size, spec=spec)
+                found.append((left.tolist(), right.tolist(), dict(stats.pairs_by_pass)))
+            assert found[0] == found[1]
+            assert len(found[0][0]) > 0
+            # the keys read are the ones made, where a record has them (a symmetric pass's
+            # keys that met no new record's are not read)
+            column = "k_phone"
+            given = read[column].notna().to_numpy()
+            assert given.any()
+            assert (read[column][given] == made[column][given]).all()
+    assert 0 < met_by["tight"] < met_by["base"]  # the split left stored records of other places out

@@ -83,10 +83,13 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     days = (frame["return_date"] - pd.Timestamp("1970-01-01")).dt.days // spec.return_bucket_days
     ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
 
-    house_name_unlikely = one_syllable(giv).ne(1).to_numpy()
+    # (the frame's own flags where it has them: build_frame made them from these keys)
+    giv_one = frame["giv_one_syllable"] if "giv_one_syllable" in frame else one_syllable(giv)
+    fam_one = frame["fam_one_syllable"] if "fam_one_syllable" in frame else one_syllable(fam)
+    house_name_unlikely = giv_one.ne(1).to_numpy()
     # both names of one syllable: which is his family name the list's order alone says, and
     # a house name (Touch, Pov) is often a family name too, so either may be his house name
-    order_unsure = ~house_name_unlikely & one_syllable(fam).eq(1).to_numpy()
+    order_unsure = ~house_name_unlikely & fam_one.eq(1).to_numpy()
     has_year = frame["birth_year"].notna().to_numpy()
 
     def bucket(values: pd.Series, shift: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
@@ -133,9 +136,12 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     }
 
 
-def block_keys(frame: pd.DataFrame, spec: ModelSpec | None = None) -> pd.DataFrame:
+def block_keys(
+    frame: pd.DataFrame, spec: ModelSpec | None = None, passes: set[str] | None = None
+) -> pd.DataFrame:
     """One hashed key column per key the spec's passes name, and one per splitting place
-    (pd.NA where the record has nothing for it)."""
+    (pd.NA where the record has nothing for it); with `passes`, those passes' key columns
+    only (and no place)."""
     spec = spec or _SPEC
     makers = key_parts(frame, spec)
     made: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -147,9 +153,11 @@ def block_keys(frame: pd.DataFrame, spec: ModelSpec | None = None) -> pd.DataFra
 
     keys: dict[str, pd.Series] = {}
     for p in spec.passes.values():
+        if passes is not None and p.name not in passes:
+            continue
         for column, parts in {**p.probe, **p.keys}.items():
             keys[column] = _key(*(part(x) for x in parts))
-    for place in spec.split_places():
+    for place in spec.split_places() if passes is None else ():
         keys[f"r_{place}"] = _key(part(place))
     # .array keeps the exact 64-bit keys: to_numpy() of an Int64 column holding a missing
     # value gives float64, whose 53-bit mantissa rounds the keys, so a delivery whose column
@@ -169,6 +177,23 @@ def salted(keys: np.ndarray, pass_name: str) -> np.ndarray:
         h ^= h >> np.uint64(33)
         h *= np.uint64(0xC4CEB9FE1A85EC53)
         h ^= h >> np.uint64(33)
+    return h.view(np.int64)
+
+
+_UNMIX = np.uint64(pow(0x100000001B3, -1, 1 << 64))  # the multiplicative inverses, mod 2**64
+_UNSALT_MUL = np.uint64(pow(0xC4CEB9FE1A85EC53, -1, 1 << 64))
+
+
+def unsalted(keys: np.ndarray, pass_name: str) -> np.ndarray:
+    """The keys `salted` made these from (its inverse: each step of it is a bijection of
+    64-bit integers), so keys read back from blocking_key are the key columns' values."""
+    salt = pd.util.hash_array(np.array([pass_name], dtype=object), hash_key=_HASH_KEY)[0]
+    with np.errstate(over="ignore"):
+        h = keys.view(np.uint64).copy()
+        h ^= h >> np.uint64(33)  # a shift of at least half the width undoes itself
+        h *= _UNSALT_MUL
+        h ^= h >> np.uint64(33)
+        h = (h ^ salt) * _UNMIX
     return h.view(np.int64)
 
 

@@ -37,6 +37,7 @@ from linkage.match.stored import (
     key_rows,
     read_records,
     stored_candidates,
+    stored_keys,
     write_keys,
 )
 from linkage.referral import changes
@@ -106,10 +107,13 @@ def _store_grew(session: Session, threshold: float) -> bool:
     by h3-scale's figures), on every delivery, to learn what is nearly always "not yet". Ids are
     distinct integers, so there are at most max - min + 1 records: two index probes. Only
     when that bound reaches the threshold (gaps from erasures or rolled-back sequences) is
-    the count made, so the answer is the count's.
+    the count made, so the answer is the count's. Two statements: SQLite probes the index
+    for a query of one min() or max() alone, and scans it for both in one (0.12 s warm at
+    a million records, for two probes).
     """
-    low, high = session.execute(select(func.min(Record.id), func.max(Record.id))).one()
-    if high is None or high - low + 1 < threshold:
+    low = session.scalar(select(func.min(Record.id)))
+    high = session.scalar(select(func.max(Record.id)))
+    if low is None or high is None or high - low + 1 < threshold:
         return False
     return int(session.scalar(select(func.count()).select_from(Record)) or 0) >= threshold
 
@@ -307,7 +311,8 @@ def _gather(
     new_keys = block_keys(new_frame, spec)
     lap("frame and keys")
     first = s.scalar(select(BlockingKey.key).limit(1)) is None  # nothing stored to meet
-    stored = {} if rebuild or first else stored_candidates(s, new_keys, spec)
+    met = None if rebuild or first else stored_candidates(s, new_keys, spec)
+    stored = {} if met is None else met.persons
     lap("find stored")
     new_ids = set(new_frame["record_id"].tolist())
     pairs = decisions(s, new_ids)
@@ -327,7 +332,8 @@ def _gather(
         del old_records
         lap("stored frame")
         frame = pd.concat([new_frame, old_frame], ignore_index=True)
-        keys = pd.concat([new_keys, block_keys(old_frame, spec)], ignore_index=True)
+        old_keys = block_keys(old_frame, spec) if met is None else stored_keys(met, old_frame, spec)
+        keys = pd.concat([new_keys, old_keys], ignore_index=True)
         lap("stored keys")
     lap("read stored")
     pos_of = {int(r): i for i, r in enumerate(frame["record_id"].tolist())}

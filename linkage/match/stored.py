@@ -7,7 +7,9 @@ lookups are where the cost of a small delivery against a large store lies.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,7 +17,7 @@ import pandas as pd
 from sqlalchemy import BigInteger, bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from linkage.match.blocking import NO_KEY, salted
+from linkage.match.blocking import NO_KEY, block_keys, salted, unsalted
 from linkage.match.frame import RECORD_COLUMNS
 from linkage.match.spec import ModelSpec
 from linkage.store.bulk import insert_int_rows, one_of
@@ -189,26 +191,31 @@ def _wanted(keys: pd.DataFrame, spec: ModelSpec) -> tuple[dict[int, tuple[str, b
     return wanted, members
 
 
-def _fetch(session: Session, sql: str, keys: list[int], *extra: Any) -> Iterator[tuple]:
+def _fetch(session: Session, sql: str, keys: list[int], *extra: Any) -> list[tuple]:
     """Rows of `sql` (its `{keys}` the test that a column is one of the keys, then `extra`
-    parameters) for every chunk of keys, through the driver's own cursor.
+    parameters), as one statement however many the keys, through the driver's own cursor.
 
-    Why the driver's cursor: a delivery's keys meet a few hundred thousand stored key rows
-    at a million records, and SQLAlchemy's row objects cost several times what the driver's
-    tuples do; these are plain integers that need no type processing. On PostgreSQL the
-    keys go as one bigint array: psycopg sends a Python int past 32 bits as numeric, and
-    `bigint = numeric` cannot use the index (every chunk scanned 15 million key rows).
+    Why one statement: in IN lists of 900 a delivery's 40,000 keys at a million records
+    were some fifty statements, each compiled and bound with its 900 parameters; SQLite
+    takes them as one JSON array (json_each, searched through the primary key as an IN
+    list is), PostgreSQL as one bigint array. Why the driver's cursor: the keys meet a few
+    hundred thousand stored key rows at a million records, and SQLAlchemy's row objects
+    cost several times what the driver's tuples do; these are plain integers that need no
+    type processing. On PostgreSQL the array is cast to bigint[]: psycopg sends a Python
+    int past 32 bits as numeric, and `bigint = numeric` cannot use the index.
     """
+    if not keys:
+        return []
     session.flush()
     conn = session.connection()
     pg = conn.dialect.name == "postgresql"
-    mark = "%s" if pg else "?"
+    test = "= ANY(%s::bigint[])" if pg else "IN (SELECT value FROM json_each(?))"
     cur = conn.connection.dbapi_connection.cursor()
     try:
-        for chunk in chunks(keys):
-            test = "= ANY(%s::bigint[])" if pg else f"IN ({', '.join('?' for _ in chunk)})"
-            cur.execute(sql.format(keys=test, mark=mark), [chunk, *extra] if pg else [*chunk, *extra])
-            yield from cur.fetchall()
+        cur.execute(
+            sql.format(keys=test, mark="%s" if pg else "?"), [keys if pg else json.dumps(keys), *extra]
+        )
+        return cur.fetchall()
     finally:
         cur.close()
 
@@ -229,13 +236,23 @@ def _sides(
     return out
 
 
-_BY_KEY = "SELECT record_id FROM blocking_key WHERE key {keys}"
-_BY_KEY_SIDE = "SELECT record_id FROM blocking_key WHERE key {keys} AND probe = {mark}"
 _BY_KEY_PLACE = "SELECT key, record_id, place FROM blocking_key WHERE key {keys}"
+_BY_KEY_SIDE = "SELECT record_id FROM blocking_key WHERE key {keys} AND probe = {mark}"
 
 
-def stored_candidates(session: Session, new_keys: pd.DataFrame, spec: ModelSpec) -> dict[int, str]:
-    """Stored records sharing a blocking key with a new record -> their person_id.
+@dataclass
+class Stored:
+    """The stored records a delivery meets (-> their person), and the rows of blocking_key
+    that met the delivery's keys of its symmetric passes (salted key, record, place; NO_KEY
+    for no place), from which their keys for blocking are made again (`stored_keys`)."""
+
+    persons: dict[int, str]
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray]
+    wanted: dict[int, tuple[str, bool]]
+
+
+def stored_candidates(session: Session, new_keys: pd.DataFrame, spec: ModelSpec) -> Stored:
+    """Stored records sharing a blocking key with a new record, their persons and key rows.
 
     One pass over the new records' keys through the primary key of blocking_key. A block
     that blocking will split by place (a pass with split_by) brings only the stored records
@@ -253,21 +270,94 @@ def stored_candidates(session: Session, new_keys: pd.DataFrame, spec: ModelSpec)
     """
     wanted, members = _wanted(new_keys, spec)
     sides = _sides(wanted, members, spec)
-    found = {int(r) for (r,) in _fetch(session, _BY_KEY, sides["plain"])}
+    keyed = _fetch(session, _BY_KEY_PLACE, sides["plain"] + sides["split"])
+    n = len(keyed)
+    key = np.fromiter((r[0] for r in keyed), np.int64, n)
+    rid = np.fromiter((r[1] for r in keyed), np.int64, n)
+    place = np.fromiter((NO_KEY if r[2] is None else r[2] for r in keyed), np.int64, n)
+    del keyed
+    found = set(rid[_kept(key, place, members, spec.refine_above)].tolist())
     found.update(int(r) for (r,) in _fetch(session, _BY_KEY_SIDE, sides["probe"], True))
     found.update(int(r) for (r,) in _fetch(session, _BY_KEY_SIDE, sides["keys"], False))
-    split = [(int(k), int(r), p) for k, r, p in _fetch(session, _BY_KEY_PLACE, sides["split"])]
-    for key, rid, _place in split:
-        members[key].add(("stored", rid, None))
-    places: dict[int, set[int | None]] = {}
-    for key, rid, place in split:
-        block = members[key]
-        if key not in places:
-            places[key] = {m[2] for m in block if m[0] == "new"}
-        if len(block) <= spec.refine_above or place in places[key]:
-            found.add(rid)
     sql = "SELECT record_id, person_id FROM person_record WHERE record_id {keys}"
-    return {int(r): p for r, p in _fetch(session, sql, sorted(found))}
+    persons = {int(r): p for r, p in _fetch(session, sql, sorted(found))}
+    return Stored(persons, (key, rid, place), wanted)
+
+
+def _kept(key: np.ndarray, place: np.ndarray, members: dict[int, set], above: int) -> np.ndarray:
+    """Which stored key rows bring their record: every row of a key no pass splits; of a
+    splitting pass's key, every row while its block (new and stored records) holds at most
+    `above` records, else the rows of the places the key's new records come from (a
+    missing place meets a missing place)."""
+    split = pd.Index(key).isin(list(members)) if members else np.zeros(len(key), dtype=bool)
+    keep = ~split
+    if not split.any():
+        return keep
+    stored_n = pd.Series(key[split]).value_counts().to_dict()
+    big = {k for k, n in stored_n.items() if len(members[k]) + n > above}
+    allowed = [(k, NO_KEY if m[2] is None else m[2]) for k in big for m in members[k]]
+    small = ~pd.Index(key).isin(list(big))
+    at_home = pd.MultiIndex.from_arrays([key, place]).isin(allowed) if allowed else False
+    return keep | (split & (small | at_home))
+
+
+def stored_keys(stored: Stored, frame: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
+    """The stored records' blocking keys, row for row with their frame, as blocking a
+    delivery against them needs them: block_keys(frame, spec) would give the same pairs.
+
+    Why not block_keys: at a million records a delivery meets some 30,000 stored records,
+    and making their forty key columns again cost a third of a second; the key rows that
+    met the delivery were read anyway (stored_candidates). Why those rows are enough for a
+    symmetric pass: a pair needs a new record in its block, so a stored record's key of a
+    pass matters only where it is a new record's key of that pass, and every stored row of
+    such a key was read (a split key's rows of other places too: a record brought by
+    another pass still sits in that block). Its keys go back into the pass's columns in any
+    order (blocking pools a pass's columns), its place from the rows' place. An asymmetric
+    pass's columns are made from the frame: the build side's block sizes count stored
+    records whose rows of it were not read (only the other side's are).
+    """
+    rids = frame["record_id"].to_numpy(dtype=np.int64)
+    n = len(rids)
+    key, rid, place = stored.rows
+    order = np.argsort(rids, kind="stable")
+    at = np.searchsorted(rids[order], rid)
+    at[at == n] = 0
+    inside = (rids[order][at] == rid) if n else np.zeros(len(rid), dtype=bool)
+    key, place, pos = key[inside], place[inside], order[at[inside]]
+    symmetric = [p for p in spec.passes.values() if not p.probe]
+    known = np.array(sorted(stored.wanted), dtype=np.int64)
+    index = {p.name: j for j, p in enumerate(symmetric)}
+    pass_of = np.array([index.get(stored.wanted[k][0], -1) for k in known.tolist()], dtype=np.int64)
+    row_pass = pass_of[np.searchsorted(known, key)] if len(known) else np.empty(0, np.int64)
+    columns: dict[str, np.ndarray] = {}
+    places = {name: np.full(n, NO_KEY, dtype=np.int64) for name in spec.split_places()}
+    for j, p in enumerate(symmetric):
+        mine = np.flatnonzero(row_pass == j)
+        mine = mine[np.argsort(pos[mine], kind="stable")]
+        k, at_pos = unsalted(key[mine], p.name), pos[mine]
+        first = np.r_[True, at_pos[1:] != at_pos[:-1]] if len(at_pos) else np.empty(0, bool)
+        starts = np.flatnonzero(first)
+        rank = np.arange(len(at_pos)) - np.repeat(starts, np.diff(np.r_[starts, len(at_pos)]))
+        if len(rank) and rank.max() >= len(p.keys):
+            raise ValueError(f"blocking pass {p.name}: more stored keys for a record than the pass has")
+        for r, name in enumerate(p.keys):
+            col = np.full(n, NO_KEY, dtype=np.int64)
+            col[at_pos[rank == r]] = k[rank == r]
+            columns[name] = col
+        if p.split_by:
+            places[p.split_by][at_pos] = place[mine]
+    made = block_keys(frame, spec, passes={p.name for p in spec.passes.values() if p.probe})
+    out = {}
+    for c in spec.key_columns():
+        out[c] = made[c].array if c in made else _int64(columns[c])
+    for name, values in places.items():
+        out[f"r_{name}"] = _int64(values)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _int64(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Keys as block_keys keeps them: Int64, NO_KEY as missing."""
+    return pd.arrays.IntegerArray(values, values == NO_KEY)
 
 
 def decisions(session: Session, record_ids: set[int]) -> list[tuple[int, int, str]]:
