@@ -27,7 +27,8 @@ from linkage.match.spec import ClusterSpec, default_spec
 # less than `ambiguity_bits` (1: a factor of 2) is ambiguous.
 RULES = default_spec().cluster
 AMBIGUITY_BITS = RULES.ambiguity_bits
-# Why a link is refused when one list names both men for one return (shown to reviewers).
+# Why a link is refused when one list names both men (two of its rows whose own pair is
+# not likely enough; shown to reviewers).
 ONE_LIST = "one list names two men here"
 # a new record left alone: it links about as strongly to two persons kept apart
 AMBIGUOUS = "links as strongly to another person"

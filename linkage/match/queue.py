@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from linkage.match.cluster import ONE_LIST
 from linkage.match.coherence import WHY as TWO_GIVEN_NAMES
 from linkage.match.coherence import WHY_BIRTHS
 
@@ -42,7 +43,7 @@ from linkage.match.coherence import WHY_BIRTHS
 JUDGED_APART = frozenset(
     {
         "most compared pairs between the two say different",
-        "one list names two men here",
+        ONE_LIST,
         TWO_GIVEN_NAMES,
         WHY_BIRTHS,
         "a reviewer said different",
