@@ -634,6 +634,7 @@ def link_frame(
     the weights may learn from. `lap` is told when each phase ends (for timings)."""
     keys = block_keys(frame, spec) if keys is None else keys
     candidates = propose(frame, keys, spec, is_new, lap)
+    del keys  # not needed past blocking (a caller that handed them over lets them go)
     if model is None:
         model = fit(frame, spec, candidates, same_for_fit)
     forget_views(frame)
