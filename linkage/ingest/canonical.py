@@ -169,7 +169,12 @@ NAME_OUTPUTS = (
 PLACE_FIELDS = ("province", "district", "commune", "village")
 PLAIN_FIELDS = ("sector", "batch_id", "referred_to", "referral_source", "case_manager", "services", "remarks")
 # "25", "25 years", "២៥ឆ្នាំ", and with the word typed before it: "អាយុ ២៨", "Age: 28"
-_AGE = re.compile(r"^(?:(?:អាយុ|age)\s*:?\s*)?(\d{1,3})(?:\.0+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?$", re.I)
+# and the months after the years, which a whole age drops: "28.5", "២៨ ឆ្នាំ ៦ ខែ", "30 years 2 months"
+_AGE = re.compile(
+    r"^(?:(?:អាយុ|age)\s*:?\s*)?(\d{1,3})(?:\.\d+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?"
+    r"(?:\s*,?\s*(?:and\s+|និង\s*)?(?:1[01]|\d)\s*(?:months?|mths?|mos?|ខែ))?$",
+    re.I,
+)
 _PLUS_DIGIT = re.compile(r"^\s*\+\d")
 _DASHES = re.compile(r"^\s*-+\s*$")  # '--' written for "none": no formula a spreadsheet would run
 
