@@ -2332,6 +2332,133 @@ def good_two_phones(rows: list[dict[str, str]]) -> str:
     return csv_text(rows)
 
 
+def _unclosed_quote(rows: list[dict[str, str]]) -> str:
+    """A village typed with an opening quote and no closing one: the CSV's quoting runs on."""
+    lines = csv_text(rows).split("\r\n")
+    lines[2] = lines[2].replace(",Sandan,", ',"Sandan,', 1)
+    return "\r\n".join(lines)
+
+
+def session19_more_cases() -> list[Case]:
+    return [
+        _expect(
+            _iom("unclosed-quote", "a cell opened with a quote never closed", _unclosed_quote),
+            "quarantined rows",
+            4,
+        ),
+        _expect(
+            _iom(
+                "dob-approximate",
+                "birth dates written as guesses: c. 1990, approx 1985, 1990?, about 1988, ~1992",
+                good_csv,
+                edit=_each("dob", ["c. 1990", "approx 1985", "1990?", "about 1988", "~1992"]),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "dob-unknown-khmer",
+                "birth dates marked unknown in Khmer: មិនដឹង, មិនស្គាល់, គ្មាន",
+                _mcol(DOB, ["មិនដឹង", "មិនស្គាល់", "គ្មាន", "", "មិនច្បាស់"]),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "sex-abbreviated",
+                "sex as ប / ស, 1 / 2, ប្រុស / ស្រី with a dot",
+                _mcol(3, ["ប", "ស", "ប្រុស.", "ស្រី.", "ប."]),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "return-with-time",
+                "return dates with a time: 05/06/2024 14:30, 2024-06-06 08:00:00",
+                good_csv,
+                edit=_each(
+                    "date_of_return",
+                    [
+                        "01/06/2024 14:30",
+                        "2024-06-02 08:00:00",
+                        "03/06/2024 2:15 PM",
+                        "04/06/2024",
+                        "05/06/2024",
+                    ],
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "name-family-comma-given",
+                "names written FAMILY, Given (a comma inside a quoted cell)",
+                good_csv,
+                edit=_each(
+                    "full_name",
+                    [
+                        "SOK, VUTHEARA",
+                        "CHEA, SOKUNTHEA",
+                        "KEO, PHEAKDEY",
+                        "NGUON, RATHANAK",
+                        "THACH, SOVANNRITH",
+                    ],
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "return-year-typo",
+                "a return date typed 2204 for 2024 and one 2042",
+                good_csv,
+                edit=_each(
+                    "date_of_return", ["05/06/2204", "05/06/2042", "05/06/2024", "06/06/2024", "07/06/2024"]
+                ),
+            ),
+            "quarantined rows",
+            3,
+        ),
+        _expect(
+            _iom(
+                "phone-with-words",
+                "phones with words beside them: 012 555 001 (mother), ម្ដាយ 097 7000002",
+                good_csv,
+                edit=_each(
+                    "phone",
+                    [
+                        "012 555 000 (mother)",
+                        "ម្ដាយ 097 7000001",
+                        "012555002 ext 12",
+                        "012 555 003",
+                        "Tel: 012 555 004",
+                    ],
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "bom-then-sep-line",
+                "a UTF-8 BOM, then Excel's sep=, line",
+                lambda r: "\ufeffsep=,\r\n" + csv_text(r),
+            ),
+            "ingested",
+            5,
+        ),
+    ]
+
+
+def good_csv(rows: list[dict[str, str]]) -> str:
+    return csv_text(rows)
+
+
 def all_cases(big: bool = False) -> list[Case]:
     cases = (
         csv_cases()
@@ -2341,5 +2468,6 @@ def all_cases(big: bool = False) -> list[Case]:
         + session14_cases()
         + session15_cases()
         + session19_cases()
+        + session19_more_cases()
     )
     return cases + big_cases() if big else cases
