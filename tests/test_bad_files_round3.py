@@ -124,3 +124,43 @@ def test_an_age_that_is_no_age_still_warns(store: Settings) -> None:
     r = ingest(store, sheet([MOSVY_HEADER, *rows]), "dosvy.xlsx", "mosvy")
     assert (r.status, r.rows_loaded) == ("ingested", 2), r.reason
     assert [x.age for x in records(store)] == [None, None]
+
+
+def test_birth_dates_written_as_guesses_keep_their_year_and_say_it_is_a_year(store: Settings) -> None:
+    guesses = ["c. 1990", "approx 12/03/1985", "1990?", "about 1988", "~1992", "ប្រហែល ១៩៨៧"]
+    rows = [
+        iom_row(f"KH-IOM-2024-000{i}", name=f"DARA SOK{'K' * i}", dob=g, ret=f"0{i + 1}/06/2024")
+        for i, g in enumerate(guesses)
+    ]
+    r = ingest(store, iom_csv(rows).encode(), "iom.csv", "iom")
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("ingested", 6, 0), r.reason
+    got = [(x.birth_year, x.birth_precision) for x in records(store)]
+    assert got == [
+        (1990, "year"),
+        (1985, "year"),
+        (1990, "year"),
+        (1988, "year"),
+        (1992, "year"),
+        (1987, "year"),
+    ]
+
+
+def test_a_return_date_written_as_a_guess_is_still_refused(store: Settings) -> None:
+    rows = [iom_row("KH-IOM-2024-0001", ret="about 05/06/2024"), iom_row("KH-IOM-2024-0002")]
+    r = ingest(store, iom_csv(rows).encode(), "iom.csv", "iom")
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("ingested", 1, 1), r.reason
+
+
+def test_unclear_in_khmer_is_a_blank_and_a_full_stop_after_the_sex_is_read(store: Settings) -> None:
+    sexes = ["ប្រុស.", "ស្រី។", "ប.", "M.", "1"]
+    rows = [
+        mosvy_row(str(i + 1), "សុខ", f"ដារា{i}", dob="មិនច្បាស់", ret=f"0{i + 1}/06/2024")
+        for i in range(len(sexes))
+    ]
+    for row, sex in zip(rows, sexes, strict=True):
+        row[3] = sex
+    r = ingest(store, sheet([MOSVY_HEADER, *rows]), "dosvy.xlsx", "mosvy")
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("ingested", 5, 0), r.reason
+    got = records(store)
+    assert [x.sex for x in got] == ["M", "F", "M", "M", None]  # "1" is a code book's, not ours
+    assert [x.birth_date for x in got] == [None] * 5

@@ -119,7 +119,8 @@ PLACEHOLDERS = frozenset(
     ("-", "--", "---", ".", "?", "n/a", "na", "n.a.", "#n/a", "none", "null", "nil", "unknown")
     # what pandas and R write for a blank when a list passes through them (NaN, NaT, <NA>, NA)
     + ("nan", "nat", "<na>")
-    + ("មិនដឹង", "គ្មាន", "មិនស្គាល់", "មិនមាន")
+    + ("unk", "not known", "n.k.", "don't know")
+    + ("មិនដឹង", "គ្មាន", "មិនស្គាល់", "មិនមាន", "មិនច្បាស់")
 )
 
 
@@ -310,7 +311,8 @@ def _place(texts: tuple[str | None, ...]) -> tuple[tuple[str | None, ...], Templ
 
 
 def _sex(text: str) -> tuple[str | None, Template | None]:
-    sex = SEX.get(text.lower()) if text else None
+    # "ប្រុស.", "M." or "ស្រី។": a full stop typed after the word or its letter
+    sex = SEX.get(text.lower().rstrip(" .។")) if text else None
     if text and sex is None:
         return None, ("sex", "sex_value", "sex: not M/F, Male/Female or ប្រុស/ស្រី", "warning")
     return sex, None
