@@ -2348,7 +2348,7 @@ def session19_more_cases() -> list[Case]:
         ),
         _expect(
             _iom(
-                "dob-approximate",
+                "dob-as-guess",
                 "birth dates written as guesses: c. 1990, approx 1985, 1990?, about 1988, ~1992",
                 good_csv,
                 edit=_each("dob", ["c. 1990", "approx 1985", "1990?", "about 1988", "~1992"]),
