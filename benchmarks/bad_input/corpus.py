@@ -2026,8 +2026,448 @@ def session15_cases() -> list[Case]:
     ]
 
 
+# --- kinds added in session 19 (hB-bad) ------------------------------------------------------
+
+
+def _sheet_edit(rows: list[list[object]], fn: Callable[[str], str], titles: bool = True) -> bytes:
+    """The MoSVY workbook with its first sheet's XML passed through fn."""
+
+    def edit(name: str, body: bytes) -> bytes:
+        return fn(body.decode()).encode() if name == "xl/worksheets/sheet1.xml" else body
+
+    return rezip(mosvy_book(rows, titles=titles), edit)
+
+
+def _hidden_column(rows: list[list[object]]) -> bytes:
+    """A column of last year's phones kept hidden between the phone and the remarks."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([*MOSVY_HEADER[:-1], "លេខទូរស័ព្ទចាស់", MOSVY_HEADER[-1]])
+    for r in rows:
+        ws.append([*r[:-1], "012 000 111", r[-1]])
+    ws.column_dimensions["Q"].hidden = True
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _colon_breaks(rows: list[list[object]]) -> bytes:
+    """Khmer titles typed as a form: a trailing colon, a line break inside the cell."""
+    head = [f"{h} :" if i % 2 else h for i, h in enumerate(MOSVY_HEADER)]
+    head[DOB] = "ថ្ងៃខែឆ្នាំ\nកំណើត"
+    head[RET] = "ថ្ងៃខែឆ្នាំ\r\nត្រឡប់មកវិញ៖"
+    return workbook([("Sheet1", "visible", [["បញ្ជីឈ្មោះ"], head, *rows])])
+
+
+def _one_column(rows: list[list[object]]) -> bytes:
+    """A CSV pasted into Excel without Text to Columns: each line whole in column A."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([MOSVY_HEADER, *rows])
+    return workbook([("Sheet1", "visible", [[line] for line in buf.getvalue().splitlines()])])
+
+
+def _shared_rich(rows: list[list[object]]) -> bytes:
+    """Titles and names as Excel keeps text with two fonts in one cell: rich-text runs."""
+    import openpyxl
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    def rich(text: str) -> object:
+        cut = max(1, len(text) // 2)
+        return CellRichText([TextBlock(InlineFont(b=True), text[:cut]), text[cut:]])
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([rich(h) for h in MOSVY_HEADER])
+    for r in rows:
+        ws.append([rich(v) if j in (1, 2) and v else v for j, v in enumerate(r)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _no_refs(rows: list[list[object]]) -> bytes:
+    """A sheet written by a program that leaves out the rows' and cells' r attributes."""
+    return _sheet_edit(rows, lambda t: re.sub(r' r="[A-Z]*\d+"', "", t), titles=False)
+
+
+def _iso_cells(rows: list[list[object]]) -> bytes:
+    """Return dates as ISO date cells (t="d"), as some programs and LibreOffice write them."""
+
+    def fn(text: str) -> str:
+        col = chr(ord("A") + RET)
+
+        def cell(m: re.Match[str]) -> str:
+            row = int(m[2])
+            if row == 1:
+                return m[0]
+            return f'<c r="{m[1]}" t="d"><v>2024-06-{row:02d}T00:00:00</v></c>'
+
+        return re.sub(rf'<c r="({col}(\d+))"[^>]*>.*?</c>', cell, text)
+
+    return _sheet_edit(rows, fn, titles=False)
+
+
+def _absolute_targets(rows: list[list[object]]) -> bytes:
+    """A workbook whose relationships name their parts by absolute paths (/xl/worksheets/...)."""
+
+    def edit(name: str, body: bytes) -> bytes:
+        if name == "xl/_rels/workbook.xml.rels":
+            return re.sub(rb'Target="(?!/)', b'Target="/xl/', body)
+        return body
+
+    return rezip(mosvy_book(rows), edit)
+
+
+def _big_dimension(rows: list[list[object]]) -> bytes:
+    """A sheet that declares more rows than Excel holds (a program's wrong dimension)."""
+
+    def fn(text: str) -> str:
+        text = re.sub(r'<dimension ref="[^"]*"\s*/>', '<dimension ref="A1:Q2000000"/>', text)
+        if "<dimension" not in text:
+            text = text.replace("<sheetViews>", '<dimension ref="A1:Q2000000"/><sheetViews>', 1)
+        return text
+
+    return _sheet_edit(rows, fn)
+
+
+def _csv_mojibake_mosvy(rows: list[list[object]]) -> bytes:
+    """A MoSVY CSV opened as Windows-1252 and saved again as UTF-8: every Khmer letter mangled."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows([MOSVY_HEADER, *rows])
+    return buf.getvalue().encode("utf-8").decode("cp1252", errors="replace").encode("utf-8")
+
+
+def _mosvy_csv(rows: list[list[object]]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows([MOSVY_HEADER, *rows])
+    return buf.getvalue().encode("utf-8")
+
+
+def _kobo(rows: list[dict[str, str]]) -> str:
+    """A KoboToolbox export: each column named by its form group, group/question."""
+    text = csv_text(rows, NGO_HEADER)
+    head, rest = text.split("\r\n", 1)
+    names = [f"{'client' if i < 5 else 'case'}_info/{h}" for i, h in enumerate(head.split(","))]
+    return ",".join(names) + "\r\n" + rest
+
+
+def _ngo_case(id: str, what: str, text_fn: Callable[[list[dict[str, str]]], str | bytes]) -> Case:
+    rows = _ngo_rows()
+    out = text_fn(rows)
+    data = out if isinstance(out, bytes) else out.encode("utf-8")
+    return Case(id, what, data, "hagar_export.csv", "ngo-hagar", len(rows), 0, personal(rows))
+
+
+def session19_cases() -> list[Case]:
+    import json
+
+    return [
+        _expect(
+            _mosvy("xlsx-hidden-column", "a hidden column of last year's phones", book=_hidden_column),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "csv-row-300-cells",
+                "one line of 300 cells (a row pasted over the whole width)",
+                _row_300_cells,
+            ),
+            "quarantined rows",
+            4,
+        ),
+        _expect(
+            _mosvy(
+                "xlsx-dimension-over-limit",
+                "a sheet declaring 2,000,000 rows in its dimension",
+                book=_big_dimension,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "khmer-titles-colons-breaks",
+                "Khmer titles with a trailing colon (: and ៖) or a line break inside the cell",
+                book=_colon_breaks,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "buddhist-era-plain",
+                "return dates with Buddhist-era years and no ព.ស. (05/06/2567)",
+                _mcol(RET, ["05/06/2567", "06/06/២៥៦៧", "07/06/2567", "08/06/2567", "09/06/2567"]),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "pipe-delimited",
+                "a database export separated by | (pipes)",
+                lambda r: csv_text(r, delimiter="|"),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "xlsx-csv-in-one-column", "a CSV pasted into column A (no Text to Columns)", book=_one_column
+            ),
+            "refused file",
+        ),
+        _expect(
+            _ngo_case("ngo-kobo-groups", "a KoboToolbox export: columns named group/question", _kobo),
+            "ingested",
+            4,
+        ),
+        _expect(
+            _ngo_case(
+                "ngo-json-named-csv",
+                "an NGO system's JSON export named .csv",
+                lambda r: json.dumps(r, ensure_ascii=False, indent=1),
+            ),
+            "refused file",
+        ),
+        _expect(
+            _mosvy("xlsx-iso-date-cells", 'return dates as ISO date cells (t="d")', book=_iso_cells),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy("xlsx-no-cell-refs", "a sheet whose rows and cells have no r attribute", book=_no_refs),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy("xlsx-rich-text", "titles and names in two fonts (rich-text runs)", book=_shared_rich),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _ngo_case(
+                "ngo-iso-datetimes",
+                "an API export: dates as 1985-01-10T00:00:00.000Z and 2024-07-01 00:00:00",
+                lambda r: csv_text(
+                    [
+                        {
+                            **x,
+                            "dob": x["dob"] + "T00:00:00.000Z",
+                            "intake_date": x["intake_date"] + " 00:00:00",
+                        }
+                        for x in r
+                    ],
+                    NGO_HEADER,
+                ),
+            ),
+            "ingested",
+            4,
+        ),
+        _expect(
+            _iom(
+                "two-phones-one-cell",
+                "two phones in one cell (012 555 000 / 097 7000001)",
+                good_two_phones,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "mosvy-csv-mojibake",
+                "a MoSVY CSV opened as Windows-1252 and saved again",
+                book=_csv_mojibake_mosvy,
+                name="dosvy_2024_06.csv",
+            ),
+            "refused file",
+        ),
+        _expect(
+            _mosvy(
+                "xlsx-absolute-targets",
+                "a workbook whose parts are named by absolute paths",
+                book=_absolute_targets,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "mosvy-csv-khmer-newlines",
+                "a MoSVY CSV whose Khmer remarks run over lines inside quotes",
+                _mcol(16, ["ត្រូវការ\nជំនួយ", "", "បញ្ជូនទៅ\r\nអង្គការ", "", "មាន\n\nបញ្ហា"]),
+                book=_mosvy_csv,
+                name="dosvy_2024_06.csv",
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "age-years-months",
+                "ages in years and months: ២៨ ឆ្នាំ ៦ ខែ, 28.5, 30 years 2 months",
+                _mcol(4, ["២៨ ឆ្នាំ ៦ ខែ", "28.5", "30 years 2 months", "៣១ឆ្នាំ", "26"]),
+            ),
+            "ingested",
+            5,
+        ),
+    ]
+
+
+def _row_300_cells(rows: list[dict[str, str]]) -> str:
+    """The third man's line with the next men's cells pasted after it, out to 300 cells."""
+    lines = csv_text(rows).split("\r\n")
+    cells = next(csv.reader([lines[3]]))
+    lines[3] = ",".join((cells * 16)[:300])
+    return "\r\n".join(lines)
+
+
+def good_two_phones(rows: list[dict[str, str]]) -> str:
+    rows[1]["phone"] = "012 555 001 / 097 7000001"
+    rows[2]["phone"] = "012555002, 0977000002"
+    return csv_text(rows)
+
+
+def _unclosed_quote(rows: list[dict[str, str]]) -> str:
+    """A village typed with an opening quote and no closing one: the CSV's quoting runs on."""
+    lines = csv_text(rows).split("\r\n")
+    lines[2] = lines[2].replace(",Sandan,", ',"Sandan,', 1)
+    return "\r\n".join(lines)
+
+
+def session19_more_cases() -> list[Case]:
+    return [
+        _expect(
+            _iom("unclosed-quote", "a cell opened with a quote never closed", _unclosed_quote),
+            "quarantined rows",
+            4,
+        ),
+        _expect(
+            _iom(
+                "dob-as-guess",
+                "birth dates written as guesses: c. 1990, approx 1985, 1990?, about 1988, ~1992",
+                good_csv,
+                edit=_each("dob", ["c. 1990", "approx 1985", "1990?", "about 1988", "~1992"]),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "dob-unknown-khmer",
+                "birth dates marked unknown in Khmer: មិនដឹង, មិនស្គាល់, គ្មាន",
+                _mcol(DOB, ["មិនដឹង", "មិនស្គាល់", "គ្មាន", "", "មិនច្បាស់"]),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "sex-abbreviated",
+                "sex as ប / ស, 1 / 2, ប្រុស / ស្រី with a dot",
+                _mcol(3, ["ប", "ស", "ប្រុស.", "ស្រី.", "ប."]),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "return-with-time",
+                "return dates with a time: 05/06/2024 14:30, 2024-06-06 08:00:00",
+                good_csv,
+                edit=_each(
+                    "date_of_return",
+                    [
+                        "01/06/2024 14:30",
+                        "2024-06-02 08:00:00",
+                        "03/06/2024 2:15 PM",
+                        "04/06/2024",
+                        "05/06/2024",
+                    ],
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "name-family-comma-given",
+                "names written FAMILY, Given (a comma inside a quoted cell)",
+                good_csv,
+                edit=_each(
+                    "full_name",
+                    [
+                        "SOK, VUTHEARA",
+                        "CHEA, SOKUNTHEA",
+                        "KEO, PHEAKDEY",
+                        "NGUON, RATHANAK",
+                        "THACH, SOVANNRITH",
+                    ],
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "return-year-typo",
+                "a return date typed 2204 for 2024 and one 2042",
+                good_csv,
+                edit=_each(
+                    "date_of_return", ["05/06/2204", "05/06/2042", "05/06/2024", "06/06/2024", "07/06/2024"]
+                ),
+            ),
+            "quarantined rows",
+            3,
+        ),
+        _expect(
+            _iom(
+                "phone-with-words",
+                "phones with words beside them: 012 555 001 (mother), ម្ដាយ 097 7000002",
+                good_csv,
+                edit=_each(
+                    "phone",
+                    [
+                        "012 555 000 (mother)",
+                        "ម្ដាយ 097 7000001",
+                        "012555002 ext 12",
+                        "012 555 003",
+                        "Tel: 012 555 004",
+                    ],
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "bom-then-sep-line",
+                "a UTF-8 BOM, then Excel's sep=, line",
+                lambda r: "\ufeffsep=,\r\n" + csv_text(r),
+            ),
+            "ingested",
+            5,
+        ),
+    ]
+
+
+def good_csv(rows: list[dict[str, str]]) -> str:
+    return csv_text(rows)
+
+
 def all_cases(big: bool = False) -> list[Case]:
     cases = (
-        csv_cases() + xlsx_cases() + ngo_cases() + session13_cases() + session14_cases() + session15_cases()
+        csv_cases()
+        + xlsx_cases()
+        + ngo_cases()
+        + session13_cases()
+        + session14_cases()
+        + session15_cases()
+        + session19_cases()
+        + session19_more_cases()
     )
     return cases + big_cases() if big else cases

@@ -119,7 +119,8 @@ PLACEHOLDERS = frozenset(
     ("-", "--", "---", ".", "?", "n/a", "na", "n.a.", "#n/a", "none", "null", "nil", "unknown")
     # what pandas and R write for a blank when a list passes through them (NaN, NaT, <NA>, NA)
     + ("nan", "nat", "<na>")
-    + ("មិនដឹង", "គ្មាន", "មិនស្គាល់", "មិនមាន")
+    + ("unk", "not known", "n.k.", "don't know")
+    + ("មិនដឹង", "គ្មាន", "មិនស្គាល់", "មិនមាន", "មិនច្បាស់")
 )
 
 
@@ -169,7 +170,12 @@ NAME_OUTPUTS = (
 PLACE_FIELDS = ("province", "district", "commune", "village")
 PLAIN_FIELDS = ("sector", "batch_id", "referred_to", "referral_source", "case_manager", "services", "remarks")
 # "25", "25 years", "២៥ឆ្នាំ", and with the word typed before it: "អាយុ ២៨", "Age: 28"
-_AGE = re.compile(r"^(?:(?:អាយុ|age)\s*:?\s*)?(\d{1,3})(?:\.0+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?$", re.I)
+# and the months after the years, which a whole age drops: "28.5", "២៨ ឆ្នាំ ៦ ខែ", "30 years 2 months"
+_AGE = re.compile(
+    r"^(?:(?:អាយុ|age)\s*:?\s*)?(\d{1,3})(?:\.\d+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?"
+    r"(?:\s*,?\s*(?:and\s+|និង\s*)?(?:1[01]|\d)\s*(?:months?|mths?|mos?|ខែ))?$",
+    re.I,
+)
 _PLUS_DIGIT = re.compile(r"^\s*\+\d")
 _DASHES = re.compile(r"^\s*-+\s*$")  # '--' written for "none": no formula a spreadsheet would run
 
@@ -305,7 +311,8 @@ def _place(texts: tuple[str | None, ...]) -> tuple[tuple[str | None, ...], Templ
 
 
 def _sex(text: str) -> tuple[str | None, Template | None]:
-    sex = SEX.get(text.lower()) if text else None
+    # "ប្រុស.", "M." or "ស្រី។": a full stop typed after the word or its letter
+    sex = SEX.get(text.lower().rstrip(" .។")) if text else None
     if text and sex is None:
         return None, ("sex", "sex_value", "sex: not M/F, Male/Female or ប្រុស/ស្រី", "warning")
     return sex, None

@@ -42,7 +42,7 @@ def not_a_list(data: bytes) -> str | None:
             "this is a Windows shortcut (.lnk) to the list, not the list itself; open the folder "
             "it points to and send the file there"
         )
-    return _shortcut(head) or _mail(head)
+    return _shortcut(head) or _mail(head) or _json(head)
 
 
 def _picture(what: str) -> str:
@@ -65,6 +65,19 @@ def _shortcut(head: bytes) -> str | None:
             "download the list as Excel (.xlsx) or CSV, and send that file"
         )
     return None
+
+
+# a JSON export: an array of objects or of arrays, an object, or one object per line
+_JSON = re.compile(rb'^(?:\[\s*[\[{"]|\{\s*"[^"\r\n]{0,200}"\s*:)')
+
+
+def _json(head: bytes) -> str | None:
+    if not _JSON.match(head.lstrip(b"\xef\xbb\xbf").lstrip()):
+        return None
+    return (
+        "this is a JSON file (a case-management system's or an app's data export), not a CSV "
+        "or Excel list; export the list from the system as CSV or Excel (.xlsx) and send that"
+    )
 
 
 def _mail(head: bytes) -> str | None:

@@ -64,10 +64,12 @@ class RawTable:
 def header_key(text: Any) -> str:
     """Compare headers loosely: case, spaces, BOM, underscores and Khmer encodings ignored."""
     s = normalise_khmer(unicodedata.normalize("NFKC", str(text or ""))).replace("\ufeff", "")
-    # a form's marks around a title: "Date of return *" (required), "Full Name:"
-    return re.sub(r"[\s_\-]+", " ", s).strip().strip("*:").strip().lower()
+    # a form's marks around a title: "Date of return *" (required), "Full Name:", "ភេទ៖"
+    return re.sub(r"[\s_\-]+", " ", s).strip().strip("*:៖").strip().lower()
 
 
+_KHMER_LETTER = re.compile(r"[\u1780-\u17ff]")
+_SPACES = re.compile(r"\s+")
 _TITLE_PARTS = re.compile(r"[\r\n()\[\]]+|\s+/\s+")
 
 
@@ -79,9 +81,17 @@ def known_part(text: Cell, known: set[str]) -> str | None:
     whole = str(text)
     if header_key(whole) in known:
         return whole
-    if not _TITLE_PARTS.search(whole):
-        return None
-    return next((part for part in _TITLE_PARTS.split(whole) if header_key(part) in known), None)
+    # a Khmer title broken over two lines inside its cell: Khmer puts no space between words,
+    # so "ថ្ងៃខែឆ្នាំ\nកំណើត" is ថ្ងៃខែឆ្នាំកំណើត
+    if _KHMER_LETTER.search(whole) and header_key(joined := _SPACES.sub("", whole)) in known:
+        return joined
+    if _TITLE_PARTS.search(whole):
+        part = next((p for p in _TITLE_PARTS.split(whole) if header_key(p) in known), None)
+        if part is not None:
+            return part
+    # a form tool's group path before the question: "client_info/client_id" (KoboToolbox, ODK)
+    steps = whole.split("/")
+    return next((t for k in range(1, len(steps)) if header_key(t := "/".join(steps[k:])) in known), None)
 
 
 def _named_by_parts(cells: list[Cell], known: set[str]) -> tuple[list[Cell], int]:
@@ -292,9 +302,38 @@ def find_header(rows: list[list[Cell]], known: set[str], search_rows: int) -> in
         raise DeliveryRejected(
             "no_header",
             f"no header row found in the first {search_rows} rows: none names at "
-            "least two of this source's known columns",
+            "least two of this source's known columns" + _why_no_header(rows[:search_rows], known),
         )
     return best
+
+
+# Khmer letters in UTF-8 (E1 9E xx, E1 9F xx) read as Windows-1252: "áž", "áŸ"
+_KHMER_MOJIBAKE = re.compile("\u00e1[\u017e\u0178]")
+
+
+def _why_no_header(rows: list[list[Cell]], known: set[str]) -> str:
+    """What the rows show instead of a header, when it is a known mistake: the Khmer of a file
+    opened as Windows-1252 and saved again, or a CSV pasted whole into one column."""
+    texts = [c for row in rows for c in row if isinstance(c, str)]
+    if sum(len(_KHMER_MOJIBAKE.findall(t)) for t in texts) >= 4:
+        return (
+            ". Its Khmer text is garbled (letters shown as 'áž' or 'áŸ'): the file was opened as "
+            "Windows-1252 (ANSI) and saved again, and some letters are lost; send the list from "
+            "the workbook or file it was first typed in, saved as 'CSV UTF-8' or as .xlsx"
+        )
+    for row in rows:
+        filled = [c for c in row if not _blank(c)]
+        if len(filled) != 1 or not isinstance(filled[0], str):
+            continue
+        for sep, said in ((",", "commas"), (";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+            cells = next(csv.reader([filled[0]], delimiter=sep), [])
+            if len({header_key(k) for c in cells if (k := known_part(c, known)) is not None}) >= 2:
+                return (
+                    f". The list sits in one column, each row a line of text with its cells "
+                    f"separated by {said} (a CSV pasted into the sheet): select the column, use "
+                    "Data > Text to Columns (Delimited) and save, or send it as the CSV file itself"
+                )
+    return ""
 
 
 # a covering letter or a long title block typed above the list: its header is looked for this

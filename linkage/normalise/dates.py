@@ -217,12 +217,26 @@ def _partial(y: int, month: int | None, placeholder_is_year: bool) -> ParsedDate
     return ParsedDate(dt.date(y, month or 1, 1), "year")
 
 
+# a birth date written as a guess: "c. 1990", "approx 1985", "1990?", "~1992", "ប្រហែល ១៩៩០"
+_GUESS_BEFORE = re.compile(
+    r"^(?:c\.|ca\.|circa|approx\.?|approximately|about|around|abt\.?|est\.|~|±|ប្រហែល(?:ជា)?|អំពី)\s*",
+    re.IGNORECASE,
+)
+_GUESS_AFTER = re.compile(r"\s*(?:\?+|\((?:approx\.?|est\.?|\?)\)|approx\.?|\(?ប្រហែល\)?)$", re.IGNORECASE)
+
+
 @lru_cache(maxsize=100_000)
 def parse_date_text(text: str, placeholder_is_year: bool = False, allow_serial: bool = True) -> ParsedDate:
     """Parse one date string. Raises DateError with a reason that holds no personal value.
 
     placeholder_is_year: a birth date, where 01/01 stands for "born that year" and a year or
-    a month and year alone are read as the year."""
+    a month and year alone are read as the year; one written as a guess ("c. 1990",
+    "approx 12/03/1985", "1990?") is read as its year alone, the precision a guess has."""
+    if placeholder_is_year:
+        guess = _GUESS_AFTER.sub("", _GUESS_BEFORE.sub("", text.strip()))
+        if guess != text.strip() and guess:
+            parsed = parse_date_text(guess, True, allow_serial)
+            return ParsedDate(dt.date(parsed.value.year, 1, 1), "year")
     s, khmer = _tidy(text)
     pivot = dt.date.today().year % 100
     if m := _DMY.match(s):
