@@ -623,9 +623,9 @@ def _assign_persons(
     link_now: bool = True,
 ) -> _Assigned:
     """Give each cluster a permanent id; merged persons become aliases of the oldest.
-    With link_now, links the new records (person_record
-    rows without events) and counts the stored persons they joined; else the caller does
-    both once it knows their events (a first link)."""
+    With link_now, links the new records (person_record rows without events) and counts
+    the stored persons they joined; else the caller does both once it knows their events
+    (a first link). Their blocking keys are already kept (link, before the engine)."""
     rid = frame["record_id"].to_numpy()
     now = utcnow()
     c = _choose_ids(rid, is_new, labels, stored, old_assignment)
