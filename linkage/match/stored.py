@@ -220,19 +220,18 @@ def _fetch(session: Session, sql: str, keys: list[int], *extra: Any) -> list[tup
         cur.close()
 
 
-def _sides(
-    wanted: dict[int, tuple[str, bool]], members: dict[int, set], spec: ModelSpec
-) -> dict[str, list[int]]:
-    """The wanted keys by what is read for them: every stored row (`plain`), the stored rows
-    of the other side of an asymmetric pass (`probe`: the stored probe side, `keys`: the
-    stored key side), or every row with its place (`split`)."""
-    out: dict[str, list[int]] = {"plain": [], "probe": [], "keys": [], "split": []}
+def _sides(wanted: dict[int, tuple[str, bool]], spec: ModelSpec) -> dict[str, list[int]]:
+    """The wanted keys by what is read for them: every stored row with its place, of a
+    symmetric pass (`symmetric`: `_kept` then tells which bring their record), or the stored
+    rows of the other side of an asymmetric pass (`probe`: the stored probe side, `keys`: the
+    stored key side)."""
+    out: dict[str, list[int]] = {"symmetric": [], "probe": [], "keys": []}
     for key in sorted(wanted):
         name, new_probe = wanted[key]
         if spec.passes[name].probe:
             out["keys" if new_probe else "probe"].append(key)
         else:
-            out["split" if key in members else "plain"].append(key)
+            out["symmetric"].append(key)
     return out
 
 
@@ -269,8 +268,8 @@ def stored_candidates(session: Session, new_keys: pd.DataFrame, spec: ModelSpec)
     pass pairs with him.
     """
     wanted, members = _wanted(new_keys, spec)
-    sides = _sides(wanted, members, spec)
-    keyed = _fetch(session, _BY_KEY_PLACE, sides["plain"] + sides["split"])
+    sides = _sides(wanted, spec)
+    keyed = _fetch(session, _BY_KEY_PLACE, sides["symmetric"])
     n = len(keyed)
     key = np.fromiter((r[0] for r in keyed), np.int64, n)
     rid = np.fromiter((r[1] for r in keyed), np.int64, n)
