@@ -314,7 +314,7 @@ def _swap_cost(
     listed: _Scored | None,
 ) -> float | None:
     """Bits by which things as they are beat x moving to y's group and its one rival there
-    (the member one list names beside x for one return) moving to x's; None when y's group
+    (the member one list names beside x, `listed`) moving to x's; None when y's group
     holds no such single rival. Each side counts its best link in its group (0 alone)."""
     if listed is None:
         return None

@@ -52,7 +52,7 @@ def of_one_list(levels: pd.DataFrame) -> np.ndarray:
 
 
 def one_list_one_return(levels: pd.DataFrame) -> np.ndarray:
-    """Per compared pair: both rows come from one list for one return (for cluster.cluster)."""
+    """Per compared pair: both rows come from one list for one return (one_list_other_names)."""
     return levels["lists"].to_numpy() == LEVELS["lists"].index("same list, same return")
 
 
