@@ -919,6 +919,11 @@ def test_the_model_spec_refuses_what_it_cannot_run() -> None:
     unknown_part = broken(lambda r: passes(r)["phone"].update(keys={"k_phone": ["surname"]}))
     assert "unknown parts ['surname']" in unknown_part
     assert "split_by" in broken(lambda r: passes(r)["phone"].update(split_by="village"))
+    probes = lambda r: r["blocking"]["probe_passes"]  # noqa: E731
+    assert spec.passes["names_birth_home_unsure"].max_block == 12
+    assert "max_block must be at least 2" in broken(
+        lambda r: probes(r)["names_birth_home_unsure"].update(max_block=1)
+    )
     assert "unknown passes ['by_name']" in broken(
         lambda r: r["training"]["name_session"].update(passes=["by_name"])
     )
@@ -1345,3 +1350,25 @@ def test_a_house_name_meets_his_formal_name_whatever_the_order_and_birth() -> No
     pairs = set(zip(left.tolist(), right.tolist(), strict=True))
     assert {(0, 1), (0, 2), (1, 3), (2, 3)} <= pairs
     assert not {p for p in pairs if 4 in p}
+
+
+def test_a_record_whose_home_may_be_elsewhere_meets_his_names_and_birth_anywhere() -> None:
+    """An NGO's case file writes where he lives now (he moved to Phnom Penh after his
+    return), and a reception desk may write its own province (Poipet's, Banteay Meanchey)
+    with no district: such records meet his names in either order with a birth a year off,
+    whatever province the other record gives. Two lists that both say where a man is from
+    do not meet through this pass across provinces, nor do births four years apart."""
+    iom = {"family_name": "KEO", "given_name": "BUNNA", "province_code": "08", "birth_year": 1981}
+    moved = {"province_code": "12", "district_code": "1201", "source": "ngo-hagar"}
+    desk = {"province_code": "01", "point_of_entry": "POIPET", "birth_year": 1982}
+    frame = build_frame(
+        records(
+            {**iom, "district_code": "0811"},
+            {**moved, "family_name": "BUNNA", "given_name": "KEO", "birth_year": 1980},
+            {**iom, **desk},
+            {**iom, "province_code": "14", "district_code": "1402", "source": "mosvy"},
+            {**iom, **moved, "birth_year": 1976},
+        )
+    )
+    left, right, _stats = candidate_pairs(block_keys(frame), passes=("names_birth_home_unsure",))
+    assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3)]

@@ -75,6 +75,19 @@ def _initial(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return _part(names.str[:1].str.replace(r"[AEIOUY]", "*", regex=True))
 
 
+def _home_sure(frame: pd.DataFrame) -> np.ndarray:
+    """Per record: whether its home is where he comes from, as far as the list can say.
+
+    Not so for a list that writes where he lives now (an NGO's case file: he may have moved
+    since his return), nor where a reception desk wrote the province it stands in
+    (the entry point's) with no district."""
+    unsure = np.zeros(len(frame), dtype=bool)
+    for col in ("address_now", "home_at_entry"):
+        if col in frame:
+            unsure |= frame[col].eq(1).to_numpy()
+    return ~unsure
+
+
 def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]]:
     """How each part a spec's key may name is made from the frame (hashed, and where missing)."""
     fam, giv = frame["fam_key"].astype("string"), frame["giv_key"].astype("string")
@@ -91,6 +104,7 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     # a house name (Touch, Pov) is often a family name too, so either may be his house name
     order_unsure = ~house_name_unlikely & fam_one.eq(1).to_numpy()
     has_year = frame["birth_year"].notna().to_numpy()
+    home_sure = _home_sure(frame)
 
     def bucket(values: pd.Series, shift: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
         return lambda: _part((values + shift).astype("Int64").astype("string"))
@@ -117,6 +131,8 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         "names_high": lambda: _part(giv.where(fam <= giv, fam)),
         # the lower name key of a record with no birth year (an NGO intake often has none)
         "names_low_no_birth": lambda: _part(fam.where(fam <= giv, giv).mask(has_year)),
+        # the lower name key of a record whose home may not be where he is from
+        "names_low_home_unsure": lambda: _part(fam.where(fam <= giv, giv).mask(home_sure)),
         "year": lambda: _part(frame["birth_year"].astype("string")),
         "birth_date": lambda: _part(frame["birth_date"].dt.strftime("%Y-%m-%d")),
         "birth_bucket": bucket(years, 0),
@@ -394,7 +410,8 @@ def candidate_pairs(
         codes.append(pass_codes)
     for p in (p for p in chosen if p.probe):
         name = p.name
-        left, right, sb = _probe_pairs(keys, tuple(p.probe), tuple(p.keys), is_new, max_block)
+        cap = max_block if p.max_block is None else min(max_block, p.max_block)
+        left, right, sb = _probe_pairs(keys, tuple(p.probe), tuple(p.keys), is_new, cap)
         stats.pairs_by_pass[name] = len(left)
         stats.skipped_blocks[name] = sb
         stats.skipped_records[name] = 0

@@ -33,14 +33,15 @@ def feature_table(spec: ModelSpec) -> Table:
 
 def blocking_table(spec: ModelSpec) -> Table:
     t = Table(title=f"Blocking passes (blocks over {spec.refine_above} records split by place)")
-    for col in ("pass", "keys (parts hashed together)", "split by"):
+    for col in ("pass", "keys (parts hashed together)", "split by", "largest block"):
         t.add_column(col, overflow="fold")
     for p in spec.passes.values():
         keys = "; ".join(f"{k}: {' + '.join(parts)}" for k, parts in p.keys.items())
         if p.probe:
             probe = "; ".join(f"{k}: {' + '.join(parts)}" for k, parts in p.probe.items())
-            keys = f"records with one name ({probe}) probe {keys}"
-        t.add_row(p.name, keys, p.split_by or "")
+            keys = f"records that have {probe} probe {keys}"
+        cap = min(p.max_block or spec.limits.max_block_size, spec.limits.max_block_size)
+        t.add_row(p.name, keys, p.split_by or "", str(cap))
     return t
 
 

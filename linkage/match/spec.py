@@ -28,7 +28,7 @@ KEY_PARTS = frozenset(
     {
         "fam", "giv", "giv_alt", "fam_initial", "giv_initial", "single_name", "fam_of_house_name",
         "fam_of_house_name_no_birth", "giv_of_house_name", "giv_of_house_name_no_birth",
-        "fam_no_birth", "names_low", "names_high", "names_low_no_birth",
+        "fam_no_birth", "names_low", "names_high", "names_low_no_birth", "names_low_home_unsure",
         "year", "birth_date", "birth_bucket", "birth_bucket_next", "return", "return_bucket",
         "return_bucket_next", "province", "province_then", "district", "commune", "phone", "phone_alt",
         "id_or_document", "father",
@@ -67,6 +67,9 @@ class PassSpec:
     keys: Mapping[str, tuple[str, ...]]
     split_by: str | None = None
     probe: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # a block of more records than this is no evidence here (None: the max_block_size
+    # setting): a pass whose keys hold no place meets every namesake in the country
+    max_block: int | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,8 @@ class ModelSpec:
                         f"model spec: blocking pass {p.name}, key {key}: unknown parts {sorted(bad)}"
                         f" (known: {', '.join(sorted(KEY_PARTS))})"
                     )
+            if p.max_block is not None and p.max_block < 2:
+                raise SpecError(f"model spec: blocking pass {p.name}: max_block must be at least 2")
             if p.split_by is not None and p.split_by not in PLACES:
                 raise SpecError(f"model spec: blocking pass {p.name}: split_by must be one of {PLACES}")
         columns = self.key_columns()
@@ -316,9 +321,9 @@ def parse_spec(raw: Mapping[str, Any], where: str = "model spec") -> ModelSpec:
             for name, p in b["passes"].items()
         }
         for name, p in (b.get("probe_passes") or {}).items():
-            passes[name] = PassSpec(
-                name, _parts(p["build"], f"pass {name}"), None, _parts(p["probe"], f"pass {name}")
-            )
+            cap = p.get("max_block")
+            build, probe = _parts(p["build"], f"pass {name}"), _parts(p["probe"], f"pass {name}")
+            passes[name] = PassSpec(name, build, None, probe, None if cap is None else int(cap))
         t, c = raw["training"], raw["cluster"]
         spec = ModelSpec(
             features=features,
