@@ -1372,3 +1372,20 @@ def test_a_record_whose_home_may_be_elsewhere_meets_his_names_and_birth_anywhere
     )
     left, right, _stats = candidate_pairs(block_keys(frame), passes=("names_birth_home_unsure",))
     assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3)]
+
+
+def test_a_given_name_of_two_words_meets_a_list_that_writes_the_first_alone() -> None:
+    """IOM wrote both his given names (Sarath Vuthey), the ministry the first alone and an
+    age a year off, neither a district: they meet through the family name, the first given
+    word, the province and the birth. Another first word, or another province, does not."""
+    man = {"family_name": "CHHORN", "province_code": "03"}
+    frame = build_frame(
+        records(
+            {**man, "given_name": "SARATH VUTHEY", "birth_year": 2006},
+            {**man, "given_name": "SARATH", "birth_year": 2007, "source": "mosvy"},
+            {**man, "given_name": "VUTHY", "birth_year": 2007, "source": "mosvy"},
+            {**man, "given_name": "SARATH", "birth_year": 2006, "province_code": "14", "source": "mosvy"},
+        )
+    )
+    left, right, _stats = candidate_pairs(block_keys(frame), passes=("first_given_province_birth",))
+    assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1)]

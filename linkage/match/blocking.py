@@ -75,6 +75,15 @@ def _initial(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return _part(names.str[:1].str.replace(r"[AEIOUY]", "*", regex=True))
 
 
+def _first_words(frame: pd.DataFrame) -> pd.Series:
+    """The key of the first word of each given name of two or more words (else missing).
+
+    Why: a man with two given names (Sarath Vuthey) is often listed by the first alone."""
+    parts = frame["giv_parts"] if "giv_parts" in frame else pd.Series("", index=frame.index)
+    first = parts.fillna("").astype(str).str.split("|").str[1]
+    return first.where(parts.fillna("").astype(str).str.len() > 0).astype("string")
+
+
 def _home_sure(frame: pd.DataFrame) -> np.ndarray:
     """Per record: whether its home is where he comes from, as far as the list can say.
 
@@ -131,6 +140,8 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         "names_high": lambda: _part(giv.where(fam <= giv, fam)),
         # the lower name key of a record with no birth year (an NGO intake often has none)
         "names_low_no_birth": lambda: _part(fam.where(fam <= giv, giv).mask(has_year)),
+        # the first word's key of a given name of two or more words (Sarath of Sarath Vuthey)
+        "giv_first": lambda: _part(_first_words(frame)),
         # the lower name key of a record whose home may not be where he is from
         "names_low_home_unsure": lambda: _part(fam.where(fam <= giv, giv).mask(home_sure)),
         "year": lambda: _part(frame["birth_year"].astype("string")),
