@@ -1389,3 +1389,21 @@ def test_a_given_name_of_two_words_meets_a_list_that_writes_the_first_alone() ->
     )
     left, right, _stats = candidate_pairs(block_keys(frame), passes=("first_given_province_birth",))
     assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1)]
+
+
+def test_a_case_file_with_neither_his_home_nor_a_birth_meets_a_rare_name_anywhere() -> None:
+    """An NGO's file gives where he lives now and no birth: it meets his two names in either
+    order wherever the other list places him, but only while those names are rare (a block
+    of more than 8 records is every namesake in the country), and a list that says where he
+    is from does not probe so."""
+    iom = {"family_name": "KEO", "given_name": "BUNNA", "province_code": "08", "birth_year": 1981}
+    ngo = {"family_name": "BUNNA", "given_name": "KEO", "province_code": "12", "source": "ngo-hagar"}
+    rows = [iom, ngo, {**iom, "birth_year": None, "province_code": "14"}]
+
+    def pairs(frame: pd.DataFrame) -> list[tuple[int, int]]:
+        left, right, _stats = candidate_pairs(block_keys(frame), passes=("names_home_unsure_no_birth",))
+        return sorted(zip(left.tolist(), right.tolist(), strict=True))
+
+    assert pairs(build_frame(records(*rows))) == [(0, 1), (1, 2)]
+    common = [{**iom, "province_code": f"{p:02d}"} for p in range(1, 8)]
+    assert pairs(build_frame(records(*rows, *common))) == []

@@ -114,6 +114,7 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     order_unsure = ~house_name_unlikely & fam_one.eq(1).to_numpy()
     has_year = frame["birth_year"].notna().to_numpy()
     home_sure = _home_sure(frame)
+    low_name = fam.where(fam <= giv, giv)
 
     def bucket(values: pd.Series, shift: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
         return lambda: _part((values + shift).astype("Int64").astype("string"))
@@ -143,7 +144,9 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         # the first word's key of a given name of two or more words (Sarath of Sarath Vuthey)
         "giv_first": lambda: _part(_first_words(frame)),
         # the lower name key of a record whose home may not be where he is from
-        "names_low_home_unsure": lambda: _part(fam.where(fam <= giv, giv).mask(home_sure)),
+        "names_low_home_unsure": lambda: _part(low_name.mask(home_sure)),
+        # ... and with no birth year either
+        "names_low_home_unsure_no_birth": lambda: _part(low_name.mask(home_sure | has_year)),
         "year": lambda: _part(frame["birth_year"].astype("string")),
         "birth_date": lambda: _part(frame["birth_date"].dt.strftime("%Y-%m-%d")),
         "birth_bucket": bucket(years, 0),
