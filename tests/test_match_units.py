@@ -459,6 +459,25 @@ def test_a_swapped_name_order_weighs_its_names_as_written_order_does() -> None:
     assert w["given_name"].iloc[0] == pytest.approx(w["given_name"].iloc[1])
 
 
+def test_a_common_surname_stays_common_when_the_list_that_swapped_it_is_read_first() -> None:
+    """The reversed record on the left: its "family name" is his given name. Read as it
+    stands, SOK would be looked up as a given name (rare) and the pair gain bits for
+    agreeing on Sok; the likelier reading of the two names decides which part is which."""
+    rows = [{"family_name": "SOK", "given_name": f"G{i}"} for i in range(40)]
+    rows += [{"family_name": "VEASNA", "given_name": "SOK"}]  # the order swapped, left
+    rows += [{"family_name": "SOK", "given_name": "VEASNA"} for _ in range(2)]
+    frame = build_frame(records(*rows))
+    model = MatchModel(u={f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()})
+    model.fit_tf(frame)
+    n = len(frame)
+    lv = compare(frame, np.array([n - 3, n - 2]), np.array([n - 2, n - 1]))
+    assert lv["swapped"].tolist() == [True, False]
+    w = model.feature_weights(lv, frame)
+    assert w["family_name"].iloc[0] == pytest.approx(w["family_name"].iloc[1])
+    assert w["given_name"].iloc[0] == pytest.approx(w["given_name"].iloc[1])
+    assert w["family_name"].iloc[0] < w["given_name"].iloc[0]  # Sok is common, Veasna is not
+
+
 def test_clustering_refuses_to_chain_and_honours_decisions() -> None:
     # 0-1 strong, 1-2 strong, but 0-2 compared and clearly different: no chain.
     left, right = np.array([0, 1, 0]), np.array([1, 2, 2])

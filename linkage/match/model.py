@@ -315,14 +315,45 @@ class MatchModel:
         table = self.tf.get(f)
         if not agree.any() or not table:
             return w
-        # The agreeing name is the left record's own (its family name meets the right
-        # record's family name, or its given name when the right list swapped the order).
-        share = frame[TF_FEATURES[f]].map(table).fillna(0.0).to_numpy(dtype=np.float64)
-        shares = share[_left_positions(levels.index, agree)]
+        where = np.flatnonzero(agree)
+        shares = self._agreeing_shares(f, levels, frame, agree)
         sum_sq = float(sum(v * v for v in table.values()))
         adjust = np.log2(sum_sq / np.maximum(shares, 1e-5))
-        w[agree] += np.clip(adjust, -_TF_MAX_BITS, _TF_MAX_BITS)
+        w[where] += np.clip(adjust, -_TF_MAX_BITS, _TF_MAX_BITS)
         return w
+
+    def _agreeing_shares(
+        self, f: str, levels: pd.DataFrame, frame: pd.DataFrame, agree: np.ndarray
+    ) -> np.ndarray:
+        """Per agreeing pair, the share of the name it agrees on, in the part `f` names.
+
+        The name is read from the left record: its family name meets the right record's
+        family name, or, where one list swapped the order, its given name. But then one
+        of the two lists wrote the names the other way round, and if it is the left one,
+        its "family name" is his given name: looked up as a family name it is rare (a
+        given name seldom is one), and the pair would gain bits for agreeing on, say, Sok.
+        So for a swapped pair the two readings of the left record's names (X Y: family X,
+        given Y, or family Y, given X) are weighed by how often each name plays each part,
+        and the likelier reading decides which name the feature agrees on.
+        """
+        left = _left_positions(levels.index, agree)
+        own = frame[TF_FEATURES[f]].to_numpy(dtype=object)[left]
+        share = _shares(own, self.tf[f])
+        if "swapped" not in levels.columns or not {"family_name", "given_name"} <= self.tf.keys():
+            return share
+        swapped = levels["swapped"].to_numpy(dtype=bool)[agree]
+        if not swapped.any():
+            return share
+        at = np.flatnonzero(swapped)
+        fam_x = frame["fam_key"].to_numpy(dtype=object)[left[at]]
+        giv_y = frame["giv_key"].to_numpy(dtype=object)[left[at]]
+        fam_t, giv_t = self.tf["family_name"], self.tf["given_name"]
+        as_written = np.log(_shares(fam_x, fam_t) + 1e-5) + np.log(_shares(giv_y, giv_t) + 1e-5)
+        reversed_ = np.log(_shares(giv_y, fam_t) + 1e-5) + np.log(_shares(fam_x, giv_t) + 1e-5)
+        other = giv_y if f == "family_name" else fam_x  # the name in part f when reversed
+        flip = reversed_ > as_written
+        share[at[flip]] = _shares(other[flip], self.tf[f])
+        return share
 
     def score_levels(
         self, levels: pd.DataFrame, frame: pd.DataFrame, family_margin: float = 0.0
@@ -430,6 +461,12 @@ def _small_levels(values: pd.Series) -> np.ndarray:
     """A level column as an integer array, int8 as stored (any other integer type as int64)."""
     lv = values.to_numpy()
     return lv if lv.dtype.kind == "i" else values.to_numpy(np.int64)
+
+
+def _shares(keys: np.ndarray, table: dict[str, float]) -> np.ndarray:
+    """Each key's share in a term-frequency table (0 where it is not there)."""
+    found = (table.get(k, 0.0) if isinstance(k, str) else 0.0 for k in keys)
+    return np.fromiter(found, np.float64, len(keys))
 
 
 def _left_positions(index: pd.Index, where: np.ndarray) -> np.ndarray:
