@@ -337,22 +337,21 @@ class MatchModel:
         and the likelier reading decides which name the feature agrees on.
         """
         left = _left_positions(levels.index, agree)
-        own = frame[TF_FEATURES[f]].to_numpy(dtype=object)[left]
-        share = _shares(own, self.tf[f])
-        if "swapped" not in levels.columns or not {"family_name", "given_name"} <= self.tf.keys():
+        fam, giv = self.tf.get("family_name", {}), self.tf.get("given_name", {})
+        table = fam if f == "family_name" else giv
+        written = _shares(frame[TF_FEATURES[f]], table)  # per record, not per pair
+        share = written[left]
+        if "swapped" not in levels.columns or not (fam and giv):
             return share
-        swapped = levels["swapped"].to_numpy(dtype=bool)[agree]
-        if not swapped.any():
+        at = np.flatnonzero(levels["swapped"].to_numpy(dtype=bool)[agree])
+        if not len(at):
             return share
-        at = np.flatnonzero(swapped)
-        fam_x = frame["fam_key"].to_numpy(dtype=object)[left[at]]
-        giv_y = frame["giv_key"].to_numpy(dtype=object)[left[at]]
-        fam_t, giv_t = self.tf["family_name"], self.tf["given_name"]
-        as_written = np.log(_shares(fam_x, fam_t) + 1e-5) + np.log(_shares(giv_y, giv_t) + 1e-5)
-        reversed_ = np.log(_shares(giv_y, fam_t) + 1e-5) + np.log(_shares(fam_x, giv_t) + 1e-5)
-        other = giv_y if f == "family_name" else fam_x  # the name in part f when reversed
-        flip = reversed_ > as_written
-        share[at[flip]] = _shares(other[flip], self.tf[f])
+        x, y = frame["fam_key"], frame["giv_key"]
+        as_written = np.log(_shares(x, fam) + 1e-5) + np.log(_shares(y, giv) + 1e-5)
+        reversed_ = np.log(_shares(y, fam) + 1e-5) + np.log(_shares(x, giv) + 1e-5)
+        other = _shares(y if f == "family_name" else x, table)  # the name in part f, reversed
+        flip = (reversed_ > as_written)[left[at]]
+        share[at[flip]] = other[left[at[flip]]]
         return share
 
     def score_levels(
@@ -463,10 +462,9 @@ def _small_levels(values: pd.Series) -> np.ndarray:
     return lv if lv.dtype.kind == "i" else values.to_numpy(np.int64)
 
 
-def _shares(keys: np.ndarray, table: dict[str, float]) -> np.ndarray:
-    """Each key's share in a term-frequency table (0 where it is not there)."""
-    found = (table.get(k, 0.0) if isinstance(k, str) else 0.0 for k in keys)
-    return np.fromiter(found, np.float64, len(keys))
+def _shares(keys: pd.Series, table: dict[str, float]) -> np.ndarray:
+    """Each record's key's share in a term-frequency table (0 where it is not there)."""
+    return keys.map(table).fillna(0.0).to_numpy(dtype=np.float64)
 
 
 def _left_positions(index: pd.Index, where: np.ndarray) -> np.ndarray:
