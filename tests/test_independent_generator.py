@@ -205,3 +205,23 @@ def test_a_late_intake_follows_its_return_by_months_and_is_off_by_default(
         (intake[(t["source"], t["file"], t["record_id"])] - returned[t["episode_id"]]).days > 365
         for t in late
     )
+
+
+def test_a_mistyped_phone_is_one_slip_off_and_off_by_default(lists: Path, tmp_path: Path) -> None:
+    """phone_typo writes a number with one digit another or two neighbours swapped, never the
+    leading 0; at its default (0) no row carries it."""
+    import random
+
+    from indep.lists import phone_slip
+    from indep.rates import parse_rates
+
+    rng = random.Random(3)
+    for number in ("012345678", "0977123456", "0101010101"):
+        for _ in range(50):
+            typed = phone_slip(number, rng)
+            diff = [i for i, (a, b) in enumerate(zip(typed, number, strict=True)) if a != b]
+            assert typed[0] == "0" and len(typed) == len(number)
+            assert len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1)
+    assert not any("phone_typo" in t["tags"] for t in _truth(lists))
+    generate(tmp_path, records=300, seed=7, rates=parse_rates(["phone_typo=0.5"]), by_year=False)
+    assert any("phone_typo" in t["tags"] for t in _truth(tmp_path))

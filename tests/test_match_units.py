@@ -163,6 +163,22 @@ def test_blanks_are_missing_not_agreement() -> None:
     assert level("birth", lv["birth"].iloc[0]) == "missing"
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("+85512345678", "+85512345678", "same"),
+        ("+85512345678", "+85512345679", "differs by a slip"),  # one digit another
+        ("+85512345678", "+85512346578", "differs by a slip"),  # two neighbours swapped
+        ("+85512345678", "+85512354687", "different"),  # two slips are another number
+        ("+85512345678", "+855123456789", "different"),  # another length
+        ("+85512345678 +85597111222", "+85597111223", "differs by a slip"),  # his other number
+    ],
+)
+def test_a_mistyped_phone_is_its_own_level(a: str, b: str, expected: str) -> None:
+    lv = levels_of({"phone": a}, {"phone": b})
+    assert level("phone", int(lv["phone"].iloc[0])) == expected
+
+
 def test_brothers_differ_on_given_name_and_birth() -> None:
     lv = levels_of(
         {"family_name": "CHEA", "given_name": "SOPHEAP", "birth_year": 1990, "district_code": "0607"},
@@ -772,7 +788,7 @@ def test_the_family_class_keeps_brothers_apart_and_one_man_together() -> None:
     lv = compare(frame, left, right)
     u = {f: np.full(len(v), 1.0 / len(v)) for f, v in LEVELS.items()}
     u["family_name"] = np.array([0.9, 0.05, 0.03, 0.015, 0.005])  # chance rarely agrees on all this
-    u["phone"] = np.array([0.9999, 0.0001])
+    u["phone"] = np.array([0.9998, 0.0001, 0.0001])
     u["father"] = np.array([0.99, 0.005, 0.005])
     m = MatchModel().m  # fitted-like: one man's given name and birth mostly agree
     m["given_name"] = np.array([0.02, 0.01, 0.04, 0.05, 0.38, 0.5])

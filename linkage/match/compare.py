@@ -26,7 +26,7 @@ _SPEC = default_spec()
 # count differs from the code's would weigh pairs under wrong names.
 _CODED_LEVELS = {
     "family_name": 5, "given_name": 6, "birth": 8, "context": 56,
-    "phone": 2, "id_document": 2, "father": 3, "lists": 3, "village": 2,
+    "phone": 3, "id_document": 2, "father": 3, "lists": 3, "village": 2,
 }  # fmt: skip
 if {f: len(v.levels) for f, v in _SPEC.features.items()} != _CODED_LEVELS:
     raise SpecError(f"model spec: features and their level counts must be {_CODED_LEVELS}")
@@ -480,22 +480,56 @@ def village_chance(frame: pd.DataFrame) -> np.ndarray:
 
 class PhoneFeature(BaseCompareFeature):
     """One number in common: a cell may give his own and a relative's, and the other list
-    only one of them."""
+    only one of them. A number one slip of the fingers from the other's (a digit another,
+    two neighbours swapped) is its own level: a clerk typing ten digits slips now and then,
+    while two men's numbers (even two of one family) almost never sit one slip apart."""
 
     name = "phone"
 
     def __init__(self) -> None:
-        cols = ["phone", "phone_alt"]
+        cols = ["phone", "phone_alt", "phone_number", "phone_alt_number"]
         super().__init__(cols, cols, label="phone")
 
-    def _compute_vectorized(self, pa, qa, pb, qb):  # type: ignore[override]
+    def _compute_vectorized(self, pa, qa, na, ma, pb, qb, nb, mb):  # type: ignore[override]
         pa, qa, pb, qb = map(_s, (pa, qa, pb, qb))
         same = pa == pb
         for x, y in ((pa, qb), (qa, pb), (qa, qb)):
             same |= _known(x) & _known(y) & (x == y)
-        level = same.astype(np.int8)
+        level = np.where(same, 2, 0).astype(np.int8)
+        rest = np.flatnonzero(~same & _known(pa) & _known(pb))
+        if len(rest):
+            na, ma, nb, mb = (_num(v)[rest] for v in (na, ma, nb, mb))
+            slip = np.zeros(len(rest), dtype=bool)
+            for x, y in ((na, nb), (na, mb), (ma, nb), (ma, mb)):
+                slip |= _number_slips(x, y)
+            level[rest[slip]] = 1
         level[~(_known(pa) & _known(pb))] = MISSING
         return level
+
+
+_NUMBER_DIGITS = 12  # +855 and 8 or 9 digits: 11 or 12, read without the plus
+
+
+def _number_slips(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether each pair of numbers (NaN: none) of one length differs by one digit, or by
+    two neighbouring digits swapped."""
+    known = ~np.isnan(a) & ~np.isnan(b)
+    out = np.zeros(len(a), dtype=bool)
+    at = np.flatnonzero(known & (a != b))
+    if not len(at):
+        return out
+    x, y = a[at].astype(np.int64), b[at].astype(np.int64)
+    powers = 10 ** np.arange(_NUMBER_DIGITS - 1, -1, -1, dtype=np.int64)
+    dx, dy = (x[:, None] // powers) % 10, (y[:, None] // powers) % 10
+    same_length = (x >= 10**10) == (y >= 10**10)  # 11 or 12 digits
+    differ = dx != dy
+    count = differ.sum(axis=1)
+    j = np.argmax(differ, axis=1).clip(max=_NUMBER_DIGITS - 2)
+    rows = np.arange(len(at))
+    crossed = (dx[rows, j] == dy[rows, j + 1]) & (dx[rows, j + 1] == dy[rows, j])
+    swapped = (count == 2) & differ[rows, j + 1] & crossed
+    out[at] = same_length & ((count == 1) | swapped)
+    return out
 
 
 class IdentifierFeature(BaseCompareFeature):

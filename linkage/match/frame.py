@@ -256,6 +256,9 @@ def _add_contact_and_return_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
     phones = _blank_to_na(r["phone"]).str.split(" ", n=1, expand=True).reindex(columns=[0, 1])
     f["phone"] = phones[0].astype("string")
     f["phone_alt"] = phones[1].astype("string")
+    # the digits as one number (+855 dropped), to tell a mistyped number from another man's
+    for col in ("phone", "phone_alt"):
+        f[f"{col}_number"] = pd.to_numeric(f[col].str.lstrip("+"), errors="coerce").astype("float64")
     f["national_id"] = _blank_to_na(r["national_id"])
     f["travel_doc"] = _blank_to_na(r["travel_doc_no"]).str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)
     f["return_date"] = pd.to_datetime(r["return_date"], errors="coerce")

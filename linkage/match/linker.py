@@ -228,6 +228,9 @@ _SHARED_WORDS = {
     "context": "home",
     "village": "village",
 }
+# the lowest level of each that counts as shared, where not the top two (a phone one slip
+# off the other is no phone a family shares)
+_SHARED_FROM = {"phone": LEVELS["phone"].index("same")}
 _OWN_WORDS = {"given_name": "given names differ", "birth": "births differ", "id_document": "IDs differ"}
 # the highest level of each at which it still says "differ" (a house name is a given name
 # that differs; births 3-5 years apart differ)
@@ -244,7 +247,7 @@ def same_family_words(levels: dict[str, int]) -> str:
             home = lv // (len(RETURN_LEVELS) + 1) - 1  # the home part of the joint level
             if home >= HOME_LEVELS.index("same district, other commune"):
                 shared.append(word)
-        elif lv >= len(LEVELS[f]) - 2 and lv >= 1:
+        elif lv >= _SHARED_FROM.get(f, len(LEVELS[f]) - 2) and lv >= 1:
             shared.append(word)
     own = [word for f, word in _OWN_WORDS.items() if 0 <= int(levels[f]) <= _OWN_DIFFER_UP_TO[f]]
     text = "same family, likely another man"

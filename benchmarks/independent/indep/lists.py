@@ -203,8 +203,22 @@ def phone_text(number: str, rng: random.Random) -> str:
     return rest
 
 
+def phone_slip(number: str, rng: random.Random) -> str:
+    """The number as a clerk mistyped it: one digit another, or two neighbours swapped."""
+    digits = list(number)
+    at = rng.randrange(1, len(digits) - 1)  # never the leading 0
+    if rng.random() < 0.5 and digits[at] != digits[at + 1]:
+        digits[at], digits[at + 1] = digits[at + 1], digits[at]
+    else:
+        digits[at] = rng.choice([d for d in "0123456789" if d != digits[at]])
+    return "".join(digits)
+
+
 def phone_cell(number: str, p: Person, rng: random.Random, r: dict[str, float], tags: list[str]) -> str:
     """The phone cell: the number as written, and sometimes the family's or his own beside it."""
+    if r["phone_typo"] and rng.random() < r["phone_typo"]:  # no draw at 0: the same rows as before
+        number = phone_slip(number, rng)
+        tags.append("phone_typo")
     text = phone_text(number, rng)
     if not r["two_phones"] or not (p.own_phone and p.family_phone and p.own_phone != p.family_phone):
         return text  # no draw: rates left at 0 give the same rows as before

@@ -79,6 +79,8 @@ DEFAULT_RATES: dict[str, float] = {
     # men with two SIMs or a relative's phone do; 0 by default, try --rate two_phones=0.3
     "two_phones": 0.0,
     "phone_changed": 0.3,  # a man back a second time has another number
+    # a clerk mistypes the number (a digit another, two neighbours swapped); 0 by default
+    "phone_typo": 0.0,
     "mosvy_id": 0.5,  # of men with an ID card, the share the ministry writes down
     "mosvy_same_day": 0.35,  # the ministry registers him the day IOM received him; else 1-10 days later
     # the most days after IOM a ministry (or provincial DoSVY) registration comes; a provincial
