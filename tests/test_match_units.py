@@ -1442,3 +1442,25 @@ def test_a_case_file_with_neither_his_home_nor_a_birth_meets_a_rare_name_anywher
     assert pairs(build_frame(records(*rows))) == [(0, 1), (1, 2)]
     common = [{**iom, "province_code": f"{p:02d}"} for p in range(1, 8)]
     assert pairs(build_frame(records(*rows, *common))) == []
+
+
+def test_a_case_file_with_a_common_name_meets_a_return_in_the_months_before_its_intake() -> None:
+    """An NGO's file gives where he lives now, no birth, and its intake date; his name is too
+    common for the pass that meets names alone. It meets the returns of his two names in the
+    five months before the intake, wherever they place him, and not a return of that name
+    a year earlier, nor one months after the intake."""
+    iom = {"family_name": "SOK", "given_name": "DARA", "province_code": "08", "birth_year": 1981}
+    ngo = {"family_name": "DARA", "given_name": "SOK", "province_code": "12", "source": "ngo-hagar",
+           "intake_date": dt.date(2024, 6, 20)}  # fmt: skip
+    rows = [
+        {**iom, "return_date": dt.date(2024, 3, 2)},  # 110 days before the intake
+        ngo,
+        {**iom, "return_date": dt.date(2023, 5, 1), "province_code": "14"},  # a year before
+        {**iom, "return_date": dt.date(2024, 8, 20), "province_code": "02"},  # two months after it
+        *({**iom, "province_code": f"{p:02d}", "return_date": dt.date(2020, p, 1)} for p in range(1, 10)),
+    ]
+    keys = block_keys(build_frame(records(*rows)))
+    left, right, _stats = candidate_pairs(keys, passes=("names_intake_home_unsure",))
+    assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1)]
+    left, _right, _stats = candidate_pairs(keys, passes=("names_home_unsure_no_birth",))
+    assert not len(left)  # the name is too common to meet by itself

@@ -84,6 +84,10 @@ def _first_words(frame: pd.DataFrame) -> pd.Series:
     return first.where(parts.fillna("").astype(str).str.len() > 0).astype("string")
 
 
+_MONTH_DAYS = 30
+INTAKE_MONTHS_BACK = 5  # 150 days: the intake window (120) and a month's boundary
+
+
 def _home_sure(frame: pd.DataFrame) -> np.ndarray:
     """Per record: whether its home is where he comes from, as far as the list can say.
 
@@ -103,6 +107,11 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     one_name = fam.isna() | giv.isna()
     years = pd.to_numeric(frame["birth_year"], errors="coerce") // spec.birth_bucket_years
     days = (frame["return_date"] - pd.Timestamp("1970-01-01")).dt.days // spec.return_bucket_days
+    # months of 30 days: a return's, and an intake's and the five before it (an NGO takes a
+    # man in weeks to four months after his return: "intake soon after return")
+    return_month = (frame["return_date"] - pd.Timestamp("1970-01-01")).dt.days // _MONTH_DAYS
+    intake = frame["intake_date"] if "intake_date" in frame else pd.Series(pd.NaT, index=frame.index)
+    intake_month = (pd.to_datetime(intake) - pd.Timestamp("1970-01-01")).dt.days // _MONTH_DAYS
     ident = ("N" + frame["national_id"].astype("string")).fillna("D" + frame["travel_doc"].astype("string"))
 
     # (the frame's own flags where it has them: build_frame made them from these keys)
@@ -154,6 +163,8 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         "return": lambda: _part(frame["return_date"].dt.strftime("%Y-%m-%d")),
         "return_bucket": bucket(days, 0),
         "return_bucket_next": bucket(days, 1),
+        "return_month": bucket(return_month, 0),
+        **{f"intake_month_back{k}": bucket(intake_month, -k) for k in range(INTAKE_MONTHS_BACK + 1)},
         "province": lambda: _part(frame["province"]),
         # the province before newer ones were made from it: old and new meet
         "province_then": lambda: _part(frame["province_then"]),
@@ -238,6 +249,7 @@ def keys_fingerprint(spec: ModelSpec | None = None) -> str:
         {
             "fam_key": ["SOK"], "giv_key": ["DARA"], "giv_alt": ["MOM"], "birth_year": [1990],
             "birth_date": pd.to_datetime(["1990-01-02"]), "return_date": pd.to_datetime(["2025-06-01"]),
+            "intake_date": pd.to_datetime(["2025-07-01"]),
             "province": ["01"], "province_then": ["01"], "district": ["0102"], "commune": ["010203"],
             "phone": ["85512345678"], "phone_alt": ["85597123456"],
             "national_id": ["N1"], "travel_doc": [None], "father_key": ["SAN"],

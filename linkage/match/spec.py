@@ -31,7 +31,8 @@ KEY_PARTS = frozenset(
         "fam_no_birth", "names_low", "names_high", "names_low_no_birth", "names_low_home_unsure", "giv_first",
         "names_low_home_unsure_no_birth",
         "year", "birth_date", "birth_bucket", "birth_bucket_next", "return", "return_bucket",
-        "return_bucket_next", "province", "province_then", "district", "commune", "phone", "phone_alt",
+        "return_bucket_next", "return_month", *(f"intake_month_back{k}" for k in range(6)),
+        "province", "province_then", "district", "commune", "phone", "phone_alt",
         "id_or_document", "father",
     }
 )  # fmt: skip
