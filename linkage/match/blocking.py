@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.match.frame import one_syllable
-from linkage.match.spec import Limits, ModelSpec, default_spec
+from linkage.match.spec import INTAKE_MONTHS_BACK, Limits, ModelSpec, default_spec
 from linkage.seal.blind import blind_hash
 
 _SPEC = default_spec()
@@ -85,7 +85,6 @@ def _first_words(frame: pd.DataFrame) -> pd.Series:
 
 
 _MONTH_DAYS = 30
-INTAKE_MONTHS_BACK = 5  # 150 days: the intake window (120) and a month's boundary
 
 
 def _home_sure(frame: pd.DataFrame) -> np.ndarray:
@@ -107,8 +106,8 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     one_name = fam.isna() | giv.isna()
     years = pd.to_numeric(frame["birth_year"], errors="coerce") // spec.birth_bucket_years
     days = (frame["return_date"] - pd.Timestamp("1970-01-01")).dt.days // spec.return_bucket_days
-    # months of 30 days: a return's, and an intake's and the five before it (an NGO takes a
-    # man in weeks to four months after his return: "intake soon after return")
+    # months of 30 days: a return's, and an intake's and the INTAKE_MONTHS_BACK before it (an
+    # NGO takes a man in weeks to four months after his return: "intake soon after return")
     return_month = (frame["return_date"] - pd.Timestamp("1970-01-01")).dt.days // _MONTH_DAYS
     intake = frame["intake_date"] if "intake_date" in frame else pd.Series(pd.NaT, index=frame.index)
     intake_month = (pd.to_datetime(intake) - pd.Timestamp("1970-01-01")).dt.days // _MONTH_DAYS

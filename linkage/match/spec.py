@@ -24,6 +24,9 @@ import yaml
 SPEC_FILE = Path(__file__).resolve().parent.parent / "data" / "model.yaml"
 
 # The parts a blocking key can be built from (blocking.key_parts makes each).
+# an NGO's intake meets the returns of its month and of this many months before it (30 days
+# each: 150 days, the intake window of 120 and a month's boundary)
+INTAKE_MONTHS_BACK = 5
 KEY_PARTS = frozenset(
     {
         "fam", "giv", "giv_alt", "fam_initial", "giv_initial", "single_name", "fam_of_house_name",
@@ -31,7 +34,8 @@ KEY_PARTS = frozenset(
         "fam_no_birth", "names_low", "names_high", "names_low_no_birth", "names_low_home_unsure", "giv_first",
         "names_low_home_unsure_no_birth",
         "year", "birth_date", "birth_bucket", "birth_bucket_next", "return", "return_bucket",
-        "return_bucket_next", "return_month", *(f"intake_month_back{k}" for k in range(6)),
+        "return_bucket_next", "return_month",
+        *(f"intake_month_back{k}" for k in range(INTAKE_MONTHS_BACK + 1)),
         "province", "province_then", "district", "commune", "phone", "phone_alt",
         "id_or_document", "father",
     }
