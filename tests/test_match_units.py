@@ -459,39 +459,32 @@ def test_common_surnames_weigh_less_than_rare_ones() -> None:
     assert w[0] > w[1] + 2  # YOEUNG agreeing beats SOK agreeing by over 2 bits
 
 
-def test_a_swapped_name_order_weighs_its_names_as_written_order_does() -> None:
-    """Rare or common, a name is as rare when one list wrote it first."""
+@pytest.mark.parametrize("reversed_first", [False, True])
+def test_a_swapped_name_order_weighs_its_names_as_written_order_does(reversed_first: bool) -> None:
+    """Rare or common, a name is as rare when one list wrote it first, whichever side of the
+    pair that list is on. With the reversed record on the left, its "family name" is his
+    given name: read as it stands, SOK would be looked up as a given name (rare) and the
+    pair gain bits for agreeing on Sok; the likelier reading of the names decides."""
     rows = [{"family_name": "SOK", "given_name": f"G{i}"} for i in range(40)]
-    rows += [{"family_name": "SOK", "given_name": "VEASNA"} for _ in range(2)]
-    rows += [{"family_name": "VEASNA", "given_name": "SOK"}]  # the order swapped
+    pair = [{"family_name": "SOK", "given_name": "VEASNA"}, {"family_name": "VEASNA", "given_name": "SOK"}]
+    rows += [pair[1]] if reversed_first else []
+    rows += [pair[0], pair[0]]
+    rows += [] if reversed_first else [pair[1]]
     frame = build_frame(records(*rows))
     model = MatchModel(u={f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()})
     model.fit_tf(frame)
     n = len(frame)
-    lv = compare(frame, np.array([n - 3, n - 3]), np.array([n - 2, n - 1]))
+    # one pair as written (the two SOK VEASNA), one swapped (with VEASNA SOK)
+    if reversed_first:  # VEASNA SOK, SOK VEASNA, SOK VEASNA
+        written, swapped = (n - 2, n - 1), (n - 3, n - 2)
+    else:  # SOK VEASNA, SOK VEASNA, VEASNA SOK
+        written, swapped = (n - 3, n - 2), (n - 3, n - 1)
+    lv = compare(frame, np.array([written[0], swapped[0]]), np.array([written[1], swapped[1]]))
     assert lv["swapped"].tolist() == [False, True]
     w = model.feature_weights(lv, frame)
     assert w["family_name"].iloc[0] == pytest.approx(w["family_name"].iloc[1])
     assert w["given_name"].iloc[0] == pytest.approx(w["given_name"].iloc[1])
-
-
-def test_a_common_surname_stays_common_when_the_list_that_swapped_it_is_read_first() -> None:
-    """The reversed record on the left: its "family name" is his given name. Read as it
-    stands, SOK would be looked up as a given name (rare) and the pair gain bits for
-    agreeing on Sok; the likelier reading of the two names decides which part is which."""
-    rows = [{"family_name": "SOK", "given_name": f"G{i}"} for i in range(40)]
-    rows += [{"family_name": "VEASNA", "given_name": "SOK"}]  # the order swapped, left
-    rows += [{"family_name": "SOK", "given_name": "VEASNA"} for _ in range(2)]
-    frame = build_frame(records(*rows))
-    model = MatchModel(u={f: np.full(len(v), 1 / len(v)) for f, v in LEVELS.items()})
-    model.fit_tf(frame)
-    n = len(frame)
-    lv = compare(frame, np.array([n - 3, n - 2]), np.array([n - 2, n - 1]))
-    assert lv["swapped"].tolist() == [True, False]
-    w = model.feature_weights(lv, frame)
-    assert w["family_name"].iloc[0] == pytest.approx(w["family_name"].iloc[1])
-    assert w["given_name"].iloc[0] == pytest.approx(w["given_name"].iloc[1])
-    assert w["family_name"].iloc[0] < w["given_name"].iloc[0]  # Sok is common, Veasna is not
+    assert w["family_name"].iloc[1] < w["given_name"].iloc[1]  # Sok is common, Veasna is not
 
 
 def test_clustering_refuses_to_chain_and_honours_decisions() -> None:
