@@ -142,7 +142,8 @@ def cluster(
     identity: Identity | None = None,
     rules: ClusterSpec = RULES,
 ) -> ClusterOutcome:
-    """Greedy, constrained clustering of n positions.
+    """Greedy, constrained clustering of n positions. (Over 60 lines by its parameters and
+    what each means; the body, some thirty lines, calls the helpers below.)
 
     initial: a starting label per position (stored persons), or -1 for a new record.
     same / different: reviewers' decisions as position pairs; "same" is always applied,
