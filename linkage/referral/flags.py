@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -98,70 +99,32 @@ def _each_value(cells: pd.Series, read: Callable[[object], object], blank: objec
     return cells.map(seen).where(cells.notna(), blank).astype(type(blank))
 
 
+def _evidence(rows: pd.DataFrame, kind: str, how: str | pd.Series, date: Any) -> pd.DataFrame:
+    """Evidence rows of one kind, one per record of `rows`."""
+    return pd.DataFrame({"record_id": rows["record_id"], "kind": kind, "how": how, "date": date})
+
+
 def referral_evidence(records: pd.DataFrame, rules: ReferralRules) -> pd.DataFrame:
     """One row per piece of evidence: kind (referral or partial), date, where it came from."""
-    rows = []
     iom = records[_each_value(records["referred_to"], rules.counts_as_referral, False)]
-    rows.append(
-        pd.DataFrame(
-            {
-                "record_id": iom["record_id"],
-                "kind": "referral",
-                "how": "referred to " + iom["referred_to"].astype(str).str.strip(),
-                "date": iom["referral_date"],
-            }
-        )
-    )
+    how = "referred to " + iom["referred_to"].astype(str).str.strip()
+    rows = [_evidence(iom, "referral", how, iom["referral_date"])]
     status = _each_value(records["case_status"], rules.status_kind, "")
     case = records[status.eq("referral")]
-    rows.append(
-        pd.DataFrame(
-            {
-                "record_id": case["record_id"],
-                "kind": "referral",
-                "how": "NGO case " + case["case_status"].astype(str),
-                "date": case["intake_date"].fillna(case["referral_date"]),
-            }
-        )
-    )
+    how = "NGO case " + case["case_status"].astype(str)
+    rows.append(_evidence(case, "referral", how, case["intake_date"].fillna(case["referral_date"])))
     partial = records[status.eq("partial")]
-    rows.append(
-        pd.DataFrame(
-            {
-                "record_id": partial["record_id"],
-                "kind": "partial",
-                "how": "NGO case closed without referral",
-                "date": partial["intake_date"],
-            }
-        )
-    )
+    rows.append(_evidence(partial, "partial", "NGO case closed without referral", partial["intake_date"]))
     # A status no setting names ('On hold', 'Monitoring', a new NGO's words) counts for nothing,
     # and says so: a list we did not make must not turn its referrals into flags unseen.
     unknown = records[status.eq("unknown")]
-    rows.append(
-        pd.DataFrame(
-            {
-                "record_id": unknown["record_id"],
-                "kind": "unknown_status",
-                "how": "NGO case status the settings do not name",
-                "date": unknown["intake_date"],
-            }
-        )
-    )
+    how = "NGO case status the settings do not name"
+    rows.append(_evidence(unknown, "unknown_status", how, unknown["intake_date"]))
     for source, (yes, no) in rules.remark_regexes().items():
         remarks = records.loc[records["source"] == source, "remarks"].dropna()
         said = remarks.map(lambda t, yes=yes, no=no: bool(yes.search(t)) and not (no and no.search(t)))
-        sub = records.loc[said.index[said.astype(bool)]]
-        rows.append(
-            pd.DataFrame(
-                {
-                    "record_id": sub["record_id"],
-                    "kind": "referral",
-                    "how": "remark on the list",
-                    "date": pd.NaT,
-                }
-            )
-        )
+        remarked = records.loc[said.index[said.astype(bool)]]
+        rows.append(_evidence(remarked, "referral", "remark on the list", pd.NaT))
     ev = pd.concat(rows, ignore_index=True)
     ev["date"] = pd.to_datetime(ev["date"], errors="coerce")
     return ev
