@@ -2551,6 +2551,17 @@ def _template_lines_csv(rows: list[list[object]]) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
+def _template_formula_numbers(rows: list[list[object]]) -> bytes:
+    """The template's row numbers a formula (=ROW()-2) filled down to row 30, Excel's saved
+    values with them: rows 8 to 30 hold only a computed number."""
+    empty: list[list[object]] = [
+        [str(n)] + [None] * (len(MOSVY_HEADER) - 1) for n in range(len(rows) + 1, 29)
+    ]
+    return with_cached_formulas(
+        workbook([("Sheet1", "visible", [["បញ្ជីឈ្មោះ"], MOSVY_HEADER, *rows, *empty])]), "A", "ROW()-2"
+    )
+
+
 def _stale_dimension(ref: str) -> Callable[[list[list[object]]], bytes]:
     """A sheet whose <dimension> says less than it holds (a program that wrote it first and
     added rows after): openpyxl's read-only mode stops at the rows and columns it declares."""
@@ -2790,6 +2801,16 @@ def session20_cases() -> list[Case]:
                 book=_template_lines_csv,
                 name="dosvy_2024_06.csv",
                 extra=15,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "template-formula-numbers",
+                "a template's row numbers a formula filled down (=ROW()-2), nothing else on 23 rows",
+                book=_template_formula_numbers,
+                extra=23,
             ),
             "ingested",
             5,
