@@ -109,6 +109,45 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+# keys whose value is true or false; everywhere else a boolean is a word YAML 1.1 turned into one
+BOOLEAN_KEYS = frozenset({"stable_ids"})
+_BOOLEAN_WORDS = "yes, no, on, off, true or false"
+
+
+def _booleans(data: Any, where: str = "") -> list[str]:
+    """Where (as dotted keys) the mapping holds a boolean that should be text: an unquoted
+    `no` under fields (an NGO's column titled No) reads as false and `on` as true (YAML 1.1),
+    so the column was matched by the name 'False'. Keys read as booleans are named too."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            key = f"{where}.{k}" if where else str(k)
+            if isinstance(k, bool):
+                found.append(f"a key under {where or 'the top level'} (read as {k})")
+            elif isinstance(v, bool) and key not in BOOLEAN_KEYS:
+                found.append(f"{key} (read as {v})")
+            else:
+                found.extend(_booleans(v, key))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            if isinstance(v, bool):
+                found.append(f"{where} (its value number {i + 1}, read as {v})")
+            else:
+                found.extend(_booleans(v, where))
+    return found
+
+
+def _check_booleans(path: Path, data: dict[Any, Any]) -> None:
+    """A word YAML made a boolean is refused, naming where; stable_ids must be one."""
+    if flagged := _booleans(data):
+        raise MappingError(
+            f"{path.name}: an unquoted {_BOOLEAN_WORDS} is read by YAML as true or false, not as "
+            f"the word, at {'; '.join(flagged)}; put the word in quotes ('no', 'On') and load again"
+        )
+    if not isinstance(data.get("stable_ids", True), bool):
+        raise MappingError(f"{path.name}: stable_ids must be true or false, unquoted")
+
+
 def load_mapping(path: Path) -> SourceMapping:
     raw_bytes = path.read_bytes()
     try:
@@ -117,6 +156,7 @@ def load_mapping(path: Path) -> SourceMapping:
         raise MappingError(f"{path.name}: not valid YAML ({exc.__class__.__name__})") from exc
     if not isinstance(data, dict):
         raise MappingError(f"{path.name}: must be a mapping")
+    _check_booleans(path, data)
     source = str(data.get("source", path.stem))
     if not SOURCE_NAME.match(source):
         raise MappingError(f"{path.name}: source '{source}' must be iom, mosvy or ngo-<code>")

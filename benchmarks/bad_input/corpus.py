@@ -2459,6 +2459,455 @@ def good_csv(rows: list[dict[str, str]]) -> str:
     return csv_text(rows)
 
 
+# --- session 20 (hD-bad, round 4) ------------------------------------------------------------
+
+_BIDI = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def _bidi_iom(rows: list[dict[str, str]]) -> str:
+    """Cells copied from a web page or a right-to-left document: direction marks around and
+    inside ids, dates, phones and names (invisible in Excel, there in the bytes)."""
+    marks = [
+        ("\u200e", ""),
+        ("\u202a", "\u202c"),
+        ("\u2066", "\u2069"),
+        ("\u200f", "\u200e"),
+        ("\u202d", "\u202c"),
+    ]
+    for r, (a, b) in zip(rows, marks, strict=False):
+        r["iom_case_no"] = a + r["iom_case_no"] + b
+        r["dob"] = a + r["dob"] + b
+        r["date_of_return"] = r["date_of_return"][:3] + a + r["date_of_return"][3:]
+        r["phone"] = a + r["phone"] + b
+        first, last = r["full_name"].split()
+        r["full_name"] = f"{a}{first}{b} {last}"
+    return csv_text(rows)
+
+
+def _bidi_header(rows: list[list[object]]) -> bytes:
+    """Titles pasted from a Word document: a right-to-left mark or an embedding around each."""
+    head = [
+        ("\u200f" if i % 3 == 0 else "\u202b" if i % 3 == 1 else "\u2067")
+        + h
+        + ("" if i % 3 == 0 else "\u202c" if i % 3 == 1 else "\u2069")
+        for i, h in enumerate(MOSVY_HEADER)
+    ]
+    return workbook([("Sheet1", "visible", [["បញ្ជីឈ្មោះជនរងគ្រោះ"], head, *rows])])
+
+
+def _bom_cells(rows: list[list[object]]) -> bytes:
+    """U+FEFF (a BOM) before the first title and inside cells: texts pasted from files that
+    began with one, and Word's 'zero-width no-break space'."""
+    head = list(MOSVY_HEADER)
+    head[0] = "\ufeff" + head[0]
+    head[RET] = "\ufeff" + head[RET]
+    for i, r in enumerate(rows):
+        r[0] = "\ufeff" + str(r[0])
+        r[RET] = "\ufeff" + str(r[RET]) if i % 2 else str(r[RET])[:2] + "\ufeff" + str(r[RET])[2:]
+        r[NID] = str(r[NID])[:4] + "\ufeff" + str(r[NID])[4:]
+        r[2] = str(r[2])[:2] + "\ufeff" + str(r[2])[2:]
+    return workbook([("Sheet1", "visible", [["\ufeffបញ្ជីឈ្មោះជនរងគ្រោះ"], head, *rows])])
+
+
+def _zero_width_khmer(rows: list[list[object]]) -> None:
+    """Zero-width space, joiner and non-joiner typed inside Khmer names and around numbers."""
+    marks = ["\u200b", "\u200c", "\u200d", "\u2060", "\u200b"]
+    for r, z in zip(rows, marks, strict=False):
+        g = str(r[2])
+        r[1] = z + str(r[1])
+        r[2] = g[:2] + z + g[2:]
+        r[13] = str(r[13]) + z
+        r[PHONE] = str(r[PHONE]).replace(" ", z)
+        r[4] = z + str(r[4])
+
+
+def _ngo_zwsp_names(rows: list[dict[str, str]]) -> str:
+    """Khmer full names with a zero-width space, not a space, between family and given name
+    (the Khmer word separator)."""
+    for i, r in enumerate(rows):
+        r["name_kh"] = KH_FAMILY[i % 7] + "\u200b" + KH_GIVEN[i % 7]
+    return csv_text(rows, NGO_HEADER)
+
+
+def _titles(top: list[list[object]]) -> Callable[[list[list[object]]], bytes]:
+    def book(rows: list[list[object]]) -> bytes:
+        return workbook([("Sheet1", "visible", [*top, MOSVY_HEADER, *rows])])
+
+    return book
+
+
+def _template_lines(rows: list[list[object]]) -> bytes:
+    """A printed template's empty lines: row numbers 6 to 30 typed down column A, nothing else."""
+    empty: list[list[object]] = [[n] + [None] * (len(MOSVY_HEADER) - 1) for n in range(len(rows) + 1, 31)]
+    return workbook([("Sheet1", "visible", [["បញ្ជីឈ្មោះជនរងគ្រោះ"], MOSVY_HEADER, *rows, *empty])])
+
+
+def _template_lines_csv(rows: list[list[object]]) -> bytes:
+    """The same as a CSV, the numbers in Khmer digits and the empty cells kept (,,,)."""
+    digits = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+    empty = [[str(n).translate(digits)] + [""] * (len(MOSVY_HEADER) - 1) for n in range(len(rows) + 1, 21)]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows([MOSVY_HEADER, *rows, *empty])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def _template_formula_numbers(rows: list[list[object]]) -> bytes:
+    """The template's row numbers a formula (=ROW()-2) filled down to row 30, Excel's saved
+    values with them: rows 8 to 30 hold only a computed number."""
+    empty: list[list[object]] = [
+        [str(n)] + [None] * (len(MOSVY_HEADER) - 1) for n in range(len(rows) + 1, 29)
+    ]
+    return with_cached_formulas(
+        workbook([("Sheet1", "visible", [["បញ្ជីឈ្មោះ"], MOSVY_HEADER, *rows, *empty])]), "A", "ROW()-2"
+    )
+
+
+def _stale_dimension(ref: str) -> Callable[[list[list[object]]], bytes]:
+    """A sheet whose <dimension> says less than it holds (a program that wrote it first and
+    added rows after): openpyxl's read-only mode stops at the rows and columns it declares."""
+
+    def book(rows: list[list[object]]) -> bytes:
+        stale = f'<dimension ref="{ref}"/>'
+        return _sheet_edit(rows, lambda t: re.sub(r'<dimension ref="[^"]*"\s*/>', stale, t))
+
+    return book
+
+
+def _formula_cells(column: int, cached: str | None) -> Callable[[list[list[object]]], bytes]:
+    """One column's cells under the header turned into formulas as Excel writes them: t="str"
+    and the cached text (cached "" when the formula's result is empty text, None for no <v>)."""
+    col = chr(ord("A") + column)
+
+    def fn(text: str) -> str:
+        def cell(m: re.Match[str]) -> str:
+            if int(m[2]) <= 3:
+                return m[0]
+            value = "" if cached is None else f"<v>{cached}</v>"
+            return f'<c r="{m[1]}" t="str"><f>IF(A{m[2]}="","",TRIM(Z{m[2]}))</f>{value}</c>'
+
+        return re.sub(rf'<c r="({col}(\d+))"[^>]*>.*?</c>', cell, text)
+
+    def book(rows: list[list[object]]) -> bytes:
+        for r in rows:
+            r[column] = "x"  # a cell for the formula to replace
+        return _sheet_edit(rows, fn)
+
+    return book
+
+
+def _excel_shared_strings(rows: list[list[object]]) -> bytes:
+    """The workbook as Excel keeps its text: in sharedStrings.xml, each title and name in
+    rich-text runs (two fonts), with phonetic runs (<rPh>, Excel's reading guide for East
+    Asian text) and a title's line break saved as _x000D_ and a newline."""
+    from xml.sax.saxutils import escape
+
+    book = mosvy_book(rows)
+    strings: list[str] = []
+
+    def si(text: str) -> str:
+        text = escape(text)
+        if len(text) < 2:
+            return f"<si><t>{text}</t></si>"
+        cut = len(text) // 2
+        font = '<sz val="11"/><rFont val="Khmer OS"/>'
+        return (
+            f'<si><r><rPr><b/>{font}</rPr><t xml:space="preserve">{text[:cut]}</t></r>'
+            f'<r><rPr>{font}</rPr><t xml:space="preserve">{text[cut:]}</t></r>'
+            f'<rPh sb="0" eb="1"><t>ゴ</t></rPh><phoneticPr fontId="1"/></si>'
+        )
+
+    def cell(m: re.Match[str]) -> str:
+        from xml.sax.saxutils import unescape
+
+        text = unescape(m[2])
+        if text == MOSVY_HEADER[DOB]:
+            text = "ថ្ងៃខែឆ្នាំ_x000D_\nកំណើត"
+        strings.append(text)
+        return f'<c r="{m[1]}" t="s"><v>{len(strings) - 1}</v></c>'
+
+    def edit(name: str, body: bytes) -> bytes:
+        if name == "xl/worksheets/sheet1.xml":
+            inline = r'<c r="([A-Z]+\d+)"[^>]*t="inlineStr"[^>]*><is><t[^>]*>(.*?)</t></is></c>'
+            return re.sub(inline, cell, body.decode()).encode()
+        if name == "[Content_Types].xml":
+            return body.replace(
+                b"</Types>",
+                b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+            )
+        if name == "xl/_rels/workbook.xml.rels":
+            return body.replace(
+                b"</Relationships>",
+                b'<Relationship Id="rIdSS" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+            )
+        return body
+
+    src = zipfile.ZipFile(io.BytesIO(book))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, edit(info.filename, src.read(info.filename)))
+        body = "".join(si(s) for s in strings)
+        z.writestr(
+            "xl/sharedStrings.xml",
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(strings)}" '
+            f'uniqueCount="{len(strings)}">{body}</sst>',
+        )
+    return out.getvalue()
+
+
+def _month_first_csv(rows: list[dict[str, str]]) -> str:
+    """A CSV saved by an English-locale Excel: every date month-first (MM/DD/YYYY)."""
+    returns = ["06/13/2024", "06/02/2024", "06/20/2024", "06/05/2024", "06/11/2024"]
+    births = ["12/31/1985", "01/02/1990", "03/04/1988", "11/25/1979", "07/08/1992"]
+    for r, ret, dob in zip(rows, returns, births, strict=False):
+        r["date_of_return"], r["dob"] = ret, dob
+    return csv_text(rows)
+
+
+def _month_first_mixed(rows: list[dict[str, str]]) -> str:
+    """Two clerks in one column: 13/06/2024 day-first and 06/14/2024 month-first, so
+    05/06/2024 and 04/06/2024 could be either."""
+    for r, ret in zip(
+        rows, ["13/06/2024", "06/14/2024", "05/06/2024", "04/06/2024", "20/06/2024"], strict=False
+    ):
+        r["date_of_return"] = ret
+    return csv_text(rows)
+
+
+def _phones_as_floats(rows: list[dict[str, str]]) -> str:
+    """Phones written by a program that read them as numbers: 8.5512345678e+10, 85512345678.0."""
+    for r, p in zip(
+        rows, ["8.5512345678e+10", "85597700001.0", "8.55977e+10", "855125550003", "12555004"], strict=False
+    ):
+        r["phone"] = p
+    return csv_text(rows)
+
+
+def _semicolon_decimal_comma(rows: list[dict[str, str]]) -> bytes:
+    """A European-locale export: semicolons between cells, ages with a decimal comma."""
+    for r, a in zip(rows, ["28,5", "31", "40,0", "22,25", "35"], strict=False):
+        r["age_at_return"] = a
+        r["dob"] = ""
+    return csv_text(rows, delimiter=";").encode("cp1252")
+
+
+def _hidden_lookup_first(rows: list[list[object]]) -> bytes:
+    """A hidden first sheet of drop-down lists (provinces, sexes), the list on the second."""
+    lookup: list[list[object]] = [["ខេត្ត", "ភេទ"], ["ខេត្តកំពង់ធំ", "ប្រុស"], ["ខេត្តសៀមរាប", "ស្រី"]]
+    return workbook([("lists", "hidden", lookup), ("Sheet1", "visible", [MOSVY_HEADER, *rows])])
+
+
+def _titled_no(rows: list[list[object]]) -> bytes:
+    """The row-number column titled in English, No (sources/mosvy.yaml's alias no, unquoted,
+    was read by YAML as false: the column was looked for as 'False')."""
+    return workbook([("Sheet1", "visible", [["No", *MOSVY_HEADER[1:]], *rows])])
+
+
+def session20_cases() -> list[Case]:
+    return [
+        _expect(
+            _mosvy("mosvy-title-no", "the row-number column titled No, in English", book=_titled_no),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "bidi-marks",
+                "direction marks (U+200E/200F/202A-202E/2066-2069) in ids, dates, phones, names",
+                _bidi_iom,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "bidi-marks-header",
+                "a right-to-left mark or embedding around each column title",
+                book=_bidi_header,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "bom-inside-cells",
+                "U+FEFF before the first title and inside dates, ids and names",
+                book=_bom_cells,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "zero-width-khmer",
+                "zero-width space, joiner and non-joiner inside Khmer names, ages and phones",
+                _zero_width_khmer,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _ngo_case(
+                "ngo-khmer-zwsp-names",
+                "Khmer full names split by a zero-width space, no space",
+                _ngo_zwsp_names,
+            ),
+            "ingested",
+            4,
+        ),
+        _expect(
+            _mosvy(
+                "titles-numbered",
+                "title rows numbered: 1. បញ្ជីឈ្មោះ..., 2. ខេត្ត..., ៣. ខែ...",
+                book=_titles(
+                    [["1. បញ្ជីឈ្មោះជនរងគ្រោះដែលបានវិលត្រឡប់មកវិញ"], ["2. ខេត្តកំពង់ធំ"], ["៣. ខែមិថុនា ឆ្នាំ២០២៤"], []]
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "titles-english",
+                "title rows in English: List of returnees ..., Province: ...",
+                book=_titles(
+                    [
+                        ["List of returnees from Indonesia, June 2024"],
+                        ["Province: Kampong Thom", None, None, "Date: 30/06/2024"],
+                        [],
+                    ]
+                ),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "template-empty-lines",
+                "a printed template: rows numbered 6 to 30 and nothing else",
+                book=_template_lines,
+                extra=25,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "template-empty-lines-csv",
+                "a template's empty lines in a CSV: ៦ to ២០ and empty cells",
+                book=_template_lines_csv,
+                name="dosvy_2024_06.csv",
+                extra=15,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "template-formula-numbers",
+                "a template's row numbers a formula filled down (=ROW()-2), nothing else on 23 rows",
+                book=_template_formula_numbers,
+                extra=23,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "stale-dimension-small",
+                '<dimension ref="A1:C3"> in a sheet of 17 columns and 8 rows',
+                book=_stale_dimension("A1:C3"),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "stale-dimension-rows",
+                '<dimension ref="A1:Q4">: every column, the header and one row',
+                book=_stale_dimension("A1:Q4"),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "formula-empty-text",
+                "phone cells that are formulas whose saved value is empty text",
+                book=_formula_cells(PHONE, ""),
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "formula-no-value-remarks",
+                "remarks cells that are formulas with no saved value",
+                book=_formula_cells(16, None),
+            ),
+            "quarantined rows",
+            0,
+        ),
+        _expect(
+            _mosvy(
+                "excel-shared-strings",
+                "text as Excel keeps it: shared strings in rich-text runs, phonetic runs, _x000D_",
+                book=_excel_shared_strings,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "month-first-csv",
+                "an English-locale Excel's dates: 06/13/2024 beside 06/02/2024, 12/31/1985 beside 01/02/1990",
+                _month_first_csv,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "month-first-mixed",
+                "13/06/2024 and 06/14/2024 in one column: 05/06/2024 could be either",
+                _month_first_mixed,
+            ),
+            "quarantined rows",
+            2,
+        ),
+        _expect(
+            _iom(
+                "phones-as-floats",
+                "phones a program wrote as floats: 8.5512345678e+10, 85597700001.0",
+                _phones_as_floats,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _iom(
+                "semicolon-decimal-comma",
+                "semicolons, Windows-1252, ages with a decimal comma (28,5)",
+                _semicolon_decimal_comma,
+            ),
+            "ingested",
+            5,
+        ),
+        _expect(
+            _mosvy(
+                "hidden-lookup-first",
+                "a hidden first sheet of drop-down lists, the list on the second",
+                book=_hidden_lookup_first,
+            ),
+            "ingested",
+            5,
+        ),
+    ]
+
+
 def all_cases(big: bool = False) -> list[Case]:
     cases = (
         csv_cases()
@@ -2469,5 +2918,6 @@ def all_cases(big: bool = False) -> list[Case]:
         + session15_cases()
         + session19_cases()
         + session19_more_cases()
+        + session20_cases()
     )
     return cases + big_cases() if big else cases

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from linkage.ingest.date_order import settle_order
 from linkage.ingest.readers import Cell, RawTable
 from linkage.ingest.safe_text import label
 from linkage.normalise.dates import DateError, parse_date
@@ -105,7 +106,10 @@ def cell_text(value: Cell) -> str:
     return str(value).strip()
 
 
-_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069]")
+# marks no text means (direction controls, a BOM or word joiner inside a cell): taken out of
+# every cell, names and free text too; a zero-width space stays (Khmer's word separator)
+_MARKS = re.compile(r"[\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 _SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?[eE]\+?\d{1,2}$")
 EXCEL_ERRORS = frozenset(
     ("#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
@@ -172,7 +176,7 @@ PLAIN_FIELDS = ("sector", "batch_id", "referred_to", "referral_source", "case_ma
 # "25", "25 years", "២៥ឆ្នាំ", and with the word typed before it: "អាយុ ២៨", "Age: 28"
 # and the months after the years, which a whole age drops: "28.5", "២៨ ឆ្នាំ ៦ ខែ", "30 years 2 months"
 _AGE = re.compile(
-    r"^(?:(?:អាយុ|age)\s*:?\s*)?(\d{1,3})(?:\.\d+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?"
+    r"^(?:(?:អាយុ|age)\s*:?\s*)?(\d{1,3})(?:[.,]\d+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?"
     r"(?:\s*,?\s*(?:and\s+|និង\s*)?(?:1[01]|\d)\s*(?:months?|mths?|mos?|ខែ))?$",
     re.I,
 )
@@ -326,13 +330,24 @@ def _lost_digits(field: str, rule: str) -> Template:
     return (field, rule, why, "warning")
 
 
+def _whole_scientific(text: str) -> str | None:
+    """A number in scientific notation that keeps every digit (8.5512345678e+10, as a program
+    writes a float: 11 digits, exponent 10) as its digits; None when digits were lost
+    (8.55E+10, Excel's General format) or it is no whole number."""
+    mantissa, _, exponent = text.lower().partition("e")
+    whole, _, fraction = mantissa.replace(",", ".").partition(".")
+    if len(fraction) != int(exponent.lstrip("+")):
+        return None
+    return whole + fraction
+
+
 def _phone(text: str) -> tuple[str | None, Template | None]:
     """The cell's numbers, E.164, space-separated (his own and a relative's often share a
     cell); a part that is no number is said, the numbers beside it kept."""
     text = bare(text)
     if not text:
         return None, None
-    if _SCIENTIFIC.match(text):
+    if _SCIENTIFIC.match(text) and (text := _whole_scientific(text) or "") == "":
         return None, _lost_digits("phone", "phone_format")
     numbers, bad = normalise_phones(text)
     parts = len(split_phones(text))
@@ -349,7 +364,7 @@ def _phone(text: str) -> tuple[str | None, Template | None]:
 
 
 def _national_id(text: str) -> tuple[str | None, Template | None]:
-    if _SCIENTIFIC.match(bare(text)):
+    if _SCIENTIFIC.match(bare(text)) and (text := _whole_scientific(bare(text)) or "") == "":
         return None, _lost_digits("national_id", "id_format")
     nid = _ids(text)
     if nid and not re.fullmatch(r"\d{9,10}", nid):
@@ -610,6 +625,12 @@ class RowMapper:
         if literals:  # ="0123" is the text 0123 (never a formula: quoted, it computes nothing)
             col[:] = [literals.get(v, v) if type(v) is str else v for v in col]
             distinct = list(set(col))
+        marked = {
+            v: _MARKS.sub("", v) for v in distinct if type(v) is str and not v.isascii() and _MARKS.search(v)
+        }
+        if marked:  # a direction mark or BOM inside a name or a date: invisible, and no part of it
+            col[:] = [marked.get(v, v) if type(v) is str else v for v in col]
+            distinct = list(set(col))
         try:  # CSV: every cell is text, stripped in one C-level pass
             stripped: list[str] | None = list(map(str.strip, distinct))
             strings = distinct
@@ -667,6 +688,9 @@ class RowMapper:
                 return None, None
             return self._date(field, bare(raw.strip()) if isinstance(raw, str) else raw)
 
+        order_issues, notes = settle_order({f: cell[f] for f in DATE_FIELDS if f in cell}, lines)
+        issues.extend(Issue(*p) for p in order_issues)
+        self.table.notes.extend(notes)
         precision: list[str | None] = [None] * n
         for f in DATE_FIELDS:
             if f not in cell:

@@ -26,13 +26,14 @@ from charset_normalizer import from_bytes
 from linkage.ingest.date_parts import part_word, title_field
 from linkage.ingest.errors import DeliveryRejected
 from linkage.ingest.file_kinds import not_a_list, outlook_message, zip_of_files
-from linkage.ingest.row_kinds import is_title_row, sort_rows
+from linkage.ingest.row_kinds import is_title_row, sort_rows, template_lines, template_note
 from linkage.ingest.safe_text import label, storable
 from linkage.ingest.sheet_cells import (
     fill_merged_down,
     formula_cells,
     merged_ranges,
     pad_by_format,
+    trust_no_dimension,
     use_saved_values,
 )
 from linkage.normalise.khmer import normalise_khmer
@@ -448,6 +449,10 @@ def _set_aside(table: RawTable, known: set[str]) -> None:
     def key(cell: Cell) -> str:
         return header_key(known_part(cell, known) or cell)
 
+    table.rows, empty = template_lines(table.rows, table.header)
+    if empty:
+        table.blank_rows += len(empty)
+        table.notes.append(template_note(empty))
     table.rows, notes, totals = sort_rows(table.rows, table.header, key)
     table.notes.extend(notes)
     for line, rule in totals.items():
@@ -870,13 +875,21 @@ def _sheet_rows(ws: Any, number: int) -> list[list[Cell]]:
     """A sheet's rows, read when asked for (read-only mode): a sheet whose part is damaged
     (cut XML, a zip member that fails its check) refuses the workbook, naming the sheet."""
     try:
-        return [list(r) for r in ws.iter_rows(values_only=True)]
+        trust_no_dimension(ws)
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
     except Exception as exc:  # noqa: BLE001 - zipfile, zlib, XML parsers and openpyxl raise many types
         raise DeliveryRejected(
             "not_excel",
             f"sheet {number} of the workbook cannot be read: {_damage(exc)}; open and save it "
             "again in Excel, or export it again",
         ) from exc
+    # every row as wide as the widest, as a true <dimension> gives them (a merged title's row
+    # holds one cell, a note right of the list makes its row longer than the header)
+    width = max(map(len, rows), default=0)
+    for r in rows:
+        if len(r) < width:
+            r.extend([None] * (width - len(r)))
+    return rows
 
 
 def _damage(exc: BaseException) -> str:
@@ -1032,7 +1045,7 @@ def _sheet_shows(openpyxl: Any, data: bytes, sheet: _Sheet, table: RawTable) -> 
     assert sheet.header_at is not None
     rows = sheet.rows
     formulas = formula_cells(rows, sheet.header_at + 1)
-    if n := use_saved_values(openpyxl, data, sheet.number - 1, rows, formulas):
+    if n := use_saved_values(openpyxl, data, sheet.number - 1, rows, formulas, sheet.part):
         table.notes.append(f"{n} formula cell(s) read as the values Excel saved with them")
     if n := fill_merged_down(rows, merged_ranges(data, sheet.part), sheet.header_at):
         table.notes.append(f"{n} cell(s) of merged ranges given the value shown at the range's top")

@@ -121,6 +121,43 @@ def is_heading(cells: Sequence[Any]) -> bool:
     return len(filled) == 1 and type(filled[0]) is str and not _DIGIT.search(filled[0])
 
 
+_ROW_NUMBER = re.compile(r"^\d{1,5}\.?$")
+
+
+def template_lines(
+    rows: list[tuple[int, list[Any]]], header: Sequence[Any]
+) -> tuple[list[tuple[int, list[Any]]], list[int]]:
+    """(rows that may be men, lines that hold only a row number): a printed template's empty
+    lines, numbered down the list's first column and nothing else filled in. Why: read as
+    rows they were quarantined by the dozen as men without a name or a return date."""
+    first = next((i for i, h in enumerate(header) if h not in (None, "")), 0)
+    empty = []
+    for n, (_, cells) in enumerate(rows):
+        if first >= len(cells) or cells[first] is None or cells[first] == "":
+            continue
+        if any(c is not None and cell_text(c) for j, c in enumerate(cells) if j != first):
+            continue
+        if _row_number(cells[first]):
+            empty.append(n)
+    if not empty:
+        return rows, []
+    drop = set(empty)
+    return [r for n, r in enumerate(rows) if n not in drop], [rows[n][0] for n in empty]
+
+
+def _row_number(value: Any) -> bool:
+    if type(value) is int or type(value) is float and value.is_integer():
+        return 0 < value < 100_000
+    return type(value) is str and bool(_ROW_NUMBER.match(value.strip().translate(_KHMER_DIGITS)))
+
+
+def template_note(lines: list[int]) -> str:
+    return (
+        f"{len(lines)} line(s) hold only a row number, a printed template's empty lines "
+        f"(line(s) {_lines(lines)}): not read as rows, counted as blank"
+    )
+
+
 def _first_text(cells: Sequence[Any]) -> str:
     """The row's first cell when it is text, else its first filled cell's text (a cheap look)."""
     first = cells[0] if cells else None

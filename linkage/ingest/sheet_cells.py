@@ -19,6 +19,16 @@ from typing import Any
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
 
 
+def trust_no_dimension(ws: Any) -> None:
+    """Read a read-only sheet to its last row and cell, not to the size its <dimension> says.
+    Why: a program that writes the dimension first and adds rows after leaves it too small
+    (A1:C3 over 17 columns and 8 rows), and openpyxl's read-only mode stops there: the
+    header lost its columns, or the rows under the third were dropped without a word."""
+    reset = getattr(ws, "reset_dimensions", None)
+    if reset is not None:
+        reset()
+
+
 def formula_cells(rows: list[list[Any]], start: int) -> list[tuple[int, int]]:
     """(row, column) of every cell from row `start` on that holds a formula's text."""
     return [
@@ -29,22 +39,55 @@ def formula_cells(rows: list[list[Any]], start: int) -> list[tuple[int, int]]:
     ]
 
 
-def use_saved_values(openpyxl: Any, data: bytes, sheet_index: int, rows: list[list[Any]], cells: list) -> int:
-    """Formula cells replaced by the value Excel saved with them; returns how many were.
-    The workbook is read again for the saved values (only when the sheet has formulas)."""
+# a formula cell whose saved value is empty text (=IF(A5="","",...)), as Excel writes it: a
+# string result (t="str") with <v></v> or <v/>; openpyxl writes <v></v> for a formula it never
+# computed, without t="str"
+_EMPTY_RESULT = re.compile(
+    rb'<c r="([A-Z]{1,3})(\d+)"[^>]*\bt="str"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)'
+)
+
+
+def empty_results(data: bytes, part: str | None) -> set[tuple[int, int]]:
+    """(row, column), 0-based, of the formula cells whose saved value is empty text. Why:
+    openpyxl reads them as no value, so they stayed formulas and their rows were quarantined
+    as never calculated, though Excel did and shows the cell blank."""
+    if not part:
+        return set()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            xml = z.read(part.lstrip("/"))
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return set()
+    return {(int(r) - 1, _column(c)) for c, r in _EMPTY_RESULT.findall(xml)}
+
+
+def use_saved_values(
+    openpyxl: Any, data: bytes, sheet_index: int, rows: list[list[Any]], cells: list, part: str | None = None
+) -> int:
+    """Formula cells replaced by the value Excel saved with them (empty text as a blank);
+    returns how many were. The workbook is read again for the saved values (only when the
+    sheet has formulas)."""
     if not cells:
         return 0
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            saved = [list(r) for r in wb.worksheets[sheet_index].iter_rows(values_only=True)]
+            trust_no_dimension(ws := wb.worksheets[sheet_index])
+            saved = [list(r) for r in ws.iter_rows(values_only=True)]
         finally:
             wb.close()
     except Exception:  # noqa: BLE001 - read once already; without saved values formulas stay formulas
         return 0
     done = 0
+    empty = (
+        empty_results(data, part)
+        if any(saved[i][j] is None for i, j in cells if i < len(saved) and j < len(saved[i]))
+        else set()
+    )
     for i, j in cells:
         value = saved[i][j] if i < len(saved) and j < len(saved[i]) else None
+        if value is None and (i, j) in empty:
+            value = ""
         if value is not None and value != rows[i][j]:
             rows[i][j] = value
             done += 1
@@ -116,6 +159,7 @@ def pad_by_format(openpyxl: Any, data: bytes, sheet_index: int, rows: list[list[
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
         try:
             ws = wb.worksheets[sheet_index]
+            trust_no_dimension(ws)
             for i, row in enumerate(ws.iter_rows(min_row=start + 1), start):
                 for j in wanted.get(i, ()):
                     fmt = str(getattr(row[j], "number_format", "") or "") if j < len(row) else ""

@@ -13,8 +13,11 @@ from functools import lru_cache
 _SPACES = re.compile(r"\s+")
 KHMER_RE = re.compile(r"[\u1780-\u17FF\u19E0-\u19FF]")
 KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
-# Invisible characters that keyboards and word-breakers insert.
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u17b4\u17b5"), None)
+# Invisible characters that keyboards and word-breakers insert, and the direction marks and
+# embeddings (U+200E/200F, U+202A-202E, U+2066-2069) text copied from a web page or a
+# right-to-left document carries.
+BIDI_CONTROLS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u17b4\u17b5" + BIDI_CONTROLS), None)
 
 COENG = "\u17d2"
 RO = "\u179a"
