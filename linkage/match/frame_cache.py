@@ -40,6 +40,8 @@ from linkage.store.models import RecordFrame
 KEY = "record_id"
 # columns coded over the whole frame a row sits in (not the record's own): made again
 WHOLE_FRAME = ("fam_code", "giv_code")
+# columns build_frame makes as copies of others (the same values): not written, copied back
+COPIES = {"fam_letters": "fam_text", "giv_letters": "giv_text"}
 _NAT = np.iinfo(np.int64).min
 # rows encoded, sealed and written at once (a first link writes a million)
 _CHUNK = 50_000
@@ -99,7 +101,11 @@ def _probe_records() -> pd.DataFrame:
 def layout() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """The frame's columns in order, and (column, kind) of those a row keeps."""
     probe = build_frame(_probe_records())
-    kept = tuple((c, _kind(probe[c].dtype)) for c in probe.columns if c not in (KEY, *WHOLE_FRAME))
+    for copy, of in COPIES.items():  # still copies, or they must be written
+        if not probe[copy].equals(probe[of]):
+            raise ValueError(f"frame_cache: {copy} is no longer a copy of {of}")
+    left_out = (KEY, *WHOLE_FRAME, *COPIES)
+    kept = tuple((c, _kind(probe[c].dtype)) for c in probe.columns if c not in left_out)
     return tuple(probe.columns), kept
 
 
@@ -121,8 +127,9 @@ def _code_digest() -> hashlib._Hash:
 @functools.cache
 def frame_version() -> str:
     """The version a row is written with and read under: a digest of the code that makes
-    the frame, the layout it makes, and the rows it makes of the probe records (so a change
-    in either is seen without a number to bump)."""
+    the frame, the layout it makes, and the rows it makes of the probe records as written
+    here (so a change in the frame or in how a row is written is seen without a number to
+    bump; how a row is read back is checked against build_frame by the tests)."""
     h = _code_digest()
     columns, kept = layout()
     h.update(repr((columns, kept)).encode())
@@ -151,9 +158,14 @@ def _values(series: pd.Series, kind: str) -> list[Any]:
 
 
 def _column(values: tuple[Any, ...], kind: str) -> Any:
-    """A column read back, of the type build_frame gives it."""
+    """A column read back, of the type build_frame gives it; equal texts as one object.
+
+    Why one object: build_frame maps each distinct value once, so its equal texts are one
+    object; texts parsed row by row are each their own, and blocking and comparison, which
+    test every value, ran a third slower over them (memory, not arithmetic)."""
     if kind == "text":
-        return pd.array(values, dtype="string")
+        codes, uniques = pd.factorize(np.array(values, dtype=object))
+        return pd.array(uniques, dtype="string").take(codes, allow_fill=True)
     if kind == "time":
         return np.array([_NAT if v is None else v for v in values], dtype=np.int64).view("datetime64[ns]")
     if kind == "Int64":
@@ -276,7 +288,7 @@ def read(s: Session, ids: list[int]) -> tuple[pd.DataFrame, list[int]]:
     rids = [int(r[0]) for r in got]
     opened = _SEALED.open_column([bytes(r[1]) if r[1].__class__ is not bytes else r[1] for r in got])
     del got
-    rows = [orjson.loads(p) for p in opened]
+    rows = orjson.loads(b"[" + b",".join(opened) + b"]") if opened else []  # one parse, not one a row
     del opened
     good = [i for i, (r, row) in enumerate(zip(rids, rows, strict=True)) if row[0] == r and row[1] == version]
     if len(good) < len(rows):  # a row moved to another record's place, or mislabelled: not his
@@ -315,34 +327,39 @@ class StoredFrame:
 def stored_frame(s: Session, ids: list[int], read_records: Any) -> StoredFrame:
     """The frame of these stored records: kept rows where they have one, built from the
     record where not; in content order (read_records'), whole-frame codes made over all."""
-    cached, missing = read(s, ids)
-    built_lines: list[int] = []
-    built_loaded: list[Any] = []
-    parts = [cached]
+    frame, missing = read(s, ids)
+    built_ids: set[int] = set()
+    loaded_of: dict[int, Any] = {}
     if missing:
         records = read_records(s, missing)
-        fresh = build_frame(records)
+        fresh = build_frame(records).drop(columns=[*WHOLE_FRAME, *COPIES])
         fresh["_line"] = records["line"].to_numpy(dtype=np.int64)
-        fresh_loaded = records["loaded_at"].tolist()
-        del records
-        parts.append(fresh.drop(columns=list(WHOLE_FRAME)))
         built_ids = set(fresh[KEY].tolist())
-        loaded_of = dict(zip(fresh[KEY].tolist(), fresh_loaded, strict=True))
-    else:
-        built_ids, loaded_of = set(), {}
-    parts = [p for p in parts if len(p)] or [cached]
-    frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    order = frame.sort_values(["source", "delivery", "_line", KEY], kind="stable").index
-    frame = frame.loc[order].reset_index(drop=True)
-    lines = frame.pop("_line").tolist()
-    fam, giv = (frame[c].fillna("").astype(str) for c in ("fam_key", "giv_key"))
-    frame["fam_code"], frame["giv_code"] = name_codes(fam, giv)
-    frame = frame[list(layout()[0])]
-    rid = frame[KEY].tolist()
+        loaded_of = dict(zip(fresh[KEY].tolist(), records["loaded_at"].tolist(), strict=True))
+        del records
+        frame = pd.concat([frame, fresh], ignore_index=True) if len(frame) else fresh
+    # content order, as read_records sorts (ties, which no two records have, by id)
+    keys = [pd.factorize(frame[c], sort=True)[0] for c in ("source", "delivery")]
+    order = np.lexsort((frame[KEY].to_numpy(), frame["_line"].to_numpy(), keys[1], keys[0]))
+    lines = frame["_line"].to_numpy()[order].tolist()
+    out = {}
+    for c in layout()[0]:
+        if c in WHOLE_FRAME:
+            continue
+        values = frame[COPIES.get(c, c)]
+        out[c] = values.array.take(order) if c not in COPIES else out[COPIES[c]]
+    del frame
+    fam, giv = (pd.Series(out[c]).fillna("").astype(str) for c in ("fam_key", "giv_key"))
+    out["fam_code"], out["giv_code"] = name_codes(fam, giv)
+    result = pd.DataFrame({c: out[c] for c in layout()[0]})
+    rid = result[KEY].tolist()
     built = np.array([i for i, r in enumerate(rid) if r in built_ids], dtype=np.int64)
-    built_lines = [lines[i] for i in built.tolist()]
-    built_loaded = [loaded_of[rid[i]] for i in built.tolist()]
-    return StoredFrame(frame, built, built_lines, built_loaded)
+    return StoredFrame(
+        result,
+        built,
+        [lines[i] for i in built.tolist()],
+        [loaded_of[rid[i]] for i in built.tolist()],
+    )
 
 
 def missing_ids(s: Session, after: int, limit: int) -> list[int]:

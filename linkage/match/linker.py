@@ -468,6 +468,9 @@ def fill_frame_rows(settings: Settings, progress: Progress | None = None, chunk:
         after = last if last >= 0 else None
         if n:
             say(f"comparison rows made: {total}")
+    if total:
+        with session_scope(settings) as s:
+            analyze(s, (RecordFrame.__table__,))  # PostgreSQL: the planner sees the rows
     return total
 
 
