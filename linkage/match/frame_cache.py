@@ -196,14 +196,14 @@ def write(
     s: Session,
     frame: pd.DataFrame,
     at: np.ndarray,
-    lines: list[int],
-    loaded_at: list[Any],
+    lines: Any,
+    loaded_at: Any,
     written: Written,
     replace: bool = True,
 ) -> int:
-    """Rows of frame's records at positions `at` (their lines and loaded_at given in that
-    order) into record_frame, a chunk at a time; with replace, a row a record has already
-    is dropped first. How many."""
+    """Rows of frame's records at positions `at` (their lines and loaded_at, sequences or
+    arrays, given in that order) into record_frame, a chunk at a time; with replace, a row
+    a record has already is dropped first. How many."""
     version = frame_version()
     dialect = s.connection().dialect
     # in record id order: the table's rows then lie in id order on disk, so a delivery's
@@ -212,28 +212,24 @@ def write(
     at = np.asarray(at, dtype=np.int64)
     by_id = np.argsort(frame[KEY].to_numpy(dtype=np.int64)[at], kind="stable")
     at = at[by_id]
-    lines = [lines[i] for i in by_id.tolist()]
-    loaded_at = [loaded_at[i] for i in by_id.tolist()]
+    # arrays, not Python objects: a first link's million would outlive this as freed memory
+    line_of = np.asarray(lines, dtype=np.int64)[by_id]
+    loaded_of = np.asarray(loaded_at, dtype="datetime64[us]")[by_id]
     ids = frame[KEY].to_numpy(dtype=np.int64)[at].tolist()
     if replace and ids:
         forget(s, ids)
     for start in range(0, len(at), _CHUNK):
         end = start + _CHUNK
-        payloads = _encode(frame, at[start:end], lines[start:end], version)
+        payloads = _encode(frame, at[start:end], line_of[start:end].tolist(), version)
         sealed = _SEALED.seal_column(payloads, dialect)
         del payloads
         chunk_ids = ids[start:end]
-        stamps = [_stamp(x) for x in loaded_at[start:end]]
+        stamps = loaded_of[start:end].tolist()  # datetimes, as the record's column holds them
         rows = zip(chunk_ids, [version] * len(chunk_ids), stamps, sealed, strict=True)
         insert_rows(s, _ROWS, ("record_id", "frame_version", "loaded_at", "row"), rows)
     if written.ids is not None:
         written.ids.extend(ids)
     return len(ids)
-
-
-def _stamp(value: Any) -> Any:
-    """A loaded_at as the record's column holds it (a pandas Timestamp read back as datetime)."""
-    return value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
 
 
 def forget(s: Session, ids: list[int] | None) -> None:

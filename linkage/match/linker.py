@@ -257,6 +257,10 @@ def same_family_words(levels: dict[str, int]) -> str:
     return text
 
 
+def _nothing_to_keep() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, "datetime64[ns]")
+
+
 @dataclass
 class _Batch:
     """The records one run links (new ones first) and the stored records they may meet,
@@ -270,9 +274,7 @@ class _Batch:
     returns: Returns  # what grouping returns needs of the new records (first_link.py)
     # rows for record_frame (frame_cache.py): the new records' and the stored ones built
     # from their records (none kept): positions in frame, their lines and loaded_at
-    to_keep: tuple[np.ndarray, list[int], list[Any]] = field(
-        default_factory=lambda: (np.empty(0, np.int64), [], [])
-    )
+    to_keep: tuple[np.ndarray, np.ndarray, np.ndarray] = field(default_factory=lambda: _nothing_to_keep())
 
     @property
     def is_new(self) -> np.ndarray:
@@ -321,7 +323,8 @@ def _gather(
         return None
     new_frame = build_frame(new_records)
     returns = Returns.of(new_records)
-    new_lines, new_loaded = new_records["line"].tolist(), new_records["loaded_at"].tolist()
+    new_lines = new_records["line"].to_numpy(dtype=np.int64)
+    new_loaded = new_records["loaded_at"].to_numpy(dtype="datetime64[ns]")
     del new_records
     new_keys = block_keys(new_frame, spec)
     lap("frame and keys")
@@ -345,7 +348,11 @@ def _gather(
         # kept rows where the records have one, else built from the records
         got = frame_cache.stored_frame(s, sorted(stored), read_records)
         old_frame = got.frame
-        keep = (np.r_[keep[0], len(new_frame) + got.built], new_lines + got.lines, new_loaded + got.loaded_at)
+        keep = (
+            np.r_[keep[0], len(new_frame) + got.built],
+            np.r_[new_lines, np.asarray(got.lines, dtype=np.int64)],
+            np.r_[new_loaded, np.asarray(got.loaded_at, dtype="datetime64[ns]")],
+        )
         del got
         lap("read stored")
         frame = pd.concat([new_frame, old_frame], ignore_index=True)
@@ -707,7 +714,7 @@ def _keep_frame_rows(s: Session, batch: _Batch, rebuild: bool) -> frame_cache.Wr
     the new records' and the stored ones that had none (frame_cache.py). A first link or a
     rebuild writes every row (whose rows are then settled over the whole table)."""
     at, lines, loaded = batch.to_keep
-    batch.to_keep = (np.empty(0, np.int64), [], [])
+    batch.to_keep = _nothing_to_keep()
     whole = rebuild or s.scalar(select(PersonRecord.record_id).limit(1)) is None
     if whole:
         frame_cache.forget(s, None)
