@@ -122,6 +122,12 @@ def cmd_link(args: argparse.Namespace) -> int:
     from linkage.pipeline import link_records
 
     settings = _settings(args)
+    if args.fill_cache:
+        from linkage.match.linker import fill_frame_rows
+
+        made = fill_frame_rows(settings, progress=print)
+        print(f"{made} comparison rows made")
+        return 0
     with ConsoleView() as view:
         link_records(settings, rebuild=args.rebuild, refit=args.refit, observer=view)
     return 0
@@ -426,6 +432,11 @@ def _add_steps(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("link", help="link every record not yet linked into persons")
     s.add_argument("--rebuild", action="store_true", help="relink every record from scratch (ids are kept)")
     s.add_argument("--refit", action="store_true", help="fit the match weights again before linking")
+    s.add_argument(
+        "--fill-cache",
+        action="store_true",
+        help="only make the kept comparison row of every linked record that has none (after an upgrade)",
+    )
     s.set_defaults(func=cmd_link)
 
     s = sub.add_parser("report", help="the weekly report of unreferred survivors for MoSVY")

@@ -34,6 +34,7 @@ PERSONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "record_version": ("values",),  # a corrected record's old values
     "quarantine": ("raw",),  # a failed row as received
     "delivery": ("file_name",),  # a sender may name a file after the man it is about
+    "record_frame": ("row",),  # a linked record's comparison row: keys and spellings of his names
 }
 
 REDACTED = "«redacted»"

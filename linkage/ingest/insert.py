@@ -104,7 +104,10 @@ def upsert_records(
     versions = _versions(s, sha, values, ids)
     stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in names})
     conn.execute(stmt, [{"_id": ids[i], **{c: values[c][i] for c in names}} for i in again])
+    from linkage.match.frame_cache import forget
     from linkage.referral.changes import queue_records
+
+    forget(s, list(ids.values()))  # his kept comparison row says what he said before
 
     queue_records(s, ids.values())  # a corrected referral or date changes his flags
     return versions

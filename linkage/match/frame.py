@@ -182,6 +182,14 @@ _NAME_COLUMNS = (
 )
 
 
+def name_codes(fam_key: pd.Series, giv_key: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """One shared code per distinct name key (blank: none), family and given, over these
+    records together: a frame's own codes (frame_cache.py makes them again for the stored
+    rows it reads, as they depend on every record of the frame)."""
+    codes, _uniques = pd.factorize(pd.concat([fam_key, giv_key], ignore_index=True).replace("", None))
+    return codes[: len(fam_key)].astype("float64"), codes[len(fam_key) :].astype("float64")
+
+
 def _add_name_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
     """Phonetic keys, word keys, skeletons, shared key codes and spellings of the names.
 
@@ -196,11 +204,7 @@ def _add_name_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
     # consonant skeletons (Rotana/Ratana), and one shared code per distinct name key
     f["fam_skel"] = f["fam_key"].str.translate(_VOWELS)
     f["giv_skel"] = f["giv_key"].str.translate(_VOWELS)
-    codes, _uniques = pd.factorize(
-        pd.concat([f["fam_key"], f["giv_key"]], ignore_index=True).replace("", None)
-    )
-    f["fam_code"] = codes[: len(f)].astype("float64")
-    f["giv_code"] = codes[len(f) :].astype("float64")
+    f["fam_code"], f["giv_code"] = name_codes(f["fam_key"], f["giv_key"])
     # a name of one syllable (Pov, Touch, Khmao, Mom): house names are, formal given names
     # mostly are not
     f["fam_one_syllable"] = one_syllable(f["fam_key"])

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from linkage.match import engine
+from linkage.match import engine, frame_cache
 from linkage.match.blocking import BlockingStats, block_keys, keys_fingerprint
 from linkage.match.compare import FEATURES, HOME_LEVELS, LEVELS, RETURN_LEVELS
 from linkage.match.events import EventRow, group_returns
@@ -55,6 +55,7 @@ from linkage.store.models import (
     PersonAlias,
     PersonRecord,
     Record,
+    RecordFrame,
     ReturnEvent,
     utcnow,
 )
@@ -259,6 +260,10 @@ def same_family_words(levels: dict[str, int]) -> str:
     return text
 
 
+def _nothing_to_keep() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, "datetime64[ns]")
+
+
 @dataclass
 class _Batch:
     """The records one run links (new ones first) and the stored records they may meet,
@@ -270,6 +275,9 @@ class _Batch:
     stored: dict[int, str]  # stored record id -> its person
     decided: dict[tuple[int, int], str]  # position pairs (low, high) -> same / different
     returns: Returns  # what grouping returns needs of the new records (first_link.py)
+    # rows for record_frame (frame_cache.py): the new records' and the stored ones built
+    # from their records (none kept): positions in frame, their lines and loaded_at
+    to_keep: tuple[np.ndarray, np.ndarray, np.ndarray] = field(default_factory=lambda: _nothing_to_keep())
 
     @property
     def is_new(self) -> np.ndarray:
@@ -318,6 +326,8 @@ def _gather(
         return None
     new_frame = build_frame(new_records)
     returns = Returns.of(new_records)
+    new_lines = new_records["line"].to_numpy(dtype=np.int64)
+    new_loaded = new_records["loaded_at"].to_numpy(dtype="datetime64[ns]")
     del new_records
     new_keys = block_keys(new_frame, spec)
     lap("frame and keys")
@@ -336,12 +346,18 @@ def _gather(
                 if pid:
                     stored[rid] = pid
     frame, keys = new_frame, new_keys
+    keep = (np.arange(len(new_frame)), new_lines, new_loaded)
     if stored:
-        old_records = read_records(s, sorted(stored))
+        # kept rows where the records have one, else built from the records
+        got = frame_cache.stored_frame(s, sorted(stored), read_records)
+        old_frame = got.frame
+        keep = (
+            np.r_[keep[0], len(new_frame) + got.built],
+            np.r_[new_lines, np.asarray(got.lines, dtype=np.int64)],
+            np.r_[new_loaded, np.asarray(got.loaded_at, dtype="datetime64[ns]")],
+        )
+        del got
         lap("read stored")
-        old_frame = build_frame(old_records)
-        del old_records
-        lap("stored frame")
         frame = pd.concat([new_frame, old_frame], ignore_index=True)
         old_keys = block_keys(old_frame, spec) if met is None else stored_keys(met, old_frame, spec)
         keys = pd.concat([new_keys, old_keys], ignore_index=True)
@@ -349,7 +365,7 @@ def _gather(
     lap("read stored")
     pos_of = {int(r): i for i, r in enumerate(frame["record_id"].tolist())}
     decided = {tuple(sorted((pos_of[a], pos_of[b]))): d for a, b, d in pairs if a in pos_of and b in pos_of}
-    return _Batch(frame, keys, len(new_frame), stored, decided, returns)  # type: ignore[arg-type]
+    return _Batch(frame, keys, len(new_frame), stored, decided, returns, keep)  # type: ignore[arg-type]
 
 
 def _stored_model(
@@ -410,6 +426,8 @@ def link(
         # about 0.6 GB that scoring and clustering otherwise held
         _keep_keys(s, batch.keys.iloc[: batch.n_new], batch.new_record_ids(), old_assignment, spec)
         lap("keys")
+        kept_rows = _keep_frame_rows(s, batch, rebuild)
+        lap("frame rows")
         say(f"linking {batch.n_new} new records with {len(batch.frame) - batch.n_new} stored ones")
         linked = engine.link_frame(
             batch.frame,
@@ -436,11 +454,34 @@ def link(
         summary.blocking.pass_mask = np.empty(0, np.int32)
         batch.frame = batch.frame[["record_id", "delivery"]]
         lap("plan pairs")
+        frame_cache.settle(s, kept_rows)  # no row of a record re-sent since it was read
+        lap("frame rows")
         _persist(
             s, settings, spec, batch, labels, pairs, old_assignment, old_events, rebuild, summary, say, lap
         )
     lap("commit")
     return summary
+
+
+@one_at_a_time("link", "linking")  # its rows are a link's to write: none is written twice at once
+def fill_frame_rows(settings: Settings, progress: Progress | None = None, chunk: int = 100_000) -> int:
+    """Make every linked record's comparison row that is missing or of other frame code
+    (frame_cache.py), a chunk per transaction, so an interrupted fill goes on where it
+    stopped; how many. Why a command: after the upgrade that added the rows, or a change
+    of the frame code, a delivery would otherwise make the rows of what it meets itself."""
+    say = progress or (lambda _msg: None)
+    total, after = 0, -1
+    while after is not None:
+        with session_scope(settings) as s:
+            n, last = frame_cache.fill_chunk(s, read_records, after, chunk)
+        total += n
+        after = last if last >= 0 else None
+        if n:
+            say(f"comparison rows made: {total}")
+    if total:
+        with session_scope(settings) as s:
+            analyze(s, (RecordFrame.__table__,))  # PostgreSQL: the planner sees the rows
+    return total
 
 
 def _persist(
@@ -486,7 +527,9 @@ def _persist(
             summary.events_created = _regroup_events(s, new.affected, window, old_events, follows)
         lap("events")
     if first_load:
-        analyze(s, (*loaded, Person.__table__, BlockingKey.__table__))
+        # the record and its rows too: a first delivery finds its stored records' rows by id
+        written = (Person.__table__, BlockingKey.__table__, Record.__table__, RecordFrame.__table__)
+        analyze(s, (*loaded, *written))
     lap("indexes")
     _upsert_pairs(s, pairs.rows)
     _queue_for_flags(s, batch, new, old_assignment, pairs, alone)
@@ -667,6 +710,20 @@ def _assign_persons(
     if link_now:
         _recount(s, grown, now)
     return _Assigned(record_ids, persons, affected, grown, now, set(c.merges))
+
+
+def _keep_frame_rows(s: Session, batch: _Batch, rebuild: bool) -> frame_cache.Written:
+    """The comparison rows of the records this run built a frame for, into record_frame:
+    the new records' and the stored ones that had none (frame_cache.py). A first link or a
+    rebuild writes every row (whose rows are then settled over the whole table)."""
+    at, lines, loaded = batch.to_keep
+    batch.to_keep = _nothing_to_keep()
+    whole = rebuild or s.scalar(select(PersonRecord.record_id).limit(1)) is None
+    if whole:
+        frame_cache.forget(s, None)
+    written = frame_cache.Written(None if whole else [])
+    frame_cache.write(s, batch.frame, at, lines, loaded, written, replace=not whole)
+    return written
 
 
 def _keep_keys(

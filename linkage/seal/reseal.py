@@ -19,7 +19,7 @@ from linkage.seal import cipher
 # (table -> columns): every personal column of linkage/privacy.py, which the models seal
 SEALED_COLUMNS: dict[str, tuple[str, ...]] = PERSONAL_COLUMNS
 # a table's primary key, where it is not `id`
-_KEYS = {"delivery": "sha256"}
+_KEYS = {"delivery": "sha256", "record_frame": "record_id"}
 BATCH = 2_000
 
 # A value transform: (table, column, value as stored) -> the new stored value, or None to

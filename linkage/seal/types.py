@@ -134,3 +134,22 @@ class SealedJSON(Sealed):
             return orjson.loads(data)
         except orjson.JSONDecodeError:  # what only the standard encoder wrote
             return json.loads(data)
+
+
+class SealedBytes(Sealed):
+    """Bytes made by the store's own code (a record's cached comparison row, frame_cache.py),
+    sealed as they are: they hold personal values (phonetic keys, spellings, phones)."""
+
+    cache_ok = True
+
+    def to_bytes(self, value: Any) -> bytes:
+        return bytes(value)
+
+    def from_bytes(self, data: bytes) -> bytes:
+        return data
+
+    def column_bytes(self, values: list[Any]) -> list[bytes]:
+        return [v if v.__class__ is bytes else bytes(v) for v in values]
+
+    def from_column(self, data: list[bytes]) -> list[Any]:
+        return data

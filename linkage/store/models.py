@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from linkage.seal.types import SealedDate, SealedJSON, SealedText
+from linkage.seal.types import SealedBytes, SealedDate, SealedJSON, SealedText
 
 
 def utcnow() -> dt.datetime:
@@ -249,6 +249,26 @@ class BlockingKey(Base):
     record_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     probe: Mapped[bool] = mapped_column(Boolean, primary_key=True, default=False)
     place: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecordFrame(Base):
+    """A linked record's finished comparison row, one sealed value (match/frame_cache.py).
+
+    Why: a delivery at a million records meets some 37,000 stored records, and reading and
+    opening their fifteen sealed columns, then deriving their frame, was most of its link;
+    one value per record is one read and one open. `frame_version` names the frame code and
+    layout the row was made by (a row of another is not used); `loaded_at` is the record's
+    own, as read when the row was made (a record re-sent since is not what the row says).
+    No foreign key: records are never deleted, and a first link's million rows would each
+    look their record up.
+    """
+
+    __tablename__ = "record_frame"
+
+    record_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    frame_version: Mapped[str] = mapped_column(String(16))
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    row: Mapped[bytes] = mapped_column(SealedBytes("record_frame.row"))
 
 
 class ReturnEvent(Base):

