@@ -96,7 +96,9 @@ def load_event_records(session: Session, persons: set[str] | None = None) -> pd.
 def _each_value(cells: pd.Series, read: Callable[[object], object], blank: object) -> pd.Series:
     """A rule read once per distinct value (a list repeats a few statuses a million times)."""
     seen = {v: read(v) for v in cells.dropna().unique()}
-    return cells.map(seen).where(cells.notna(), blank).astype(type(blank))
+    mapped = cells.map(seen).astype(object)  # (where() on it would warn of downcasting)
+    mapped[cells.isna().to_numpy()] = blank
+    return mapped.astype(type(blank))
 
 
 def _evidence(rows: pd.DataFrame, kind: str, how: str | pd.Series, date: Any) -> pd.DataFrame:
