@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from linkage.match.frame import RECORD_COLUMNS, build_frame, name_codes
+from linkage.match.stored import fetch_by_keys  # one statement however many the ids
 from linkage.store.bulk import insert_rows
 from linkage.store.models import RecordFrame
 
@@ -234,13 +235,12 @@ def write(
 
 def forget(s: Session, ids: list[int] | None) -> None:
     """Drop the rows of these records (None: every row)."""
-    from linkage.match.stored import _fetch  # one statement however many the ids
-
     if ids is None:
         s.execute(sa.delete(RecordFrame))
         return
     if ids:
-        _fetch(s, "DELETE FROM record_frame WHERE record_id {keys} RETURNING record_id", sorted(set(ids)))
+        sql = "DELETE FROM record_frame WHERE record_id {keys} RETURNING record_id"
+        fetch_by_keys(s, sql, sorted(set(ids)))
 
 
 def settle(s: Session, written: Written) -> int:
@@ -269,11 +269,9 @@ def settle(s: Session, written: Written) -> int:
             conn.exec_driver_sql("LOCK TABLE record IN SHARE MODE")
         stale = [int(r) for (r,) in conn.exec_driver_sql(stale_sql).fetchall()]
     else:
-        from linkage.match.stored import _fetch
-
         if pg:
-            _fetch(s, "SELECT id FROM record WHERE id {keys} ORDER BY id FOR SHARE", sorted(ids))
-        stale = [int(r) for (r,) in _fetch(s, stale_sql + " AND f.record_id {keys}", sorted(ids))]
+            fetch_by_keys(s, "SELECT id FROM record WHERE id {keys} ORDER BY id FOR SHARE", sorted(ids))
+        stale = [int(r) for (r,) in fetch_by_keys(s, stale_sql + " AND f.record_id {keys}", sorted(ids))]
     if stale:
         forget(s, stale)
     return len(stale)
@@ -283,11 +281,9 @@ def read(s: Session, ids: list[int]) -> tuple[pd.DataFrame, list[int]]:
     """The kept rows of these records, as a frame (build_frame's columns but the
     whole-frame codes, in no particular order, with their lines in `_line`), and the ids
     with no row of this frame version (to build from their records)."""
-    from linkage.match.stored import _fetch
-
     version = frame_version()
     sql = "SELECT record_id, row FROM record_frame WHERE record_id {keys} AND frame_version = {mark}"
-    got = _fetch(s, sql, ids, version)
+    got = fetch_by_keys(s, sql, ids, version)
     rids = [int(r[0]) for r in got]
     opened = _SEALED.open_column([bytes(r[1]) if r[1].__class__ is not bytes else r[1] for r in got])
     del got

@@ -191,7 +191,7 @@ def _wanted(keys: pd.DataFrame, spec: ModelSpec) -> tuple[dict[int, tuple[str, b
     return wanted, members
 
 
-def _fetch(session: Session, sql: str, keys: list[int], *extra: Any) -> list[tuple]:
+def fetch_by_keys(session: Session, sql: str, keys: list[int], *extra: Any) -> list[tuple]:
     """Rows of `sql` (its `{keys}` the test that a column is one of the keys, then `extra`
     parameters), as one statement however many the keys, through the driver's own cursor.
 
@@ -269,17 +269,17 @@ def stored_candidates(session: Session, new_keys: pd.DataFrame, spec: ModelSpec)
     """
     wanted, members = _wanted(new_keys, spec)
     sides = _sides(wanted, spec)
-    keyed = _fetch(session, _BY_KEY_PLACE, sides["symmetric"])
+    keyed = fetch_by_keys(session, _BY_KEY_PLACE, sides["symmetric"])
     n = len(keyed)
     key = np.fromiter((r[0] for r in keyed), np.int64, n)
     rid = np.fromiter((r[1] for r in keyed), np.int64, n)
     place = np.fromiter((NO_KEY if r[2] is None else r[2] for r in keyed), np.int64, n)
     del keyed
     found = set(rid[_kept(key, place, members, spec.refine_above)].tolist())
-    found.update(int(r) for (r,) in _fetch(session, _BY_KEY_SIDE, sides["probe"], True))
-    found.update(int(r) for (r,) in _fetch(session, _BY_KEY_SIDE, sides["keys"], False))
+    found.update(int(r) for (r,) in fetch_by_keys(session, _BY_KEY_SIDE, sides["probe"], True))
+    found.update(int(r) for (r,) in fetch_by_keys(session, _BY_KEY_SIDE, sides["keys"], False))
     sql = "SELECT record_id, person_id FROM person_record WHERE record_id {keys}"
-    persons = {int(r): p for r, p in _fetch(session, sql, sorted(found))}
+    persons = {int(r): p for r, p in fetch_by_keys(session, sql, sorted(found))}
     return Stored(persons, (key, rid, place), wanted)
 
 
