@@ -18,11 +18,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from linkage.normalise.khmer import khmer_digits_to_ascii
+
 # (line, column, rule, reason, severity): an Issue of canonical.py, which imports this module
 Problem = tuple[int, str, str, str, str]
 
 
-_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 # day and month (either order), then the year; a time may follow
 _NUMERIC = re.compile(r"^(\s*)([0-9០-៩]{1,2})([/.\-])([0-9០-៩]{1,2})(\3[0-9០-៩]{2,4}(?:$|[\sT].*$))", re.S)
 MONTH_FIRST_MIN = 2  # dates that can only be month-first before a column is read so
@@ -35,7 +36,7 @@ def _parts(value: Any) -> tuple[int, int] | None:
     m = _NUMERIC.match(value)
     if m is None:
         return None
-    return int(m[2].translate(_DIGITS)), int(m[4].translate(_DIGITS))
+    return int(khmer_digits_to_ascii(m[2])), int(khmer_digits_to_ascii(m[4]))
 
 
 def _evidence(col: Sequence[Any]) -> tuple[int, int]:

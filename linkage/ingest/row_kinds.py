@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-_KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+from linkage.normalise.khmer import khmer_digits_to_ascii
+
 _NUMBERED = re.compile(r"^[(\[]?(\d{1,3})[)\].]?$")
 _TOTAL_STARTS = ("t", "g", "s", "ស", " ")
 _TOTAL = re.compile(r"^(total|totals|grand total|sum|សរុប|សរុបរួម|សរុបទាំងអស់)\b", re.IGNORECASE)
@@ -45,7 +46,7 @@ def numbers_columns(cells: Sequence[Any]) -> bool:
         return False
     numbers = []
     for t in filled:
-        m = _NUMBERED.match(t.translate(_KHMER_DIGITS))
+        m = _NUMBERED.match(khmer_digits_to_ascii(t))
         if not m:
             return False
         numbers.append(int(m[1]))
@@ -148,7 +149,7 @@ def template_lines(
 def _row_number(value: Any) -> bool:
     if type(value) is int or type(value) is float and value.is_integer():
         return 0 < value < 100_000
-    return type(value) is str and bool(_ROW_NUMBER.match(value.strip().translate(_KHMER_DIGITS)))
+    return type(value) is str and bool(_ROW_NUMBER.match(khmer_digits_to_ascii(value.strip())))
 
 
 def template_note(lines: list[int]) -> str:
