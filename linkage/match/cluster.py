@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linkage.match.coherence import Identity
+from linkage.match.pair_codes import pair_codes
 from linkage.match.spec import ClusterSpec, default_spec
 
 # The spec's cluster part (linkage/data/model.yaml): a compared pair below `against` counts
@@ -32,6 +33,9 @@ AMBIGUITY_BITS = RULES.ambiguity_bits
 ONE_LIST = "one list names two men here"
 # a new record left alone: it links about as strongly to two persons kept apart
 AMBIGUOUS = "links as strongly to another person"
+# Pairs at a time when choosing the review band: at a million records every whole-length
+# temporary (labels of each side, masks) is 20 million values, and there were a dozen.
+_REVIEW_CHUNK = 2_000_000
 
 
 @dataclass
@@ -46,7 +50,7 @@ class _Scored:
     """Probabilities of the compared pairs, looked up by pair without a dict of millions."""
 
     def __init__(self, left: np.ndarray, right: np.ndarray, prob: np.ndarray, n: int) -> None:
-        codes = left.astype(np.int64) * n + right
+        codes = pair_codes(left, right, n)
         # Blocking gives its pairs sorted already: then the (stable) order is the identity,
         # and neither it nor sorted copies of every value array are made (at 17 million
         # pairs each is 136 MB).
@@ -163,7 +167,10 @@ def cluster(
     stays alone and both links go to review, because a wrong link hides a man.
     """
     rank = weight if weight is not None else prob
-    order = np.argsort(-rank, kind="stable")
+    # Only links are ever merged (greedy filters by probability again: a second pass only
+    # lowers some), so only they are sorted, strongest first; the same order as sorting all.
+    links = np.flatnonzero(prob >= link_threshold)
+    order = links[np.argsort(-rank[links], kind="stable")]
     scored = _Scored(left, right, prob, n)
     listed = _listed(prob, one_list, one_list_apart)
     checks = _MergeChecks(
@@ -231,20 +238,34 @@ def review_pairs(
     and a queue of them is one no one finishes.
     """
     labels = outcome.labels
-    together = labels[left] == labels[right]
     n = len(labels)
     refused_codes = np.array(
         sorted({min(a, b) * n + max(a, b) for a, b, _ in outcome.refused}), dtype=np.int64
     )
-    refused = _among(left.astype(np.int64) * n + right, refused_codes)
-    uncertain = ~together & (prob >= review_threshold) & (prob < link_threshold)
-    size = np.bincount(labels, minlength=n)
-    alone_l, alone_r = size[labels[left]] == 1, size[labels[right]] == 1
+    alone = (np.bincount(labels, minlength=n) == 1)[labels]  # per record: a person of one
     best = np.full(n, -np.inf)
-    np.maximum.at(best, left[uncertain & alone_l], weight[uncertain & alone_l])
-    np.maximum.at(best, right[uncertain & alone_r], weight[uncertain & alone_r])
-    close = (alone_l & (weight >= best[left] - bits)) | (alone_r & (weight >= best[right] - bits))
-    return np.flatnonzero((~together & refused) | (uncertain & close))
+    chunks = [slice(lo, lo + _REVIEW_CHUNK) for lo in range(0, len(left), _REVIEW_CHUNK)]
+    for at in chunks:  # each record's best uncertain weight, over all pairs first
+        a, b, w = left[at], right[at], weight[at]
+        uncertain = _uncertain(labels, a, b, prob[at], review_threshold, link_threshold)
+        np.maximum.at(best, a[uncertain & alone[a]], w[uncertain & alone[a]])
+        np.maximum.at(best, b[uncertain & alone[b]], w[uncertain & alone[b]])
+    picked = []
+    for at in chunks:
+        a, b, w = left[at], right[at], weight[at]
+        apart = labels[a] != labels[b]
+        refused = _among(pair_codes(a, b, n), refused_codes)
+        uncertain = _uncertain(labels, a, b, prob[at], review_threshold, link_threshold)
+        close = (alone[a] & (w >= best[a] - bits)) | (alone[b] & (w >= best[b] - bits))
+        picked.append(at.start + np.flatnonzero((apart & refused) | (uncertain & close)))
+    return np.concatenate(picked) if picked else np.empty(0, dtype=np.int64)
+
+
+def _uncertain(
+    labels: np.ndarray, a: np.ndarray, b: np.ndarray, prob: np.ndarray, review: float, link: float
+) -> np.ndarray:
+    """Pairs of two persons between the review and the link threshold."""
+    return (labels[a] != labels[b]) & (prob >= review) & (prob < link)
 
 
 def _among(codes: np.ndarray, few: np.ndarray) -> np.ndarray:

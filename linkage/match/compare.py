@@ -782,17 +782,24 @@ def compare(
     parts: dict[str, list[np.ndarray]] = {}
     for start in range(0, len(left), CHUNK):  # bounded memory: only levels outlive a chunk
         lo, ro = left[start : start + CHUNK], right[start : start + CHUNK]
+        chunk: dict[str, np.ndarray] = {}
         for feat in features:
             lefts = [view[c][lo] for c in _labels(feat.labels_left)]
             rights = [view[c][ro] for c in _labels(feat.labels_right)]
             result = feat._compute_vectorized(*lefts, *rights)
             if isinstance(result, pd.DataFrame):
                 for c in result.columns:
-                    parts.setdefault(c, []).append(_small(result[c].to_numpy()))
+                    chunk[c] = _small(result[c].to_numpy())
             else:
-                parts.setdefault(feat.label, []).append(_small(np.asarray(result)))
-    columns = {c: np.concatenate(v) for c, v in parts.items()}
-    return _finish(pd.DataFrame(columns, index=pairs), spec)
+                chunk[feat.label] = _small(np.asarray(result))
+        # finished a chunk at a time (each pair's levels are its own): finishing all twenty
+        # million pairs at once made int64 temporaries of 166 MB each
+        for c, values in _finish(pd.DataFrame(chunk), spec).items():
+            parts.setdefault(str(c), []).append(values.to_numpy())
+    # each column joined and its pieces let go, and the columns kept apart (copy=False): a
+    # frame built of them would otherwise copy them all into one block, twice the levels
+    columns = {c: np.concatenate(parts.pop(c)) for c in list(parts)}
+    return pd.DataFrame(columns, index=pairs, copy=False)
 
 
 def _small(values: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from linkage.match.compare import (
 from linkage.match.frame import build_frame
 from linkage.match.model import MatchModel
 from linkage.match.mutual import mutual_best
+from linkage.match.pair_codes import pair_codes
 from linkage.match.queue import Queue
 from linkage.match.queue import review_queue as _queue_of
 from linkage.match.spec import ModelSpec, bits
@@ -57,7 +58,7 @@ class Candidates:
 
     def codes(self, n: int) -> np.ndarray:
         """Each pair as one sorted int64 (left * n + right) of an n-record frame."""
-        return self.left.astype(np.int64) * n + self.right
+        return pair_codes(self.left, self.right, n)
 
     def lacks(self, codes: np.ndarray, n: int) -> np.ndarray:
         """Per pair code, whether it is not among these candidates."""
@@ -68,7 +69,7 @@ class Candidates:
 
     def find(self, a: int, b: int, n: int) -> int | None:
         """Where the pair (a, b) of an n-record frame is, or None if it was not proposed."""
-        codes = self.left.astype(np.int64) * n + self.right
+        codes = self.codes(n)
         lo, hi = min(a, b), max(a, b)
         k = int(np.searchsorted(codes, lo * n + hi))
         return k if k < len(codes) and codes[k] == lo * n + hi else None
@@ -220,7 +221,7 @@ def force(candidates: Candidates, scores: Scores, decisions: Decisions, n: int) 
     items = decisions.items()
     if not items or not len(candidates):
         return
-    codes = candidates.left.astype(np.int64) * n + candidates.right
+    codes = candidates.codes(n)
     asked = np.array([min(a, b) * n + max(a, b) for (a, b), _ in items], dtype=np.int64)
     same = np.array([d == "same" for _, d in items], dtype=bool)
     k = np.minimum(np.searchsorted(codes, asked), len(codes) - 1)
@@ -352,7 +353,7 @@ def with_pairs(
     others keep their scores (lifts by `link_one_to_one` and reviewers' decisions included,
     which the caller applies again)."""
     n = len(frame)
-    codes = left.astype(np.int64) * n + right
+    codes = pair_codes(left, right, n)
     first = np.argsort(codes, kind="stable")
     left, right, codes = left[first], right[first], codes[first]
     levels = _compare_few(frame, left, right, spec)
@@ -523,7 +524,8 @@ def regroup(
         Candidates(
             at[candidates.left[keep]],
             at[candidates.right[keep]],
-            candidates.levels.loc[keep, list(CLUSTER_LEVELS)],  # what `group` reads, not every level
+            # what `group` reads, not every level, and no index (a copy of two code arrays)
+            pd.DataFrame({c: candidates.levels[c].to_numpy()[keep] for c in CLUSTER_LEVELS}),
             candidates.stats,
         ),
         Scores(scores.total[keep], scores.prob[keep]),
