@@ -36,6 +36,7 @@ from linkage.ingest.sheet_cells import (
     trust_no_dimension,
     use_saved_values,
 )
+from linkage.ingest.sheet_xml import sheet_values
 from linkage.normalise.khmer import normalise_khmer
 
 Cell = str | int | float | dt.datetime | dt.date | None
@@ -876,7 +877,9 @@ def _sheet_rows(ws: Any, number: int) -> list[list[Cell]]:
     (cut XML, a zip member that fails its check) refuses the workbook, naming the sheet."""
     try:
         trust_no_dimension(ws)
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        rows = sheet_values(ws)  # a plain sheet read from its XML in one pass (sheet_xml.py)
+        if rows is None:
+            rows = [list(r) for r in ws.iter_rows(values_only=True)]
     except Exception as exc:  # noqa: BLE001 - zipfile, zlib, XML parsers and openpyxl raise many types
         raise DeliveryRejected(
             "not_excel",
