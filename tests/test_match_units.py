@@ -666,6 +666,9 @@ def test_fast_compare_equals_recordlinkage_compute() -> None:
     fast = compare(frame, left.astype(np.int64), right.astype(np.int64))
     slow = compare_with_recordlinkage(frame, left.astype(np.int64), right.astype(np.int64))
     pd.testing.assert_frame_equal(fast[sorted(fast.columns)], slow[sorted(slow.columns)])
+    lean = compare(frame, left.astype(np.int64), right.astype(np.int64), pair_index=False)
+    assert (lean.index.to_numpy() == left).all()  # indexed by the left positions alone
+    pd.testing.assert_frame_equal(lean.reset_index(drop=True), fast.reset_index(drop=True))
 
 
 def test_blocking_keys_do_not_depend_on_the_other_records() -> None:

@@ -729,7 +729,7 @@ def forget_views(frame: pd.DataFrame) -> None:
     _VIEWS.pop(id(frame), None)
 
 
-def _empty_levels(pairs: pd.MultiIndex) -> pd.DataFrame:
+def _empty_levels(pairs: pd.Index) -> pd.DataFrame:
     return pd.DataFrame(
         {
             **{f: pd.Series(dtype=np.int8) for f in [*FEATURES, "home", "return"]},
@@ -764,17 +764,32 @@ def _finish(out: pd.DataFrame, spec: ModelSpec | None = None) -> pd.DataFrame:
     return out
 
 
+def left_index(left: np.ndarray) -> pd.Index:
+    """The index of a table of pair levels: each pair's left position (the caller holds
+    both sides as arrays). Why not a (left, right) MultiIndex: at twenty million pairs it
+    held 190 MB of codes and levels, and building it peaked 430 MB higher; this one is a
+    view of the left array."""
+    return pd.Index(left, name="left", copy=False)
+
+
 def compare(
-    frame: pd.DataFrame, left: np.ndarray, right: np.ndarray, spec: ModelSpec | None = None
+    frame: pd.DataFrame,
+    left: np.ndarray,
+    right: np.ndarray,
+    spec: ModelSpec | None = None,
+    pair_index: bool = True,
 ) -> pd.DataFrame:
-    """Levels of every feature for the pairs (positions into frame).
+    """Levels of every feature for the pairs (positions into frame), indexed by the pairs
+    (a (left, right) MultiIndex, to look a pair up) or, without `pair_index`, by the left
+    positions alone (`left_index`: the engine, which holds both sides as arrays).
 
     Runs the comparator's recordlinkage features on numpy views of the frame: the same
     features Compare.compute would run, without pandas indexing every column per pair
     (about half of recordlinkage's comparison time). compare_with_recordlinkage() is
     the library path, and the tests check that both give the same levels.
     """
-    pairs = pd.MultiIndex.from_arrays([left, right], names=["left", "right"])
+    pairs = pd.MultiIndex.from_arrays([left, right], names=["left", "right"]) if pair_index else None
+    pairs = left_index(left) if pairs is None else pairs
     if len(pairs) == 0:
         return _empty_levels(pairs)
     view = _view(frame)

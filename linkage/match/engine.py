@@ -22,6 +22,7 @@ from linkage.match.compare import (
     LEVELS,
     compare,
     forget_views,
+    left_index,
     of_one_list,
     one_list_other_names,
 )
@@ -130,7 +131,7 @@ def propose(
     """Blocking and comparison: the candidate pairs (at least one side new) and their levels."""
     left, right, stats = candidate_pairs(keys, is_new, spec.limits.max_block_size, spec=spec)
     lap("block")
-    candidates = Candidates(left, right, compare(frame, left, right, spec), stats)
+    candidates = Candidates(left, right, compare(frame, left, right, spec, pair_index=False), stats)
     lap("compare")
     return candidates
 
@@ -367,10 +368,8 @@ def with_pairs(
     columns = {
         c: _merged(candidates.levels[c].to_numpy(), levels[c].to_numpy(), added) for c in levels.columns
     }
-    index = pd.MultiIndex.from_arrays([merged_left, merged_right], names=["left", "right"])
-    merged = Candidates(
-        merged_left, merged_right, pd.DataFrame(columns, index=index, copy=False), stats, added=added
-    )
+    merged_levels = pd.DataFrame(columns, index=left_index(merged_left), copy=False)
+    merged = Candidates(merged_left, merged_right, merged_levels, stats, added=added)
     one = None if scores.one_to_one is None else _merged(scores.one_to_one, np.zeros(len(left), bool), added)
     return merged, Scores(_merged(scores.total, total, added), _merged(scores.prob, prob, added), one)
 
@@ -383,9 +382,9 @@ def _compare_few(frame: pd.DataFrame, left: np.ndarray, right: np.ndarray, spec:
     comparison reads rows other than its pair's."""
     rows = np.unique(np.concatenate([left, right]))
     if len(rows) * 2 > len(frame):
-        return compare(frame, left, right, spec)
-    levels = compare(frame.iloc[rows], np.searchsorted(rows, left), np.searchsorted(rows, right), spec)
-    levels.index = pd.MultiIndex.from_arrays([left, right], names=["left", "right"])
+        return compare(frame, left, right, spec, pair_index=False)
+    levels = compare(frame.iloc[rows], np.searchsorted(rows, left), np.searchsorted(rows, right), spec, False)
+    levels.index = left_index(left)
     return levels
 
 

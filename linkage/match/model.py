@@ -468,8 +468,9 @@ def _shares(keys: pd.Series, table: dict[str, float]) -> np.ndarray:
 
 
 def _left_positions(index: pd.Index, where: np.ndarray) -> np.ndarray:
-    """The left positions of the pairs `where` picks, without the whole left column: a
-    MultiIndex holds them as codes into its first level."""
+    """The left positions of the pairs `where` picks: compare's levels are indexed by them
+    (compare.left_index); a (left, right) MultiIndex, as recordlinkage makes, holds them
+    as codes into its first level."""
     if isinstance(index, pd.MultiIndex):
         return index.levels[0].to_numpy()[index.codes[0][where]]
     return index.get_level_values(0).to_numpy()[where]
