@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from linkage import memory
 from linkage.match import engine, frame_cache
 from linkage.match.blocking import BlockingStats, block_keys, keys_fingerprint
 from linkage.match.compare import FEATURES, HOME_LEVELS, LEVELS, RETURN_LEVELS
@@ -387,12 +388,14 @@ def _stored_model(
 
 
 class _Laps:
-    """Seconds per phase of a run, into the summary."""
+    """Seconds per phase of a run, into the summary; each phase's freed memory goes back to
+    the system as it ends (memory.py: the next phase's peak then holds none of it)."""
 
     def __init__(self, summary: LinkSummary) -> None:
         self.summary, self.clock = summary, time.perf_counter()
 
     def __call__(self, name: str) -> None:
+        memory.give_back()
         now = time.perf_counter()
         self.summary.seconds[name] = self.summary.seconds.get(name, 0.0) + now - self.clock
         self.clock = now
@@ -406,6 +409,7 @@ def link(
     say = progress or (lambda _msg: None)
     spec = spec_for(settings)
     summary = LinkSummary()
+    memory.map_big_arrays()  # each big array back to the system when freed (memory.py)
     lap = _Laps(summary)
     with session_scope(settings) as s:
         lap("open")
