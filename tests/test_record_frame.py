@@ -273,3 +273,21 @@ def test_filling_makes_every_missing_or_stale_row_a_chunk_at_a_time(
         got = frame_cache.stored_frame(s, ids, read_records)
         assert len(got.built) == 0
         pd.testing.assert_frame_equal(got.frame, build_frame(read_records(s, ids)))
+
+
+def test_a_row_round_trips_odd_texts_and_a_separator_is_not_kept() -> None:
+    """Rows are separated text (frame_cache.SEP): an empty text, spaces, Khmer and a missing
+    value read back as written; a text holding a separator or a line end is not kept (its
+    record is built from the record instead), never split into the wrong columns."""
+    frame = build_frame(frame_cache._probe_records())
+    frame = pd.concat([frame] * 2, ignore_index=True)
+    frame["record_id"] = range(1, len(frame) + 1)
+    odd = ["", " a b ", "មុំ", None, "x" + frame_cache.SEP + "y", "x\ny"]
+    frame["giv_alt"] = pd.array(odd, dtype="string")
+    payloads = frame_cache._encode(frame, frame.index.to_numpy(), list(range(len(frame))), "v")
+    assert [p is None for p in payloads] == [False] * 4 + [True, True]
+    rows = frame_cache._parse([p for p in payloads if p is not None])
+    assert rows["_id"].tolist() == [1, 2, 3, 4]
+    for name, kind in frame_cache.layout()[1]:
+        got = pd.Series(frame_cache._column(rows[name], kind))
+        pd.testing.assert_series_equal(got, frame[name].iloc[:4].reset_index(drop=True), check_names=False)
