@@ -403,13 +403,28 @@ def stored_frame(s: Session, ids: list[int], read_records: Any) -> StoredFrame:
 
 
 def missing_ids(s: Session, after: int, limit: int) -> list[int]:
-    """Linked records after id `after` with no row of this frame version, at most `limit`."""
-    sql = sa.text(
-        "SELECT pr.record_id FROM person_record pr LEFT JOIN record_frame f "
-        "ON f.record_id = pr.record_id AND f.frame_version = :v "
-        "WHERE pr.record_id > :after AND f.record_id IS NULL ORDER BY pr.record_id LIMIT :n"
+    """Linked records after id `after` with no row of this frame version, at most `limit`.
+
+    Read a window of ids at a time, each table by its primary key, the difference taken
+    here. Why not one anti-join: PostgreSQL planned it as a scan of the whole record_frame
+    table per chunk (over 1.5 minutes a chunk on a million-record store); a range of the
+    key is a range of each index, whatever the planner thinks of the rest."""
+    linked = sa.text(
+        "SELECT record_id FROM person_record WHERE record_id > :after ORDER BY record_id LIMIT :n"
     )
-    return [int(r) for (r,) in s.execute(sql, {"v": frame_version(), "after": after, "n": limit})]
+    kept = sa.text(
+        "SELECT record_id FROM record_frame "
+        "WHERE record_id >= :lo AND record_id <= :hi AND frame_version = :v"
+    )
+    version, out = frame_version(), []
+    while len(out) < limit:
+        ids = [int(r) for (r,) in s.execute(linked, {"after": after, "n": limit})]
+        if not ids:
+            break
+        have = {int(r) for (r,) in s.execute(kept, {"lo": ids[0], "hi": ids[-1], "v": version})}
+        out.extend(i for i in ids if i not in have)
+        after = ids[-1]
+    return out[:limit]
 
 
 def fill_chunk(s: Session, read_records: Any, after: int, limit: int) -> tuple[int, int]:
