@@ -788,8 +788,10 @@ def compare(
     (about half of recordlinkage's comparison time). compare_with_recordlinkage() is
     the library path, and the tests check that both give the same levels.
     """
-    pairs = pd.MultiIndex.from_arrays([left, right], names=["left", "right"]) if pair_index else None
-    pairs = left_index(left) if pairs is None else pairs
+    if pair_index:
+        pairs: pd.Index = pd.MultiIndex.from_arrays([left, right], names=["left", "right"])
+    else:
+        pairs = left_index(left)
     if len(pairs) == 0:
         return _empty_levels(pairs)
     view = _view(frame)
