@@ -247,25 +247,24 @@ def review_pairs(
     chunks = [slice(lo, lo + _REVIEW_CHUNK) for lo in range(0, len(left), _REVIEW_CHUNK)]
     for at in chunks:  # each record's best uncertain weight, over all pairs first
         a, b, w = left[at], right[at], weight[at]
-        uncertain = _uncertain(labels, a, b, prob[at], review_threshold, link_threshold)
-        np.maximum.at(best, a[uncertain & alone[a]], w[uncertain & alone[a]])
-        np.maximum.at(best, b[uncertain & alone[b]], w[uncertain & alone[b]])
+        uncertain = (labels[a] != labels[b]) & _between(prob[at], review_threshold, link_threshold)
+        for side in (a, b):
+            mine = uncertain & alone[side]
+            np.maximum.at(best, side[mine], w[mine])
     picked = []
     for at in chunks:
         a, b, w = left[at], right[at], weight[at]
         apart = labels[a] != labels[b]
         refused = _among(pair_codes(a, b, n), refused_codes)
-        uncertain = _uncertain(labels, a, b, prob[at], review_threshold, link_threshold)
+        uncertain = apart & _between(prob[at], review_threshold, link_threshold)
         close = (alone[a] & (w >= best[a] - bits)) | (alone[b] & (w >= best[b] - bits))
         picked.append(at.start + np.flatnonzero((apart & refused) | (uncertain & close)))
     return np.concatenate(picked) if picked else np.empty(0, dtype=np.int64)
 
 
-def _uncertain(
-    labels: np.ndarray, a: np.ndarray, b: np.ndarray, prob: np.ndarray, review: float, link: float
-) -> np.ndarray:
-    """Pairs of two persons between the review and the link threshold."""
-    return (labels[a] != labels[b]) & (prob >= review) & (prob < link)
+def _between(prob: np.ndarray, review: float, link: float) -> np.ndarray:
+    """Pairs at or above the review threshold and below the link threshold."""
+    return (prob >= review) & (prob < link)
 
 
 def _among(codes: np.ndarray, few: np.ndarray) -> np.ndarray:
