@@ -66,15 +66,8 @@ def _plain_document(data: bytes) -> str | None:
     except (xml.parsers.expat.ExpatError, UnicodeDecodeError, ValueError):
         return None
     decl = _XML_DECL.match(text)
-    if (
-        decl
-        and (enc := _DECL_ENCODING.search(decl[0]))
-        and enc[1].lower().replace("_", "-")
-        not in (
-            "utf-8",
-            "utf8",
-        )
-    ):
+    encoding = _DECL_ENCODING.search(decl[0]) if decl else None
+    if encoding and encoding[1].lower().replace("_", "-") not in ("utf-8", "utf8"):
         return None
     if "<!" in text or text.count("<sheetData") != 1 or _DEFAULT_NS.findall(text) != [MAIN_NS]:
         return None
