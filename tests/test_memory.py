@@ -1,6 +1,6 @@
 """linkage/memory.py: freed memory goes back to the system (glibc), and nothing breaks
-where there is no glibc. Each check runs in a fresh interpreter: malloc's settings and
-heap are the process's own."""
+where there is no glibc. The heap is looked at in a fresh interpreter: malloc's settings
+and heap are the process's own."""
 
 from __future__ import annotations
 
