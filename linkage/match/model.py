@@ -169,7 +169,8 @@ class MatchModel:
         tol: float = 1e-7,
         unseen_different: float = 0.0,
         family: frozenset[str] | set[str] | None = None,
-    ) -> None:
+        learned_from: Mapping[str, float] | None = None,
+    ) -> dict[str, float]:
         """m-probabilities and prior by expectation-maximisation on candidate pairs.
 
         A session of pairs blocked on exact names must `ignore` names (they agree by
@@ -181,9 +182,19 @@ class MatchModel:
         share of brothers among the pairs; None leaves that class as it is (a session
         with no brothers in it, such as pairs that agree on both names, has nothing to
         teach about them).
+        learned_from: per feature, how many pairs of one man an earlier session learned
+        its m from; this session's pairs are added to those (the earlier m counted as
+        that many pairs), not put in their place. Returns the same count after this
+        session, for the features it updated.
+
+        Why pooled: a session on few pairs (lists that give few phones make few pairs
+        that share one) would otherwise replace what a session on many pairs learned of
+        the same feature; on such lists "different lists" fell to -1 bit for every pair
+        and recall from 0.978 to 0.912.
         """
         if levels.empty:
-            return
+            return dict(learned_from or {})
+        earlier = {f: (n, self.m[f].copy()) for f, n in (learned_from or {}).items() if n > 0}
         used = [f for f in FEATURES if f not in ignore]
         update = set(used) if update is None else set(update)
         codes, counts = np.unique(_pack(levels), return_counts=True)
@@ -199,7 +210,7 @@ class MatchModel:
             w, wf = post_m * counts, post_f * counts
             new_prior = float(np.clip(w.sum() / total, _EPS, 1 - _EPS))
             self.m = {
-                f: _floored(f, _level_shares(pattern[f], len(LEVELS[f]), w)) if f in update else self.m[f]
+                f: _floored(f, self._pooled(f, pattern[f], w, earlier)) if f in update else self.m[f]
                 for f in FEATURES
             }
             moved = abs(new_prior - self.prior)
@@ -216,6 +227,24 @@ class MatchModel:
             self.iterations = it
             if moved < tol:
                 break
+        learned = dict(learned_from or {})
+        for f in update:
+            known = pattern[f] != MISSING
+            learned[f] = learned.get(f, 0.0) + float((post_m[known] * counts[known]).sum())
+        return learned
+
+    @staticmethod
+    def _pooled(
+        f: str, levels: np.ndarray, weights: np.ndarray, earlier: Mapping[str, tuple[float, np.ndarray]]
+    ) -> np.ndarray:
+        """One feature's m: this session's weighted level counts, plus an earlier session's
+        m counted as the pairs it was learned from."""
+        if f not in earlier:
+            return _level_shares(levels, len(LEVELS[f]), weights)
+        n, m0 = earlier[f]
+        known = levels != MISSING
+        counts = np.bincount(levels[known], weights=weights[known], minlength=len(LEVELS[f]))
+        return (counts + n * m0 + _EPS) / (counts.sum() + n + _EPS * len(m0))
 
     def family_is_a_family(self) -> bool:
         """Whether EM's third class is what it is meant to be: other men who share a family

@@ -87,6 +87,9 @@ class SessionSpec:
     ignore: tuple[str, ...] = ()
     update: tuple[str, ...] = ()
     at_least: Mapping[str, int] = field(default_factory=dict)
+    # a feature an earlier session learned from n pairs of one man is pooled with it (not
+    # replaced) when this session learns it from fewer than this share of n
+    pools_below: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,7 @@ def _session(raw: Mapping[str, Any], where: str) -> SessionSpec:
             ignore=tuple(raw.get("ignore", ())),
             update=tuple(raw.get("update", ())),
             at_least={str(k): int(v) for k, v in (raw.get("at_least") or {}).items()},
+            pools_below=float(raw.get("pools_below", 0.0)),
         )
     except (KeyError, TypeError) as e:
         raise SpecError(f"model spec: training {where}: {e}") from e

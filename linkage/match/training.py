@@ -36,15 +36,27 @@ def _family_sessions(
     stats: BlockingStats,
     session: SessionSpec,
     families: bool,
+    learned: dict[str, float],
 ) -> MatchModel:
     """The EM sessions after the name session, on a copy of `start`, with or without the
-    family class."""
+    family class; `learned`: the pairs of one man the name session learned each m from
+    (this session adds its own to them)."""
     model = copy.deepcopy(start)
     ignored = set(session.ignore)
     # Pairs sharing a phone or an ID are one man or brothers (a family shares one phone):
     # the family class learns how brothers' names, births and places compare.
     family = set(FEATURES) - ignored if families else None
-    model.fit_em(shared, ignore=ignored, family=family)
+    session_learned = model.fit_em(shared, ignore=ignored, family=family)
+    # a session on few pairs (lists that give few phones or IDs) adds to what the name
+    # session learned of a feature instead of replacing it
+    thin = {
+        f: n
+        for f, n in learned.items()
+        if f not in ignored and session_learned.get(f, 0.0) < session.pools_below * n
+    }
+    if thin:
+        model = copy.deepcopy(start)
+        model.fit_em(shared, ignore=ignored, family=family, learned_from=thin)
     model.prior = 0.1
     # On every candidate: the shares of the classes, and how often brothers share a phone
     # or a document (which the session above cannot see: there they agree by construction).
@@ -94,14 +106,14 @@ def fit_model(
     # what else agrees for one man: every feature used here is learned here (one used but
     # held at its starting value would steer what the others learn)
     names = spec.name_session
-    model.fit_em(
+    learned = model.fit_em(
         _session_pairs(levels, stats, names), ignore=set(names.ignore), update=set(names.update) or None
     )
     shared_session = spec.shared_session
     shared = _session_pairs(levels, stats, shared_session)
-    fitted = _family_sessions(model, shared, levels, stats, shared_session, families=True)
+    fitted = _family_sessions(model, shared, levels, stats, shared_session, True, learned)
     if not fitted.family_is_a_family():  # lists without brothers (FEBRL): two classes, as before
-        fitted = _family_sessions(model, shared, levels, stats, shared_session, families=False)
+        fitted = _family_sessions(model, shared, levels, stats, shared_session, False, learned)
     model = fitted
     if same and len(same) >= limits.supervised_min_decisions:
         a, b = (np.array(x, dtype=np.int64) for x in zip(*(sorted(p) for p in same), strict=True))
