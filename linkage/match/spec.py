@@ -90,6 +90,9 @@ class SessionSpec:
     # a feature an earlier session learned from n pairs of one man is pooled with it (not
     # replaced) when this session learns it from fewer than this share of n
     pools_below: float = 0.0
+    # with fewer pairs than this, the session is run on the fallback's pairs instead
+    fallback_below: int = 0
+    fallback: SessionSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -229,7 +232,10 @@ class ModelSpec:
         columns = self.key_columns()
         if len(columns) != len(set(columns)):
             raise SpecError("model spec: two blocking keys share a name")
-        for label, s in (("name_session", self.name_session), ("shared_session", self.shared_session)):
+        sessions = [("name_session", self.name_session), ("shared_session", self.shared_session)]
+        if self.shared_session.fallback is not None:
+            sessions.append(("shared_session fallback", self.shared_session.fallback))
+        for label, s in sessions:
             missing = set(s.passes) - set(self.passes)
             unknown = (set(s.ignore) | set(s.update) | set(s.at_least)) - known
             if missing or unknown:
@@ -275,6 +281,8 @@ def _session(raw: Mapping[str, Any], where: str) -> SessionSpec:
             update=tuple(raw.get("update", ())),
             at_least={str(k): int(v) for k, v in (raw.get("at_least") or {}).items()},
             pools_below=float(raw.get("pools_below", 0.0)),
+            fallback_below=int((raw.get("fallback") or {}).get("below_pairs", 0)),
+            fallback=_session(raw["fallback"], f"{where} fallback") if raw.get("fallback") else None,
         )
     except (KeyError, TypeError) as e:
         raise SpecError(f"model spec: training {where}: {e}") from e

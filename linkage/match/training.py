@@ -111,6 +111,10 @@ def fit_model(
     )
     shared_session = spec.shared_session
     shared = _session_pairs(levels, stats, shared_session)
+    if len(shared) < shared_session.fallback_below and shared_session.fallback is not None:
+        # no phones and no IDs on these lists: names are learned where births agree
+        shared_session = shared_session.fallback
+        shared = _session_pairs(levels, stats, shared_session)
     fitted = _family_sessions(model, shared, levels, stats, shared_session, True, learned)
     if not fitted.family_is_a_family():  # lists without brothers (FEBRL): two classes, as before
         fitted = _family_sessions(model, shared, levels, stats, shared_session, False, learned)
