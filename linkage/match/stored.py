@@ -241,9 +241,10 @@ def _sides(wanted: dict[int, tuple[str, bool]], spec: ModelSpec) -> dict[str, li
     return out
 
 
-_BY_KEY_PLACE = "SELECT key, record_id, place FROM blocking_key WHERE key {keys}"
-# a key's records as one text of ids ({agg}: group_concat on SQLite, string_agg on PostgreSQL)
-_BY_KEY_SIDE = "SELECT key, {agg} FROM blocking_key WHERE key {{keys}} AND probe = {{mark}} GROUP BY key"
+# Rows of a key come as one text of integers separated by spaces (`_grouped`): its
+# records, or its records each followed by its place (NO_KEY for none).
+_BY_KEY_PLACE = "SELECT key, {ids} FROM blocking_key WHERE key {{keys}} GROUP BY key"
+_BY_KEY_SIDE = "SELECT key, {ids} FROM blocking_key WHERE key {{keys}} AND probe = {{mark}} GROUP BY key"
 
 
 @dataclass
@@ -261,22 +262,39 @@ class Stored:
     )
 
 
-def _side_rows(session: Session, keys: list[int], probe: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(salted key, record) of the stored rows of these keys on one side of their pass.
+def _grouped(
+    session: Session, sql: str, keys: list[int], width: int, *extra: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of blocking_key for these keys as (salted key per row, `width` integers per
+    row): record ids, and with width 2 each one's place. `sql`'s `{ids}` is where the
+    aggregate of a key's rows goes, its `{keys}` and `{mark}` fetch_by_keys'.
 
-    Why a key's records come as one text: a delivery at a million records reads half a
-    million such rows (key sides a stored probe row met), and a driver's tuple per row
-    cost 0.27 s, one text per key read by one C parse 0.08 (ids are plain integers)."""
+    Why a key's rows come as one text: a delivery at a million records reads some 800,000
+    key rows (216,000 of its symmetric passes' keys, half a million of key sides a stored
+    probe row met), and a driver's tuple per row cost 0.27 s per half million, one text
+    per key read by one C parse 0.08 (the values are plain integers)."""
     pg = session.connection().dialect.name == "postgresql"
-    agg = "string_agg(record_id::text, ',')" if pg else "group_concat(record_id)"
-    got = fetch_by_keys(session, _BY_KEY_SIDE.format(agg=agg), keys, probe)
+    if width == 1:
+        each = "record_id::text" if pg else "record_id"
+    elif pg:
+        each = f"record_id::text || ' ' || coalesce(place, '{NO_KEY}'::bigint)::text"
+    else:
+        each = f"record_id || ' ' || ifnull(place, {NO_KEY})"
+    agg = f"string_agg({each}, ' ')" if pg else f"group_concat({each}, ' ')"
+    got = fetch_by_keys(session, sql.format(ids=agg), keys, *extra)
     texts = [t for _k, t in got]
-    each = np.fromiter((t.count(",") + 1 for t in texts), np.int64, len(texts))
-    key = np.repeat(np.fromiter((k for k, _t in got), np.int64, len(got)), each)
-    rid = np.fromstring(",".join(texts), dtype=np.int64, sep=",") if texts else np.empty(0, np.int64)
-    if len(rid) != len(key):  # (a text that is not ids: fromstring stops at it)
-        raise ValueError("blocking_key: a key's record ids did not read back as integers")
-    return key, rid
+    rows = np.fromiter((t.count(" ") + 1 for t in texts), np.int64, len(texts)) // width
+    key = np.repeat(np.fromiter((k for k, _t in got), np.int64, len(got)), rows)
+    values = np.fromstring(" ".join(texts), dtype=np.int64, sep=" ") if texts else np.empty(0, np.int64)
+    if len(values) != len(key) * width:  # (a text that is not integers: fromstring stops at it)
+        raise ValueError("blocking_key: a key's rows did not read back as integers")
+    return key, values.reshape(len(key), width)
+
+
+def _side_rows(session: Session, keys: list[int], probe: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(salted key, record) of the stored rows of these keys on one side of their pass."""
+    key, values = _grouped(session, _BY_KEY_SIDE, keys, 1, probe)
+    return key, values[:, 0]
 
 
 def stored_candidates(session: Session, new_keys: pd.DataFrame, spec: ModelSpec) -> Stored:
@@ -298,12 +316,9 @@ def stored_candidates(session: Session, new_keys: pd.DataFrame, spec: ModelSpec)
     """
     wanted, members, key_side = _wanted(new_keys, spec)
     sides = _sides(wanted, spec)
-    keyed = fetch_by_keys(session, _BY_KEY_PLACE, sides["symmetric"])
-    n = len(keyed)
-    key = np.fromiter((r[0] for r in keyed), np.int64, n)
-    rid = np.fromiter((r[1] for r in keyed), np.int64, n)
-    place = np.fromiter((NO_KEY if r[2] is None else r[2] for r in keyed), np.int64, n)
-    del keyed
+    key, values = _grouped(session, _BY_KEY_PLACE, sides["symmetric"], 2)
+    rid, place = values[:, 0].copy(), values[:, 1].copy()
+    del values
     found = set(rid[_kept(key, place, members, spec.refine_above)].tolist())
     sided = _asymmetric(session, sides, key_side, found)
     sql = "SELECT record_id, person_id FROM person_record WHERE record_id {keys}"
