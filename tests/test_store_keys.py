@@ -198,4 +198,68 @@ def test_stored_keys_read_back_block_as_the_keys_made_again(
             given = read[column].notna().to_numpy()
             assert given.any()
             assert (read[column][given] == made[column][given]).all()
+            # so are the asymmetric passes' (read, not made from the frame: only its ids
+            # are needed, and the rows of stored key sides that met no probe are not read)
+            # an asymmetric pass's keys read are some of those made, side by side (in any
+            # of a side's columns: blocking pools them), not all: only rows that met are read
+            read_n = made_n = 0
+            for q in (q for q in spec.passes.values() if q.probe):
+                for cols in (list(q.probe), list(q.keys)):
+                    pair = (f[cols].to_numpy(dtype=object, na_value=None).tolist() for f in (read, made))
+                    for mine, theirs in zip(*pair, strict=True):
+                        got = {k for k in mine if k is not None}
+                        assert got <= {k for k in theirs if k is not None}
+                        read_n, made_n = read_n + len(got), made_n + sum(k is not None for k in theirs)
+            assert 0 < read_n < made_n
+            assert stored_keys(met, old_frame[["record_id"]], spec).equals(read)
     assert 0 < met_by["tight"] < met_by["base"]  # the split left stored records of other places out
+
+
+@pytest.mark.parametrize("store", ["settings", "pg_settings"])
+def test_a_key_both_sides_of_an_asymmetric_pass_gives_stored_probe_keys(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A delivery's one-name SOK born 1990 probes with the key its two-name SOK DARA born
+    1990 has on the key side; a stored one-name SOK of 1990 that another pass brings (his
+    phone) must then keep that probe key, so that he pairs with SOK DARA as the keys made
+    from his record would pair them (stored_keys reads the stored probe rows of such keys)."""
+    from linkage.ingest.load import Ingestor
+    from linkage.match.blocking import block_keys, candidate_pairs, salted
+    from linkage.match.frame import build_frame
+    from linkage.match.spec import spec_for
+    from linkage.match.stored import read_records, stored_candidates, stored_keys
+    from tests.conftest import write
+    from tests.helpers import iom_csv, iom_row
+
+    settings: Settings = request.getfixturevalue(store)
+    phone = {"phone": "011 111 111"}
+    stored = [iom_row("KH-IOM-2024-0001", name="SOK", dob="01/01/1990", **phone)]
+    Ingestor(settings).ingest_path(write(tmp_path / "iom" / "a.csv", iom_csv(stored)), "iom")
+    link(settings)
+    new = [
+        iom_row("KH-IOM-2025-0001", name="SOK", dob="01/01/1990", ret="05/06/2025", **phone),
+        iom_row("KH-IOM-2025-0002", name="SOK DARA", dob="05/05/1990", ret="05/06/2025", phone="099 999 999"),
+    ]
+    Ingestor(settings).ingest_path(write(tmp_path / "iom" / "b.csv", iom_csv(new)), "iom")
+    spec = spec_for(settings)
+    one = spec.passes["single_name_year"]
+    with session_scope(settings) as s:
+        new_frame = build_frame(read_records(s, None))
+        new_keys = block_keys(new_frame, spec)
+
+        def side(columns: dict) -> set[int]:
+            given = [new_keys[c].dropna().to_numpy(dtype=np.int64) for c in columns]
+            return set(salted(np.concatenate(given), one.name).tolist())
+
+        probe_keys, build_keys = side(one.probe), side(one.keys)
+        assert probe_keys & build_keys  # the key on both sides
+        met = stored_candidates(s, new_keys, spec)
+        assert len(met.persons) == 1
+        old_frame = build_frame(read_records(s, sorted(met.persons)))
+        is_new = np.r_[np.ones(len(new_frame), bool), np.zeros(len(old_frame), bool)]
+        found = []
+        for old_keys in (block_keys(old_frame, spec), stored_keys(met, old_frame, spec)):
+            keys = pd.concat([new_keys, old_keys], ignore_index=True)
+            left, right, stats = candidate_pairs(keys, is_new, spec.limits.max_block_size, spec=spec)
+            found.append((left.tolist(), right.tolist(), stats.pairs_by_pass[one.name]))
+    assert found[0] == found[1] and found[0][2] > 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import BigInteger, bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from linkage.match.blocking import NO_KEY, block_keys, salted, unsalted
+from linkage.match.blocking import NO_KEY, salted, unsalted
 from linkage.match.frame import RECORD_COLUMNS
 from linkage.match.spec import ModelSpec
 from linkage.store.bulk import insert_int_rows, one_of
@@ -177,18 +177,24 @@ def forget_keys(session: Session, rows: pd.DataFrame | None) -> None:
         )
 
 
-def _wanted(keys: pd.DataFrame, spec: ModelSpec) -> tuple[dict[int, tuple[str, bool]], dict[int, set]]:
-    """Each salted key of the new records -> (its pass, from the probe side), and for keys
-    of a splitting pass, the new records' places and positions under the key."""
+def _wanted(
+    keys: pd.DataFrame, spec: ModelSpec
+) -> tuple[dict[int, tuple[str, bool]], dict[int, set], set[int]]:
+    """Each salted key of the new records -> (its pass, from the probe side), for keys of
+    a splitting pass the new records' places and positions under the key, and the key-side
+    keys of the asymmetric passes (a key on both sides is the probe side's in the first)."""
     wanted: dict[int, tuple[str, bool]] = {}
     members: dict[int, set] = {}
+    key_side: set[int] = set()
     for name, probe, at, sk, places in _salted(keys, spec):
+        if spec.passes[name].probe and not probe:
+            key_side.update(sk.tolist())
         for j, (i, key) in enumerate(zip(at.tolist(), sk.tolist(), strict=True)):
             wanted[key] = (name, probe)
             if places is not None:
                 v = int(places[j])
                 members.setdefault(key, set()).add(("new", i, None if v == NO_KEY else v))
-    return wanted, members
+    return wanted, members, key_side
 
 
 def fetch_by_keys(session: Session, sql: str, keys: list[int], *extra: Any) -> list[tuple]:
@@ -235,19 +241,60 @@ def _sides(wanted: dict[int, tuple[str, bool]], spec: ModelSpec) -> dict[str, li
     return out
 
 
-_BY_KEY_PLACE = "SELECT key, record_id, place FROM blocking_key WHERE key {keys}"
-_BY_KEY_SIDE = "SELECT record_id FROM blocking_key WHERE key {keys} AND probe = {mark}"
+# Rows of a key come as one text of integers separated by spaces (`_grouped`): its
+# records, or its records each followed by its place (NO_KEY for none).
+_BY_KEY_PLACE = "SELECT key, {ids} FROM blocking_key WHERE key {{keys}} GROUP BY key"
+_BY_KEY_SIDE = "SELECT key, {ids} FROM blocking_key WHERE key {{keys}} AND probe = {{mark}} GROUP BY key"
 
 
 @dataclass
 class Stored:
     """The stored records a delivery meets (-> their person), and the rows of blocking_key
-    that met the delivery's keys of its symmetric passes (salted key, record, place; NO_KEY
-    for no place), from which their keys for blocking are made again (`stored_keys`)."""
+    that met the delivery's keys, from which their keys for blocking are made again
+    (`stored_keys`): of its symmetric passes (salted key, record, place; NO_KEY for no
+    place), and of its asymmetric ones (salted key, record, from the probe side)."""
 
     persons: dict[int, str]
     rows: tuple[np.ndarray, np.ndarray, np.ndarray]
     wanted: dict[int, tuple[str, bool]]
+    sided: tuple[np.ndarray, np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, bool))
+    )
+
+
+def _grouped(
+    session: Session, sql: str, keys: list[int], width: int, *extra: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of blocking_key for these keys as (salted key per row, `width` integers per
+    row): record ids, and with width 2 each one's place. `sql`'s `{ids}` is where the
+    aggregate of a key's rows goes, its `{keys}` and `{mark}` fetch_by_keys'.
+
+    Why a key's rows come as one text: a delivery at a million records reads some 800,000
+    key rows (216,000 of its symmetric passes' keys, half a million of key sides a stored
+    probe row met), and a driver's tuple per row cost 0.27 s per half million, one text
+    per key read by one C parse 0.08 (the values are plain integers)."""
+    pg = session.connection().dialect.name == "postgresql"
+    if width == 1:
+        each = "record_id::text" if pg else "record_id"
+    elif pg:
+        each = f"record_id::text || ' ' || coalesce(place, '{NO_KEY}'::bigint)::text"
+    else:
+        each = f"record_id || ' ' || ifnull(place, {NO_KEY})"
+    agg = f"string_agg({each}, ' ')" if pg else f"group_concat({each}, ' ')"
+    got = fetch_by_keys(session, sql.format(ids=agg), keys, *extra)
+    texts = [t for _k, t in got]
+    rows = np.fromiter((t.count(" ") + 1 for t in texts), np.int64, len(texts)) // width
+    key = np.repeat(np.fromiter((k for k, _t in got), np.int64, len(got)), rows)
+    values = np.fromstring(" ".join(texts), dtype=np.int64, sep=" ") if texts else np.empty(0, np.int64)
+    if len(values) != len(key) * width:  # (a text that is not integers: fromstring stops at it)
+        raise ValueError("blocking_key: a key's rows did not read back as integers")
+    return key, values.reshape(len(key), width)
+
+
+def _side_rows(session: Session, keys: list[int], probe: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(salted key, record) of the stored rows of these keys on one side of their pass."""
+    key, values = _grouped(session, _BY_KEY_SIDE, keys, 1, probe)
+    return key, values[:, 0]
 
 
 def stored_candidates(session: Session, new_keys: pd.DataFrame, spec: ModelSpec) -> Stored:
@@ -263,24 +310,47 @@ def stored_candidates(session: Session, new_keys: pd.DataFrame, spec: ModelSpec)
     a shared phone say, sits in the smaller block blocking then sees, which may not be
     split, so a delivery can meet a few more stored records than a rebuild would compare it
     with; never fewer.) An asymmetric pass meets across its sides only, and only the other
-    side's rows are read: a two-name man's family name and year meet every stored two-name
-    man's too (three quarters of a million rows at a million records), none of which the
-    pass pairs with him.
+    side's rows bring records: a two-name man's family name and year meet every stored
+    two-name man's too, none of which the pass pairs with him. Of those, only the keys a
+    stored probe row met are read (for their blocks' sizes, `_asymmetric`): 540,191 rows
+    at a million records, where all of them were three quarters of a million.
     """
-    wanted, members = _wanted(new_keys, spec)
+    wanted, members, key_side = _wanted(new_keys, spec)
     sides = _sides(wanted, spec)
-    keyed = fetch_by_keys(session, _BY_KEY_PLACE, sides["symmetric"])
-    n = len(keyed)
-    key = np.fromiter((r[0] for r in keyed), np.int64, n)
-    rid = np.fromiter((r[1] for r in keyed), np.int64, n)
-    place = np.fromiter((NO_KEY if r[2] is None else r[2] for r in keyed), np.int64, n)
-    del keyed
+    key, values = _grouped(session, _BY_KEY_PLACE, sides["symmetric"], 2)
+    rid, place = values[:, 0].copy(), values[:, 1].copy()
+    del values
     found = set(rid[_kept(key, place, members, spec.refine_above)].tolist())
-    found.update(int(r) for (r,) in fetch_by_keys(session, _BY_KEY_SIDE, sides["probe"], True))
-    found.update(int(r) for (r,) in fetch_by_keys(session, _BY_KEY_SIDE, sides["keys"], False))
+    sided = _asymmetric(session, sides, key_side, found)
     sql = "SELECT record_id, person_id FROM person_record WHERE record_id {keys}"
     persons = {int(r): p for r, p in fetch_by_keys(session, sql, sorted(found))}
-    return Stored(persons, (key, rid, place), wanted)
+    return Stored(persons, (key, rid, place), wanted, sided)
+
+
+def _asymmetric(
+    session: Session, sides: dict[str, list[int]], key_side: set[int], found: set[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stored rows of the asymmetric passes a delivery's blocking needs, adding the
+    records they bring to `found`: (salted key, record, from the probe side).
+
+    Which rows: the stored probe side of every new key-side key (those of keys that are
+    no new probe key bring their records; the rest only give probe keys to records other
+    passes bring), the stored key side of every new probe key (they bring theirs), and the
+    stored key side of each key a stored probe row met, which brings no record: the pass
+    skips a block by the records of its key side, so a block's size in the frame needs
+    every stored record of it there. With these, `stored_keys` gives the pairs the keys made
+    again from the frame give (a pair needs a new record; see its docstring)."""
+    p_key, p_rid = _side_rows(session, sorted(key_side), True)
+    brings = np.isin(p_key, np.asarray(sides["probe"], dtype=np.int64))
+    found.update(p_rid[brings].tolist())
+    b_key, b_rid = _side_rows(session, sides["keys"], False)
+    found.update(b_rid.tolist())
+    m_key, m_rid = _side_rows(session, sorted(set(p_key[brings].tolist())), False)
+    return (
+        np.r_[p_key, b_key, m_key],
+        np.r_[p_rid, b_rid, m_rid],
+        np.r_[np.ones(len(p_key), bool), np.zeros(len(b_key) + len(m_key), bool)],
+    )
 
 
 def _kept(key: np.ndarray, place: np.ndarray, members: dict[int, set], above: int) -> np.ndarray:
@@ -303,55 +373,86 @@ def _kept(key: np.ndarray, place: np.ndarray, members: dict[int, set], above: in
 def stored_keys(stored: Stored, frame: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     """The stored records' blocking keys, row for row with their frame, as blocking a
     delivery against them needs them: block_keys(frame, spec) would give the same pairs.
+    Only the frame's record ids are read.
 
-    Why not block_keys: at a million records a delivery meets some 30,000 stored records,
-    and making their forty key columns again cost a third of a second; the key rows that
+    Why not block_keys: at a million records a delivery meets some 60,000 stored records,
+    and making their forty key columns again cost over half a second; the key rows that
     met the delivery were read anyway (stored_candidates). Why those rows are enough for a
     symmetric pass: a pair needs a new record in its block, so a stored record's key of a
     pass matters only where it is a new record's key of that pass, and every stored row of
     such a key was read (a split key's rows of other places too: a record brought by
-    another pass still sits in that block). Its keys go back into the pass's columns in any
-    order (blocking pools a pass's columns), its place from the rows' place. An asymmetric
-    pass's columns are made from the frame: the build side's block sizes count stored
-    records whose rows of it were not read (only the other side's are).
+    another pass still sits in that block). For an asymmetric pass, a pair is a probe key
+    and a key-side key alike, one of them a new record's: a stored probe key matters where
+    it is a new key-side key (every stored probe row of those was read), a stored key-side
+    key where it is a new probe key, or where a stored probe row met a new key-side key
+    (every stored key-side row of both was read, so a block's size, by which the pass skips
+    it, is the frame's). A pass's keys go back into its columns (of a side) in any order,
+    as blocking pools them; a split pass's place from the rows' place.
     """
     rids = frame["record_id"].to_numpy(dtype=np.int64)
     n = len(rids)
+    known = np.array(sorted(stored.wanted), dtype=np.int64)
+    index = {p.name: j for j, p in enumerate(spec.passes.values())}
+    pass_of = np.array([index[stored.wanted[k][0]] for k in known.tolist()], dtype=np.int64)
+
+    def of_frame(key: np.ndarray, rid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows of records in the frame: their keys' pass, their positions, which rows."""
+        inside, pos = _positions(rids, rid)
+        key = key[inside]
+        return (pass_of[np.searchsorted(known, key)] if len(known) else np.empty(0, np.int64)), pos, inside
+
     key, rid, place = stored.rows
+    row_pass, pos, inside = of_frame(key, rid)
+    key, place = key[inside], place[inside]
+    s_key, s_rid, s_probe = stored.sided
+    s_pass, s_pos, s_inside = of_frame(s_key, s_rid)
+    s_key, s_probe = s_key[s_inside], s_probe[s_inside]
+    columns: dict[str, np.ndarray] = {}
+    places = {name: np.full(n, NO_KEY, dtype=np.int64) for name in spec.split_places()}
+    for j, p in enumerate(spec.passes.values()):
+        if p.probe:
+            for probe, names in ((False, p.keys), (True, p.probe)):
+                mine = np.flatnonzero((s_pass == j) & (s_probe == probe))
+                columns.update(_placed(unsalted(s_key[mine], p.name), s_pos[mine], n, p.name, tuple(names)))
+            continue
+        mine = np.flatnonzero(row_pass == j)
+        columns.update(_placed(unsalted(key[mine], p.name), pos[mine], n, p.name, tuple(p.keys)))
+        if p.split_by:
+            places[p.split_by][pos[mine]] = place[mine]
+    out = {c: _int64(columns[c]) for c in spec.key_columns()}
+    for name, values in places.items():
+        out[f"r_{name}"] = _int64(values)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _positions(rids: np.ndarray, rid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of the rows' records `rid` are in the frame's `rids`, and their positions."""
+    n = len(rids)
     order = np.argsort(rids, kind="stable")
     at = np.searchsorted(rids[order], rid)
     at[at == n] = 0
     inside = (rids[order][at] == rid) if n else np.zeros(len(rid), dtype=bool)
-    key, place, pos = key[inside], place[inside], order[at[inside]]
-    symmetric = [p for p in spec.passes.values() if not p.probe]
-    known = np.array(sorted(stored.wanted), dtype=np.int64)
-    index = {p.name: j for j, p in enumerate(symmetric)}
-    pass_of = np.array([index.get(stored.wanted[k][0], -1) for k in known.tolist()], dtype=np.int64)
-    row_pass = pass_of[np.searchsorted(known, key)] if len(known) else np.empty(0, np.int64)
-    columns: dict[str, np.ndarray] = {}
-    places = {name: np.full(n, NO_KEY, dtype=np.int64) for name in spec.split_places()}
-    for j, p in enumerate(symmetric):
-        mine = np.flatnonzero(row_pass == j)
-        mine = mine[np.argsort(pos[mine], kind="stable")]
-        k, at_pos = unsalted(key[mine], p.name), pos[mine]
-        first = np.r_[True, at_pos[1:] != at_pos[:-1]] if len(at_pos) else np.empty(0, bool)
-        starts = np.flatnonzero(first)
-        rank = np.arange(len(at_pos)) - np.repeat(starts, np.diff(np.r_[starts, len(at_pos)]))
-        if len(rank) and rank.max() >= len(p.keys):
-            raise ValueError(f"blocking pass {p.name}: more stored keys for a record than the pass has")
-        for r, name in enumerate(p.keys):
-            col = np.full(n, NO_KEY, dtype=np.int64)
-            col[at_pos[rank == r]] = k[rank == r]
-            columns[name] = col
-        if p.split_by:
-            places[p.split_by][at_pos] = place[mine]
-    made = block_keys(frame, spec, passes={p.name for p in spec.passes.values() if p.probe})
+    return inside, order[at[inside]]
+
+
+def _placed(
+    key: np.ndarray, pos: np.ndarray, n: int, name: str, names: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """Key columns `names` of n records from (key, position) rows: a record's keys in
+    the columns in the order read (blocking pools a pass's columns of a side)."""
+    order = np.argsort(pos, kind="stable")
+    key, pos = key[order], pos[order]
+    first = np.r_[True, pos[1:] != pos[:-1]] if len(pos) else np.empty(0, bool)
+    starts = np.flatnonzero(first)
+    rank = np.arange(len(pos)) - np.repeat(starts, np.diff(np.r_[starts, len(pos)]))
+    if len(rank) and rank.max() >= len(names):
+        raise ValueError(f"blocking pass {name}: more stored keys for a record than the pass has")
     out = {}
-    for c in spec.key_columns():
-        out[c] = made[c].array if c in made else _int64(columns[c])
-    for name, values in places.items():
-        out[f"r_{name}"] = _int64(values)
-    return pd.DataFrame(out, index=frame.index)
+    for r, column in enumerate(names):
+        col = np.full(n, NO_KEY, dtype=np.int64)
+        col[pos[rank == r]] = key[rank == r]
+        out[column] = col
+    return out
 
 
 def _int64(values: np.ndarray) -> pd.arrays.IntegerArray:
