@@ -267,8 +267,13 @@ class MatchModel:
         differ = LEVELS["given_name"].index("similar")
         names = fam[-2:].sum() >= 0.5 and giv[:differ].sum() >= 0.5 and self.m["given_name"][0] <= 0.1
         # brothers are born years apart (twins are few of them): a class whose pairs share
-        # a birth date about as often as one man's do holds one man with his name changed
+        # a birth date about as often as one man's do holds one man with his name changed,
+        # unless its births are years apart far more often than his (where one man's records
+        # seldom give a date to the day, IOM's ages, "same date" is rare for both)
         births = self.f["birth"][-1] < 0.5 * self.m["birth"][-1]
+        far = [LEVELS["birth"].index(x) for x in ("over 5 years apart", "3-5 years apart", "2 years apart")]
+        f_far, m_far = self.f["birth"][far].sum(), self.m["birth"][far].sum()
+        births = births or (f_far >= 0.3 and f_far > 3 * m_far)
         return bool(names and births)
 
     def _posteriors(
