@@ -99,3 +99,36 @@ def test_lists_with_no_phone_and_no_id_learn_names_where_births_agree(settings, 
     without = dataclasses.replace(spec.shared_session, fallback=None)
     plain = dataclasses.replace(spec, shared_session=without)
     assert np.allclose(engine.link_records(recs, plain).model.m["given_name"], start, atol=0.02)
+
+
+def test_a_thin_shared_session_learns_from_the_fallbacks_pairs_too_each_masked_by_its_pass() -> None:
+    """Under `below_pairs` pairs sharing a phone or an ID, the fallback's pairs (one birth
+    date and district) join them; each pair leaves out what its own pass makes agree."""
+    from linkage.match.training import _with_fallback
+
+    session = default_spec().shared_session
+    assert session.fallback is not None and session.fallback_below > 0
+    levels = pairs(4, phone=2, id_document=1, birth=7, context=55, given_name=5)
+    stats = BlockingStats(
+        pass_bits={"phone": 1, "birth_date_place": 2}, pass_mask=np.array([1, 2, 3, 0], np.int32)
+    )
+    joined, spec = _with_fallback(levels, stats, session)
+    assert len(joined) == 3  # the pair neither pass found is not in the session
+    assert joined["phone"].tolist() == [MISSING, 2, MISSING]
+    assert joined["id_document"].tolist() == [MISSING, 1, MISSING]
+    assert joined["birth"].tolist() == [7, MISSING, MISSING]
+    assert joined["context"].tolist() == [55, MISSING, MISSING]
+    assert joined["given_name"].tolist() == [5, 5, 5]
+    assert spec.ignore == () and spec.fallback is None
+
+
+def test_a_feature_no_pair_of_a_session_gives_keeps_what_was_learned() -> None:
+    """A session whose pairs all lack a feature has nothing to learn of it: its m (and the
+    family class's f) stay, where they used to become near uniform."""
+    fitted = model()
+    fitted.m["birth"] = np.array([0.0, 0.0, 0.01, 0.02, 0.05, 0.3, 0.37, 0.25])
+    before_m, before_f = fitted.m["birth"].copy(), fitted.f["birth"].copy()
+    fitted.prior_family = 0.1
+    fitted.fit_em(pairs(50, given_name=5, lists=OTHER_LISTS), family=set(FEATURES))
+    assert np.array_equal(fitted.m["birth"], before_m)
+    assert np.array_equal(fitted.f["birth"], before_f)

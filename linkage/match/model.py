@@ -202,8 +202,9 @@ class MatchModel:
         if levels.empty:
             return dict(learned_from or {})
         earlier = {f: (n, self.m[f].copy()) for f, n in (learned_from or {}).items() if n > 0}
-        used = [f for f in FEATURES if f not in ignore]
-        update = set(used) if update is None else set(update)
+        # a feature missing from every pair here has nothing to learn from: it keeps its m
+        used = [f for f in FEATURES if f not in ignore and (levels[f].to_numpy() != MISSING).any()]
+        update = set(used) if update is None else set(update) & set(used)
         codes, counts = np.unique(_pack(levels), return_counts=True)
         pattern = _unpack(codes)
         counts = counts.astype(np.float64)
@@ -224,7 +225,9 @@ class MatchModel:
             if family is not None:
                 new_family = float(np.clip(wf.sum() / total, _EPS, 1 - new_prior - _EPS))
                 self.f = {
-                    f: _level_shares(pattern[f], len(LEVELS[f]), wf) if f in family else self.f[f]
+                    f: _level_shares(pattern[f], len(LEVELS[f]), wf)
+                    if f in family and f in used
+                    else self.f[f]
                     for f in FEATURES
                 }
                 self.f["given_name"] = _brothers_names(self.f["given_name"], self.u["given_name"])

@@ -11,12 +11,13 @@ prior is fitted on all candidates with every m held.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from linkage.match.blocking import BlockingStats, candidate_pairs, keys_fingerprint
-from linkage.match.compare import FEATURES, LEVELS, compare, village_chance
+from linkage.match.compare import FEATURES, LEVELS, MISSING, compare, village_chance
 from linkage.match.model import MatchModel, random_pairs
 from linkage.match.spec import ModelSpec, SessionSpec
 
@@ -29,6 +30,26 @@ def _session_pairs(levels: pd.DataFrame, stats: BlockingStats, session: SessionS
     return chosen
 
 
+def _with_fallback(
+    levels: pd.DataFrame, stats: BlockingStats, session: SessionSpec
+) -> tuple[pd.DataFrame, SessionSpec]:
+    """The session's pairs and its fallback's as one session: each pair with the features
+    its own passes make agree left out (missing), so that none is learned where it agrees
+    by construction and every other is learned from both."""
+    fallback = session.fallback
+    assert fallback is not None
+    own, other = stats.found_by(*session.passes), stats.found_by(*fallback.passes)
+    chosen = own | other
+    pairs = levels[chosen].copy()
+    for found, ignored in ((own[chosen], session.ignore), (other[chosen], fallback.ignore)):
+        for f in ignored:
+            col = pairs[f].to_numpy().copy()
+            col[found] = MISSING
+            pairs[f] = col
+    joined = replace(session, passes=(*session.passes, *fallback.passes), ignore=(), fallback=None)
+    return pairs, joined
+
+
 def _family_sessions(
     start: MatchModel,
     shared: pd.DataFrame,
@@ -37,10 +58,13 @@ def _family_sessions(
     session: SessionSpec,
     families: bool,
     learned: dict[str, float],
+    shared_by_construction: frozenset[str] = frozenset(),
 ) -> MatchModel:
     """The EM sessions after the name session, on a copy of `start`, with or without the
     family class; `learned`: the pairs of one man the name session learned each m from
-    (this session adds its own to them)."""
+    (this session adds its own to them); `shared_by_construction`: what the session's
+    pairs share because of how they were found (phone, ID), which brothers' sharing is
+    learned for on every candidate (default: the session's ignored features)."""
     model = copy.deepcopy(start)
     ignored = set(session.ignore)
     # Pairs sharing a phone or an ID are one man or brothers (a family shares one phone):
@@ -56,12 +80,15 @@ def _family_sessions(
     }
     if thin:
         model = copy.deepcopy(start)
-        model.fit_em(shared, ignore=ignored, family=family, learned_from=thin)
+        session_learned = model.fit_em(shared, ignore=ignored, family=family, learned_from=thin)
     model.prior = 0.1
     # On every candidate: the shares of the classes, and how often brothers share a phone
     # or a document (which the session above cannot see: there they agree by construction).
     model.fit_em(
-        levels, update=set(), unseen_different=stats.refined_away, family=ignored if families else None
+        levels,
+        update=set(),
+        unseen_different=stats.refined_away,
+        family=(shared_by_construction or ignored) if families else None,
     )
     return model
 
@@ -112,12 +139,16 @@ def fit_model(
     shared_session = spec.shared_session
     shared = _session_pairs(levels, stats, shared_session)
     if len(shared) < shared_session.fallback_below and shared_session.fallback is not None:
-        # no phones and no IDs on these lists: names are learned where births agree
-        shared_session = shared_session.fallback
-        shared = _session_pairs(levels, stats, shared_session)
-    fitted = _family_sessions(model, shared, levels, stats, shared_session, True, learned)
+        # few phones and IDs on these lists: names are learned where births agree too
+        shared, shared_session = _with_fallback(levels, stats, shared_session)
+    by_construction = frozenset(spec.shared_session.ignore)
+    if shared_session is not spec.shared_session and spec.shared_session.fallback is not None:
+        by_construction |= frozenset(spec.shared_session.fallback.ignore)
+    fitted = _family_sessions(model, shared, levels, stats, shared_session, True, learned, by_construction)
     if not fitted.family_is_a_family():  # lists without brothers (FEBRL): two classes, as before
-        fitted = _family_sessions(model, shared, levels, stats, shared_session, False, learned)
+        fitted = _family_sessions(
+            model, shared, levels, stats, shared_session, False, learned, by_construction
+        )
     model = fitted
     if same and len(same) >= limits.supervised_min_decisions:
         a, b = (np.array(x, dtype=np.int64) for x in zip(*(sorted(p) for p in same), strict=True))
