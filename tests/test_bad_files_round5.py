@@ -1,0 +1,127 @@
+"""Bad input, round five (hB-bad5): the fast sheet reader held to openpyxl on workbooks of
+three writers and their sheet XML changed, then deliveries no round had: (see the sections).
+
+Each file is written here, real (openpyxl, xlsxwriter, LibreOffice, csv, a workbook's XML
+edited as a program leaves it), and read through the ingest's own reader or ingested into a
+store of its own through Ingestor, the path `survivor-link ingest` takes; the corpus cases of
+session 22 (`benchmarks/bad_input/corpus.py`) are each held to their outcome too.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import re
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import openpyxl
+import pytest
+
+from benchmarks.bad_input import corpus
+from linkage.ingest.sheet_xml import MAIN_NS, sheet_values
+from linkage.ingest.xlsx_text import install
+from linkage.settings import Settings
+from tests.store_helpers import ingest
+
+FUZZ = Path(__file__).resolve().parents[1] / "scripts" / "fuzz_sheet_xml.py"
+
+
+def _fuzz() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("fuzz_sheet_xml", FUZZ)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fuzz_sheet_xml"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- the fast sheet reader against openpyxl ------------------------------------------------
+
+
+def _sheet_edited(data: bytes, edit) -> bytes:  # noqa: ANN001 - a str -> str function
+    return _fuzz().with_parts(data, {"xl/worksheets/sheet1.xml": lambda b: edit(b.decode()).encode()})
+
+
+def _fast(data: bytes) -> list[list[object]] | None:
+    install()
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        ws = wb.worksheets[0]
+        ws.reset_dimensions()
+        return sheet_values(ws)
+    finally:
+        wb.close()
+
+
+@pytest.mark.parametrize("writer", ["openpyxl", "xlsxwriter", "xlsxwriter-constant-memory"])
+def test_each_writers_workbook_is_read_by_the_fast_path_as_openpyxl_reads_it(writer: str) -> None:
+    fuzz = _fuzz()
+    data = fuzz.bases_of([writer])[writer]
+    assert fuzz.compare(data) == ("fast", "")  # read by the fast path, and the same rows
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by make test")
+def test_libreoffices_workbook_is_read_by_the_fast_path_as_openpyxl_reads_it() -> None:
+    fuzz = _fuzz()
+    assert fuzz.compare(fuzz.soffice_book(fuzz.OFFICE_ROWS)) == ("fast", "")
+    with_booleans = fuzz.soffice_book(fuzz.ROWS)  # TRUE as a formula: openpyxl's to read
+    assert fuzz.compare(with_booleans) == ("openpyxl", "")
+
+
+def test_a_seeded_differential_run_over_every_mutation_finds_nothing() -> None:
+    """Three hundred workbooks, each writer's sheet XML changed one to four ways: the fast
+    path gives openpyxl's rows, or leaves the sheet to it."""
+    fuzz = _fuzz()
+    tally = fuzz.run(
+        fuzz.bases_of(["openpyxl", "xlsxwriter", "xlsxwriter-constant-memory"]), seed=22, iterations=300
+    )
+    assert tally.findings == []
+    assert tally.outcomes["fast"] >= 30 and tally.outcomes["openpyxl"] >= 30  # both ways taken
+    assert len(tally.by_mutation) == len(fuzz.MUTATIONS) + 1  # each mutation, and the date style 0
+
+
+def test_a_row_attribute_whose_prefix_no_element_declares_is_left_to_openpyxl_which_refuses_it(
+    store: Settings,
+) -> None:
+    """Found by the fuzz: expat without namespaces took `foo:bar="1"` on a row; openpyxl's
+    parser says "unbound prefix". The fast path read a sheet the reader otherwise refuses."""
+    data = _sheet_edited(
+        corpus.mosvy_book(corpus.mosvy_rows()), lambda x: x.replace("<row ", '<row foo:bar="1" ', 1)
+    )
+    assert _fast(data) is None
+    r = ingest(store, data, "mosvy.xlsx", "mosvy")
+    assert r.status == "rejected"
+    assert "sheet 1 of the workbook cannot be read: a part of the file holds damaged XML" in r.reason
+
+
+def test_a_declared_prefix_on_row_attributes_as_excel_writes_it_is_still_read_fast() -> None:
+    ac = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"
+
+    def edit(x: str) -> str:
+        x = x.replace(f'xmlns="{MAIN_NS}"', f'xmlns="{MAIN_NS}" xmlns:x14ac="{ac}"', 1)
+        return re.sub(r"<row ", '<row x14ac:dyDescent="0.25" ', x)
+
+    data = _sheet_edited(_fuzz().openpyxl_book(_fuzz().ROWS), edit)
+    assert _fuzz().compare(data) == ("fast", "")
+
+
+def test_one_attribute_twice_under_two_prefixes_of_one_namespace_is_left_to_openpyxl() -> None:
+    def edit(x: str) -> str:
+        x = x.replace(f'xmlns="{MAIN_NS}"', f'xmlns="{MAIN_NS}" xmlns:a="urn:q" xmlns:b="urn:q"', 1)
+        return x.replace("<row ", '<row a:h="1" b:h="2" ', 1)
+
+    data = _sheet_edited(_fuzz().openpyxl_book(_fuzz().ROWS), edit)
+    assert _fast(data) is None
+    assert _fuzz().compare(data) == ("openpyxl", "")
+
+
+def test_cells_with_no_style_take_style_0_which_a_workbook_may_make_a_date() -> None:
+    """Found by the fuzz: a cell without `s` is style 0 to openpyxl; when the workbook's first
+    cell format is a date (numFmtId 14) its numbers are dates. The fast path kept numbers."""
+    fuzz = _fuzz()
+    data = fuzz.date_style_zero(fuzz.bases_of(["xlsxwriter"])["xlsxwriter"])
+    rows = _fast(data)
+    assert rows is not None and fuzz.compare(data) == ("fast", "")
+    assert rows[1][0].year == 1900  # the row number 1, a date by style 0 as openpyxl reads it
