@@ -24,7 +24,8 @@ from benchmarks.bad_input import corpus
 from linkage.ingest.sheet_xml import MAIN_NS, sheet_values
 from linkage.ingest.xlsx_text import install
 from linkage.settings import Settings
-from tests.store_helpers import ingest
+from tests.helpers import iom_csv, iom_row
+from tests.store_helpers import ingest, quarantined, records
 
 FUZZ = Path(__file__).resolve().parents[1] / "scripts" / "fuzz_sheet_xml.py"
 
@@ -125,3 +126,61 @@ def test_cells_with_no_style_take_style_0_which_a_workbook_may_make_a_date() -> 
     rows = _fast(data)
     assert rows is not None and fuzz.compare(data) == ("fast", "")
     assert rows[1][0].year == 1900  # the row number 1, a date by style 0 as openpyxl reads it
+
+
+# --- deliveries of round five ----------------------------------------------------------------
+
+
+def _mosvy(edit=None, book=corpus.mosvy_book) -> bytes:  # noqa: ANN001 - corpus's edit and book
+    rows = corpus.mosvy_rows()
+    if edit:
+        edit(rows)
+    return book(rows)
+
+
+def test_ages_written_25y_y_o_yo_and_years_old_keep_their_years(store: Settings) -> None:
+    ages = ["25y", "26 y", "27y.o.", "28 yo", "29 years old"]
+    r = ingest(store, _mosvy(corpus._mcol(4, ages)), "dosvy.xlsx", "mosvy")
+    assert (r.status, r.rows_loaded) == ("ingested", 5), r.reason
+    assert "age_format" not in r.warnings_by_rule
+    assert [x.age for x in records(store)] == [25, 26, 27, 28, 29]
+
+
+def test_a_letter_that_is_no_unit_still_leaves_the_age_blank_with_a_warning(store: Settings) -> None:
+    r = ingest(store, _mosvy(corpus._mcol(4, ["25yy", "26 x", "27", "28", "29"])), "dosvy.xlsx", "mosvy")
+    assert r.warnings_by_rule.get("age_format") == 2
+    assert [x.age for x in records(store)] == [None, None, 27, 28, 29]
+
+
+def test_a_summary_kept_under_the_totals_row_is_quarantined_as_totals_not_as_men(store: Settings) -> None:
+    """Google Sheets' CSV of a list with Total, Men under it: the Men row was quarantined as a
+    man with no return date ("required"), which sends an officer looking for a man."""
+    case = next(c for c in corpus.session22_cases() if c.id == "gsheet-csv-summary")
+    r = ingest(store, case.data, case.file_name, case.source)
+    assert (r.status, r.rows_loaded, r.quarantined_by_rule) == ("ingested", 5, {"totals_row": 2})
+    assert sorted(quarantined(store)) == [8, 9]
+
+
+def test_a_word_and_a_number_above_any_total_stays_a_row_its_checks_name(store: Settings) -> None:
+    """Only under a totals row is a word and a number a summary: a half-typed row elsewhere
+    (a name and an age) keeps its own rule."""
+    rows = [iom_row(f"KH-IOM-2024-000{i}") for i in range(1, 4)]
+    text = iom_csv(rows) + "Men,5" + "," * (len(rows[0]) - 1) + "\n"
+    r = ingest(store, text.encode(), "iom.csv", "iom")
+    assert r.rows_loaded == 3 and "totals_row" not in r.quarantined_by_rule
+    text = iom_csv(rows) + "Total,3\n" + "Men,3\n" + "Women,0\n"
+    r2 = ingest(store, text.encode(), "iom2.csv", "iom")
+    assert r2.quarantined_by_rule == {"totals_row": 3}
+
+
+def test_rows_a_filter_or_a_collapsed_group_hides_are_read_and_named_in_the_notes(store: Settings) -> None:
+    """A filter is a way of looking, not of deleting: every man is read, and the notes say
+    which lines the sheet hid (an officer who filtered before sending may not mean them)."""
+    filtered = next(c for c in corpus.session22_cases() if c.id == "table-filter-hidden-rows")
+    r = ingest(store, filtered.data, filtered.file_name, filtered.source)
+    assert (r.status, r.rows_loaded) == ("ingested", 5)
+    assert any(
+        n.startswith("2 row(s) of the list are hidden in the sheet") and "line(s) 3, 5:" in n for n in r.notes
+    )
+    plain = ingest(store, _mosvy(), "plain.xlsx", "mosvy")
+    assert not any("hidden" in n for n in plain.notes)

@@ -176,7 +176,9 @@ PLAIN_FIELDS = ("sector", "batch_id", "referred_to", "referral_source", "case_ma
 # "25", "25 years", "២៥ឆ្នាំ", and with the word typed before it: "អាយុ ២៨", "Age: 28"
 # and the months after the years, which a whole age drops: "28.5", "២៨ ឆ្នាំ ៦ ខែ", "30 years 2 months"
 _AGE = re.compile(
-    r"^(?:(?:អាយុ|age)\s*:?\s*)?(\d{1,3})(?:[.,]\d+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?"
+    # the unit as officers write it: 25 years (old), 25yrs., 25y, 25 y.o., 25yo, 25 y/o, 25 ឆ្នាំ
+    r"^(?:(?:អាយុ|age)\s*:?\s*)?(\d{1,3})(?:[.,]\d+)?"
+    r"(?:\s*(?:years?(?:\s+old)?|yrs?\.?|y\.?\s*o\.?|y/o|y|ឆ្នាំ))?"
     r"(?:\s*,?\s*(?:and\s+|និង\s*)?(?:1[01]|\d)\s*(?:months?|mths?|mos?|ខែ))?$",
     re.I,
 )

@@ -31,8 +31,10 @@ from linkage.ingest.safe_text import label, storable
 from linkage.ingest.sheet_cells import (
     fill_merged_down,
     formula_cells,
+    hidden_rows,
     merged_ranges,
     pad_by_format,
+    sheet_part,
     trust_no_dimension,
     use_saved_values,
 )
@@ -1038,6 +1040,12 @@ def _header_names(sheet: _Sheet, names: set[str]) -> int:
     return len({header_key(k) for c in cells if (k := known_part(c, names)) is not None})
 
 
+def _line_list(lines: list[int]) -> str:
+    """Lines as a note names them: the first ten, and how many more."""
+    shown = ", ".join(map(str, lines[:10]))
+    return shown + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+
+
 def _two_rows_note(first: int, last: int, what: str) -> str:
     return f"the header is written over lines {first}-{last} ({what}): read as one"
 
@@ -1050,8 +1058,19 @@ def _sheet_shows(openpyxl: Any, data: bytes, sheet: _Sheet, table: RawTable) -> 
     formulas = formula_cells(rows, sheet.header_at + 1)
     if n := use_saved_values(openpyxl, data, sheet.number - 1, rows, formulas, sheet.part):
         table.notes.append(f"{n} formula cell(s) read as the values Excel saved with them")
-    if n := fill_merged_down(rows, merged_ranges(data, sheet.part), sheet.header_at):
+    xml = sheet_part(data, sheet.part)  # read once for its merged ranges and hidden rows
+    if n := fill_merged_down(rows, merged_ranges(xml), sheet.header_at):
         table.notes.append(f"{n} cell(s) of merged ranges given the value shown at the range's top")
+    hidden = [
+        r for r in hidden_rows(xml) if sheet.header_at + 1 < r <= len(rows) and not _is_blank(rows[r - 1])
+    ]
+    del xml
+    if hidden:
+        table.notes.append(
+            f"{len(hidden)} row(s) of the list are hidden in the sheet (by a filter, by hand or in a "
+            f"group collapsed): line(s) {_line_list(hidden)}: read like the others; if they were not "
+            "meant to be sent, delete them and send the list again"
+        )
     if n := pad_by_format(openpyxl, data, sheet.number - 1, rows, sheet.header_at + 1):
         table.notes.append(
             f"{n} number cell(s) show leading zeros by their number format (000000000): read as shown"
