@@ -9,6 +9,8 @@ session 22 (`benchmarks/bad_input/corpus.py`) are each held to their outcome too
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import importlib.util
 import io
 import re
@@ -25,8 +27,9 @@ from linkage.ingest.sheet_xml import MAIN_NS, sheet_values
 from linkage.ingest.xlsx_text import install
 from linkage.settings import Settings
 from tests.helpers import iom_csv, iom_row
-from tests.store_helpers import ingest, quarantined, records
+from tests.store_helpers import ingest, quarantine, quarantined, records
 
+DOB, PHONE, RET = corpus.DOB, corpus.PHONE, corpus.RET
 FUZZ = Path(__file__).resolve().parents[1] / "scripts" / "fuzz_sheet_xml.py"
 
 
@@ -131,6 +134,19 @@ def test_cells_with_no_style_take_style_0_which_a_workbook_may_make_a_date() -> 
 # --- deliveries of round five ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("case", corpus.session22_cases(), ids=lambda c: c.id)
+def test_session22_case_meets_its_outcome(store: Settings, case: corpus.Case) -> None:
+    r = ingest(store, case.data, case.file_name, case.source)
+    kind = (
+        "refused file" if r.status == "rejected" else "quarantined rows" if r.rows_quarantined else "ingested"
+    )
+    assert kind == case.expect, r.reason
+    assert r.rows_loaded == case.expect_loaded
+    assert r.rows_loaded + r.rows_quarantined == case.persons + case.extra  # every row kept
+    shown = "\n".join([*r.notes, r.reason or "", *(reason for _, reason in quarantine(store).values())])
+    assert not [v for v in case.values if len(v) >= 5 and v in shown]  # no personal value shown
+
+
 def _mosvy(edit=None, book=corpus.mosvy_book) -> bytes:  # noqa: ANN001 - corpus's edit and book
     rows = corpus.mosvy_rows()
     if edit:
@@ -184,3 +200,98 @@ def test_rows_a_filter_or_a_collapsed_group_hides_are_read_and_named_in_the_note
     )
     plain = ingest(store, _mosvy(), "plain.xlsx", "mosvy")
     assert not any("hidden" in n for n in plain.notes)
+
+
+def test_quoted_cells_parted_by_a_comma_and_a_space_are_read_as_sent(store: Settings) -> None:
+    """`"iom_case_no", "full_name", ...`: csv kept ` "full_name"` with its space and quotes,
+    no title matched, and the list was refused as having no header."""
+    rows = [iom_row("KH-IOM-2024-0001", name="SOK, DARA"), iom_row("KH-IOM-2024-0002")]
+    fields = list(rows[0])
+    text = ", ".join(f'"{h}"' for h in fields) + "\r\n"
+    text += "".join(", ".join(f'"{r[h]}"' for h in fields) + "\r\n" for r in rows)
+    r = ingest(store, text.encode(), "iom.csv", "iom")
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("ingested", 2, 0), r.reason
+    assert any(n.startswith("a space after each delimiter") for n in r.notes)
+    first = records(store)[0]
+    assert (first.source_record_id, first.family_name, first.given_name) == (
+        "KH-IOM-2024-0001",
+        "SOK",
+        "DARA",
+    )
+
+
+def test_an_ordinary_quoted_csv_is_not_taken_for_one_spaced_after_its_commas(store: Settings) -> None:
+    """Every cell quoted, one holding `"yes", "no"` (its quotes doubled): read by CSV's rules."""
+    rows = [iom_row("KH-IOM-2024-0001", sector='said "yes", "no"'), iom_row("KH-IOM-2024-0002")]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, list(rows[0]), quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    assert '"", ""' in buf.getvalue()
+    r = ingest(store, buf.getvalue().encode(), "iom.csv", "iom")
+    assert (r.status, r.rows_loaded) == ("ingested", 2), r.reason
+    assert not any(n.startswith("a space after each delimiter") for n in r.notes)
+    assert records(store)[0].sector == 'said "yes", "no"'
+
+
+@pytest.mark.parametrize(
+    ("written", "phone"),
+    [
+        ("+855 (0)12 555 000", "+85512555000"),
+        ("855 (0)97 7000001", "+855977000001"),
+        ("(+855) 097 7000003", "+855977000003"),
+        ("+855 00 12345678", None),  # two zeros after the country code: no number
+    ],
+)
+def test_a_trunk_zero_written_after_the_country_code_is_dropped(
+    store: Settings, written: str, phone: str
+) -> None:
+    r = ingest(store, _mosvy(corpus._mcol(PHONE, [written] * 5)), "dosvy.xlsx", "mosvy")
+    assert r.rows_loaded == 5
+    assert records(store)[0].phone == phone
+    assert ("phone_format" in r.warnings_by_rule) == (phone is None)
+
+
+def test_ages_written_as_guesses_keep_their_years(store: Settings) -> None:
+    r = ingest(
+        store, _mosvy(corpus._mcol(4, ["25?", "~26", "27+", "about 28", "ប្រហែល ២៩"])), "d.xlsx", "mosvy"
+    )
+    assert "age_format" not in r.warnings_by_rule
+    assert [x.age for x in records(store)] == [25, 26, 27, 28, 29]
+
+
+def test_a_birth_date_with_its_unknown_day_and_month_as_zeros_is_its_year(store: Settings) -> None:
+    """00/00/1990 (and 00/07/1985, xx/xx/1992, ០០/០០/១៩៩០) is how lists write "born in 1990":
+    each row was quarantined as "not a date", a man kept out of linking for a convention."""
+    dobs = ["00/00/1990", "00/07/1985", "xx/xx/1992", "០០/០០/១៩៨៨", "12/03/1990"]
+    r = ingest(store, _mosvy(corpus._mcol(DOB, dobs)), "dosvy.xlsx", "mosvy")
+    assert (r.rows_loaded, r.rows_quarantined) == (5, 0)
+    got = [(x.birth_date, x.birth_precision) for x in records(store)]
+    assert got == [
+        (dt.date(1990, 1, 1), "year"),
+        (dt.date(1985, 7, 1), "year"),
+        (dt.date(1992, 1, 1), "year"),
+        (dt.date(1988, 1, 1), "year"),
+        (dt.date(1990, 3, 12), "day"),
+    ]
+
+
+def test_a_return_date_with_a_zero_day_is_still_no_date(store: Settings) -> None:
+    r = ingest(store, _mosvy(corpus._mset(0, RET, "00/06/2024")), "dosvy.xlsx", "mosvy")
+    assert r.quarantined_by_rule == {"date_format": 1}
+
+
+def test_an_id_typed_again_in_other_case_or_with_a_space_is_a_repeat(store: Settings) -> None:
+    rows = [
+        iom_row("KH-IOM-2024-0001"),
+        iom_row("KH-IOM-2024-0002"),
+        iom_row("kh-iom-2024-0001 ", name="CHEA SOK"),
+    ]
+    r = ingest(store, iom_csv(rows).encode(), "iom.csv", "iom")
+    assert (r.rows_loaded, r.quarantined_by_rule) == (2, {"duplicate_id": 1})
+    rule, reason = quarantine(store)[4]
+    assert rule == "duplicate_id"
+    assert reason == (
+        "source_record_id: a different row with the same id as line 2 "
+        "(written there in other case or spacing)"
+    )

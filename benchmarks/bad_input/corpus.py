@@ -3336,7 +3336,10 @@ def session22_cases() -> list[Case]:
                 name="dosvy_kampong_thom_2024_06.csv",
             )
         )
-    return cases
+    # what must become of each: every man loaded, but for the summary under the totals
+    # (quarantined as totals) and the case number typed again in lower case (a repeat)
+    odd = {"gsheet-csv-summary": ("quarantined rows", 5), "ids-case-and-spaces": ("quarantined rows", 4)}
+    return [_expect(c, *odd.get(c.id, ("ingested", 5))) for c in cases]
 
 
 def all_cases(big: bool = False) -> list[Case]:

@@ -177,8 +177,10 @@ PLAIN_FIELDS = ("sector", "batch_id", "referred_to", "referral_source", "case_ma
 # and the months after the years, which a whole age drops: "28.5", "២៨ ឆ្នាំ ៦ ខែ", "30 years 2 months"
 _AGE = re.compile(
     # the unit as officers write it: 25 years (old), 25yrs., 25y, 25 y.o., 25yo, 25 y/o, 25 ឆ្នាំ
-    r"^(?:(?:អាយុ|age)\s*:?\s*)?(\d{1,3})(?:[.,]\d+)?"
-    r"(?:\s*(?:years?(?:\s+old)?|yrs?\.?|y\.?\s*o\.?|y/o|y|ឆ្នាំ))?"
+    # and a guess said as one (an age is one already): about 28, ~26, ប្រហែល ២៩, 25?, 27+
+    r"^(?:(?:អាយុ|age)\s*:?\s*)?(?:(?:about|approx\.?|approximately|around|ca?\.|~|≈|ប្រហែល|ប្រមាណ)\s*)?"
+    r"(\d{1,3})(?:[.,]\d+)?"
+    r"(?:\s*(?:years?(?:\s+old)?|yrs?\.?|y\.?\s*o\.?|y/o|y|ឆ្នាំ))?\s*[?+]?"
     r"(?:\s*,?\s*(?:and\s+|និង\s*)?(?:1[01]|\d)\s*(?:months?|mths?|mos?|ខែ))?$",
     re.I,
 )

@@ -482,6 +482,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
     text = text.rstrip("\x1a")  # the end-of-file mark (Ctrl-Z) old DOS and Windows tools add
     # as far down as a header is looked for (a covering letter above it: find_header)
     reach = max(search_rows, HEADER_FURTHER_ROWS)
+    text, spaced = _spaces_after_delimiters(text, _first_lines(text, reach))
     delimiter = _sniff_delimiter(_first_lines(text, reach), known)
     text, backslashed = _backslash_quotes(text, delimiter)
     records, restart = _fast_records(text, delimiter)
@@ -525,6 +526,11 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
             f'{backslashed} quote(s) inside cells escaped with a backslash (\\") as a database or '
             "web export writes them: read as quotes"
         )
+    if spaced:
+        table.notes.append(
+            f'a space after each delimiter ("a"{spaced} "b", as some exports write it): read as '
+            "the delimiter alone"
+        )
     if wrapped:
         table.notes.append(
             "each line is quoted whole (a list pasted into one column and saved as CSV): "
@@ -559,6 +565,31 @@ def _backslash_quotes(text: str, delimiter: str) -> tuple[str, int]:
     if not inside.search(text) or doubled.search(text):
         return text, 0
     return text.replace('\\"', '""'), text.count('\\"')
+
+
+_SPACED = {d: re.compile(rf'"{re.escape(d)}[ \t]+"') for d in DELIMITERS}
+
+
+def _spaces_after_delimiters(text: str, lines: list[str]) -> tuple[str, str]:
+    """A file whose quoted cells are parted by a delimiter and a space ("a", "b", as
+    hand-written and some web exports write them): csv kept the space and the quotes as part
+    of each cell (` "full_name"`), and the header was not found. Read again with the spaces
+    after delimiters skipped and written back as plain CSV (a record keeps its lines); the
+    delimiter, for the notes, or "" when the file is not so. Told by a line that starts
+    with a quote and parts quoted cells so at least twice, and never as "a","b"."""
+    for d, spaced in _SPACED.items():
+        if not any(
+            line.startswith('"') and len(spaced.findall(line)) >= 2 and f'"{d}"' not in line for line in lines
+        ):
+            continue
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=d, skipinitialspace=True))
+        except csv.Error:
+            return text, ""  # read as it is: the careful reader names the line csv refuses
+        out = io.StringIO()
+        csv.writer(out, delimiter=d, lineterminator="\n").writerows(rows)
+        return out.getvalue(), d
+    return text, ""
 
 
 def _lost_header(rows: list[list[Cell]]) -> None:
