@@ -23,6 +23,7 @@ import openpyxl
 import pytest
 
 from benchmarks.bad_input import corpus
+from linkage.ingest.sheet_cells import hidden_rows
 from linkage.ingest.sheet_xml import MAIN_NS, sheet_values
 from linkage.ingest.xlsx_text import install
 from linkage.settings import Settings
@@ -295,3 +296,14 @@ def test_an_id_typed_again_in_other_case_or_with_a_space_is_a_repeat(store: Sett
         "source_record_id: a different row with the same id as line 2 "
         "(written there in other case or spacing)"
     )
+
+
+def test_hidden_rows_are_told_in_each_way_writers_mark_them() -> None:
+    """LibreOffice writes hidden="false" on every row and "true" on a hidden one; Excel and
+    openpyxl write "1"; a prefixed sheet x:row; single quotes are XML too."""
+    lo = b'<row r="%d" ht="12.8" hidden="%s" outlineLevel="0"><c r="A%d"><v>1</v></c></row>'
+    xml = b"".join(lo % (i, b"true" if i in (4, 9) else b"false", i) for i in range(1, 12))
+    assert hidden_rows(xml) == [4, 9]
+    assert hidden_rows(xml.replace(b'"true"', b'"false"')) == []
+    assert hidden_rows(b'<row r="3" hidden="1"/><x:row spans="1:2" hidden="1" r="5">') == [3, 5]
+    assert hidden_rows(b"<row r='6' hidden='true'></row><row r='7' hidden='0'/>") == [6]

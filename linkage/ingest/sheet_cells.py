@@ -127,8 +127,8 @@ def hidden_rows(xml: bytes) -> list[int]:
     collapsed. Why: they are read like the others (the file holds them, and a filter is a
     way of looking, not of deleting), but an officer who filtered the list before sending
     it may think only the rows shown were sent; the notes say which were hidden."""
-    if b'hidden="' not in xml:
-        return []
+    if b'hidden="1"' not in xml and b'hidden="true"' not in xml and b"hidden='" not in xml:
+        return []  # LibreOffice writes hidden="false" on every row: no pass over them then
     numbers = []
     for row in _HIDDEN_ROW.finditer(xml):
         number = _ROW_R.search(row[0])
