@@ -492,6 +492,28 @@ def m_duplicate_attr(x: str, rng: random.Random, ctx: dict) -> str:
     return x.replace("<row ", '<row a:h="1" b:h="2" ', 1)
 
 
+def m_cell_children(x: str, rng: random.Random, ctx: dict) -> str:
+    """Cells with more inside them: a formula and its value, rich-text and phonetic runs,
+    two <t>, an <extLst>, the cm/vm/ph attributes Excel 365 writes."""
+    forms = [
+        '<c r="{r}"><f>1+1</f><v>2</v></c>',
+        '<c r="{r}" t="str"><f>"a"</f><v>a</v></c>',
+        '<c r="{r}" t="inlineStr"><is><r><t>a</t></r><r><rPr><b/></rPr><t>b</t></r></is></c>',
+        '<c r="{r}" t="inlineStr"><is><t>a</t><rPh sb="0" eb="1"><t>b</t></rPh></is></c>',
+        '<c r="{r}" t="inlineStr"><is><t>a</t><t>b</t></is></c>',
+        '<c r="{r}"><v>1</v><extLst/></c>',
+        '<c r="{r}" cm="1"><v>1</v></c>',
+        '<c r="{r}" s="0" t="n" vm="1"><v>1</v></c>',
+        '<c r="{r}" t="inlineStr"><is><t xml:space="preserve"> a </t></is></c>',
+        '<c r="{r}" t="s"><v>0</v><v>1</v></c>',
+    ]
+    return re.sub(
+        r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>.*?</c>)',
+        lambda m: m[0] if rng.random() < 0.85 else rng.choice(forms).format(r=m[1]),
+        x,
+    )
+
+
 MUTATIONS: list[Callable[[str, random.Random, dict], str]] = [
     m_attr_order,
     m_prefix,
@@ -514,6 +536,7 @@ MUTATIONS: list[Callable[[str, random.Random, dict], str]] = [
     m_odd_values,
     m_comment_pi,
     m_duplicate_attr,
+    m_cell_children,
 ]
 
 
