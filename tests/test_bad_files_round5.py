@@ -307,3 +307,28 @@ def test_hidden_rows_are_told_in_each_way_writers_mark_them() -> None:
     assert hidden_rows(xml.replace(b'"true"', b'"false"')) == []
     assert hidden_rows(b'<row r="3" hidden="1"/><x:row spans="1:2" hidden="1" r="5">') == [3, 5]
     assert hidden_rows(b"<row r='6' hidden='true'></row><row r='7' hidden='0'/>") == [6]
+
+
+def test_consent_as_a_checkbox_writes_it_is_read_and_anything_else_is_said(store: Settings) -> None:
+    """Google Sheets' CSV writes a checkbox TRUE/FALSE: read as no answer, a man who agreed
+    had his contact details withheld from referral lists without a word."""
+    values = ["TRUE", "FALSE", "1", "ចាស", "Yes", "N", "verbal only", ""]
+    rows = [iom_row(f"KH-IOM-2024-000{i}", consent_to_share=v) for i, v in enumerate(values, 1)]
+    r = ingest(store, iom_csv(rows).encode(), "iom.csv", "iom")
+    assert r.rows_loaded == len(values)
+    assert [x.consent for x in records(store)] == ["Y", "N", "Y", "Y", "Y", "N", None, None]
+    assert r.warnings_by_rule.get("consent_format") == 1  # "verbal only": said, read as not given
+
+
+def test_a_workbooks_boolean_consent_cell_is_read(store: Settings) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    header = list(iom_row())
+    ws.append(header)
+    for i, v in enumerate([True, False], 1):
+        ws.append([v if h == "consent_to_share" else x for h, x in iom_row(f"KH-IOM-2024-000{i}").items()])
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = ingest(store, buf.getvalue(), "iom.xlsx", "iom")
+    assert r.rows_loaded == 2, r.reason
+    assert [x.consent for x in records(store)] == ["Y", "N"]

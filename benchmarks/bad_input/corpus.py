@@ -3197,6 +3197,12 @@ def session22_cases() -> list[Case]:
             extra=2,
         ),
         _iom(
+            "gsheet-checkbox-consent",
+            "Google Sheets' CSV of a checkbox column: consent TRUE and FALSE (and 1, true)",
+            lambda r: csv_text(r, newline="\n"),
+            edit=_each("consent_to_share", ["TRUE", "FALSE", "TRUE", "1", "true"]),
+        ),
+        _iom(
             "sep-line-mixed-ends",
             "Excel's sep=; line, then CR LF, LF and CR line ends by turns",
             _sep_mixed_ends,
