@@ -3130,7 +3130,7 @@ def _prefixed(text: str) -> str:
 
 def _libreoffice(rows: list[list[object]], target: str = "xlsx") -> bytes | None:
     """The list opened and saved again by LibreOffice Calc (xlsx, or its CSV export), or None
-    when soffice is not on this machine (make test installs it)."""
+    when soffice is not on this machine (make test installs it) or fails."""
     import shutil
     import subprocess
     import tempfile
@@ -3142,21 +3142,24 @@ def _libreoffice(rows: list[list[object]], target: str = "xlsx") -> bytes | None
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "list.xlsx").write_bytes(mosvy_book(rows))
         convert = f"{target}:Text - txt - csv (StarCalc):44,34,76" if target == "csv" else target
-        subprocess.run(
-            [
-                soffice,
-                f"-env:UserInstallation=file://{tmp}/profile",
-                "--headless",
-                "--convert-to",
-                convert,
-                "--outdir",
-                f"{tmp}/out",
-                f"{tmp}/list.xlsx",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
+        try:
+            subprocess.run(
+                [
+                    soffice,
+                    f"-env:UserInstallation=file://{tmp}/profile",
+                    "--headless",
+                    "--convert-to",
+                    convert,
+                    "--outdir",
+                    f"{tmp}/out",
+                    f"{tmp}/list.xlsx",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=180,
+            )
+        except (subprocess.SubprocessError, OSError):
+            return None  # the cases are left out (test_bad_files_round5 runs soffice itself, and says)
         return Path(tmp, "out", f"list.{target}").read_bytes()
 
 
