@@ -176,7 +176,11 @@ PLAIN_FIELDS = ("sector", "batch_id", "referred_to", "referral_source", "case_ma
 # "25", "25 years", "២៥ឆ្នាំ", and with the word typed before it: "អាយុ ២៨", "Age: 28"
 # and the months after the years, which a whole age drops: "28.5", "២៨ ឆ្នាំ ៦ ខែ", "30 years 2 months"
 _AGE = re.compile(
-    r"^(?:(?:អាយុ|age)\s*:?\s*)?(\d{1,3})(?:[.,]\d+)?(?:\s*(?:years?|yrs?|ឆ្នាំ))?"
+    # the unit as officers write it: 25 years (old), 25yrs., 25y, 25 y.o., 25yo, 25 y/o, 25 ឆ្នាំ
+    # and a guess said as one (an age is one already): about 28, ~26, ប្រហែល ២៩, 25?, 27+
+    r"^(?:(?:អាយុ|age)\s*:?\s*)?(?:(?:about|approx\.?|approximately|around|ca?\.|~|≈|ប្រហែល|ប្រមាណ)\s*)?"
+    r"(\d{1,3})(?:[.,]\d+)?"
+    r"(?:\s*(?:years?(?:\s+old)?|yrs?\.?|y\.?\s*o\.?|y/o|y|ឆ្នាំ))?\s*[?+]?"
     r"(?:\s*,?\s*(?:and\s+|និង\s*)?(?:1[01]|\d)\s*(?:months?|mths?|mos?|ខែ))?$",
     re.I,
 )
@@ -388,9 +392,30 @@ def _status(text: str) -> str | None:
     return STATUS.get(text.lower().strip(), text.lower() or None) if text else None
 
 
-def _consent(text: str) -> str | None:
-    consent = text.upper()[:1]
-    return consent if consent in ("Y", "N") else None
+# consent as lists write it beside Y/N, Yes/No: a checkbox (Google Sheets' CSV writes TRUE and
+# FALSE, a workbook's boolean cell reads True), 1/0, a tick, and Khmer yes, no, agree
+_CONSENT_WORDS = {"TRUE": "Y", "1": "Y", "✓": "Y", "✔": "Y", "☑": "Y", "បាទ": "Y", "ចាស": "Y", "យល់ព្រម": "Y"}
+_CONSENT_WORDS |= {"FALSE": "N", "0": "N", "✗": "N", "✘": "N", "☐": "N", "ទេ": "N", "មិនយល់ព្រម": "N"}
+
+
+def _consent(text: str) -> tuple[str | None, Template | None]:
+    """Y or N; a value that is neither is said, and read as consent not given (None: the
+    reports withhold contact details). Why: a checkbox's TRUE was read as no answer, a man
+    who agreed kept out of referral lists without a word."""
+    t = bare(text).strip()
+    if not t:
+        return None, None
+    if (word := _CONSENT_WORDS.get(t.upper())) is not None:
+        return word, None
+    consent = t.upper()[:1]
+    if consent in ("Y", "N"):
+        return consent, None
+    return None, (
+        "consent",
+        "consent_format",
+        "consent: not yes or no (Y, N, TRUE, FALSE); read as not given",
+        "warning",
+    )
 
 
 class RowMapper:
@@ -730,7 +755,7 @@ class RowMapper:
         out["country"] = spread_checked(text.get("country", blank), _country, lines, issues)
         out["point_of_entry"] = spread(text.get("point_of_entry", blank), _point_of_entry)
         out["case_status"] = spread(text.get("case_status", blank), _status)
-        out["consent"] = spread(text.get("consent", blank), _consent)
+        out["consent"] = spread_checked(text.get("consent", blank), _consent, lines, issues)
         for f in PLAIN_FIELDS:
             out[f] = [t or None for t in text.get(f, blank)]
         out["sector"] = [s.lower() if s else s for s in out["sector"]]

@@ -125,25 +125,30 @@ def read_archived(settings: Settings, sha: str) -> bytes:
 
 
 def _duplicates(columns: dict[str, list[Any]]) -> list[Issue]:
-    """Rows that repeat a record id inside one delivery: the repeats are quarantined."""
+    """Rows that repeat a record id inside one delivery: the repeats are quarantined. An id
+    typed again in other case or with spaces inside (KH-IOM-2024-7301, "kh-iom-2024-7301 ")
+    is the same id: read as two, two men held one case number without a word."""
     first: dict[str, int] = {}
-    raw, lines = columns["raw"], columns["line"]
+    raw, lines, ids = columns["raw"], columns["line"], columns["source_record_id"]
     issues: list[Issue] = []
-    for r, rid in enumerate(columns["source_record_id"]):
+    for r, rid in enumerate(ids):
         if not rid:
             continue
-        if rid in first:
-            what = "an exact copy of" if raw[first[rid]] == raw[r] else "a different row with the same id as"
+        key = "".join(str(rid).split()).casefold()
+        if key in first:
+            f = first[key]
+            what = "an exact copy of" if raw[f] == raw[r] else "a different row with the same id as"
+            written = "" if ids[f] == rid else " (written there in other case or spacing)"
             issues.append(
                 Issue(
                     lines[r],
                     "source_record_id",
                     "duplicate_id",
-                    f"source_record_id: {what} line {lines[first[rid]]}",
+                    f"source_record_id: {what} line {lines[f]}{written}",
                 )
             )
         else:
-            first[rid] = r
+            first[key] = r
     return issues
 
 

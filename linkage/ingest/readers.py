@@ -31,8 +31,10 @@ from linkage.ingest.safe_text import label, storable
 from linkage.ingest.sheet_cells import (
     fill_merged_down,
     formula_cells,
+    hidden_rows,
     merged_ranges,
     pad_by_format,
+    sheet_part,
     trust_no_dimension,
     use_saved_values,
 )
@@ -480,6 +482,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
     text = text.rstrip("\x1a")  # the end-of-file mark (Ctrl-Z) old DOS and Windows tools add
     # as far down as a header is looked for (a covering letter above it: find_header)
     reach = max(search_rows, HEADER_FURTHER_ROWS)
+    text, spaced = _spaces_after_delimiters(text, _first_lines(text, reach))
     delimiter = _sniff_delimiter(_first_lines(text, reach), known)
     text, backslashed = _backslash_quotes(text, delimiter)
     records, restart = _fast_records(text, delimiter)
@@ -523,6 +526,11 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
             f'{backslashed} quote(s) inside cells escaped with a backslash (\\") as a database or '
             "web export writes them: read as quotes"
         )
+    if spaced:
+        table.notes.append(
+            f'a space after each delimiter ("a"{spaced} "b", as some exports write it): read as '
+            "the delimiter alone"
+        )
     if wrapped:
         table.notes.append(
             "each line is quoted whole (a list pasted into one column and saved as CSV): "
@@ -557,6 +565,31 @@ def _backslash_quotes(text: str, delimiter: str) -> tuple[str, int]:
     if not inside.search(text) or doubled.search(text):
         return text, 0
     return text.replace('\\"', '""'), text.count('\\"')
+
+
+_SPACED = {d: re.compile(rf'"{re.escape(d)}[ \t]+"') for d in DELIMITERS}
+
+
+def _spaces_after_delimiters(text: str, lines: list[str]) -> tuple[str, str]:
+    """A file whose quoted cells are parted by a delimiter and a space ("a", "b", as
+    hand-written and some web exports write them): csv kept the space and the quotes as part
+    of each cell (` "full_name"`), and the header was not found. Read again with the spaces
+    after delimiters skipped and written back as plain CSV (a record keeps its lines); the
+    delimiter, for the notes, or "" when the file is not so. Told by a line that starts
+    with a quote and parts quoted cells so at least twice, and never as "a","b"."""
+    for d, spaced in _SPACED.items():
+        if not any(
+            line.startswith('"') and len(spaced.findall(line)) >= 2 and f'"{d}"' not in line for line in lines
+        ):
+            continue
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=d, skipinitialspace=True))
+        except csv.Error:
+            return text, ""  # read as it is: the careful reader names the line csv refuses
+        out = io.StringIO()
+        csv.writer(out, delimiter=d, lineterminator="\n").writerows(rows)
+        return out.getvalue(), d
+    return text, ""
 
 
 def _lost_header(rows: list[list[Cell]]) -> None:
@@ -1038,6 +1071,12 @@ def _header_names(sheet: _Sheet, names: set[str]) -> int:
     return len({header_key(k) for c in cells if (k := known_part(c, names)) is not None})
 
 
+def _line_list(lines: list[int]) -> str:
+    """Lines as a note names them: the first ten, and how many more."""
+    shown = ", ".join(map(str, lines[:10]))
+    return shown + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+
+
 def _two_rows_note(first: int, last: int, what: str) -> str:
     return f"the header is written over lines {first}-{last} ({what}): read as one"
 
@@ -1050,8 +1089,19 @@ def _sheet_shows(openpyxl: Any, data: bytes, sheet: _Sheet, table: RawTable) -> 
     formulas = formula_cells(rows, sheet.header_at + 1)
     if n := use_saved_values(openpyxl, data, sheet.number - 1, rows, formulas, sheet.part):
         table.notes.append(f"{n} formula cell(s) read as the values Excel saved with them")
-    if n := fill_merged_down(rows, merged_ranges(data, sheet.part), sheet.header_at):
+    xml = sheet_part(data, sheet.part)  # read once for its merged ranges and hidden rows
+    if n := fill_merged_down(rows, merged_ranges(xml), sheet.header_at):
         table.notes.append(f"{n} cell(s) of merged ranges given the value shown at the range's top")
+    hidden = [
+        r for r in hidden_rows(xml) if sheet.header_at + 1 < r <= len(rows) and not _is_blank(rows[r - 1])
+    ]
+    del xml
+    if hidden:
+        table.notes.append(
+            f"{len(hidden)} row(s) of the list are hidden in the sheet (by a filter, by hand or in a "
+            f"group collapsed): line(s) {_line_list(hidden)}: read like the others; if they were not "
+            "meant to be sent, delete them and send the list again"
+        )
     if n := pad_by_format(openpyxl, data, sheet.number - 1, rows, sheet.header_at + 1):
         table.notes.append(
             f"{n} number cell(s) show leading zeros by their number format (000000000): read as shown"

@@ -62,6 +62,25 @@ def is_totals(cells: Sequence[Any]) -> bool:
 
 
 _DIGIT = re.compile(r"[0-9\u17e0-\u17e9]")
+
+
+def is_summary(cells: Sequence[Any]) -> bool:
+    """A line of a summary under a totals row: a word with no digit first (Men, ស្រី, Average
+    age), then a number, at most three cells filled. Why only under a total: above one, a
+    row of a word and a number may be a man's half-typed row, which its checks name."""
+    filled = [c for c in cells if cell_text(c)]
+    if not 2 <= len(filled) <= 3 or type(filled[0]) is not str or _DIGIT.search(filled[0]):
+        return False
+    return any(_is_number(c) for c in filled[1:])
+
+
+def _is_number(cell: Any) -> bool:
+    """A number, or text that is one (Latin or Khmer digits, a decimal point)."""
+    if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+        return True
+    return bool(re.fullmatch(r"-?\d+(?:[.,]\d+)?%?", khmer_digits_to_ascii(cell_text(cell))))
+
+
 _TITLE_WORDS = frozenset(
     ("no", "name", "names", "family", "given", "sex", "gender", "age", "birth", "date", "dob")
     + ("village", "commune", "district", "province", "country", "return", "border", "father")
@@ -201,6 +220,9 @@ def sort_rows(
     if numbered:
         drop.add(0)
     totals = {rows[n][0]: "totals_row" for n in sorted(maybe_total - drop) if is_totals(rows[n][1])}
+    if totals:  # the summary kept under a total (Men 5, Women 0, ប្រុស ៥): no man either
+        last = max(n for n, (line, _) in enumerate(rows) if line in totals)
+        totals.update((line, "totals_row") for line, cells in rows[last + 1 :] if is_summary(cells))
     totals.update(
         (line, "heading_row")
         for n, (line, cells) in enumerate(rows)

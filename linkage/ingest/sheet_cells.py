@@ -16,6 +16,8 @@ import re
 import zipfile
 from typing import Any
 
+_HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*\shidden\s*=\s*["\'](?:1|true)["\'][^>]*>')
+_ROW_R = re.compile(rb'\sr\s*=\s*["\']([0-9]+)["\']')
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
 
 
@@ -101,18 +103,38 @@ def _column(letters: bytes) -> int:
     return n - 1
 
 
-def merged_ranges(data: bytes, part: str | None) -> list[tuple[int, int, int, int]]:
-    """(first row, last row, first column, last column), 0-based, of each merged range."""
+def sheet_part(data: bytes, part: str | None) -> bytes:
+    """A sheet's XML from the workbook's zip (empty when it cannot be had: openpyxl has read
+    it already, and said so)."""
     if not part:
-        return []
+        return b""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            xml = z.read(part.lstrip("/"))
+            return z.read(part.lstrip("/"))
     except (KeyError, zipfile.BadZipFile, OSError):
-        return []
+        return b""
+
+
+def merged_ranges(xml: bytes) -> list[tuple[int, int, int, int]]:
+    """(first row, last row, first column, last column), 0-based, of each merged range."""
     if b"mergeCell" not in xml:
         return []
     return [(int(r1) - 1, int(r2) - 1, _column(c1), _column(c2)) for c1, r1, c2, r2 in _MERGE.findall(xml)]
+
+
+def hidden_rows(xml: bytes) -> list[int]:
+    """The numbers (1-based) of the rows the sheet hides: by a filter, by hand, or in a group
+    collapsed. Why: they are read like the others (the file holds them, and a filter is a
+    way of looking, not of deleting), but an officer who filtered the list before sending
+    it may think only the rows shown were sent; the notes say which were hidden."""
+    if b'hidden="1"' not in xml and b'hidden="true"' not in xml and b"hidden='" not in xml:
+        return []  # LibreOffice writes hidden="false" on every row: no pass over them then
+    numbers = []
+    for row in _HIDDEN_ROW.finditer(xml):
+        number = _ROW_R.search(row[0])
+        if number:
+            numbers.append(int(number[1]))
+    return numbers
 
 
 def fill_merged_down(rows: list[list[Any]], ranges: list[tuple[int, int, int, int]], header: int) -> int:

@@ -58,10 +58,12 @@ def _text(raw: str) -> str:
 
 
 def _plain_document(data: bytes) -> str | None:
-    """The sheet's XML as text when it is well formed, UTF-8, without a DTD, in the main
-    namespace unprefixed (declared once); else None."""
+    """The sheet's XML as text when it is well formed (namespaces too), UTF-8, without a DTD,
+    in the main namespace unprefixed (declared once); else None."""
     try:
-        xml.parsers.expat.ParserCreate().Parse(data, True)
+        # with namespaces, as openpyxl's ElementTree parses: a prefix no element declares, or
+        # one attribute twice under two prefixes of one namespace, is not well formed there
+        xml.parsers.expat.ParserCreate(None, "}").Parse(data, True)
         text = data.decode("utf-8-sig")
     except (xml.parsers.expat.ExpatError, UnicodeDecodeError, ValueError):
         return None
@@ -133,9 +135,10 @@ class _Values:
         value = _text(raw)
         if kind in ("n", ""):
             number = self.reader._cast_number(value)
-            if style and int(style) in self.dates:
+            xf = int(style) if style else 0  # no s is style 0, which a workbook may make a date
+            if xf in self.dates:
                 try:
-                    return self.reader.from_excel(number, self.epoch, timedelta=int(style) in self.durations)
+                    return self.reader.from_excel(number, self.epoch, timedelta=xf in self.durations)
                 except (OverflowError, ValueError):
                     return "#VALUE!"  # openpyxl's warning (with the value) is not repeated
             return number

@@ -225,13 +225,36 @@ _GUESS_BEFORE = re.compile(
 _GUESS_AFTER = re.compile(r"\s*(?:\?+|\((?:approx\.?|est\.?|\?)\)|approx\.?|\(?ប្រហែល\)?)$", re.IGNORECASE)
 
 
+# a birth date whose unknown day or month is written 00, 0, xx or ??: "00/00/1990", "00/07/1985"
+_UNKNOWN_PART = r"0{1,2}|[xX]{1,2}|\?{1,2}|-{1,2}"
+_UNKNOWN_PARTS = re.compile(rf"^(\d{{1,2}}|{_UNKNOWN_PART})[/. ](\d{{1,2}}|{_UNKNOWN_PART})[/. ](\d{{4}})$")
+
+
+def _unknown(part: str) -> bool:
+    """A day or month written as not known (0, 00, x, xx, ?, ??, -, --)."""
+    return not part.isdigit() or int(part) == 0
+
+
+def _with_unknown_parts(s: str, pivot: int) -> ParsedDate | None:
+    """A birth date's year (and month) when its day or month is written unknown, else None."""
+    m = _UNKNOWN_PARTS.match(s)
+    if not m or not (_unknown(m[1]) or _unknown(m[2])):
+        return None
+    month = None if _unknown(m[2]) else int(m[2])
+    if month is not None and not 1 <= month <= 12:
+        return None
+    return _partial(_year(int(m[3]), pivot), month, True)
+
+
 @lru_cache(maxsize=100_000)
 def parse_date_text(text: str, placeholder_is_year: bool = False, allow_serial: bool = True) -> ParsedDate:
     """Parse one date string. Raises DateError with a reason that holds no personal value.
 
     placeholder_is_year: a birth date, where 01/01 stands for "born that year" and a year or
     a month and year alone are read as the year; one written as a guess ("c. 1990",
-    "approx 12/03/1985", "1990?") is read as its year alone, the precision a guess has."""
+    "approx 12/03/1985", "1990?") is read as its year alone, the precision a guess has, and
+    one whose day or month is written unknown ("00/00/1990", "xx/07/1985") as its year (and
+    month)."""
     if placeholder_is_year:
         guess = _GUESS_AFTER.sub("", _GUESS_BEFORE.sub("", text.strip()))
         if guess != text.strip() and guess:
@@ -239,6 +262,8 @@ def parse_date_text(text: str, placeholder_is_year: bool = False, allow_serial: 
             return ParsedDate(dt.date(parsed.value.year, 1, 1), "year")
     s, khmer = _tidy(text)
     pivot = dt.date.today().year % 100
+    if placeholder_is_year and (unknown := _with_unknown_parts(s, pivot)):
+        return unknown
     if m := _DMY.match(s):
         d, mo = int(m[1]), int(m[2])
         if mo > 12 and d <= 12:

@@ -20,7 +20,8 @@ class PhoneError(ValueError):
 
 @lru_cache(maxsize=200_000)
 def normalise_phone(text: str) -> str | None:
-    """'012 345 678', '+855 12 345 678', '85512345678', '(+855) 12-345-678' -> '+85512345678'."""
+    """'012 345 678', '+855 12 345 678', '85512345678', '(+855) 12-345-678', '+855 (0)12 345 678'
+    -> '+85512345678'."""
     s = khmer_digits_to_ascii(text).strip()
     if not s:
         return None
@@ -31,7 +32,9 @@ def normalise_phone(text: str) -> str | None:
         digits = digits[5:]
     elif digits.startswith("855") and len(digits) >= 11:
         digits = digits[3:]
-    elif digits.startswith("0"):
+    # the trunk 0: a local number's, or written after the country code as well, as lists and
+    # business cards do ('+855 (0)12 345 678', '(+855) 097 123 4567'); one, never two
+    if digits.startswith("0"):
         digits = digits[1:]
     if not 8 <= len(digits) <= 9 or digits.startswith("0"):
         raise PhoneError(f"a Cambodian number has 8 or 9 digits after 0 or +855; found {len(digits)}")
