@@ -90,7 +90,7 @@ class SessionSpec:
     # a feature an earlier session learned from n pairs of one man is pooled with it (not
     # replaced) when this session learns it from fewer than this share of n
     pools_below: float = 0.0
-    # with fewer pairs than this, the session is run on the fallback's pairs instead
+    # with fewer pairs than this, the session learns from the fallback's pairs too
     fallback_below: int = 0
     fallback: SessionSpec | None = None
 

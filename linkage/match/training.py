@@ -5,7 +5,9 @@ batch" or "same family" for "same man". So u comes from random pairs; then EM ru
 pairs with the same names and birth year, learning what else agrees for one man
 (names and birth ignored: they agree by construction); then on pairs sharing a phone or
 an ID, learning how names and birth vary for one man (phone and ID ignored); last, the
-prior is fitted on all candidates with every m held.
+prior is fitted on all candidates with every m held. Where few records give a phone or an
+ID, the second session's few pairs are pooled with what the first learned (not put in its
+place), and under a few dozen of them the pairs of one birth date and district join them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,19 @@ def _with_fallback(
             pairs[f] = col
     joined = replace(session, passes=(*session.passes, *fallback.passes), ignore=(), fallback=None)
     return pairs, joined
+
+
+def _shared_session(
+    levels: pd.DataFrame, stats: BlockingStats, session: SessionSpec
+) -> tuple[pd.DataFrame, SessionSpec, frozenset[str]]:
+    """The pairs the shared session learns from, the session they make, and what those
+    pairs share by construction; on lists with few phones and IDs, the fallback's pairs
+    (where births agree) join them."""
+    pairs = _session_pairs(levels, stats, session)
+    if session.fallback is None or len(pairs) >= session.fallback_below:
+        return pairs, session, frozenset(session.ignore)
+    joined, joined_session = _with_fallback(levels, stats, session)
+    return joined, joined_session, frozenset(session.ignore) | frozenset(session.fallback.ignore)
 
 
 def _family_sessions(
@@ -136,14 +151,7 @@ def fit_model(
     learned = model.fit_em(
         _session_pairs(levels, stats, names), ignore=set(names.ignore), update=set(names.update) or None
     )
-    shared_session = spec.shared_session
-    shared = _session_pairs(levels, stats, shared_session)
-    if len(shared) < shared_session.fallback_below and shared_session.fallback is not None:
-        # few phones and IDs on these lists: names are learned where births agree too
-        shared, shared_session = _with_fallback(levels, stats, shared_session)
-    by_construction = frozenset(spec.shared_session.ignore)
-    if shared_session is not spec.shared_session and spec.shared_session.fallback is not None:
-        by_construction |= frozenset(spec.shared_session.fallback.ignore)
+    shared, shared_session, by_construction = _shared_session(levels, stats, spec.shared_session)
     fitted = _family_sessions(model, shared, levels, stats, shared_session, True, learned, by_construction)
     if not fitted.family_is_a_family():  # lists without brothers (FEBRL): two classes, as before
         fitted = _family_sessions(
