@@ -332,3 +332,31 @@ def test_a_workbooks_boolean_consent_cell_is_read(store: Settings) -> None:
     r = ingest(store, buf.getvalue(), "iom.xlsx", "iom")
     assert r.rows_loaded == 2, r.reason
     assert [x.consent for x in records(store)] == ["Y", "N"]
+
+
+def test_dates_typed_with_spaces_round_their_separators_or_commas_for_them_are_read(store: Settings) -> None:
+    """`12 / 03 / 1992`, `12 . 03 . 1992`, `12,03,1988` were quarantined as "not a date"."""
+    rows = [
+        iom_row("KH-IOM-2024-0001", dob="12 / 03 / 1992", ret="05 . 06 . 2024"),
+        iom_row("KH-IOM-2024-0002", dob="12,03,1988", ret="05 - 06 - 2024"),
+        iom_row("KH-IOM-2024-0003", dob="1 / 2 / 1990"),
+    ]
+    r = ingest(store, iom_csv(rows).encode(), "iom.csv", "iom")
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("ingested", 3, 0), r.reason
+    got = sorted((x.source_record_id, x.birth_date, x.return_date) for x in records(store))
+    assert [g[1] for g in got] == [dt.date(1992, 3, 12), dt.date(1988, 3, 12), dt.date(1990, 2, 1)]
+    assert [g[2] for g in got][:2] == [dt.date(2024, 6, 5), dt.date(2024, 6, 5)]
+
+
+def test_spaced_dates_count_when_a_column_says_it_is_month_first(store: Settings) -> None:
+    """Spaced month-first dates decide the column as unspaced ones do: 06 / 02 / 2024 beside
+    06 / 13 / 2024 and 07 / 14 / 2024 is 2 June, not 6 February."""
+    rows = [
+        iom_row("KH-IOM-2024-0001", ret="06 / 13 / 2024"),
+        iom_row("KH-IOM-2024-0002", ret="07 / 14 / 2024"),
+        iom_row("KH-IOM-2024-0003", ret="06 / 02 / 2024"),
+    ]
+    r = ingest(store, iom_csv(rows).encode(), "iom.csv", "iom")
+    assert r.rows_loaded == 3, r.reason
+    by_id = {x.source_record_id: x.return_date for x in records(store)}
+    assert by_id["KH-IOM-2024-0003"] == dt.date(2024, 6, 2)

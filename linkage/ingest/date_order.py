@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from linkage.normalise.dates import despaced
 from linkage.normalise.khmer import khmer_digits_to_ascii
 
 # (line, column, rule, reason, severity): an Issue of canonical.py, which imports this module
@@ -33,7 +34,7 @@ MINORITY = 10  # the other way may be at most one in this many (typing slips)
 def _parts(value: Any) -> tuple[int, int] | None:
     if type(value) is not str:
         return None
-    m = _NUMERIC.match(value)
+    m = _NUMERIC.match(despaced(value))
     if m is None:
         return None
     return int(khmer_digits_to_ascii(m[2])), int(khmer_digits_to_ascii(m[4]))
@@ -65,7 +66,7 @@ def _order(month: int, day: int) -> str:
 
 
 def _swapped(value: str) -> str:
-    m = _NUMERIC.match(value)
+    m = _NUMERIC.match(despaced(value))
     assert m is not None
     return f"{m[1]}{m[4]}{m[3]}{m[2]}{m[5]}"
 

@@ -186,6 +186,22 @@ def _known_month(name: str) -> int:
     raise DateError("unknown month name")
 
 
+# three numbers with one separator between each, spaces around it (a clerk's typing)
+_SPACED_NUMERIC = re.compile(r"^\d{1,4}\s*([./-])\s*\d{1,2}\s*\1\s*\d{1,4}$")
+_COMMA_NUMERIC = re.compile(r"^\d{1,2},\d{1,2},\d{4}$")
+
+
+def despaced(text: str) -> str:
+    """A numeric date typed with spaces around its separators (12 / 03 / 1992) or with
+    commas for them (12,03,1988) as 12/03/1992; any other text as it is."""
+    s = text.strip()
+    if _SPACED_NUMERIC.match(s):
+        return re.sub(r"\s*([./-])\s*", r"\1", s)
+    if _COMMA_NUMERIC.match(s):
+        return s.replace(",", "/")
+    return text
+
+
 def _tidy(text: str) -> tuple[str, bool]:
     """The date's text without the words around it (Khmer day, month and year words, an era,
     a weekday, an ordinal's suffix), and whether it is written in Khmer (the era's rule)."""
@@ -199,7 +215,7 @@ def _tidy(text: str) -> tuple[str, bool]:
         s = _WEEKDAY.sub("", s)
     if not s.isdigit():
         s = _ORDINAL.sub("", s)
-    return s, khmer
+    return despaced(s), khmer
 
 
 def _dated(value: dt.date, placeholder_is_year: bool) -> ParsedDate:
