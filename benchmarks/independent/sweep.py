@@ -29,10 +29,11 @@ PY = sys.executable
 SCORE = r"""
 import sys
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 sys.path.insert(0, sys.argv[3])
 from sqlalchemy import select
 from linkage.match import engine
+from linkage.match.evaluate import pair_scores
 from linkage.match.frame import RECORD_COLUMNS
 from linkage.match.spec import spec_for
 from linkage.match.stored import in_content_order
@@ -56,19 +57,11 @@ key = ["source", "file_name", "source_record_id"]
 truth = truth.rename(columns={"record_id": "source_record_id"})
 m = rec.merge(truth[[*key, "person_id"]], on=key, how="left")
 labels = engine.link_records(rec[RECORD_COLUMNS], spec_for(settings)).labels
-person = pd.factorize(m["person_id"].fillna(pd.Series("?" + m.index.astype(str), index=m.index)))[0]
-
-def pairs(lab):
-    out = set()
-    for members in pd.Series(np.arange(len(lab))).groupby(lab).groups.values():
-        idx = sorted(members)
-        out.update((a, b) for i, a in enumerate(idx) for b in idx[i + 1:])
-    return out
-
-found, true = pairs(labels), pairs(person)
-right = len(found & true)
-p, r = right / max(len(found), 1), right / max(len(true), 1)
-print(f"{p:.4f} {r:.4f} {2 * p * r / max(p + r, 1e-9):.4f} {len(found - true)} {len(true - found)}")
+person = m["person_id"].fillna(pd.Series("?" + m.index.astype(str), index=m.index))
+scores = pair_scores("sweep", pd.Series(labels), person)
+tp = scores.true_positives
+false, missed = scores.predicted_pairs - tp, scores.true_pairs - tp
+print(f"{scores.precision:.4f} {scores.recall:.4f} {scores.f1:.4f} {false} {missed}")
 """
 
 
