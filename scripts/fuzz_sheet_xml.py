@@ -218,6 +218,18 @@ ROW = re.compile(r"<row\b([^>]*?)(/?)>")
 ATTR = re.compile(r'\s+([\w:.-]+)\s*=\s*("[^"]*"|\'[^\']*\')')
 
 
+# a whole cell with its reference: <c r="B7" .../> or <c r="B7" ...>...</c>
+_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>.*?</c>)')
+
+
+def _cells_replaced(x: str, rng: random.Random, forms: list[str], keep: float) -> str:
+    """Each cell kept with chance `keep`, else written as one of `forms` ({r}: its
+    reference, {l}: the reference in lower case)."""
+    return _CELL.sub(
+        lambda m: m[0] if rng.random() < keep else rng.choice(forms).format(r=m[1], l=m[1].lower()), x
+    )
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -294,7 +306,7 @@ def m_types(x: str, rng: random.Random, ctx: dict) -> str:
         kind = rng.choice(list(values))
         return f'<c r="{m[1]}" t="{kind}"><v>{rng.choice(values[kind])}</v></c>'
 
-    return re.sub(r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>.*?</c>)', retype, x)
+    return _CELL.sub(retype, x)
 
 
 def m_whitespace(x: str, rng: random.Random, ctx: dict) -> str:
@@ -386,11 +398,7 @@ def m_no_value(x: str, rng: random.Random, ctx: dict) -> str:
         '<c r="{r}" s="1"/>',
         '<c r="{r}" t="str"><v></v></c>',
     ]
-    return re.sub(
-        r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>.*?</c>)',
-        lambda m: m[0] if rng.random() < 0.7 else rng.choice(forms).format(r=m[1]),
-        x,
-    )
+    return _cells_replaced(x, rng, forms, keep=0.7)
 
 
 def m_xml_space(x: str, rng: random.Random, ctx: dict) -> str:
@@ -473,11 +481,7 @@ def m_odd_values(x: str, rng: random.Random, ctx: dict) -> str:
         '<c r="{r}"><v>0x10</v></c>',
         '<c r="{r}"><v>nan</v></c>',
     ]
-    return re.sub(
-        r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>.*?</c>)',
-        lambda m: m[0] if rng.random() < 0.85 else rng.choice(forms).format(r=m[1], l=m[1].lower()),
-        x,
-    )
+    return _cells_replaced(x, rng, forms, keep=0.85)
 
 
 def m_comment_pi(x: str, rng: random.Random, ctx: dict) -> str:
@@ -507,11 +511,7 @@ def m_cell_children(x: str, rng: random.Random, ctx: dict) -> str:
         '<c r="{r}" t="inlineStr"><is><t xml:space="preserve"> a </t></is></c>',
         '<c r="{r}" t="s"><v>0</v><v>1</v></c>',
     ]
-    return re.sub(
-        r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>.*?</c>)',
-        lambda m: m[0] if rng.random() < 0.85 else rng.choice(forms).format(r=m[1]),
-        x,
-    )
+    return _cells_replaced(x, rng, forms, keep=0.85)
 
 
 MUTATIONS: list[Callable[[str, random.Random, dict], str]] = [
