@@ -473,8 +473,10 @@ class ReportApproval(ApprovalOperator):
 @dag(
     dag_id="weekly_report",
     # No start_date: a new deployment waits for the next Monday instead of building a report
-    # for the last one before any list is in (run_immediately=False applies only then).
-    schedule=CronTriggerTimetable("0 7 * * 1", timezone="Asia/Phnom_Penh", run_immediately=False),
+    # for the last one before any list is in. run_immediately=False is not "never": Airflow
+    # still runs the last Monday when it is less than a tenth of a week past (a deployment
+    # started on a Monday built a report at once); a zero buffer is never.
+    schedule=CronTriggerTimetable("0 7 * * 1", timezone="Asia/Phnom_Penh", run_immediately=dt.timedelta(0)),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -99,6 +99,37 @@ def test_one_ingest_dag_per_source_and_no_import_errors(airflow_home: Path) -> N
     assert report.timetable.expression == "0 7 * * 1" and str(report.timetable.timezone) == "Asia/Phnom_Penh"
 
 
+@pytest.mark.parametrize(
+    "now, first",
+    [
+        # A deployment started on a Monday after 07:00 Phnom Penh (00:00 UTC) waits a week:
+        # Airflow's run_immediately=False would have built a report at once until 23:48.
+        ("2026-12-07T00:30:00+00:00", "2026-12-14T00:00:00+00:00"),
+        ("2026-12-07T15:00:00+00:00", "2026-12-14T00:00:00+00:00"),
+        ("2026-12-06T23:59:00+00:00", "2026-12-07T00:00:00+00:00"),  # Sunday night: tomorrow
+        ("2026-12-10T09:00:00+00:00", "2026-12-14T00:00:00+00:00"),  # mid-week
+    ],
+)
+def test_a_new_deployment_builds_its_first_report_on_the_next_monday(
+    airflow_home: Path, monkeypatch, now: str, first: str
+) -> None:
+    import datetime as dt
+
+    import airflow.timetables.trigger as trigger
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    report = dagbag().dags["weekly_report"]
+    timetable = coerce_to_core_timetable(report.timetable)  # as the scheduler reads it, serialized
+    # the timetable reads the clock through this name; the moment is the test's subject
+    monkeypatch.setattr(trigger, "utcnow", lambda: dt.datetime.fromisoformat(now))
+    info = timetable.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=None, latest=None, catchup=report.catchup),
+    )
+    assert info is not None and info.run_after == dt.datetime.fromisoformat(first)
+
+
 def test_a_broken_mapping_disables_only_its_own_dag(airflow_home: Path, tmp_path: Path, monkeypatch) -> None:
     sources = tmp_path / "sources"
     shutil.copytree(ROOT / "sources", sources)
