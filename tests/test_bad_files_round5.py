@@ -169,6 +169,17 @@ def test_a_letter_that_is_no_unit_still_leaves_the_age_blank_with_a_warning(stor
     assert [x.age for x in records(store)] == [None, None, 27, 28, 29]
 
 
+def test_an_id_typed_after_its_label_keeps_only_its_number(store: Settings) -> None:
+    """N° 110200303 was kept as N°110200303 (with an id_format warning): the same man's card
+    on another list, typed bare, then never met it."""
+    ids = ["N° 110200301", "ID: 110 200 302", "លេខ ១១០២០០៣០៣", "អត្តសញ្ញាណប័ណ្ណលេខ 110200304", "N110200305"]
+    r = ingest(store, _mosvy(corpus._mcol(corpus.NID, ids)), "dosvy.xlsx", "mosvy")
+    assert (r.status, r.rows_loaded) == ("ingested", 5), r.reason
+    got = sorted(x.national_id for x in records(store))
+    assert got == ["110200301", "110200302", "110200303", "110200304", "N110200305"]
+    assert r.warnings_by_rule.get("id_format") == 1  # a letter that is no label is still said
+
+
 def test_a_summary_kept_under_the_totals_row_is_quarantined_as_totals_not_as_men(store: Settings) -> None:
     """Google Sheets' CSV of a list with Total, Men under it: the Men row was quarantined as a
     man with no return date ("required"), which sends an officer looking for a man."""

@@ -367,10 +367,19 @@ def _phone(text: str) -> tuple[str | None, Template | None]:
     return " ".join(numbers), None
 
 
+# the label an officer types before the number: N° 110200303, No. 110200303, ID: 110200303,
+# ID card 110200303, លេខ ១១០២០០៣០៣, អត្តសញ្ញាណប័ណ្ណ ... (left on, the number matched no other)
+_ID_LABEL = re.compile(
+    r"^\s*(?:n\s*[°º]|no\.?|nr\.?|num(?:ber)?\.?|#|(?:n?id|cni)(?:\s*card)?(?:\s*(?:no\.?|n[°º]|number|#))?"
+    r"|អត្តសញ្ញាណប័ណ្ណ(?:\s*លេខ)?|លេខ(?:\s*អត្តសញ្ញាណប័ណ្ណ)?)\s*[:.#]?\s*(?=[\d០-៩])",
+    re.IGNORECASE,
+)
+
+
 def _national_id(text: str) -> tuple[str | None, Template | None]:
     if _SCIENTIFIC.match(bare(text)) and (text := _whole_scientific(bare(text)) or "") == "":
         return None, _lost_digits("national_id", "id_format")
-    nid = _ids(text)
+    nid = _ids(_ID_LABEL.sub("", bare(text), count=1))
     if nid and not re.fullmatch(r"\d{9,10}", nid):
         why = "national_id: a Cambodian ID card number has 9 digits"
         return nid, ("national_id", "id_format", why, "warning")

@@ -593,15 +593,16 @@ class Ingestor:
 
 
 def _by_severity(issues: list[Issue]) -> tuple[dict[int, list[Issue]], Counter[str]]:
-    """Errors by line (the row is quarantined), warnings counted by rule (the row loads)."""
+    """Errors by line (the row is quarantined), warnings counted by rule (the row loads), once
+    per cell: a cell the mapper and an expectation both warn of is one warning."""
     errors: dict[int, list[Issue]] = {}
-    warnings: Counter[str] = Counter()
+    warned: set[tuple[str, int, str | None]] = set()
     for i in issues:
         if i.severity == "error":
             errors.setdefault(i.line, []).append(i)
         else:
-            warnings[i.rule] += 1
-    return errors, warnings
+            warned.add((i.rule, i.line, i.column))
+    return errors, Counter(rule for rule, _, _ in warned)
 
 
 def _hold_back(
