@@ -56,6 +56,24 @@ def _floored(feature: str, shares: np.ndarray) -> np.ndarray:
     return shares / shares.sum()
 
 
+def in_order(m: np.ndarray, u: np.ndarray, positions: tuple[int, ...]) -> np.ndarray:
+    """m with m/u not falling along `positions` (pool adjacent violators): a run of levels
+    out of order shares one ratio, its summed m over its summed u, so m still sums to 1 and
+    levels already in order keep theirs."""
+    u = np.maximum(u, _EPS * _EPS)
+    blocks: list[tuple[float, float, list[int]]] = []  # (sum m, sum u, positions)
+    for i in positions:
+        block = (float(m[i]), float(u[i]), [i])
+        while blocks and blocks[-1][0] / blocks[-1][1] > block[0] / block[1]:
+            pm, pu, pi = blocks.pop()
+            block = (pm + block[0], pu + block[1], pi + block[2])
+        blocks.append(block)
+    out = np.array(m, dtype=np.float64)
+    for sm, su, idx in blocks:
+        out[idx] = sm / su * u[idx]
+    return out
+
+
 TF_FEATURES = {"family_name": "fam_key", "given_name": "giv_key"}
 _TF_MAX_BITS = 4.0
 
@@ -291,6 +309,18 @@ class MatchModel:
         top = np.maximum(np.maximum(lm, lf), lu)
         em, ef, eu = np.exp(lm - top), np.exp(lf - top), np.exp(lu - top)
         return em / (em + ef + eu), ef / (em + ef + eu)
+
+    def keep_levels_in_order(self, ordered: Mapping[str, tuple[int, ...]]) -> None:
+        """m such that each feature's ordered levels weigh no less as they agree more.
+
+        Why: a session learns a feature's m from the pairs its passes find, and a level those
+        pairs seldom show keeps an m near nothing: on lists without phones whose IDs are the
+        ministry's alone (its rows give ages), "same date" came out at -3.6 bits beside +4.8
+        for "same year", and three in five of the men missed were missed for it.
+        """
+        for f, positions in ordered.items():
+            if f in self.m and f in self.u and len(positions) > 1:
+                self.m[f] = in_order(self.m[f], self.u[f], positions)
 
     def fit_supervised(self, levels: pd.DataFrame, pseudo_pairs: float) -> None:
         """m learned from pairs reviewers called the same man, on top of what EM learned.

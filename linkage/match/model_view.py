@@ -27,6 +27,10 @@ def feature_table(spec: ModelSpec) -> Table:
             levels = "; ".join(f"{part}: " + ", ".join(v) for part, v in f.parts.items())
         else:
             levels = ", ".join(f.levels)
+        if f.ordered and len(f.ordered) < len(f.levels):
+            levels += f" (weighed in order: {', '.join(f.ordered)})"
+        elif f.ordered:
+            levels += " (weighed in order)"
         t.add_row(f.name, levels, ", ".join(f"{k} {v:g}" for k, v in f.cuts.items()))
     return t
 

@@ -62,6 +62,8 @@ class FeatureSpec:
     # the joint context feature: where another feature is at one of these levels (feature ->
     # level names), the return part is unknown, as it says nothing there about one man
     return_unknown_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # levels, lowest first, whose weights (log m/u) must not fall as agreement grows
+    ordered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,12 @@ class ModelSpec:
     def as_dict(self) -> dict[str, Any]:
         """The spec as plain data (JSON-ready), as it is saved with the weights fitted under it."""
         return json.loads(json.dumps(asdict(self), default=list))
+
+    def ordered_levels(self) -> dict[str, tuple[int, ...]]:
+        """Per feature, the positions of its `ordered` levels (lowest first)."""
+        return {
+            f.name: tuple(f.levels.index(x) for x in f.ordered) for f in self.features.values() if f.ordered
+        }
 
     def cut(self, feature: str, name: str) -> float:
         return float(self.features[feature].cuts[name])
@@ -331,7 +339,14 @@ def parse_spec(raw: Mapping[str, Any], where: str = "model spec") -> ModelSpec:
             if set(capped) - set(levels):
                 raise SpecError(f"{where}: feature {name}: no_evidence_for names no level of it")
             unknown = {str(k): tuple(v) for k, v in (f.get("return_unknown_when") or {}).items()}
-            features[name] = FeatureSpec(name, levels, dict(f.get("cuts") or {}), parts, capped, unknown)
+            ordered = tuple(f.get("ordered") or ())
+            if set(ordered) - set(levels) or len(set(ordered)) != len(ordered):
+                raise SpecError(f"{where}: feature {name}: ordered names a level twice or no level of it")
+            if [levels.index(x) for x in ordered] != sorted(levels.index(x) for x in ordered):
+                raise SpecError(f"{where}: feature {name}: ordered lists its levels out of their order")
+            features[name] = FeatureSpec(
+                name, levels, dict(f.get("cuts") or {}), parts, capped, unknown, ordered
+            )
         _check_unknown_when(features, where)
         b = raw["blocking"]
         passes = {

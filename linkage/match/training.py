@@ -161,4 +161,5 @@ def fit_model(
     if same and len(same) >= limits.supervised_min_decisions:
         a, b = (np.array(x, dtype=np.int64) for x in zip(*(sorted(p) for p in same), strict=True))
         model.fit_supervised(compare(frame, a, b, spec), limits.supervised_pseudo_pairs)
+    model.keep_levels_in_order(spec.ordered_levels())
     return model
