@@ -316,7 +316,7 @@ class MatchModel:
         Why: a session learns a feature's m from the pairs its passes find, and a level those
         pairs seldom show keeps an m near nothing: on lists without phones whose IDs are the
         ministry's alone (its rows give ages), "same date" came out at -3.6 bits beside +4.8
-        for "same year", and three in five of the men missed were missed for it.
+        for "same year", and more than half of the missed pairs were missed for it.
         """
         for f, positions in ordered.items():
             if f in self.m and f in self.u and len(positions) > 1:
