@@ -68,8 +68,14 @@ class RawTable:
 def header_key(text: Any) -> str:
     """Compare headers loosely: case, spaces, BOM, underscores and Khmer encodings ignored."""
     s = normalise_khmer(unicodedata.normalize("NFKC", str(text or ""))).replace("\ufeff", "")
-    # a form's marks around a title: "Date of return *" (required), "Full Name:", "ភេទ៖"
-    return re.sub(r"[\s_\-]+", " ", s).strip().strip("*:៖").strip().lower()
+    # a form's marks around a title: "Date of return *" (required), "Full Name:", "ភេទ៖",
+    # "IOM Case No.*", "Consent?"; and No., Number, Num, # as one word ("Phone No." is
+    # "phone number", "Case #" is "case no"): titles templates and officers write
+    s = re.sub(r"[\s_\-]+", " ", s).strip().strip("*:៖.?").strip().lower()
+    return _NUMBER_WORD.sub("no", s) if "n" in s or "#" in s else s
+
+
+_NUMBER_WORD = re.compile(r"\b(?:number|num|nbr)\b|(?<=\w )#$|(?<=\w)#$|\bn°")
 
 
 _KHMER_LETTER = re.compile(r"[\u1780-\u17ff]")
