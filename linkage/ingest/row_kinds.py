@@ -207,7 +207,9 @@ def sort_rows(
     }
     maybe_total = {n for n, (_, cells) in enumerate(rows) if _first_text(cells)[:1].lower() in _TOTAL_STARTS}
     drop = {n for n in maybe_header if repeats_header(rows[n][1], header_keys, key)}
-    again = [rows[n][0] for n in sorted(drop)]
+    rows, reordered, other = _second_headers(rows, header_keys, key, drop)
+    drop = (drop | set(reordered)) - {n for n in drop if rows[n][0] in other}
+    again = [rows[n][0] for n in sorted(drop) if n not in reordered]
     # the header again in two languages (a row of each) or over two rows: its other row
     titles = {
         m
@@ -232,16 +234,91 @@ def sort_rows(
         and line not in totals
         and is_heading(cells)
     )
+    totals.update(other)
     kept = [r for n, r in enumerate(rows) if n not in drop] if drop else rows
     notes = []
     if again:
         notes.append(f"the header is repeated on line(s) {_lines(again)}: not read as rows")
+    if reordered:
+        lines = [rows[n][0] for n in sorted(reordered)]
+        notes.append(
+            f"the header is repeated on line(s) {_lines(lines)} with its columns in another order "
+            "(a second list pasted under the first): the rows under it are read by it"
+        )
+    if other:
+        notes.append(
+            f"line(s) {_lines(sorted(other))} are a second header with other columns and the rows "
+            "under it (a second list pasted under the first): quarantined, not read by the first header"
+        )
     if titles:
         lines = sorted(rows[m][0] for m in titles)
         notes.append(f"line(s) {_lines(lines)} beside a repeated header title its columns: not read as rows")
     if numbered:
         notes.append(f"line {numbered[0]} numbers the columns (1, 2, 3 ...): not read as a row")
     return kept, notes, totals
+
+
+def _second_headers(
+    rows: list[tuple[int, list[Any]]], header_keys: list[str], key: Callable[[Any], str], drop: set[int]
+) -> tuple[list[tuple[int, list[Any]]], list[int], dict[int, str]]:
+    """A second list pasted under the first with its own header, its columns in another order
+    or not the same columns: (the rows, those under a reordered header put in the first
+    header's order; the reordered headers' row indexes; lines quarantined as other_header).
+
+    Why: the rows under such a header were read by the first header's columns, a phone as a
+    travel document, a return date as a referral date: loaded garbled or quarantined for the
+    wrong cell. Read by their own header when it names the same columns (nothing is lost), or
+    quarantined, the header with them, when it does not (a column the first has not)."""
+    named = {k for k in header_keys if k}
+    if len(named) < 2:
+        return rows, [], {}
+    at = {k: i for i, k in enumerate(header_keys) if k}
+
+    def titles(cells: Sequence[Any]) -> list[str]:
+        return [key(c) if type(c) is str and c.strip() else "" for c in cells]
+
+    found = []
+    for n, (_, cells) in enumerate(rows):
+        if n in drop:  # the header again, half or more in place: the rest too?
+            keys = titles(cells)
+            # a title in another column's place; one spelt otherwise in its own is a repeat still
+            moved = any(
+                k in named and (j >= len(header_keys) or k != header_keys[j]) for j, k in enumerate(keys)
+            )
+            if moved:
+                found.append((n, keys))
+            continue
+        first = _first_text(cells)
+        if not first or len(first) > 60 or _DIGIT.search(first) or key(first) not in named:
+            continue
+        keys = titles(cells)
+        hits = named.intersection(keys)
+        if len(hits) >= 2 and len(hits) * 2 >= len(named):
+            found.append((n, keys))
+    if not found:
+        return rows, [], {}
+    ends = sorted({*drop, *(n for n, _ in found), len(rows)})
+    rows = list(rows)
+    reordered: list[int] = []
+    other: dict[int, str] = {}
+    for n, keys in found:
+        end = next(e for e in ends if e > n)
+        block = range(n + 1, end)
+        titled = [k for k in keys if k]
+        same = len(titled) == len(set(titled)) and set(titled) == {k for k in header_keys if k}
+        spare = [j for j, k in enumerate(keys) if not k]
+        if same and not any(j < len(rows[m][1]) and cell_text(rows[m][1][j]) for m in block for j in spare):
+            reordered.append(n)
+            for m in block:
+                line, cells = rows[m]
+                moved: list[Any] = [None] * len(header_keys)
+                for j, k in enumerate(keys):
+                    if k and j < len(cells):
+                        moved[at[k]] = cells[j]
+                rows[m] = (line, moved + list(cells[len(keys) :]))
+        else:
+            other.update((rows[m][0], "other_header") for m in (n, *block))
+    return rows, reordered, other
 
 
 def _lines(lines: list[int]) -> str:
