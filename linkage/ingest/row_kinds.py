@@ -143,6 +143,26 @@ def is_heading(cells: Sequence[Any]) -> bool:
 
 _ROW_NUMBER = re.compile(r"^\d{1,5}\.?$")
 
+# how a sign-off under a list begins: who prepared, checked or approved it, where and when it
+# was done (ធ្វើនៅ ... ថ្ងៃទី ...), a signature's place, the signer's title (ប្រធាន ...)
+_SIGN_OFF = re.compile(
+    r"^(?:(?:prepared|checked|approved|verified|reported|compiled|reviewed|submitted|signed)\s+by\b"
+    r"|signature\b|signed\b|date\s*[:៖]|done\s+(?:at|in)\b"
+    r"|ធ្វើនៅ|រៀបចំដោយ|ពិនិត្យដោយ|បានពិនិត្យ|បានឃើញ|ឯកភាព|ហត្ថលេខា|អ្នករៀបចំ|អ្នកពិនិត្យ|ប្រធាន)",
+    re.IGNORECASE,
+)
+
+
+def is_sign_off(cells: Sequence[Any]) -> bool:
+    """A line of a sign-off under a list: a cell of text begins it (Prepared by:, ធ្វើនៅ ...
+    ថ្ងៃទី ១០ ..., Date: 10/06/2024), at most four cells filled. Why: read as a man's row it
+    was quarantined for a bad return date or a missing name, which sends an officer looking
+    for a man; a man's row fills more cells (his id, name, return date and more)."""
+    filled = [c for c in cells if c is not None and c != ""]
+    if not 1 <= len(filled) <= 4:
+        return False
+    return any(type(c) is str and _SIGN_OFF.match(c.strip()) for c in filled)
+
 
 def template_lines(
     rows: list[tuple[int, list[Any]]], header: Sequence[Any]
@@ -233,6 +253,11 @@ def sort_rows(
         and n not in drop
         and line not in totals
         and is_heading(cells)
+    )
+    totals.update(
+        (line, "sign_off_row")
+        for n, (line, cells) in enumerate(rows)
+        if n not in drop and line not in totals and line not in other and is_sign_off(cells)
     )
     totals.update(other)
     kept = [r for n, r in enumerate(rows) if n not in drop] if drop else rows
