@@ -148,3 +148,47 @@ def test_titles_written_no_dot_star_and_question_mark_are_the_known_columns(stor
     assert header_key("Phone No.") == header_key("phone_number") == header_key("Phone Number")
     assert header_key("Case #") == header_key("case no") == header_key("Case Number")
     assert header_key("ល.រ.") == header_key("ល.រ")
+
+
+# --- a sign-off under the list -------------------------------------------------------------------
+
+
+def test_a_sign_off_under_the_list_is_quarantined_as_one_not_as_men_with_bad_dates(store: Settings) -> None:
+    """ធ្វើនៅ ... ថ្ងៃទី ១០ ... in the return date's column, រៀបចំដោយ in the family name's,
+    Prepared by: in the row number's: quarantined as men with a bad return date (date_format),
+    an officer sent looking for three men who are a signature."""
+    case = next(c for c in corpus.session23_cases() if c.id == "sign-off-block")
+    r = ingest(store, case.data, case.file_name, case.source)
+    assert (r.status, r.rows_loaded, r.quarantined_by_rule) == ("ingested", 5, {"sign_off_row": 3})
+    q = quarantine(store)
+    assert sorted(q) == [10, 11, 12]
+    assert all("sign-off" in why and "Sok Dara" not in why and "Keo Sina" not in why for _, why in q.values())
+
+
+def test_prepared_by_and_date_lines_under_a_csv_are_a_sign_off(store: Settings) -> None:
+    case = next(c for c in corpus.session23_cases() if c.id == "csv-prepared-by")
+    r = ingest(store, case.data, case.file_name, case.source)
+    assert (r.status, r.rows_loaded, r.quarantined_by_rule) == ("ingested", 5, {"sign_off_row": 2})
+
+
+def test_a_mans_row_with_a_remark_that_begins_like_a_sign_off_is_still_a_man(store: Settings) -> None:
+    """More than four cells filled: his row, whatever his remarks say."""
+    rows = corpus.mosvy_rows()
+    rows[1][-1] = "Checked by police at the border"
+    rows[2][-1] = "ប្រធានភូមិបានបញ្ជាក់"  # the village chief confirmed
+    r = ingest(store, corpus.mosvy_book(rows), "dosvy.xlsx", "mosvy")
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("ingested", 5, 0)
+
+
+# --- Buddhist-era years in date cells ------------------------------------------------------------
+
+
+def test_date_cells_of_a_buddhist_era_year_are_read_as_its_written_year_is(store: Settings) -> None:
+    """A sheet typed in a Thai or Khmer BE locale stores 05/06/2567 as a date of the year 2567:
+    quarantined as 'year outside 1900-2100'; text 05/06/2567 was already read as 2024."""
+    case = next(c for c in corpus.session23_cases() if c.id == "era-year-date-cells")
+    r = ingest(store, case.data, case.file_name, case.source)
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("ingested", 5, 0), r.reason
+    got = records(store)
+    assert [x.return_date.isoformat() for x in got[:2]] == ["2024-06-01", "2024-06-02"]
+    assert got[2].birth_date.isoformat() == "1990-03-12"

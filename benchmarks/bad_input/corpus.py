@@ -3436,6 +3436,35 @@ def _merged_two_row_header(rows: list[list[object]]) -> bytes:
     return buf.getvalue()
 
 
+def _sign_off(rows: list[list[object]]) -> None:
+    """Under the list, a sign-off over three lines: where and when, who prepared it and the
+    head's title, and the names after 'Prepared by:' and 'Checked by:'."""
+    blank: list[object] = [None] * len(MOSVY_HEADER)
+    rows += [
+        [],
+        [*blank[:11], "ធ្វើនៅ ខេត្តកំពង់ធំ ថ្ងៃទី ១០ ខែមិថុនា ឆ្នាំ២០២៤"],
+        [None, "រៀបចំដោយ", *blank[:9], "ប្រធានមន្ទីរ"],
+        ["Prepared by:", "Sok Dara", *blank[:9], "Checked by: Keo Sina"],
+    ]
+
+
+def _iom_sign_off(rows: list[dict[str, str]]) -> str:
+    width = len(IOM_HEADER)
+    lines = [
+        "Prepared by: IOM Phnom Penh" + "," * 11 + "10/06/2024" + "," * (width - 12),
+        "Date:,10/06/2024" + "," * (width - 2),
+    ]
+    return csv_text(rows) + "\r\n".join(lines) + "\r\n"
+
+
+def _era_date_cells(rows: list[list[object]]) -> None:
+    """Dates typed 05/06/2567 into a sheet of a Thai or Khmer Buddhist-era locale: date cells
+    of the year 2567 (2024), a birth date of 2533 (1990)."""
+    rows[0][RET] = dt.datetime(2567, 6, 1)
+    rows[1][RET] = dt.date(2567, 6, 2)
+    rows[2][DOB] = dt.datetime(2533, 3, 12)
+
+
 def session23_cases() -> list[Case]:
     iom_swapped = _swapped(IOM_HEADER, "phone", "travel_doc_no")
     iom_other = [h for h in IOM_HEADER if h != "sector"] + ["remarks"]
@@ -3488,7 +3517,6 @@ def session23_cases() -> list[Case]:
             "a template's titles: IOM Case No.*, Phone No., DOB (dd/mm/yyyy), Consent?",
             _form_titles,
         ),
-        _iom("utf16-be-bom", "Unicode text, big-endian, with its BOM", _utf16(b"\xfe\xff", "utf-16-be")),
         _iom("utf16-le-no-bom", "UTF-16 little-endian with no BOM", _utf16(b"", "utf-16-le")),
         _iom(
             "semicolon-quoted-breaks",
@@ -3516,14 +3544,31 @@ def session23_cases() -> list[Case]:
             lambda r: ("," * 18 + "\r\n") * 30 + csv_text(r),
         ),
         _mosvy("xlsm-macro-book", "a macro-enabled workbook (.xlsm)", name="dosvy_kampong_thom_2024_06.xlsm"),
-        _iom("csv-named-xlsx", "a CSV list named .xlsx", csv_text, name="iom_returns_2024_06.xlsx"),
         _mosvy(
             "merged-two-row-header",
             "a header of two rows, its titles merged across and down",
             book=_merged_two_row_header,
         ),
     ]
-    odd = {"second-block-other-columns": ("quarantined rows", 4)}
+    cases += [
+        _mosvy(
+            "sign-off-block",
+            "a sign-off under the list: ធ្វើនៅ ... ថ្ងៃទី, រៀបចំដោយ, Prepared by:",
+            _sign_off,
+            extra=3,
+        ),
+        _iom("csv-prepared-by", "Prepared by: and Date: lines under a CSV list", _iom_sign_off, extra=2),
+        _mosvy(
+            "era-year-date-cells",
+            "date cells of the years 2567 and 2533 (a Buddhist-era locale)",
+            _era_date_cells,
+        ),
+    ]
+    odd = {
+        "second-block-other-columns": ("quarantined rows", 4),
+        "sign-off-block": ("quarantined rows", 5),
+        "csv-prepared-by": ("quarantined rows", 5),
+    }
     return [_expect(c, *odd.get(c.id, ("ingested", 7 if c.persons == 7 else 5))) for c in cases]
 
 
