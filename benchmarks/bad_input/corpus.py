@@ -3564,7 +3564,26 @@ def session23_cases() -> list[Case]:
             _era_date_cells,
         ),
     ]
+    blank = [""] * len(MOSVY_HEADER)
+    cases.append(
+        _mosvy(
+            "lists-side-by-side",
+            "two months' lists side by side on one sheet, a blank column between",
+            book=lambda r: workbook(
+                [
+                    (
+                        "Sheet1",
+                        "visible",
+                        [[*MOSVY_HEADER, "", *MOSVY_HEADER]]
+                        + [[*r[i], "", *(r[5 + i] if i < 2 else blank)] for i in range(5)],
+                    )
+                ]
+            ),
+            n=7,
+        )
+    )
     odd = {
+        "lists-side-by-side": ("refused file", 0),
         "second-block-other-columns": ("quarantined rows", 4),
         "sign-off-block": ("quarantined rows", 5),
         "csv-prepared-by": ("quarantined rows", 5),
