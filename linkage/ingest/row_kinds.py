@@ -158,6 +158,8 @@ def is_sign_off(cells: Sequence[Any]) -> bool:
     ថ្ងៃទី ១០ ..., Date: 10/06/2024), at most four cells filled. Why: read as a man's row it
     was quarantined for a bad return date or a missing name, which sends an officer looking
     for a man; a man's row fills more cells (his id, name, return date and more)."""
+    if sum(map(bool, cells)) > 4:  # a cheap look first: a man's row fills more (zero is filled)
+        return False
     filled = [c for c in cells if c is not None and c != ""]
     if not 1 <= len(filled) <= 4:
         return False
@@ -314,7 +316,11 @@ def _second_headers(
                 found.append((n, keys))
             continue
         first = _first_text(cells)
-        if not first or len(first) > 60 or _DIGIT.search(first) or key(first) not in named:
+        if not first or len(first) > 60:
+            continue
+        # a cheap look first (a list whose rows begin with a name has 100,000): titles hold no
+        # digit, a man's row does (his return date at least); the list's repr is one C call
+        if _DIGIT.search(repr(cells)) or key(first) not in named:
             continue
         keys = titles(cells)
         hits = named.intersection(keys)
