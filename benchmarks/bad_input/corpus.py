@@ -3351,6 +3351,246 @@ def session22_cases() -> list[Case]:
     return [_expect(c, *odd.get(c.id, ("ingested", 5))) for c in cases]
 
 
+# --- session 23 (hB-bad6, round 6) ----------------------------------------------------------
+
+
+def _second_block(header: list[str], first: int = 4) -> Callable[[list[dict[str, str]]], str]:
+    """A second list pasted under the first, with its own header (its columns as given)."""
+    return lambda rows: csv_text(rows[:first]) + csv_text(rows[first:], header=header)
+
+
+def _swapped(header: list[str], a: str, b: str) -> list[str]:
+    out = list(header)
+    i, j = out.index(a), out.index(b)
+    out[i], out[j] = out[j], out[i]
+    return out
+
+
+def _mosvy_second_block(rows: list[list[object]]) -> bytes:
+    """A DoSVY sheet with a second month's rows pasted under a blank line, their header
+    with the ID card and phone columns the other way round (as the second list had them)."""
+    order = list(range(len(MOSVY_HEADER)))
+    order[NID], order[PHONE] = order[PHONE], order[NID]
+    second = [[r[k] for k in order] for r in rows[4:]]
+    top: list[list[object]] = [["បញ្ជីឈ្មោះជនរងគ្រោះ ឆ្នាំ ២០២៤"], []]
+    return workbook(
+        [
+            (
+                "Sheet1",
+                "visible",
+                [*top, MOSVY_HEADER, *rows[:4], [], [MOSVY_HEADER[k] for k in order], *second],
+            )
+        ]
+    )
+
+
+_FORM_TITLES = {
+    "iom_case_no": "IOM Case No.*",
+    "full_name": "Full Name*",
+    "dob": "DOB (dd/mm/yyyy)",
+    "date_of_return": "Date of Return (DD/MM/YYYY)*",
+    "phone": "Phone No.",
+    "consent_to_share": "Consent?",
+}
+
+
+def _form_titles(rows: list[dict[str, str]]) -> str:
+    """A template's titles: No. and a required mark (*), a format hint in brackets, a '?'."""
+    text = csv_text(rows)
+    head, rest = text.split("\r\n", 1)
+    return ",".join(_FORM_TITLES.get(h, h) for h in IOM_HEADER) + "\r\n" + rest
+
+
+def _utf16(bom: bytes, codec: str) -> Callable[[list[dict[str, str]]], bytes]:
+    return lambda rows: bom + csv_text(rows).encode(codec)
+
+
+def _quoted_breaks(delimiter: str) -> Callable[[list[dict[str, str]]], str]:
+    def text(rows: list[dict[str, str]]) -> str:
+        rows[1]["point_of_entry"] = "Phnom Penh\nAirport"
+        rows[2]["sector"] = f"fishing{delimiter}\r\nconstruction"
+        return csv_text(rows, delimiter=delimiter)
+
+    return text
+
+
+def _merged_two_row_header(rows: list[list[object]]) -> bytes:
+    """ឈ្មោះ (name) merged over the family and given name titles on the row below; every
+    other title merged down over the two rows (a printed form's header)."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    top = [MOSVY_HEADER[0], "ឈ្មោះ", "", *MOSVY_HEADER[3:]]
+    sub = ["", MOSVY_HEADER[1], MOSVY_HEADER[2], *[""] * (len(MOSVY_HEADER) - 3)]
+    for row in [["បញ្ជីឈ្មោះជនរងគ្រោះ ឆ្នាំ ២០២៤"], [], top, sub, *rows]:
+        ws.append(row)
+    ws.merge_cells("B3:C3")
+    for j in range(len(MOSVY_HEADER)):
+        if j not in (1, 2):
+            col = get_column_letter(j + 1)
+            ws.merge_cells(f"{col}3:{col}4")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _sign_off(rows: list[list[object]]) -> None:
+    """Under the list, a sign-off over three lines: where and when, who prepared it and the
+    head's title, and the names after 'Prepared by:' and 'Checked by:'."""
+    blank: list[object] = [None] * len(MOSVY_HEADER)
+    rows += [
+        [],
+        [*blank[:11], "ធ្វើនៅ ខេត្តកំពង់ធំ ថ្ងៃទី ១០ ខែមិថុនា ឆ្នាំ២០២៤"],
+        [None, "រៀបចំដោយ", *blank[:9], "ប្រធានមន្ទីរ"],
+        ["Prepared by:", "Sok Dara", *blank[:9], "Checked by: Keo Sina"],
+    ]
+
+
+def _iom_sign_off(rows: list[dict[str, str]]) -> str:
+    width = len(IOM_HEADER)
+    lines = [
+        "Prepared by: IOM Phnom Penh" + "," * 11 + "10/06/2024" + "," * (width - 12),
+        "Date:,10/06/2024" + "," * (width - 2),
+    ]
+    return csv_text(rows) + "\r\n".join(lines) + "\r\n"
+
+
+def _era_date_cells(rows: list[list[object]]) -> None:
+    """Dates typed 05/06/2567 into a sheet of a Thai or Khmer Buddhist-era locale: date cells
+    of the year 2567 (2024), a birth date of 2533 (1990)."""
+    rows[0][RET] = dt.datetime(2567, 6, 1)
+    rows[1][RET] = dt.date(2567, 6, 2)
+    rows[2][DOB] = dt.datetime(2533, 3, 12)
+
+
+def session23_cases() -> list[Case]:
+    iom_swapped = _swapped(IOM_HEADER, "phone", "travel_doc_no")
+    iom_other = [h for h in IOM_HEADER if h != "sector"] + ["remarks"]
+    cases = [
+        _iom(
+            "phone-extensions",
+            "office phones with an extension: 012 555 000 ext 12, ext. 3, x 45, (ext 7)",
+            csv_text,
+            edit=_each(
+                "phone",
+                [
+                    "012 555 000 ext 12",
+                    "012555001 ext. 3",
+                    "012 555 002 x 45",
+                    "012-555-003 (ext 7)",
+                    "012 555 004",
+                ],
+            ),
+        ),
+        _iom(
+            "second-block-reordered",
+            "a second list pasted under the first, its header's columns in the reverse order",
+            _second_block(list(reversed(IOM_HEADER))),
+            n=7,
+            extra=1,
+        ),
+        _iom(
+            "second-block-two-swapped",
+            "a second list pasted under the first, its phone and travel document columns swapped",
+            _second_block(iom_swapped),
+            n=7,
+            extra=1,
+        ),
+        _iom(
+            "second-block-other-columns",
+            "a second list pasted under the first, with a remarks column and no sector",
+            _second_block(iom_other),
+            n=7,
+            extra=1,
+        ),
+        _mosvy(
+            "mosvy-second-block-swapped",
+            "a second month pasted under a blank line, its ID card and phone titles swapped",
+            book=_mosvy_second_block,
+            n=7,
+            extra=1,
+        ),
+        _iom(
+            "form-titles",
+            "a template's titles: IOM Case No.*, Phone No., DOB (dd/mm/yyyy), Consent?",
+            _form_titles,
+        ),
+        _iom("utf16-le-no-bom", "UTF-16 little-endian with no BOM", _utf16(b"", "utf-16-le")),
+        _iom(
+            "semicolon-quoted-breaks",
+            "semicolons, line breaks (LF, CR LF) inside quoted cells",
+            _quoted_breaks(";"),
+        ),
+        _iom(
+            "tab-utf16-quoted-breaks",
+            "Excel's Unicode text (tabs, UTF-16 with BOM) with line breaks inside quoted cells",
+            lambda r: b"\xff\xfe" + _quoted_breaks("\t")(r).encode("utf-16-le"),
+            name="iom_returns_2024_06.txt",
+        ),
+        _iom(
+            "return-month-words",
+            "return dates 5-Jun-24, June 6, 2024, Jun 7 2024, 8th June 2024, Sun 09/06/2024",
+            csv_text,
+            edit=_each(
+                "date_of_return",
+                ["5-Jun-24", "June 6, 2024", "Jun 7 2024", "8th June 2024", "Sun 09/06/2024"],
+            ),
+        ),
+        _iom(
+            "blank-lines-above",
+            "30 empty lines of commas above the header",
+            lambda r: ("," * 18 + "\r\n") * 30 + csv_text(r),
+        ),
+        _mosvy("xlsm-macro-book", "a macro-enabled workbook (.xlsm)", name="dosvy_kampong_thom_2024_06.xlsm"),
+        _mosvy(
+            "merged-two-row-header",
+            "a header of two rows, its titles merged across and down",
+            book=_merged_two_row_header,
+        ),
+    ]
+    cases += [
+        _mosvy(
+            "sign-off-block",
+            "a sign-off under the list: ធ្វើនៅ ... ថ្ងៃទី, រៀបចំដោយ, Prepared by:",
+            _sign_off,
+            extra=3,
+        ),
+        _iom("csv-prepared-by", "Prepared by: and Date: lines under a CSV list", _iom_sign_off, extra=2),
+        _mosvy(
+            "era-year-date-cells",
+            "date cells of the years 2567 and 2533 (a Buddhist-era locale)",
+            _era_date_cells,
+        ),
+    ]
+    blank = [""] * len(MOSVY_HEADER)
+    cases.append(
+        _mosvy(
+            "lists-side-by-side",
+            "two months' lists side by side on one sheet, a blank column between",
+            book=lambda r: workbook(
+                [
+                    (
+                        "Sheet1",
+                        "visible",
+                        [[*MOSVY_HEADER, "", *MOSVY_HEADER]]
+                        + [[*r[i], "", *(r[5 + i] if i < 2 else blank)] for i in range(5)],
+                    )
+                ]
+            ),
+            n=7,
+        )
+    )
+    odd = {
+        "lists-side-by-side": ("refused file", 0),
+        "second-block-other-columns": ("quarantined rows", 4),
+        "sign-off-block": ("quarantined rows", 5),
+        "csv-prepared-by": ("quarantined rows", 5),
+    }
+    return [_expect(c, *odd.get(c.id, ("ingested", 7 if c.persons == 7 else 5))) for c in cases]
+
+
 def all_cases(big: bool = False) -> list[Case]:
     cases = (
         csv_cases()
@@ -3363,5 +3603,6 @@ def all_cases(big: bool = False) -> list[Case]:
         + session19_more_cases()
         + session20_cases()
         + session22_cases()
+        + session23_cases()
     )
     return cases + big_cases() if big else cases

@@ -583,6 +583,17 @@ class RowMapper:
                     "the row holds one cell of text and nothing else (a heading such as a province's "
                     "name, a note or a signature), not a person: delete it from the list"
                 )
+            elif rule == "sign_off_row":
+                why = (
+                    "the row is part of a sign-off under the list (Prepared by, Checked by, ធ្វើនៅ ... "
+                    "ថ្ងៃទី ..., a signer's title), not a person: delete it from the list"
+                )
+            elif rule == "other_header":
+                why = (
+                    "the row is a second header whose columns are not the first header's, or a row "
+                    "under it (a second list pasted under the first): its cells cannot be read by the "
+                    "first header; move them under its columns, or send them as a list of their own"
+                )
             elif rule == "unclosed_quote":
                 why = (
                     f"{where or 'a cell'}: a quote opens here and is not closed on this line; "

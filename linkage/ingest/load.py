@@ -449,6 +449,11 @@ class Ingestor:
         result.blank_rows = table.blank_rows
         result.unknown_columns = mapper.unknown_columns
         result.notes = table.notes
+        if total == 0 and only_lines is None:  # ingested, but an officer should know it held no one
+            result.notes.append(
+                f"the list has its header (line {table.header_line}) but no rows under it: nothing "
+                "was loaded; if men were meant to be on it, fill them in under the header and send it again"
+            )
         result.warnings_by_rule = dict(warnings)
         for r in bad:
             rule = errors[mapped.lines[r]][0].rule

@@ -68,8 +68,14 @@ class RawTable:
 def header_key(text: Any) -> str:
     """Compare headers loosely: case, spaces, BOM, underscores and Khmer encodings ignored."""
     s = normalise_khmer(unicodedata.normalize("NFKC", str(text or ""))).replace("\ufeff", "")
-    # a form's marks around a title: "Date of return *" (required), "Full Name:", "ភេទ៖"
-    return re.sub(r"[\s_\-]+", " ", s).strip().strip("*:៖").strip().lower()
+    # a form's marks around a title: "Date of return *" (required), "Full Name:", "ភេទ៖",
+    # "IOM Case No.*", "Consent?"; and No., Number, Num, # as one word ("Phone No." is
+    # "phone number", "Case #" is "case no"): titles templates and officers write
+    s = re.sub(r"[\s_\-]+", " ", s).strip().strip("*:៖.?").strip().lower()
+    return _NUMBER_WORD.sub("no", s) if "n" in s or "#" in s else s
+
+
+_NUMBER_WORD = re.compile(r"\b(?:number|num|nbr)\b|(?<=\w )#$|(?<=\w)#$|\bn°")
 
 
 _KHMER_LETTER = re.compile(r"[\u1780-\u17ff]")
@@ -436,12 +442,29 @@ def _check_header(header: list[str], line: int) -> None:
         if not k:
             continue
         if k in seen:
+            _side_by_side(keys, seen[k] - 1, pos - 1, line)
             raise DeliveryRejected(
                 "duplicate_header",
                 f"columns {seen[k]} and {pos} of the header on line {line} have the same "
                 "name; rename or remove one and send the file again",
             )
         seen[k] = pos
+
+
+def _side_by_side(keys: list[str], first: int, again: int, line: int) -> None:
+    """Refuse a header written twice side by side (two lists next to each other, a month in
+    each) for what it is: "rename one of two columns" would have the officer break it."""
+    titled = [k for k in keys[first:again] if k]
+    repeat = [k for k in keys[again : again + (again - first)] if k]
+    if len(titled) < 3 or repeat[: len(titled)] != titled:
+        return
+    width = max(i for i, k in enumerate(keys[first:again]) if k) + 1  # a blank column between
+    raise DeliveryRejected(
+        "duplicate_header",
+        f"the header on line {line} is written twice side by side (columns {first + 1}-{first + width} "
+        f"and {again + 1}-{min(again + width, len(keys))}): two lists next to each other; put the "
+        "second list's rows under the first's, in its columns, or send each as a file of its own",
+    )
 
 
 def _set_aside(table: RawTable, known: set[str]) -> None:

@@ -143,6 +143,28 @@ def is_heading(cells: Sequence[Any]) -> bool:
 
 _ROW_NUMBER = re.compile(r"^\d{1,5}\.?$")
 
+# how a sign-off under a list begins: who prepared, checked or approved it, where and when it
+# was done (ធ្វើនៅ ... ថ្ងៃទី ...), a signature's place, the signer's title (ប្រធាន ...)
+_SIGN_OFF = re.compile(
+    r"^(?:(?:prepared|checked|approved|verified|reported|compiled|reviewed|submitted|signed)\s+by\b"
+    r"|signature\b|signed\b|date\s*[:៖]|done\s+(?:at|in)\b"
+    r"|ធ្វើនៅ|រៀបចំដោយ|ពិនិត្យដោយ|បានពិនិត្យ|បានឃើញ|ឯកភាព|ហត្ថលេខា|អ្នករៀបចំ|អ្នកពិនិត្យ|ប្រធាន)",
+    re.IGNORECASE,
+)
+
+
+def is_sign_off(cells: Sequence[Any]) -> bool:
+    """A line of a sign-off under a list: a cell of text begins it (Prepared by:, ធ្វើនៅ ...
+    ថ្ងៃទី ១០ ..., Date: 10/06/2024), at most four cells filled. Why: read as a man's row it
+    was quarantined for a bad return date or a missing name, which sends an officer looking
+    for a man; a man's row fills more cells (his id, name, return date and more)."""
+    if sum(map(bool, cells)) > 4:  # a cheap look first: a man's row fills more (zero is filled)
+        return False
+    filled = [c for c in cells if c is not None and c != ""]
+    if not 1 <= len(filled) <= 4:
+        return False
+    return any(type(c) is str and _SIGN_OFF.match(c.strip()) for c in filled)
+
 
 def template_lines(
     rows: list[tuple[int, list[Any]]], header: Sequence[Any]
@@ -207,7 +229,9 @@ def sort_rows(
     }
     maybe_total = {n for n, (_, cells) in enumerate(rows) if _first_text(cells)[:1].lower() in _TOTAL_STARTS}
     drop = {n for n in maybe_header if repeats_header(rows[n][1], header_keys, key)}
-    again = [rows[n][0] for n in sorted(drop)]
+    rows, reordered, other = _second_headers(rows, header_keys, key, drop)
+    drop = (drop | set(reordered)) - {n for n in drop if rows[n][0] in other}
+    again = [rows[n][0] for n in sorted(drop) if n not in reordered]
     # the header again in two languages (a row of each) or over two rows: its other row
     titles = {
         m
@@ -232,16 +256,100 @@ def sort_rows(
         and line not in totals
         and is_heading(cells)
     )
+    totals.update(
+        (line, "sign_off_row")
+        for n, (line, cells) in enumerate(rows)
+        if n not in drop and line not in totals and line not in other and is_sign_off(cells)
+    )
+    totals.update(other)
     kept = [r for n, r in enumerate(rows) if n not in drop] if drop else rows
     notes = []
     if again:
         notes.append(f"the header is repeated on line(s) {_lines(again)}: not read as rows")
+    if reordered:
+        lines = [rows[n][0] for n in sorted(reordered)]
+        notes.append(
+            f"the header is repeated on line(s) {_lines(lines)} with its columns in another order "
+            "(a second list pasted under the first): the rows under it are read by it"
+        )
+    if other:
+        notes.append(
+            f"line(s) {_lines(sorted(other))} are a second header with other columns and the rows "
+            "under it (a second list pasted under the first): quarantined, not read by the first header"
+        )
     if titles:
         lines = sorted(rows[m][0] for m in titles)
         notes.append(f"line(s) {_lines(lines)} beside a repeated header title its columns: not read as rows")
     if numbered:
         notes.append(f"line {numbered[0]} numbers the columns (1, 2, 3 ...): not read as a row")
     return kept, notes, totals
+
+
+def _second_headers(
+    rows: list[tuple[int, list[Any]]], header_keys: list[str], key: Callable[[Any], str], drop: set[int]
+) -> tuple[list[tuple[int, list[Any]]], list[int], dict[int, str]]:
+    """A second list pasted under the first with its own header, its columns in another order
+    or not the same columns: (the rows, those under a reordered header put in the first
+    header's order; the reordered headers' row indexes; lines quarantined as other_header).
+
+    Why: the rows under such a header were read by the first header's columns, a phone as a
+    travel document, a return date as a referral date: loaded garbled or quarantined for the
+    wrong cell. Read by their own header when it names the same columns (nothing is lost), or
+    quarantined, the header with them, when it does not (a column the first has not)."""
+    named = {k for k in header_keys if k}
+    if len(named) < 2:
+        return rows, [], {}
+    at = {k: i for i, k in enumerate(header_keys) if k}
+
+    def titles(cells: Sequence[Any]) -> list[str]:
+        return [key(c) if type(c) is str and c.strip() else "" for c in cells]
+
+    found = []
+    for n, (_, cells) in enumerate(rows):
+        if n in drop:  # the header again, half or more in place: the rest too?
+            keys = titles(cells)
+            # a title in another column's place; one spelt otherwise in its own is a repeat still
+            moved = any(
+                k in named and (j >= len(header_keys) or k != header_keys[j]) for j, k in enumerate(keys)
+            )
+            if moved:
+                found.append((n, keys))
+            continue
+        first = _first_text(cells)
+        if not first or len(first) > 60:
+            continue
+        # a cheap look first (a list whose rows begin with a name has 100,000): titles hold no
+        # digit, a man's row does (his return date at least); the list's repr is one C call
+        if _DIGIT.search(repr(cells)) or key(first) not in named:
+            continue
+        keys = titles(cells)
+        hits = named.intersection(keys)
+        if len(hits) >= 2 and len(hits) * 2 >= len(named):
+            found.append((n, keys))
+    if not found:
+        return rows, [], {}
+    ends = sorted({*drop, *(n for n, _ in found), len(rows)})
+    rows = list(rows)
+    reordered: list[int] = []
+    other: dict[int, str] = {}
+    for n, keys in found:
+        end = next(e for e in ends if e > n)
+        block = range(n + 1, end)
+        titled = [k for k in keys if k]
+        same = len(titled) == len(set(titled)) and set(titled) == {k for k in header_keys if k}
+        spare = [j for j, k in enumerate(keys) if not k]
+        if same and not any(j < len(rows[m][1]) and cell_text(rows[m][1][j]) for m in block for j in spare):
+            reordered.append(n)
+            for m in block:
+                line, cells = rows[m]
+                moved: list[Any] = [None] * len(header_keys)
+                for j, k in enumerate(keys):
+                    if k and j < len(cells):
+                        moved[at[k]] = cells[j]
+                rows[m] = (line, moved + list(cells[len(keys) :]))
+        else:
+            other.update((rows[m][0], "other_header") for m in (n, *block))
+    return rows, reordered, other
 
 
 def _lines(lines: list[int]) -> str:

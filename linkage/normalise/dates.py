@@ -6,6 +6,7 @@ means "born in one of two years"; matching must not treat those as exact days.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import re
@@ -325,6 +326,12 @@ def parse_date(
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
+        if 2443 <= value.year <= 2643:
+            # a date cell of a sheet typed in a Thai or Khmer Buddhist-era locale (05/06/2567
+            # accepted as the year 2567): its year as a written one is read (CE + 543), not
+            # quarantined as outside 1900-2100
+            with contextlib.suppress(ValueError):  # 29 February of a common year with none
+                value = value.replace(year=_year(value.year, 0, value.month, value.day))
         if placeholder_is_year and value.month == 1 and value.day == 1:
             return ParsedDate(value, "year")
         return ParsedDate(value, "day")

@@ -11,6 +11,14 @@ _NOT_DIGIT = re.compile(r"\D")
 # Between two numbers in one cell: a slash, comma, semicolon, bar, ampersand, a line break,
 # "or"/"and" in English or Khmer (ឬ, និង). Not a hyphen or a space: those sit inside numbers.
 _BETWEEN_NUMBERS = re.compile(r"\s*(?:[/,;|&\n\r]|\bor\b|\band\b|ឬ|និង)\s*", re.IGNORECASE)
+# An office line's extension after the number: '012 555 000 ext 12', 'ext. 3', 'x 45',
+# '(ext 7)', 'លេខបន្ត ១២'. Its digits ran into the number (012555001 ext. 3 was stored as
+# +855125550013, another man's line) or made it too long to keep: the number is kept
+# without it (the cell as sent stays in the record's raw values).
+_EXTENSION = re.compile(
+    r"\s*[(\[]?\s*(?:ext(?:ension|n)?|x|(?:លេខ\s*)?បន្ត)\s*\.?\s*[:#]?\s*\d{1,5}\s*[)\]]?\s*$",
+    re.IGNORECASE,
+)
 MAX_PHONES = 2  # the numbers of a cell we keep: his own and a relative's
 
 
@@ -25,6 +33,9 @@ def normalise_phone(text: str) -> str | None:
     s = khmer_digits_to_ascii(text).strip()
     if not s:
         return None
+    without = _EXTENSION.sub("", s)
+    if any(c.isdigit() for c in without):
+        s = without
     if s.endswith(".0") and s[:-2].isdigit():  # a number that went through a spreadsheet
         s = s[:-2]
     digits = _NOT_DIGIT.sub("", s)
