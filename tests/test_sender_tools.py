@@ -142,10 +142,14 @@ def test_a_province_name_on_a_row_of_its_own_is_quarantined_as_a_heading(store: 
 
 
 def test_a_row_with_one_cell_holding_digits_is_no_heading(store: Settings) -> None:
-    """A signature's date (ថ្ងៃទី ៣០ ...) or a row number alone stays a row to quarantine as
-    it is (here a return date that is no date): only text with no digit is a heading."""
+    """A signature's date (ថ្ងៃទី ៣០ ...) or a return date that is no date, alone in its row,
+    stays a row to quarantine (the signature as a sign-off, since round 6): only text with
+    no digit is a heading."""
     rows = [MOSVY_HEADER, mosvy_row("1"), [None] * 11 + ["ធ្វើនៅ ថ្ងៃទី ៣០ ខែ មិថុនា ឆ្នាំ ២០២៤"]]
     r = ingest(store, sheet(rows), "m.xlsx", "mosvy")
+    assert r.quarantined_by_rule == {"sign_off_row": 1}
+    rows = [MOSVY_HEADER, mosvy_row("1"), [None] * 11 + ["៣០ មិថុនា"]]
+    r = ingest(store, sheet(rows), "m2.xlsx", "mosvy")
     assert r.quarantined_by_rule == {"date_format": 1}
 
 
