@@ -228,3 +228,18 @@ def test_a_list_of_its_header_alone_says_so_in_the_notes(store: Settings) -> Non
     assert any(n.startswith("the list has its header (line 1) but no rows under it") for n in r.notes)
     r2 = ingest(store, corpus.csv_text(corpus.iom_rows(2)).encode(), "iom2.csv", "iom")
     assert not any("no rows under it" in n for n in r2.notes)
+
+
+def test_a_return_written_as_an_excel_day_number_with_its_time_is_read_as_that_day(store: Settings) -> None:
+    """A date-time cell saved to CSV as its number (45449.5: noon on 6 June 2024) was
+    quarantined as 'not a date in a known format'; a year with a fraction is still no day."""
+    days = ["45449.5", "45449.75", "45449", "45449.0", "45450.041666667"]
+    case = corpus._iom("t", "", corpus.csv_text, edit=corpus._each("date_of_return", days))
+    r = ingest(store, case.data, "iom.csv", "iom")
+    assert (r.status, r.rows_loaded) == ("ingested", 5), r.reason
+    got = sorted(str(x.return_date) for x in records(store))
+    assert got == ["2024-06-06"] * 4 + ["2024-06-07"]
+    from linkage.normalise.dates import DateError, parse_date_text
+
+    with pytest.raises(DateError):
+        parse_date_text("1990.5")

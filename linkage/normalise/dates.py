@@ -105,7 +105,10 @@ _WEEKDAY = re.compile(
     r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|urday|sday)?\.?,?\s+", re.IGNORECASE
 )
 _ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
-_SERIAL = re.compile(r"^(\d{4,5})(?:\.0+)?$")
+# an Excel day number written out as text: 45449, 45449.0, or with the time of day a
+# date-time cell carries (45449.5, noon); a fraction only after five digits (a day since
+# 1927), so that 1990.5 is never read as a day of 1905
+_SERIAL = re.compile(r"^(\d{4,5})(?:\.0+)?$|^(\d{5})\.\d{1,12}$")
 _COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})(?:\.0+)?$")  # 20250312, as typed into a cell
 EXCEL_LAST_DAY = 2_958_465  # 31/12/9999, the last day Excel can show
 _EXCEL_ERROR = re.compile(r"^#(?:VALUE!|REF!|N/A|DIV/0!|NUM!|NAME\?|NULL!)$")
@@ -312,8 +315,8 @@ def parse_date_text(text: str, placeholder_is_year: bool = False, allow_serial: 
         )
     if m := _COMPACT.match(s):
         return _dated(_make(int(m[1]), int(m[2]), int(m[3])), placeholder_is_year)
-    if allow_serial and (m := _SERIAL.match(s)) and 366 <= int(m[1]) <= 80000:
-        return ParsedDate(excel_serial_to_date(int(m[1])), "day")
+    if allow_serial and (m := _SERIAL.match(s)) and 366 <= int(day := m[1] or m[2]) <= 80000:
+        return ParsedDate(excel_serial_to_date(int(day)), "day")
     raise DateError("not a date in a known format (DD/MM/YYYY, YYYY-MM-DD, D-M-YYYY, year)")
 
 
