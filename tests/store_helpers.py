@@ -37,3 +37,15 @@ def quarantine(settings: Settings) -> dict[int, tuple[str, str]]:
     """Quarantined rows: line -> (rule, reason)."""
     with session_scope(settings) as s:
         return {q.line: (q.rule, q.reason) for q in s.scalars(select(Quarantine))}
+
+
+def outcome(r: DeliveryResult) -> str:
+    """What became of a delivery, in the corpus's words: refused file, quarantined rows, ingested."""
+    if r.status == "rejected":
+        return "refused file"
+    return "quarantined rows" if r.rows_quarantined else "ingested"
+
+
+def shown(settings: Settings, r: DeliveryResult) -> str:
+    """Everything an officer is shown of a delivery: its notes, its reason, its rows' reasons."""
+    return "\n".join([*r.notes, r.reason or "", *(reason for _, reason in quarantine(settings).values())])
