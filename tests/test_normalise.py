@@ -101,6 +101,19 @@ class TestNames:
         assert tidy_latin("Mr. Sok Dara") == "SOK DARA"
 
     @pytest.mark.parametrize(
+        ("written", "name"),
+        [
+            ("លោក សុខ ដារា", "សុខ ដារា"),
+            ("លោកសុខ ដារា", "សុខ ដារា"),  # Khmer is often written without spaces
+            ("ឈ្មោះអ៊ុកសុផល", "អ៊ុកសុផល"),
+            ("លោក", "លោក"),  # the title alone is left as it is
+            ("សុខ", "សុខ"),
+        ],
+    )
+    def test_a_khmer_title_is_dropped_spaced_or_glued_to_the_name(self, written: str, name: str) -> None:
+        assert tidy_khmer_name(written) == normalise_khmer(name)
+
+    @pytest.mark.parametrize(
         ("kh", "latin"), [("សុខ", "Sok"), ("ជា", "Chea"), ("ងួន", "Nguon"), ("សុខ ដារា", "Sok Dara")]
     )
     def test_romanise_known(self, kh: str, latin: str) -> None:

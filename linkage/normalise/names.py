@@ -41,12 +41,22 @@ def tidy_latin(text: str) -> str:
     return " ".join(tokens)
 
 
+def _starts_a_syllable(ch: str) -> bool:
+    """A Khmer consonant or independent vowel: a new syllable (not a vowel sign or subscript
+    that would make the letters before it part of one longer word)."""
+    return "\u1780" <= ch <= "\u17b3"
+
+
 @lru_cache(maxsize=200_000)
 def tidy_khmer_name(text: str) -> str:
+    """The name without a title before it: លោក សុខ and លោកសុខ alike (Khmer is often written
+    without spaces; a glued title left on made a family name no other list gives)."""
     s = normalise_khmer(text)
     for title in KHMER_TITLES:
         if s.startswith(title + " "):
             s = s[len(title) + 1 :]
+        elif s.startswith(title) and len(s) > len(title) + 1 and _starts_a_syllable(s[len(title)]):
+            s = s[len(title) :]
     return s
 
 
