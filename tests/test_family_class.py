@@ -15,12 +15,13 @@ GIVEN = LEVELS["given_name"]
 
 
 def test_brothers_names_agree_no_more_than_chance_and_rhyme_at_most_twice_as_often() -> None:
-    u = np.array([0.55, 0.35, 0.04, 0.02, 0.015, 0.02])
-    greedy = np.array([0.5, 0.05, 0.1, 0.1, 0.1, 0.15])  # what EM would take
+    u = np.array([0.55, 0.35, 0.04, 0.015, 0.005, 0.015, 0.02])
+    greedy = np.array([0.5, 0.05, 0.1, 0.05, 0.05, 0.1, 0.15])  # what EM would take
     f = _brothers_names(greedy, u)
     assert f[GIVEN.index("same spelling")] == u[GIVEN.index("same spelling")]
     assert f[GIVEN.index("same sound")] == u[GIVEN.index("same sound")]
     assert f[GIVEN.index("similar")] == 2 * u[GIVEN.index("similar")]
+    assert f[GIVEN.index("close spelling")] == 2 * u[GIVEN.index("close spelling")]
     assert f[GIVEN.index("same consonants")] == 2 * u[GIVEN.index("same consonants")]
     assert f[GIVEN.index("a house name")] == greedy[GIVEN.index("a house name")]
     assert np.isclose(f.sum(), 1.0)
@@ -29,17 +30,17 @@ def test_brothers_names_agree_no_more_than_chance_and_rhyme_at_most_twice_as_oft
 
 
 def test_a_class_below_the_bounds_is_left_as_em_found_it() -> None:
-    u = np.array([0.55, 0.35, 0.04, 0.02, 0.015, 0.02])
-    modest = np.array([0.8, 0.1, 0.05, 0.03, 0.01, 0.01])
+    u = np.array([0.55, 0.35, 0.04, 0.015, 0.005, 0.015, 0.02])
+    modest = np.array([0.8, 0.1, 0.05, 0.02, 0.01, 0.01, 0.01])
     assert np.allclose(_brothers_names(modest, u), modest)
 
 
 def _model(m_birth: list[float], f_birth: list[float]) -> MatchModel:
     """A fitted three-class model whose names look like brothers'; births as given."""
     model = MatchModel(prior=0.37, prior_family=0.1)
-    model.m["given_name"] = np.array([0.01, 0.01, 0.02, 0.03, 0.4, 0.53])
+    model.m["given_name"] = np.array([0.01, 0.01, 0.02, 0.02, 0.01, 0.4, 0.53])
     model.f["family_name"] = np.array([0.02, 0.02, 0.04, 0.32, 0.6])
-    model.f["given_name"] = np.array([0.8, 0.07, 0.08, 0.03, 0.01, 0.01])
+    model.f["given_name"] = np.array([0.8, 0.07, 0.08, 0.02, 0.01, 0.01, 0.01])
     model.m["birth"], model.f["birth"] = np.array(m_birth), np.array(f_birth)
     return model
 

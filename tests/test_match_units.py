@@ -60,6 +60,27 @@ def test_listed_variants_that_no_sound_rule_folds_sound_the_same(a: str, b: str)
     assert level("family_name", lv["family_name"].iloc[0]) == "same sound"
 
 
+@pytest.mark.parametrize(("a", "b"), [("SOVANN", "SOVON"), ("VANNAK", "VONAK"), ("VIREAK", "VIREK"),
+                                      ("RATHA", "RODA"), ("PISIATH", "PISETH")])
+def test_given_names_that_differ_only_in_a_vowel_before_a_consonant_have_the_same_consonants(
+    a: str, b: str
+) -> None:
+    """How romanisers write one Khmer vowel (a or o for the inherent vowel, ea, e or i),
+    past what the phonetic key and the table of spellings fold: its own level, above a
+    close spelling, below one sound (EM weighs it: 3.3 bits on lists made apart from ours)."""
+    lv = levels_of({"family_name": "KEO", "given_name": a}, {"family_name": "KEO", "given_name": b})
+    assert level("given_name", lv["given_name"].iloc[0]) == "same consonants"
+
+
+@pytest.mark.parametrize(("a", "b"), [("BORA", "BOREY"), ("CHANTHA", "CHANTHOU"), ("SOPHAL", "SOPHEAP")])
+def test_given_names_whose_last_vowel_or_a_consonant_differs_are_not_the_same_consonants(
+    a: str, b: str
+) -> None:
+    """Bora and Borey, Chantha and Chanthou are two names each: a last vowel says which."""
+    lv = levels_of({"family_name": "KEO", "given_name": a}, {"family_name": "KEO", "given_name": b})
+    assert lv["given_name"].iloc[0] < LEVELS["given_name"].index("same consonants")
+
+
 def test_a_spelling_listed_for_two_names_is_not_folded_to_either() -> None:
     from linkage.normalise.name_tables import conventional_spelling
 
@@ -89,7 +110,8 @@ def test_khmer_script_and_latin_spelling_of_one_name_compare() -> None:
         {"family_name": "SOK", "given_name": "DARA"},
         {"family_name_kh": "សុខ", "given_name_kh": "ដារា"},
     )
-    assert lv["family_name"].iloc[0] >= 3 and lv["given_name"].iloc[0] >= 3
+    assert level("family_name", lv["family_name"].iloc[0]) in ("same sound", "same spelling")
+    assert lv["given_name"].iloc[0] >= LEVELS["given_name"].index("same sound")
 
 
 def test_swapped_name_order_is_found() -> None:
@@ -98,7 +120,8 @@ def test_swapped_name_order_is_found() -> None:
         {"family_name": "VANAK", "given_name": "SOK"},
     )
     assert bool(lv["swapped"].iloc[0])
-    assert lv["family_name"].iloc[0] >= 3 and lv["given_name"].iloc[0] >= 3
+    assert level("family_name", lv["family_name"].iloc[0]) in ("same sound", "same spelling")
+    assert lv["given_name"].iloc[0] >= LEVELS["given_name"].index("same sound")
 
 
 def test_joined_and_split_given_names_meet() -> None:
@@ -787,10 +810,10 @@ def test_the_family_class_keeps_brothers_apart_and_one_man_together() -> None:
     u["phone"] = np.array([0.9998, 0.0001, 0.0001])
     u["father"] = np.array([0.99, 0.005, 0.005])
     m = MatchModel().m  # fitted-like: one man's given name and birth mostly agree
-    m["given_name"] = np.array([0.02, 0.01, 0.04, 0.05, 0.38, 0.5])
+    m["given_name"] = np.array([0.02, 0.01, 0.04, 0.04, 0.01, 0.38, 0.5])
     m["birth"] = np.array([0.01, 0.01, 0.03, 0.02, 0.08, 0.25, 0.4, 0.2])
     f = _default_f()  # brothers' given names hardly ever sound alike
-    f["given_name"] = np.array([0.85, 0.05, 0.07, 0.02, 0.008, 0.002])
+    f["given_name"] = np.array([0.85, 0.05, 0.07, 0.015, 0.005, 0.008, 0.002])
     two = MatchModel(m=m, u=u, prior=0.1)
     three = MatchModel(m=m, u=u, prior=0.1, f=f, prior_family=0.2)
     _, p2 = two.score_levels(lv, frame)
@@ -1077,8 +1100,8 @@ def test_a_family_class_whose_pairs_share_birth_dates_is_one_man_renamed() -> No
     m = MatchModel().m
     f = _default_f()
     f["family_name"] = np.array([0.02, 0.02, 0.02, 0.04, 0.9])
-    f["given_name"] = np.array([0.9, 0.05, 0.02, 0.01, 0.01, 0.01])
-    m["given_name"] = np.array([0.02, 0.01, 0.04, 0.05, 0.38, 0.5])
+    f["given_name"] = np.array([0.9, 0.05, 0.02, 0.005, 0.005, 0.01, 0.01])
+    m["given_name"] = np.array([0.02, 0.01, 0.04, 0.04, 0.01, 0.38, 0.5])
     f["birth"] = np.array([0.3, 0.3, 0.1, 0.01, 0.2, 0.05, 0.03, 0.01])  # brothers: years apart
     assert MatchModel(m=m, f=dict(f), prior=0.1, prior_family=0.05).family_is_a_family()
     f["birth"] = m["birth"].copy()  # born on one day as often as one man is
@@ -1250,11 +1273,11 @@ def test_a_family_class_stays_when_lists_write_house_names() -> None:
     m = MatchModel().m
     f = _default_f()
     f["family_name"] = np.array([0.02, 0.02, 0.02, 0.04, 0.9])
-    f["given_name"] = np.array([0.85, 0.05, 0.05, 0.03, 0.01, 0.01])
+    f["given_name"] = np.array([0.85, 0.05, 0.05, 0.02, 0.01, 0.01, 0.01])
     f["birth"] = np.array([0.3, 0.3, 0.1, 0.01, 0.2, 0.05, 0.03, 0.01])
-    m["given_name"] = np.array([0.02, 0.16, 0.02, 0.05, 0.35, 0.4])
+    m["given_name"] = np.array([0.02, 0.16, 0.02, 0.04, 0.01, 0.35, 0.4])
     assert MatchModel(m=m, f=f, prior=0.1, prior_family=0.05).family_is_a_family()
-    m["given_name"] = np.array([0.16, 0.02, 0.02, 0.05, 0.35, 0.4])  # wholly other names: no
+    m["given_name"] = np.array([0.16, 0.02, 0.02, 0.04, 0.01, 0.35, 0.4])  # wholly other names: no
     assert not MatchModel(m=m, f=f, prior=0.1, prior_family=0.05).family_is_a_family()
 
 

@@ -25,7 +25,7 @@ _SPEC = default_spec()
 # The levels each feature's code below assigns (the spec names them): a spec whose level
 # count differs from the code's would weigh pairs under wrong names.
 _CODED_LEVELS = {
-    "family_name": 5, "given_name": 6, "birth": 8, "context": 56,
+    "family_name": 5, "given_name": 7, "birth": 8, "context": 56,
     "phone": 3, "id_document": 2, "father": 3, "lists": 3, "village": 2,
 }  # fmt: skip
 if {f: len(v.levels) for f, v in _SPEC.features.items()} != _CODED_LEVELS:
@@ -36,6 +36,11 @@ if {f: len(v.levels) for f, v in _SPEC.features.items()} != _CODED_LEVELS:
 # both is far likelier for two different men than the product of the two chances.
 LEVELS: dict[str, list[str]] = {f: list(v.levels) for f, v in _SPEC.features.items()}
 _GIVEN_SIMILAR = LEVELS["given_name"].index("similar")
+# NameFeature's own scales. Family name, the spec's: different, similar, close spelling, same
+# sound, same spelling. Given name, before house names split its "different" in two
+# (_with_house_names): different, similar, close spelling, same consonants, same sound, same
+# spelling (one level more: tried for family names too, EM gave it 0.7 bits, m at its floor)
+FAM_SAME_SOUND, SAME_CONSONANTS, SAME_SOUND = 3, 3, 4
 HOME_LEVELS = list(_SPEC.features["context"].parts["home"])
 RETURN_LEVELS = list(_SPEC.features["context"].parts["return"])
 FEATURES = list(LEVELS)
@@ -151,6 +156,8 @@ class NameFeature(BaseCompareFeature):
         "giv_text",
         "fam_skel",
         "giv_skel",
+        "fam_consonants",
+        "giv_consonants",
         "fam_letters",
         "giv_letters",
         "fam_parts",
@@ -163,15 +170,15 @@ class NameFeature(BaseCompareFeature):
         super().__init__(cols, cols, label=["family_name", "given_name", "swapped"])
         spec = spec or _SPEC
         self.fam_cuts = (spec.cut("family_name", "similar"), spec.cut("family_name", "close spelling"))
-        self.giv_cuts = (spec.cut("given_name", "similar"), spec.cut("given_name", "same consonants"))
+        self.giv_cuts = (spec.cut("given_name", "similar"), spec.cut("given_name", "close spelling"))
 
     def _compute_vectorized(self, *args):  # type: ignore[override]
         half = len(args) // 2
         a, b = args[:half], args[half:]
-        fa, ga, fka, gka, fta, gta, fsa, gsa, fla, gla, fpa, gpa = (_s(x) for x in a[:12])
-        fb, gb, fkb, gkb, ftb, gtb, fsb, gsb, flb, glb, fpb, gpb = (_s(x) for x in b[:12])
-        fca, gca, f1a, g1a = (_num(x) for x in a[12:])
-        fcb, gcb, f1b, g1b = (_num(x) for x in b[12:])
+        fa, ga, fka, gka, fta, gta, fsa, gsa, fva, gva, fla, gla, fpa, gpa = (_s(x) for x in a[:14])
+        fb, gb, fkb, gkb, ftb, gtb, fsb, gsb, fvb, gvb, flb, glb, fpb, gpb = (_s(x) for x in b[:14])
+        fca, gca, f1a, g1a = (_num(x) for x in a[14:])
+        fcb, gcb, f1b, g1b = (_num(x) for x in b[14:])
         ff, gg = _jw(fa, fb, fca, fcb), _jw(ga, gb, gca, gcb)
         fg, gf = _jw(fa, gb, fca, gcb), _jw(ga, fb, gca, fcb)
         swapped = self._swapped(ff, gg, fg, gf)
@@ -179,10 +186,17 @@ class NameFeature(BaseCompareFeature):
         giv = np.where(swapped, gf, gg)
         fam_level = _bands(fam, self.fam_cuts)
         giv_level = _bands(giv, self.giv_cuts)
+        # _bands gives one key the level above its cuts; for given names that is "same
+        # sound", with "same consonants" between it and the cuts
+        giv_level[giv_level == len(self.giv_cuts) + 1] = SAME_SOUND
         # Vowels are where romanisers differ most (Rotana/Ratana, Vesna/Vasna, Skun/Sokun):
-        # the same consonants in the same order is close, whatever the similarity says.
-        same_consonants = (gsa != "") & (gsa == np.where(swapped, fsb, gsb))
-        giv_level[same_consonants & (giv_level < 2)] = 2
+        # the same consonants in the same order is close, whatever the similarity says; with
+        # each word's last vowel alike too it is how romanisers write one name (Sovann/Sovon,
+        # Vireak/Virek), where a last vowel that differs is often another name (Bora, Borey)
+        same_skeleton = (gsa != "") & (gsa == np.where(swapped, fsb, gsb))
+        giv_level[same_skeleton & (giv_level < 2)] = 2
+        same_consonants = (gva != "") & (gva == np.where(swapped, fvb, gvb))
+        giv_level[same_consonants & (giv_level < SAME_CONSONANTS)] = SAME_CONSONANTS
         # A surname typed without its vowel (Skh, Prk, Bnn) has a key with no vowel: every
         # Khmer surname has one, so compare consonants (Sok, Prak, Bun) rather than letters.
         fb_o, fsb_o = np.where(swapped, gb, fb), np.where(swapped, gsb, fsb)
@@ -199,8 +213,8 @@ class NameFeature(BaseCompareFeature):
         giv_same = _known(gta) & np.where(swapped, gta == ftb, gta == gtb)
         fam_same |= ~swapped & _known(fka) & (fka == fkb)
         giv_same |= ~swapped & _known(gka) & (gka == gkb)
-        fam_level[fam_same] = 4
-        giv_level[giv_same] = 4
+        fam_level[fam_same] = FAM_SAME_SOUND + 1
+        giv_level[giv_same] = SAME_SOUND + 1
         fam_missing = (fa == "") | (fb == "") | np.where(swapped, gb == "", False)
         giv_missing = (ga == "") | (gb == "") | np.where(swapped, fb == "", False)
         giv_level = _with_house_names(giv_level, g1a == 1, np.where(swapped, f1b, g1b) == 1)
@@ -237,15 +251,15 @@ class NameFeature(BaseCompareFeature):
                 level[low] = np.maximum(level[low], by_letters)
         # A typing slip (KEO typed KOE, VANNA typed VSNNA, DARA typed DARQ) leaves the
         # same name: a slip on a keyboard is no other name, however far it moves the key.
-        for level, (ta, tb) in ((fam_level, fam), (giv_level, giv)):
-            low = np.flatnonzero((level < 3) & (ta != "") & (tb != ""))
+        for level, (ta, tb), same_sound in ((fam_level, fam, FAM_SAME_SOUND), (giv_level, giv, SAME_SOUND)):
+            low = np.flatnonzero((level < same_sound) & (ta != "") & (tb != ""))
             if len(low):
-                level[low[_typing_slips(ta[low], tb[low])]] = 3
+                level[low[_typing_slips(ta[low], tb[low])]] = same_sound
 
 
 def _with_house_names(giv_level: np.ndarray, short_a: np.ndarray, short_b: np.ndarray) -> np.ndarray:
     """Given levels on the spec's scale, from the scale the code above builds (different,
-    similar, same consonants, same sound, same spelling): one level more above
+    similar, close spelling, same consonants, same sound, same spelling): one level more above
     "different", and "different" split in two where one of the names is of one syllable.
 
     Why: a man is often known by his house name (Pov, the youngest; Touch, small; Khmao,
@@ -264,13 +278,13 @@ def _one_of_two(
 ) -> None:
     """Given levels raised to the same sound where one side's whole given-name key is one
     word of the other's two ("|A|B|" part keys), in place."""
-    low = np.flatnonzero((giv_level < 3) & ((pa != "") | (pb != "")))
+    low = np.flatnonzero((giv_level < SAME_SOUND) & ((pa != "") | (pb != "")))
     if len(low):
         one = [
             (kb != "" and f"|{kb}|" in qa) or (ka != "" and f"|{ka}|" in qb)
             for ka, kb, qa, qb in zip(ga[low], gb[low], pa[low], pb[low], strict=True)
         ]
-        giv_level[low[np.asarray(one, dtype=bool)]] = 3
+        giv_level[low[np.asarray(one, dtype=bool)]] = SAME_SOUND
 
 
 _KEYBOARD = ("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")

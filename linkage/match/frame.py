@@ -53,6 +53,7 @@ RECORD_COLUMNS = [
 
 
 _VOWELS = str.maketrans("", "", "AEIOUY")
+_VOWEL_BEFORE_CONSONANT = r"[AEIOUY]+(?=[^AEIOUY ])"
 
 
 def _map_unique(series: pd.Series, fn) -> pd.Series:
@@ -172,6 +173,8 @@ _NAME_COLUMNS = (
     "giv_key",
     "fam_skel",
     "giv_skel",
+    "fam_consonants",
+    "giv_consonants",
     "fam_text",
     "giv_text",
     "fam_kh",
@@ -204,6 +207,9 @@ def _add_name_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
     # consonant skeletons (Rotana/Ratana), and one shared code per distinct name key
     f["fam_skel"] = f["fam_key"].str.translate(_VOWELS)
     f["giv_skel"] = f["giv_key"].str.translate(_VOWELS)
+    # ... and with each word's last vowel kept (Sophal/Sophol alike, Bora/Borey not)
+    f["fam_consonants"] = f["fam_key"].str.replace(_VOWEL_BEFORE_CONSONANT, "", regex=True)
+    f["giv_consonants"] = f["giv_key"].str.replace(_VOWEL_BEFORE_CONSONANT, "", regex=True)
     f["fam_code"], f["giv_code"] = name_codes(f["fam_key"], f["giv_key"])
     # a name of one syllable (Pov, Touch, Khmao, Mom): house names are, formal given names
     # mostly are not

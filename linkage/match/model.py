@@ -108,7 +108,7 @@ def _default_f() -> dict[str, np.ndarray]:
     """A starting point for EM's "same family" class: agreeing on what families share,
     not on given name, birth or document (EM moves every one of these)."""
     f = _default_m()
-    f["given_name"] = np.array([0.75, 0.05, 0.1, 0.05, 0.03, 0.02])
+    f["given_name"] = np.array([0.75, 0.05, 0.1, 0.04, 0.01, 0.03, 0.02])
     f["birth"] = np.array([0.2, 0.4, 0.1, 0.01, 0.16, 0.08, 0.04, 0.01])
     f["id_document"] = np.array([0.99, 0.01])
     f["lists"] = np.array([0.2, 0.2, 0.6])  # brothers often come home in one batch
