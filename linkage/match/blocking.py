@@ -85,6 +85,8 @@ def _first_words(frame: pd.DataFrame) -> pd.Series:
 
 
 _MONTH_DAYS = 30
+# the letters a consonant skeleton leaves out (as frame.py makes fam_skel and giv_skel)
+_VOWEL = r"[AEIOUY]"
 
 
 def _home_sure(frame: pd.DataFrame) -> np.ndarray:
@@ -127,6 +129,11 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     home_sure = _home_sure(frame)
     low_name = fam.where(fam <= giv, giv)
 
+    def skeletons(high: bool) -> tuple[np.ndarray, np.ndarray]:
+        fs, gs = (k.str.replace(_VOWEL, "", regex=True).replace("", pd.NA) for k in (fam, giv))
+        low_first = fs <= gs
+        return _part(gs.where(low_first, fs) if high else fs.where(low_first, gs))
+
     def bucket(values: pd.Series, shift: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
         return lambda: _part((values + shift).astype("Int64").astype("string"))
 
@@ -150,6 +157,10 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         # both name keys in either order: the lower and the higher of the two
         "names_low": lambda: _part(fam.where(fam <= giv, giv)),
         "names_high": lambda: _part(giv.where(fam <= giv, fam)),
+        # both names' consonant skeletons in either order (Nem Vuna and Num Vana: each name
+        # spelt past its key), a skeleton with no consonant missing
+        "skeletons_low": lambda: skeletons(high=False),
+        "skeletons_high": lambda: skeletons(high=True),
         # the lower name key of a record with no birth year (an NGO intake often has none)
         "names_low_no_birth": lambda: _part(fam.where(fam <= giv, giv).mask(has_year)),
         # the first word's key of a given name of two or more words (Sarath of Sarath Vuthey)
