@@ -81,6 +81,10 @@ class TestNames:
             ("ឯកគឹមហុង", "ឯក", "គឹមហុង"),
             ("KEOSOPHEAK", "KEO", "SOPHEAK"),
             ("SOPHEAKKEO", "KEO", "SOPHEAK"),  # a list that writes the given name first
+            # spelt past the tables, cut by sound: Sophal Chhay, Om Sopheak, Vannak Kim
+            ("SAUPHALCHHAY", "CHHAY", "SAUPHAL"),
+            ("OMSOUPHEAHK", "OM", "SOUPHEAHK"),
+            ("Wannakhkim", "KIM", "WANNAKH"),  # WANNA|KHKIM, WANNAKHK|IM sound so too
         ],
     )
     def test_a_full_name_written_as_one_word_is_split(self, written: str, family: str, given: str) -> None:
@@ -88,10 +92,13 @@ class TestNames:
         s = split_full_name(text, "family_given")
         assert (s.family, s.given) == (family, given)
 
-    @pytest.mark.parametrize("word", ["សុខា", "ចាន់ថា", "SOKHA", "CHANTHA", "SOVANNARITH"])
+    @pytest.mark.parametrize(
+        "word", ["សុខា", "ចាន់ថា", "SOKHA", "CHANTHA", "SOVANNARITH", "CHANTHAR", "NOPKHUN", "HUOTCHHAY"]
+    )
     def test_a_given_name_that_starts_like_a_surname_stays_whole(self, word: str) -> None:
-        """Sokha is not Sok + 'a', Chantha not Chan + Tha: known given names, or a cut
-        inside a syllable, are never split."""
+        """Sokha is not Sok + 'a', Chantha not Chan + Tha: known given names (also by
+        sound, Chanthar), a cut inside a syllable, or two surnames and no given name
+        (Nop Khun, Huot Chhay: which is which?) are never split."""
         s = split_full_name(word, "family_given")
         assert (s.family, s.given, s.order) == (None, word, "single")
 
