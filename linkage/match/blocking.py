@@ -129,10 +129,16 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     home_sure = _home_sure(frame)
     low_name = fam.where(fam <= giv, giv)
 
+    made_skeletons: list[pd.Series] = []
+
     def skeletons(high: bool) -> tuple[np.ndarray, np.ndarray]:
-        fs, gs = (k.str.replace(_VOWEL, "", regex=True).replace("", pd.NA) for k in (fam, giv))
-        low_first = fs <= gs
-        return _part(gs.where(low_first, fs) if high else fs.where(low_first, gs))
+        if not made_skeletons:  # (the frame's own where it has them)
+            made = ((frame[c] if c in frame else k.str.replace(_VOWEL, "", regex=True)) for c, k in
+                    (("fam_skel", fam), ("giv_skel", giv)))  # fmt: skip
+            fs, gs = (x.astype("string").replace("", pd.NA) for x in made)
+            low_first = fs <= gs
+            made_skeletons.extend([fs.where(low_first, gs), gs.where(low_first, fs)])
+        return _part(made_skeletons[high])
 
     def bucket(values: pd.Series, shift: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
         return lambda: _part((values + shift).astype("Int64").astype("string"))

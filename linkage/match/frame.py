@@ -207,7 +207,7 @@ def _add_name_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
     # consonant skeletons (Rotana/Ratana), and one shared code per distinct name key
     f["fam_skel"] = f["fam_key"].str.translate(_VOWELS)
     f["giv_skel"] = f["giv_key"].str.translate(_VOWELS)
-    # ... and with each word's last vowel kept (Sophal/Sophol alike, Bora/Borey not)
+    # ... and with each word's last vowel kept (Sovann/Sovon alike, Bora/Borey not)
     f["fam_consonants"] = f["fam_key"].str.replace(_VOWEL_BEFORE_CONSONANT, "", regex=True)
     f["giv_consonants"] = f["giv_key"].str.replace(_VOWEL_BEFORE_CONSONANT, "", regex=True)
     f["fam_code"], f["giv_code"] = name_codes(f["fam_key"], f["giv_key"])

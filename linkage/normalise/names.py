@@ -126,11 +126,13 @@ def _keys_of(names: frozenset[str]) -> frozenset[str]:
 
 def _split_by_sound(token: str) -> tuple[str, str, str] | None:
     """A Latin full name joined whose parts the tables do not spell (SAUPHALCHHAY for Sophal
-    Chhay, OMSOUPHEAHK): cut where one side sounds like a known surname and the other like a
-    known given name, if one cut does, or of those the one at the longest surname as the
-    tables spell it (else the word stays one name). Why by sound:
-    a list that joins the names respells them as often as any other (on lists made apart
-    from ours, a fifth of joined names stayed whole when only spellings in the tables cut)."""
+    Chhay, OMSOUPHEAHK): cut where one side sounds like a known surname and the other like
+    a known given name, if one cut does, or of those the one at the longest surname as the
+    tables spell it (else the word stays one name).
+
+    Why by sound: a list that joins the names respells them as often as any other (on lists
+    made apart from ours, one joined name in six stayed whole when only spellings in the
+    tables could cut it)."""
     from linkage.normalise.phonetic import phonetic_token
 
     surnames, given = _keys_of(surname_spellings()), _keys_of(given_spellings())
