@@ -345,7 +345,37 @@ def _number_date(s: str, khmer: bool, placeholder_is_year: bool, allow_serial: b
         return ParsedDate(excel_serial_to_date(int(day)), "day")
     if s.isdigit() and len(s) in (6, 7, 8):
         return _dated(_digits_only(s, khmer), placeholder_is_year)
+    if _two_dates(s):
+        raise DateError(
+            "two dates or a range of days (01-05/06/2024, 06/06/2024 - 08/06/2024, 5 or 6 June): "
+            "write the one day, DD/MM/YYYY"
+        )
     raise DateError("not a date in a known format (DD/MM/YYYY, YYYY-MM-DD, D-M-YYYY, year)")
+
+
+# days a range spans, before one month and year: 01-05/06/2024, 5-7 June 2024, 5 & 6 June 2024
+_DAY_RANGE = re.compile(
+    r"^\d{1,2}\s*(?:[-–~&]|to|or|and|ឬ|ដល់|ទៅ|និង)\s*\d{1,2}\s*(?:[/.]\s*\d{1,2}\s*[/.]\s*\d{2,4}"
+    r"|[\s\-]+[^\d\s/\-.,]+\.?,?[\s\-]+\d{2,4})$",
+    re.IGNORECASE,
+)
+# two whole dates: 06/06/2024 - 08/06/2024, 6/6/2024 or 7/6/2024, 06/06/2024ដល់08/06/2024
+_BETWEEN = re.compile(r"\s+(?:-|to|or|and|&)\s+|\s*(?:–|~|ឬ|ដល់|ទៅ|និង)\s*", re.IGNORECASE)
+
+
+def _two_dates(s: str) -> bool:
+    """A range of days or two dates where one is wanted (only asked of text no reading took)."""
+    if _DAY_RANGE.match(s):
+        return True
+    parts = _BETWEEN.split(s)
+    if len(parts) != 2 or not all(parts):
+        return False
+    try:
+        for part in parts:
+            parse_date_text(part)
+    except DateError:
+        return False
+    return True
 
 
 def _digits_only(s: str, khmer: bool) -> dt.date:
@@ -383,6 +413,13 @@ def parse_date(
     """Parse a cell (text, Excel datetime or day number). Blank gives None."""
     if value is None:
         return None
+    if isinstance(value, dt.time):
+        # a cell of a time alone: Excel's day 0 (shown 00/01/1900 or 0:00; what a formula
+        # that reads an empty cell gives) or a time typed into a date's column
+        raise DateError(
+            "a time of day with no date (Excel's day 0, shown 00/01/1900 or 0:00, as a formula "
+            "that reads an empty cell gives): fill in the date"
+        )
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
