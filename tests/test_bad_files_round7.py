@@ -13,6 +13,7 @@ import pytest
 
 from benchmarks.bad_input import corpus
 from linkage.normalise.dates import DateError, parse_date
+from linkage.normalise.names import tidy_khmer_name
 from linkage.settings import Settings
 from tests.store_helpers import ingest, outcome, quarantine, records, shown
 
@@ -185,5 +186,71 @@ def test_a_file_of_plain_cr_lf_has_no_such_note(store: Settings) -> None:
     assert [x.line for x in records(store)] == [2, 3, 4]
 
 
-def test_outcome_helpers_are_used() -> None:
-    assert outcome  # the corpus cases below use it
+# --- the corpus cases of session 24 -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", corpus.session24_cases(), ids=lambda c: c.id)
+def test_session24_case_meets_its_outcome(store: Settings, case: corpus.Case) -> None:
+    r = ingest(store, case.data, case.file_name, case.source)
+    assert outcome(r) == case.expect, r.reason
+    assert r.rows_loaded == case.expect_loaded
+    if r.status != "rejected":
+        assert case.persons <= r.rows_loaded + r.rows_quarantined <= case.persons + case.extra
+    said = shown(store, r)
+    assert not [v for v in case.values if len(v) >= 5 and v in said]  # no personal value shown
+
+
+def test_a_range_of_days_or_two_dates_is_quarantined_saying_so(store: Settings) -> None:
+    """01-05/06/2024 (a batch returned over five days) and 06/06/2024 - 08/06/2024 were
+    quarantined as 'not a date in a known format': an officer could not tell what was wrong."""
+    r = ingest(store, _case("return-date-ranges").data, "iom.csv", "iom")
+    q = quarantine(store)
+    assert sorted(q) == [2, 3, 6]
+    assert all(why.startswith("return_date: two dates or a range of days") for _, why in q.values())
+    assert parse_date("12-03-1990").value == dt.date(1990, 3, 12)  # a date with dashes is still one
+    assert parse_date("5-Jun-24").value == dt.date(2024, 6, 5)
+    assert r.rows_loaded == 2
+
+
+def test_excel_day_zero_in_a_date_cell_is_quarantined_saying_what_it_is(store: Settings) -> None:
+    """A formula that copies an empty cell saves 0, which a date format shows 00/01/1900; it
+    reached the checks as a time and was 'not a date in a known format'."""
+    r = ingest(store, _case("date-formula-day-zero").data, "dosvy.xlsx", "mosvy")
+    assert (r.rows_loaded, r.quarantined_by_rule) == (3, {"date_format": 2})
+    assert all("Excel's day 0" in why for _, why in quarantine(store).values())
+
+
+def test_a_name_over_two_lines_of_the_family_cell_is_split(store: Settings) -> None:
+    """កែវ⏎ភក្ដី in the family name's cell, the given name's blank: stored as the family name
+    KEO PHEAKDEY with no given name (a space between them was split already)."""
+    r = ingest(store, _case("name-two-lines-one-cell").data, "dosvy.xlsx", "mosvy")
+    assert (r.rows_loaded, r.rows_quarantined) == (5, 0)
+    got = [(x.family_name_kh, x.given_name_kh) for x in records(store)]
+    for i in (2, 4):  # as the same name typed in its two cells is stored
+        assert got[i] == (tidy_khmer_name(corpus.KH_FAMILY[i]), tidy_khmer_name(corpus.KH_GIVEN[i]))
+
+
+def test_a_total_row_with_counts_under_several_columns_is_a_totals_row(store: Settings) -> None:
+    """Total, 5 (ages), 5 (phones), 4 (consents): four cells filled, so it was no totals row
+    (three at most) but a man with no name (required) and a phone and consent warning."""
+    r = ingest(store, _case("totals-row-counts-in-cells").data, "iom.csv", "iom")
+    assert (r.rows_loaded, r.quarantined_by_rule, r.warnings_by_rule) == (5, {"totals_row": 1}, {})
+
+
+def test_a_man_whose_case_number_cell_says_total_is_not_taken_for_a_total(store: Settings) -> None:
+    rows = corpus.iom_rows(3)
+    rows[2]["iom_case_no"] = "Total"  # his other cells hold words: a man's row, checked as one
+    r = ingest(store, corpus.csv_text(rows).encode(), "iom.csv", "iom")
+    assert "totals_row" not in r.quarantined_by_rule
+
+
+def test_phones_with_the_trunk_zero_in_brackets_are_read(store: Settings) -> None:
+    r = ingest(store, _case("phones-trunk-in-brackets").data, "iom.csv", "iom")
+    assert [x.phone for x in records(store)] == [
+        "+85512555000",
+        "+85512555001",
+        "+85512555002",
+        "+855977000003",
+        "+85512555004",
+    ]
+    assert r.warnings_by_rule == {}

@@ -3637,6 +3637,20 @@ def session24_cases() -> list[Case]:
             csv_text,
             edit=_no_separators,
         ),
+        _iom(
+            "cr-cr-lf-unicode-text",
+            "Excel's Unicode text (UTF-16, tabs) passed through a tool that doubled each CR: CR CR LF",
+            lambda rows: (
+                b"\xff\xfe" + csv_text(rows, delimiter="\t").replace("\r\n", "\r\r\n").encode("utf-16-le")
+            ),
+            name="iom_returns_2024_06.txt",
+        ),
+        _iom(
+            "no-separators-month-first",
+            "return dates typed month first with no separators: 06132024, 06142024, 06052024",
+            csv_text,
+            edit=_each("date_of_return", ["06132024", "06142024", "06052024", "06152024", "06162024"]),
+        ),
         _mosvy(
             "xlsx-dates-typed-as-numbers",
             "return dates typed 06062024 into number cells (Excel keeps 6062024), 20240608, 9062024",
