@@ -3591,6 +3591,127 @@ def session23_cases() -> list[Case]:
     return [_expect(c, *odd.get(c.id, ("ingested", 7 if c.persons == 7 else 5))) for c in cases]
 
 
+def _doubled_cr(rows: list[dict[str, str]]) -> str:
+    """CR LF written through a Windows text file (Python's csv without newline=''): CR CR LF."""
+    return csv_text(rows).replace("\r\n", "\r\r\n")
+
+
+def _day_zero(rows: list[list[object]]) -> None:
+    """Return dates filled by a formula (=N2) from cells left empty: Excel saves 0 in a date
+    format, shown 00/01/1900; a birth date the same way."""
+    rows[1][RET] = dt.datetime(1899, 12, 30)
+    rows[3][RET] = dt.datetime(1899, 12, 30)
+
+
+def _name_two_lines(rows: list[list[object]]) -> None:
+    """The whole name typed in the family name's cell over two lines (Alt+Enter), the given
+    name's cell left blank."""
+    rows[2][1], rows[2][2] = f"{KH_FAMILY[2]}\n{KH_GIVEN[2]}", ""
+    rows[4][1], rows[4][2] = f"{KH_FAMILY[4]}\r\n{KH_GIVEN[4]}", None
+
+
+def _no_separators(rows: list[dict[str, str]]) -> None:
+    rets = ["06062024", "20240607", "០៨០៦២០២៤", "09062567", "10062024"]
+    dobs = ["01011990", "19850312", "12031985", "", "02011970"]
+    for r, ret, dob in zip(rows, rets, dobs, strict=True):
+        r.update(date_of_return=ret, dob=dob)
+
+
+def _totals_with_counts(rows: list[dict[str, str]]) -> str:
+    """A Total row under the list counting men, phones and consents in their own columns."""
+    total = dict.fromkeys(IOM_HEADER, "")
+    total.update(iom_case_no="Total", age_at_return="5", phone="5", consent_to_share="4")
+    return csv_text([*rows, total])
+
+
+def session24_cases() -> list[Case]:
+    cases = [
+        _iom(
+            "cr-cr-lf-line-ends",
+            "lines ending CR CR LF (CR LF written through a Windows text file): Excel shows blank rows",
+            _doubled_cr,
+        ),
+        _iom(
+            "return-dates-no-separators",
+            "dates typed with no separators: 06062024, 20240607, ០៨០៦២០២៤, 09062567 (BE), birth 01011990",
+            csv_text,
+            edit=_no_separators,
+        ),
+        _iom(
+            "cr-cr-lf-unicode-text",
+            "Excel's Unicode text (UTF-16, tabs) passed through a tool that doubled each CR: CR CR LF",
+            lambda rows: (
+                b"\xff\xfe" + csv_text(rows, delimiter="\t").replace("\r\n", "\r\r\n").encode("utf-16-le")
+            ),
+            name="iom_returns_2024_06.txt",
+        ),
+        _iom(
+            "no-separators-month-first",
+            "return dates typed month first with no separators: 06132024, 06142024, 06052024",
+            csv_text,
+            edit=_each("date_of_return", ["06132024", "06142024", "06052024", "06152024", "06162024"]),
+        ),
+        _mosvy(
+            "xlsx-dates-typed-as-numbers",
+            "return dates typed 06062024 into number cells (Excel keeps 6062024), 20240608, 9062024",
+            _mcol(RET, [6062024, 10062024, 20240608, 9062024, 11062024]),
+        ),
+        _iom(
+            "dates-no-separators-two-ways",
+            "a return date typed 1062024 (1/06 or 10/6?) and one 060624 (DDMMYY or YYMMDD?)",
+            csv_text,
+            edit=_each("date_of_return", ["06/06/2024", "1062024", "060624", "09/06/2024", "10/06/2024"]),
+        ),
+        _iom(
+            "return-date-ranges",
+            "return dates as a range of days (01-05/06/2024) or two dates (06/06/2024 - 08/06/2024)",
+            csv_text,
+            edit=_each(
+                "date_of_return",
+                ["01-05/06/2024", "06/06/2024 - 08/06/2024", "08/06/2024", "09/06/2024", "5-7 June 2024"],
+            ),
+        ),
+        _mosvy(
+            "date-formula-day-zero",
+            "return dates by a formula from empty cells: Excel's day 0, shown 00/01/1900",
+            _day_zero,
+        ),
+        _mosvy(
+            "name-two-lines-one-cell",
+            "the whole name in the family name's cell over two lines (Alt+Enter), the given name blank",
+            _name_two_lines,
+        ),
+        _iom(
+            "phones-trunk-in-brackets",
+            "phones written +855 (0)12 555 000, (012) 555 001, 855-12-555-002, (+855) 12 555 004",
+            csv_text,
+            edit=_each(
+                "phone",
+                [
+                    "+855 (0)12 555 000",
+                    "(012) 555 001",
+                    "855-12-555-002",
+                    "+855(0)97 7000003",
+                    "(+855) 12 555 004",
+                ],
+            ),
+        ),
+        _iom(
+            "totals-row-counts-in-cells",
+            "a Total row with counts under the age, phone and consent columns (5, 5, 4)",
+            _totals_with_counts,
+            extra=1,
+        ),
+    ]
+    odd = {
+        "dates-no-separators-two-ways": ("quarantined rows", 3),
+        "return-date-ranges": ("quarantined rows", 2),
+        "date-formula-day-zero": ("quarantined rows", 3),
+        "totals-row-counts-in-cells": ("quarantined rows", 5),
+    }
+    return [_expect(c, *odd.get(c.id, ("ingested", 5))) for c in cases]
+
+
 def all_cases(big: bool = False) -> list[Case]:
     cases = (
         csv_cases()
@@ -3604,5 +3725,6 @@ def all_cases(big: bool = False) -> list[Case]:
         + session20_cases()
         + session22_cases()
         + session23_cases()
+        + session24_cases()
     )
     return cases + big_cases() if big else cases

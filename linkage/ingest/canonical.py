@@ -222,6 +222,12 @@ def _is_formula(text: str) -> bool:
     return bool(FORMULA_START.match(text)) and not _PLUS_DIGIT.match(text) and not _DASHES.match(text)
 
 
+def _two_words(text: str) -> bool:
+    """Words apart by a space or a line break inside the cell."""
+    t = text.strip()
+    return " " in t or "\n" in t or "\r" in t
+
+
 def _name_parts(key: tuple[str, ...], default_order: str) -> tuple[str | None, ...]:
     """The name fields of one row from the texts of its name columns (see NAME_OUTPUTS)."""
     full, full_kh, fam_kh, giv_kh, fam, giv = key
@@ -235,10 +241,11 @@ def _name_parts(key: tuple[str, ...], default_order: str) -> tuple[str | None, .
     if giv_kh and not has_khmer(giv_kh):
         giv, giv_kh = giv or giv_kh, ""
     # a whole name in the family column, the given one left blank (the two cells merged
-    # across, or typed in one): read as a full name, split by the known surnames
-    if fam_kh and not giv_kh and not full_kh and " " in fam_kh.strip():
+    # across, or typed in one, over two lines of the cell too: Alt+Enter): read as a full
+    # name, split by the known surnames (over two lines it was kept whole as the family name)
+    if fam_kh and not giv_kh and not full_kh and _two_words(fam_kh):
         full_kh, fam_kh = fam_kh, ""
-    if fam and not giv and not full and " " in fam.strip():
+    if fam and not giv and not full and _two_words(fam):
         full, fam = fam, ""
     order = None
     if full_kh:

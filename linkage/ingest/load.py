@@ -597,12 +597,24 @@ class Ingestor:
         return None
 
 
+# rows that are no man (or not one the first header can read): a totals row, a heading, a
+# sign-off, a second list's header and its rows
+NOT_A_MAN_RULES = frozenset(("totals_row", "heading_row", "sign_off_row", "other_header"))
+
+
 def _by_severity(issues: list[Issue]) -> tuple[dict[int, list[Issue]], Counter[str]]:
     """Errors by line (the row is quarantined), warnings counted by rule (the row loads), once
-    per cell: a cell the mapper and an expectation both warn of is one warning."""
+    per cell: a cell the mapper and an expectation both warn of is one warning.
+
+    A row that is no man (NOT_A_MAN_RULES) is only that: its cells read as a man's (a signer's
+    date as a bad return date, a total as a phone) add no warning to the file's counts and no
+    issue to its quarantine row (they did: a sign-off counted date_format and phone warnings)."""
     errors: dict[int, list[Issue]] = {}
+    not_a_man = {i.line for i in issues if i.rule in NOT_A_MAN_RULES}
     warned: set[tuple[str, int, str | None]] = set()
     for i in issues:
+        if i.line in not_a_man and i.rule not in NOT_A_MAN_RULES:
+            continue
         if i.severity == "error":
             errors.setdefault(i.line, []).append(i)
         else:

@@ -559,6 +559,7 @@ def read_csv(data: bytes, known: set[str], search_rows: int) -> RawTable:
             "each line is quoted whole (a list pasted into one column and saved as CSV): "
             "read by the delimiters inside the quotes"
         )
+    table.notes.extend(_doubled_cr_notes(text, records, h))
     for first, _last, cells in records[h + 1 :]:
         if not "".join(cells).strip():  # every cell blank (CSV cells are all text)
             table.blank_rows += 1
@@ -640,6 +641,26 @@ def _unwrapped(records: list[Record], known: set[str], search_rows: int) -> tupl
         for first, last, cells in records
     ]
     return split, delimiter
+
+
+def _doubled_cr_notes(text: str, records: list[Record], h: int) -> list[str]:
+    """What an officer is told of a file whose lines end in CR CR LF (a program that writes
+    CR LF through a Windows text file, which adds a CR of its own): each row is followed by a
+    line that is empty. Excel (and Notepad++, VS Code) shows it as a blank row, so the line
+    numbers stay the file's lines, as csv and every other CSV here counts them; Windows 7's
+    Notepad shows no blank line, so the note says how to count there."""
+    if (doubled := text.count("\r\r\n")) < 2 or 3 * doubled < len(records):
+        return []
+    first = next((f for f, _, cells in records[h + 1 :] if "".join(cells).strip()), None)
+    where = f" (the first row under the header is line {first})" if first is not None else ""
+    return [
+        "the file's lines end in two carriage returns (CR CR LF, as a program that adds one of its "
+        "own to each line writes them): Excel shows a blank row under each row, and the line "
+        f"numbers given here are its rows{where}; in an editor that shows no blank rows (Notepad "
+        "on Windows 7), line N here is line (N + 1) / 2 there when the header is on line 1. The "
+        "blank rows are not read as rows; nothing is lost. Save it again from Excel as 'CSV UTF-8' "
+        "to send it without them"
+    ]
 
 
 def _fast_records(text: str, delimiter: str) -> tuple[list[Record], int | None]:

@@ -54,11 +54,14 @@ def numbers_columns(cells: Sequence[Any]) -> bool:
 
 
 def is_totals(cells: Sequence[Any]) -> bool:
-    """The first filled cell says Total (or សរុប), and at most three cells are filled."""
+    """The first filled cell says Total (or សរុប), and at most three cells are filled, or
+    every other filled cell is a number (a count under each column it counts: ages, phones,
+    consents; it was quarantined as a man with no name, its counts as bad phones)."""
     first = next((c for c in cells if c is not None and c != ""), None)
     if type(first) is not str or not _TOTAL.match(first.strip()):
         return False
-    return sum(1 for c in cells if cell_text(c)) <= 3
+    filled = [c for c in cells if cell_text(c)]
+    return len(filled) <= 3 or all(_is_number(c) for c in filled[1:])
 
 
 _DIGIT = re.compile(r"[0-9\u17e0-\u17e9]")

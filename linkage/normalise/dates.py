@@ -195,10 +195,30 @@ _SPACED_NUMERIC = re.compile(r"^\d{1,4}\s*([./-])\s*\d{1,2}\s*\1\s*\d{1,4}$")
 _COMMA_NUMERIC = re.compile(r"^\d{1,2},\d{1,2},\d{4}$")
 
 
+def _era_year(y: int) -> bool:
+    """A year a list means: 1900-2099, or a Buddhist-era year (2443-2643)."""
+    return 1900 <= y <= 2099 or 2443 <= y <= 2643
+
+
+def _uncompacted(s: str) -> str:
+    """Eight digits typed with no separators: YYYYMMDD when they read so (a year 19xx or
+    20xx, a month and a day), left for _COMPACT; else DDMMYYYY when the last four are a year,
+    written DD/MM/YYYY (so that a month-first column's are found, and a bad month is named).
+    Both cannot read: DDMMYYYY's year puts 19 or 20 where YYYYMMDD's month is."""
+    if 1900 <= int(s[:4]) <= 2099 and 1 <= int(s[4:6]) <= 12 and 1 <= int(s[6:]) <= 31:
+        return s
+    if _era_year(int(s[4:])):
+        return f"{s[:2]}/{s[2:4]}/{s[4:]}"
+    return s
+
+
 def despaced(text: str) -> str:
     """A numeric date typed with spaces around its separators (12 / 03 / 1992) or with
-    commas for them (12,03,1988) as 12/03/1992; any other text as it is."""
+    commas for them (12,03,1988) as 12/03/1992; eight digits with none (06062024) as
+    06/06/2024 when they are DDMMYYYY; any other text as it is."""
     s = text.strip()
+    if len(s) == 8 and s.isdigit():
+        return _uncompacted(s)
     if _SPACED_NUMERIC.match(s):
         return re.sub(r"\s*([./-])\s*", r"\1", s)
     if _COMMA_NUMERIC.match(s):
@@ -315,9 +335,76 @@ def parse_date_text(text: str, placeholder_is_year: bool = False, allow_serial: 
         )
     if m := _COMPACT.match(s):
         return _dated(_make(int(m[1]), int(m[2]), int(m[3])), placeholder_is_year)
+    return _number_date(s, khmer, placeholder_is_year, allow_serial)
+
+
+def _number_date(s: str, khmer: bool, placeholder_is_year: bool, allow_serial: bool) -> ParsedDate:
+    """The last readings of parse_date_text: an Excel day number written out, digits with no
+    separators; else no date in a known format."""
     if allow_serial and (m := _SERIAL.match(s)) and 366 <= int(day := m[1] or m[2]) <= 80000:
         return ParsedDate(excel_serial_to_date(int(day)), "day")
+    if s.isdigit() and len(s) in (6, 7, 8):
+        return _dated(_digits_only(s, khmer), placeholder_is_year)
+    if _two_dates(s):
+        raise DateError(
+            "two dates or a range of days (01-05/06/2024, 06/06/2024 - 08/06/2024, 5 or 6 June): "
+            "write the one day, DD/MM/YYYY"
+        )
     raise DateError("not a date in a known format (DD/MM/YYYY, YYYY-MM-DD, D-M-YYYY, year)")
+
+
+# days a range spans, before one month and year: 01-05/06/2024, 5-7 June 2024, 5 & 6 June 2024
+_DAY_RANGE = re.compile(
+    r"^\d{1,2}\s*(?:[-–~&]|to|or|and|ឬ|ដល់|ទៅ|និង)\s*\d{1,2}\s*(?:[/.]\s*\d{1,2}\s*[/.]\s*\d{2,4}"
+    r"|[\s\-]+[^\d\s/\-.,]+\.?,?[\s\-]+\d{2,4})$",
+    re.IGNORECASE,
+)
+# two whole dates: 06/06/2024 - 08/06/2024, 6/6/2024 or 7/6/2024, 06/06/2024ដល់08/06/2024
+_BETWEEN = re.compile(r"\s+(?:-|to|or|and|&)\s+|\s*(?:–|~|ឬ|ដល់|ទៅ|និង)\s*", re.IGNORECASE)
+
+
+def _two_dates(s: str) -> bool:
+    """A range of days or two dates where one is wanted (only asked of text no reading took)."""
+    if _DAY_RANGE.match(s):
+        return True
+    parts = _BETWEEN.split(s)
+    if len(parts) != 2 or not all(parts):
+        return False
+    try:
+        for part in parts:
+            parse_date_text(part)
+    except DateError:
+        return False
+    return True
+
+
+def _digits_only(s: str, khmer: bool) -> dt.date:
+    """A date of six to eight digits with no separators that is not YYYYMMDD nor DDMMYYYY
+    (those are read before): seven (a day or month without its leading zero, as Excel keeps
+    06062024 typed into a cell: 6062024) read when one way alone is a calendar date, D MM
+    YYYY or DD M YYYY; else refused with why, never guessed."""
+    if len(s) == 7 and _era_year(int(s[3:])):
+        y = int(s[3:])
+        readings = []
+        for d, mo in ((int(s[0]), int(s[1:3])), (int(s[:2]), int(s[2]))):
+            with contextlib.suppress(DateError):
+                readings.append(_make(_year(y, 0, mo, d, khmer), mo, d))
+        if len(readings) == 1:
+            return readings[0]
+        if readings:
+            raise DateError(
+                "7 digits with no separators can be read two ways (D MM YYYY or DD M YYYY: the "
+                "day or month lost its leading zero); write the date DD/MM/YYYY"
+            )
+        raise DateError("7 digits with no separators that are no calendar date (D MM YYYY or DD M YYYY)")
+    if len(s) == 6:
+        raise DateError(
+            "6 digits with no separators can be read two ways (DDMMYY or YYMMDD); write the date DD/MM/YYYY"
+        )
+    raise DateError(
+        f"{len(s)} digits with no separators that are not a date (DDMMYYYY or YYYYMMDD with a year "
+        "1900-2099); write the date DD/MM/YYYY"
+    )
 
 
 def parse_date(
@@ -326,6 +413,13 @@ def parse_date(
     """Parse a cell (text, Excel datetime or day number). Blank gives None."""
     if value is None:
         return None
+    if isinstance(value, dt.time):
+        # a cell of a time alone: Excel's day 0 (shown 00/01/1900 or 0:00; what a formula
+        # that reads an empty cell gives) or a time typed into a date's column
+        raise DateError(
+            "a time of day with no date (Excel's day 0, shown 00/01/1900 or 0:00, as a formula "
+            "that reads an empty cell gives): fill in the date"
+        )
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
@@ -343,6 +437,11 @@ def parse_date(
             # 1990 typed into a cell: a year (as day number 1990 it is 12/06/1905, a date no
             # list of returns means); BE years (2533) too
             return _partial(_year(int(value), 0), None, placeholder_is_year)
+        if 1_000_000 <= value < 100_000_000 and float(value).is_integer():
+            # 06062024 or 20240606 typed into a cell of a number format (Excel keeps 6062024):
+            # its digits, read as typed text is; as a day number it is a day after the year
+            # 4600 (a list means none), and past Excel's last day from 2,958,466
+            return parse_date_text(str(int(value)), placeholder_is_year)
         return ParsedDate(excel_serial_to_date(value, epoch_1904), "day")
     text = str(value).strip()
     if not text:
