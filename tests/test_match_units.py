@@ -1364,25 +1364,6 @@ def test_a_given_name_written_in_khmer_apart_from_the_latin_one_is_his_other_nam
     assert given[(1, 2)] < LEVELS["given_name"].index("same consonants")  # Visal is neither name
 
 
-def test_both_names_spelt_past_their_keys_meet_by_their_consonants_in_the_province() -> None:
-    """NEM VUNA on IOM's list (district blank, an age a year off) and NUM VANA on the
-    ministry's: each name's key differs, so no name pass meets them; their consonant
-    skeletons, province and birth within two years do. Another man of those consonants
-    born ten years later does not meet them."""
-    iom = {"family_name": "NEM", "given_name": "VUNA", "province_code": "21", "birth_year": 1978}
-    mosvy = {"source": "mosvy", "family_name": "NUM", "given_name": "VANA", "province_code": "21",
-             "district_code": "2102", "birth_year": 1977}
-    later = {**mosvy, "birth_year": 1988}
-    frame = build_frame(records(iom, mosvy, later))
-    left, right, stats = candidate_pairs(block_keys(frame))
-    pairs = list(zip(left.tolist(), right.tolist(), strict=True))
-    assert (0, 1) in pairs and (0, 2) not in pairs
-    found = dict(zip(pairs, stats.found_by("skeletons_province_birth").tolist(), strict=True))
-    others = [p for p in stats.pass_bits if p != "skeletons_province_birth"]
-    by_others = dict(zip(pairs, stats.found_by(*others).tolist(), strict=True))
-    assert found[(0, 1)] and not by_others[(0, 1)]
-
-
 def test_a_short_given_name_does_not_turn_the_name_order_round() -> None:
     """MEAS SAR (his house name) against MEAS PISAL: the family names agree, the given
     names share no letter. The similarities of the crossed names (MAS-SA, PESAL-MAS) sum to

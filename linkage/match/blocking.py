@@ -85,8 +85,6 @@ def _first_words(frame: pd.DataFrame) -> pd.Series:
 
 
 _MONTH_DAYS = 30
-# the letters a consonant skeleton leaves out (as frame.py makes fam_skel and giv_skel)
-_VOWEL = r"[AEIOUY]"
 
 
 def _home_sure(frame: pd.DataFrame) -> np.ndarray:
@@ -129,17 +127,6 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
     home_sure = _home_sure(frame)
     low_name = fam.where(fam <= giv, giv)
 
-    made_skeletons: list[pd.Series] = []
-
-    def skeletons(high: bool) -> tuple[np.ndarray, np.ndarray]:
-        if not made_skeletons:  # (the frame's own where it has them)
-            made = ((frame[c] if c in frame else k.str.replace(_VOWEL, "", regex=True)) for c, k in
-                    (("fam_skel", fam), ("giv_skel", giv)))  # fmt: skip
-            fs, gs = (x.astype("string").replace("", pd.NA) for x in made)
-            low_first = fs <= gs
-            made_skeletons.extend([fs.where(low_first, gs), gs.where(low_first, fs)])
-        return _part(made_skeletons[high])
-
     def bucket(values: pd.Series, shift: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
         return lambda: _part((values + shift).astype("Int64").astype("string"))
 
@@ -163,10 +150,6 @@ def key_parts(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Callable[[], tu
         # both name keys in either order: the lower and the higher of the two
         "names_low": lambda: _part(fam.where(fam <= giv, giv)),
         "names_high": lambda: _part(giv.where(fam <= giv, fam)),
-        # both names' consonant skeletons in either order (Nem Vuna and Num Vana: each name
-        # spelt past its key), a skeleton with no consonant missing
-        "skeletons_low": lambda: skeletons(high=False),
-        "skeletons_high": lambda: skeletons(high=True),
         # the lower name key of a record with no birth year (an NGO intake often has none)
         "names_low_no_birth": lambda: _part(fam.where(fam <= giv, giv).mask(has_year)),
         # the first word's key of a given name of two or more words (Sarath of Sarath Vuthey)

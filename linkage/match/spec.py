@@ -32,7 +32,7 @@ KEY_PARTS = frozenset(
         "fam", "giv", "giv_alt", "fam_initial", "giv_initial", "single_name", "fam_of_house_name",
         "fam_of_house_name_no_birth", "giv_of_house_name", "giv_of_house_name_no_birth",
         "fam_no_birth", "names_low", "names_high", "names_low_no_birth", "names_low_home_unsure", "giv_first",
-        "names_low_home_unsure_no_birth", "skeletons_low", "skeletons_high",
+        "names_low_home_unsure_no_birth",
         "year", "birth_date", "birth_bucket", "birth_bucket_next", "return", "return_bucket",
         "return_bucket_next", "return_month",
         *(f"intake_month_back{k}" for k in range(INTAKE_MONTHS_BACK + 1)),
