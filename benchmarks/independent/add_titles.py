@@ -11,34 +11,23 @@ Not a test: link DST as sweep.py or score.py do and compare with SRC.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import random
-import shutil
+import sys
 from pathlib import Path
 
 import openpyxl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from relist import copy_lists, rewrite_csv  # noqa: E402
 
 KHMER = ["លោក", "លោក ", "ឈ្មោះ ", "ឈ្មោះ"]
 LATIN = ["Mr. ", "MR ", "Mr ", "Lok "]
 MOSVY_FAMILY = "នាមត្រកូល"
 
 
-def _csv(path: Path, columns: list[tuple[str, list[str]]], share: float, rng: random.Random) -> None:
-    raw = path.read_bytes()
-    bom = raw.startswith(b"\xef\xbb\xbf")
-    text = raw.decode("utf-8-sig")
-    header = next(csv.reader(io.StringIO(text)))
-    rows = list(csv.DictReader(io.StringIO(text)))
-    for row in rows:
-        for column, titles in columns:
-            if row.get(column) and rng.random() < share:
-                row[column] = rng.choice(titles) + row[column]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, header, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode())
+
+def _titled(column: str, name: str, rng: random.Random) -> str:
+    return rng.choice(KHMER if column == "name_kh" else LATIN) + name
 
 
 def _workbook(path: Path, share: float, rng: random.Random) -> None:
@@ -62,13 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
-    shutil.rmtree(args.dst, ignore_errors=True)
-    shutil.copytree(args.src, args.dst)
-    landing = args.dst / "landing"
+    landing = copy_lists(args.src, args.dst)
     for path in sorted((landing / "iom").glob("*.csv")):
-        _csv(path, [("full_name", LATIN)], args.share, rng)
+        rewrite_csv(path, ["full_name"], _titled, args.share, rng)
     for path in sorted(landing.glob("ngo-*/*.csv")):
-        _csv(path, [("name_kh", KHMER), ("name_en", LATIN)], args.share, rng)
+        rewrite_csv(path, ["name_kh", "name_en"], _titled, args.share, rng)
     for path in sorted((landing / "mosvy").glob("*.xlsx")):
         _workbook(path, args.share, rng)
     return 0

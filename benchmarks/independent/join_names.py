@@ -12,37 +12,21 @@ Not a test: link DST as sweep.py or score.py do and compare with SRC.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import random
-import shutil
+import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from relist import copy_lists, rewrite_csv  # noqa: E402
 
-def _joined(name: str, rng: random.Random) -> str:
+
+def _joined(_column: str, name: str, rng: random.Random) -> str:
     family, sep, given = name.strip().partition(" ")
     if not sep:
         return name
     if rng.random() < 0.5:  # title case joined (Sophekprack) or the caps the list uses
         return family + given.lower() if family[:1].isupper() and family[1:2].islower() else family + given
     return family + given
-
-
-def _csv(path: Path, columns: list[str], share: float, rng: random.Random) -> None:
-    raw = path.read_bytes()
-    bom = raw.startswith(b"\xef\xbb\xbf")
-    text = raw.decode("utf-8-sig")
-    header = next(csv.reader(io.StringIO(text)))
-    rows = list(csv.DictReader(io.StringIO(text)))
-    for row in rows:
-        for column in columns:
-            if row.get(column) and rng.random() < share:
-                row[column] = _joined(row[column], rng)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, header, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,13 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
-    shutil.rmtree(args.dst, ignore_errors=True)
-    shutil.copytree(args.src, args.dst)
-    landing = args.dst / "landing"
+    landing = copy_lists(args.src, args.dst)
     for path in sorted((landing / "iom").glob("*.csv")):
-        _csv(path, ["full_name"], args.share, rng)
+        rewrite_csv(path, ["full_name"], _joined, args.share, rng)
     for path in sorted(landing.glob("ngo-*/*.csv")):
-        _csv(path, ["name_en"], args.share, rng)
+        rewrite_csv(path, ["name_en"], _joined, args.share, rng)
     return 0
 
 

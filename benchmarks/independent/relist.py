@@ -1,0 +1,40 @@
+"""What the habit scripts (add_titles.py, join_names.py) share: copy a folder generate.py
+wrote and change a share of one CSV column's cells in place, the file's BOM, header and line
+ends kept, so that truth.csv still names the same records and men."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+
+def copy_lists(src: Path, dst: Path) -> Path:
+    """A fresh copy of SRC at DST; returns DST's landing folder."""
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(src, dst)
+    return dst / "landing"
+
+
+Change = Callable[[str, str, random.Random], str]  # (column, cell, rng) -> the new cell
+
+
+def rewrite_csv(path: Path, columns: list[str], change: Change, share: float, rng: random.Random) -> None:
+    """Each filled cell of `columns`, at rate `share`, becomes change(column, cell, rng)."""
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text)))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    for row in rows:
+        for column in columns:
+            if row.get(column) and rng.random() < share:
+                row[column] = change(column, row[column], rng)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, header, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode())
