@@ -77,7 +77,12 @@ def test_numbers_in_excel_date_columns_never_overflow(settings: Settings, tmp_pa
         5: "date_format",
         6: "date_format",
     }
-    assert q[4][2] == "return_date: a number outside Excel's dates (not a day number, nor YYYYMMDD)"
+    # a number cell of 8 digits is read by its digits (06062024 typed into a number cell),
+    # and 99999999 is no DDMMYYYY nor YYYYMMDD
+    assert q[4][2] == (
+        "return_date: 8 digits with no separators that are not a date (DDMMYYYY or YYYYMMDD with a "
+        "year 1900-2099); write the date DD/MM/YYYY"
+    )
     assert q[6][2] == "return_date: day 40, month 13 is not a calendar date"
 
 
