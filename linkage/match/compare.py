@@ -40,7 +40,7 @@ _GIVEN_SIMILAR = LEVELS["given_name"].index("similar")
 # sound, same spelling. Given name, before house names split its "different" in two
 # (_with_house_names): different, similar, close spelling, same consonants, same sound, same
 # spelling (one level more: tried for family names too, EM gave it 0.7 bits, m at its floor)
-FAM_SAME_SOUND, SAME_CONSONANTS, SAME_SOUND = 3, 3, 4
+FAM_SAME_SOUND, GIV_SAME_CONSONANTS, GIV_SAME_SOUND = 3, 3, 4
 HOME_LEVELS = list(_SPEC.features["context"].parts["home"])
 RETURN_LEVELS = list(_SPEC.features["context"].parts["return"])
 FEATURES = list(LEVELS)
@@ -188,7 +188,7 @@ class NameFeature(BaseCompareFeature):
         giv_level = _bands(giv, self.giv_cuts)
         # _bands gives one key the level above its cuts; for given names that is "same
         # sound", with "same consonants" between it and the cuts
-        giv_level[giv_level == len(self.giv_cuts) + 1] = SAME_SOUND
+        giv_level[giv_level == len(self.giv_cuts) + 1] = GIV_SAME_SOUND
         # Vowels are where romanisers differ most (Rotana/Ratana, Vesna/Vasna, Skun/Sokun):
         # the same consonants in the same order is close, whatever the similarity says; with
         # each word's last vowel alike too it is how romanisers write one name (Sovann/Sovon,
@@ -196,7 +196,7 @@ class NameFeature(BaseCompareFeature):
         same_skeleton = (gsa != "") & (gsa == np.where(swapped, fsb, gsb))
         giv_level[same_skeleton & (giv_level < 2)] = 2
         same_consonants = (gva != "") & (gva == np.where(swapped, fvb, gvb))
-        giv_level[same_consonants & (giv_level < SAME_CONSONANTS)] = SAME_CONSONANTS
+        giv_level[same_consonants & (giv_level < GIV_SAME_CONSONANTS)] = GIV_SAME_CONSONANTS
         # A surname typed without its vowel (Skh, Prk, Bnn) has a key with no vowel: every
         # Khmer surname has one, so compare consonants (Sok, Prak, Bun) rather than letters.
         fb_o, fsb_o = np.where(swapped, gb, fb), np.where(swapped, gsb, fsb)
@@ -214,7 +214,7 @@ class NameFeature(BaseCompareFeature):
         fam_same |= ~swapped & _known(fka) & (fka == fkb)
         giv_same |= ~swapped & _known(gka) & (gka == gkb)
         fam_level[fam_same] = FAM_SAME_SOUND + 1
-        giv_level[giv_same] = SAME_SOUND + 1
+        giv_level[giv_same] = GIV_SAME_SOUND + 1
         fam_missing = (fa == "") | (fb == "") | np.where(swapped, gb == "", False)
         giv_missing = (ga == "") | (gb == "") | np.where(swapped, fb == "", False)
         giv_level = _with_house_names(giv_level, g1a == 1, np.where(swapped, f1b, g1b) == 1)
@@ -251,7 +251,8 @@ class NameFeature(BaseCompareFeature):
                 level[low] = np.maximum(level[low], by_letters)
         # A typing slip (KEO typed KOE, VANNA typed VSNNA, DARA typed DARQ) leaves the
         # same name: a slip on a keyboard is no other name, however far it moves the key.
-        for level, (ta, tb), same_sound in ((fam_level, fam, FAM_SAME_SOUND), (giv_level, giv, SAME_SOUND)):
+        tops = ((fam_level, fam, FAM_SAME_SOUND), (giv_level, giv, GIV_SAME_SOUND))
+        for level, (ta, tb), same_sound in tops:
             low = np.flatnonzero((level < same_sound) & (ta != "") & (tb != ""))
             if len(low):
                 level[low[_typing_slips(ta[low], tb[low])]] = same_sound
@@ -278,13 +279,13 @@ def _one_of_two(
 ) -> None:
     """Given levels raised to the same sound where one side's whole given-name key is one
     word of the other's two ("|A|B|" part keys), in place."""
-    low = np.flatnonzero((giv_level < SAME_SOUND) & ((pa != "") | (pb != "")))
+    low = np.flatnonzero((giv_level < GIV_SAME_SOUND) & ((pa != "") | (pb != "")))
     if len(low):
         one = [
             (kb != "" and f"|{kb}|" in qa) or (ka != "" and f"|{ka}|" in qb)
             for ka, kb, qa, qb in zip(ga[low], gb[low], pa[low], pb[low], strict=True)
         ]
-        giv_level[low[np.asarray(one, dtype=bool)]] = SAME_SOUND
+        giv_level[low[np.asarray(one, dtype=bool)]] = GIV_SAME_SOUND
 
 
 _KEYBOARD = ("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
