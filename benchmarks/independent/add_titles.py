@@ -10,7 +10,6 @@ Not a test: link DST as sweep.py or score.py do and compare with SRC.
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import openpyxl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from relist import copy_lists, rewrite_csv  # noqa: E402
+from relist import rewrite_csv, run  # noqa: E402
 
 KHMER = ["លោក", "លោក ", "ឈ្មោះ ", "ឈ្មោះ"]
 LATIN = ["Mr. ", "MR ", "Mr ", "Lok "]
@@ -43,22 +42,17 @@ def _workbook(path: Path, share: float, rng: random.Random) -> None:
     wb.save(path)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("src", type=Path)
-    ap.add_argument("dst", type=Path)
-    ap.add_argument("--share", type=float, default=0.3)
-    ap.add_argument("--seed", type=int, default=7)
-    args = ap.parse_args(argv)
-    rng = random.Random(args.seed)
-    landing = copy_lists(args.src, args.dst)
+def _apply(landing: Path, share: float, rng: random.Random) -> None:
     for path in sorted((landing / "iom").glob("*.csv")):
-        rewrite_csv(path, ["full_name"], _titled, args.share, rng)
+        rewrite_csv(path, ["full_name"], _titled, share, rng)
     for path in sorted(landing.glob("ngo-*/*.csv")):
-        rewrite_csv(path, ["name_kh", "name_en"], _titled, args.share, rng)
+        rewrite_csv(path, ["name_kh", "name_en"], _titled, share, rng)
     for path in sorted((landing / "mosvy").glob("*.xlsx")):
-        _workbook(path, args.share, rng)
-    return 0
+        _workbook(path, share, rng)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(__doc__, 0.3, _apply, argv)
 
 
 if __name__ == "__main__":

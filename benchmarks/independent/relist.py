@@ -4,6 +4,7 @@ ends kept, so that truth.csv still names the same records and men."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import random
@@ -38,3 +39,18 @@ def rewrite_csv(path: Path, columns: list[str], change: Change, share: float, rn
     writer.writeheader()
     writer.writerows(rows)
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode())
+
+
+Apply = Callable[[Path, float, random.Random], None]  # (landing folder, share, rng): change it
+
+
+def run(doc: str, default_share: float, apply: Apply, argv: list[str] | None) -> int:
+    """A habit script's command line: SRC DST --share --seed; `apply` changes DST's landing folder."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("src", type=Path)
+    ap.add_argument("dst", type=Path)
+    ap.add_argument("--share", type=float, default=default_share)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+    apply(copy_lists(args.src, args.dst), args.share, random.Random(args.seed))
+    return 0
