@@ -53,7 +53,7 @@ RECORD_COLUMNS = [
 
 
 _VOWELS = str.maketrans("", "", "AEIOUY")
-_VOWEL_BEFORE_CONSONANT = r"[AEIOUY]+(?=[^AEIOUY ])"
+_VOWEL_BEFORE_CONSONANT = re.compile(r"[AEIOUY]+(?=[^AEIOUY ])")
 
 
 def _map_unique(series: pd.Series, fn) -> pd.Series:
@@ -208,8 +208,8 @@ def _add_name_columns(f: pd.DataFrame, r: pd.DataFrame) -> None:
     f["fam_skel"] = f["fam_key"].str.translate(_VOWELS)
     f["giv_skel"] = f["giv_key"].str.translate(_VOWELS)
     # ... and with each word's last vowel kept (Sovann/Sovon alike, Bora/Borey not)
-    f["fam_consonants"] = f["fam_key"].str.replace(_VOWEL_BEFORE_CONSONANT, "", regex=True)
-    f["giv_consonants"] = f["giv_key"].str.replace(_VOWEL_BEFORE_CONSONANT, "", regex=True)
+    for part in ("fam", "giv"):  # once per distinct key, not per record
+        f[f"{part}_consonants"] = _map_unique(f[f"{part}_key"], lambda k: _VOWEL_BEFORE_CONSONANT.sub("", k))
     f["fam_code"], f["giv_code"] = name_codes(f["fam_key"], f["giv_key"])
     # a name of one syllable (Pov, Touch, Khmao, Mom): house names are, formal given names
     # mostly are not
