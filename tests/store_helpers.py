@@ -3,12 +3,17 @@ lost or failed inside), the records loaded, the rows quarantined."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 
 from linkage.ingest.load import DeliveryResult, Ingestor
 from linkage.settings import Settings
 from linkage.store.db import session_scope
 from linkage.store.models import Quarantine, Record
+
+if TYPE_CHECKING:
+    from benchmarks.bad_input.corpus import Case
 
 
 def ingest(settings: Settings, data: bytes, name: str, source: str) -> DeliveryResult:
@@ -49,3 +54,18 @@ def outcome(r: DeliveryResult) -> str:
 def shown(settings: Settings, r: DeliveryResult) -> str:
     """Everything an officer is shown of a delivery: its notes, its reason, its rows' reasons."""
     return "\n".join([*r.notes, r.reason or "", *(reason for _, reason in quarantine(settings).values())])
+
+
+def meets_its_outcome(settings: Settings, case: Case) -> DeliveryResult:
+    """A corpus case ingested and held to what the corpus says of it: its outcome and rows
+    loaded; every man kept (a refused file keeps them all: it loads nothing and is replayed
+    whole), a row that is no man quarantined or set aside with a note, never loaded; and no
+    personal value of it in what an officer is shown."""
+    r = ingest(settings, case.data, case.file_name, case.source)
+    assert outcome(r) == case.expect, r.reason
+    assert r.rows_loaded == case.expect_loaded
+    if r.status != "rejected":
+        assert case.persons <= r.rows_loaded + r.rows_quarantined <= case.persons + case.extra
+    said = shown(settings, r)
+    assert not [v for v in case.values if len(v) >= 5 and v in said]  # no personal value shown
+    return r
