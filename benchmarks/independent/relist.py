@@ -1,4 +1,4 @@
-"""What the habit scripts (add_titles.py, join_names.py) share: copy a folder generate.py
+"""What the habit scripts (add_titles.py, join_names.py, shared_phone.py) share: copy a folder generate.py
 wrote and change a share of one CSV column's cells in place, the file's BOM, header and line
 ends kept, so that truth.csv still names the same records and men."""
 
@@ -21,19 +21,29 @@ def copy_lists(src: Path, dst: Path) -> Path:
 
 
 Change = Callable[[str, str, random.Random], str]  # (column, cell, rng) -> the new cell
+RowChange = Callable[[dict[str, str], random.Random], None]  # (row, rng): edit the row in place
 
 
 def rewrite_csv(path: Path, columns: list[str], change: Change, share: float, rng: random.Random) -> None:
     """Each filled cell of `columns`, at rate `share`, becomes change(column, cell, rng)."""
+
+    def each_row(row: dict[str, str], rng: random.Random) -> None:
+        for column in columns:
+            if row.get(column) and rng.random() < share:
+                row[column] = change(column, row[column], rng)
+
+    rewrite_rows(path, each_row, rng)
+
+
+def rewrite_rows(path: Path, change: RowChange, rng: random.Random) -> None:
+    """change(row, rng) edits each row of the CSV in place (a habit that reads other cells of the row)."""
     raw = path.read_bytes()
     bom = raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
     header = next(csv.reader(io.StringIO(text)))
     rows = list(csv.DictReader(io.StringIO(text)))
     for row in rows:
-        for column in columns:
-            if row.get(column) and rng.random() < share:
-                row[column] = change(column, row[column], rng)
+        change(row, rng)
     out = io.StringIO()
     writer = csv.DictWriter(out, header, lineterminator="\r\n")
     writer.writeheader()

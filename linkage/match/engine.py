@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from linkage.match import contact_numbers
 from linkage.match.blocking import BlockingStats, block_keys, candidate_pairs
 from linkage.match.cluster import AMBIGUOUS, ClusterOutcome, cluster, review_pairs
 from linkage.match.coherence import Identity
@@ -144,6 +145,7 @@ def fit(
 ) -> MatchModel:
     """Weights learned from these records (their candidates, when the caller has them)."""
     if candidates is None:
+        contact_numbers.set_aside(frame)
         return fit_model(frame, block_keys(frame, spec), spec, None, same)
     # (no truth test on candidates: none proposed is still candidates, of length 0)
     return fit_model(frame, pd.DataFrame(), spec, candidates.as_tuple(), same)
@@ -632,7 +634,11 @@ def link_frame(
 ) -> Linked:
     """Every step on one frame. Without a model, the weights are fitted on this frame's
     own candidates (no pair is compared twice); `same_for_fit` are reviewers' "same" pairs
-    the weights may learn from. `lap` is told when each phase ends (for timings)."""
+    the weights may learn from. `lap` is told when each phase ends (for timings). Numbers
+    many men give are blanked in the frame first (contact_numbers.py), and their phone
+    keys with them, so that no pass finds pairs by them and no session learns from those."""
+    if contact_numbers.set_aside(frame) and keys is not None:
+        keys = _phone_keys_again(frame, keys, spec)
     keys = block_keys(frame, spec) if keys is None else keys
     candidates = propose(frame, keys, spec, is_new, lap)
     del keys  # not needed past blocking (a caller that handed them over lets them go)
@@ -657,6 +663,21 @@ def link_frame(
     queue = review_queue(outcome, candidates, scores, spec, band)
     lap("cluster")
     return Linked(candidates, model, scores, outcome, queue.pairs, band, queue)
+
+
+def _phone_keys_again(frame: pd.DataFrame, keys: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
+    """The keys of the passes built on a phone made again from the frame (whose contact
+    numbers were set aside); the others as they came."""
+    passes = {
+        p.name
+        for p in spec.passes.values()
+        if any(part in ("phone", "phone_alt") for parts in {**p.probe, **p.keys}.values() for part in parts)
+    }
+    again = block_keys(frame, spec, passes)
+    keys = keys.copy(deep=False)
+    for column in again.columns:
+        keys[column] = again[column].array  # .array: exact 64-bit keys (block_keys says why)
+    return keys
 
 
 def link_records(records: pd.DataFrame, spec: ModelSpec) -> Linked:
