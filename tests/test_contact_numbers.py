@@ -9,13 +9,17 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import select
 
 from linkage.match import contact_numbers
 from linkage.match.evaluate import evaluate_store
 from linkage.match.frame import build_frame
 from linkage.match.linker import link
+from linkage.match.review import explain_person
+from linkage.match.stored import read_records
 from linkage.settings import Settings, load_settings
-from linkage.store.db import dispose_engines, migrate
+from linkage.store.db import dispose_engines, migrate, session_scope
+from linkage.store.models import PersonRecord
 from tests.test_linkage import ingest, lists
 from tests.test_match_units import records
 
@@ -127,3 +131,36 @@ def test_a_delivery_giving_the_stored_contact_number_sets_it_aside_too(
     dispose_engines()
     print(f"\nF1 {plain:.4f} without, {whole:.4f} linked at once, {persons.f1:.4f} delivered later")
     assert min(whole, persons.f1) >= plain - 0.01
+
+
+def test_a_persons_explanation_reads_a_contact_number_as_the_link_did(
+    tmp_path: Path, synth_dir: Path
+) -> None:
+    """A man whose IOM row gives the escort's number and whose other row gives his own: his
+    explanation says the phone is missing, not that it differs (his records alone show one
+    man on the escort's number; the store shows the group)."""
+    settings: Settings = load_settings(home=tmp_path / "home", db_url="")
+    migrate(settings)
+    data = _with_contact_numbers(synth_dir, tmp_path / "lists")
+    ingest(settings, lists(data))
+    link(settings)
+    with session_scope(settings) as s:
+        persons = dict(s.execute(select(PersonRecord.record_id, PersonRecord.person_id)).all())
+        frame = build_frame(read_records(s, sorted(persons)))
+    numbers = contact_numbers.contact_numbers(frame)
+    assert numbers
+    frame["person"] = frame["record_id"].map(persons)
+    escorted = frame["phone"].isin(numbers)
+    own = frame["phone"].notna() & ~escorted
+    both = sorted(set(frame.loc[escorted, "person"]) & set(frame.loc[own, "person"]))
+    assert both  # men with the escort's number on one row and their own on another
+    checked = 0
+    for person in both[:5]:
+        rows = frame[frame["person"] == person]
+        contact_rows = set(rows.loc[rows["phone"].isin(numbers), "record_id"])
+        for pair in explain_person(settings, person)["pairs"]:
+            if pair.get("inside") and pair["band"] == "scored now" and {pair["a"], pair["b"]} & contact_rows:
+                assert pair["explanation"]["phone"]["level"] == "missing", pair["explanation"]["phone"]
+                checked += 1
+    dispose_engines()
+    assert checked

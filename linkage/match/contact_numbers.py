@@ -20,6 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linkage.match.blocking import block_keys, salted
+from linkage.match.spec import ModelSpec
+from linkage.store.models import BlockingKey
 
 # Men (their names, either order) on one number from which it is nobody's own, where no
 # name is on every record giving it: brothers' records all carry the family name, and one
@@ -54,11 +60,24 @@ def contact_numbers(frame: pd.DataFrame) -> set[str]:
     return set(per_number.index[many].astype(str))
 
 
+def phone_passes(spec: ModelSpec) -> set[str]:
+    """The blocking passes whose keys are built on a phone number."""
+    return {
+        p.name
+        for p in spec.passes.values()
+        if any(part in _SLOTS for parts in {**p.probe, **p.keys}.values() for part in parts)
+    }
+
+
 def set_aside(frame: pd.DataFrame) -> int:
-    """Blank the contact numbers of a frame in place (a second number moves up where the
-    first was one); returns how many numbers were set aside. Idempotent: once blanked, a
-    number is counted no more."""
-    numbers = contact_numbers(frame)
+    """Blank the frame's contact numbers in place; returns how many numbers were set aside.
+    Idempotent: once blanked, a number is counted no more."""
+    return blank(frame, contact_numbers(frame))
+
+
+def blank(frame: pd.DataFrame, numbers: set[str]) -> int:
+    """Blank these numbers in the frame, in place (a second number moves up where the first
+    was one of them); returns how many numbers were given."""
     if not numbers:
         return 0
     first = frame["phone"].isin(numbers).to_numpy()
@@ -74,3 +93,36 @@ def set_aside(frame: pd.DataFrame) -> int:
                 frame.loc[up, a] = frame.loc[up, b].to_numpy()
                 frame.loc[up, b] = pd.NA if a == "phone" else np.nan
     return len(numbers)
+
+
+# Records read per number to count its men where only a few records are at hand: a number
+# past this is a contact number by any count (brothers are two or three).
+STORED_PER_NUMBER = 50
+
+
+def set_aside_with_store(session: Session, frame: pd.DataFrame, spec: ModelSpec) -> int:
+    """Blank the contact numbers of a few records (a person's, a pair's) counting the men
+    on each number over every stored record that gives it, as the link that scored them
+    did: a person's own records alone would show one man on an escort's number."""
+    from linkage.match.frame import build_frame
+    from linkage.match.stored import read_records
+
+    passes = [spec.passes[name] for name in phone_passes(spec)]
+    if not passes or frame[["phone", "phone_alt"]].isna().all(axis=None):
+        return 0
+    keys = block_keys(frame, spec, {p.name for p in passes})
+    salted_keys = {
+        int(k)
+        for p in passes
+        for column in {**p.probe, **p.keys}
+        for k in salted(pd.array(keys[column]).dropna().to_numpy(dtype=np.int64), p.name)
+    }
+    ids: set[int] = set()
+    for key in salted_keys:
+        rows = session.scalars(
+            select(BlockingKey.record_id).where(BlockingKey.key == key).limit(STORED_PER_NUMBER + 1)
+        ).all()
+        ids.update(int(r) for r in rows)
+    ids -= set(frame["record_id"].astype(int).tolist())
+    around = build_frame(read_records(session, sorted(ids))) if ids else frame.iloc[:0]
+    return blank(frame, contact_numbers(pd.concat([frame, around], ignore_index=True)))

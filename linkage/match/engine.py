@@ -668,12 +668,7 @@ def link_frame(
 def _phone_keys_again(frame: pd.DataFrame, keys: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     """The keys of the passes built on a phone made again from the frame (whose contact
     numbers were set aside); the others as they came."""
-    passes = {
-        p.name
-        for p in spec.passes.values()
-        if any(part in ("phone", "phone_alt") for parts in {**p.probe, **p.keys}.values() for part in parts)
-    }
-    again = block_keys(frame, spec, passes)
+    again = block_keys(frame, spec, contact_numbers.phone_passes(spec))
     keys = keys.copy(deep=False)
     for column in again.columns:
         keys[column] = again[column].array  # .array: exact 64-bit keys (block_keys says why)

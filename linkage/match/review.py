@@ -218,6 +218,7 @@ def _pairs_within(s: Session, ids: list[int], spec: ModelSpec) -> list[dict[str,
     from linkage.match import engine
     from linkage.match.blocking import BlockingStats
     from linkage.match.compare import FEATURES, compare
+    from linkage.match.contact_numbers import set_aside_with_store
     from linkage.match.frame import build_frame
     from linkage.match.linker import explanation, latest_model
     from linkage.match.stored import read_records
@@ -226,6 +227,7 @@ def _pairs_within(s: Session, ids: list[int], spec: ModelSpec) -> list[dict[str,
     if model is None or len(ids) < 2:
         return []
     frame = build_frame(read_records(s, ids))
+    set_aside_with_store(s, frame, spec)  # a contact number counts for nothing, as it did at the link
     left, right = (x.astype(np.int64) for x in np.triu_indices(len(frame), k=1))
     pairs = engine.Candidates(left, right, compare(frame, left, right, spec), BlockingStats())
     levels = pairs.levels
