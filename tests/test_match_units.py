@@ -1551,3 +1551,25 @@ def test_ids_chosen_for_clusters_from_their_stored_persons() -> None:
     assert c.merges == {"P-0007": "P-0003"}
     assert list(c.clusters) == [0, 5, 2, 9]
     assert _persons_of_clusters(rid, np.ones(8, bool), labels, stored) == {}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_stored_persons_list_answers_the_pairs_a_test_per_pair_would(seed: int) -> None:
+    """A pair is answered where a stored side's person already holds a record of the other
+    side's list: the same pairs as asking each pair in turn (the reference below)."""
+    from linkage.match.mutual import _list_answered
+
+    rng = np.random.default_rng(seed)
+    n, m = 400, 3000
+    initial = np.where(rng.random(n) < 0.3, -1, rng.integers(0, 80, n))
+    lists = rng.integers(0, 4, n) * 5 + 2  # list codes need not be 0..k-1
+    left, right = rng.integers(0, n, m), rng.integers(0, n, m)
+    held = {(int(initial[i]), int(lists[i])) for i in range(n) if initial[i] >= 0}
+    want = [
+        (initial[a] >= 0 and (int(initial[a]), int(lists[b])) in held)
+        or (initial[b] >= 0 and (int(initial[b]), int(lists[a])) in held)
+        for a, b in zip(left.tolist(), right.tolist(), strict=True)
+    ]
+    got = _list_answered(left, right, lists, initial)
+    assert got.tolist() == want and 0 < got.sum() < m
+    assert not _list_answered(left, right, lists, np.full(n, -1)).any()
