@@ -1483,3 +1483,93 @@ def test_a_case_file_with_a_common_name_meets_a_return_in_the_months_before_its_
     assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1)]
     left, _right, _stats = candidate_pairs(keys, passes=("names_home_unsure_no_birth",))
     assert not len(left)  # the name is too common to meet by itself
+
+
+def _groups_by_unions(n: int, initial: list[int]):
+    """The stored persons' groups as a union per record makes them (the reference)."""
+    from linkage.match.cluster import _Groups
+
+    groups, first = _Groups(n), {}
+    for pos, lab in enumerate(initial):
+        if lab >= 0:
+            if lab in first:
+                groups.union(first[lab], pos)
+            else:
+                first[lab] = pos
+    return groups
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stored_persons_start_as_the_groups_unions_make(seed: int) -> None:
+    """Roots, parents and member lists (in position order) as unions give them, so the
+    clustering that follows merges the same roots; new records (-1) stay alone."""
+    from linkage.match.cluster import _start
+
+    rng = np.random.default_rng(seed)
+    n = 500
+    initial = rng.integers(-1, 60, n)  # persons of 1-20 records, shuffled among new ones
+    initial[rng.random(n) < 0.3] = -1
+    want = _groups_by_unions(n, initial.tolist())
+    got = _start(n, initial, [(3, 7), (7, 400)])
+    for a, b in [(3, 7), (7, 400)]:
+        want.union(a, b)
+    assert [got.find(i) for i in range(n)] == [want.find(i) for i in range(n)]
+    assert got.members == want.members
+    assert np.array_equal(got.labels(), want.labels())
+    assert len({got.find(i) for i in np.flatnonzero(initial == -1).tolist()}) >= 1
+    none = _start(5, np.full(5, -1), None)
+    assert none.parent == list(range(5)) and none.members == {}
+
+
+def test_a_batch_numbers_its_stored_persons_in_order_of_first_record() -> None:
+    """Stored records' starting labels: one code per person, numbered as first met, -1 for
+    the new records (the clustering's ties follow these codes)."""
+    from linkage.match.linker import _Batch
+
+    frame = pd.DataFrame({"record_id": [10, 11, 5, 6, 7, 8, 9]})
+    stored = {5: "P-0009", 6: "P-0002", 7: "P-0009", 8: "P-0005", 9: "P-0002"}
+    batch = _Batch(frame, pd.DataFrame(), 2, stored, {}, None)  # type: ignore[arg-type]
+    assert batch.initial().tolist() == [-1, -1, 0, 1, 0, 2, 1]
+    alone = _Batch(frame.iloc[:2], pd.DataFrame(), 2, {}, {}, None)  # type: ignore[arg-type]
+    assert alone.initial().tolist() == [-1, -1]
+
+
+def test_ids_chosen_for_clusters_from_their_stored_persons() -> None:
+    """Each cluster holding stored records keeps the oldest of their persons' ids and the
+    others merge into it; a cluster of new records only gets none here."""
+    from linkage.match.linker import _choose_ids, _persons_of_clusters
+
+    rid = np.array([1, 2, 3, 4, 5, 6, 7, 8])
+    is_new = np.array([True, True, False, False, False, False, False, True])
+    labels = np.array([0, 5, 0, 0, 2, 5, 5, 9])
+    stored = {3: "P-0007", 4: "P-0003", 5: "P-0004", 6: "P-0011", 7: "P-0011"}
+    assert _persons_of_clusters(rid, is_new, labels, stored) == {
+        0: {"P-0007", "P-0003"}, 2: {"P-0004"}, 5: {"P-0011"},
+    }  # fmt: skip
+    c = _choose_ids(rid, is_new, labels, stored, {})
+    assert c.chosen == {0: "P-0003", 5: "P-0011", 2: "P-0004"}
+    assert c.merges == {"P-0007": "P-0003"}
+    assert list(c.clusters) == [0, 5, 2, 9]
+    assert _persons_of_clusters(rid, np.ones(8, bool), labels, stored) == {}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_stored_persons_list_answers_the_pairs_a_test_per_pair_would(seed: int) -> None:
+    """A pair is answered where a stored side's person already holds a record of the other
+    side's list: the same pairs as asking each pair in turn (the reference below)."""
+    from linkage.match.mutual import _list_answered
+
+    rng = np.random.default_rng(seed)
+    n, m = 400, 3000
+    initial = np.where(rng.random(n) < 0.3, -1, rng.integers(0, 80, n))
+    lists = rng.integers(0, 4, n) * 5 + 2  # list codes need not be 0..k-1
+    left, right = rng.integers(0, n, m), rng.integers(0, n, m)
+    held = {(int(initial[i]), int(lists[i])) for i in range(n) if initial[i] >= 0}
+    want = [
+        (initial[a] >= 0 and (int(initial[a]), int(lists[b])) in held)
+        or (initial[b] >= 0 and (int(initial[b]), int(lists[a])) in held)
+        for a, b in zip(left.tolist(), right.tolist(), strict=True)
+    ]
+    got = _list_answered(left, right, lists, initial)
+    assert got.tolist() == want and 0 < got.sum() < m
+    assert not _list_answered(left, right, lists, np.full(n, -1)).any()

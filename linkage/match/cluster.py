@@ -437,17 +437,30 @@ def _start(n: int, initial: np.ndarray | None, same: list[tuple[int, int]] | Non
     """Groups before any link: stored persons as they are, reviewers' "same" applied."""
     groups = _Groups(n)
     if initial is not None:
-        first: dict[int, int] = {}
-        for pos, lab in enumerate(initial.tolist()):
-            if lab < 0:
-                continue
-            if lab in first:
-                groups.union(first[lab], pos)
-            else:
-                first[lab] = pos
+        _start_persons(groups, np.asarray(initial, dtype=np.int64))
     for a, b in same or []:
         groups.union(a, b)
     return groups
+
+
+def _start_persons(groups: _Groups, initial: np.ndarray) -> None:
+    """Each stored person's positions as one group, rooted at his first position with his
+    positions in order: what a union of each with the first gives, made at once (a
+    delivery's frame holds some 60,000 stored records, a union each cost 0.05-0.1 s)."""
+    at = np.flatnonzero(initial >= 0)
+    if not len(at):
+        return
+    order = np.argsort(initial[at], kind="stable")  # by person, positions ascending within
+    pos, lab = at[order], initial[at][order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    sizes = np.diff(np.r_[starts, len(pos)])
+    roots = np.repeat(pos[starts], sizes)
+    parent = np.asarray(groups.parent, dtype=np.int64)
+    parent[pos] = roots
+    groups.parent = parent.tolist()
+    members = groups.members
+    for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+        members[int(pos[start])] = pos[start : start + size].tolist()
 
 
 def _apart(different: list[tuple[int, int]] | None) -> dict[int, set[int]]:

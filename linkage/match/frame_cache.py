@@ -341,7 +341,7 @@ def read(s: Session, ids: list[int]) -> tuple[pd.DataFrame, list[int]]:
     out = {KEY: rids, "_line": rows["_line"].to_numpy(dtype=np.int64)}
     for name, kind in kept:
         out[name] = _column(rows[name], kind)
-    return pd.DataFrame(out), missing
+    return pd.DataFrame(out, copy=False), missing  # columns made here: not copied again
 
 
 def _empty(kept: tuple[tuple[str, str], ...]) -> pd.DataFrame:
@@ -387,11 +387,12 @@ def stored_frame(s: Session, ids: list[int], read_records: Any) -> StoredFrame:
         if c in WHOLE_FRAME:
             continue
         values = frame[COPIES.get(c, c)]
-        out[c] = values.array.take(order) if c not in COPIES else out[COPIES[c]]
+        # a copy its own array (the frame below is not copied; build_frame makes two)
+        out[c] = values.array.take(order) if c not in COPIES else out[COPIES[c]].copy()
     del frame
     fam, giv = (pd.Series(out[c]).fillna("").astype(str) for c in ("fam_key", "giv_key"))
     out["fam_code"], out["giv_code"] = name_codes(fam, giv)
-    result = pd.DataFrame({c: out[c] for c in layout()[0]})
+    result = pd.DataFrame({c: out[c] for c in layout()[0]}, copy=False)  # taken above: no copy
     rid = result[KEY].tolist()
     built = np.array([i for i, r in enumerate(rid) if r in built_ids], dtype=np.int64)
     return StoredFrame(

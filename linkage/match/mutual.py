@@ -103,13 +103,22 @@ def _narrow(bound: int) -> type[np.signedinteger]:
 
 
 def _list_answered(left: np.ndarray, right: np.ndarray, lists: np.ndarray, initial: np.ndarray) -> np.ndarray:
-    """Pairs where a stored side's person already holds a record of the other side's list."""
-    stored = np.flatnonzero(initial >= 0)
-    held = {(int(initial[i]), int(lists[i])) for i in stored}
-    out = np.zeros(len(left), dtype=bool)
-    for k in np.flatnonzero((initial[left] >= 0) | (initial[right] >= 0)):
-        a, b = int(left[k]), int(right[k])
-        out[k] = (initial[a] >= 0 and (int(initial[a]), int(lists[b])) in held) or (
-            initial[b] >= 0 and (int(initial[b]), int(lists[a])) in held
-        )
-    return out
+    """Pairs where a stored side's person already holds a record of the other side's list.
+
+    As codes (person, list) looked up in the sorted codes held: a delivery's pairs meet
+    some 60,000 stored records, and a Python test per pair cost 0.05-0.1 s."""
+    stored = initial >= 0
+    if not stored.any() or not len(left):
+        return np.zeros(len(left), dtype=bool)
+    _, kind = np.unique(lists, return_inverse=True)  # lists as 0..k-1
+    k = int(kind.max()) + 1
+    person = initial.astype(np.int64)
+    held = np.unique(person[stored] * k + kind[stored])
+
+    def holds(side: np.ndarray, other: np.ndarray) -> np.ndarray:
+        mine = person[side]
+        codes = np.where(mine >= 0, mine * k + kind[other], -1)
+        at = np.minimum(np.searchsorted(held, codes), len(held) - 1)
+        return (mine >= 0) & (held[at] == codes)
+
+    return holds(left, right) | holds(right, left)
