@@ -83,6 +83,9 @@ class SourceMapping:
     # "current" (where he lives now: case files); a current address that differs from a
     # home of origin says nothing against one man
     address: str = "origin"
+    # how the source writes numeric dates when a column's own dates cannot tell (05/06/2024,
+    # 6052024): day_first (DD/MM/YYYY, every shipped source) or month_first (MM/DD/YYYY)
+    date_order: str = "day_first"
 
     @property
     def known_headers(self) -> set[str]:
@@ -193,6 +196,9 @@ def load_mapping(path: Path) -> SourceMapping:
     address = str(data.get("address", "origin"))
     if address not in ("origin", "current"):
         raise MappingError(f"{path.name}: address must be origin or current")
+    date_order = str(data.get("date_order", "day_first"))
+    if date_order not in ("day_first", "month_first"):
+        raise MappingError(f"{path.name}: date_order must be day_first or month_first")
     return SourceMapping(
         source=source,
         title=str(data.get("title", source)),
@@ -210,6 +216,7 @@ def load_mapping(path: Path) -> SourceMapping:
         options=dict(data.get("options") or {}),
         content_key=content_key,
         address=address,
+        date_order=date_order,
     )
 
 

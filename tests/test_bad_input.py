@@ -214,7 +214,8 @@ def test_titles_in_khmer_and_english_are_read_by_the_name_the_source_knows(
     r = ingest(store, buf.getvalue(), "m.xlsx", "mosvy")
     assert (r.status, r.rows_loaded, r.unknown_columns) == ("ingested", 3, []), r.reason
     assert r.notes == [
-        "17 header cell(s) name their column in two languages: read by the name this source knows"
+        "17 header cell(s) name their column in two languages, or with a unit or a note (in brackets, "
+        "after a slash or on a second line): read by the name this source knows"
     ]
     assert all(x.province_code for x in records(store))
 

@@ -3712,6 +3712,197 @@ def session24_cases() -> list[Case]:
     return [_expect(c, *odd.get(c.id, ("ingested", 5))) for c in cases]
 
 
+def _dob_day_zero(rows: list[list[object]]) -> None:
+    """Birth dates filled by a formula (=N2) from cells left empty: Excel saves day 0 in a
+    date format (00/01/1900), openpyxl reads it as a time; one return date the same way."""
+    for r in (0, 2):
+        rows[r][DOB] = dt.datetime(1899, 12, 30)
+    rows[3][DOB] = 0  # the same formula in a General cell: the number 0
+    rows[4][RET] = dt.datetime(1899, 12, 30)
+
+
+def _book_formats(
+    formats: dict[int, str], values: Callable[[list[list[object]]], None]
+) -> Callable[[list[list[object]]], bytes]:
+    """A MoSVY book whose columns (by position) carry a number format, after values set them."""
+
+    def book(rows: list[list[object]]) -> bytes:
+        import openpyxl
+
+        values(rows)
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        for row in [MOSVY_HEADER, *rows]:
+            ws.append(row)
+        for row in ws.iter_rows(min_row=2):
+            for col, fmt in formats.items():
+                row[col].number_format = fmt
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+
+    return book
+
+
+def _ages_as_fractions(rows: list[list[object]]) -> None:
+    for r in rows:
+        r[4] = int(str(r[4])) / 100  # 25 typed into a cell formatted 0%: 25%, the number 0.25
+
+
+def _numbers_in_cells(rows: list[list[object]]) -> None:
+    for i, r in enumerate(rows):
+        r[PHONE], r[NID] = 977000000 + i, 110200300 + i
+
+
+def _titles_of(header: list[str]) -> Callable[[list[dict[str, str]]], str]:
+    """The IOM list under another header row (the same columns, titled otherwise)."""
+
+    def text(rows: list[dict[str, str]]) -> str:
+        body = csv_text(rows).split("\r\n", 1)[1]
+        return ",".join(header) + "\r\n" + body
+
+    return text
+
+
+_UNIT_TITLES = [
+    "IOM Case No.*",
+    "Full name *",
+    "Sex (M/F)",
+    "Date of birth (dd/mm/yyyy)",
+    "Age (years)",
+    "Province",
+    "District",
+    "Commune",
+    "Village",
+    "Country",
+    "Sector",
+    "Date of return (dd/mm/yyyy)",
+    "Point of entry",
+    "Travel doc no",
+    "Phone *",
+    "Referred to",
+    "Referral date",
+    "Consent (Y/N)",
+    "Batch",
+]
+
+
+def _pandas_unnamed(rows: list[dict[str, str]]) -> str:
+    """pandas' to_csv of a sheet read with read_excel: its index as 'Unnamed: 0' before the
+    list, and the sheet's empty formatted columns after it as 'Unnamed: 19' ... with no values."""
+    lines = csv_text(rows).split("\r\n")[:-1]
+    tail = ",Unnamed: 19,Unnamed: 20,Unnamed: 21"
+    out = ["Unnamed: 0," + lines[0] + tail] + [f"{i}," + line + ",,," for i, line in enumerate(lines[1:])]
+    return "\r\n".join(out) + "\r\n"
+
+
+def _continued_on_sheet_two(rows: list[list[object]]) -> bytes:
+    """The list split by dates over two sheets, the header on the first alone."""
+    return workbook(
+        [("1-15 June", "visible", [MOSVY_HEADER, *rows[:4]]), ("16-30 June", "visible", rows[4:])]
+    )
+
+
+def _far_below(rows: list[list[object]]) -> bytes:
+    """Three men typed 60 rows under the list (rows formatted as a print area between)."""
+    blank: list[object] = [None] * len(MOSVY_HEADER)
+    return workbook([("Sheet1", "visible", [MOSVY_HEADER, *rows[:4], *[blank] * 60, *rows[4:]])])
+
+
+def _struck_through(rows: list[list[object]]) -> bytes:
+    """Two men struck through (font strikethrough), an officer's mark for men who withdrew:
+    still data, read as men."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    wb = openpyxl.load_workbook(io.BytesIO(mosvy_book(rows)))
+    ws = wb.active
+    for r in (5, 7):
+        for cell in ws[r]:
+            cell.font = Font(strike=True)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def session25_cases() -> list[Case]:
+    numbered = [f"{i + 1}. {h.replace('_', ' ').capitalize()}" for i, h in enumerate(IOM_HEADER)]
+    cases = [
+        _mosvy(
+            "dob-formula-day-zero",
+            "birth dates by a formula from empty cells: Excel's day 0 (00/01/1900) and the number 0; "
+            "one return date too",
+            _dob_day_zero,
+        ),
+        _iom(
+            "dob-day-zero-csv",
+            "a CSV saved from such a sheet: birth dates 00/01/1900, 1/0/1900 and 0",
+            csv_text,
+            edit=_each("dob", ["00/01/1900", "01/01/1985", "1/0/1900", "0", "12/03/1990"]),
+        ),
+        _mosvy(
+            "seven-digits-month-first-cells",
+            "month-first dates typed 06132024 into number cells (Excel keeps 6132024), 6052024 among them",
+            _mcol(RET, [6132024, 6142024, 6052024, 6152024, 6162024]),
+        ),
+        _iom(
+            "seven-digits-month-first-text",
+            "a month-first CSV's return dates typed with no separators, their leading zero lost: "
+            "6132024, 6052024, 1062024 (January 6 or October 6?)",
+            csv_text,
+            edit=_each("date_of_return", ["6132024", "6142024", "6052024", "6152024", "1062024"]),
+        ),
+        _iom(
+            "numbered-titles",
+            "a form's numbered titles: 1. Iom case no, 2. Full name ...",
+            _titles_of(numbered),
+        ),
+        _iom(
+            "titles-with-units",
+            "titles with units and marks: Age (years), Phone *, Date of return (dd/mm/yyyy), Sex (M/F)",
+            _titles_of(_UNIT_TITLES),
+        ),
+        _iom(
+            "pandas-unnamed-columns",
+            "pandas' 'Unnamed: 0' index and empty 'Unnamed: 19..21' columns",
+            _pandas_unnamed,
+        ),
+        _iom(
+            "phones-grouped-thousands",
+            "phones saved from number cells formatted #,##0: 12,555,000 (and one 12,555,004.00)",
+            csv_text,
+            edit=_each("phone", ["12,555,000", "12,555,001", "12,555,002", "12,555,003", "12,555,004.00"]),
+        ),
+        _mosvy(
+            "ages-percent-format",
+            "the age column formatted as a percentage: 25 typed is 25% (0.25)",
+            book=_book_formats({4: "0%"}, _ages_as_fractions),
+        ),
+        _mosvy(
+            "currency-and-grouped-formats",
+            "phones as number cells formatted as currency ($977,000,000.00), ID cards as #,##0",
+            book=_book_formats({PHONE: '"$"#,##0.00', NID: "#,##0"}, _numbers_in_cells),
+        ),
+        _mosvy(
+            "list-continued-on-sheet-two",
+            "the list split by dates over two sheets, the header on the first alone",
+            book=_continued_on_sheet_two,
+            n=7,
+        ),
+        _mosvy(
+            "men-far-below-the-list", "three men typed 60 empty rows under the list", book=_far_below, n=7
+        ),
+        _mosvy("struck-through-rows", "two men struck through (font strikethrough)", book=_struck_through),
+    ]
+    odd = {
+        "dob-formula-day-zero": ("quarantined rows", 4),
+        "seven-digits-month-first-text": ("quarantined rows", 4),
+        "list-continued-on-sheet-two": ("refused file", 0),
+        "men-far-below-the-list": ("ingested", 7),
+    }
+    return [_expect(c, *odd.get(c.id, ("ingested", 5))) for c in cases]
+
+
 def all_cases(big: bool = False) -> list[Case]:
     cases = (
         csv_cases()
@@ -3726,5 +3917,6 @@ def all_cases(big: bool = False) -> list[Case]:
         + session22_cases()
         + session23_cases()
         + session24_cases()
+        + session25_cases()
     )
     return cases + big_cases() if big else cases

@@ -17,7 +17,7 @@ from typing import Any
 from linkage.ingest.date_order import settle_order
 from linkage.ingest.readers import Cell, RawTable
 from linkage.ingest.safe_text import label
-from linkage.normalise.dates import DateError, parse_date
+from linkage.normalise.dates import DAY_ZERO_WHY, DateError, DayZero, parse_date
 from linkage.normalise.khmer import (
     has_khmer,
     khmer_digits_to_ascii,
@@ -305,10 +305,21 @@ def _father(text: str) -> str | None:
     return (normalise_khmer(text) if has_khmer(text) else tidy_latin(text)) if text else None
 
 
+# what a cell formatted as a percentage holds: 28 typed into it is 28% (0.28), saved to CSV
+# as 28%; an age read from it was 0 (quarantined as outside 5 to 90 years) or 28 without a word
+_AGE_PERCENT = re.compile(r"^(?:0?\.\d+|\d{1,3}(?:[.,]\d+)?\s?%)$")
+_AGE_PERCENT_WHY = (
+    "age: written as a percentage (a cell formatted as percent: 28 typed shows 28%), read as "
+    "blank; format the column as a number and send again"
+)
+
+
 def _age(text: str) -> tuple[int | None, Template | None]:
     text = khmer_digits_to_ascii(bare(text))
     if not text:
         return None, None
+    if _AGE_PERCENT.match(text.strip()):
+        return None, ("age", "age_format", _AGE_PERCENT_WHY, "warning")
     m = _AGE.match(text.strip())
     if m:
         return int(m[1]), None
@@ -352,10 +363,21 @@ def _whole_scientific(text: str) -> str | None:
     return whole + fraction
 
 
+# a number Excel shows grouped by thousands ("#,##0"; "#,##0.00"), as a CSV saved from it
+# writes it: 12,555,000 or 110,200,300.00 (read as a list of numbers it was no phone at all)
+_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3}){2,3}(?:\.00?)?$")
+
+
+def _ungrouped(text: str) -> str:
+    """A number grouped by thousands as its digits; any other text as it is."""
+    t = text.strip()
+    return t.split(".")[0].replace(",", "") if _GROUPED.match(t) else text
+
+
 def _phone(text: str) -> tuple[str | None, Template | None]:
     """The cell's numbers, E.164, space-separated (his own and a relative's often share a
     cell); a part that is no number is said, the numbers beside it kept."""
-    text = bare(text)
+    text = _ungrouped(bare(text))
     if not text:
         return None, None
     if _SCIENTIFIC.match(text) and (text := _whole_scientific(text) or "") == "":
@@ -384,7 +406,8 @@ _ID_LABEL = re.compile(
 
 
 def _national_id(text: str) -> tuple[str | None, Template | None]:
-    if _SCIENTIFIC.match(bare(text)) and (text := _whole_scientific(bare(text)) or "") == "":
+    text = _ungrouped(bare(text))
+    if _SCIENTIFIC.match(text) and (text := _whole_scientific(text) or "") == "":
         return None, _lost_digits("national_id", "id_format")
     nid = _ids(_ID_LABEL.sub("", bare(text), count=1))
     if nid and not re.fullmatch(r"\d{9,10}", nid):
@@ -457,6 +480,12 @@ class RowMapper:
             parsed = parse_date(
                 raw, placeholder_is_year=(field == "birth_date"), epoch_1904=self.table.epoch_1904
             )
+        except DayZero as exc:
+            if field in self.mapping.required_values:
+                return None, (field, "date_format", f"{field}: {exc}", severity)
+            # an optional date a formula copied from an empty cell: blank, as that cell is
+            why = f"{field}: {DAY_ZERO_WHY}: read as blank"
+            return None, (field, "date_day_zero", why, "warning")
         except DateError as exc:
             return None, (field, "date_format", f"{field}: {exc}", severity)
         if parsed is not None and not 1900 <= parsed.value.year <= 2100:
@@ -740,7 +769,11 @@ class RowMapper:
                 return None, None
             return self._date(field, bare(raw.strip()) if isinstance(raw, str) else raw)
 
-        order_issues, notes = settle_order({f: cell[f] for f in DATE_FIELDS if f in cell}, lines)
+        order_issues, notes = settle_order(
+            {f: cell[f] for f in DATE_FIELDS if f in cell},
+            lines,
+            source_month_first=self.mapping.date_order == "month_first",
+        )
         issues.extend(Issue(*p) for p in order_issues)
         self.table.notes.extend(notes)
         precision: list[str | None] = [None] * n

@@ -72,7 +72,12 @@ def header_key(text: Any) -> str:
     # "IOM Case No.*", "Consent?"; and No., Number, Num, # as one word ("Phone No." is
     # "phone number", "Case #" is "case no"): titles templates and officers write
     s = re.sub(r"[\s_\-]+", " ", s).strip().strip("*:៖.?").strip().lower()
+    # a form's question number before its title: "1. Case No", "Q2) Full name", "១. ភេទ"
+    s = _QUESTION_NUMBER.sub("", s, count=1)
     return _NUMBER_WORD.sub("no", s) if "n" in s or "#" in s else s
+
+
+_QUESTION_NUMBER = re.compile(r"^(?:q\s?)?[0-9០-៩]{1,2}\s?[.)]\s?(?=[^\d\s.)])")
 
 
 _NUMBER_WORD = re.compile(r"\b(?:number|num|nbr)\b|(?<=\w )#$|(?<=\w)#$|\bn°")
@@ -118,7 +123,10 @@ def _named_by_parts(cells: list[Cell], known: set[str]) -> tuple[list[Cell], int
 
 
 def _parts_note(n: int) -> str:
-    return f"{n} header cell(s) name their column in two languages: read by the name this source knows"
+    return (
+        f"{n} header cell(s) name their column in two languages, or with a unit or a note (in brackets, "
+        "after a slash or on a second line): read by the name this source knows"
+    )
 
 
 def sniff_kind(data: bytes) -> str:
@@ -949,6 +957,28 @@ class _Sheet:
         return sum(1 for r in self.rows[start:] if not _is_blank(r))
 
 
+def _has_digit(c: Cell) -> bool:
+    return not isinstance(c, str) or any(ch.isdigit() for ch in c)
+
+
+def _continues_list(other: _Sheet, width: int) -> bool:
+    """A sheet with no header whose rows look like the list's own, continued there (a list
+    split by dates over two sheets, the header on the first alone): half or more of its rows
+    fill half the list's columns or more, no wider than the list, with digits (dates, phones,
+    ids), and its first row is no header of another table (titles are words, no digit).
+    Why: such rows were left unread with a note, men missing from an ingested delivery."""
+    rows = [[c for c in r if c not in (None, "")] for r in other.rows if not _is_blank(r)]
+    if not rows or width < 6 or not any(_has_digit(c) for c in rows[0]):
+        return False
+
+    def like(r: list[Cell], full: list[Cell]) -> bool:
+        trimmed = len(full) - next((k for k, c in enumerate(reversed(full)) if c not in (None, "")), 0)
+        return len(r) >= width // 2 and trimmed <= width + 1 and sum(map(_has_digit, r)) >= 2
+
+    full_rows = [r for r in other.rows if not _is_blank(r)]
+    return 2 * sum(like(r, f) for r, f in zip(rows, full_rows, strict=True)) >= len(rows)
+
+
 def _sheet_rows(ws: Any, number: int) -> list[list[Cell]]:
     """A sheet's rows, read when asked for (read-only mode): a sheet whose part is damaged
     (cut XML, a zip member that fails its check) refuses the workbook, naming the sheet."""
@@ -1086,6 +1116,13 @@ def list_of_sheets(
                 "(a summary of the list)"
             )
         elif other is not sheet and (n := other.data_rows()):
+            if _continues_list(other, len(header)):
+                raise DeliveryRejected(
+                    "several_sheets",
+                    f"{other.name} holds {n} rows as wide as this list's, with no header: the list "
+                    f"continued there ({sheet.name} has its header)? Put them under the list on one "
+                    "sheet, or give that sheet the list's header, and send the file again",
+                )
             table.notes.append(f"{other.name} not read: {n} rows, no header of this list")
     return table
 

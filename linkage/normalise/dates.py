@@ -118,6 +118,38 @@ class DateError(ValueError):
     """A value that is not a date; the message names the problem, never the value."""
 
 
+class DayZero(DateError):
+    """Excel's day 0 (00/01/1900): what a formula that copies an empty cell saves. Why its
+    own kind: in an optional date it is a blank, not a bad date (the row need not wait)."""
+
+
+DAY_ZERO_WHY = (
+    "Excel's day 0 (shown 00/01/1900 or 0:00: a time of day with no date, as a formula that reads "
+    "an empty cell gives)"
+)
+# Excel's day 0 as a CSV or a text cell shows it: 00/01/1900 (day first), 1/0/1900 (month
+# first), 1900-01-00, 0-Jan-1900, with or without its time; a lone 0 or 0:00
+_DAY_ZERO_TEXT = re.compile(
+    r"^(?:0{1,2}[/.\-]0?1[/.\-](?:1900|00)|0?1[/.\-]0{1,2}[/.\-](?:1900|00)|1900[/.\-]0?1[/.\-]0{1,2}"
+    r"|0{1,2}[\s\-/]*jan(?:uary)?[\s\-/,]*(?:1900|00))(?:[ T]0{1,2}:00(?::00)?(?:\s?[ap]m)?)?$"
+    r"|^0(?:\.0+)?$|^0{1,2}:00(?::00)?(?:\s?[ap]m)?$|^12:00(?::00)?\s?am$",
+    re.IGNORECASE,
+)
+
+
+def is_day_zero(value: object) -> bool:
+    """A cell that is Excel's day 0: a time alone, a day-0 datetime (openpyxl's 30/12/1899,
+    xlrd's 31/12/1899), the number 0, or its text as Excel shows it."""
+    if isinstance(value, dt.time):
+        return True
+    if isinstance(value, dt.datetime | dt.date):
+        d = value.date() if isinstance(value, dt.datetime) else value
+        return d in (dt.date(1899, 12, 30), dt.date(1899, 12, 31))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value == 0
+    return isinstance(value, str) and bool(_DAY_ZERO_TEXT.match(khmer_digits_to_ascii(value).strip()))
+
+
 @dataclass(frozen=True)
 class ParsedDate:
     value: dt.date
@@ -378,17 +410,28 @@ def _two_dates(s: str) -> bool:
     return True
 
 
+def seven_digit_readings(s: str, month_first: bool, khmer: bool = False) -> list[dt.date]:
+    """The calendar dates seven digits with no separators can be (a day or month lost its
+    leading zero: D MM YYYY and DD M YYYY, or month first M DD YYYY and MM D YYYY); none when
+    the last four are no year a list means."""
+    if not (len(s) == 7 and s.isdigit() and _era_year(int(s[3:]))):
+        return []
+    y = int(s[3:])
+    readings = []
+    for a, b in ((int(s[0]), int(s[1:3])), (int(s[:2]), int(s[2]))):
+        d, mo = (b, a) if month_first else (a, b)
+        with contextlib.suppress(DateError):
+            readings.append(_make(_year(y, 0, mo, d, khmer), mo, d))
+    return readings
+
+
 def _digits_only(s: str, khmer: bool) -> dt.date:
     """A date of six to eight digits with no separators that is not YYYYMMDD nor DDMMYYYY
     (those are read before): seven (a day or month without its leading zero, as Excel keeps
     06062024 typed into a cell: 6062024) read when one way alone is a calendar date, D MM
     YYYY or DD M YYYY; else refused with why, never guessed."""
     if len(s) == 7 and _era_year(int(s[3:])):
-        y = int(s[3:])
-        readings = []
-        for d, mo in ((int(s[0]), int(s[1:3])), (int(s[:2]), int(s[2]))):
-            with contextlib.suppress(DateError):
-                readings.append(_make(_year(y, 0, mo, d, khmer), mo, d))
+        readings = seven_digit_readings(s, month_first=False, khmer=khmer)
         if len(readings) == 1:
             return readings[0]
         if readings:
@@ -413,13 +456,11 @@ def parse_date(
     """Parse a cell (text, Excel datetime or day number). Blank gives None."""
     if value is None:
         return None
-    if isinstance(value, dt.time):
-        # a cell of a time alone: Excel's day 0 (shown 00/01/1900 or 0:00; what a formula
-        # that reads an empty cell gives) or a time typed into a date's column
-        raise DateError(
-            "a time of day with no date (Excel's day 0, shown 00/01/1900 or 0:00, as a formula "
-            "that reads an empty cell gives): fill in the date"
-        )
+    if (not epoch_1904 or not isinstance(value, int | float)) and is_day_zero(value):
+        # a cell of a time alone, Excel's day 0 (shown 00/01/1900 or 0:00; what a formula
+        # that reads an empty cell gives), or a time typed into a date's column; in a 1904
+        # workbook the number 0 is 01/01/1904, a day
+        raise DayZero(f"{DAY_ZERO_WHY}: fill in the date")
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
