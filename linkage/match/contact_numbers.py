@@ -4,16 +4,16 @@ A man with no phone of his own is written down with a number to reach him throug
 escort of his return group (the same for the whole group), the NGO's office line, the
 village chief's. Such a number says nothing about who he is, and comparing it says worse
 than nothing: two men of one group "share a phone", and his own number on another list
-"differs" from it. A family's phone is shared too, by two or
-three brothers, whose records the family class (model.yaml) already reads: every one of
-them carries the family name. A number given for three or more men (their names in either
-order, as consonant forms: Sovann and Sovon are one) where no name is on every record is
-set aside as unknown before blocking and comparison.
+"differs" from it. A family's phone is shared too, by two or three brothers, whose
+records the family class (model.yaml) already reads: every one of them carries the family
+name. A number given for three or more men (their names in either order, as consonant
+forms: Sovann and Sovon are one) where no name is on every record is set aside as unknown
+before blocking and comparison.
 
-The counts are over
-the frame being linked: a first link sees every record; a delivery sees its own records
-and the stored ones its keys met (all those sharing a number, where the number's block is
-not skipped as too large).
+The counts are over the frame being linked: a first link sees every record; a delivery
+sees its own records and the stored ones its keys met (all those sharing a number, where
+the number's block is not skipped as too large); an explanation reads the stored records
+that give the number (set_aside_with_store).
 """
 
 from __future__ import annotations
