@@ -300,7 +300,7 @@ class _Batch:
         out = np.full(len(self.frame), -1, dtype=np.int64)
         # codes in order of first appearance, as factorize numbers them: one C pass, not a
         # dict lookup per stored record (60,000 a delivery at a million records)
-        persons = np.asarray(list(map(self.stored.__getitem__, rid)), dtype=object)
+        persons = _persons_of(self.stored, rid)
         out[self.n_new :] = pd.factorize(persons)[0] if len(persons) else np.empty(0, np.int64)
         return out
 
@@ -668,6 +668,11 @@ def _choose_ids(
     return c
 
 
+def _persons_of(stored: dict[int, str], record_ids: list[int]) -> np.ndarray:
+    """The person of each stored record, as an object array (one C pass over the ids)."""
+    return np.asarray(list(map(stored.__getitem__, record_ids)), dtype=object)
+
+
 def _persons_of_clusters(
     rid: np.ndarray, is_new: np.ndarray, labels: np.ndarray, stored: dict[int, str]
 ) -> dict[int, set[str]]:
@@ -678,8 +683,7 @@ def _persons_of_clusters(
     at = np.flatnonzero(~is_new)
     if not len(at):
         return {}
-    persons = np.asarray(list(map(stored.__getitem__, rid[at].tolist())), dtype=object)
-    codes, names = pd.factorize(persons)
+    codes, names = pd.factorize(_persons_of(stored, rid[at].tolist()))
     pairs = np.unique(labels[at].astype(np.int64) * len(names) + codes)
     out: dict[int, set[str]] = {}
     for lab, code in zip((pairs // len(names)).tolist(), (pairs % len(names)).tolist(), strict=True):
